@@ -1,0 +1,341 @@
+//! The validated configuration model: inert data, every default written down.
+//!
+//! `config::load` turns haproxy.cfg files into a [`Config`]; the runtime
+//! (`runtime::Engine::start`) turns a `Config` into running state. Nothing
+//! here changes once built. Defaults are HAProxy 2.6's, and each field says
+//! which one applies when the keyword is absent.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a directive was written: the file and its 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A whole configuration: the `global` section and every proxy, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub global: Global,
+    /// Frontends, backends and listen sections in declaration order
+    /// (defaults sections are folded into them and not kept).
+    pub proxies: Vec<Proxy>,
+    /// Directives that were parsed and validated but whose behaviour the
+    /// runtime does not have yet. Starting the engine with any of these is
+    /// refused ("not implemented yet", naming file:line); `-c` accepts them.
+    pub unimplemented: Vec<Unimplemented>,
+}
+
+/// A directive understood by the parser but not yet run by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unimplemented {
+    pub at: Location,
+    /// The keyword as the user wrote it, e.g. `option httplog` or `stats uri`.
+    pub keyword: String,
+    /// `global`, `defaults`, `frontend`, `backend` or `listen`.
+    pub section: String,
+}
+
+/// The `global` section.
+#[derive(Debug, Clone, Default)]
+pub struct Global {
+    /// `maxconn`: process-wide limit on concurrent client connections.
+    /// None: derived from the file-descriptor limit, as HAProxy does.
+    pub maxconn: Option<u32>,
+    /// `daemon`: fork into the background (also `-D`).
+    pub daemon: bool,
+    /// `pidfile` (also `-p`).
+    pub pidfile: Option<PathBuf>,
+    /// `spread-checks <0..50>`: percent of random jitter added to check
+    /// intervals. 0 (the default) means none.
+    pub spread_checks_pct: u32,
+    /// `chroot <dir>`.
+    pub chroot: Option<PathBuf>,
+    /// `user <name>` / `uid`.
+    pub user: Option<String>,
+    /// `group <name>` / `gid`.
+    pub group: Option<String>,
+    /// `log` lines of the global section.
+    pub log: Vec<LogTarget>,
+    /// `stats socket` lines.
+    pub stats_sockets: Vec<StatsSocket>,
+}
+
+/// One `log` target: `log <address> [len N] [format F] <facility> [level [minlevel]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTarget {
+    pub at: Location,
+    /// `127.0.0.1:514`, `/dev/log`, `stdout`, `stderr`, ... as written.
+    pub address: String,
+    pub facility: String,
+    pub level: Option<String>,
+    pub minlevel: Option<String>,
+}
+
+/// `stats socket <address> [params]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsSocket {
+    pub at: Location,
+    pub address: BindAddr,
+    /// The remaining words (`level admin`, `mode 600`, ...), as written.
+    pub params: Vec<String>,
+}
+
+/// `mode tcp|http`. HAProxy's default is tcp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Tcp => "tcp",
+            Mode::Http => "http",
+        }
+    }
+}
+
+/// What a proxy section can do: a frontend accepts, a backend has servers,
+/// a listen section does both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyKind {
+    Frontend,
+    Backend,
+    Listen,
+}
+
+impl ProxyKind {
+    pub fn is_frontend(self) -> bool {
+        matches!(self, ProxyKind::Frontend | ProxyKind::Listen)
+    }
+    pub fn is_backend(self) -> bool {
+        matches!(self, ProxyKind::Backend | ProxyKind::Listen)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProxyKind::Frontend => "frontend",
+            ProxyKind::Backend => "backend",
+            ProxyKind::Listen => "listen",
+        }
+    }
+}
+
+/// A frontend, backend or listen section, with its defaults section applied.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub name: String,
+    pub kind: ProxyKind,
+    pub at: Location,
+    pub mode: Mode,
+    /// `bind` lines (frontends and listen only).
+    pub binds: Vec<Bind>,
+    /// `maxconn`: concurrent connections accepted by this frontend.
+    /// None: the global default (`-N`, 2000 when unset there too... resolved
+    /// by the runtime).
+    pub maxconn: Option<u32>,
+    pub timeouts: Timeouts,
+    /// `retries`: connection attempts after the first. Default 3.
+    pub retries: u32,
+    /// `option redispatch [interval]`: None when off; Some(-1) is HAProxy's
+    /// default interval (redispatch on the last retry).
+    pub redispatch: Option<i32>,
+    /// `option allbackups`: use every backup server at once, not the first.
+    pub allbackups: bool,
+    /// `balance`: default roundrobin.
+    pub balance: Balance,
+    /// `server` lines (backends and listen only), in declaration order.
+    pub servers: Vec<Server>,
+    /// `default_backend <name>`.
+    pub default_backend: Option<String>,
+    /// `use_backend <name> if|unless <cond>` rules, in order.
+    pub use_backends: Vec<UseBackend>,
+}
+
+/// One `use_backend` rule.
+#[derive(Debug, Clone)]
+pub struct UseBackend {
+    pub at: Location,
+    pub backend: String,
+    /// The condition, as written after the backend name (`if www_domain`).
+    pub condition: Vec<String>,
+}
+
+/// The timeouts of a proxy. None: not set (HAProxy then waits forever, and
+/// warns at startup for connect/client/server).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    /// `timeout client-fin`: after the client half-closed. Default: client.
+    pub client_fin: Option<Duration>,
+    /// `timeout server-fin`: after the server half-closed. Default: server.
+    pub server_fin: Option<Duration>,
+    /// `timeout tunnel`.
+    pub tunnel: Option<Duration>,
+    /// `timeout queue`. Default: connect.
+    pub queue: Option<Duration>,
+    /// `timeout check`: read timeout of a health check once connected.
+    pub check: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+}
+
+/// `bind <addr>[,<addr>...] [params]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    pub at: Location,
+    pub addrs: Vec<BindAddr>,
+}
+
+/// One listening address of a `bind` line (after expanding nothing: a port
+/// range stays a range and the runtime opens one listener per port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindAddr {
+    /// `[ipv4@|ipv6@]addr:port[-port]`; `*:80` and `:80` are the IPv4
+    /// wildcard, `:::80` the IPv6 one.
+    Inet {
+        ip: IpAddr,
+        port_first: u16,
+        port_last: u16,
+    },
+    /// `unix@/path` or `/path`.
+    Unix(PathBuf),
+    /// `fd@<n>`: an inherited socket that already listens.
+    Fd(i32),
+}
+
+/// `balance <algorithm> [args]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+    /// `uri [len N] [depth N] [whole] [path-only]`, args as written.
+    Uri(Vec<String>),
+    /// `url_param <name> [check_post]`.
+    UrlParam(Vec<String>),
+    /// `hdr(<name>) [use_domain_only]`.
+    Hdr { name: String, use_domain_only: bool },
+    /// `rdp-cookie[(<name>)]`.
+    RdpCookie(Option<String>),
+    /// `random[(<draws>)]`.
+    Random(u32),
+}
+
+impl Balance {
+    /// The name as HAProxy's stats report it (the `algo` column).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Balance::RoundRobin => "roundrobin",
+            Balance::StaticRr => "static-rr",
+            Balance::LeastConn => "leastconn",
+            Balance::First => "first",
+            Balance::Source => "source",
+            Balance::Uri(_) => "uri",
+            Balance::UrlParam(_) => "url_param",
+            Balance::Hdr { .. } => "hdr",
+            Balance::RdpCookie(_) => "rdp-cookie",
+            Balance::Random(_) => "random",
+        }
+    }
+}
+
+/// Where a server's traffic goes: `server <name> <addr>[:port]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerPort {
+    /// No port: the port the client connected to.
+    SameAsClient,
+    Fixed(u16),
+    /// `+N` / `-N`: the client's destination port shifted by N.
+    Offset(i32),
+}
+
+/// A `server` line, with `default-server` settings applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    pub name: String,
+    pub at: Location,
+    pub ip: IpAddr,
+    pub port: ServerPort,
+    /// `weight`: 0..=256, default 1.
+    pub weight: u32,
+    /// `backup`: used only when no active server is usable.
+    pub backup: bool,
+    /// `disabled`: starts in maintenance.
+    pub disabled: bool,
+    /// `maxconn`: concurrent connections to this server. None: unlimited.
+    pub maxconn: Option<u32>,
+    /// `maxqueue`: requests waiting for this server. None: unlimited.
+    pub maxqueue: Option<u32>,
+    /// `cookie <value>`.
+    pub cookie: Option<String>,
+    /// `id <n>`: None means the default (position in the backend, from 1).
+    pub id: Option<u32>,
+    pub check: CheckSettings,
+}
+
+/// Health-check settings of one server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckSettings {
+    /// `check`: checks are on.
+    pub enabled: bool,
+    /// `port`: check this port instead of the traffic port.
+    pub port: Option<u16>,
+    /// `addr`: check this address instead of the traffic address.
+    pub addr: Option<IpAddr>,
+    /// `inter`: interval between checks. Default 2000 ms.
+    pub inter: Duration,
+    /// `fastinter`: interval while going up or down. Default: inter.
+    pub fastinter: Option<Duration>,
+    /// `downinter`: interval while fully down. Default: inter.
+    pub downinter: Option<Duration>,
+    /// `rise`: consecutive successes to be considered UP. Default 2.
+    pub rise: u32,
+    /// `fall`: consecutive failures to be considered DOWN. Default 3.
+    pub fall: u32,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        CheckSettings {
+            enabled: false,
+            port: None,
+            addr: None,
+            inter: Duration::from_millis(2000),
+            fastinter: None,
+            downinter: None,
+            rise: 2,
+            fall: 3,
+        }
+    }
+}
+
+impl Server {
+    /// The address health checks connect to, given the traffic port rule.
+    /// None when neither `port` nor a fixed server port says where to go.
+    pub fn check_target(&self) -> Option<SocketAddr> {
+        let ip = self.check.addr.unwrap_or(self.ip);
+        let port = match (self.check.port, self.port) {
+            (Some(p), _) => p,
+            (None, ServerPort::Fixed(p)) => p,
+            (None, _) => return None,
+        };
+        Some(SocketAddr::new(ip, port))
+    }
+}

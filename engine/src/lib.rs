@@ -1,0 +1,2 @@
+//! The engine: an HAProxy-compatible proxy.
+pub mod config;

@@ -1,0 +1,1 @@
+//! Integration tests over real sockets live in tests/.
