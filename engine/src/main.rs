@@ -1,1 +1,245 @@
-fn main(){}
+//! The `engine` binary: HAProxy's command line over the production seam.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use engine::cli::{self, Options};
+use engine::config::{self, Config, Diagnostic, Level};
+use engine::log::{self, LogSink, Severity};
+use engine::net::TokioNet;
+use engine::runtime::Engine;
+
+fn main() -> ExitCode {
+    let options = match cli::parse(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "{}",
+                log::stderr_line(Severity::Alert, std::process::id(), &e.to_string())
+            );
+            eprint!("{}", cli::USAGE);
+            return ExitCode::from(1);
+        }
+    };
+    if options.version > 0 {
+        print_version(options.version);
+        return ExitCode::SUCCESS;
+    }
+    if let Some(cond) = &options.condition {
+        return match cli::eval_condition(cond, &|v| std::env::var(v).ok()) {
+            Some(true) => ExitCode::SUCCESS,
+            Some(false) => ExitCode::from(1),
+            None => {
+                eprintln!("Failed to evaluate condition: '{cond}'");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let pid = std::process::id();
+    let mut loaded = match config::load(&options.files) {
+        Ok(l) => l,
+        Err(e) => {
+            print_diagnostics(&e.diagnostics, pid);
+            return ExitCode::from(1);
+        }
+    };
+    if !options.quiet {
+        print_diagnostics(&loaded.diagnostics, pid);
+    }
+    if options.check_only {
+        return check_report(&loaded.config, options.quiet);
+    }
+    apply_overrides(&mut loaded.config, &options);
+    if !loaded.config.unimplemented.is_empty() {
+        let e = engine::runtime::StartError::NotImplemented(loaded.config.unimplemented.clone());
+        for line in e.to_string().lines() {
+            eprintln!(
+                "{}",
+                log::stderr_line(Severity::Alert, pid, &format!("config : {line}"))
+            );
+        }
+        return ExitCode::from(1);
+    }
+    run(loaded.config, &options)
+}
+
+/// `-c`: HAProxy says the file is valid, and exits 2 when nothing listens.
+fn check_report(config: &Config, quiet: bool) -> ExitCode {
+    let listens = config
+        .proxies
+        .iter()
+        .any(|p| p.kind.is_frontend() && !p.binds.is_empty());
+    if !quiet {
+        println!("Configuration file is valid");
+    }
+    if listens {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic], pid: u32) {
+    for d in diagnostics {
+        let severity = match d.level {
+            Level::Notice => Severity::Notice,
+            Level::Warning => Severity::Warning,
+            Level::Alert => Severity::Alert,
+        };
+        eprintln!(
+            "{}",
+            log::stderr_line(severity, pid, &format!("config : {}", d.message))
+        );
+    }
+}
+
+/// `-n`, `-N`, `-p` and `-D` win over the configuration.
+fn apply_overrides(config: &mut Config, options: &Options) {
+    if let Some(n) = options.maxconn {
+        config.global.maxconn = Some(n);
+    }
+    if let Some(n) = options.maxpconn {
+        for p in config.proxies.iter_mut().filter(|p| p.maxconn.is_none()) {
+            p.maxconn = Some(n);
+        }
+    }
+    if options.pidfile.is_some() {
+        config.global.pidfile = options.pidfile.clone();
+    }
+    config.global.daemon =
+        (config.global.daemon || options.daemon) && !options.no_background && !options.debug;
+}
+
+fn run(config: Config, options: &Options) -> ExitCode {
+    if config.global.daemon {
+        if let Err(e) = daemonize() {
+            eprintln!(
+                "{}",
+                log::stderr_line(
+                    Severity::Alert,
+                    std::process::id(),
+                    &format!("[engine.main()] Cannot fork: {e}.")
+                )
+            );
+            return ExitCode::from(1);
+        }
+    }
+    let pid = std::process::id();
+    if let Some(path) = &config.global.pidfile {
+        if let Err(e) = std::fs::write(path, format!("{pid}\n")) {
+            eprintln!(
+                "{}",
+                log::stderr_line(
+                    Severity::Alert,
+                    pid,
+                    &format!(
+                        "[engine.main()] Cannot create pidfile {} ({e})",
+                        path.display()
+                    )
+                )
+            );
+            return ExitCode::from(1);
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let quiet = options.quiet || (config.global.daemon && !options.verbose);
+    runtime.block_on(serve(config, options, pid, quiet))
+}
+
+async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> ExitCode {
+    let sink: Arc<dyn LogSink> = Arc::new(log::Stderr { pid, quiet });
+    let engine = match Engine::start(&config, Arc::new(TokioNet::new()), sink.clone()).await {
+        Ok(e) => e,
+        Err(e) => {
+            for line in e.to_string().lines() {
+                sink.emit(Severity::Alert, line);
+            }
+            return ExitCode::from(1);
+        }
+    };
+    // Only once we listen do the old processes let go (`-sf` / `-st`).
+    signal_all(&options.finish_pids, libc::SIGUSR1);
+    signal_all(&options.terminate_pids, libc::SIGTERM);
+    wait_for_stop(&engine).await
+}
+
+fn signal_all(pids: &[i32], signal: i32) {
+    for &pid in pids {
+        // SAFETY: kill(2) has no memory effects; a stale pid only yields ESRCH.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+/// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting and finishes
+/// the live streams first (HAProxy's soft stop).
+async fn wait_for_stop(engine: &Engine) -> ExitCode {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::user_defined1()),
+    ) else {
+        eprintln!("cannot install signal handlers");
+        return ExitCode::from(1);
+    };
+    tokio::select! {
+        biased;
+        _ = term.recv() => ExitCode::SUCCESS,
+        _ = int.recv() => ExitCode::SUCCESS,
+        _ = usr1.recv() => {
+            tokio::select! {
+                biased;
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+                _ = engine.soft_stop() => {}
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Forks into the background: the parent exits, the child leaves the
+/// terminal's session. Must run before any thread exists.
+fn daemonize() -> std::io::Result<()> {
+    // SAFETY: called from main before the tokio runtime starts, so the
+    // process has a single thread and fork is sound.
+    match unsafe { libc::fork() } {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => {
+            // SAFETY: setsid has no memory effects.
+            unsafe { libc::setsid() };
+            Ok(())
+        }
+        _ => std::process::exit(0),
+    }
+}
+
+fn print_version(level: u8) {
+    println!(
+        "engine version {} (HAProxy {} compatible)",
+        env!("CARGO_PKG_VERSION"),
+        cli::COMPAT_VERSION
+    );
+    if level > 1 {
+        println!("Build options :");
+        println!("  TARGET  = {}", std::env::consts::OS);
+        println!("  ARCH    = {}", std::env::consts::ARCH);
+        println!();
+        println!("Available polling systems :");
+        println!("      tokio : pref=300,  test result OK");
+        println!();
+        println!("Available multiplexer protocols :");
+        println!("              tcp : mode=TCP");
+    }
+}

@@ -44,5 +44,7 @@ pub struct LoadError {
 /// name order) into a validated configuration.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     let _ = paths;
-    Err(LoadError { diagnostics: vec![] })
+    Err(LoadError {
+        diagnostics: vec![],
+    })
 }

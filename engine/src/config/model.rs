@@ -231,7 +231,10 @@ pub enum Balance {
     /// `url_param <name> [check_post]`.
     UrlParam(Vec<String>),
     /// `hdr(<name>) [use_domain_only]`.
-    Hdr { name: String, use_domain_only: bool },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
     /// `rdp-cookie[(<name>)]`.
     RdpCookie(Option<String>),
     /// `random[(<draws>)]`.

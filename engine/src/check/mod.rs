@@ -1,0 +1,173 @@
+//! Health checks: the scheduler, the probes, and what their results do.
+//!
+//! Each checked server gets one task. Checks start spread over the first
+//! interval (server k of n waits `inter * k / n`), then repeat every `inter`,
+//! or `fastinter` while the health counter is between its ends, or
+//! `downinter` while fully down; `spread-checks` adds a seeded jitter. A
+//! result moves the server's [`health::Health`] counter; crossing `rise` or
+//! dropping to 0 moves the server in or out of rotation, with HAProxy's
+//! message.
+
+pub mod health;
+mod tcp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::backend::Backend;
+use crate::log::{LogSink, Severity};
+use crate::net::Net;
+use crate::server::ServerState;
+use health::{Outcome, Transition};
+
+/// What one probe found, in HAProxy's vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// `Layer4 check passed`, `Layer4 connection problem`, `Layer4 timeout`.
+    pub reason: &'static str,
+    /// The system's words for a failure (`Connection refused`), if any.
+    pub info: Option<String>,
+    pub duration: Duration,
+}
+
+/// Shared by every check task of an engine.
+pub struct Checker {
+    pub net: Arc<dyn Net>,
+    pub sink: Arc<dyn LogSink>,
+    /// `spread-checks`: percent of jitter on every interval.
+    pub spread_pct: u32,
+}
+
+/// Starts a check task for every server with `check`, across all backends.
+pub fn spawn_all(
+    checker: Arc<Checker>,
+    backends: &[Arc<Backend>],
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let checked: Vec<(Arc<Backend>, Arc<ServerState>)> = backends
+        .iter()
+        .flat_map(|b| {
+            b.servers
+                .iter()
+                .filter(|s| s.config.check.enabled)
+                .map(move |s| (b.clone(), s.clone()))
+        })
+        .collect();
+    let count = checked.len() as u32;
+    checked
+        .into_iter()
+        .enumerate()
+        .map(|(k, (backend, server))| {
+            let first = server.config.check.inter * k as u32 / count.max(1);
+            let seed = checker.net.seed() ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let checker = checker.clone();
+            tokio::spawn(async move { run(checker, backend, server, first, seed).await })
+        })
+        .collect()
+}
+
+async fn run(
+    checker: Arc<Checker>,
+    backend: Arc<Backend>,
+    server: Arc<ServerState>,
+    first: Duration,
+    seed: u64,
+) {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut delay = first;
+    loop {
+        tokio::time::sleep(delay).await;
+        let Some(target) = server.config.check_target() else {
+            return; // the config refuses this; nothing to check
+        };
+        let report = tcp::probe(&*checker.net, target, connect_timeout(&backend, &server)).await;
+        let transition = {
+            let mut health = server.health.lock().expect("health lock");
+            let t = health.record(report.outcome);
+            server.set_up(health.is_up());
+            t
+        };
+        announce(&*checker.sink, &backend, &server, &report, transition);
+        delay = jitter(interval(&server), checker.spread_pct, &mut rng);
+    }
+}
+
+/// HAProxy: with `timeout check`, connecting may take min(timeout connect,
+/// inter); without it, the whole check must fit in `inter`.
+fn connect_timeout(backend: &Backend, server: &ServerState) -> Duration {
+    let inter = server.config.check.inter;
+    match (backend.timeouts.check, backend.timeouts.connect) {
+        (Some(_), Some(connect)) => connect.min(inter),
+        _ => inter,
+    }
+}
+
+/// The next interval: `inter` when fully up, `downinter` when fully down,
+/// `fastinter` in between (HAProxy's srv_getinter).
+fn interval(server: &ServerState) -> Duration {
+    let c = &server.config.check;
+    let health = server.health.lock().expect("health lock");
+    if !health.in_transition() && health.is_up() {
+        c.inter
+    } else if health.value() == 0 {
+        c.downinter.unwrap_or(c.inter)
+    } else {
+        c.fastinter.unwrap_or(c.inter)
+    }
+}
+
+/// `spread-checks N`: the interval varies by up to ±N percent.
+fn jitter(interval: Duration, pct: u32, rng: &mut SmallRng) -> Duration {
+    if pct == 0 {
+        return interval;
+    }
+    let ms = interval.as_millis() as i64;
+    let spread = ms * i64::from(pct) / 100;
+    let offset = rng.random_range(-spread..=spread);
+    Duration::from_millis((ms + offset).max(1) as u64)
+}
+
+/// Prints a server's state change as HAProxy 2.6 words it.
+fn announce(
+    sink: &dyn LogSink,
+    backend: &Backend,
+    server: &ServerState,
+    report: &Report,
+    transition: Transition,
+) {
+    let kind = if server.is_backup() {
+        "Backup Server"
+    } else {
+        "Server"
+    };
+    let (active, backup) = backend.count_up();
+    let mut reason = format!("reason: {}", report.reason);
+    if let Some(info) = &report.info {
+        reason.push_str(&format!(", info: \"{info}\""));
+    }
+    let duration = report.duration.as_millis();
+    let message = match transition {
+        Transition::None => return,
+        Transition::WentDown => format!(
+            "{kind} {}/{} is DOWN, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+            backend.name,
+            server.name(),
+            server.current_conns(),
+        ),
+        Transition::WentUp => format!(
+            "{kind} {}/{} is UP, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.",
+            backend.name,
+            server.name(),
+        ),
+    };
+    sink.emit(Severity::Warning, &message);
+    if transition == Transition::WentDown && active == 0 && backup == 0 {
+        sink.emit(
+            Severity::Alert,
+            &format!("backend '{}' has no server available!", backend.name),
+        );
+    }
+}

@@ -1,0 +1,257 @@
+#![allow(clippy::disallowed_types)] // this is the production seam: the one place that names sockets
+//! The network seam: everything the engine needs from the outside world.
+//!
+//! The engine talks only to [`Net`]: listen, connect, bind a UDP socket, read
+//! the wall clock, take a random seed. [`TokioNet`] is the production
+//! implementation over real sockets; the simulator implements the same trait
+//! over turmoil, so one engine runs in both worlds. Timers use `tokio::time`,
+//! which turmoil drives virtually inside a simulated host.
+//!
+//! Trait objects keep both worlds in one build without a type parameter
+//! spreading through the engine; the price is one box per connection.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A boxed future, as trait methods return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A byte stream: a TCP or unix connection, real or simulated.
+pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+pub type BoxStream = Box<dyn Stream>;
+
+/// Where to listen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    Inet(SocketAddr),
+    Unix(PathBuf),
+    /// An inherited file descriptor that is already a listening socket.
+    Fd(i32),
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListenAddr::Inet(a) => write!(f, "{a}"),
+            ListenAddr::Unix(p) => write!(f, "unix@{}", p.display()),
+            ListenAddr::Fd(n) => write!(f, "fd@{n}"),
+        }
+    }
+}
+
+/// An accepted connection.
+pub struct Accepted {
+    pub stream: BoxStream,
+    /// The client's address; None for unix sockets.
+    pub peer: Option<SocketAddr>,
+    /// The address the client connected to; None for unix sockets.
+    pub local: Option<SocketAddr>,
+}
+
+/// A listening socket.
+pub trait Listener: Send + Sync {
+    fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>>;
+}
+
+/// A bound UDP socket.
+pub trait Datagram: Send + Sync {
+    fn send_to<'a>(&'a self, buf: &'a [u8], to: SocketAddr) -> BoxFuture<'a, io::Result<usize>>;
+    fn recv_from<'a>(&'a self, buf: &'a mut [u8])
+        -> BoxFuture<'a, io::Result<(usize, SocketAddr)>>;
+}
+
+/// The world as the engine sees it.
+pub trait Net: Send + Sync + 'static {
+    fn listen(&self, addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
+    fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>>;
+    fn bind_udp(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>>;
+    /// Wall-clock time, for log dates and `lastchg`; never for timers.
+    fn wall_clock(&self) -> SystemTime;
+    /// The seed of every random choice the engine makes.
+    fn seed(&self) -> u64;
+    /// The process id printed in log lines.
+    fn pid(&self) -> u32;
+}
+
+/// The production seam: real sockets through tokio.
+#[derive(Debug, Clone)]
+pub struct TokioNet {
+    seed: u64,
+}
+
+impl TokioNet {
+    /// A seam whose random seed comes from the process id and start time:
+    /// production wants variety; tests that need repeatability use `with_seed`.
+    pub fn new() -> Self {
+        #[allow(clippy::disallowed_methods)] // the seam is where real time enters
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Self::with_seed(nanos ^ (u64::from(std::process::id()) << 32))
+    }
+
+    pub fn with_seed(seed: u64) -> Self {
+        TokioNet { seed }
+    }
+}
+
+impl Default for TokioNet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Listen backlog: HAProxy uses the frontend's maxconn; the kernel caps it.
+const LISTEN_BACKLOG: u32 = 1024;
+
+struct TcpListener(tokio::net::TcpListener);
+#[cfg(unix)]
+struct UnixListener(tokio::net::UnixListener);
+struct Udp(tokio::net::UdpSocket);
+
+impl Listener for TcpListener {
+    fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
+        Box::pin(async move {
+            let (stream, peer) = self.0.accept().await?;
+            let local = stream.local_addr().ok();
+            // Proxied traffic is mostly small writes; Nagle would add latency.
+            let _ = stream.set_nodelay(true);
+            Ok(Accepted {
+                stream: Box::new(stream),
+                peer: Some(peer),
+                local,
+            })
+        })
+    }
+}
+
+#[cfg(unix)]
+impl Listener for UnixListener {
+    fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
+        Box::pin(async move {
+            let (stream, _) = self.0.accept().await?;
+            Ok(Accepted {
+                stream: Box::new(stream),
+                peer: None,
+                local: None,
+            })
+        })
+    }
+}
+
+impl Datagram for Udp {
+    fn send_to<'a>(&'a self, buf: &'a [u8], to: SocketAddr) -> BoxFuture<'a, io::Result<usize>> {
+        Box::pin(self.0.send_to(buf, to))
+    }
+    fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>> {
+        Box::pin(self.0.recv_from(buf))
+    }
+}
+
+fn listen_inet(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    // SO_REUSEPORT lets a new process bind beside the old one during a
+    // reload (`-sf`), as HAProxy does.
+    #[cfg(unix)]
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+#[cfg(unix)]
+fn listen_fd(fd: i32) -> io::Result<tokio::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    if fd < 0 {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "negative fd"));
+    }
+    // SAFETY: the operator hands us this descriptor with `fd@<n>`; it must be
+    // an open listening socket that nothing else in this process owns.
+    let std_listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+    std_listener.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(std_listener)
+}
+
+#[cfg(unix)]
+fn listen_unix(path: &std::path::Path) -> io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::FileTypeExt;
+    // A socket file left by a previous run would make bind fail; anything
+    // that is not a socket is the operator's and stays.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_socket() {
+            std::fs::remove_file(path)?;
+        }
+    }
+    tokio::net::UnixListener::bind(path)
+}
+
+impl Net for TokioNet {
+    fn listen(&self, addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+        let addr = addr.clone();
+        Box::pin(async move {
+            let listener: Box<dyn Listener> = match addr {
+                ListenAddr::Inet(a) => Box::new(TcpListener(listen_inet(a)?)),
+                #[cfg(unix)]
+                ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(&p)?)),
+                #[cfg(unix)]
+                ListenAddr::Fd(n) => Box::new(TcpListener(listen_fd(n)?)),
+                #[cfg(not(unix))]
+                _ => return Err(io::Error::from(io::ErrorKind::Unsupported)),
+            };
+            Ok(listener)
+        })
+    }
+
+    fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>> {
+        Box::pin(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            let _ = stream.set_nodelay(true);
+            Ok(Box::new(stream) as BoxStream)
+        })
+    }
+
+    fn bind_udp(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>> {
+        Box::pin(async move {
+            let socket = tokio::net::UdpSocket::bind(addr).await?;
+            Ok(Box::new(Udp(socket)) as Box<dyn Datagram>)
+        })
+    }
+
+    fn wall_clock(&self) -> SystemTime {
+        #[allow(clippy::disallowed_methods)] // the seam is where real time enters
+        SystemTime::now()
+    }
+
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn pid(&self) -> u32 {
+        std::process::id()
+    }
+}
+
+/// An I/O error in strerror(3)'s words, as HAProxy prints them: std's text
+/// without its " (os error N)" suffix.
+pub fn strerror(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}

@@ -1,0 +1,211 @@
+//! From a validated [`Config`] to a running engine, and back down.
+//!
+//! `Engine::start` builds the runtime state (backends, frontends), binds
+//! every listener (all or nothing, as HAProxy refuses to start when one bind
+//! fails), then starts the accept loops and the health checks. `soft_stop`
+//! stops accepting and waits for live streams; dropping the engine aborts
+//! everything.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::backend::Backend;
+use crate::check::{self, Checker};
+use crate::config::{BindAddr, Config, Proxy, Unimplemented};
+use crate::log::LogSink;
+use crate::net::{strerror, ListenAddr, Net};
+use crate::proxy::{self, Frontend, Streams};
+
+/// Connection limit when neither the global section nor the frontend sets
+/// `maxconn` (HAProxy derives it from the file-descriptor limit).
+const DEFAULT_MAXCONN: usize = 100_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Directives that parse but do not run yet, one per line.
+    #[error("{}", not_implemented_lines(.0))]
+    NotImplemented(Vec<Unimplemented>),
+    /// HAProxy: `Starting frontend fe: cannot bind socket (Address already in use) [127.0.0.1:80]`.
+    #[error("Starting {kind} {proxy}: cannot bind socket ({reason}) [{addr}]")]
+    Bind {
+        kind: &'static str,
+        proxy: String,
+        addr: ListenAddr,
+        reason: String,
+    },
+}
+
+fn not_implemented_lines(items: &[Unimplemented]) -> String {
+    items
+        .iter()
+        .map(|u| {
+            format!(
+                "parsing [{}] : '{}' in '{}' section is not implemented yet",
+                u.at, u.keyword, u.section
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct Engine {
+    stop: watch::Sender<bool>,
+    streams: Arc<Streams>,
+    tasks: Vec<JoinHandle<()>>,
+    /// The addresses actually bound, in configuration order (useful when a
+    /// bind asked for port 0).
+    pub bound: Vec<ListenAddr>,
+}
+
+impl Engine {
+    pub async fn start(
+        config: &Config,
+        net: Arc<dyn Net>,
+        sink: Arc<dyn LogSink>,
+    ) -> Result<Engine, StartError> {
+        if !config.unimplemented.is_empty() {
+            return Err(StartError::NotImplemented(config.unimplemented.clone()));
+        }
+        let backends = build_backends(config)?;
+        let global_slots = Arc::new(Semaphore::new(
+            config
+                .global
+                .maxconn
+                .map_or(DEFAULT_MAXCONN, |m| m as usize),
+        ));
+
+        // Bind everything first: a failed bind must not leave half an engine.
+        let mut listeners = vec![];
+        for proxy in config.proxies.iter().filter(|p| p.kind.is_frontend()) {
+            let frontend = Arc::new(Frontend {
+                name: proxy.name.clone(),
+                backend: frontend_backend(proxy, &backends),
+                timeouts: proxy.timeouts,
+                slots: Arc::new(Semaphore::new(
+                    proxy
+                        .maxconn
+                        .or(config.global.maxconn)
+                        .map_or(DEFAULT_MAXCONN, |m| m as usize),
+                )),
+            });
+            for addr in listen_addrs(proxy) {
+                let listener = net.listen(&addr).await.map_err(|e| StartError::Bind {
+                    kind: if proxy.kind.is_backend() {
+                        "proxy"
+                    } else {
+                        "frontend"
+                    },
+                    proxy: proxy.name.clone(),
+                    addr: addr.clone(),
+                    reason: strerror(&e),
+                })?;
+                listeners.push((addr, listener, frontend.clone()));
+            }
+        }
+
+        let (stop, stop_rx) = watch::channel(false);
+        let streams = Arc::new(Streams::default());
+        let mut tasks = vec![];
+        let mut bound = vec![];
+        for (addr, listener, frontend) in listeners {
+            bound.push(addr);
+            tasks.push(tokio::spawn(proxy::accept_loop(
+                listener,
+                frontend,
+                global_slots.clone(),
+                net.clone(),
+                streams.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        let checker = Arc::new(Checker {
+            net: net.clone(),
+            sink,
+            spread_pct: config.global.spread_checks_pct,
+        });
+        let all: Vec<Arc<Backend>> = backends.values().cloned().collect();
+        tasks.extend(check::spawn_all(checker, &all));
+        Ok(Engine {
+            stop,
+            streams,
+            tasks,
+            bound,
+        })
+    }
+
+    /// Stops accepting, then waits for every live stream to end
+    /// (HAProxy's soft stop, SIGUSR1).
+    pub async fn soft_stop(&self) {
+        let _ = self.stop.send(true);
+        self.streams.drained().await;
+    }
+
+    /// Streams currently being served.
+    pub fn live_streams(&self) -> usize {
+        self.streams.live()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// One runtime backend per backend-capable proxy, by name. BTreeMap: the
+/// check tasks start in name order, which keeps runs repeatable.
+fn build_backends(config: &Config) -> Result<BTreeMap<String, Arc<Backend>>, StartError> {
+    let mut backends = BTreeMap::new();
+    for proxy in config.proxies.iter().filter(|p| p.kind.is_backend()) {
+        let backend = Backend::new(proxy).ok_or_else(|| {
+            StartError::NotImplemented(vec![Unimplemented {
+                at: proxy.at.clone(),
+                keyword: format!("balance {}", proxy.balance.name()),
+                section: proxy.kind.as_str().to_string(),
+            }])
+        })?;
+        backends.insert(proxy.name.clone(), Arc::new(backend));
+    }
+    Ok(backends)
+}
+
+/// A listen section serves its own servers; a frontend its default_backend.
+fn frontend_backend(
+    proxy: &Proxy,
+    backends: &BTreeMap<String, Arc<Backend>>,
+) -> Option<Arc<Backend>> {
+    let name = if proxy.kind.is_backend() {
+        Some(&proxy.name)
+    } else {
+        proxy.default_backend.as_ref()
+    };
+    name.and_then(|n| backends.get(n)).cloned()
+}
+
+/// Every address a proxy listens on, port ranges expanded.
+fn listen_addrs(proxy: &Proxy) -> Vec<ListenAddr> {
+    let mut out = vec![];
+    for bind in &proxy.binds {
+        for addr in &bind.addrs {
+            match addr {
+                BindAddr::Inet {
+                    ip,
+                    port_first,
+                    port_last,
+                } => out.extend(
+                    (*port_first..=*port_last)
+                        .map(|port| ListenAddr::Inet(SocketAddr::new(*ip, port))),
+                ),
+                BindAddr::Unix(path) => out.push(ListenAddr::Unix(path.clone())),
+                BindAddr::Fd(fd) => out.push(ListenAddr::Fd(*fd)),
+            }
+        }
+    }
+    out
+}
