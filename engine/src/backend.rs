@@ -26,6 +26,9 @@ const MAX_RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 pub struct Backend {
     pub name: String,
+    /// How HAProxy names this kind of proxy in messages: `backend` or, for
+    /// a listen section, `proxy`.
+    pub kind_word: &'static str,
     pub retries: u32,
     pub redispatch: bool,
     pub allbackups: bool,
@@ -81,6 +84,11 @@ impl Backend {
         let algorithm = balance::for_config(&proxy.balance, servers.len())?;
         Some(Backend {
             name: proxy.name.clone(),
+            kind_word: if proxy.kind.is_frontend() {
+                "proxy"
+            } else {
+                "backend"
+            },
             retries: proxy.retries,
             redispatch: proxy.redispatch.is_some(),
             allbackups: proxy.allbackups,

@@ -249,6 +249,21 @@ impl Net for TokioNet {
 /// An I/O error in strerror(3)'s words, as HAProxy prints them: std's text
 /// without its " (os error N)" suffix.
 pub fn strerror(e: &io::Error) -> String {
+    // Errors that did not come from the OS (e.g. a simulated network's)
+    // still get the OS's words for their kind.
+    let known = match e.kind() {
+        io::ErrorKind::ConnectionRefused => Some("Connection refused"),
+        io::ErrorKind::ConnectionReset => Some("Connection reset by peer"),
+        io::ErrorKind::HostUnreachable => Some("No route to host"),
+        io::ErrorKind::NetworkUnreachable => Some("Network is unreachable"),
+        io::ErrorKind::AddrInUse => Some("Address already in use"),
+        io::ErrorKind::AddrNotAvailable => Some("Cannot assign requested address"),
+        io::ErrorKind::PermissionDenied => Some("Permission denied"),
+        _ => None,
+    };
+    if let Some(words) = known {
+        return words.to_string();
+    }
     let text = e.to_string();
     match text.find(" (os error") {
         Some(i) => text[..i].to_string(),

@@ -1,7 +1,7 @@
 //! Health checks: the scheduler, the probes, and what their results do.
 //!
 //! Each checked server gets one task. Checks start spread over the first
-//! interval (server k of n waits `inter * k / n`), then repeat every `inter`,
+//! interval (check k of n waits `min(inter) * k / n`, as HAProxy's start_checks), then repeat every `inter`,
 //! or `fastinter` while the health counter is between its ends, or
 //! `downinter` while fully down; `spread-checks` adds a seeded jitter. A
 //! result moves the server's [`health::Health`] counter; crossing `rise` or
@@ -57,11 +57,17 @@ pub fn spawn_all(
         })
         .collect();
     let count = checked.len() as u32;
+    // HAProxy spreads the first checks over the smallest interval of all.
+    let mininter = checked
+        .iter()
+        .map(|(_, s)| s.config.check.inter)
+        .min()
+        .unwrap_or_default();
     checked
         .into_iter()
         .enumerate()
         .map(|(k, (backend, server))| {
-            let first = server.config.check.inter * k as u32 / count.max(1);
+            let first = mininter * k as u32 / count.max(1);
             let seed = checker.net.seed() ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let checker = checker.clone();
             tokio::spawn(async move { run(checker, backend, server, first, seed).await })
@@ -149,10 +155,15 @@ fn announce(
         reason.push_str(&format!(", info: \"{info}\""));
     }
     let duration = report.duration.as_millis();
+    let running_on_backup = if active == 0 && backup > 0 {
+        " Running on backup."
+    } else {
+        ""
+    };
     let message = match transition {
         Transition::None => return,
         Transition::WentDown => format!(
-            "{kind} {}/{} is DOWN, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+            "{kind} {}/{} is DOWN, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers left.{running_on_backup} {} sessions active, 0 requeued, 0 remaining in queue.",
             backend.name,
             server.name(),
             server.current_conns(),
@@ -167,7 +178,10 @@ fn announce(
     if transition == Transition::WentDown && active == 0 && backup == 0 {
         sink.emit(
             Severity::Alert,
-            &format!("backend '{}' has no server available!", backend.name),
+            &format!(
+                "{} '{}' has no server available!",
+                backend.kind_word, backend.name
+            ),
         );
     }
 }

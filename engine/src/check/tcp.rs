@@ -1,6 +1,5 @@
 //! The TCP connect check: the server passes when a connection opens.
 
-use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Repo
         Ok(Err(e)) => Report {
             outcome: Outcome::Failed,
             reason: "Layer4 connection problem",
-            info: Some(describe(&e)),
+            info: Some(crate::net::strerror(&e)),
             duration,
         },
         Err(_) => Report {
@@ -33,9 +32,4 @@ pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Repo
             duration,
         },
     }
-}
-
-/// The error as strerror(3) words it, which is what HAProxy prints.
-fn describe(e: &io::Error) -> String {
-    crate::net::strerror(e)
 }

@@ -48,3 +48,73 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
         diagnostics: vec![],
     })
 }
+
+/// Reads configuration text that has no file of its own (`name` stands in
+/// for the file name in messages).
+pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
+    let _ = (name, text);
+    // TEMPORARY scratch model until the parser lands.
+    let at = Location {
+        file: name.into(),
+        line: 1,
+    };
+    let srv = |n: &str, ip: &str, backup: bool| Server {
+        name: n.into(),
+        at: at.clone(),
+        ip: ip.parse().unwrap(),
+        port: ServerPort::Fixed(80),
+        weight: 1,
+        backup,
+        disabled: false,
+        maxconn: None,
+        maxqueue: None,
+        cookie: None,
+        id: None,
+        check: CheckSettings {
+            enabled: true,
+            inter: std::time::Duration::from_millis(1000),
+            ..Default::default()
+        },
+    };
+    let s = std::time::Duration::from_secs;
+    let proxy = Proxy {
+        name: "test".into(),
+        kind: ProxyKind::Listen,
+        at: at.clone(),
+        mode: Mode::Tcp,
+        binds: vec![Bind {
+            at: at.clone(),
+            addrs: vec![BindAddr::Inet {
+                ip: "10.96.20.113".parse().unwrap(),
+                port_first: 80,
+                port_last: 80,
+            }],
+        }],
+        maxconn: None,
+        timeouts: Timeouts {
+            connect: Some(s(1)),
+            client: Some(s(10)),
+            server: Some(s(10)),
+            ..Default::default()
+        },
+        retries: 2,
+        redispatch: Some(-1),
+        allbackups: false,
+        balance: Balance::RoundRobin,
+        servers: vec![
+            srv("web1", "172.16.10.118", false),
+            srv("web2", "172.16.10.119", false),
+            srv("web7", "172.16.10.7", true),
+        ],
+        default_backend: None,
+        use_backends: vec![],
+    };
+    Ok(Loaded {
+        config: Config {
+            global: Global::default(),
+            proxies: vec![proxy],
+            unimplemented: vec![],
+        },
+        diagnostics: vec![],
+    })
+}
