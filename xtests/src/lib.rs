@@ -1,1 +1,238 @@
-//! Integration tests over real sockets live in tests/.
+//! Helpers for tests over real sockets: small real servers, a proxy process
+//! (ours or HAProxy) whose stderr is watched, and a client.
+//!
+//! Every wait is bounded by a deadline, and waits on an event (a line on
+//! stderr, a connection answered), never on a bare sleep.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The engine binary built from this workspace. A macro, because cargo
+/// tells only integration tests where the binary is.
+#[macro_export]
+macro_rules! engine_bin {
+    () => {
+        std::path::PathBuf::from(env!("CARGO_BIN_EXE_engine-under-test"))
+    };
+}
+
+/// The reference binary, HAProxy 2.6, when installed. Tests that compare
+/// with it fail when it is missing and `XTESTS_REQUIRE_HAPROXY` is set (CI
+/// sets it), and are skipped with a note otherwise.
+pub fn haproxy_bin() -> Option<PathBuf> {
+    let found = [
+        "/usr/sbin/haproxy",
+        "/usr/bin/haproxy",
+        "/usr/local/sbin/haproxy",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("XTESTS_REQUIRE_HAPROXY").is_none(),
+            "XTESTS_REQUIRE_HAPROXY is set but haproxy is not installed"
+        );
+        eprintln!("note: haproxy not installed, skipping the comparison with it");
+    }
+    found
+}
+
+/// The workspace root (for examples/).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A real server that answers every connection with its name and closes.
+/// Dropping it (or `stop`) closes the listener: connections are refused.
+pub struct NameServer {
+    pub port: u16,
+    name: String,
+    stop: Arc<Mutex<bool>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl NameServer {
+    pub fn start(name: &str, port: u16) -> NameServer {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind name server");
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(Mutex::new(false));
+        let thread = {
+            let stop = stop.clone();
+            let name = name.to_string();
+            thread::spawn(move || loop {
+                if *stop.lock().unwrap() {
+                    return; // dropping the listener refuses new connections
+                }
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        use std::io::Write;
+                        let _ = s.write_all(name.as_bytes());
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(2)), // poll interval of a nonblocking accept
+                }
+            })
+        };
+        NameServer {
+            port,
+            name: name.to_string(),
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        *self.stop.lock().unwrap() = true;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for NameServer {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// A proxy process (engine or haproxy) with its stderr collected line by line.
+pub struct ProxyProcess {
+    child: Child,
+    lines: Arc<(Mutex<Vec<(Instant, String)>>, Condvar)>,
+}
+
+impl ProxyProcess {
+    /// Starts `binary -f config -db` in the foreground.
+    pub fn start(binary: &Path, config: &Path) -> ProxyProcess {
+        let mut child = Command::new(binary)
+            .arg("-f")
+            .arg(config)
+            .arg("-db")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let stderr = child.stderr.take().unwrap();
+        let lines = Arc::new((Mutex::new(vec![]), Condvar::new()));
+        {
+            let lines = lines.clone();
+            thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let (all, cv) = &*lines;
+                    all.lock().unwrap().push((Instant::now(), line));
+                    cv.notify_all();
+                }
+            });
+        }
+        ProxyProcess { child, lines }
+    }
+
+    /// Waits for a stderr line containing `needle`; returns when it came.
+    pub fn wait_for(&self, needle: &str, within: Duration) -> Instant {
+        let deadline = Instant::now() + within;
+        let (all, cv) = &*self.lines;
+        let mut guard = all.lock().unwrap();
+        loop {
+            if let Some((at, _)) = guard.iter().find(|(_, l)| l.contains(needle)) {
+                return *at;
+            }
+            let now = Instant::now();
+            assert!(
+                now < deadline,
+                "no line with {needle:?} within {within:?}; stderr:\n{}",
+                render(&guard)
+            );
+            guard = cv.wait_timeout(guard, deadline - now).unwrap().0;
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        render(&self.lines.0.lock().unwrap())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal and waits for the exit code.
+    pub fn signal_and_wait(mut self, signal: i32) -> Option<i32> {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+}
+
+fn render(lines: &[(Instant, String)]) -> String {
+    lines
+        .iter()
+        .map(|(_, l)| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects to the proxy and reads everything until it closes: the name of
+/// the server that answered, or "" when the proxy closed without answer.
+pub fn ask(port: u16) -> String {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return "<refused>".into();
+    };
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// Asks until the proxy answers (it is listening), within `within`.
+pub fn wait_listening(port: u16, within: Duration) {
+    let deadline = Instant::now() + within;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on {port} after {within:?}"
+        );
+        thread::sleep(Duration::from_millis(10)); // poll interval while the process starts
+    }
+}
+
+/// Runs `binary -c -f file` (or other args): exit code and stdout+stderr.
+pub fn run(binary: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(binary)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
