@@ -243,3 +243,214 @@ async fn attempt(
         None => net.connect(addr).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{proxy, Behaviour, FakeNet};
+    use tokio::time::Instant;
+
+    const TWO: &str = "
+defaults
+    mode tcp
+    timeout connect 3s
+listen app
+    bind :80
+    server s1 10.0.0.1:80
+    server s2 10.0.0.2:80
+";
+
+    fn backend(text: &str) -> Backend {
+        Backend::new(&proxy(text)).expect("roundrobin")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn roundrobin_alternates_between_equal_servers() {
+        let net = FakeNet::new();
+        net.set("10.0.0.1:80", Behaviour::Accept);
+        net.set("10.0.0.2:80", Behaviour::Accept);
+        let be = backend(TWO);
+        for _ in 0..4 {
+            be.connect(&*net, 80).await.unwrap();
+        }
+        assert_eq!(
+            net.attempts(),
+            ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.1:80", "10.0.0.2:80"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stay_on_the_server_and_pause_between_attempts() {
+        let net = FakeNet::new();
+        let be =
+            backend(&TWO.replace("timeout connect 3s", "timeout connect 300ms\n    retries 2"));
+        let start = Instant::now();
+        let err = be.connect(&*net, 80).await.err().expect("connect fails");
+        assert!(
+            matches!(err, ConnectError::Failed { ref server, .. } if server == "s1"),
+            "{err}"
+        );
+        assert_eq!(net.attempts(), ["10.0.0.1:80"; 3]);
+        // Two pauses of min(timeout connect, 1s).
+        assert_eq!(start.elapsed(), Duration::from_millis(600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pause_is_at_most_one_second() {
+        let net = FakeNet::new();
+        let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 3s\n    retries 1"));
+        let start = Instant::now();
+        be.connect(&*net, 80).await.err().expect("connect fails");
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn redispatch_sends_the_last_retry_elsewhere() {
+        let net = FakeNet::new();
+        net.set("10.0.0.2:80", Behaviour::Accept);
+        let be = backend(&TWO.replace("mode tcp", "mode tcp\n    option redispatch"));
+        be.connect(&*net, 80).await.unwrap();
+        assert_eq!(
+            net.attempts(),
+            ["10.0.0.1:80", "10.0.0.1:80", "10.0.0.1:80", "10.0.0.2:80"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_server_costs_timeout_connect_per_attempt() {
+        let net = FakeNet::new();
+        net.set("10.0.0.1:80", Behaviour::Hang);
+        let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 2s\n    retries 0"));
+        let start = Instant::now();
+        let err = be.connect(&*net, 80).await.err().expect("connect fails");
+        assert!(
+            matches!(err, ConnectError::Failed { ref source, .. } if source.kind() == io::ErrorKind::TimedOut)
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
+
+    const BACKUPS: &str = "
+defaults
+    mode tcp
+    timeout connect 1s
+listen app
+    bind :80
+    server a1 10.0.0.1:80
+    server b1 10.0.1.1:80 backup
+    server b2 10.0.1.2:80 backup
+";
+
+    fn accept_all(net: &FakeNet) {
+        for a in ["10.0.0.1:80", "10.0.1.1:80", "10.0.1.2:80"] {
+            net.set(a, Behaviour::Accept);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backups_wait_while_an_active_server_is_up() {
+        let net = FakeNet::new();
+        accept_all(&net);
+        let be = backend(BACKUPS);
+        for _ in 0..3 {
+            be.connect(&*net, 80).await.unwrap();
+        }
+        assert_eq!(net.attempts(), ["10.0.0.1:80"; 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_first_backup_serves_when_actives_are_down() {
+        let net = FakeNet::new();
+        accept_all(&net);
+        let be = backend(BACKUPS);
+        be.servers[0].set_up(false);
+        for _ in 0..3 {
+            be.connect(&*net, 80).await.unwrap();
+        }
+        assert_eq!(net.attempts(), ["10.0.1.1:80"; 3]);
+        be.servers[1].set_up(false);
+        be.connect(&*net, 80).await.unwrap();
+        assert_eq!(net.attempts()[3], "10.0.1.2:80");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn allbackups_shares_the_load_among_backups() {
+        let net = FakeNet::new();
+        accept_all(&net);
+        let be = backend(&BACKUPS.replace("mode tcp", "mode tcp\n    option allbackups"));
+        be.servers[0].set_up(false);
+        for _ in 0..4 {
+            be.connect(&*net, 80).await.unwrap();
+        }
+        assert_eq!(
+            net.attempts(),
+            ["10.0.1.1:80", "10.0.1.2:80", "10.0.1.1:80", "10.0.1.2:80"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_usable_server_fails_at_once() {
+        let net = FakeNet::new();
+        let be = backend(TWO);
+        be.servers[0].set_up(false);
+        be.servers[1].set_up(false);
+        assert!(matches!(
+            be.connect(&*net, 80).await,
+            Err(ConnectError::NoServer)
+        ));
+        assert!(net.attempts().is_empty());
+    }
+
+    const FULL: &str = "
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout queue 5s
+listen app
+    bind :80
+    server s1 10.0.0.1:80 maxconn 1
+";
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_server_makes_the_next_connection_queue_until_a_slot_frees() {
+        let net = FakeNet::new();
+        net.set("10.0.0.1:80", Behaviour::Accept);
+        let be = Arc::new(backend(FULL));
+        let (_stream, slot) = be.connect(&*net, 80).await.unwrap();
+        let waiter = {
+            let (be, net) = (be.clone(), net.clone());
+            tokio::spawn(async move { be.connect(&*net, 80).await.map(|_| Instant::now()) })
+        };
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(
+            net.attempts().len(),
+            1,
+            "the second connection waits in the queue"
+        );
+        let freed = Instant::now();
+        drop(slot);
+        let connected = waiter.await.unwrap().unwrap();
+        assert_eq!(connected, freed);
+        assert_eq!(net.attempts().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_queue_gives_up_after_timeout_queue() {
+        let net = FakeNet::new();
+        net.set("10.0.0.1:80", Behaviour::Accept);
+        let be = backend(FULL);
+        let _held = be.connect(&*net, 80).await.unwrap();
+        let start = Instant::now();
+        assert!(matches!(
+            be.connect(&*net, 80).await,
+            Err(ConnectError::QueueTimeout)
+        ));
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn servers_without_a_port_use_the_port_the_client_reached() {
+        let p = proxy("listen app\n    bind :8000-8010\n    server s1 10.0.0.1\n    server s2 10.0.0.2:+1000\n");
+        assert_eq!(target(&p.servers[0], 8004).to_string(), "10.0.0.1:8004");
+        assert_eq!(target(&p.servers[1], 8004).to_string(), "10.0.0.2:9004");
+    }
+}

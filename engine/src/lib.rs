@@ -22,3 +22,6 @@ pub mod net;
 pub mod proxy;
 pub mod runtime;
 pub mod server;
+
+#[cfg(test)]
+mod testing;

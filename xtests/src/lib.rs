@@ -70,6 +70,16 @@ pub struct NameServer {
 
 impl NameServer {
     pub fn start(name: &str, port: u16) -> NameServer {
+        Self::spawn(name, port, false)
+    }
+
+    /// Like `start`, but each connection stays open until the client
+    /// closes it, so it holds a server slot.
+    pub fn start_holding(name: &str, port: u16) -> NameServer {
+        Self::spawn(name, port, true)
+    }
+
+    fn spawn(name: &str, port: u16, hold: bool) -> NameServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind name server");
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(Mutex::new(false));
@@ -83,7 +93,14 @@ impl NameServer {
                 match listener.accept() {
                     Ok((mut s, _)) => {
                         use std::io::Write;
+                        let _ = s.set_nonblocking(false);
                         let _ = s.write_all(name.as_bytes());
+                        if hold {
+                            thread::spawn(move || {
+                                let mut sink = Vec::new();
+                                let _ = s.read_to_end(&mut sink);
+                            });
+                        }
                     }
                     Err(_) => thread::sleep(Duration::from_millis(2)), // poll interval of a nonblocking accept
                 }
@@ -121,7 +138,8 @@ impl Drop for NameServer {
 
 /// A proxy process (engine or haproxy) with its stderr collected line by line.
 pub struct ProxyProcess {
-    child: Child,
+    /// None once handed over with `into_child`.
+    child: Option<Child>,
     lines: Arc<(Mutex<Vec<(Instant, String)>>, Condvar)>,
 }
 
@@ -148,7 +166,10 @@ impl ProxyProcess {
                 }
             });
         }
-        ProxyProcess { child, lines }
+        ProxyProcess {
+            child: Some(child),
+            lines,
+        }
     }
 
     /// Waits for a stderr line containing `needle`; returns when it came.
@@ -175,14 +196,20 @@ impl ProxyProcess {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().expect("child").id()
+    }
+
+    /// Gives up watching: the caller owns the process from now on.
+    pub fn into_child(mut self) -> Child {
+        self.child.take().expect("child present until dropped")
     }
 
     /// Sends a signal and waits for the exit code.
-    pub fn signal_and_wait(mut self, signal: i32) -> Option<i32> {
+    pub fn signal_and_wait(self, signal: i32) -> Option<i32> {
+        let mut child = self.into_child();
         // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, signal) };
-        self.child.wait().ok().and_then(|s| s.code())
+        unsafe { libc::kill(child.id() as i32, signal) };
+        child.wait().ok().and_then(|s| s.code())
     }
 }
 
@@ -196,8 +223,10 @@ fn render(lines: &[(Instant, String)]) -> String {
 
 impl Drop for ProxyProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -212,6 +241,20 @@ pub fn ask(port: u16) -> String {
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out
+}
+
+/// Connects and reads exactly `expect_len` bytes, keeping the connection
+/// open: the caller holds it until it drops the stream. Returns None when
+/// nothing arrived within `patience`.
+pub fn hold(port: u16, expect_len: usize, patience: Duration) -> (TcpStream, Option<String>) {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(patience)).unwrap();
+    let mut buf = vec![0u8; expect_len];
+    let got = (&s)
+        .read_exact(&mut buf)
+        .ok()
+        .map(|_| String::from_utf8_lossy(&buf).into_owned());
+    (s, got)
 }
 
 /// Asks until the proxy answers (it is listening), within `within`.

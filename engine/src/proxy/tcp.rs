@@ -162,3 +162,106 @@ async fn watch(client: &Side, server: &Side, timeouts: &Timeouts) -> End {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::duplex;
+
+    fn timeouts(client_ms: u64, server_ms: u64) -> Timeouts {
+        Timeouts {
+            client: Some(Duration::from_millis(client_ms)),
+            server: Some(Duration::from_millis(server_ms)),
+            ..Timeouts::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn half_close_passes_through_and_the_other_way_keeps_flowing() {
+        let (proxy_client, mut client) = duplex(1024);
+        let (proxy_server, mut server) = duplex(1024);
+        let t = timeouts(10_000, 10_000);
+        let forwarding = tokio::spawn(async move {
+            forward(Box::new(proxy_client), Box::new(proxy_server), &t).await
+        });
+
+        client.write_all(b"request").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = vec![];
+        server.read_to_end(&mut got).await.unwrap(); // EOF arrives: the half-close passed
+        assert_eq!(got, b"request");
+
+        server.write_all(b"late response").await.unwrap();
+        server.shutdown().await.unwrap();
+        let mut back = vec![];
+        client.read_to_end(&mut back).await.unwrap();
+        assert_eq!(back, b"late response");
+
+        let (end, volume) = forwarding.await.unwrap();
+        assert_eq!(end, End::Closed);
+        assert_eq!(
+            volume,
+            Volume {
+                to_server: 7,
+                to_client: 13
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_client_side_expires_after_timeout_client() {
+        let (proxy_client, _client) = duplex(1024);
+        let (proxy_server, _server) = duplex(1024);
+        let start = Instant::now();
+        let (end, _) = forward(
+            Box::new(proxy_client),
+            Box::new(proxy_server),
+            &timeouts(1_000, 5_000),
+        )
+        .await;
+        assert_eq!(end, End::ClientTimeout);
+        assert_eq!(start.elapsed(), Duration::from_millis(1_000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writing_to_the_client_counts_as_client_activity() {
+        let (proxy_client, mut client) = duplex(1024);
+        let (proxy_server, mut server) = duplex(1024);
+        let t = timeouts(1_000, 1_000);
+        let start = Instant::now();
+        let forwarding = tokio::spawn(async move {
+            forward(Box::new(proxy_client), Box::new(proxy_server), &t).await
+        });
+        // A download: the server talks every 600 ms, the client only reads.
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            server.write_all(b"x").await.unwrap();
+            let mut byte = [0u8; 1];
+            client.read_exact(&mut byte).await.unwrap();
+        }
+        let (end, _) = forwarding.await.unwrap();
+        // Nobody timed out during the 3 s of download; then both sides idle.
+        assert_eq!(end, End::ClientTimeout);
+        assert_eq!(start.elapsed(), Duration::from_millis(3_000 + 1_000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_fin_applies_once_the_server_half_closed() {
+        let (proxy_client, mut client) = duplex(1024);
+        let (proxy_server, mut server) = duplex(1024);
+        let t = Timeouts {
+            server_fin: Some(Duration::from_millis(200)),
+            ..timeouts(10_000, 10_000)
+        };
+        let start = Instant::now();
+        let forwarding = tokio::spawn(async move {
+            forward(Box::new(proxy_client), Box::new(proxy_server), &t).await
+        });
+        server.shutdown().await.unwrap();
+        let mut rest = vec![];
+        client.read_to_end(&mut rest).await.unwrap();
+        let (end, _) = forwarding.await.unwrap();
+        assert_eq!(end, End::ServerTimeout);
+        assert_eq!(start.elapsed(), Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,111 @@
+//! A scripted network for unit tests: each server address is told to
+//! accept, refuse or hang, and every connection attempt is recorded.
+//! Accepted connections are in-memory pipes whose far ends the test keeps.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use tokio::io::DuplexStream;
+
+use crate::config;
+use crate::net::{BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
+
+/// Bytes an in-memory pipe buffers in each direction.
+const PIPE_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Accept,
+    Refuse,
+    Hang,
+}
+
+#[derive(Default)]
+pub struct FakeNet {
+    behaviour: Mutex<BTreeMap<SocketAddr, Behaviour>>,
+    attempts: Mutex<Vec<SocketAddr>>,
+    /// The server ends of accepted connections, kept open for the test.
+    accepted: Mutex<Vec<(SocketAddr, DuplexStream)>>,
+}
+
+impl FakeNet {
+    pub fn new() -> Arc<Self> {
+        Arc::new(FakeNet::default())
+    }
+
+    pub fn set(&self, addr: &str, b: Behaviour) {
+        self.behaviour
+            .lock()
+            .unwrap()
+            .insert(addr.parse().unwrap(), b);
+    }
+
+    /// Every connection attempt so far, as "ip:port" strings.
+    pub fn attempts(&self) -> Vec<String> {
+        self.attempts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.to_string())
+            .collect()
+    }
+}
+
+impl Net for FakeNet {
+    fn listen(&self, _addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+        Box::pin(async { Err(io::Error::from(io::ErrorKind::Unsupported)) })
+    }
+
+    fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>> {
+        Box::pin(async move {
+            self.attempts.lock().unwrap().push(addr);
+            let b = self
+                .behaviour
+                .lock()
+                .unwrap()
+                .get(&addr)
+                .copied()
+                .unwrap_or(Behaviour::Refuse);
+            match b {
+                Behaviour::Accept => {
+                    let (ours, theirs) = tokio::io::duplex(PIPE_BYTES);
+                    self.accepted.lock().unwrap().push((addr, theirs));
+                    Ok(Box::new(ours) as BoxStream)
+                }
+                Behaviour::Refuse => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                Behaviour::Hang => std::future::pending().await,
+            }
+        })
+    }
+
+    fn bind_udp(&self, _addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>> {
+        Box::pin(async { Err(io::Error::from(io::ErrorKind::Unsupported)) })
+    }
+
+    fn wall_clock(&self) -> SystemTime {
+        SystemTime::UNIX_EPOCH
+    }
+
+    fn seed(&self) -> u64 {
+        0
+    }
+
+    fn pid(&self) -> u32 {
+        1
+    }
+}
+
+/// The single backend-capable proxy of a config text (for tests).
+pub fn proxy(text: &str) -> config::Proxy {
+    let loaded = config::load_str("test.cfg", text)
+        .unwrap_or_else(|e| panic!("test config does not load: {:?}", e.diagnostics));
+    loaded
+        .config
+        .proxies
+        .into_iter()
+        .find(|p| p.kind.is_backend())
+        .expect("a backend or listen section")
+}

@@ -1,0 +1,258 @@
+//! The engine as a process: HAProxy's command line, signals, daemon mode,
+//! reload with -sf, the bind address forms, and refusing to start with
+//! keywords whose behaviour is not built yet.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use xtests::{ask, free_port, hold, run, wait_listening, NameServer, ProxyProcess};
+
+fn write_config(tag: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtests-process-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("engine.cfg");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn tcp_config(binds: &str, server_port: u16) -> String {
+    format!(
+        "defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+listen app
+{binds}
+    server s1 127.0.0.1:{server_port}
+"
+    )
+}
+
+/// Waits for a child to exit, within `within`; its exit code.
+fn wait_exit(child: &mut std::process::Child, within: Duration) -> Option<i32> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process did not exit within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10)); // poll interval of try_wait
+    }
+}
+
+#[test]
+fn check_mode_exit_codes() {
+    let engine = xtests::engine_bin!();
+    let valid = write_config("valid", &tcp_config("    bind 127.0.0.1:1", 2));
+    assert_eq!(
+        run(&engine, &["-c", "-f", valid.to_str().unwrap()]),
+        (0, "Configuration file is valid\n".into())
+    );
+
+    let no_listener = write_config(
+        "nolistener",
+        "defaults\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nbackend be\n    server s1 127.0.0.1:2\n",
+    );
+    let (code, out) = run(&engine, &["-c", "-f", no_listener.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+
+    let broken = write_config("broken", "frontend fe\n    bind*:80\n");
+    let (code, out) = run(&engine, &["-c", "-f", broken.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "parsing [{}:2] : unknown keyword 'bind*:80' in 'frontend' section; did you mean 'bind' maybe ?",
+            broken.display()
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn keywords_not_built_yet_stop_the_start_naming_file_and_line() {
+    let cfg = write_config(
+        "unimpl",
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten app\n    bind 127.0.0.1:1\n    server s1 127.0.0.1:2\n",
+    );
+    let (code, out) = run(
+        &xtests::engine_bin!(),
+        &["-db", "-f", cfg.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not implemented yet"), "{out}");
+    assert!(out.contains(&format!("{}:2", cfg.display())), "{out}");
+}
+
+#[test]
+fn bind_forms_port_ranges_several_addresses_and_unix_sockets() {
+    let server = NameServer::start("s1", free_port());
+    let (a, b) = (free_port(), free_port());
+    let sock = std::env::temp_dir().join(format!("xtests-engine-{}.sock", std::process::id()));
+    let binds = format!(
+        "    bind 127.0.0.1:{a},ipv4@127.0.0.1:{b}\n    bind unix@{}",
+        sock.display()
+    );
+    let cfg = write_config("binds", &tcp_config(&binds, server.port));
+    let proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    wait_listening(a, Duration::from_secs(5));
+    assert_eq!(ask(a), "s1");
+    assert_eq!(ask(b), "s1");
+    let mut unix = std::os::unix::net::UnixStream::connect(&sock).expect("unix listener");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut unix, &mut answer).unwrap();
+    assert_eq!(answer, "s1");
+    drop(proxy);
+}
+
+#[test]
+fn a_port_range_listens_on_every_port() {
+    // Find three consecutive free ports.
+    let first = loop {
+        let p = free_port();
+        if p < 65000 && (1..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()) {
+            break p;
+        }
+    };
+    let server = NameServer::start("s1", free_port());
+    let cfg = write_config(
+        "range",
+        &tcp_config(
+            &format!("    bind 127.0.0.1:{first}-{}", first + 2),
+            server.port,
+        ),
+    );
+    let _proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    wait_listening(first + 2, Duration::from_secs(5));
+    for port in first..=first + 2 {
+        assert_eq!(ask(port), "s1", "port {port}");
+    }
+}
+
+#[test]
+fn an_inherited_socket_is_served_with_fd() {
+    use std::os::fd::AsRawFd;
+    let server = NameServer::start("s1", free_port());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fd = listener.as_raw_fd();
+    // SAFETY: clearing FD_CLOEXEC on a descriptor we own, so the child inherits it.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+    }
+    let cfg = write_config("fd", &tcp_config(&format!("    bind fd@{fd}"), server.port));
+    let _proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    drop(listener); // the child holds its own copy
+    wait_listening(port, Duration::from_secs(5));
+    assert_eq!(ask(port), "s1");
+}
+
+#[test]
+fn sigusr1_stops_accepting_and_lets_live_connections_finish() {
+    let server = NameServer::start_holding("s1", free_port());
+    let fe = free_port();
+    let cfg = write_config(
+        "usr1",
+        &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
+    );
+    let proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    wait_listening(fe, Duration::from_secs(5));
+    let (live, got) = hold(fe, 2, Duration::from_secs(5));
+    assert_eq!(got.as_deref(), Some("s1"));
+
+    let mut child = proxy.into_child();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", fe)).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after SIGUSR1");
+        std::thread::sleep(Duration::from_millis(10)); // poll interval
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited with a live connection"
+    );
+    drop(live);
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(5)), Some(0));
+}
+
+#[test]
+fn sf_hands_the_port_over_to_a_new_process() {
+    let server = NameServer::start("s1", free_port());
+    let fe = free_port();
+    let cfg = write_config(
+        "sf",
+        &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
+    );
+    let old = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    wait_listening(fe, Duration::from_secs(5));
+    let mut old = old.into_child();
+    let mut new = Command::new(xtests::engine_bin!())
+        .args([
+            "-db",
+            "-f",
+            cfg.to_str().unwrap(),
+            "-sf",
+            &old.id().to_string(),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(
+        wait_exit(&mut old, Duration::from_secs(5)),
+        Some(0),
+        "the old process finishes"
+    );
+    assert_eq!(ask(fe), "s1", "the new process serves");
+    let _ = new.kill();
+    let _ = new.wait();
+}
+
+#[test]
+fn daemon_mode_detaches_and_writes_the_pidfile() {
+    let server = NameServer::start("s1", free_port());
+    let fe = free_port();
+    let cfg = write_config(
+        "daemon",
+        &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
+    );
+    let pidfile = cfg.with_file_name("engine.pid");
+    let status = Command::new(xtests::engine_bin!())
+        .args([
+            "-D",
+            "-p",
+            pidfile.to_str().unwrap(),
+            "-f",
+            cfg.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the parent exits 0 once the daemon is forked"
+    );
+    wait_listening(fe, Duration::from_secs(5));
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(ask(fe), "s1");
+    // SAFETY: terminating the daemon we started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // SAFETY: signal 0 only probes whether the process exists.
+    while unsafe { libc::kill(pid, 0) } == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "daemon still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(10)); // poll interval
+    }
+}
