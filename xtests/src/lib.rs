@@ -136,11 +136,14 @@ impl Drop for NameServer {
     }
 }
 
+/// Stderr lines with their arrival time, and a condition to wait on them.
+type Lines = Arc<(Mutex<Vec<(Instant, String)>>, Condvar)>;
+
 /// A proxy process (engine or haproxy) with its stderr collected line by line.
 pub struct ProxyProcess {
     /// None once handed over with `into_child`.
     child: Option<Child>,
-    lines: Arc<(Mutex<Vec<(Instant, String)>>, Condvar)>,
+    lines: Lines,
 }
 
 impl ProxyProcess {
@@ -257,16 +260,38 @@ pub fn hold(port: u16, expect_len: usize, patience: Duration) -> (TcpStream, Opt
     (s, got)
 }
 
-/// Asks until the proxy answers (it is listening), within `within`.
-pub fn wait_listening(port: u16, within: Duration) {
+/// Polls `done` until it holds; fails the test, saying `what`, when it
+/// still does not after `within`. For state another process owns (a port,
+/// a pid), which offers nothing to wait on but polling.
+pub fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nothing listens on {port} after {within:?}"
-        );
-        thread::sleep(Duration::from_millis(10)); // poll interval while the process starts
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} (waited {within:?})");
+        thread::sleep(Duration::from_millis(10)); // the poll interval
     }
+}
+
+/// Waits until something listens on `port`. The probe connection is
+/// closed at once, so a proxy sees one short connection.
+pub fn wait_listening(port: u16, within: Duration) {
+    wait_until(within, &format!("nothing listens on {port}"), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+}
+
+/// Waits for a child to exit; its exit code.
+pub fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
+    let mut code = None;
+    wait_until(within, "the process did not exit", || {
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                code = status.code();
+                true
+            }
+            None => false,
+        }
+    });
+    code
 }
 
 /// Runs `binary -c -f file` (or other args): exit code and stdout+stderr.

@@ -4,9 +4,11 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use xtests::{ask, free_port, hold, run, wait_listening, NameServer, ProxyProcess};
+use xtests::{
+    ask, free_port, hold, run, wait_exit, wait_listening, wait_until, NameServer, ProxyProcess,
+};
 
 fn write_config(tag: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xtests-process-{tag}-{}", std::process::id()));
@@ -29,21 +31,6 @@ listen app
     server s1 127.0.0.1:{server_port}
 "
     )
-}
-
-/// Waits for a child to exit, within `within`; its exit code.
-fn wait_exit(child: &mut std::process::Child, within: Duration) -> Option<i32> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "process did not exit within {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10)); // poll interval of try_wait
-    }
 }
 
 #[test]
@@ -169,11 +156,11 @@ fn sigusr1_stops_accepting_and_lets_live_connections_finish() {
     let mut child = proxy.into_child();
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while std::net::TcpStream::connect(("127.0.0.1", fe)).is_ok() {
-        assert!(Instant::now() < deadline, "still accepting after SIGUSR1");
-        std::thread::sleep(Duration::from_millis(10)); // poll interval
-    }
+    wait_until(
+        Duration::from_secs(5),
+        "still accepting after SIGUSR1",
+        || std::net::TcpStream::connect(("127.0.0.1", fe)).is_err(),
+    );
     assert!(
         child.try_wait().unwrap().is_none(),
         "exited with a live connection"
@@ -246,13 +233,10 @@ fn daemon_mode_detaches_and_writes_the_pidfile() {
     assert_eq!(ask(fe), "s1");
     // SAFETY: terminating the daemon we started.
     unsafe { libc::kill(pid, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(5);
     // SAFETY: signal 0 only probes whether the process exists.
-    while unsafe { libc::kill(pid, 0) } == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "daemon still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(10)); // poll interval
-    }
+    wait_until(
+        Duration::from_secs(5),
+        "daemon still running after SIGTERM",
+        || unsafe { libc::kill(pid, 0) != 0 },
+    );
 }

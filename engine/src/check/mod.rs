@@ -169,7 +169,7 @@ fn announce(
             server.current_conns(),
         ),
         Transition::WentUp => format!(
-            "{kind} {}/{} is UP, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.",
+            "{kind} {}/{} is UP, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers online.{running_on_backup} 0 sessions requeued, 0 total in queue.",
             backend.name,
             server.name(),
         ),
