@@ -112,7 +112,7 @@ fn apply_overrides(config: &mut Config, options: &Options) {
 
 fn run(config: Config, options: &Options) -> ExitCode {
     if config.global.daemon {
-        if let Err(e) = daemonize() {
+        if let Err(e) = daemonize(!options.verbose) {
             eprintln!(
                 "{}",
                 log::stderr_line(
@@ -210,8 +210,10 @@ async fn wait_for_stop(engine: &Engine) -> ExitCode {
 }
 
 /// Forks into the background: the parent exits, the child leaves the
-/// terminal's session. Must run before any thread exists.
-fn daemonize() -> std::io::Result<()> {
+/// terminal's session and, unless `-V`, lets go of the standard streams so
+/// that whoever started it (a shell, a pipe) is not held open. Must run
+/// before any thread exists.
+fn daemonize(detach_stdio: bool) -> std::io::Result<()> {
     // SAFETY: called from main before the tokio runtime starts, so the
     // process has a single thread and fork is sound.
     match unsafe { libc::fork() } {
@@ -219,6 +221,17 @@ fn daemonize() -> std::io::Result<()> {
         0 => {
             // SAFETY: setsid has no memory effects.
             unsafe { libc::setsid() };
+            if detach_stdio {
+                let null = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open("/dev/null")?;
+                use std::os::fd::AsRawFd;
+                for fd in 0..=2 {
+                    // SAFETY: dup2 onto the standard descriptors, which we own.
+                    unsafe { libc::dup2(null.as_raw_fd(), fd) };
+                }
+            }
             Ok(())
         }
         _ => std::process::exit(0),

@@ -92,3 +92,17 @@ fn restored_servers_rejoin_after_rise_checks() {
     );
     assert!(!after.contains(&"web7".to_string()), "{t}");
 }
+
+/// The whole transcript is pinned: any change in what the client or the
+/// engine says shows up as a snapshot diff (snapshots/demo.snap).
+#[test]
+fn transcript_matches_the_snapshot() {
+    let t = sim::demo::run(1).unwrap();
+    insta::with_settings!({
+        snapshot_path => "../../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("demo", t);
+    });
+}
