@@ -294,9 +294,15 @@ pub fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
     code
 }
 
-/// Runs `binary -c -f file` (or other args): exit code and stdout+stderr.
+/// Runs `binary` with `args` to completion: exit code and stdout+stderr.
 pub fn run(binary: &Path, args: &[&str]) -> (i32, String) {
+    run_in(binary, Path::new("."), args)
+}
+
+/// `run`, in the working directory `dir`.
+pub fn run_in(binary: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::new(binary)
+        .current_dir(dir)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));

@@ -1,0 +1,131 @@
+//! TCP proxying cost, measured three ways in one run: a direct connection
+//! to the server, through the engine, through HAProxy 2.6 (when installed).
+//! Prints wall times and the ratios to the direct connection.
+//!
+//! Two workloads, each bounded in count: connection rate (connect, read a
+//! short answer, close) and bulk throughput (one stream of BULK_BYTES).
+//! Run with `cargo bench -p xtests`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use xtests::{free_port, wait_listening, ProxyProcess};
+
+const CONNECTIONS: usize = 3_000;
+const BULK_BYTES: usize = 1 << 30;
+const CHUNK: usize = 64 * 1024;
+const ROUNDS: usize = 3;
+
+/// Serves forever on `port`: a connection whose first byte is `b` gets
+/// BULK_BYTES, any other gets a two-byte answer.
+fn server(port: u16) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            thread::spawn(move || {
+                let mut first = [0u8; 1];
+                if s.read_exact(&mut first).is_err() {
+                    return;
+                }
+                if first[0] == b'b' {
+                    let chunk = vec![0u8; CHUNK];
+                    for _ in 0..BULK_BYTES / CHUNK {
+                        if s.write_all(&chunk).is_err() {
+                            return;
+                        }
+                    }
+                } else {
+                    let _ = s.write_all(b"ok");
+                }
+            });
+        }
+    });
+}
+
+fn connection_rate(port: u16) -> Duration {
+    let start = Instant::now();
+    for _ in 0..CONNECTIONS {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"c").unwrap();
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).unwrap();
+        assert_eq!(answer, b"ok");
+    }
+    start.elapsed()
+}
+
+fn bulk(port: u16) -> Duration {
+    let start = Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"b").unwrap();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0;
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert_eq!(total, BULK_BYTES);
+    start.elapsed()
+}
+
+fn best_of(f: impl Fn() -> Duration) -> Duration {
+    (0..ROUNDS).map(|_| f()).min().unwrap()
+}
+
+fn proxy(binary: &Path, server_port: u16) -> (ProxyProcess, u16) {
+    let fe = free_port();
+    let dir = std::env::temp_dir().join(format!("xtests-bench-{fe}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("bench.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "global\n    maxconn 10000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten bench\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{server_port}\n"
+        ),
+    )
+    .unwrap();
+    let p = ProxyProcess::start(binary, &cfg);
+    wait_listening(fe, Duration::from_secs(5));
+    (p, fe)
+}
+
+fn main() {
+    let server_port = free_port();
+    server(server_port);
+    wait_listening(server_port, Duration::from_secs(5));
+
+    let mut targets: Vec<(&str, Option<ProxyProcess>, u16)> = vec![("direct", None, server_port)];
+    let (engine, engine_port) = proxy(&xtests::engine_bin!(), server_port);
+    targets.push(("engine", Some(engine), engine_port));
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        let (h, port) = proxy(&haproxy, server_port);
+        targets.push(("haproxy 2.6", Some(h), port));
+    }
+
+    println!("best of {ROUNDS} rounds; ratio = time / direct time (lower is better)");
+    println!(
+        "{:<12} {:>16} {:>8} {:>16} {:>8}",
+        "target", "conn rate", "ratio", "bulk MiB/s", "ratio"
+    );
+    let mut direct = None;
+    for (name, _process, port) in &targets {
+        let conns = best_of(|| connection_rate(*port));
+        let bulk_time = best_of(|| bulk(*port));
+        let (d_conns, d_bulk) = *direct.get_or_insert((conns, bulk_time));
+        println!(
+            "{:<12} {:>12.0} c/s {:>8.2} {:>16.0} {:>8.2}",
+            name,
+            CONNECTIONS as f64 / conns.as_secs_f64(),
+            conns.as_secs_f64() / d_conns.as_secs_f64(),
+            BULK_BYTES as f64 / (1 << 20) as f64 / bulk_time.as_secs_f64(),
+            bulk_time.as_secs_f64() / d_bulk.as_secs_f64(),
+        );
+    }
+}
