@@ -1,18 +1,24 @@
-//! A `mode tcp` stream: connect the client to a server and forward bytes
-//! both ways until both sides are done.
+//! A `mode tcp` stream: bytes forwarded both ways until both ways are done.
 //!
-//! Half-close is passed through: when one side shuts its writing half, the
-//! other side's writing half is shut too and the opposite direction carries
-//! on. Timeouts are per side and count inactivity, as HAProxy's do: the
-//! client side expires after `timeout client` without a byte read from or
-//! written to the client (`timeout client-fin` once the client has
-//! half-closed), the server side likewise with `timeout server`
-//! (`timeout server-fin`).
+//! Each direction is a pump that reads one side and writes the other. The
+//! semantics are HAProxy 2.6's, observed on the real binary:
+//! - when a side sends a FIN, the pump passes it on (shuts the other
+//!   side's writing half) and the opposite direction carries on;
+//! - a side that sends nothing for its timeout (`timeout client` for the
+//!   client, `timeout server` for the server) is treated the same way: the
+//!   engine stops reading it and passes a FIN on, and the opposite
+//!   direction carries on. An idle connection therefore closes when the
+//!   longer-lived side's timeout has also run out;
+//! - once either direction is shut, `timeout client-fin` and
+//!   `timeout server-fin` replace those read timeouts, when set;
+//! - a side that does not accept the bytes written to it within its
+//!   timeout aborts the whole stream.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::config::Timeouts;
@@ -21,16 +27,16 @@ use crate::net::BoxStream;
 /// Size of each direction's forwarding buffer (HAProxy's tune.bufsize default).
 const BUFFER_BYTES: usize = 16 * 1024;
 
-/// How a forwarded stream ended.
+/// How a forwarded stream ended: the first thing that went wrong, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    /// Both sides closed cleanly.
+    /// Both directions finished on FINs.
     Closed,
-    /// The client side was idle too long (HAProxy termination `cD`).
+    /// A client-side timeout fired first (HAProxy termination `cD`).
     ClientTimeout,
-    /// The server side was idle too long (`sD`).
+    /// A server-side timeout fired first (`sD`).
     ServerTimeout,
-    /// A read or write failed on either side (`CD` / `SD`).
+    /// A read or write failed (`CD` / `SD`).
     Error,
 }
 
@@ -41,125 +47,168 @@ pub struct Volume {
     pub to_client: u64,
 }
 
-/// The moment of the last byte seen on one side, and whether that side has
-/// half-closed; shared between the two pumps and the watchdog of one stream.
-struct Side {
-    epoch: Instant,
-    last_ms: AtomicU64,
-    finished: std::sync::atomic::AtomicBool,
+/// The timeouts of one side: while both directions flow, and after one of
+/// them has shut.
+#[derive(Clone, Copy)]
+struct SideTimeouts {
+    open: Option<Duration>,
+    fin: Option<Duration>,
+    /// What a timeout on this side is called.
+    end: End,
 }
 
-impl Side {
-    fn new(epoch: Instant) -> Self {
-        Side {
-            epoch,
-            last_ms: AtomicU64::new(0),
-            finished: std::sync::atomic::AtomicBool::new(false),
+impl SideTimeouts {
+    fn client(t: &Timeouts) -> Self {
+        SideTimeouts {
+            open: t.client,
+            fin: t.client_fin.or(t.client),
+            end: End::ClientTimeout,
         }
     }
-    fn touch(&self) {
-        self.last_ms
-            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+
+    fn server(t: &Timeouts) -> Self {
+        SideTimeouts {
+            open: t.server,
+            fin: t.server_fin.or(t.server),
+            end: End::ServerTimeout,
+        }
     }
-    fn idle_deadline(&self, timeout: Duration) -> Instant {
-        self.epoch + Duration::from_millis(self.last_ms.load(Ordering::Relaxed)) + timeout
+
+    fn current(&self, shut: &Shut) -> Option<Duration> {
+        if shut.any.load(Ordering::Acquire) {
+            self.fin
+        } else {
+            self.open
+        }
     }
 }
 
-/// Forwards between `client` and `server` until both directions end or a
-/// side times out.
+/// Whether either direction has shut, with a wake-up for the pump of the
+/// other direction, whose read timeout may just have changed.
+#[derive(Default)]
+struct Shut {
+    any: AtomicBool,
+    changed: Notify,
+}
+
+impl Shut {
+    fn mark(&self) {
+        self.any.store(true, Ordering::Release);
+        self.changed.notify_waiters();
+    }
+}
+
+/// What stops a pump early.
+enum Abort {
+    Timeout(End),
+    Io,
+}
+
+/// Forwards between `client` and `server` until both directions are done.
 pub async fn forward(client: BoxStream, server: BoxStream, timeouts: &Timeouts) -> (End, Volume) {
-    let epoch = Instant::now();
-    let client_side = Side::new(epoch);
-    let server_side = Side::new(epoch);
     let (mut client_rd, mut client_wr) = tokio::io::split(client);
     let (mut server_rd, mut server_wr) = tokio::io::split(server);
+    let (client_side, server_side) = (
+        SideTimeouts::client(timeouts),
+        SideTimeouts::server(timeouts),
+    );
+    let shut = Shut::default();
+    let (to_server, to_client) = (AtomicU64::new(0), AtomicU64::new(0));
 
-    let pumps = async {
-        // The first error on either side ends both directions.
-        tokio::try_join!(
-            pump(&mut client_rd, &mut server_wr, &client_side, &server_side),
-            pump(&mut server_rd, &mut client_wr, &server_side, &client_side),
-        )
+    let result = tokio::try_join!(
+        pump(
+            &mut client_rd,
+            &mut server_wr,
+            client_side,
+            server_side,
+            &shut,
+            &to_server
+        ),
+        pump(
+            &mut server_rd,
+            &mut client_wr,
+            server_side,
+            client_side,
+            &shut,
+            &to_client
+        ),
+    );
+    let volume = Volume {
+        to_server: to_server.load(Ordering::Relaxed),
+        to_client: to_client.load(Ordering::Relaxed),
     };
-    let watchdog = watch(&client_side, &server_side, timeouts);
-    tokio::select! {
-        biased;
-        result = pumps => match result {
-            Ok((to_server, to_client)) => (End::Closed, Volume { to_server, to_client }),
-            Err(_) => (End::Error, Volume::default()),
-        },
-        end = watchdog => (end, Volume::default()),
-    }
+    let end = match result {
+        Ok((up, down)) => up.or(down).unwrap_or(End::Closed),
+        Err(Abort::Timeout(end)) => end,
+        Err(Abort::Io) => End::Error,
+    };
+    (end, volume)
 }
 
-/// Copies one direction; returns the bytes copied once `from` reached EOF.
+/// Copies one direction until the reading side sends a FIN or stays silent
+/// past its timeout, then passes a FIN on. Returns the timeout that ended
+/// it, if one did.
 async fn pump<R, W>(
     from: &mut R,
     to: &mut W,
-    from_side: &Side,
-    to_side: &Side,
-) -> std::io::Result<u64>
+    reading: SideTimeouts,
+    writing: SideTimeouts,
+    shut: &Shut,
+    moved: &AtomicU64,
+) -> Result<Option<End>, Abort>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let mut buf = vec![0u8; BUFFER_BYTES];
-    let mut total = 0u64;
-    loop {
-        let n = from.read(&mut buf).await?;
-        if n == 0 {
-            from_side.finished.store(true, Ordering::Relaxed);
-            from_side.touch();
-            // Pass the half-close on; the other direction keeps flowing.
-            let _ = to.shutdown().await;
-            return Ok(total);
+    let ended_by = loop {
+        let n = match read(from, &mut buf, reading, shut).await? {
+            Some(0) => break None,
+            Some(n) => n,
+            None => break Some(reading.end),
+        };
+        let write = to.write_all(&buf[..n]);
+        match writing.current(shut) {
+            Some(t) => tokio::time::timeout(t, write)
+                .await
+                .map_err(|_| Abort::Timeout(writing.end))?,
+            None => write.await,
         }
-        from_side.touch();
-        to.write_all(&buf[..n]).await?;
-        to_side.touch();
-        total += n as u64;
+        .map_err(|_| Abort::Io)?;
+        moved.fetch_add(n as u64, Ordering::Relaxed);
+    };
+    shut.mark();
+    // The peer may already be gone; its own pump reports that.
+    let _ = to.shutdown().await;
+    Ok(ended_by)
+}
+
+/// Reads once; None when the side stayed silent past its timeout. The
+/// timeout counts from the start of the wait, and shortens to the `-fin`
+/// one if the other direction shuts meanwhile.
+async fn read<R: AsyncRead + Unpin>(
+    from: &mut R,
+    buf: &mut [u8],
+    side: SideTimeouts,
+    shut: &Shut,
+) -> Result<Option<usize>, Abort> {
+    let started = Instant::now();
+    loop {
+        let changed = shut.changed.notified();
+        let deadline = side.current(shut).map(|t| started + t);
+        tokio::select! {
+            biased;
+            r = from.read(buf) => return r.map(Some).map_err(|_| Abort::Io),
+            _ = sleep_until(deadline) => return Ok(None),
+            _ = changed => continue,
+        }
     }
 }
 
-/// Resolves when a side has been idle past its timeout.
-async fn watch(client: &Side, server: &Side, timeouts: &Timeouts) -> End {
-    let client_timeout = |s: &Side| {
-        if s.finished.load(Ordering::Relaxed) {
-            timeouts.client_fin.or(timeouts.client)
-        } else {
-            timeouts.client
-        }
-    };
-    let server_timeout = |s: &Side| {
-        if s.finished.load(Ordering::Relaxed) {
-            timeouts.server_fin.or(timeouts.server)
-        } else {
-            timeouts.server
-        }
-    };
-    loop {
-        let c = client_timeout(client).map(|t| client.idle_deadline(t));
-        let s = server_timeout(server).map(|t| server.idle_deadline(t));
-        let next = match (c, s) {
-            (Some(c), Some(s)) => c.min(s),
-            (Some(d), None) | (None, Some(d)) => d,
-            (None, None) => return std::future::pending().await,
-        };
-        tokio::time::sleep_until(next).await;
-        let now = Instant::now();
-        // Deadlines move forward with activity: only a deadline still in
-        // the past after the sleep is a real expiry.
-        if let Some(t) = client_timeout(client) {
-            if client.idle_deadline(t) <= now {
-                return End::ClientTimeout;
-            }
-        }
-        if let Some(t) = server_timeout(server) {
-            if server.idle_deadline(t) <= now {
-                return End::ServerTimeout;
-            }
-        }
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -176,15 +225,24 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn half_close_passes_through_and_the_other_way_keeps_flowing() {
-        let (proxy_client, mut client) = duplex(1024);
-        let (proxy_server, mut server) = duplex(1024);
-        let t = timeouts(10_000, 10_000);
+    fn start(
+        t: Timeouts,
+    ) -> (
+        tokio::task::JoinHandle<(End, Volume)>,
+        tokio::io::DuplexStream,
+        tokio::io::DuplexStream,
+    ) {
+        let (proxy_client, client) = duplex(1024);
+        let (proxy_server, server) = duplex(1024);
         let forwarding = tokio::spawn(async move {
             forward(Box::new(proxy_client), Box::new(proxy_server), &t).await
         });
+        (forwarding, client, server)
+    }
 
+    #[tokio::test(start_paused = true)]
+    async fn half_close_passes_through_and_the_other_way_keeps_flowing() {
+        let (forwarding, mut client, mut server) = start(timeouts(10_000, 10_000));
         client.write_all(b"request").await.unwrap();
         client.shutdown().await.unwrap();
         let mut got = vec![];
@@ -208,60 +266,78 @@ mod tests {
         );
     }
 
+    /// As HAProxy 2.6 does (timeout client 1s, server 10s, a silent client):
+    /// the server gets a FIN after 1s and may still answer.
     #[tokio::test(start_paused = true)]
-    async fn an_idle_client_side_expires_after_timeout_client() {
-        let (proxy_client, _client) = duplex(1024);
-        let (proxy_server, _server) = duplex(1024);
-        let start = Instant::now();
-        let (end, _) = forward(
-            Box::new(proxy_client),
-            Box::new(proxy_server),
-            &timeouts(1_000, 5_000),
-        )
-        .await;
+    async fn a_silent_client_is_half_closed_and_the_server_may_still_answer() {
+        let (forwarding, mut client, mut server) = start(timeouts(1_000, 10_000));
+        let t0 = Instant::now();
+        let mut got = vec![];
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_secs(1),
+            "FIN passed to the server"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        server.write_all(b"after-eof").await.unwrap();
+        let mut buf = [0u8; 9];
+        client.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"after-eof");
+        server.shutdown().await.unwrap();
+        let (end, volume) = forwarding.await.unwrap();
         assert_eq!(end, End::ClientTimeout);
-        assert_eq!(start.elapsed(), Duration::from_millis(1_000));
+        assert_eq!(volume.to_client, 9);
     }
 
+    /// HAProxy 2.6 with timeout client 1s, server 2s, both sides silent:
+    /// the connection closes at 2s.
     #[tokio::test(start_paused = true)]
-    async fn writing_to_the_client_counts_as_client_activity() {
-        let (proxy_client, mut client) = duplex(1024);
-        let (proxy_server, mut server) = duplex(1024);
-        let t = timeouts(1_000, 1_000);
-        let start = Instant::now();
-        let forwarding = tokio::spawn(async move {
-            forward(Box::new(proxy_client), Box::new(proxy_server), &t).await
-        });
-        // A download: the server talks every 600 ms, the client only reads.
-        for _ in 0..5 {
-            tokio::time::sleep(Duration::from_millis(600)).await;
-            server.write_all(b"x").await.unwrap();
-            let mut byte = [0u8; 1];
-            client.read_exact(&mut byte).await.unwrap();
-        }
+    async fn an_idle_connection_closes_when_the_longer_timeout_runs_out() {
+        let (forwarding, mut client, _server) = start(timeouts(1_000, 2_000));
+        let t0 = Instant::now();
+        let mut rest = vec![];
+        client.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(t0.elapsed(), Duration::from_secs(2));
         let (end, _) = forwarding.await.unwrap();
-        // Nobody timed out during the 3 s of download; then both sides idle.
-        assert_eq!(end, End::ClientTimeout);
-        assert_eq!(start.elapsed(), Duration::from_millis(3_000 + 1_000));
+        assert_eq!(
+            end,
+            End::ClientTimeout,
+            "the first timeout is the one reported"
+        );
     }
 
     #[tokio::test(start_paused = true)]
-    async fn server_fin_applies_once_the_server_half_closed() {
-        let (proxy_client, mut client) = duplex(1024);
-        let (proxy_server, mut server) = duplex(1024);
+    async fn client_fin_replaces_timeout_client_once_a_direction_shut() {
         let t = Timeouts {
-            server_fin: Some(Duration::from_millis(200)),
+            client_fin: Some(Duration::from_millis(200)),
             ..timeouts(10_000, 10_000)
         };
-        let start = Instant::now();
-        let forwarding = tokio::spawn(async move {
-            forward(Box::new(proxy_client), Box::new(proxy_server), &t).await
-        });
+        let (forwarding, mut client, mut server) = start(t);
+        let t0 = Instant::now();
         server.shutdown().await.unwrap();
         let mut rest = vec![];
         client.read_to_end(&mut rest).await.unwrap();
+        let mut got = vec![];
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_millis(200),
+            "the silent client got client-fin"
+        );
         let (end, _) = forwarding.await.unwrap();
-        assert_eq!(end, End::ServerTimeout);
-        assert_eq!(start.elapsed(), Duration::from_millis(200));
+        assert_eq!(end, End::ClientTimeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_stops_reading_aborts_after_timeout_client() {
+        let (forwarding, _client, mut server) = start(timeouts(1_000, 60_000));
+        let t0 = Instant::now();
+        // Far more than the pipes buffer: the writes to the client block.
+        let big = vec![0u8; 1 << 20];
+        let _ = tokio::time::timeout(Duration::from_secs(30), server.write_all(&big)).await;
+        let (end, _) = forwarding.await.unwrap();
+        assert_eq!(end, End::ClientTimeout);
+        assert!(t0.elapsed() < Duration::from_secs(30));
     }
 }
