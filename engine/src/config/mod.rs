@@ -4,6 +4,7 @@
 //! `load` is the one entry point; it never stops at the first error, so an
 //! operator sees every problem of a file at once, as with `haproxy -c`.
 
+pub mod lex;
 mod model;
 
 pub use model::*;
