@@ -1,13 +1,34 @@
-//! haproxy.cfg: files → lines of words (`lex`) → sections (`ast`) →
-//! keyword tables → the validated [`Config`] model.
+//! haproxy.cfg: files → lines of words (`lex`) → sections (`parse`) →
+//! keyword tables (`global`, `listen`, `options`, `server`, `bind`, `acl`)
+//! → cross-checks (`check`) → the validated [`Config`] model; `report`
+//! prints the result the way `haproxy -c` does.
 //!
 //! `load` is the one entry point; it never stops at the first error, so an
 //! operator sees every problem of a file at once, as with `haproxy -c`.
+//!
+//! ```text
+//! -f paths ─ source::expand ─ source::read_file ─ lex::parse_line
+//!          ─ parse::Parser (per section: global.rs / listen.rs tables)
+//!          ─ check::finish ─ Config (+ Config::unimplemented)
+//! ```
 
+pub mod acl;
+pub mod bind;
+mod check;
+pub mod global;
 pub mod lex;
+pub mod listen;
 mod model;
+pub mod options;
+pub mod parse;
+pub mod report;
+pub mod server;
+pub mod source;
+pub mod suggest;
+pub mod units;
 
 pub use model::*;
+pub use report::{check_report, render, CheckReport};
 
 use std::path::PathBuf;
 
@@ -27,6 +48,16 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    pub fn alert(message: impl Into<String>) -> Self {
+        Diagnostic { level: Level::Alert, message: message.into() }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic { level: Level::Warning, message: message.into() }
+    }
+}
+
 /// A configuration that validated, with its warnings.
 #[derive(Debug)]
 pub struct Loaded {
@@ -44,6 +75,60 @@ pub struct LoadError {
 /// Reads `-f` arguments (files, or directories whose `*.cfg` files load in
 /// name order) into a validated configuration.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
-    let _ = paths;
-    Err(LoadError { diagnostics: vec![] })
+    let mut p = parse::Parser::new();
+    let fail = |mut diags: Vec<Diagnostic>, e: source::SourceError| {
+        diags.push(Diagnostic::alert(e.to_string()));
+        LoadError { diagnostics: diags }
+    };
+    let files = source::expand(paths).map_err(|e| fail(vec![], e))?;
+    let mut parse_failed = false;
+    for file in &files {
+        let (lines, bad) = match source::read_file(file) {
+            Ok(r) => r,
+            Err(e) => return Err(fail(std::mem::take(&mut p.diags), e)),
+        };
+        let file_failed = feed(&mut p, lines, bad);
+        p.finish_section();
+        if file_failed {
+            p.diags.push(Diagnostic::alert(format!(
+                "Error(s) found in configuration file : {}",
+                file.display()
+            )));
+            parse_failed = true;
+        }
+    }
+    if parse_failed {
+        return Err(LoadError { diagnostics: p.diags });
+    }
+    let done = std::mem::take(&mut p.done);
+    let mut diags = std::mem::take(&mut p.diags);
+    let mut config = std::mem::take(&mut p.config);
+    if check::finish(done, &mut config, &mut diags) {
+        return Err(LoadError { diagnostics: diags });
+    }
+    Ok(Loaded { config, diagnostics: diags })
+}
+
+/// Feeds one file's lines (and lex errors, in line order) to the parser.
+/// Returns true when any of them raised an alert.
+fn feed(p: &mut parse::Parser, lines: Vec<source::Line>, bad: Vec<source::BadLine>) -> bool {
+    let mut failed = false;
+    let mut bad = bad.into_iter().peekable();
+    for line in lines {
+        while let Some(b) = bad.next_if(|b| b.at.line < line.at.line) {
+            p.diags.push(Diagnostic::alert(b.message));
+            failed = true;
+        }
+        failed |= p.line(&line);
+    }
+    for b in bad {
+        p.diags.push(Diagnostic::alert(b.message));
+        failed = true;
+    }
+    failed
+}
+
+/// Loads and renders the `haproxy -c` report in one call.
+pub fn check_paths(paths: &[PathBuf], pid: u32) -> CheckReport {
+    check_report(&load(paths), pid)
 }
