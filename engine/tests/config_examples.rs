@@ -9,12 +9,17 @@ use std::path::{Path, PathBuf};
 /// The repository root: example paths (and the file names in messages)
 /// are relative to it, as when regen.sh ran haproxy.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// `examples/broken/x.cfg` → `broken-x`.
 fn expected_name(rel: &str) -> String {
-    rel.trim_start_matches("examples/").trim_end_matches(".cfg").replace('/', "-")
+    rel.trim_start_matches("examples/")
+        .trim_end_matches(".cfg")
+        .replace('/', "-")
 }
 
 fn examples() -> Vec<String> {
@@ -66,14 +71,24 @@ fn every_example_matches_haproxy() {
             failures.push(format!("--- {rel}\n=== expected\n{want}=== got\n{got}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn the_tcp_example_is_fully_implemented() {
     std::env::set_current_dir(root()).unwrap();
     let loaded = config::load(&[PathBuf::from("examples/tcp-roundrobin.cfg")]).unwrap();
-    assert!(loaded.config.unimplemented.is_empty(), "{:?}", loaded.config.unimplemented);
+    assert!(
+        loaded.config.unimplemented.is_empty(),
+        "{:?}",
+        loaded.config.unimplemented
+    );
     let app = &loaded.config.proxies[0];
     assert_eq!(app.servers.len(), 3);
     assert!(app.servers[2].backup);
@@ -84,8 +99,21 @@ fn the_tcp_example_is_fully_implemented() {
 fn seed_http_configs_list_what_the_runtime_lacks() {
     std::env::set_current_dir(root()).unwrap();
     let loaded = config::load(&[PathBuf::from("examples/seed-vhost.cfg")]).unwrap();
-    let kws: Vec<&str> = loaded.config.unimplemented.iter().map(|u| u.keyword.as_str()).collect();
-    for k in ["mode http", "option httplog", "acl", "use_backend", "stats uri", "balance leastconn", "log global"] {
+    let kws: Vec<&str> = loaded
+        .config
+        .unimplemented
+        .iter()
+        .map(|u| u.keyword.as_str())
+        .collect();
+    for k in [
+        "mode http",
+        "option httplog",
+        "acl",
+        "use_backend",
+        "stats uri",
+        "balance leastconn",
+        "log global",
+    ] {
         assert!(kws.contains(&k), "{k} missing from {kws:?}");
     }
     assert!(!kws.contains(&"timeout connect"));

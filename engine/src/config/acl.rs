@@ -10,7 +10,10 @@
 
 use super::listen::ProxyState;
 use super::parse::{atol, Ctx};
-use super::{Acl, CondTerm, Condition, HttpRequestAction, HttpRequestRule, Redirect, RedirectKind, UseBackend};
+use super::{
+    Acl, CondTerm, Condition, HttpRequestAction, HttpRequestRule, Redirect, RedirectKind,
+    UseBackend,
+};
 use std::net::IpAddr;
 
 /// The type of patterns a fetch compares against.
@@ -26,44 +29,103 @@ pub enum Pattern {
 
 /// Known fetches: name, pattern type, whether it takes `(args)`.
 pub const FETCHES: &[(&str, Pattern, bool)] = &[
-    ("always_false", Pattern::Bool, false), ("always_true", Pattern::Bool, false),
-    ("base", Pattern::Str, false), ("base_beg", Pattern::Str, false), ("base_end", Pattern::Str, false),
-    ("base_reg", Pattern::Reg, false), ("base_sub", Pattern::Str, false),
-    ("cook", Pattern::Str, true), ("cook_beg", Pattern::Str, true), ("cook_sub", Pattern::Str, true),
-    ("dst", Pattern::Ip, false), ("dst_port", Pattern::Int, false),
-    ("hdr", Pattern::Str, true), ("hdr_beg", Pattern::Str, true), ("hdr_cnt", Pattern::Int, true),
-    ("hdr_dir", Pattern::Str, true), ("hdr_dom", Pattern::Str, true), ("hdr_end", Pattern::Str, true),
-    ("hdr_ip", Pattern::Ip, true), ("hdr_len", Pattern::Int, true), ("hdr_reg", Pattern::Reg, true),
-    ("hdr_sub", Pattern::Str, true), ("hdr_val", Pattern::Int, true),
-    ("method", Pattern::Str, false), ("nbsrv", Pattern::Int, true),
-    ("path", Pattern::Str, false), ("path_beg", Pattern::Str, false), ("path_dir", Pattern::Str, false),
-    ("path_dom", Pattern::Str, false), ("path_end", Pattern::Str, false), ("path_len", Pattern::Int, false),
-    ("path_reg", Pattern::Reg, false), ("path_sub", Pattern::Str, false),
-    ("query", Pattern::Str, false), ("req.hdr", Pattern::Str, true), ("req.ssl_sni", Pattern::Str, false),
-    ("src", Pattern::Ip, false), ("src_port", Pattern::Int, false), ("ssl_fc", Pattern::Bool, false),
-    ("ssl_fc_sni", Pattern::Str, false), ("status", Pattern::Int, false),
-    ("url", Pattern::Str, false), ("url_beg", Pattern::Str, false), ("url_dir", Pattern::Str, false),
-    ("url_dom", Pattern::Str, false), ("url_end", Pattern::Str, false), ("url_len", Pattern::Int, false),
-    ("url_param", Pattern::Str, true), ("url_reg", Pattern::Reg, false), ("url_sub", Pattern::Str, false),
+    ("always_false", Pattern::Bool, false),
+    ("always_true", Pattern::Bool, false),
+    ("base", Pattern::Str, false),
+    ("base_beg", Pattern::Str, false),
+    ("base_end", Pattern::Str, false),
+    ("base_reg", Pattern::Reg, false),
+    ("base_sub", Pattern::Str, false),
+    ("cook", Pattern::Str, true),
+    ("cook_beg", Pattern::Str, true),
+    ("cook_sub", Pattern::Str, true),
+    ("dst", Pattern::Ip, false),
+    ("dst_port", Pattern::Int, false),
+    ("hdr", Pattern::Str, true),
+    ("hdr_beg", Pattern::Str, true),
+    ("hdr_cnt", Pattern::Int, true),
+    ("hdr_dir", Pattern::Str, true),
+    ("hdr_dom", Pattern::Str, true),
+    ("hdr_end", Pattern::Str, true),
+    ("hdr_ip", Pattern::Ip, true),
+    ("hdr_len", Pattern::Int, true),
+    ("hdr_reg", Pattern::Reg, true),
+    ("hdr_sub", Pattern::Str, true),
+    ("hdr_val", Pattern::Int, true),
+    ("method", Pattern::Str, false),
+    ("nbsrv", Pattern::Int, true),
+    ("path", Pattern::Str, false),
+    ("path_beg", Pattern::Str, false),
+    ("path_dir", Pattern::Str, false),
+    ("path_dom", Pattern::Str, false),
+    ("path_end", Pattern::Str, false),
+    ("path_len", Pattern::Int, false),
+    ("path_reg", Pattern::Reg, false),
+    ("path_sub", Pattern::Str, false),
+    ("query", Pattern::Str, false),
+    ("req.hdr", Pattern::Str, true),
+    ("req.ssl_sni", Pattern::Str, false),
+    ("src", Pattern::Ip, false),
+    ("src_port", Pattern::Int, false),
+    ("ssl_fc", Pattern::Bool, false),
+    ("ssl_fc_sni", Pattern::Str, false),
+    ("status", Pattern::Int, false),
+    ("url", Pattern::Str, false),
+    ("url_beg", Pattern::Str, false),
+    ("url_dir", Pattern::Str, false),
+    ("url_dom", Pattern::Str, false),
+    ("url_end", Pattern::Str, false),
+    ("url_len", Pattern::Int, false),
+    ("url_param", Pattern::Str, true),
+    ("url_reg", Pattern::Reg, false),
+    ("url_sub", Pattern::Str, false),
 ];
 
 /// HAProxy's predefined ACLs.
 pub const PREDEFINED: &[&str] = &[
-    "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS",
-    "HTTP_URL_SLASH", "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET",
-    "METH_HEAD", "METH_OPTIONS", "METH_POST", "METH_PUT", "METH_TRACE", "RDP_COOKIE",
-    "REQ_CONTENT", "TRUE", "WAIT_END",
+    "FALSE",
+    "HTTP",
+    "HTTP_1.0",
+    "HTTP_1.1",
+    "HTTP_2.0",
+    "HTTP_CONTENT",
+    "HTTP_URL_ABS",
+    "HTTP_URL_SLASH",
+    "HTTP_URL_STAR",
+    "LOCALHOST",
+    "METH_CONNECT",
+    "METH_DELETE",
+    "METH_GET",
+    "METH_HEAD",
+    "METH_OPTIONS",
+    "METH_POST",
+    "METH_PUT",
+    "METH_TRACE",
+    "RDP_COOKIE",
+    "REQ_CONTENT",
+    "TRUE",
+    "WAIT_END",
 ];
 
-const MATCH_METHODS: &[&str] = &["found", "bool", "int", "ip", "bin", "len", "str", "sub", "reg", "beg", "end", "dir", "dom"];
+const MATCH_METHODS: &[&str] = &[
+    "found", "bool", "int", "ip", "bin", "len", "str", "sub", "reg", "beg", "end", "dir", "dom",
+];
 
 /// An ACL expression: everything after the ACL name. Errors are the text
 /// after "error detected while parsing ACL 'x' : " (without the final dot).
-pub fn parse_expr(words: &[String], at: &super::Location, name: &str) -> Result<(Acl, Option<String>), String> {
-    let expr = words.first().ok_or_else(|| "missing ACL expression".to_string())?;
+pub fn parse_expr(
+    words: &[String],
+    at: &super::Location,
+    name: &str,
+) -> Result<(Acl, Option<String>), String> {
+    let expr = words
+        .first()
+        .ok_or_else(|| "missing ACL expression".to_string())?;
     let (fetch, args) = split_fetch(expr)?;
     let Some(&(_, ptype, _)) = FETCHES.iter().find(|(n, _, _)| *n == fetch) else {
-        return Err(format!("unknown fetch method '{fetch}' in ACL expression '{expr}'"));
+        return Err(format!(
+            "unknown fetch method '{fetch}' in ACL expression '{expr}'"
+        ));
     };
     let mut acl = Acl {
         at: at.clone(),
@@ -133,16 +195,24 @@ fn split_fetch(expr: &str) -> Result<(String, Vec<String>), String> {
     let name = &expr[..open];
     let known = FETCHES.iter().any(|(n, _, _)| *n == name);
     if !known {
-        return Err(format!("unknown fetch method '{name}' in ACL expression '{expr}'"));
+        return Err(format!(
+            "unknown fetch method '{name}' in ACL expression '{expr}'"
+        ));
     }
     let Some(close) = expr[open..].find(')').map(|c| c + open) else {
         return Err(format!("ACL keyword '{name}' : expected ')'"));
     };
     let rest = &expr[close + 1..];
     if !rest.is_empty() && !rest.starts_with(',') {
-        return Err(format!("ACL keyword '{name}' : missing comma after fetch keyword."));
+        return Err(format!(
+            "ACL keyword '{name}' : missing comma after fetch keyword."
+        ));
     }
-    let args = expr[open + 1..close].split(',').map(str::to_string).filter(|a| !a.is_empty()).collect();
+    let args = expr[open + 1..close]
+        .split(',')
+        .map(str::to_string)
+        .filter(|a| !a.is_empty())
+        .collect();
     Ok((name.to_string(), args))
 }
 
@@ -160,7 +230,9 @@ fn valid_net(v: &str) -> bool {
         Some((a, m)) => (a, Some(m)),
         None => (v, None),
     };
-    let Ok(ip) = addr.parse::<IpAddr>() else { return false };
+    let Ok(ip) = addr.parse::<IpAddr>() else {
+        return false;
+    };
     let max = if ip.is_ipv4() { 32 } else { 128 };
     match mask {
         None => true,
@@ -172,7 +244,11 @@ fn valid_net(v: &str) -> bool {
 /// A light PCRE syntax check: balanced groups and classes, no dangling
 /// escape. Reports as PCRE2 does.
 fn check_regex(re: &str) -> Result<(), String> {
-    let bad = |what: &str, off: usize| Err(format!("regex '{re}' is invalid (error={what}, erroffset={off})"));
+    let bad = |what: &str, off: usize| {
+        Err(format!(
+            "regex '{re}' is invalid (error={what}, erroffset={off})"
+        ))
+    };
     let mut depth = 0usize;
     let mut chars = re.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -216,7 +292,9 @@ pub fn parse_acl_line(p: &mut ProxyState, ctx: &mut Ctx) {
         return;
     }
     if let Some(c) = super::listen::invalid_char(&name) {
-        ctx.alert(format!("{here} : character '{c}' is not permitted in acl name '{name}'."));
+        ctx.alert(format!(
+            "{here} : character '{c}' is not permitted in acl name '{name}'."
+        ));
         return;
     }
     let words = ctx.args[2..].to_vec();
@@ -227,7 +305,9 @@ pub fn parse_acl_line(p: &mut ProxyState, ctx: &mut Ctx) {
             }
             p.px.acls.push(acl);
         }
-        Err(e) => ctx.alert(format!("{here} : error detected while parsing ACL '{name}' : {e}.")),
+        Err(e) => ctx.alert(format!(
+            "{here} : error detected while parsing ACL '{name}' : {e}."
+        )),
     }
 }
 
@@ -244,10 +324,16 @@ pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, St
             "or" | "||" => any_of.push(vec![]),
             "!" => negate = !negate,
             "{" => {
-                let end = words[i..].iter().position(|x| x == "}").ok_or("missing closing '}' in condition")?;
+                let end = words[i..]
+                    .iter()
+                    .position(|x| x == "}")
+                    .ok_or("missing closing '}' in condition")?;
                 parse_expr(&words[i..i + end], &p.px.at, "")?;
                 i += end + 1;
-                any_of.last_mut().expect("one group").push(CondTerm { negate, acl: String::new() });
+                any_of.last_mut().expect("one group").push(CondTerm {
+                    negate,
+                    acl: String::new(),
+                });
                 negate = false;
             }
             _ => {
@@ -258,7 +344,10 @@ pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, St
                 if !PREDEFINED.contains(&name) && !p.px.acls.iter().any(|a| a.name == name) {
                     return Err(format!("no such ACL : '{name}'"));
                 }
-                any_of.last_mut().expect("one group").push(CondTerm { negate: neg, acl: name.into() });
+                any_of.last_mut().expect("one group").push(CondTerm {
+                    negate: neg,
+                    acl: name.into(),
+                });
                 negate = false;
             }
         }
@@ -280,7 +369,9 @@ pub fn parse_use_backend(p: &mut ProxyState, ctx: &mut Ctx) {
         Some("if" | "unless") => match parse_condition(&rest, p) {
             Ok(c) => Some(c),
             Err(e) => {
-                ctx.alert(format!("{here} : error detected while parsing switching rule : {e}."));
+                ctx.alert(format!(
+                    "{here} : error detected while parsing switching rule : {e}."
+                ));
                 return;
             }
         },
@@ -291,7 +382,12 @@ pub fn parse_use_backend(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
-    p.px.use_backends.push(UseBackend { at: ctx.at.clone(), backend, condition: rest, parsed });
+    p.px.use_backends.push(UseBackend {
+        at: ctx.at.clone(),
+        backend,
+        condition: rest,
+        parsed,
+    });
 }
 
 /// `redirect location|prefix|scheme <to> [code N] [option...] [if|unless <cond>]`.
@@ -355,10 +451,19 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
         }
     }
     let Some(kind) = kind.filter(|_| !to.is_empty()) else {
-        ctx.alert(format!("{wrap}redirect type must be one of 'prefix', 'location', or 'scheme'."));
+        ctx.alert(format!(
+            "{wrap}redirect type must be one of 'prefix', 'location', or 'scheme'."
+        ));
         return;
     };
-    p.px.redirects.push(Redirect { at: ctx.at.clone(), kind, to, code, options, condition });
+    p.px.redirects.push(Redirect {
+        at: ctx.at.clone(),
+        kind,
+        to,
+        code,
+        options,
+        condition,
+    });
 }
 
 /// `http-request deny [deny_status N] | allow [if|unless <cond>]`.
@@ -401,7 +506,11 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
-    p.px.http_request.push(HttpRequestRule { at: ctx.at.clone(), action, condition });
+    p.px.http_request.push(HttpRequestRule {
+        at: ctx.at.clone(),
+        action,
+        condition,
+    });
 }
 
 #[cfg(test)]
@@ -410,25 +519,50 @@ mod tests {
 
     fn expr(s: &str) -> Result<(Acl, Option<String>), String> {
         let words: Vec<String> = s.split(' ').map(str::to_string).collect();
-        parse_expr(&words, &super::super::Location { file: "f".into(), line: 1 }, "a")
+        parse_expr(
+            &words,
+            &super::super::Location {
+                file: "f".into(),
+                line: 1,
+            },
+            "a",
+        )
     }
 
     #[test]
     fn seed_expressions() {
         let (a, w) = expr("hdr(host) -i www.test.com").unwrap();
-        assert_eq!((a.fetch.as_str(), a.fetch_args.as_slice(), a.ignore_case), ("hdr", &["host".to_string()][..], true));
+        assert_eq!(
+            (a.fetch.as_str(), a.fetch_args.as_slice(), a.ignore_case),
+            ("hdr", &["host".to_string()][..], true)
+        );
         assert!(w.is_none());
-        assert_eq!(expr("path_end .gif .png").unwrap().0.values, [".gif", ".png"]);
+        assert_eq!(
+            expr("path_end .gif .png").unwrap().0.values,
+            [".gif", ".png"]
+        );
         assert!(expr("src 10.96.20.0/24").is_ok());
         assert!(expr(r"path_end \.(gif|png|jpg|css?.*|js?.*)$").is_ok());
     }
 
     #[test]
     fn errors_are_haproxys() {
-        assert_eq!(expr("hdr(host)-i x").unwrap_err(), "ACL keyword 'hdr' : missing comma after fetch keyword.");
-        assert_eq!(expr("hdr(host x").unwrap_err(), "ACL keyword 'hdr' : expected ')'");
-        assert_eq!(expr("foo(bar) x").unwrap_err(), "unknown fetch method 'foo' in ACL expression 'foo(bar)'");
-        assert_eq!(expr("src 1.2.3.4/99").unwrap_err(), "'1.2.3.4/99' is not a valid IPv4 or IPv6 address");
+        assert_eq!(
+            expr("hdr(host)-i x").unwrap_err(),
+            "ACL keyword 'hdr' : missing comma after fetch keyword."
+        );
+        assert_eq!(
+            expr("hdr(host x").unwrap_err(),
+            "ACL keyword 'hdr' : expected ')'"
+        );
+        assert_eq!(
+            expr("foo(bar) x").unwrap_err(),
+            "unknown fetch method 'foo' in ACL expression 'foo(bar)'"
+        );
+        assert_eq!(
+            expr("src 1.2.3.4/99").unwrap_err(),
+            "'1.2.3.4/99' is not a valid IPv4 or IPv6 address"
+        );
         assert_eq!(
             expr("path_reg (").unwrap_err(),
             "regex '(' is invalid (error=missing closing parenthesis, erroffset=1)"

@@ -26,12 +26,16 @@ pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagno
         if tcp {
             // HAProxy drops these in tcp mode (see the warnings above).
             st.px.options.forwardfor = None;
-            if matches!(st.px.balance, Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }) {
+            if matches!(
+                st.px.balance,
+                Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }
+            ) {
                 st.px.balance = Balance::RoundRobin;
             }
         }
         for p in st.pending.drain(..) {
-            if !(tcp && p.http_only) && !config.unimplemented.contains(&p.item) {
+            let harmless = tcp && p.http_only;
+            if !harmless && !config.unimplemented.contains(&p.item) {
                 config.unimplemented.push(p.item);
             }
         }
@@ -45,13 +49,17 @@ fn check_proxy(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> b
     let ty = st.type_str();
     let mut alerts: Vec<String> = vec![];
     let tcp = px.mode == Mode::Tcp;
-    if tcp && px.kind.is_backend() {
-        if matches!(px.balance, Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }) {
-            diags.push(Diagnostic::warning(format!(
+    if tcp
+        && px.kind.is_backend()
+        && matches!(
+            px.balance,
+            Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }
+        )
+    {
+        diags.push(Diagnostic::warning(format!(
                 "Layer 7 hash not possible for {ty} '{}' (needs 'mode http'). Falling back to round robin.",
                 px.name
             )));
-        }
     }
     if tcp && px.options.httplog {
         if let Some(at) = &st.httplog_at {
@@ -64,11 +72,17 @@ fn check_proxy(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> b
     if px.kind.is_frontend() {
         if let Some(name) = &px.default_backend {
             match find_backend(all, name) {
-                None => alerts.push(format!("Proxy '{}': unable to find required default_backend: '{name}'.", px.name)),
-                Some(b) if b.name == px.name && b.kind == px.kind => {
-                    alerts.push(format!("Proxy '{}': loop detected for default_backend: '{name}'.", px.name))
+                None => alerts.push(format!(
+                    "Proxy '{}': unable to find required default_backend: '{name}'.",
+                    px.name
+                )),
+                Some(b) if b.name == px.name && b.kind == px.kind => alerts.push(format!(
+                    "Proxy '{}': loop detected for default_backend: '{name}'.",
+                    px.name
+                )),
+                Some(b) if incompatible(px, b) => {
+                    alerts.push(mode_message(st, b, "as its default backend"))
                 }
-                Some(b) if incompatible(px, b) => alerts.push(mode_message(st, b, "as its default backend")),
                 Some(_) => {}
             }
         }
@@ -78,8 +92,13 @@ fn check_proxy(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> b
                 continue;
             }
             match find_backend(all, &ub.backend) {
-                None => alerts.push(format!("Proxy '{}': unable to find required use_backend: '{}'.", px.name, ub.backend)),
-                Some(b) if incompatible(px, b) => alerts.push(mode_message(st, b, "in a 'use_backend' rule")),
+                None => alerts.push(format!(
+                    "Proxy '{}': unable to find required use_backend: '{}'.",
+                    px.name, ub.backend
+                )),
+                Some(b) if incompatible(px, b) => {
+                    alerts.push(mode_message(st, b, "in a 'use_backend' rule"))
+                }
                 Some(_) => {}
             }
         }
@@ -91,7 +110,8 @@ fn check_proxy(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> b
     let be_missing = px.kind.is_backend()
         && !px.servers.is_empty()
         && (t.connect.is_none_or(|d| d.is_zero())
-            || (t.server.is_none_or(|d| d.is_zero()) && (px.mode == Mode::Http || t.tunnel.is_none())));
+            || (t.server.is_none_or(|d| d.is_zero())
+                && (px.mode == Mode::Http || t.tunnel.is_none())));
     if fe_missing || be_missing {
         diags.push(Diagnostic::warning(format!(
             "missing timeouts for {ty} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
@@ -100,7 +120,15 @@ fn check_proxy(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> b
     }
     if tcp {
         let mut warn = |what: &str| {
-            diags.push(Diagnostic::warning(format!("{what} for {ty} '{}' as {}", px.name, if what.contains("rules") { "they require HTTP mode." } else { "it requires HTTP mode." })));
+            diags.push(Diagnostic::warning(format!(
+                "{what} for {ty} '{}' as {}",
+                px.name,
+                if what.contains("rules") {
+                    "they require HTTP mode."
+                } else {
+                    "it requires HTTP mode."
+                }
+            )));
         };
         if px.stats.enabled {
             warn("'stats' statement ignored");
@@ -129,7 +157,11 @@ fn incompatible(fe: &Proxy, be: &Proxy) -> bool {
 
 fn mode_message(st: &ProxyState, be: &Proxy, how: &str) -> String {
     let fe = &st.px;
-    let be_ty = if be.kind == super::ProxyKind::Listen { "proxy" } else { be.kind.as_str() };
+    let be_ty = if be.kind == super::ProxyKind::Listen {
+        "proxy"
+    } else {
+        be.kind.as_str()
+    };
     format!(
         "{} {} '{}' ({}) tries to use incompatible {} {be_ty} '{}' ({}) {how} (see 'mode').",
         fe.mode.as_str(),

@@ -31,25 +31,115 @@ pub struct GlobalKeyword {
 
 /// The `global` keywords, in HAProxy's documentation order.
 pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
-    kw("chroot", chroot, Runtime::No, "chroot <dir>: change root before dropping privileges."),
-    kw("daemon", daemon, Runtime::Yes, "daemon: fork into the background."),
-    kw("gid", ignore_one, Runtime::No, "gid <number>: group id to run as."),
-    kw("group", group, Runtime::No, "group <name>: group to run as."),
-    kw("log", global_log, Runtime::No, "log <addr> [len N] [format F] <facility> [level [minlevel]]."),
-    kw("maxconn", maxconn, Runtime::Yes, "maxconn <n>: process-wide concurrent connections."),
-    kw("nbproc", nbproc, Runtime::No, "nbproc <n>: removed in 2.5; only 1 is accepted."),
-    kw("nbthread", ignore_one, Runtime::No, "nbthread <n>: worker threads."),
-    kw("node", ignore_one, Runtime::No, "node <name>: name shown on the stats page."),
-    kw("description", ignore_rest, Runtime::No, "description <text>: shown on the stats page."),
-    kw("pidfile", pidfile, Runtime::Yes, "pidfile <file>: write the process id there."),
+    kw(
+        "chroot",
+        chroot,
+        Runtime::No,
+        "chroot <dir>: change root before dropping privileges.",
+    ),
+    kw(
+        "daemon",
+        daemon,
+        Runtime::Yes,
+        "daemon: fork into the background.",
+    ),
+    kw(
+        "gid",
+        ignore_one,
+        Runtime::No,
+        "gid <number>: group id to run as.",
+    ),
+    kw(
+        "group",
+        group,
+        Runtime::No,
+        "group <name>: group to run as.",
+    ),
+    kw(
+        "log",
+        global_log,
+        Runtime::No,
+        "log <addr> [len N] [format F] <facility> [level [minlevel]].",
+    ),
+    kw(
+        "maxconn",
+        maxconn,
+        Runtime::Yes,
+        "maxconn <n>: process-wide concurrent connections.",
+    ),
+    kw(
+        "nbproc",
+        nbproc,
+        Runtime::No,
+        "nbproc <n>: removed in 2.5; only 1 is accepted.",
+    ),
+    kw(
+        "nbthread",
+        ignore_one,
+        Runtime::No,
+        "nbthread <n>: worker threads.",
+    ),
+    kw(
+        "node",
+        ignore_one,
+        Runtime::No,
+        "node <name>: name shown on the stats page.",
+    ),
+    kw(
+        "description",
+        ignore_rest,
+        Runtime::No,
+        "description <text>: shown on the stats page.",
+    ),
+    kw(
+        "pidfile",
+        pidfile,
+        Runtime::Yes,
+        "pidfile <file>: write the process id there.",
+    ),
     kw("quiet", flag, Runtime::No, "quiet: no messages at startup."),
-    kw("spread-checks", spread_checks, Runtime::Yes, "spread-checks <0..50>: percent of jitter on check intervals."),
-    kw("stats", stats, Runtime::Parser, "stats socket|timeout|maxconn: the runtime API."),
-    kw("tune.bufsize", ignore_one, Runtime::No, "tune.bufsize <bytes>: buffer size."),
-    kw("tune.maxaccept", maxaccept, Runtime::No, "tune.maxaccept <n>: accepts per wakeup (-1: unlimited)."),
-    kw("tune.maxpollevents", maxpollevents, Runtime::No, "tune.maxpollevents <n>: events per poll."),
-    kw("uid", ignore_one, Runtime::No, "uid <number>: user id to run as."),
-    kw("ulimit-n", ignore_one, Runtime::No, "ulimit-n <n>: file-descriptor limit."),
+    kw(
+        "spread-checks",
+        spread_checks,
+        Runtime::Yes,
+        "spread-checks <0..50>: percent of jitter on check intervals.",
+    ),
+    kw(
+        "stats",
+        stats,
+        Runtime::Parser,
+        "stats socket|timeout|maxconn: the runtime API.",
+    ),
+    kw(
+        "tune.bufsize",
+        ignore_one,
+        Runtime::No,
+        "tune.bufsize <bytes>: buffer size.",
+    ),
+    kw(
+        "tune.maxaccept",
+        maxaccept,
+        Runtime::No,
+        "tune.maxaccept <n>: accepts per wakeup (-1: unlimited).",
+    ),
+    kw(
+        "tune.maxpollevents",
+        maxpollevents,
+        Runtime::No,
+        "tune.maxpollevents <n>: events per poll.",
+    ),
+    kw(
+        "uid",
+        ignore_one,
+        Runtime::No,
+        "uid <number>: user id to run as.",
+    ),
+    kw(
+        "ulimit-n",
+        ignore_one,
+        Runtime::No,
+        "ulimit-n <n>: file-descriptor limit.",
+    ),
     kw("user", user, Runtime::No, "user <name>: user to run as."),
 ];
 
@@ -59,7 +149,12 @@ const fn kw(
     runtime: Runtime,
     doc: &'static str,
 ) -> GlobalKeyword {
-    GlobalKeyword { name, parse, runtime, doc }
+    GlobalKeyword {
+        name,
+        parse,
+        runtime,
+        doc,
+    }
 }
 
 /// Parses one `global` line.
@@ -67,8 +162,13 @@ pub fn parse(g: &mut Global, ctx: &mut Ctx) {
     let name = ctx.arg(0).to_string();
     let Some(k) = GLOBAL_KEYWORDS.iter().find(|k| k.name == name) else {
         let best = suggest::best_match(&name, suggest::GLOBAL_COMMON.iter().copied());
-        let hint = best.map(|b| format!("; did you mean '{b}' maybe ?")).unwrap_or_default();
-        ctx.alert(format!("{} : unknown keyword '{name}' in 'global' section{hint}", ctx.here()));
+        let hint = best
+            .map(|b| format!("; did you mean '{b}' maybe ?"))
+            .unwrap_or_default();
+        ctx.alert(format!(
+            "{} : unknown keyword '{name}' in 'global' section{hint}",
+            ctx.here()
+        ));
         return;
     };
     (k.parse)(g, ctx);
@@ -79,7 +179,11 @@ pub fn parse(g: &mut Global, ctx: &mut Ctx) {
 
 fn expects_integer(ctx: &mut Ctx) -> bool {
     if ctx.arg(1).is_empty() {
-        ctx.alert(format!("{} : '{}' expects an integer argument.", ctx.here(), ctx.arg(0)));
+        ctx.alert(format!(
+            "{} : '{}' expects an integer argument.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
         return true;
     }
     false
@@ -90,7 +194,11 @@ fn maxconn(g: &mut Global, ctx: &mut Ctx) {
         return;
     }
     if g.maxconn.is_some() {
-        ctx.warn(format!("{} : '{}' already specified. Continuing.", ctx.here(), ctx.arg(0)));
+        ctx.warn(format!(
+            "{} : '{}' already specified. Continuing.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
         return;
     }
     g.maxconn = Some(atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32);
@@ -111,7 +219,11 @@ fn ignore_one(_: &mut Global, ctx: &mut Ctx) {
         return;
     }
     if ctx.arg(1).is_empty() {
-        ctx.alert(format!("{} : '{}' expects an argument.", ctx.here(), ctx.arg(0)));
+        ctx.alert(format!(
+            "{} : '{}' expects an argument.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
     }
 }
 
@@ -122,7 +234,11 @@ fn path_arg(ctx: &mut Ctx, what: &str) -> Option<PathBuf> {
         return None;
     }
     if ctx.arg(1).is_empty() {
-        ctx.alert(format!("{} : '{}' expects {what} as an argument.", ctx.here(), ctx.arg(0)));
+        ctx.alert(format!(
+            "{} : '{}' expects {what} as an argument.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
         return None;
     }
     Some(PathBuf::from(ctx.arg(1)))
@@ -130,7 +246,11 @@ fn path_arg(ctx: &mut Ctx, what: &str) -> Option<PathBuf> {
 
 fn pidfile(g: &mut Global, ctx: &mut Ctx) {
     if g.pidfile.is_some() {
-        ctx.warn(format!("{} : '{}' already specified. Continuing.", ctx.here(), ctx.arg(0)));
+        ctx.warn(format!(
+            "{} : '{}' already specified. Continuing.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
         return;
     }
     g.pidfile = path_arg(ctx, "a file name");
@@ -138,7 +258,11 @@ fn pidfile(g: &mut Global, ctx: &mut Ctx) {
 
 fn chroot(g: &mut Global, ctx: &mut Ctx) {
     if g.chroot.is_some() {
-        ctx.alert(format!("{} : '{}' already specified. Continuing.", ctx.here(), ctx.arg(0)));
+        ctx.alert(format!(
+            "{} : '{}' already specified. Continuing.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
         return;
     }
     g.chroot = path_arg(ctx, "a directory");
@@ -162,7 +286,11 @@ fn spread_checks(g: &mut Global, ctx: &mut Ctx) {
     }
     let v = atol(ctx.arg(1));
     if !(0..=50).contains(&v) {
-        ctx.alert(format!("{} : '{}' needs a positive value in range 0..50.", ctx.here(), ctx.arg(0)));
+        ctx.alert(format!(
+            "{} : '{}' needs a positive value in range 0..50.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
         return;
     }
     g.spread_checks_pct = v as u32;
@@ -202,23 +330,43 @@ fn stats(g: &mut Global, ctx: &mut Ctx) {
     match ctx.arg(1) {
         "socket" => {
             if ctx.arg(2).is_empty() {
-                ctx.alert(format!("{} : '{} {}' in global section expects an address or a path to a UNIX socket", ctx.here(), ctx.arg(0), ctx.arg(1)));
+                ctx.alert(format!(
+                    "{} : '{} {}' in global section expects an address or a path to a UNIX socket",
+                    ctx.here(),
+                    ctx.arg(0),
+                    ctx.arg(1)
+                ));
                 return;
             }
             let addr = match parse_addr(ctx.arg(2), true) {
                 Ok(mut v) if v.len() == 1 => v.remove(0),
                 Ok(_) | Err(_) => {
-                    ctx.alert(format!("{} : '{} {}' : invalid address '{}'", ctx.here(), ctx.arg(0), ctx.arg(1), ctx.arg(2)));
+                    ctx.alert(format!(
+                        "{} : '{} {}' : invalid address '{}'",
+                        ctx.here(),
+                        ctx.arg(0),
+                        ctx.arg(1),
+                        ctx.arg(2)
+                    ));
                     return;
                 }
             };
             let params = ctx.args[3..].to_vec();
-            g.stats_sockets.push(StatsSocket { at: ctx.at.clone(), address: addr, params });
+            g.stats_sockets.push(StatsSocket {
+                at: ctx.at.clone(),
+                address: addr,
+                params,
+            });
             ctx.unimplemented("stats socket");
         }
         "timeout" | "maxconn" | "bind-process" => {
             if ctx.arg(2).is_empty() {
-                ctx.alert(format!("{} : '{} {}' expects an argument.", ctx.here(), ctx.arg(0), ctx.arg(1)));
+                ctx.alert(format!(
+                    "{} : '{} {}' expects an argument.",
+                    ctx.here(),
+                    ctx.arg(0),
+                    ctx.arg(1)
+                ));
                 return;
             }
             ctx.unimplemented(format!("stats {}", ctx.arg(1)));
@@ -248,14 +396,18 @@ pub const FACILITIES: &[&str] = &[
 ];
 
 /// syslog levels, most severe first.
-pub const LEVELS: &[&str] = &["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+pub const LEVELS: &[&str] = &[
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
 
 /// `log <address> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]`.
 /// `log global` is handled by the proxy parser; here it is an address.
 pub fn parse_log(ctx: &mut Ctx, _in_proxy: bool) -> Option<LogTarget> {
     let here = ctx.here();
     if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
-        ctx.alert(format!("{here} : log : expects <address> and <facility> as arguments."));
+        ctx.alert(format!(
+            "{here} : log : expects <address> and <facility> as arguments."
+        ));
         return None;
     }
     let address = ctx.arg(1).to_string();
@@ -281,9 +433,18 @@ pub fn parse_log(ctx: &mut Ctx, _in_proxy: bool) -> Option<LogTarget> {
         }
     }
     if !ctx.arg(i + 3).is_empty() {
-        ctx.alert(format!("{here} : log : cannot handle unexpected argument '{}'.", ctx.arg(i + 3)));
+        ctx.alert(format!(
+            "{here} : log : cannot handle unexpected argument '{}'.",
+            ctx.arg(i + 3)
+        ));
         return None;
     }
     let opt = |s: String| (!s.is_empty()).then_some(s);
-    Some(LogTarget { at: ctx.at.clone(), address, facility, level: opt(level), minlevel: opt(minlevel) })
+    Some(LogTarget {
+        at: ctx.at.clone(),
+        address,
+        facility,
+        level: opt(level),
+        minlevel: opt(minlevel),
+    })
 }

@@ -74,10 +74,20 @@ pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Splits `line` into words. See the module header for the rules.
 pub fn parse_line(line: &str, env: EnvLookup<'_>) -> Result<Vec<String>, LexError> {
-    let mut lexer = Lexer { base: line, env, words: vec![], cur: vec![], dquote: None, squote: None };
+    let mut lexer = Lexer {
+        base: line,
+        env,
+        words: vec![],
+        cur: vec![],
+        dquote: None,
+        squote: None,
+    };
     lexer.run()?;
-    let mut words: Vec<String> =
-        lexer.words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
+    let mut words: Vec<String> = lexer
+        .words
+        .into_iter()
+        .map(|w| String::from_utf8_lossy(&w).into_owned())
+        .collect();
     if let Some(empty) = words.iter().position(|w| w.is_empty()) {
         words.truncate(empty);
     }
@@ -156,8 +166,20 @@ impl Lexer<'_> {
             match frag {
                 Frag::Bytes(b) => self.cur.extend_from_slice(&b),
                 Frag::Break => self.end_word(),
-                Frag::DQuote => self.dquote = if self.dquote.is_some() { None } else { Some(at) },
-                Frag::SQuote => self.squote = if self.squote.is_some() { None } else { Some(at) },
+                Frag::DQuote => {
+                    self.dquote = if self.dquote.is_some() {
+                        None
+                    } else {
+                        Some(at)
+                    }
+                }
+                Frag::SQuote => {
+                    self.squote = if self.squote.is_some() {
+                        None
+                    } else {
+                        Some(at)
+                    }
+                }
                 Frag::End => break,
                 Frag::BadHex => return Err(LexError::Hex { pos: at }),
                 Frag::Dollar => {
@@ -185,7 +207,8 @@ impl Lexer<'_> {
             Some(r) => (r, Some(offset(input))),
             None => (input, None),
         };
-        let (after, name) = var_name(input).map_err(|_| LexError::VarName { pos: offset(input) })?;
+        let (after, name) =
+            var_name(input).map_err(|_| LexError::VarName { pos: offset(input) })?;
         let mut rest = after;
         let mut value = (self.env)(name);
         let mut expand = false;
@@ -228,7 +251,10 @@ type LexResult<'a, T> = IResult<&'a str, T>;
 fn var_name(input: &str) -> LexResult<'_, &str> {
     let first = input.chars().next();
     if !matches!(first, Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '.') {
-        return Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Alpha)));
+        return Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Alpha,
+        )));
     }
     let skip = usize::from(first == Some('.'));
     let (_, tail) = take_while(|c: char| c.is_ascii_alphanumeric() || c == '_')(&input[skip..])?;
@@ -248,7 +274,10 @@ fn bytes(s: &str) -> Frag {
 fn unquoted_frag(input: &str) -> LexResult<'_, Frag> {
     alt((
         map(take_while1(is_plain), bytes),
-        value(Frag::Break, take_while1(|c| is_c_space(c) && c != '\r' && c != '\n')),
+        value(
+            Frag::Break,
+            take_while1(|c| is_c_space(c) && c != '\r' && c != '\n'),
+        ),
         value(Frag::End, alt((tag("#"), tag("\r"), tag("\n")))),
         value(Frag::DQuote, char('"')),
         value(Frag::SQuote, char('\'')),
@@ -260,7 +289,10 @@ fn unquoted_frag(input: &str) -> LexResult<'_, Frag> {
 /// Inside double quotes: blanks and `#` are ordinary, `$` expands.
 fn dquoted_frag(input: &str) -> LexResult<'_, Frag> {
     alt((
-        map(take_while1(|c| !matches!(c, '\\' | '"' | '$' | '\r' | '\n')), bytes),
+        map(
+            take_while1(|c| !matches!(c, '\\' | '"' | '$' | '\r' | '\n')),
+            bytes,
+        ),
         value(Frag::End, alt((tag("\r"), tag("\n")))),
         value(Frag::DQuote, char('"')),
         value(Frag::Dollar, char('$')),
@@ -282,9 +314,11 @@ fn squoted_frag(input: &str) -> LexResult<'_, Frag> {
 /// A backslash sequence (never inside single quotes).
 fn escape(input: &str, in_dquote: bool) -> LexResult<'_, Frag> {
     let (rest, _) = char('\\').parse(input)?;
-    let hex: LexResult<'_, &str> =
-        nom::sequence::preceded(char('x'), take_while_m_n(2, 2, |c: char| c.is_ascii_hexdigit()))
-            .parse(rest);
+    let hex: LexResult<'_, &str> = nom::sequence::preceded(
+        char('x'),
+        take_while_m_n(2, 2, |c: char| c.is_ascii_hexdigit()),
+    )
+    .parse(rest);
     if let Ok((after, digits)) = hex {
         let byte = u8::from_str_radix(digits, 16).expect("two hex digits");
         return Ok((after, Frag::Bytes(vec![byte])));
@@ -365,14 +399,20 @@ mod tests {
             _ => None,
         };
         let lex = |s: &str| parse_line(s, &env).unwrap();
-        assert_eq!(lex(r#"$X "$X" "${X}y" "${NO-dflt}" "${NO}""#), ["$X", "v", "vy", "dflt"]);
+        assert_eq!(
+            lex(r#"$X "$X" "${X}y" "${NO-dflt}" "${NO}""#),
+            ["$X", "v", "vy", "dflt"]
+        );
         assert_eq!(lex(r#"w "${L[*]}" z"#), ["w", "a", "b", "z"]);
         assert_eq!(lex(r#""\$X""#), ["$X"]);
     }
 
     #[test]
     fn errors_point_where_haproxy_points() {
-        assert_eq!(lex(r#" bind "127.0.0.1:80"#), Err(LexError::Quote { pos: 6 }));
+        assert_eq!(
+            lex(r#" bind "127.0.0.1:80"#),
+            Err(LexError::Quote { pos: 6 })
+        );
         assert_eq!(lex("bind '1"), Err(LexError::Quote { pos: 5 }));
         assert_eq!(lex(r"bind 1.2\xZZ"), Err(LexError::Hex { pos: 8 }));
         assert_eq!(lex(r#"a "${X""#), Err(LexError::Brace { pos: 4 }));

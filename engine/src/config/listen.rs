@@ -56,9 +56,17 @@ impl ProxyState {
         if matches!(support, Support::Yes | Support::Parser) {
             return;
         }
-        let section = if self.is_defaults { "defaults" } else { self.px.kind.as_str() };
+        let section = if self.is_defaults {
+            "defaults"
+        } else {
+            self.px.kind.as_str()
+        };
         self.pending.push(Pending {
-            item: Unimplemented { at: ctx.at.clone(), keyword: label, section: section.into() },
+            item: Unimplemented {
+                at: ctx.at.clone(),
+                keyword: label,
+                section: section.into(),
+            },
             http_only: support == Support::HttpOnly,
         });
     }
@@ -111,7 +119,8 @@ fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
 
 /// Characters HAProxy allows in proxy and ACL names (`invalid_char`).
 pub fn invalid_char(name: &str) -> Option<char> {
-    name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
 }
 
 /// Handles a section header line. `done` holds the sections before it.
@@ -124,25 +133,38 @@ pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
         "backend" => ProxyKind::Backend,
         _ => ProxyKind::Listen,
     };
-    let (name, from_at) = if is_def && ctx.arg(1) == "from" && !ctx.arg(2).is_empty() && ctx.arg(3).is_empty() {
-        (String::new(), 1)
-    } else {
-        (ctx.arg(1).to_string(), 2)
-    };
+    let (name, from_at) =
+        if is_def && ctx.arg(1) == "from" && !ctx.arg(2).is_empty() && ctx.arg(3).is_empty() {
+            (String::new(), 1)
+        } else {
+            (ctx.arg(1).to_string(), 2)
+        };
     if !is_def {
         if name.is_empty() {
             ctx.alert(format!("{here} : '{kw}' expects an <id> argument"));
             return None;
         }
         if let Some(c) = invalid_char(&name) {
-            ctx.alert(format!("{here} : character '{c}' is not permitted in '{kw}' name '{name}'."));
+            ctx.alert(format!(
+                "{here} : character '{c}' is not permitted in '{kw}' name '{name}'."
+            ));
         }
         let fe = kind.is_frontend();
         let clash = done.iter().find(|d| {
-            !d.is_defaults && d.px.name == name && if fe { d.px.kind.is_frontend() } else { d.px.kind.is_backend() }
+            !d.is_defaults
+                && d.px.name == name
+                && if fe {
+                    d.px.kind.is_frontend()
+                } else {
+                    d.px.kind.is_backend()
+                }
         });
         if let Some(d) = clash {
-            let this = if kind == ProxyKind::Listen { "proxy" } else { kind.as_str() };
+            let this = if kind == ProxyKind::Listen {
+                "proxy"
+            } else {
+                kind.as_str()
+            };
             ctx.alert(format!(
                 "Parsing [{}]: {this} '{name}' has the same name as {} '{name}' declared at {}.",
                 ctx.at,
@@ -151,20 +173,36 @@ pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
             ));
         }
         let extra = ctx.arg(2);
-        if (!extra.is_empty() && (ctx.arg(3).is_empty() || extra != "from")) || ctx.too_many_args(3, 0) {
+        if (!extra.is_empty() && (ctx.arg(3).is_empty() || extra != "from"))
+            || ctx.too_many_args(3, 0)
+        {
             if kind.is_frontend() {
-                ctx.alert(format!("{here} : please use the 'bind' keyword for listening addresses."));
+                ctx.alert(format!(
+                    "{here} : please use the 'bind' keyword for listening addresses."
+                ));
             }
             return None;
         }
     }
     let base = if ctx.arg(from_at) == "from" {
         let wanted = ctx.arg(from_at + 1);
-        match done.iter().rev().find(|d| d.is_defaults && d.px.name == wanted) {
+        match done
+            .iter()
+            .rev()
+            .find(|d| d.is_defaults && d.px.name == wanted)
+        {
             Some(d) => Some(d),
             None => {
-                let cap = if is_def { "defaults" } else if kind == ProxyKind::Listen { "proxy" } else { kind.as_str() };
-                ctx.alert(format!("{here} : defaults section '{wanted}' not found for {cap} '{name}'."));
+                let cap = if is_def {
+                    "defaults"
+                } else if kind == ProxyKind::Listen {
+                    "proxy"
+                } else {
+                    kind.as_str()
+                };
+                ctx.alert(format!(
+                    "{here} : defaults section '{wanted}' not found for {cap} '{name}'."
+                ));
                 return None;
             }
         }
@@ -175,7 +213,12 @@ pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
     };
     let mut st = fresh(&name, kind, ctx.at);
     if let Some(b) = base {
-        st.px = Proxy { name: name.clone(), kind, at: ctx.at.clone(), ..b.px.clone() };
+        st.px = Proxy {
+            name: name.clone(),
+            kind,
+            at: ctx.at.clone(),
+            ..b.px.clone()
+        };
         // Defaults cannot hold these; keep the copy honest anyway.
         st.px.binds.clear();
         st.px.servers.clear();
@@ -214,38 +257,220 @@ const fn kw(
     parse: fn(&mut ProxyState, &mut Ctx),
     doc: &'static str,
 ) -> ProxyKeyword {
-    ProxyKeyword { name, cap, in_defaults, support, parse, doc }
+    ProxyKeyword {
+        name,
+        cap,
+        in_defaults,
+        support,
+        parse,
+        doc,
+    }
 }
 
 use Support::{No, Parser, Yes};
 
 /// The proxy keywords, alphabetical.
 pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
-    kw("acl", Cap::Any, false, No, acl::parse_acl_line, "acl <name> <criterion> [flags] [operator] <value>..."),
-    kw("balance", Cap::Be, true, Parser, balance, "balance <algorithm> [args]: default roundrobin."),
-    kw("bind", Cap::Fe, false, Parser, bind, "bind <addr>[,<addr>...] [options]."),
-    kw("clitimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout client."),
-    kw("contimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout connect."),
-    kw("cookie", Cap::Be, true, No, cookie, "cookie <name> [insert|rewrite|prefix] [indirect] [nocache]..."),
-    kw("default-server", Cap::Be, true, Parser, default_server, "default-server [settings]: template for servers."),
-    kw("default_backend", Cap::Fe, true, Yes, default_backend, "default_backend <backend>."),
-    kw("description", Cap::Any, false, No, |_, _| {}, "description <text>."),
-    kw("errorfile", Cap::Any, true, No, errorfile, "errorfile <code> <file>."),
-    kw("errorloc", Cap::Any, true, No, errorloc, "errorloc <code> <url>: 302 redirect."),
-    kw("errorloc302", Cap::Any, true, No, errorloc, "errorloc302 <code> <url>."),
-    kw("errorloc303", Cap::Any, true, No, errorloc, "errorloc303 <code> <url>."),
-    kw("http-request", Cap::Any, false, No, acl::parse_http_request, "http-request <action> [if|unless <cond>]."),
-    kw("log", Cap::Any, true, Parser, log, "log global | log <addr> <facility> [level]."),
-    kw("maxconn", Cap::Fe, true, Yes, maxconn, "maxconn <n>: concurrent connections of this frontend."),
-    kw("mode", Cap::Any, true, Parser, mode, "mode tcp|http: default tcp."),
-    kw("option", Cap::Any, true, Parser, options::parse, "[no] option <name> [args]."),
-    kw("redirect", Cap::Any, false, No, acl::parse_redirect, "redirect location|prefix|scheme <to> [code N] [if|unless <cond>]."),
-    kw("retries", Cap::Be, true, Yes, retries, "retries <n>: connection retries (default 3)."),
-    kw("server", Cap::Be, false, Parser, server, "server <name> <addr>[:port] [settings]."),
-    kw("srvtimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout server."),
-    kw("stats", Cap::Any, true, Parser, stats, "stats enable|uri|auth|realm|hide-version|refresh."),
-    kw("timeout", Cap::Any, true, Parser, timeout, "timeout <name> <delay>."),
-    kw("use_backend", Cap::Fe, false, No, acl::parse_use_backend, "use_backend <backend> [if|unless <cond>]."),
+    kw(
+        "acl",
+        Cap::Any,
+        false,
+        No,
+        acl::parse_acl_line,
+        "acl <name> <criterion> [flags] [operator] <value>...",
+    ),
+    kw(
+        "balance",
+        Cap::Be,
+        true,
+        Parser,
+        balance,
+        "balance <algorithm> [args]: default roundrobin.",
+    ),
+    kw(
+        "bind",
+        Cap::Fe,
+        false,
+        Parser,
+        bind,
+        "bind <addr>[,<addr>...] [options].",
+    ),
+    kw(
+        "clitimeout",
+        Cap::Any,
+        true,
+        Yes,
+        removed,
+        "removed in 2.1: timeout client.",
+    ),
+    kw(
+        "contimeout",
+        Cap::Any,
+        true,
+        Yes,
+        removed,
+        "removed in 2.1: timeout connect.",
+    ),
+    kw(
+        "cookie",
+        Cap::Be,
+        true,
+        No,
+        cookie,
+        "cookie <name> [insert|rewrite|prefix] [indirect] [nocache]...",
+    ),
+    kw(
+        "default-server",
+        Cap::Be,
+        true,
+        Parser,
+        default_server,
+        "default-server [settings]: template for servers.",
+    ),
+    kw(
+        "default_backend",
+        Cap::Fe,
+        true,
+        Yes,
+        default_backend,
+        "default_backend <backend>.",
+    ),
+    kw(
+        "description",
+        Cap::Any,
+        false,
+        No,
+        |_, _| {},
+        "description <text>.",
+    ),
+    kw(
+        "errorfile",
+        Cap::Any,
+        true,
+        No,
+        errorfile,
+        "errorfile <code> <file>.",
+    ),
+    kw(
+        "errorloc",
+        Cap::Any,
+        true,
+        No,
+        errorloc,
+        "errorloc <code> <url>: 302 redirect.",
+    ),
+    kw(
+        "errorloc302",
+        Cap::Any,
+        true,
+        No,
+        errorloc,
+        "errorloc302 <code> <url>.",
+    ),
+    kw(
+        "errorloc303",
+        Cap::Any,
+        true,
+        No,
+        errorloc,
+        "errorloc303 <code> <url>.",
+    ),
+    kw(
+        "http-request",
+        Cap::Any,
+        false,
+        No,
+        acl::parse_http_request,
+        "http-request <action> [if|unless <cond>].",
+    ),
+    kw(
+        "log",
+        Cap::Any,
+        true,
+        Parser,
+        log,
+        "log global | log <addr> <facility> [level].",
+    ),
+    kw(
+        "maxconn",
+        Cap::Fe,
+        true,
+        Yes,
+        maxconn,
+        "maxconn <n>: concurrent connections of this frontend.",
+    ),
+    kw(
+        "mode",
+        Cap::Any,
+        true,
+        Parser,
+        mode,
+        "mode tcp|http: default tcp.",
+    ),
+    kw(
+        "option",
+        Cap::Any,
+        true,
+        Parser,
+        options::parse,
+        "[no] option <name> [args].",
+    ),
+    kw(
+        "redirect",
+        Cap::Any,
+        false,
+        No,
+        acl::parse_redirect,
+        "redirect location|prefix|scheme <to> [code N] [if|unless <cond>].",
+    ),
+    kw(
+        "retries",
+        Cap::Be,
+        true,
+        Yes,
+        retries,
+        "retries <n>: connection retries (default 3).",
+    ),
+    kw(
+        "server",
+        Cap::Be,
+        false,
+        Parser,
+        server,
+        "server <name> <addr>[:port] [settings].",
+    ),
+    kw(
+        "srvtimeout",
+        Cap::Any,
+        true,
+        Yes,
+        removed,
+        "removed in 2.1: timeout server.",
+    ),
+    kw(
+        "stats",
+        Cap::Any,
+        true,
+        Parser,
+        stats,
+        "stats enable|uri|auth|realm|hide-version|refresh.",
+    ),
+    kw(
+        "timeout",
+        Cap::Any,
+        true,
+        Parser,
+        timeout,
+        "timeout <name> <delay>.",
+    ),
+    kw(
+        "use_backend",
+        Cap::Fe,
+        false,
+        No,
+        acl::parse_use_backend,
+        "use_backend <backend> [if|unless <cond>].",
+    ),
 ];
 
 /// Parses one line of a proxy or defaults section.
@@ -253,19 +478,32 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
     let name = ctx.arg(0).to_string();
     let here = ctx.here();
     let Some(k) = PROXY_KEYWORDS.iter().find(|k| k.name == name) else {
-        let section = if p.is_defaults { "defaults" } else { p.px.kind.as_str() };
-        let cands = suggest::LISTEN_REGISTERED.iter().chain(suggest::LISTEN_COMMON).copied();
-        let hint = suggest::best_match(&name, cands).map(|b| format!("; did you mean '{b}' maybe ?"));
-        ctx.alert(format!("{here} : unknown keyword '{name}' in '{section}' section{}", hint.unwrap_or_default()));
+        let section = if p.is_defaults {
+            "defaults"
+        } else {
+            p.px.kind.as_str()
+        };
+        let cands = suggest::LISTEN_REGISTERED
+            .iter()
+            .chain(suggest::LISTEN_COMMON)
+            .copied();
+        let hint =
+            suggest::best_match(&name, cands).map(|b| format!("; did you mean '{b}' maybe ?"));
+        ctx.alert(format!(
+            "{here} : unknown keyword '{name}' in '{section}' section{}",
+            hint.unwrap_or_default()
+        ));
         return;
     };
     if p.is_defaults && !k.in_defaults {
         let rule = matches!(name.as_str(), "acl" | "http-request");
         // Named defaults may carry ACLs and http-request rules (2.5+).
-        if !(rule && !p.px.name.is_empty()) {
+        if !rule || p.px.name.is_empty() {
             let msg = match name.as_str() {
                 "server" => format!("[{}] : 'server' not allowed in 'defaults' section.", ctx.at),
-                _ if rule => format!("{here} : '{name}' not allowed in anonymous 'defaults' section."),
+                _ if rule => {
+                    format!("{here} : '{name}' not allowed in anonymous 'defaults' section.")
+                }
                 _ => format!("{here} : '{name}' not allowed in 'defaults' section."),
             };
             ctx.alert(msg);
@@ -273,7 +511,11 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
         }
     }
     if !p.is_defaults && !has_cap(p.px.kind, k.cap) {
-        let need = if k.cap == Cap::Fe { "no frontend" } else { "no backend" };
+        let need = if k.cap == Cap::Fe {
+            "no frontend"
+        } else {
+            "no backend"
+        };
         if matches!(name.as_str(), "server" | "default-server") {
             ctx.alert(format!(
                 "[{}] : {here} : '{name}' not allowed because {} '{}' has {need} capability.",
@@ -430,11 +672,15 @@ fn timeout(p: &mut ProxyState, ctx: &mut Ctx) {
     let t = match parse_time_ms(&value) {
         Ok(t) => t,
         Err(TimeError::Empty) => {
-            ctx.alert(format!("{here} : 'timeout {which}' expects an integer value (in milliseconds)"));
+            ctx.alert(format!(
+                "{here} : 'timeout {which}' expects an integer value (in milliseconds)"
+            ));
             return;
         }
         Err(TimeError::Char(c)) => {
-            ctx.alert(format!("{here} : unexpected character '{c}' in 'timeout {which}'"));
+            ctx.alert(format!(
+                "{here} : unexpected character '{c}' in 'timeout {which}'"
+            ));
             return;
         }
         Err(TimeError::Over) => {
@@ -485,7 +731,9 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
         "uri" => Balance::Uri(args),
         "url_param" if !args.is_empty() => Balance::UrlParam(args),
         "url_param" => {
-            ctx.alert(format!("{here} : 'balance url_param' requires an URL parameter name."));
+            ctx.alert(format!(
+                "{here} : 'balance url_param' requires an URL parameter name."
+            ));
             return;
         }
         a if a.starts_with("hdr(") && a.ends_with(')') && a.len() > 5 => Balance::Hdr {
@@ -513,7 +761,11 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
 
 fn cookie(_: &mut ProxyState, ctx: &mut Ctx) {
     if ctx.arg(1).is_empty() {
-        let msg = format!("{} : '{}' expects <cookie_name> as argument.", ctx.here(), ctx.arg(0));
+        let msg = format!(
+            "{} : '{}' expects <cookie_name> as argument.",
+            ctx.here(),
+            ctx.arg(0)
+        );
         ctx.alert(msg);
     }
 }
@@ -566,11 +818,16 @@ fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
 }
 
 /// Status codes HAProxy can replace (`http_err_codes`).
-pub const ERROR_CODES: &[u16] = &[200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
+pub const ERROR_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
 
 fn status_arg(ctx: &mut Ctx, kw: &str, what: &str) -> Option<u16> {
     if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
-        let msg = format!("{} : {kw} : expects <status_code> and <{what}> as arguments.\n", ctx.here());
+        let msg = format!(
+            "{} : {kw} : expects <status_code> and <{what}> as arguments.\n",
+            ctx.here()
+        );
         ctx.alert(msg);
         return None;
     }
@@ -584,25 +841,41 @@ fn status_arg(ctx: &mut Ctx, kw: &str, what: &str) -> Option<u16> {
 }
 
 fn errorfile(p: &mut ProxyState, ctx: &mut Ctx) {
-    let Some(status) = status_arg(ctx, "errorfile", "file") else { return };
+    let Some(status) = status_arg(ctx, "errorfile", "file") else {
+        return;
+    };
     let path = std::path::PathBuf::from(ctx.arg(2));
     let contents = match std::fs::read(&path) {
         Ok(c) => c,
         Err(_) => {
-            let msg = format!("{} : errorfile : error opening file '{}'.", ctx.here(), ctx.arg(2));
+            let msg = format!(
+                "{} : errorfile : error opening file '{}'.",
+                ctx.here(),
+                ctx.arg(2)
+            );
             ctx.alert(msg);
             return;
         }
     };
     p.px.errors.retain(|e| e.status != status);
-    p.px.errors.push(ErrorMessage { at: ctx.at.clone(), status, source: ErrorSource::File { path, contents } });
+    p.px.errors.push(ErrorMessage {
+        at: ctx.at.clone(),
+        status,
+        source: ErrorSource::File { path, contents },
+    });
 }
 
 fn errorloc(p: &mut ProxyState, ctx: &mut Ctx) {
     let kw = ctx.arg(0).to_string();
-    let Some(status) = status_arg(ctx, &kw, "url") else { return };
+    let Some(status) = status_arg(ctx, &kw, "url") else {
+        return;
+    };
     let code = if kw == "errorloc303" { 303 } else { 302 };
     let url = ctx.arg(2).to_string();
     p.px.errors.retain(|e| e.status != status);
-    p.px.errors.push(ErrorMessage { at: ctx.at.clone(), status, source: ErrorSource::Location { code, url } });
+    p.px.errors.push(ErrorMessage {
+        at: ctx.at.clone(),
+        status,
+        source: ErrorSource::Location { code, url },
+    });
 }

@@ -50,11 +50,17 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn alert(message: impl Into<String>) -> Self {
-        Diagnostic { level: Level::Alert, message: message.into() }
+        Diagnostic {
+            level: Level::Alert,
+            message: message.into(),
+        }
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
-        Diagnostic { level: Level::Warning, message: message.into() }
+        Diagnostic {
+            level: Level::Warning,
+            message: message.into(),
+        }
     }
 }
 
@@ -98,7 +104,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
         }
     }
     if parse_failed {
-        return Err(LoadError { diagnostics: p.diags });
+        return Err(LoadError {
+            diagnostics: p.diags,
+        });
     }
     let done = std::mem::take(&mut p.done);
     let mut diags = std::mem::take(&mut p.diags);
@@ -106,7 +114,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     if check::finish(done, &mut config, &mut diags) {
         return Err(LoadError { diagnostics: diags });
     }
-    Ok(Loaded { config, diagnostics: diags })
+    Ok(Loaded {
+        config,
+        diagnostics: diags,
+    })
 }
 
 /// Feeds one file's lines (and lex errors, in line order) to the parser.

@@ -230,7 +230,11 @@ pub enum HealthCheck {
     Tcp,
     /// `option httpchk [<method>] [<uri>] [<version>]`. `version` may carry
     /// `\r\n`-separated headers (deprecated in 2.6, still honoured).
-    Http { method: String, uri: String, version: String },
+    Http {
+        method: String,
+        uri: String,
+        version: String,
+    },
     /// `option smtpchk [HELO|EHLO <domain>]`.
     Smtp { verb: String, domain: String },
     /// `option ldap-check`.
@@ -417,7 +421,10 @@ pub enum Balance {
     /// `url_param <name> [check_post]`.
     UrlParam(Vec<String>),
     /// `hdr(<name>) [use_domain_only]`.
-    Hdr { name: String, use_domain_only: bool },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
     /// `rdp-cookie[(<name>)]`.
     RdpCookie(Option<String>),
     /// `random[(<draws>)]`.

@@ -29,7 +29,13 @@ const fn opt(
     parse: fn(&mut ProxyState, &mut Ctx, bool),
     doc: &'static str,
 ) -> OptionKeyword {
-    OptionKeyword { name, negatable, support, parse, doc }
+    OptionKeyword {
+        name,
+        negatable,
+        support,
+        parse,
+        doc,
+    }
 }
 
 /// A switch stored in [`ProxyOptions`].
@@ -46,30 +52,184 @@ macro_rules! flag {
 use Support::{HttpOnly, No, Yes};
 
 pub const OPTIONS: &[OptionKeyword] = &[
-    opt("abortonclose", true, No, flag!(abortonclose), "abort queued requests whose client left."),
-    opt("allbackups", true, Yes, |p, c, on| if !c.too_many_args(0, 1) { p.px.allbackups = on }, "use all backup servers at once."),
-    opt("clitcpka", true, No, flag!(clitcpka), "TCP keep-alive on the client side."),
-    opt("dontlognull", true, No, flag!(dontlognull), "do not log connections without data."),
-    opt("forwardfor", false, HttpOnly, forwardfor, "add X-Forwarded-For [except NET] [header NAME] [if-none]."),
-    opt("http-keep-alive", true, HttpOnly, flag!(http_keep_alive), "keep-alive on both sides (default)."),
-    opt("http-server-close", true, HttpOnly, flag!(http_server_close), "close the server side after each response."),
-    opt("httpchk", false, No, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
-    opt("httpclose", true, HttpOnly, flag!(httpclose), "close both sides after each response."),
+    opt(
+        "abortonclose",
+        true,
+        No,
+        flag!(abortonclose),
+        "abort queued requests whose client left.",
+    ),
+    opt(
+        "allbackups",
+        true,
+        Yes,
+        |p, c, on| {
+            if !c.too_many_args(0, 1) {
+                p.px.allbackups = on
+            }
+        },
+        "use all backup servers at once.",
+    ),
+    opt(
+        "clitcpka",
+        true,
+        No,
+        flag!(clitcpka),
+        "TCP keep-alive on the client side.",
+    ),
+    opt(
+        "dontlognull",
+        true,
+        No,
+        flag!(dontlognull),
+        "do not log connections without data.",
+    ),
+    opt(
+        "forwardfor",
+        false,
+        HttpOnly,
+        forwardfor,
+        "add X-Forwarded-For [except NET] [header NAME] [if-none].",
+    ),
+    opt(
+        "http-keep-alive",
+        true,
+        HttpOnly,
+        flag!(http_keep_alive),
+        "keep-alive on both sides (default).",
+    ),
+    opt(
+        "http-server-close",
+        true,
+        HttpOnly,
+        flag!(http_server_close),
+        "close the server side after each response.",
+    ),
+    opt(
+        "httpchk",
+        false,
+        No,
+        httpchk,
+        "HTTP health checks: [<method>] [<uri>] [<version>].",
+    ),
+    opt(
+        "httpclose",
+        true,
+        HttpOnly,
+        flag!(httpclose),
+        "close both sides after each response.",
+    ),
     opt("httplog", true, No, httplog, "HTTP log format [clf]."),
-    opt("ldap-check", false, No, |p, c, _| if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap }, "LDAPv3 bind health check."),
-    opt("log-health-checks", true, No, flag!(log_health_checks), "log every check state change."),
-    opt("mysql-check", false, No, mysql_check, "MySQL health check [user <name> [post-41]]."),
-    opt("pgsql-check", false, No, pgsql_check, "PostgreSQL health check user <name>."),
-    opt("prefer-last-server", true, No, flag!(prefer_last_server), "reuse the last server of a connection."),
-    opt("redis-check", false, No, |p, c, _| if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Redis }, "Redis PING health check."),
-    opt("redispatch", true, Yes, redispatch, "last retry may go to another server [interval]."),
-    opt("smtpchk", false, No, smtpchk, "SMTP health check [HELO|EHLO <domain>]."),
-    opt("splice-auto", true, No, flag!(splice_auto), "kernel splicing, automatic."),
-    opt("splice-request", true, No, flag!(splice_request), "kernel splicing of requests."),
-    opt("splice-response", true, No, flag!(splice_response), "kernel splicing of responses."),
-    opt("srvtcpka", true, No, flag!(srvtcpka), "TCP keep-alive on the server side."),
-    opt("ssl-hello-chk", false, No, |p, c, _| if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::SslHello }, "SSLv3 client hello health check."),
-    opt("tcpka", true, No, flag!(tcpka), "TCP keep-alive on both sides."),
+    opt(
+        "ldap-check",
+        false,
+        No,
+        |p, c, _| {
+            if !c.too_many_args(0, 1) {
+                p.px.health_check = HealthCheck::Ldap
+            }
+        },
+        "LDAPv3 bind health check.",
+    ),
+    opt(
+        "log-health-checks",
+        true,
+        No,
+        flag!(log_health_checks),
+        "log every check state change.",
+    ),
+    opt(
+        "mysql-check",
+        false,
+        No,
+        mysql_check,
+        "MySQL health check [user <name> [post-41]].",
+    ),
+    opt(
+        "pgsql-check",
+        false,
+        No,
+        pgsql_check,
+        "PostgreSQL health check user <name>.",
+    ),
+    opt(
+        "prefer-last-server",
+        true,
+        No,
+        flag!(prefer_last_server),
+        "reuse the last server of a connection.",
+    ),
+    opt(
+        "redis-check",
+        false,
+        No,
+        |p, c, _| {
+            if !c.too_many_args(0, 1) {
+                p.px.health_check = HealthCheck::Redis
+            }
+        },
+        "Redis PING health check.",
+    ),
+    opt(
+        "redispatch",
+        true,
+        Yes,
+        redispatch,
+        "last retry may go to another server [interval].",
+    ),
+    opt(
+        "smtpchk",
+        false,
+        No,
+        smtpchk,
+        "SMTP health check [HELO|EHLO <domain>].",
+    ),
+    opt(
+        "splice-auto",
+        true,
+        No,
+        flag!(splice_auto),
+        "kernel splicing, automatic.",
+    ),
+    opt(
+        "splice-request",
+        true,
+        No,
+        flag!(splice_request),
+        "kernel splicing of requests.",
+    ),
+    opt(
+        "splice-response",
+        true,
+        No,
+        flag!(splice_response),
+        "kernel splicing of responses.",
+    ),
+    opt(
+        "srvtcpka",
+        true,
+        No,
+        flag!(srvtcpka),
+        "TCP keep-alive on the server side.",
+    ),
+    opt(
+        "ssl-hello-chk",
+        false,
+        No,
+        |p, c, _| {
+            if !c.too_many_args(0, 1) {
+                p.px.health_check = HealthCheck::SslHello
+            }
+        },
+        "SSLv3 client hello health check.",
+    ),
+    opt(
+        "tcpka",
+        true,
+        No,
+        flag!(tcpka),
+        "TCP keep-alive on both sides.",
+    ),
     opt("tcplog", true, No, flag!(tcplog), "TCP log format."),
 ];
 
@@ -78,13 +238,18 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
     let name = ctx.arg(1).to_string();
     let found = OPTIONS.iter().find(|o| o.name == name);
     if ctx.kwm != Kwm::Std && !found.is_some_and(|o| o.negatable) {
-        ctx.alert(format!("parsing [{}]: negation/default is not supported for option '{name}'.", ctx.at));
+        ctx.alert(format!(
+            "parsing [{}]: negation/default is not supported for option '{name}'.",
+            ctx.at
+        ));
         return;
     }
     let Some(o) = found else {
         let here = ctx.here();
         match suggest::best_match(&name, suggest::OPTIONS.iter().copied()) {
-            Some(b) => ctx.alert(format!("{here} : unknown option '{name}'; did you mean '{b}' maybe ?")),
+            Some(b) => ctx.alert(format!(
+                "{here} : unknown option '{name}'; did you mean '{b}' maybe ?"
+            )),
             None => ctx.alert(format!("{here} : unknown option '{name}'.")),
         }
         return;
@@ -106,7 +271,10 @@ fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
         return;
     }
     if !ctx.arg(2).is_empty() && ctx.arg(2) != "clf" {
-        let msg = format!("{} : 'option httplog' only supports optional value 'clf'.", ctx.here());
+        let msg = format!(
+            "{} : 'option httplog' only supports optional value 'clf'.",
+            ctx.here()
+        );
         ctx.alert(msg);
         return;
     }
@@ -119,14 +287,22 @@ fn redispatch(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
         return;
     }
     p.px.redispatch = if on {
-        Some(if ctx.arg(2).is_empty() { -1 } else { super::parse::atol(ctx.arg(2)) as i32 })
+        Some(if ctx.arg(2).is_empty() {
+            -1
+        } else {
+            super::parse::atol(ctx.arg(2)) as i32
+        })
     } else {
         None
     };
 }
 
 fn forwardfor(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
-    let mut ff = ForwardFor { except: None, header: "x-forwarded-for".into(), if_none: false };
+    let mut ff = ForwardFor {
+        except: None,
+        header: "x-forwarded-for".into(),
+        if_none: false,
+    };
     let mut i = 2;
     while !ctx.arg(i).is_empty() {
         match ctx.arg(i) {
@@ -137,7 +313,11 @@ fn forwardfor(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
                     ctx.arg(0),
                     ctx.arg(1),
                     ctx.arg(i),
-                    if ctx.arg(i) == "except" { "address[/mask]" } else { "header_name" }
+                    if ctx.arg(i) == "except" {
+                        "address[/mask]"
+                    } else {
+                        "header_name"
+                    }
                 );
                 ctx.alert(msg);
                 return;
@@ -173,7 +353,15 @@ fn httpchk(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
     let (method, uri, version) = match (ctx.arg(2), ctx.arg(3)) {
         ("", _) => ("OPTIONS", "/", "HTTP/1.0"),
         (u, "") => ("OPTIONS", u, "HTTP/1.0"),
-        (m, u) => (m, u, if ctx.arg(4).is_empty() { "HTTP/1.0" } else { ctx.arg(4) }),
+        (m, u) => (
+            m,
+            u,
+            if ctx.arg(4).is_empty() {
+                "HTTP/1.0"
+            } else {
+                ctx.arg(4)
+            },
+        ),
     };
     let (method, uri, version) = (method.to_string(), uri.to_string(), version.to_string());
     if version.contains(['\r', '\n']) {
@@ -182,7 +370,11 @@ fn httpchk(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
             ctx.at
         ));
     }
-    p.px.health_check = HealthCheck::Http { method, uri, version };
+    p.px.health_check = HealthCheck::Http {
+        method,
+        uri,
+        version,
+    };
 }
 
 fn smtpchk(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
@@ -193,7 +385,10 @@ fn smtpchk(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
         (v @ ("HELO" | "EHLO"), d) if !d.is_empty() => (v, d),
         _ => ("HELO", "localhost"),
     };
-    p.px.health_check = HealthCheck::Smtp { verb: verb.into(), domain: domain.into() };
+    p.px.health_check = HealthCheck::Smtp {
+        verb: verb.into(),
+        domain: domain.into(),
+    };
 }
 
 fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
@@ -201,7 +396,12 @@ fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
     let mut post41 = false;
     if !ctx.arg(2).is_empty() {
         if ctx.arg(2) != "user" || ctx.arg(3).is_empty() {
-            let msg = format!("{} : '{} {}' only supports optional values: 'user'.", ctx.here(), ctx.arg(0), ctx.arg(1));
+            let msg = format!(
+                "{} : '{} {}' only supports optional values: 'user'.",
+                ctx.here(),
+                ctx.arg(0),
+                ctx.arg(1)
+            );
             ctx.alert(msg);
             return;
         }
@@ -226,11 +426,18 @@ fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
 
 fn pgsql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
     if ctx.arg(2) != "user" || ctx.arg(3).is_empty() {
-        let msg = format!("{} : '{} {}' expects 'user <username>' as argument.", ctx.here(), ctx.arg(0), ctx.arg(1));
+        let msg = format!(
+            "{} : '{} {}' expects 'user <username>' as argument.",
+            ctx.here(),
+            ctx.arg(0),
+            ctx.arg(1)
+        );
         ctx.alert(msg);
         return;
     }
-    p.px.health_check = HealthCheck::Pgsql { user: ctx.arg(3).into() };
+    p.px.health_check = HealthCheck::Pgsql {
+        user: ctx.arg(3).into(),
+    };
 }
 
 /// The option switches a fresh proxy starts with.

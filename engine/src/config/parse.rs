@@ -66,7 +66,10 @@ impl Ctx<'_> {
             return false;
         }
         let name = self.args[..=index].join(" ");
-        self.alert(format!("{} : '{name}' cannot handle unexpected argument '{extra}'.", self.here()));
+        self.alert(format!(
+            "{} : '{name}' cannot handle unexpected argument '{extra}'.",
+            self.here()
+        ));
         true
     }
 }
@@ -81,7 +84,9 @@ pub fn atol(s: &str) -> i64 {
     let n: i64 = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        .fold(0i64, |acc, d| {
+            acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
     if neg {
         -n
     } else {
@@ -91,8 +96,19 @@ pub fn atol(s: &str) -> i64 {
 
 /// Section names HAProxy 2.6 knows but this parser does not.
 const OTHER_SECTIONS: &[&str] = &[
-    "userlist", "peers", "mailers", "resolvers", "http-errors", "ring", "cache", "program",
-    "log-forward", "fcgi-app", "dynamic-update", "crt-store", "traces",
+    "userlist",
+    "peers",
+    "mailers",
+    "resolvers",
+    "http-errors",
+    "ring",
+    "cache",
+    "program",
+    "log-forward",
+    "fcgi-app",
+    "dynamic-update",
+    "crt-store",
+    "traces",
 ];
 
 enum Current {
@@ -144,7 +160,11 @@ impl Parser {
         let mut words = line.words.clone();
         let mut kwm = Kwm::Std;
         if words[0] == "no" || words[0] == "default" {
-            kwm = if words[0] == "no" { Kwm::No } else { Kwm::Default };
+            kwm = if words[0] == "no" {
+                Kwm::No
+            } else {
+                Kwm::Default
+            };
             words.remove(0);
         }
         let first = words.first().map(String::as_str).unwrap_or("");
@@ -174,7 +194,10 @@ impl Parser {
     }
 
     fn alerts(&self) -> usize {
-        self.diags.iter().filter(|d| d.level == super::Level::Alert).count()
+        self.diags
+            .iter()
+            .filter(|d| d.level == super::Level::Alert)
+            .count()
     }
 
     fn start_section(&mut self, at: &Location, words: &[String]) {
@@ -194,7 +217,10 @@ impl Parser {
         let mut ctx = new_ctx(at, words, kwm, &mut self.diags);
         match &mut self.cur {
             Current::None => {
-                let msg = format!("parsing [{at}]: unknown keyword '{}' out of section.", words[0]);
+                let msg = format!(
+                    "parsing [{at}]: unknown keyword '{}' out of section.",
+                    words[0]
+                );
                 ctx.alert(msg);
             }
             Current::Skipped => {}
@@ -222,7 +248,14 @@ fn new_ctx<'a>(
     kwm: Kwm,
     diags: &'a mut Vec<Diagnostic>,
 ) -> Ctx<'a> {
-    Ctx { at, args, kwm, diags, failed: false, unimplemented: vec![] }
+    Ctx {
+        at,
+        args,
+        kwm,
+        diags,
+        failed: false,
+        unimplemented: vec![],
+    }
 }
 
 #[cfg(test)]

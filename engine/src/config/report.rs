@@ -66,7 +66,11 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
         Err(e) => {
             stderr.push_str(&render(&Diagnostic::alert(e.to_string()), pid));
             stderr.push('\n');
-            CheckReport { stderr, stdout: String::new(), exit_code: 1 }
+            CheckReport {
+                stderr,
+                stdout: String::new(),
+                exit_code: 1,
+            }
         }
         Ok(loaded) => {
             let mut stdout = String::new();
@@ -83,7 +87,11 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
                 );
                 2
             };
-            CheckReport { stderr, stdout, exit_code }
+            CheckReport {
+                stderr,
+                stdout,
+                exit_code,
+            }
         }
     }
 }
@@ -94,18 +102,28 @@ mod tests {
 
     #[test]
     fn level_tags_are_padded_to_eleven_columns() {
-        let w = Diagnostic { level: Level::Warning, message: "x".into() };
+        let w = Diagnostic {
+            level: Level::Warning,
+            message: "x".into(),
+        };
         assert_eq!(render(&w, 42), "[WARNING]  (42) : config : x");
-        let a = Diagnostic { level: Level::Alert, message: "y".into() };
+        let a = Diagnostic {
+            level: Level::Alert,
+            message: "y".into(),
+        };
         assert_eq!(render(&a, 7), "[ALERT]    (7) : config : y");
-        let n = Diagnostic { level: Level::Notice, message: "z".into() };
+        let n = Diagnostic {
+            level: Level::Notice,
+            message: "z".into(),
+        };
         assert_eq!(render(&n, 7), "[NOTICE]   (7) : config : z");
     }
 
     #[test]
     fn errors_end_with_the_fatal_line_and_exit_1() {
-        let r: Result<Loaded, LoadError> =
-            Err(LoadError { diagnostics: vec![Diagnostic::alert("boom")] });
+        let r: Result<Loaded, LoadError> = Err(LoadError {
+            diagnostics: vec![Diagnostic::alert("boom")],
+        });
         let rep = check_report(&r, 1);
         assert_eq!(
             rep.stderr,
@@ -116,7 +134,10 @@ mod tests {
 
     #[test]
     fn no_listener_exits_2() {
-        let r = Ok(Loaded { config: Default::default(), diagnostics: vec![] });
+        let r = Ok(Loaded {
+            config: Default::default(),
+            diagnostics: vec![],
+        });
         let rep = check_report(&r, 1);
         assert_eq!(rep.exit_code, 2);
         assert!(rep.stdout.contains("no listener"));

@@ -30,7 +30,13 @@ const fn kw(
     runtime: Runtime,
     doc: &'static str,
 ) -> ServerKeyword {
-    ServerKeyword { name, nargs, parse, runtime, doc }
+    ServerKeyword {
+        name,
+        nargs,
+        parse,
+        runtime,
+        doc,
+    }
 }
 
 use Runtime::{No, Yes};
@@ -38,52 +44,237 @@ use Runtime::{No, Yes};
 /// Server settings, alphabetical. Keywords HAProxy has but that are not
 /// listed here are refused as unknown.
 pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
-    kw("addr", 1, addr, Yes, "addr <ip>: health checks go to this address."),
-    kw("agent-check", 0, nothing, No, "agent-check: enable the agent check."),
+    kw(
+        "addr",
+        1,
+        addr,
+        Yes,
+        "addr <ip>: health checks go to this address.",
+    ),
+    kw(
+        "agent-check",
+        0,
+        nothing,
+        No,
+        "agent-check: enable the agent check.",
+    ),
     kw("agent-inter", 1, nothing, No, "agent-inter <delay>."),
     kw("agent-port", 1, nothing, No, "agent-port <port>."),
-    kw("backup", 0, |s, _, _| Ok(s.backup = true), Yes, "backup: used only when no active server is up."),
-    kw("check", 0, |s, _, _| Ok(s.check.enabled = true), Yes, "check: enable health checks."),
-    kw("check-send-proxy", 0, nothing, No, "check-send-proxy: PROXY header on checks."),
+    kw(
+        "backup",
+        0,
+        set_backup,
+        Yes,
+        "backup: used only when no active server is up.",
+    ),
+    kw("check", 0, set_check, Yes, "check: enable health checks."),
+    kw(
+        "check-send-proxy",
+        0,
+        nothing,
+        No,
+        "check-send-proxy: PROXY header on checks.",
+    ),
     kw("check-ssl", 0, nothing, No, "check-ssl: checks over SSL."),
-    kw("cookie", 1, |s, _, v| Ok(s.cookie = Some(v.to_string())), No, "cookie <value>: persistence cookie value."),
-    kw("disabled", 0, |s, _, _| Ok(s.disabled = true), Yes, "disabled: start in maintenance."),
-    kw("downinter", 1, downinter, Yes, "downinter <delay>: check interval while down."),
-    kw("enabled", 0, |s, _, _| Ok(s.disabled = false), Yes, "enabled: start in service."),
-    kw("fall", 1, fall, Yes, "fall <n>: failures before DOWN (default 3)."),
-    kw("fastinter", 1, fastinter, Yes, "fastinter <delay>: interval while changing state."),
+    kw(
+        "cookie",
+        1,
+        set_cookie,
+        No,
+        "cookie <value>: persistence cookie value.",
+    ),
+    kw(
+        "disabled",
+        0,
+        set_disabled,
+        Yes,
+        "disabled: start in maintenance.",
+    ),
+    kw(
+        "downinter",
+        1,
+        downinter,
+        Yes,
+        "downinter <delay>: check interval while down.",
+    ),
+    kw("enabled", 0, set_enabled, Yes, "enabled: start in service."),
+    kw(
+        "fall",
+        1,
+        fall,
+        Yes,
+        "fall <n>: failures before DOWN (default 3).",
+    ),
+    kw(
+        "fastinter",
+        1,
+        fastinter,
+        Yes,
+        "fastinter <delay>: interval while changing state.",
+    ),
     kw("id", 1, id, No, "id <n>: numeric identifier."),
-    kw("init-addr", 1, nothing, No, "init-addr <methods>: how to resolve at startup."),
-    kw("inter", 1, inter, Yes, "inter <delay>: check interval (default 2s)."),
-    kw("maxconn", 1, |s, _, v| Ok(s.maxconn = Some(atol(v).max(0) as u32)), Yes, "maxconn <n>: concurrent connections."),
-    kw("maxqueue", 1, |s, _, v| Ok(s.maxqueue = Some(atol(v).max(0) as u32)), No, "maxqueue <n>: queued requests."),
-    kw("minconn", 1, nothing, No, "minconn <n>: dynamic maxconn floor."),
-    kw("no-backup", 0, |s, _, _| Ok(s.backup = false), Yes, "no-backup: undo a default-server backup."),
-    kw("no-check", 0, |s, _, _| Ok(s.check.enabled = false), Yes, "no-check: undo a default-server check."),
+    kw(
+        "init-addr",
+        1,
+        nothing,
+        No,
+        "init-addr <methods>: how to resolve at startup.",
+    ),
+    kw(
+        "inter",
+        1,
+        inter,
+        Yes,
+        "inter <delay>: check interval (default 2s).",
+    ),
+    kw(
+        "maxconn",
+        1,
+        set_maxconn,
+        Yes,
+        "maxconn <n>: concurrent connections.",
+    ),
+    kw(
+        "maxqueue",
+        1,
+        set_maxqueue,
+        No,
+        "maxqueue <n>: queued requests.",
+    ),
+    kw(
+        "minconn",
+        1,
+        nothing,
+        No,
+        "minconn <n>: dynamic maxconn floor.",
+    ),
+    kw(
+        "no-backup",
+        0,
+        no_backup,
+        Yes,
+        "no-backup: undo a default-server backup.",
+    ),
+    kw(
+        "no-check",
+        0,
+        no_check,
+        Yes,
+        "no-check: undo a default-server check.",
+    ),
     kw("observe", 1, nothing, No, "observe layer4|layer7."),
     kw("on-error", 1, nothing, No, "on-error <mode>."),
-    kw("on-marked-down", 1, nothing, No, "on-marked-down shutdown-sessions."),
-    kw("port", 1, port, Yes, "port <port>: health checks go to this port."),
-    kw("redir", 1, nothing, No, "redir <prefix>: redirect GET/HEAD to this server."),
+    kw(
+        "on-marked-down",
+        1,
+        nothing,
+        No,
+        "on-marked-down shutdown-sessions.",
+    ),
+    kw(
+        "port",
+        1,
+        port,
+        Yes,
+        "port <port>: health checks go to this port.",
+    ),
+    kw(
+        "redir",
+        1,
+        nothing,
+        No,
+        "redir <prefix>: redirect GET/HEAD to this server.",
+    ),
     kw("resolvers", 1, nothing, No, "resolvers <id>."),
-    kw("rise", 1, rise, Yes, "rise <n>: successes before UP (default 2)."),
-    kw("send-proxy", 0, nothing, No, "send-proxy: PROXY protocol v1."),
-    kw("send-proxy-v2", 0, nothing, No, "send-proxy-v2: PROXY protocol v2."),
+    kw(
+        "rise",
+        1,
+        rise,
+        Yes,
+        "rise <n>: successes before UP (default 2).",
+    ),
+    kw(
+        "send-proxy",
+        0,
+        nothing,
+        No,
+        "send-proxy: PROXY protocol v1.",
+    ),
+    kw(
+        "send-proxy-v2",
+        0,
+        nothing,
+        No,
+        "send-proxy-v2: PROXY protocol v2.",
+    ),
     kw("slowstart", 1, nothing, No, "slowstart <delay>."),
     kw("source", 1, nothing, No, "source <addr>."),
     kw("ssl", 0, nothing, No, "ssl: connect over SSL."),
     kw("tfo", 0, nothing, No, "tfo: TCP fast open."),
     kw("track", 1, nothing, No, "track [<proxy>/]<server>."),
     kw("verify", 1, nothing, No, "verify none|required."),
-    kw("weight", 1, weight, Yes, "weight <0..256>: share of the load (default 1)."),
+    kw(
+        "weight",
+        1,
+        weight,
+        Yes,
+        "weight <0..256>: share of the load (default 1).",
+    ),
 ];
 
 fn nothing(_: &mut Server, _: &str, _: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn set_backup(s: &mut Server, _: &str, _: &str) -> Result<(), String> {
+    s.backup = true;
+    Ok(())
+}
+
+fn no_backup(s: &mut Server, _: &str, _: &str) -> Result<(), String> {
+    s.backup = false;
+    Ok(())
+}
+
+fn set_check(s: &mut Server, _: &str, _: &str) -> Result<(), String> {
+    s.check.enabled = true;
+    Ok(())
+}
+
+fn no_check(s: &mut Server, _: &str, _: &str) -> Result<(), String> {
+    s.check.enabled = false;
+    Ok(())
+}
+
+fn set_disabled(s: &mut Server, _: &str, _: &str) -> Result<(), String> {
+    s.disabled = true;
+    Ok(())
+}
+
+fn set_enabled(s: &mut Server, _: &str, _: &str) -> Result<(), String> {
+    s.disabled = false;
+    Ok(())
+}
+
+fn set_cookie(s: &mut Server, _: &str, v: &str) -> Result<(), String> {
+    s.cookie = Some(v.to_string());
+    Ok(())
+}
+
+fn set_maxconn(s: &mut Server, _: &str, v: &str) -> Result<(), String> {
+    s.maxconn = Some(atol(v).clamp(0, i64::from(u32::MAX)) as u32);
+    Ok(())
+}
+
+fn set_maxqueue(s: &mut Server, _: &str, v: &str) -> Result<(), String> {
+    s.maxqueue = Some(atol(v).clamp(0, i64::from(u32::MAX)) as u32);
+    Ok(())
+}
+
 fn addr(s: &mut Server, kw: &str, v: &str) -> Result<(), String> {
-    let ip = v.parse::<IpAddr>().map_err(|_| format!("'{kw}' : invalid address '{v}'"))?;
+    let ip = v
+        .parse::<IpAddr>()
+        .map_err(|_| format!("'{kw}' : invalid address '{v}'"))?;
     s.check.addr = Some(ip);
     Ok(())
 }
@@ -100,7 +291,10 @@ fn port(s: &mut Server, kw: &str, v: &str) -> Result<(), String> {
 fn weight(s: &mut Server, _: &str, v: &str) -> Result<(), String> {
     let w = atol(v);
     if !(0..=256).contains(&w) {
-        return Err(format!("weight of server {} is not within 0 and 256 ({w}).", s.name));
+        return Err(format!(
+            "weight of server {} is not within 0 and 256 ({w}).",
+            s.name
+        ));
     }
     s.weight = w as u32;
     Ok(())
@@ -150,7 +344,10 @@ fn delay(s: &Server, kw: &str, v: &str) -> Result<Duration, String> {
         TimeError::Empty => format!("'{kw}' expects a delay as argument."),
     })?;
     if t.ms == 0 {
-        return Err(format!("invalid value 0 for argument '{kw}' of server {}.", s.name));
+        return Err(format!(
+            "invalid value 0 for argument '{kw}' of server {}.",
+            s.name
+        ));
     }
     Ok(t.duration())
 }
@@ -174,7 +371,10 @@ fn downinter(s: &mut Server, kw: &str, v: &str) -> Result<(), String> {
 pub fn template() -> Server {
     Server {
         name: "default-server".into(),
-        at: super::Location { file: String::new(), line: 0 },
+        at: super::Location {
+            file: String::new(),
+            line: 0,
+        },
         ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         port: ServerPort::SameAsClient,
         weight: 1,
@@ -197,9 +397,15 @@ fn apply_settings(srv: &mut Server, settings: &[String], ctx: &mut Ctx, prefix: 
         let name = settings[i].as_str();
         let Some(k) = SERVER_KEYWORDS.iter().find(|k| k.name == name) else {
             let best = super::suggest::best_match(name, super::suggest::SERVER.iter().copied());
-            let hint = if label == "default-server" { " Hint: no address was expected for this server." } else { "" };
+            let hint = if label == "default-server" {
+                " Hint: no address was expected for this server."
+            } else {
+                ""
+            };
             let msg = match best {
-                Some(b) => format!("[{at}] : {prefix}unknown keyword '{name}'; did you mean '{b}' maybe ?{hint}"),
+                Some(b) => format!(
+                    "[{at}] : {prefix}unknown keyword '{name}'; did you mean '{b}' maybe ?{hint}"
+                ),
                 None => format!("[{at}] : {prefix}unknown keyword '{name}'.{hint}"),
             };
             ctx.alert(msg);
@@ -207,7 +413,11 @@ fn apply_settings(srv: &mut Server, settings: &[String], ctx: &mut Ctx, prefix: 
         };
         let value = settings.get(i + 1).map(String::as_str).unwrap_or("");
         if k.nargs > 0 && value.is_empty() {
-            let what = if name.ends_with("inter") { "a delay" } else { "an integer argument" };
+            let what = if name.ends_with("inter") {
+                "a delay"
+            } else {
+                "an integer argument"
+            };
             let msg = if what == "a delay" {
                 format!("'{name}' expects a delay as argument.")
             } else {
@@ -231,7 +441,9 @@ fn apply_settings(srv: &mut Server, settings: &[String], ctx: &mut Ctx, prefix: 
 pub fn parse_server(template: &Server, proxy: &str, ctx: &mut Ctx) -> Option<Server> {
     let at = ctx.at.clone();
     if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
-        ctx.alert(format!("[{at}] : 'server' expects <name> and <addr>[:<port>] as arguments."));
+        ctx.alert(format!(
+            "[{at}] : 'server' expects <name> and <addr>[:<port>] as arguments."
+        ));
         return None;
     }
     let name = ctx.arg(1).to_string();
@@ -243,7 +455,13 @@ pub fn parse_server(template: &Server, proxy: &str, ctx: &mut Ctx) -> Option<Ser
             return None;
         }
     };
-    let mut srv = Server { name, at: at.clone(), ip, port, ..template.clone() };
+    let mut srv = Server {
+        name,
+        at: at.clone(),
+        ip,
+        port,
+        ..template.clone()
+    };
     let settings = ctx.args[3..].to_vec();
     apply_settings(&mut srv, &settings, ctx, &prefix, "server");
     (!ctx.failed).then_some(srv)
@@ -261,7 +479,10 @@ pub fn parse_default_server(template: &mut Server, ctx: &mut Ctx) {
 
 /// `addr[:port]`, `addr:+N`, `addr:-N`; no ranges.
 fn parse_server_addr(text: &str) -> Result<(IpAddr, ServerPort), String> {
-    let rest = text.strip_prefix("ipv4@").or_else(|| text.strip_prefix("ipv6@")).unwrap_or(text);
+    let rest = text
+        .strip_prefix("ipv4@")
+        .or_else(|| text.strip_prefix("ipv6@"))
+        .unwrap_or(text);
     // As in HAProxy, the port follows the *last* colon, IPv6 included.
     let (host, port) = rest.rsplit_once(':').unwrap_or((rest, ""));
     if port.contains('-') && !port.starts_with('-') {
@@ -269,7 +490,10 @@ fn parse_server_addr(text: &str) -> Result<(IpAddr, ServerPort), String> {
     }
     let port = if port.is_empty() {
         ServerPort::SameAsClient
-    } else if let Some(off) = port.strip_prefix('+').or_else(|| port.strip_prefix('-').map(|_| port)) {
+    } else if let Some(off) = port
+        .strip_prefix('+')
+        .or_else(|| port.strip_prefix('-').map(|_| port))
+    {
         let n: i32 = off.parse().map_err(|_| format!("invalid port '{port}'"))?;
         ServerPort::Offset(n)
     } else {
@@ -278,7 +502,8 @@ fn parse_server_addr(text: &str) -> Result<(IpAddr, ServerPort), String> {
             _ => return Err(format!("invalid port '{port}'")),
         }
     };
-    let ip = parse_host(host, text, false).map_err(|_| format!("could not resolve address '{host}'."))?;
+    let ip = parse_host(host, text, false)
+        .map_err(|_| format!("could not resolve address '{host}'."))?;
     Ok((ip, port))
 }
 
@@ -294,7 +519,10 @@ mod tests {
         assert_eq!(p("1.2.3.4:+10").1, ServerPort::Offset(10));
         assert_eq!(p("1.2.3.4:-1").1, ServerPort::Offset(-1));
         assert_eq!(p("::1:80").0, "::1".parse::<IpAddr>().unwrap());
-        assert_eq!(parse_server_addr("1.2.3.4:99999").unwrap_err(), "invalid port '99999'");
+        assert_eq!(
+            parse_server_addr("1.2.3.4:99999").unwrap_err(),
+            "invalid port '99999'"
+        );
         assert_eq!(
             parse_server_addr("1.2.3.4:80-90").unwrap_err(),
             "port range not permitted here in '1.2.3.4:80-90'"
@@ -305,9 +533,17 @@ mod tests {
     fn keyword_errors() {
         let mut s = template();
         s.name = "s1".into();
-        assert_eq!(weight(&mut s, "weight", "300").unwrap_err(), "weight of server s1 is not within 0 and 256 (300).");
-        assert_eq!(rise(&mut s, "rise", "0").unwrap_err(), "'rise' has to be > 0.");
-        assert!(inter(&mut s, "inter", "1.5s").unwrap_err().contains("'agent-inter'"));
+        assert_eq!(
+            weight(&mut s, "weight", "300").unwrap_err(),
+            "weight of server s1 is not within 0 and 256 (300)."
+        );
+        assert_eq!(
+            rise(&mut s, "rise", "0").unwrap_err(),
+            "'rise' has to be > 0."
+        );
+        assert!(inter(&mut s, "inter", "1.5s")
+            .unwrap_err()
+            .contains("'agent-inter'"));
         inter(&mut s, "inter", "5000").unwrap();
         assert_eq!(s.check.inter, Duration::from_secs(5));
     }

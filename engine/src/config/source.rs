@@ -50,7 +50,8 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
     let mut out = vec![];
     for p in paths {
         let shown = p.display().to_string();
-        let meta = std::fs::metadata(p).map_err(|e| SourceError::Stat(shown.clone(), strerror(&e)))?;
+        let meta =
+            std::fs::metadata(p).map_err(|e| SourceError::Stat(shown.clone(), strerror(&e)))?;
         if !meta.is_dir() {
             out.push(p.clone());
             continue;
@@ -65,7 +66,10 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
         for n in names {
             let name = String::from_utf8_lossy(&n).into_owned();
             let full = PathBuf::from(format!("{}/{}", shown, name));
-            if std::fs::metadata(&full).map(|m| m.is_file()).unwrap_or(false) {
+            if std::fs::metadata(&full)
+                .map(|m| m.is_file())
+                .unwrap_or(false)
+            {
                 out.push(full);
             }
         }
@@ -86,7 +90,10 @@ pub fn lex_text(file: &str, text: &str) -> (Vec<Line>, Vec<BadLine>) {
     let mut lines = vec![];
     let mut bad = vec![];
     for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let at = Location { file: file.to_string(), line: i as u32 + 1 };
+        let at = Location {
+            file: file.to_string(),
+            line: i as u32 + 1,
+        };
         let env = |name: &str| match name {
             ".FILE" => Some(file.to_string()),
             ".LINE" => Some(at.line.to_string()),
@@ -94,8 +101,14 @@ pub fn lex_text(file: &str, text: &str) -> (Vec<Line>, Vec<BadLine>) {
         };
         match lex::parse_line(raw, &env) {
             Ok(words) if words.is_empty() => {}
-            Ok(words) => lines.push(Line { at: at.clone(), words }),
-            Err(e) => bad.push(BadLine { message: lex_message(&at, raw, &e), at }),
+            Ok(words) => lines.push(Line {
+                at: at.clone(),
+                words,
+            }),
+            Err(e) => bad.push(BadLine {
+                message: lex_message(&at, raw, &e),
+                at,
+            }),
         }
     }
     (lines, bad)
@@ -104,7 +117,10 @@ pub fn lex_text(file: &str, text: &str) -> (Vec<Line>, Vec<BadLine>) {
 /// `parsing [f:1]: unmatched quote at position 7:` plus the line and a caret.
 fn lex_message(at: &Location, raw: &str, e: &LexError) -> String {
     if *e == LexError::TooMany {
-        return format!("parsing [{at}]: too many words, truncating after word {}.", lex::MAX_LINE_ARGS);
+        return format!(
+            "parsing [{at}]: too many words, truncating after word {}.",
+            lex::MAX_LINE_ARGS
+        );
     }
     let lead = raw.len() - raw.trim_start_matches(lex::is_c_space).len();
     // readcfgfile kills the trailing LF before printing the line.
@@ -176,7 +192,10 @@ mod tests {
             std::fs::write(dir.join(n), "").unwrap();
         }
         let got = expand(std::slice::from_ref(&dir)).unwrap();
-        let names: Vec<_> = got.iter().map(|p| p.file_name().unwrap().to_owned()).collect();
+        let names: Vec<_> = got
+            .iter()
+            .map(|p| p.file_name().unwrap().to_owned())
+            .collect();
         assert_eq!(names, ["a.cfg", "b.cfg"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
