@@ -11,13 +11,14 @@
 use super::acl;
 use super::bind::parse_bind;
 use super::global::parse_log;
+use super::listen_http::{errorfile, errorloc, stats};
 use super::parse::{atol, Ctx, Kwm};
 use super::server::{parse_default_server, parse_server, template};
-use super::units::{parse_time_ms, trailing_warning, TimeError};
+use super::timeout::timeout;
 use super::{options, suggest};
 use super::{
-    Balance, ErrorMessage, ErrorSource, HealthCheck, Location, Mode, Proxy, ProxyKind, Server,
-    StatsSettings, Timeouts, Unimplemented,
+    Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, Server, StatsSettings, Timeouts,
+    Unimplemented,
 };
 
 /// What the engine runtime does with a directive.
@@ -642,80 +643,6 @@ fn log(p: &mut ProxyState, ctx: &mut Ctx) {
     }
 }
 
-/// The timeouts `timeout <name>` accepts, with the engine's support.
-const TIMEOUTS: &[(&str, Support)] = &[
-    ("client", Support::Yes),
-    ("server", Support::Yes),
-    ("connect", Support::Yes),
-    ("check", Support::Yes),
-    ("queue", Support::Yes),
-    // Only meaningful in HTTP mode; HAProxy ignores them in TCP proxies,
-    // so a tcp proxy inheriting them from defaults is not "unimplemented".
-    ("http-keep-alive", Support::HttpOnly),
-    ("http-request", Support::HttpOnly),
-    ("tunnel", Support::No),
-    ("tarpit", Support::HttpOnly),
-    ("client-fin", Support::Yes),
-    ("server-fin", Support::Yes),
-];
-
-fn timeout(p: &mut ProxyState, ctx: &mut Ctx) {
-    let here = ctx.here();
-    let which = ctx.arg(1).to_string();
-    let Some(&(_, support)) = TIMEOUTS.iter().find(|(n, _)| *n == which) else {
-        ctx.alert(format!(
-            "{here} : 'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{which}')"
-        ));
-        return;
-    };
-    let value = ctx.arg(2).to_string();
-    let t = match parse_time_ms(&value) {
-        Ok(t) => t,
-        Err(TimeError::Empty) => {
-            ctx.alert(format!(
-                "{here} : 'timeout {which}' expects an integer value (in milliseconds)"
-            ));
-            return;
-        }
-        Err(TimeError::Char(c)) => {
-            ctx.alert(format!(
-                "{here} : unexpected character '{c}' in 'timeout {which}'"
-            ));
-            return;
-        }
-        Err(TimeError::Over) => {
-            ctx.alert(format!("{here} : timer overflow in argument '{value}' to 'timeout {which}' (maximum value is 2147483647 ms or ~24.8 days)"));
-            return;
-        }
-        Err(TimeError::Under) => {
-            ctx.alert(format!("{here} : timer underflow in argument '{value}' to 'timeout {which}' (minimum non-null value is 1 ms)"));
-            return;
-        }
-    };
-    if let Some(c) = t.trailing {
-        ctx.warn(trailing_warning(c, &value));
-    }
-    if ctx.too_many_args(1, 1) {
-        return;
-    }
-    let d = Some(t.duration());
-    let to = &mut p.px.timeouts;
-    match which.as_str() {
-        "client" => to.client = d,
-        "server" => to.server = d,
-        "connect" => to.connect = d,
-        "check" => to.check = d,
-        "queue" => to.queue = d,
-        "http-keep-alive" => to.http_keep_alive = d,
-        "http-request" => to.http_request = d,
-        "tunnel" => to.tunnel = d,
-        "tarpit" => to.tarpit = d,
-        "client-fin" => to.client_fin = d,
-        _ => to.server_fin = d,
-    }
-    p.note(ctx, format!("timeout {which}"), support);
-}
-
 fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
     let here = ctx.here();
     let algo = ctx.arg(1).to_string();
@@ -768,114 +695,4 @@ fn cookie(_: &mut ProxyState, ctx: &mut Ctx) {
         );
         ctx.alert(msg);
     }
-}
-
-fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
-    let here = ctx.here();
-    let sub = ctx.arg(1).to_string();
-    let value = ctx.arg(2).to_string();
-    let st = &mut p.px.stats;
-    match sub.as_str() {
-        "enable" => st.enabled = true,
-        "hide-version" => st.hide_version = true,
-        "uri" | "realm" | "auth" | "refresh" if value.is_empty() => {
-            let what = match sub.as_str() {
-                "uri" => "'uri' needs an URI prefix.",
-                "realm" => "'realm' needs an realm name.",
-                "auth" => "'auth' needs a user:password account.",
-                _ => "'refresh' needs a positive interval.",
-            };
-            ctx.alert(format!("{here} : {what}"));
-            return;
-        }
-        "uri" => st.uri = Some(value),
-        "realm" => st.realm = Some(value),
-        "auth" => match value.split_once(':') {
-            Some((u, pw)) => st.auth.push((u.to_string(), pw.to_string())),
-            None => {
-                ctx.alert(format!("{here} : 'auth' needs a user:password account."));
-                return;
-            }
-        },
-        "refresh" => match parse_time_ms(&value) {
-            Ok(t) => st.refresh = Some(t.duration()),
-            Err(_) => {
-                ctx.alert(format!("{here} : 'refresh' needs a positive interval."));
-                return;
-            }
-        },
-        "admin" | "scope" | "show-node" | "show-desc" | "show-legends" => {}
-        _ => {
-            ctx.alert(format!(
-                "parsing [{}]: unknown stats parameter '{sub}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
-                ctx.at
-            ));
-            return;
-        }
-    }
-    st.enabled = true;
-    p.note(ctx, format!("stats {sub}"), Support::No);
-}
-
-/// Status codes HAProxy can replace (`http_err_codes`).
-pub const ERROR_CODES: &[u16] = &[
-    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
-];
-
-fn status_arg(ctx: &mut Ctx, kw: &str, what: &str) -> Option<u16> {
-    if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
-        let msg = format!(
-            "{} : {kw} : expects <status_code> and <{what}> as arguments.\n",
-            ctx.here()
-        );
-        ctx.alert(msg);
-        return None;
-    }
-    let code = atol(ctx.arg(1));
-    if !ERROR_CODES.iter().any(|&c| i64::from(c) == code) {
-        let msg = format!("{} : {kw} : status code '{code}' not handled.", ctx.here());
-        ctx.alert(msg);
-        return None;
-    }
-    Some(code as u16)
-}
-
-fn errorfile(p: &mut ProxyState, ctx: &mut Ctx) {
-    let Some(status) = status_arg(ctx, "errorfile", "file") else {
-        return;
-    };
-    let path = std::path::PathBuf::from(ctx.arg(2));
-    let contents = match std::fs::read(&path) {
-        Ok(c) => c,
-        Err(_) => {
-            let msg = format!(
-                "{} : errorfile : error opening file '{}'.",
-                ctx.here(),
-                ctx.arg(2)
-            );
-            ctx.alert(msg);
-            return;
-        }
-    };
-    p.px.errors.retain(|e| e.status != status);
-    p.px.errors.push(ErrorMessage {
-        at: ctx.at.clone(),
-        status,
-        source: ErrorSource::File { path, contents },
-    });
-}
-
-fn errorloc(p: &mut ProxyState, ctx: &mut Ctx) {
-    let kw = ctx.arg(0).to_string();
-    let Some(status) = status_arg(ctx, &kw, "url") else {
-        return;
-    };
-    let code = if kw == "errorloc303" { 303 } else { 302 };
-    let url = ctx.arg(2).to_string();
-    p.px.errors.retain(|e| e.status != status);
-    p.px.errors.push(ErrorMessage {
-        at: ctx.at.clone(),
-        status,
-        source: ErrorSource::Location { code, url },
-    });
 }

@@ -18,6 +18,7 @@ mod check;
 pub mod global;
 pub mod lex;
 pub mod listen;
+mod listen_http;
 mod model;
 pub mod options;
 pub mod parse;
@@ -25,6 +26,7 @@ pub mod report;
 pub mod server;
 pub mod source;
 pub mod suggest;
+mod timeout;
 pub mod units;
 
 pub use model::*;
