@@ -24,7 +24,7 @@ fn expected_name(rel: &str) -> String {
 
 fn examples() -> Vec<String> {
     let mut out = vec![];
-    for dir in ["examples", "examples/broken"] {
+    for dir in ["examples", "examples/broken", "examples/errors"] {
         let mut names: Vec<String> = std::fs::read_dir(root().join(dir))
             .unwrap()
             .filter_map(Result::ok)

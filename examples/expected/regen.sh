@@ -5,7 +5,7 @@
 # (stdout is block-buffered, so 2>&1 into a file gives this order anyway),
 # with the process id replaced by PID.
 set -u
-for f in examples/*.cfg examples/broken/*.cfg; do
+for f in examples/*.cfg examples/broken/*.cfg examples/errors/*.cfg; do
   name=$(echo "$f" | sed 's#^examples/##; s#/#-#g; s#\.cfg$##')
   haproxy -c -f "$f" >/tmp/regen.out 2>/tmp/regen.err
   rc=$?

@@ -1,5 +1,5 @@
-//! ACLs and everything that takes a condition: `acl`, `use_backend`,
-//! `redirect`, `http-request`.
+//! ACLs and the rules that take a condition: `acl`, `use_backend`,
+//! `redirect` (`http-request` is in http_request.rs).
 //!
 //! An ACL is `<fetch>[(<args>)][,<converter>...] [flags] [values]`. The
 //! fetch must be known (table below, with its pattern type); values are
@@ -10,10 +10,7 @@
 
 use super::listen::ProxyState;
 use super::parse::{atol, Ctx};
-use super::{
-    Acl, CondTerm, Condition, HttpRequestAction, HttpRequestRule, Redirect, RedirectKind,
-    UseBackend,
-};
+use super::{Acl, CondTerm, Condition, Redirect, RedirectKind, UseBackend};
 use std::net::IpAddr;
 
 /// The type of patterns a fetch compares against.
@@ -462,53 +459,6 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
         to,
         code,
         options,
-        condition,
-    });
-}
-
-/// `http-request deny [deny_status N] | allow [if|unless <cond>]`.
-pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
-    let here = ctx.here();
-    let action_name = ctx.arg(1).to_string();
-    let mut i = 2;
-    let action = match action_name.as_str() {
-        "deny" => {
-            let mut status = 403;
-            if ctx.arg(2) == "deny_status" {
-                status = atol(ctx.arg(3)).clamp(0, 999) as u16;
-                i = 4;
-            }
-            HttpRequestAction::Deny { status }
-        }
-        "allow" => HttpRequestAction::Allow,
-        other => {
-            ctx.alert(format!(
-                "{here} : 'http-request' expects 'allow' or 'deny' here (other actions are not supported by this engine), but got '{other}'."
-            ));
-            return;
-        }
-    };
-    let condition = match ctx.arg(i) {
-        "" => None,
-        "if" | "unless" => match parse_condition(&ctx.args[i..], p) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                ctx.alert(format!(
-                    "{here} : error detected while parsing an 'http-request {action_name}' condition : {e}."
-                ));
-                return;
-            }
-        },
-        other => {
-            ctx.alert(format!(
-                "{here} : 'http-request {action_name}' : expects 'if' or 'unless' followed by a condition but found '{other}'."
-            ));
-            return;
-        }
-    };
-    p.px.http_request.push(HttpRequestRule {
-        at: ctx.at.clone(),
-        action,
         condition,
     });
 }

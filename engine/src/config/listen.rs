@@ -8,13 +8,13 @@
 //! refuses `server`/`default-server`), whether `defaults` may hold it, and
 //! what the engine runtime supports.
 
-use super::acl;
 use super::bind::parse_bind;
 use super::global::parse_log;
 use super::listen_http::{errorfile, errorloc, stats};
 use super::parse::{atol, Ctx, Kwm};
 use super::server::{parse_default_server, parse_server, template};
 use super::timeout::timeout;
+use super::{acl, http_request};
 use super::{options, suggest};
 use super::{
     Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, Server, StatsSettings, Timeouts,
@@ -142,7 +142,7 @@ pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
         };
     if !is_def {
         if name.is_empty() {
-            ctx.alert(format!("{here} : '{kw}' expects an <id> argument"));
+            ctx.abort(format!("{here} : '{kw}' expects an <id> argument"));
             return None;
         }
         if let Some(c) = invalid_char(&name) {
@@ -201,7 +201,7 @@ pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
                 } else {
                     kind.as_str()
                 };
-                ctx.alert(format!(
+                ctx.abort(format!(
                     "{here} : defaults section '{wanted}' not found for {cap} '{name}'."
                 ));
                 return None;
@@ -381,7 +381,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
         Cap::Any,
         false,
         No,
-        acl::parse_http_request,
+        http_request::parse_http_request,
         "http-request <action> [if|unless <cond>].",
     ),
     kw(

@@ -16,6 +16,7 @@ pub mod acl;
 pub mod bind;
 mod check;
 pub mod global;
+pub mod http_request;
 pub mod lex;
 pub mod listen;
 mod listen_http;
@@ -78,6 +79,10 @@ pub struct Loaded {
 #[error("Fatal errors found in configuration.")]
 pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
+    /// HAProxy stopped reading at an ERR_ABORT error: it then exits right
+    /// after "Error(s) found in configuration file", without the final
+    /// "Fatal errors found in configuration." line.
+    pub aborted: bool,
 }
 
 /// Reads `-f` arguments (files, or directories whose `*.cfg` files load in
@@ -86,7 +91,11 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     let mut p = parse::Parser::new();
     let fail = |mut diags: Vec<Diagnostic>, e: source::SourceError| {
         diags.push(Diagnostic::alert(e.to_string()));
-        LoadError { diagnostics: diags }
+        // HAProxy exits at once when a file cannot be read.
+        LoadError {
+            diagnostics: diags,
+            aborted: true,
+        }
     };
     let files = source::expand(paths).map_err(|e| fail(vec![], e))?;
     let mut parse_failed = false;
@@ -104,17 +113,27 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
             )));
             parse_failed = true;
         }
+        if p.aborted {
+            return Err(LoadError {
+                diagnostics: p.diags,
+                aborted: true,
+            });
+        }
     }
     if parse_failed {
         return Err(LoadError {
             diagnostics: p.diags,
+            aborted: false,
         });
     }
     let done = std::mem::take(&mut p.done);
     let mut diags = std::mem::take(&mut p.diags);
     let mut config = std::mem::take(&mut p.config);
     if check::finish(done, &mut config, &mut diags) {
-        return Err(LoadError { diagnostics: diags });
+        return Err(LoadError {
+            diagnostics: diags,
+            aborted: false,
+        });
     }
     Ok(Loaded {
         config,
@@ -133,6 +152,9 @@ fn feed(p: &mut parse::Parser, lines: Vec<source::Line>, bad: Vec<source::BadLin
             failed = true;
         }
         failed |= p.line(&line);
+        if p.aborted {
+            return true;
+        }
     }
     for b in bad {
         p.diags.push(Diagnostic::alert(b.message));

@@ -465,6 +465,11 @@ pub struct Server {
     pub name: String,
     pub at: Location,
     pub ip: IpAddr,
+    /// The host name when the address was not a literal IP. HAProxy
+    /// resolves it at startup (never during `-c`); `ip` holds the address
+    /// the loader resolved, or is unspecified when resolution failed (then
+    /// the server is also listed in `Config::unimplemented`).
+    pub fqdn: Option<String>,
     pub port: ServerPort,
     /// `weight`: 0..=256, default 1.
     pub weight: u32,

@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub diags: &'a mut Vec<Diagnostic>,
     /// Set when the parser raised an alert.
     pub failed: bool,
+    /// Set for HAProxy's ERR_ABORT errors: parsing stops right there.
+    pub aborted: bool,
     /// Labels (`stats uri`, `balance leastconn`) the runtime lacks.
     pub unimplemented: Vec<String>,
 }
@@ -47,6 +49,12 @@ impl Ctx<'_> {
     pub fn alert(&mut self, message: String) {
         self.failed = true;
         self.diags.push(Diagnostic::alert(message));
+    }
+
+    /// An alert after which HAProxy stops reading the configuration.
+    pub fn abort(&mut self, message: String) {
+        self.aborted = true;
+        self.alert(message);
     }
 
     pub fn warn(&mut self, message: String) {
@@ -127,8 +135,8 @@ pub struct Parser {
     /// Finished proxies and defaults sections, in declaration order.
     pub done: Vec<ProxyState>,
     cur: Current,
-    /// Files that produced at least one alert (for "Error(s) found...").
-    pub error_files: Vec<String>,
+    /// An ERR_ABORT error happened: nothing more is read.
+    pub aborted: bool,
 }
 
 impl Default for Parser {
@@ -144,7 +152,7 @@ impl Parser {
             diags: vec![],
             done: vec![],
             cur: Current::None,
-            error_files: vec![],
+            aborted: false,
         }
     }
 
@@ -207,6 +215,7 @@ impl Parser {
         }
         let mut ctx = new_ctx(at, words, Kwm::Std, &mut self.diags);
         let state = listen::start_section(&self.done, &mut ctx);
+        self.aborted |= ctx.aborted;
         self.cur = match state {
             Some(s) => Current::Proxy(Box::new(s)),
             None => Current::Skipped,
@@ -239,6 +248,7 @@ impl Parser {
             }
             Current::Proxy(p) => listen::parse(p, &mut ctx),
         }
+        self.aborted |= ctx.aborted;
     }
 }
 
@@ -254,6 +264,7 @@ fn new_ctx<'a>(
         kwm,
         diags,
         failed: false,
+        aborted: false,
         unimplemented: vec![],
     }
 }

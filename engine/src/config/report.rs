@@ -64,8 +64,10 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
     }
     match result {
         Err(e) => {
-            stderr.push_str(&render(&Diagnostic::alert(e.to_string()), pid));
-            stderr.push('\n');
+            if !e.aborted {
+                stderr.push_str(&render(&Diagnostic::alert(e.to_string()), pid));
+                stderr.push('\n');
+            }
             CheckReport {
                 stderr,
                 stdout: String::new(),
@@ -123,6 +125,7 @@ mod tests {
     fn errors_end_with_the_fatal_line_and_exit_1() {
         let r: Result<Loaded, LoadError> = Err(LoadError {
             diagnostics: vec![Diagnostic::alert("boom")],
+            aborted: false,
         });
         let rep = check_report(&r, 1);
         assert_eq!(

@@ -376,6 +376,7 @@ pub fn template() -> Server {
             line: 0,
         },
         ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        fqdn: None,
         port: ServerPort::SameAsClient,
         weight: 1,
         backup: false,
@@ -448,7 +449,7 @@ pub fn parse_server(template: &Server, proxy: &str, ctx: &mut Ctx) -> Option<Ser
     }
     let name = ctx.arg(1).to_string();
     let prefix = format!("'server {proxy}/{name}' : ");
-    let (ip, port) = match parse_server_addr(ctx.arg(2)) {
+    let (ip, fqdn, port) = match parse_server_addr(ctx.arg(2)) {
         Ok(a) => a,
         Err(msg) => {
             ctx.alert(format!("[{at}] : {prefix}{msg}"));
@@ -459,9 +460,13 @@ pub fn parse_server(template: &Server, proxy: &str, ctx: &mut Ctx) -> Option<Ser
         name,
         at: at.clone(),
         ip,
+        fqdn: fqdn.clone(),
         port,
         ..template.clone()
     };
+    if fqdn.is_some() && ip.is_unspecified() {
+        ctx.unimplemented(format!("server {} (unresolved)", ctx.arg(2)));
+    }
     let settings = ctx.args[3..].to_vec();
     apply_settings(&mut srv, &settings, ctx, &prefix, "server");
     (!ctx.failed).then_some(srv)
@@ -477,8 +482,10 @@ pub fn parse_default_server(template: &mut Server, ctx: &mut Ctx) {
     }
 }
 
-/// `addr[:port]`, `addr:+N`, `addr:-N`; no ranges.
-fn parse_server_addr(text: &str) -> Result<(IpAddr, ServerPort), String> {
+/// `addr[:port]`, `addr:+N`, `addr:-N`; no ranges. A host name is kept
+/// and resolved here if possible; HAProxy's `-c` never resolves it, so a
+/// failure is not an error.
+fn parse_server_addr(text: &str) -> Result<(IpAddr, Option<String>, ServerPort), String> {
     let rest = text
         .strip_prefix("ipv4@")
         .or_else(|| text.strip_prefix("ipv6@"))
@@ -502,9 +509,11 @@ fn parse_server_addr(text: &str) -> Result<(IpAddr, ServerPort), String> {
             _ => return Err(format!("invalid port '{port}'")),
         }
     };
-    let ip = parse_host(host, text, false)
-        .map_err(|_| format!("could not resolve address '{host}'."))?;
-    Ok((ip, port))
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok((ip, None, port));
+    }
+    let ip = parse_host(host, text, false).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    Ok((ip, Some(host.to_string()), port))
 }
 
 #[cfg(test)]
@@ -514,11 +523,13 @@ mod tests {
     #[test]
     fn address_forms() {
         let p = |s| parse_server_addr(s).unwrap();
-        assert_eq!(p("1.2.3.4:80").1, ServerPort::Fixed(80));
-        assert_eq!(p("1.2.3.4").1, ServerPort::SameAsClient);
-        assert_eq!(p("1.2.3.4:+10").1, ServerPort::Offset(10));
-        assert_eq!(p("1.2.3.4:-1").1, ServerPort::Offset(-1));
+        assert_eq!(p("1.2.3.4:80").2, ServerPort::Fixed(80));
+        assert_eq!(p("1.2.3.4").2, ServerPort::SameAsClient);
+        assert_eq!(p("1.2.3.4:+10").2, ServerPort::Offset(10));
+        assert_eq!(p("1.2.3.4:-1").2, ServerPort::Offset(-1));
         assert_eq!(p("::1:80").0, "::1".parse::<IpAddr>().unwrap());
+        let (ip, fqdn, _) = p("foo@1.2.3.4:80");
+        assert!(ip.is_unspecified() && fqdn.as_deref() == Some("foo@1.2.3.4"));
         assert_eq!(
             parse_server_addr("1.2.3.4:99999").unwrap_err(),
             "invalid port '99999'"
