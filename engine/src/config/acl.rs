@@ -115,9 +115,9 @@ pub fn parse_expr(
     at: &super::Location,
     name: &str,
 ) -> Result<(Acl, Option<String>), String> {
-    let expr = words
-        .first()
-        .ok_or_else(|| "missing ACL expression".to_string())?;
+    let Some(expr) = words.first() else {
+        return Err("missing fetch method in ACL expression ''".into());
+    };
     let (fetch, args) = split_fetch(expr)?;
     let Some(&(_, ptype, _)) = FETCHES.iter().find(|(n, _, _)| *n == fetch) else {
         return Err(format!(
@@ -146,7 +146,7 @@ pub fn parse_expr(
                 let v = words.get(i + 1).ok_or_else(|| format!("'{w}' expects an argument"))?;
                 if w == "-m" {
                     if !MATCH_METHODS.contains(&v.as_str()) {
-                        return Err(format!("unknown matching method '{v}' for ACL keyword '{fetch}'"));
+                        return Err(format!("unknown matching method '{v}' when parsing ACL expression"));
                     }
                     acl.match_method = Some(v.clone());
                 } else if std::fs::metadata(v).is_err() {

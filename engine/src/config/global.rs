@@ -194,7 +194,7 @@ fn maxconn(g: &mut Global, ctx: &mut Ctx) {
         return;
     }
     if g.maxconn.is_some() {
-        ctx.warn(format!(
+        ctx.alert(format!(
             "{} : '{}' already specified. Continuing.",
             ctx.here(),
             ctx.arg(0)
@@ -246,7 +246,7 @@ fn path_arg(ctx: &mut Ctx, what: &str) -> Option<PathBuf> {
 
 fn pidfile(g: &mut Global, ctx: &mut Ctx) {
     if g.pidfile.is_some() {
-        ctx.warn(format!(
+        ctx.alert(format!(
             "{} : '{}' already specified. Continuing.",
             ctx.here(),
             ctx.arg(0)
@@ -281,35 +281,38 @@ fn group(g: &mut Global, ctx: &mut Ctx) {
 }
 
 fn spread_checks(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || expects_integer(ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    // HAProxy tests "already set" before reading the value, and stores the
+    // value before checking its range.
+    if g.spread_checks_pct != 0 {
+        ctx.alert(format!(
+            "parsing [{}]: spread-checks already specified. Continuing.",
+            ctx.at
+        ));
+        return;
+    }
+    if expects_integer(ctx) {
         return;
     }
     let v = atol(ctx.arg(1));
+    g.spread_checks_pct = v.clamp(0, i64::from(u32::MAX)) as u32;
     if !(0..=50).contains(&v) {
         ctx.alert(format!(
-            "{} : '{}' needs a positive value in range 0..50.",
-            ctx.here(),
+            "parsing [{}]: '{}' needs a positive value in range 0..50.",
+            ctx.at,
             ctx.arg(0)
         ));
-        return;
     }
-    g.spread_checks_pct = v as u32;
 }
 
-fn nbproc(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || expects_integer(ctx) {
-        return;
-    }
-    let n = atol(ctx.arg(1));
-    if n != 1 {
-        // HAProxy 2.5+ removed multi-process mode.
-        ctx.alert(format!(
-            "{} : nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
-            ctx.here()
-        ));
-        return;
-    }
-    g.nbproc = Some(1);
+/// `nbproc` is refused whatever its value: 2.5 removed multi-process mode.
+fn nbproc(_: &mut Global, ctx: &mut Ctx) {
+    ctx.alert(format!(
+        "{} : nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
+        ctx.here()
+    ));
 }
 
 fn maxaccept(g: &mut Global, ctx: &mut Ctx) {
@@ -373,7 +376,7 @@ fn stats(g: &mut Global, ctx: &mut Ctx) {
         }
         other => {
             let msg = format!(
-                "{} : '{}' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}').",
+                "{} : '{}' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')",
                 ctx.here(),
                 ctx.arg(0)
             );
@@ -406,7 +409,7 @@ pub fn parse_log(ctx: &mut Ctx, _in_proxy: bool) -> Option<LogTarget> {
     let here = ctx.here();
     if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
         ctx.alert(format!(
-            "{here} : log : expects <address> and <facility> as arguments."
+            "{here} : log : expects <address> and <facility>  as arguments"
         ));
         return None;
     }
@@ -434,7 +437,7 @@ pub fn parse_log(ctx: &mut Ctx, _in_proxy: bool) -> Option<LogTarget> {
     }
     if !ctx.arg(i + 3).is_empty() {
         ctx.alert(format!(
-            "{here} : log : cannot handle unexpected argument '{}'.",
+            "{here} : log : cannot handle unexpected argument '{}'",
             ctx.arg(i + 3)
         ));
         return None;

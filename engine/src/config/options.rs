@@ -272,7 +272,7 @@ fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     }
     if !ctx.arg(2).is_empty() && ctx.arg(2) != "clf" {
         let msg = format!(
-            "{} : 'option httplog' only supports optional value 'clf'.",
+            "{} : keyword 'httplog' only supports option 'clf'.",
             ctx.here()
         );
         ctx.alert(msg);
@@ -308,15 +308,15 @@ fn forwardfor(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
         match ctx.arg(i) {
             "except" | "header" if ctx.arg(i + 1).is_empty() => {
                 let msg = format!(
-                    "{} : '{} {} {}' expects <{}> as argument.",
+                    "{} : '{} {} {}' expects {} as argument.",
                     ctx.here(),
                     ctx.arg(0),
                     ctx.arg(1),
                     ctx.arg(i),
                     if ctx.arg(i) == "except" {
-                        "address[/mask]"
+                        "<address>[/mask]"
                     } else {
-                        "header_name"
+                        "<header_name>"
                     }
                 );
                 ctx.alert(msg);
@@ -395,14 +395,16 @@ fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
     let mut user = None;
     let mut post41 = false;
     if !ctx.arg(2).is_empty() {
-        if ctx.arg(2) != "user" || ctx.arg(3).is_empty() {
-            let msg = format!(
-                "{} : '{} {}' only supports optional values: 'user'.",
-                ctx.here(),
-                ctx.arg(0),
-                ctx.arg(1)
-            );
-            ctx.alert(msg);
+        let here = ctx.here();
+        if ctx.arg(2) != "user" {
+            let got = ctx.arg(2).to_string();
+            ctx.alert(format!("{here} : 'option mysql-check' only supports optional values: 'user' (got '{got}')."));
+            return;
+        }
+        if ctx.arg(3).is_empty() {
+            ctx.alert(format!(
+                "{here} : 'option mysql-check user' expects <username> as argument."
+            ));
             return;
         }
         user = Some(ctx.arg(3).to_string());

@@ -174,6 +174,13 @@ impl Parser {
                 Kwm::Default
             };
             words.remove(0);
+            // HAProxy's "default" shift leaves the last word duplicated
+            // (`default option httpclose` sees a stray 'httpclose').
+            if kwm == Kwm::Default {
+                if let Some(last) = words.last().cloned() {
+                    words.push(last);
+                }
+            }
         }
         let first = words.first().map(String::as_str).unwrap_or("");
         if kwm != Kwm::Std && first != "option" && first != "log" {
