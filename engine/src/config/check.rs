@@ -19,7 +19,7 @@ pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagno
     let models: Vec<Proxy> = proxies.iter().map(|p| p.px.clone()).collect();
     let mut failed = false;
     for st in &proxies {
-        failed |= check_proxy(st, &models, diags);
+        failed |= check_proxy(st, &models, !config.global.log.is_empty(), diags);
     }
     for mut st in proxies {
         let tcp = st.px.mode == Mode::Tcp;
@@ -44,7 +44,12 @@ pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagno
     failed
 }
 
-fn check_proxy(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> bool {
+fn check_proxy(
+    st: &ProxyState,
+    all: &[Proxy],
+    global_log: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let px = &st.px;
     let ty = st.type_str();
     let mut alerts: Vec<String> = vec![];
@@ -115,6 +120,14 @@ fn check_proxy(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> b
     if fe_missing || be_missing {
         diags.push(Diagnostic::warning(format!(
             "missing timeouts for {ty} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+            px.name
+        )));
+    }
+    // A log format (httplog/tcplog) with nowhere to send logs.
+    let has_log = !px.log.is_empty() || (px.log_global && global_log);
+    if px.kind.is_frontend() && !has_log && (px.options.httplog || px.options.tcplog) {
+        diags.push(Diagnostic::warning(format!(
+            "log format ignored for {ty} '{}' since it has no log address.",
             px.name
         )));
     }

@@ -9,7 +9,7 @@
 use super::bind::parse_host;
 use super::global::Runtime;
 use super::parse::{atol, Ctx};
-use super::units::{parse_time_ms, TimeError};
+use super::units::{parse_time_ms, trailing_warning, Time, TimeError};
 use super::{CheckSettings, Server, ServerPort};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -426,6 +426,14 @@ fn apply_settings(srv: &mut Server, settings: &[String], ctx: &mut Ctx, prefix: 
             };
             ctx.alert(format!("[{at}] : {prefix}{msg}."));
             return;
+        }
+        if name.ends_with("inter") {
+            if let Ok(Time {
+                trailing: Some(c), ..
+            }) = parse_time_ms(value)
+            {
+                ctx.warn(format!("[{at}] : {prefix}{}", trailing_warning(c, value)));
+            }
         }
         if let Err(msg) = (k.parse)(srv, name, value) {
             ctx.alert(format!("[{at}] : {prefix}{msg}."));
