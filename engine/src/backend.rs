@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::balance::{self, Algorithm, Candidate};
+use crate::balance::{self, Algorithm, ServerInfo};
 use crate::config;
 use crate::net::{BoxStream, Net};
 use crate::server::{ServerState, Slot};
@@ -31,7 +31,6 @@ pub struct Backend {
     pub kind_word: &'static str,
     pub retries: u32,
     pub redispatch: bool,
-    pub allbackups: bool,
     pub timeouts: config::Timeouts,
     pub servers: Vec<Arc<ServerState>>,
     algorithm: Mutex<Box<dyn Algorithm>>,
@@ -81,7 +80,15 @@ impl Backend {
                 ))
             })
             .collect::<Vec<_>>();
-        let algorithm = balance::for_config(&proxy.balance, servers.len())?;
+        let infos: Vec<ServerInfo> = servers
+            .iter()
+            .map(|s| ServerInfo {
+                weight: s.config.weight,
+                backup: s.is_backup(),
+                usable: s.is_usable(),
+            })
+            .collect();
+        let algorithm = balance::for_config(&proxy.balance, &infos, proxy.allbackups)?;
         Some(Backend {
             name: proxy.name.clone(),
             kind_word: if proxy.kind.is_frontend() {
@@ -91,7 +98,6 @@ impl Backend {
             },
             retries: proxy.retries,
             redispatch: proxy.redispatch.is_some(),
-            allbackups: proxy.allbackups,
             timeouts: proxy.timeouts,
             algorithm: Mutex::new(algorithm),
             servers,
@@ -99,51 +105,36 @@ impl Backend {
         })
     }
 
-    /// Servers that may take traffic now, before looking at maxconn.
-    fn eligible(&self) -> Vec<usize> {
-        let usable = |backup: bool| {
-            self.servers
-                .iter()
-                .enumerate()
-                .filter(move |(_, s)| s.is_backup() == backup && s.is_usable())
-                .map(|(i, _)| i)
-        };
-        let active: Vec<usize> = usable(false).collect();
-        if !active.is_empty() {
-            return active;
-        }
-        if self.allbackups {
-            usable(true).collect()
-        } else {
-            usable(true).take(1).collect()
+    fn pick(&self, avoid: Option<usize>) -> Pick {
+        let has_room = |i: usize| self.servers[i].has_room();
+        let chosen = self
+            .algorithm
+            .lock()
+            .expect("balance lock")
+            .next_server(&has_room, avoid);
+        match chosen {
+            Some(i) => Pick::Server(i),
+            None if self.servers.iter().any(|s| s.is_usable()) => Pick::Full,
+            None => Pick::NoServer,
         }
     }
 
-    fn pick(&self, avoid: Option<usize>) -> Pick {
-        let eligible = self.eligible();
-        if eligible.is_empty() {
-            return Pick::NoServer;
-        }
-        let with_room: Vec<Candidate> = eligible
-            .iter()
-            .filter(|&&i| self.servers[i].has_room())
-            .map(|&i| Candidate {
-                index: i,
-                weight: self.servers[i].config.weight,
-            })
-            .collect();
-        // Redispatch avoids the server that failed, unless it is the only one.
-        let others: Vec<Candidate> = with_room
-            .iter()
-            .copied()
-            .filter(|c| Some(c.index) != avoid)
-            .collect();
-        let candidates = if others.is_empty() { with_room } else { others };
+    /// Moves a server in or out of rotation (health checks call this).
+    pub fn set_server_up(&self, server: &ServerState, up: bool) {
+        let Some(index) = self.servers.iter().position(|s| std::ptr::eq(&**s, server)) else {
+            return;
+        };
+        // The algorithm's view and the server's flag change together.
         let mut algorithm = self.algorithm.lock().expect("balance lock");
-        match algorithm.pick(&candidates) {
-            Some(i) => Pick::Server(i),
-            None => Pick::Full,
+        server.set_up(up);
+        if server.is_usable() {
+            algorithm.server_up(index);
+        } else {
+            algorithm.server_down(index);
         }
+        drop(algorithm);
+        // Streams queued for lack of a server may go now.
+        self.slot_freed.notify_waiters();
     }
 
     /// Waits for a server with a free slot and takes the slot.
@@ -362,12 +353,12 @@ listen app
         let net = FakeNet::new();
         accept_all(&net);
         let be = backend(BACKUPS);
-        be.servers[0].set_up(false);
+        be.set_server_up(&be.servers[0], false);
         for _ in 0..3 {
             be.connect(&*net, 80).await.unwrap();
         }
         assert_eq!(net.attempts(), ["10.0.1.1:80"; 3]);
-        be.servers[1].set_up(false);
+        be.set_server_up(&be.servers[1], false);
         be.connect(&*net, 80).await.unwrap();
         assert_eq!(net.attempts()[3], "10.0.1.2:80");
     }
@@ -377,7 +368,7 @@ listen app
         let net = FakeNet::new();
         accept_all(&net);
         let be = backend(&BACKUPS.replace("mode tcp", "mode tcp\n    option allbackups"));
-        be.servers[0].set_up(false);
+        be.set_server_up(&be.servers[0], false);
         for _ in 0..4 {
             be.connect(&*net, 80).await.unwrap();
         }
@@ -391,8 +382,8 @@ listen app
     async fn no_usable_server_fails_at_once() {
         let net = FakeNet::new();
         let be = backend(TWO);
-        be.servers[0].set_up(false);
-        be.servers[1].set_up(false);
+        be.set_server_up(&be.servers[0], false);
+        be.set_server_up(&be.servers[1], false);
         assert!(matches!(
             be.connect(&*net, 80).await,
             Err(ConnectError::NoServer)

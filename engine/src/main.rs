@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use engine::cli::{self, Options};
-use engine::config::{self, Config, Diagnostic, Level};
+use engine::config::{self, Config};
 use engine::log::{self, LogSink, Severity};
 use engine::net::TokioNet;
 use engine::runtime::Engine;
@@ -36,18 +36,17 @@ fn main() -> ExitCode {
         };
     }
     let pid = std::process::id();
-    let mut loaded = match config::load(&options.files) {
-        Ok(l) => l,
-        Err(e) => {
-            print_diagnostics(&e.diagnostics, pid);
-            return ExitCode::from(1);
-        }
+    let result = config::load(&options.files);
+    if options.check_only || result.is_err() {
+        return report(&result, pid, options.quiet && result.is_ok());
+    }
+    let Ok(mut loaded) = result else {
+        unreachable!("errors were reported above")
     };
     if !options.quiet {
-        print_diagnostics(&loaded.diagnostics, pid);
-    }
-    if options.check_only {
-        return check_report(&loaded.config, options.quiet);
+        for d in &loaded.diagnostics {
+            eprintln!("{}", config::render(d, pid));
+        }
     }
     apply_overrides(&mut loaded.config, &options);
     if !loaded.config.unimplemented.is_empty() {
@@ -63,34 +62,43 @@ fn main() -> ExitCode {
     run(loaded.config, &options)
 }
 
-/// `-c`: HAProxy says the file is valid, and exits 2 when nothing listens.
-fn check_report(config: &Config, quiet: bool) -> ExitCode {
-    let listens = config
-        .proxies
-        .iter()
-        .any(|p| p.kind.is_frontend() && !p.binds.is_empty());
+/// Prints what `haproxy -c` prints for this result (also used when the
+/// configuration has errors at start) and returns its exit code. Like
+/// HAProxy, two `[NOTICE]` lines (version, executable) come before any
+/// message.
+fn report(result: &Result<config::Loaded, config::LoadError>, pid: u32, quiet: bool) -> ExitCode {
+    let report = config::check_report(result, pid);
     if !quiet {
-        println!("Configuration file is valid");
+        if !report.stderr.is_empty() {
+            let exe = std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let version = format!(
+                "{} (HAProxy {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                cli::COMPAT_VERSION
+            );
+            eprintln!(
+                "{}",
+                log::stderr_line(
+                    Severity::Notice,
+                    pid,
+                    &format!("engine version is {version}")
+                )
+            );
+            eprintln!(
+                "{}",
+                log::stderr_line(
+                    Severity::Notice,
+                    pid,
+                    &format!("path to executable is {exe}")
+                )
+            );
+            eprint!("{}", report.stderr);
+        }
+        print!("{}", report.stdout);
     }
-    if listens {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    }
-}
-
-fn print_diagnostics(diagnostics: &[Diagnostic], pid: u32) {
-    for d in diagnostics {
-        let severity = match d.level {
-            Level::Notice => Severity::Notice,
-            Level::Warning => Severity::Warning,
-            Level::Alert => Severity::Alert,
-        };
-        eprintln!(
-            "{}",
-            log::stderr_line(severity, pid, &format!("config : {}", d.message))
-        );
-    }
+    ExitCode::from(report.exit_code as u8)
 }
 
 /// `-n`, `-N`, `-p` and `-D` win over the configuration.

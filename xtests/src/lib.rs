@@ -233,12 +233,15 @@ impl Drop for ProxyProcess {
     }
 }
 
+/// What `ask` returns when nothing listens.
+pub const REFUSED: &str = "<refused>";
+
 /// Connects to the proxy and reads everything until it closes: the name of
 /// the server that answered, or "" when the proxy closed without answer.
 pub fn ask(port: u16) -> String {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return "<refused>".into();
+        return REFUSED.into();
     };
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut out = String::new();
@@ -277,6 +280,19 @@ pub fn wait_listening(port: u16, within: Duration) {
     wait_until(within, &format!("nothing listens on {port}"), || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
+}
+
+/// Waits until the proxy on `port` answers a whole connection, and returns
+/// that answer. Unlike `wait_listening`, the probe is served to the end
+/// before the caller goes on, so it cannot race the next connection for a
+/// server.
+pub fn wait_answering(port: u16, within: Duration) -> String {
+    let mut answer = String::new();
+    wait_until(within, &format!("nothing answers on {port}"), || {
+        answer = ask(port);
+        answer != REFUSED
+    });
+    answer
 }
 
 /// Waits for a child to exit; its exit code.

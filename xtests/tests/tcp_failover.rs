@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use xtests::{ask, free_port, wait_listening, NameServer, ProxyProcess};
+use xtests::{ask, free_port, wait_answering, NameServer, ProxyProcess};
 
 const INTER_MS: u64 = 200;
 const RISE: u64 = 2;
@@ -58,8 +58,8 @@ fn scenario(binary: &Path) -> Outcome {
     std::fs::write(&cfg, config(fe, ports)).unwrap();
 
     let proxy = ProxyProcess::start(binary, &cfg);
-    wait_listening(fe, Duration::from_secs(5));
-    let mut answers = vec![asks(fe, 6)];
+    let first = wait_answering(fe, Duration::from_secs(5));
+    let mut answers = vec![std::iter::once(first).chain(asks(fe, 5)).collect()];
 
     let inter = Duration::from_millis(INTER_MS);
     let killed = Instant::now();

@@ -1,42 +1,356 @@
-//! `balance roundrobin`: weighted, smooth round-robin.
+//! `balance roundrobin`: HAProxy's fast weighted round-robin (lb_fwrr.c),
+//! so that the same servers in the same states take connections in the
+//! same order as with HAProxy 2.6.
 //!
-//! Each pick adds every candidate's weight to its credit, takes the
-//! candidate with the most credit (the lowest index on ties, so declaration
-//! order breaks them) and charges it the total weight. Over one cycle of
-//! `sum(weights)` picks each server is chosen exactly `weight` times, and
-//! heavier servers are spread out rather than bunched.
+//! Each group (actives, backups) walks a window of `curr_weight` positions.
+//! A server taken at position p is due again `next_weight / eweight`
+//! positions later (the remainder carried in `rweight`), and waits in the
+//! `curr` tree ordered by that next position, heavier servers first on
+//! ties. Servers whose next position falls beyond the window wait in the
+//! `next` tree, ordered by weight; servers never yet taken wait in `init`,
+//! also by weight. When `curr` and `init` are exhausted the trees switch
+//! and a new window starts. Weights are scaled by 16 (`BE_WEIGHT_SCALE`)
+//! into effective weights, as HAProxy does.
 //!
-//! HAProxy's own tree-based scheduler (lb_fwrr.c) interleaves the same
-//! counts; matching its exact order for unequal weights is the balancing
-//! work's job.
+//! HAProxy's trees are ebtrees, which return equal keys in insertion
+//! order; a `BTreeMap` keyed by `(key, insertion number)` behaves the same.
 
-use super::{Algorithm, Candidate};
+use std::collections::BTreeMap;
+
+use super::{Algorithm, ServerInfo};
+
+/// HAProxy's BE_WEIGHT_SCALE: user weights are multiplied by it.
+const WEIGHT_SCALE: i64 = 16;
+/// HAProxy's SRV_UWGHT_RANGE: the number of user weight values.
+const UWEIGHT_RANGE: i64 = 256;
+/// HAProxy's SRV_EWGHT_MAX.
+const EWEIGHT_MAX: i64 = UWEIGHT_RANGE * WEIGHT_SCALE;
+
+type Tree = BTreeMap<(i64, u64), usize>;
+
+/// Which tree a server waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Not queued: down, or being picked.
+    Out,
+    Curr,
+    /// One of the two trees that alternate as `init` and `next`.
+    Slot(usize),
+}
+
+#[derive(Debug)]
+struct Group {
+    curr: Tree,
+    slots: [Tree; 2],
+    /// Which slot is `init` (the other is `next`).
+    init: usize,
+    curr_pos: i64,
+    curr_weight: i64,
+    next_weight: i64,
+}
+
+impl Group {
+    fn new(total: i64) -> Self {
+        Group {
+            curr: Tree::new(),
+            slots: [Tree::new(), Tree::new()],
+            init: 0,
+            curr_pos: total,
+            curr_weight: total,
+            next_weight: total,
+        }
+    }
+
+    fn next(&self) -> usize {
+        1 - self.init
+    }
+}
+
+#[derive(Debug)]
+struct Srv {
+    eweight: i64,
+    backup: bool,
+    usable: bool,
+    npos: i64,
+    lpos: i64,
+    rweight: i64,
+    place: Place,
+    node: (i64, u64),
+}
 
 pub struct RoundRobin {
-    credit: Vec<i64>,
+    srvs: Vec<Srv>,
+    act: Group,
+    bck: Group,
+    allbackups: bool,
+    /// Insertion counter: equal keys come out in insertion order.
+    inserted: u64,
 }
 
 impl RoundRobin {
-    pub fn new(servers: usize) -> Self {
-        RoundRobin {
-            credit: vec![0; servers],
+    pub fn new(servers: &[ServerInfo], allbackups: bool) -> Self {
+        let srvs: Vec<Srv> = servers
+            .iter()
+            .map(|s| Srv {
+                eweight: i64::from(s.weight) * WEIGHT_SCALE,
+                backup: s.backup,
+                usable: s.usable && s.weight > 0,
+                npos: 0,
+                lpos: 0,
+                rweight: 0,
+                place: Place::Out,
+                node: (0, 0),
+            })
+            .collect();
+        let total = |backup: bool| {
+            srvs.iter()
+                .filter(|s| s.usable && s.backup == backup)
+                .map(|s| s.eweight)
+                .sum()
+        };
+        let mut rr = RoundRobin {
+            act: Group::new(total(false)),
+            bck: Group::new(total(true)),
+            srvs,
+            allbackups,
+            inserted: 0,
+        };
+        for i in 0..rr.srvs.len() {
+            if rr.srvs[i].usable {
+                let init = rr.group(i).init;
+                rr.queue_by_weight(i, init);
+            }
+        }
+        rr
+    }
+
+    fn group(&mut self, i: usize) -> &mut Group {
+        if self.srvs[i].backup {
+            &mut self.bck
+        } else {
+            &mut self.act
+        }
+    }
+
+    fn count(&self, backup: bool) -> usize {
+        self.srvs
+            .iter()
+            .filter(|s| s.usable && s.backup == backup)
+            .count()
+    }
+
+    /// The first usable backup, used alone unless `option allbackups`.
+    fn first_backup(&self) -> Option<usize> {
+        if self.allbackups {
+            return None;
+        }
+        self.srvs.iter().position(|s| s.usable && s.backup)
+    }
+
+    fn insert(&mut self, i: usize, key: i64, place: Place) {
+        self.inserted += 1;
+        let node = (key, self.inserted);
+        let grp = self.group(i);
+        match place {
+            Place::Curr => grp.curr.insert(node, i),
+            Place::Slot(k) => grp.slots[k].insert(node, i),
+            Place::Out => unreachable!("inserting nowhere"),
+        };
+        self.srvs[i].node = node;
+        self.srvs[i].place = place;
+    }
+
+    /// fwrr_queue_by_weight: heavier servers first.
+    fn queue_by_weight(&mut self, i: usize, slot: usize) {
+        let key = EWEIGHT_MAX - self.srvs[i].eweight;
+        self.insert(i, key, Place::Slot(slot));
+    }
+
+    /// fwrr_dequeue_srv.
+    fn dequeue(&mut self, i: usize) {
+        let (node, place) = (self.srvs[i].node, self.srvs[i].place);
+        let grp = self.group(i);
+        match place {
+            Place::Curr => grp.curr.remove(&node),
+            Place::Slot(k) => grp.slots[k].remove(&node),
+            Place::Out => None,
+        };
+        self.srvs[i].place = Place::Out;
+    }
+
+    /// fwrr_queue_srv: back into `curr` at its next position, or into
+    /// `next` when that position lies beyond the window.
+    fn queue(&mut self, i: usize) {
+        let (curr_weight, next_weight, next) = {
+            let g = self.group(i);
+            (g.curr_weight, g.next_weight, g.next())
+        };
+        let s = &mut self.srvs[i];
+        if !s.usable {
+            s.place = Place::Out;
+        } else if s.eweight <= 0 || s.npos >= 2 * curr_weight || s.npos >= curr_weight + next_weight
+        {
+            s.npos -= curr_weight;
+            self.queue_by_weight(i, next);
+        } else {
+            let key = UWEIGHT_RANGE * s.npos + (EWEIGHT_MAX + s.rweight - s.eweight) / WEIGHT_SCALE;
+            self.insert(i, key, Place::Curr);
+        }
+    }
+
+    /// fwrr_get_srv: prepares a server taken out of its tree.
+    fn take_out(&mut self, i: usize) {
+        let (init, curr_weight, curr_pos) = {
+            let g = self.group(i);
+            (g.init, g.curr_weight, g.curr_pos)
+        };
+        let s = &mut self.srvs[i];
+        match s.place {
+            Place::Slot(k) if k == init => {
+                s.npos = 0;
+                s.rweight = 0;
+            }
+            Place::Slot(_) => s.npos += curr_weight,
+            Place::Out => s.npos = curr_pos,
+            Place::Curr => {}
+        }
+    }
+
+    /// fwrr_get_server_from_group.
+    fn first_in_group(&mut self, backup: bool) -> Option<usize> {
+        let grp = if backup { &self.bck } else { &self.act };
+        let first = grp.curr.values().next().copied();
+        if let Some(s1) = first {
+            if self.srvs[s1].eweight > 0 && self.srvs[s1].npos <= grp.curr_pos {
+                return Some(s1);
+            }
+        }
+        if let Some(&s2) = grp.slots[grp.init].values().next() {
+            if self.srvs[s2].eweight > 0 {
+                self.srvs[s2].npos = 0;
+                self.srvs[s2].rweight = 0;
+                return Some(s2);
+            }
+        }
+        first
+    }
+
+    /// fwrr_update_position.
+    fn update_position(&mut self, i: usize) {
+        let (curr_pos, next_weight) = {
+            let g = self.group(i);
+            (g.curr_pos, g.next_weight)
+        };
+        let s = &mut self.srvs[i];
+        if s.eweight == 0 {
+            return;
+        }
+        if s.npos == 0 {
+            s.npos = curr_pos;
+        }
+        s.lpos = s.npos;
+        s.npos += next_weight / s.eweight;
+        s.rweight += next_weight % s.eweight;
+        if s.rweight >= s.eweight {
+            s.rweight -= s.eweight;
+            s.npos += 1;
         }
     }
 }
 
 impl Algorithm for RoundRobin {
-    fn pick(&mut self, candidates: &[Candidate]) -> Option<usize> {
-        let total: i64 = candidates.iter().map(|c| i64::from(c.weight)).sum();
-        let mut best: Option<usize> = None;
-        for c in candidates {
-            self.credit[c.index] += i64::from(c.weight);
-            if best.is_none_or(|b| self.credit[c.index] > self.credit[b]) {
-                best = Some(c.index);
+    /// fwrr_get_next_server.
+    fn next_server(
+        &mut self,
+        has_room: &dyn Fn(usize) -> bool,
+        avoid: Option<usize>,
+    ) -> Option<usize> {
+        let backup = if self.count(false) > 0 {
+            false
+        } else if let Some(first) = self.first_backup() {
+            // The single backup is not balanced; when it is full, queue.
+            return has_room(first).then_some(first);
+        } else if self.count(true) > 0 {
+            true
+        } else {
+            return None;
+        };
+        let mut switched = false;
+        let mut avoided: Option<usize> = None;
+        let mut full: Vec<usize> = vec![];
+        let chosen = 'pick: loop {
+            {
+                let g = if backup { &mut self.bck } else { &mut self.act };
+                if g.curr_weight == 0 {
+                    g.curr_weight = g.next_weight;
+                    g.curr_pos = g.next_weight;
+                }
+            }
+            let srv = loop {
+                if let Some(s) = self.first_in_group(backup) {
+                    break s;
+                }
+                if switched {
+                    if let Some(a) = avoided {
+                        break 'pick Some(a);
+                    }
+                    break 'pick None;
+                }
+                switched = true;
+                let g = if backup { &mut self.bck } else { &mut self.act };
+                g.init = g.next();
+                g.curr_weight = g.next_weight;
+                g.curr_pos = g.curr_weight;
+            };
+            self.update_position(srv);
+            self.dequeue(srv);
+            self.group(srv).curr_pos += 1;
+            if has_room(srv) {
+                if Some(srv) != avoid || avoided.is_some() {
+                    break Some(srv);
+                }
+                avoided = Some(srv);
+            }
+            full.push(srv);
+        };
+        if let Some(srv) = chosen {
+            self.queue(srv);
+        }
+        for s in full.into_iter().filter(|&s| Some(s) != chosen) {
+            if switched {
+                let init = self.group(s).init;
+                self.queue_by_weight(s, init);
+            } else {
+                self.queue(s);
             }
         }
-        let chosen = best?;
-        self.credit[chosen] -= total;
-        Some(chosen)
+        chosen
+    }
+
+    /// fwrr_set_server_status_up.
+    fn server_up(&mut self, i: usize) {
+        if self.srvs[i].usable || self.srvs[i].eweight == 0 {
+            return;
+        }
+        let eweight = self.srvs[i].eweight;
+        self.group(i).next_weight += eweight;
+        self.srvs[i].usable = true;
+        self.take_out(i);
+        let g = self.group(i);
+        let npos = g.curr_pos + (g.next_weight + g.curr_weight - g.curr_pos) / eweight;
+        self.srvs[i].npos = npos;
+        self.queue(i);
+    }
+
+    /// fwrr_set_server_status_down.
+    fn server_down(&mut self, i: usize) {
+        if !self.srvs[i].usable {
+            return;
+        }
+        let eweight = self.srvs[i].eweight;
+        self.group(i).next_weight -= eweight;
+        self.dequeue(i);
+        self.srvs[i].usable = false;
     }
 }
 
@@ -45,50 +359,132 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn cands(weights: &[u32]) -> Vec<Candidate> {
-        weights
+    fn rr(weights: &[u32]) -> RoundRobin {
+        let infos: Vec<ServerInfo> = weights
             .iter()
-            .enumerate()
-            .map(|(index, &weight)| Candidate { index, weight })
+            .map(|&weight| ServerInfo {
+                weight,
+                backup: false,
+                usable: true,
+            })
+            .collect();
+        RoundRobin::new(&infos, false)
+    }
+
+    fn picks(rr: &mut RoundRobin, n: usize) -> Vec<usize> {
+        (0..n)
+            .map(|_| rr.next_server(&|_| true, None).unwrap() + 1)
             .collect()
     }
 
+    /// Orders observed on HAProxy 2.6.12 with these weights.
     #[test]
-    fn equal_weights_alternate_in_declaration_order() {
-        let mut rr = RoundRobin::new(2);
-        let c = cands(&[1, 1]);
-        let picks: Vec<_> = (0..6).map(|_| rr.pick(&c).unwrap()).collect();
-        assert_eq!(picks, [0, 1, 0, 1, 0, 1]);
+    fn same_order_as_haproxy() {
+        assert_eq!(picks(&mut rr(&[1, 1]), 6), [1, 2, 1, 2, 1, 2]);
+        assert_eq!(
+            picks(&mut rr(&[3, 1]), 12),
+            [1, 1, 1, 2, 1, 1, 1, 2, 1, 1, 1, 2]
+        );
+        assert_eq!(
+            picks(&mut rr(&[1, 2, 3]), 18),
+            [3, 2, 3, 1, 3, 2, 3, 2, 3, 1, 3, 2, 3, 2, 3, 1, 3, 2]
+        );
+        let seq = concat!(
+            "2 3 2 3 2 3 2 3 2 3 2 3 2 3 1 2 3 2 3 2 3 2 3 2 3 2 3 2 ",
+            "1 3 2 3 2 3 2 3 2 3 2 3 2 3 1 2 3 2 3 2 3 2 3 2 3 2 3 2"
+        );
+        let haproxy: Vec<usize> = seq.split_whitespace().map(|w| w.parse().unwrap()).collect();
+        assert_eq!(picks(&mut rr(&[2, 13, 13]), 56), haproxy);
     }
 
     #[test]
-    fn a_server_leaving_does_not_stop_the_others() {
-        let mut rr = RoundRobin::new(3);
-        let all = cands(&[1, 1, 1]);
-        assert_eq!(rr.pick(&all), Some(0));
-        let without_1 = [all[0], all[2]];
-        let picks: Vec<_> = (0..4).map(|_| rr.pick(&without_1).unwrap()).collect();
-        assert!(!picks.contains(&1));
-        assert!(picks.contains(&0) && picks.contains(&2));
+    fn a_server_down_takes_nothing_and_comes_back() {
+        let mut r = rr(&[1, 1, 1]);
+        assert_eq!(picks(&mut r, 3), [1, 2, 3]);
+        r.server_down(1);
+        let p = picks(&mut r, 6);
+        assert!(!p.contains(&2), "{p:?}");
+        r.server_up(1);
+        let p = picks(&mut r, 6);
+        assert_eq!(p.iter().filter(|&&s| s == 2).count(), 2, "{p:?}");
     }
 
     #[test]
-    fn no_candidate_no_pick() {
-        assert_eq!(RoundRobin::new(0).pick(&[]), None);
+    fn a_full_server_is_skipped_and_the_avoided_one_taken_last() {
+        let mut r = rr(&[1, 1]);
+        assert_eq!(r.next_server(&|i| i != 0, None), Some(1));
+        assert_eq!(r.next_server(&|_| true, Some(0)), Some(1));
+        assert_eq!(
+            r.next_server(&|i| i == 0, Some(0)),
+            Some(0),
+            "only the avoided one has room"
+        );
+        assert_eq!(r.next_server(&|_| false, None), None, "all full");
+    }
+
+    #[test]
+    fn backups_serve_only_without_actives_and_only_the_first() {
+        let infos = [
+            ServerInfo {
+                weight: 1,
+                backup: false,
+                usable: true,
+            },
+            ServerInfo {
+                weight: 1,
+                backup: true,
+                usable: true,
+            },
+            ServerInfo {
+                weight: 1,
+                backup: true,
+                usable: true,
+            },
+        ];
+        let mut r = RoundRobin::new(&infos, false);
+        assert_eq!(picks(&mut r, 2), [1, 1]);
+        r.server_down(0);
+        assert_eq!(picks(&mut r, 3), [2, 2, 2]);
+        r.server_down(1);
+        assert_eq!(picks(&mut r, 2), [3, 3]);
+        let mut all = RoundRobin::new(&infos, true);
+        all.server_down(0);
+        assert_eq!(picks(&mut all, 4), [2, 3, 2, 3]);
     }
 
     proptest! {
-        /// Over one cycle of sum(weights) picks, each server gets exactly its weight.
+        /// Over whole cycles of sum(weights) picks, each server gets its
+        /// weight per cycle, give or take one: HAProxy's first window
+        /// starts heavier servers early (weights 2/13/13 give 1/14/13 over
+        /// the first 28 picks, on HAProxy 2.6 too).
         #[test]
-        fn weighted_fairness_within_one_cycle(weights in proptest::collection::vec(1u32..20, 1..8)) {
-            let mut rr = RoundRobin::new(weights.len());
-            let c = cands(&weights);
+        fn weighted_fairness_over_cycles(weights in proptest::collection::vec(1u32..20, 1..8), cycles in 1usize..4) {
+            let mut r = rr(&weights);
             let total: u32 = weights.iter().sum();
             let mut counts = vec![0u32; weights.len()];
-            for _ in 0..total {
-                counts[rr.pick(&c).unwrap()] += 1;
+            for s in picks(&mut r, total as usize * cycles) {
+                counts[s - 1] += 1;
             }
-            prop_assert_eq!(counts, weights);
+            for (count, w) in counts.iter().zip(&weights) {
+                prop_assert!(count.abs_diff(w * cycles as u32) <= 1, "{:?} for weights {:?}", counts, weights);
+            }
+        }
+
+        /// No pick ever goes to a server that is down.
+        #[test]
+        fn never_a_down_server(weights in proptest::collection::vec(1u32..10, 2..6),
+                               events in proptest::collection::vec((any::<bool>(), 0usize..6), 0..40)) {
+            let mut r = rr(&weights);
+            let mut up = vec![true; weights.len()];
+            for (go_up, s) in events {
+                let s = s % weights.len();
+                if go_up { r.server_up(s) } else { r.server_down(s) }
+                up[s] = go_up;
+                match r.next_server(&|_| true, None) {
+                    Some(p) => prop_assert!(up[p]),
+                    None => prop_assert!(up.iter().all(|u| !u)),
+                }
+            }
         }
     }
 }

@@ -90,12 +90,13 @@ async fn run(
             return; // the config refuses this; nothing to check
         };
         let report = tcp::probe(&*checker.net, target, connect_timeout(&backend, &server)).await;
-        let transition = {
+        let (transition, up) = {
             let mut health = server.health.lock().expect("health lock");
-            let t = health.record(report.outcome);
-            server.set_up(health.is_up());
-            t
+            (health.record(report.outcome), health.is_up())
         };
+        if transition != Transition::None {
+            backend.set_server_up(&server, up);
+        }
         announce(&*checker.sink, &backend, &server, &report, transition);
         delay = jitter(interval(&server), checker.spread_pct, &mut rng);
     }

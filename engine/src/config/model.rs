@@ -68,6 +68,12 @@ pub struct Global {
     pub log: Vec<LogTarget>,
     /// `stats socket` lines.
     pub stats_sockets: Vec<StatsSocket>,
+    /// `nbproc <n>` (deprecated in 2.6, accepted when 1).
+    pub nbproc: Option<u32>,
+    /// `tune.maxaccept <n>`: connections accepted per wakeup (-1: no limit).
+    pub tune_maxaccept: Option<i32>,
+    /// `tune.maxpollevents <n>`: events processed per poll.
+    pub tune_maxpollevents: Option<u32>,
 }
 
 /// One `log` target: `log <address> [len N] [format F] <facility> [level [minlevel]]`.
@@ -161,6 +167,186 @@ pub struct Proxy {
     pub default_backend: Option<String>,
     /// `use_backend <name> if|unless <cond>` rules, in order.
     pub use_backends: Vec<UseBackend>,
+    /// `log` lines; `log global` sets `log_global` instead.
+    pub log: Vec<LogTarget>,
+    /// `log global`: use the global section's log targets.
+    pub log_global: bool,
+    /// The `option` switches that are not behaviour of their own fields.
+    pub options: ProxyOptions,
+    /// `option httpchk|smtpchk|ldap-check|mysql-check...`: the probe sent by
+    /// health checks. Default: a TCP connect.
+    pub health_check: HealthCheck,
+    /// `stats enable|uri|auth|hide-version|realm`.
+    pub stats: StatsSettings,
+    /// `acl` lines, in declaration order.
+    pub acls: Vec<Acl>,
+    /// `http-request` rules, in order.
+    pub http_request: Vec<HttpRequestRule>,
+    /// `redirect` rules, in order.
+    pub redirects: Vec<Redirect>,
+    /// `errorfile` / `errorloc*` replacements, by status code; a later line
+    /// for the same code wins.
+    pub errors: Vec<ErrorMessage>,
+}
+
+/// Options stored as switches; `no option X` clears them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyOptions {
+    pub httplog: bool,
+    pub tcplog: bool,
+    pub dontlognull: bool,
+    pub http_server_close: bool,
+    pub httpclose: bool,
+    pub http_keep_alive: bool,
+    pub splice_request: bool,
+    pub splice_response: bool,
+    pub splice_auto: bool,
+    pub abortonclose: bool,
+    pub tcpka: bool,
+    pub clitcpka: bool,
+    pub srvtcpka: bool,
+    pub log_health_checks: bool,
+    pub prefer_last_server: bool,
+    /// `option forwardfor [except NET] [header NAME] [if-none]`.
+    pub forwardfor: Option<ForwardFor>,
+}
+
+/// `option forwardfor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardFor {
+    /// `except <net>`: sources for which no header is added, as written.
+    pub except: Option<String>,
+    /// `header <name>`. Default `x-forwarded-for`.
+    pub header: String,
+    /// `if-none`: only add the header when the request has none.
+    pub if_none: bool,
+}
+
+/// What a health check sends and expects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// Connect only (the default).
+    #[default]
+    Tcp,
+    /// `option httpchk [<method>] [<uri>] [<version>]`. `version` may carry
+    /// `\r\n`-separated headers (deprecated in 2.6, still honoured).
+    Http {
+        method: String,
+        uri: String,
+        version: String,
+    },
+    /// `option smtpchk [HELO|EHLO <domain>]`.
+    Smtp { verb: String, domain: String },
+    /// `option ldap-check`.
+    Ldap,
+    /// `option mysql-check [user <name> [post-41]]`.
+    Mysql { user: Option<String>, post41: bool },
+    /// `option redis-check`.
+    Redis,
+    /// `option pgsql-check user <name>`.
+    Pgsql { user: String },
+    /// `option ssl-hello-chk`.
+    SslHello,
+}
+
+/// The statistics page (`stats ...` in a proxy).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsSettings {
+    /// `stats enable` (any other `stats` keyword also enables it).
+    pub enabled: bool,
+    pub hide_version: bool,
+    /// `stats uri <prefix>`. None: `/haproxy?stats`.
+    pub uri: Option<String>,
+    /// `stats realm <realm>`. None: `HAProxy Statistics`.
+    pub realm: Option<String>,
+    /// `stats auth <user>:<password>`, in order.
+    pub auth: Vec<(String, String)>,
+    /// `stats refresh <delay>`.
+    pub refresh: Option<Duration>,
+}
+
+/// `acl <name> <criterion> [flags] [operator] [<value>] ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acl {
+    pub at: Location,
+    pub name: String,
+    /// The sample fetch, e.g. `hdr` for `hdr(host)`.
+    pub fetch: String,
+    /// The fetch's arguments between parentheses, split on commas.
+    pub fetch_args: Vec<String>,
+    /// `-i`: case-insensitive matching.
+    pub ignore_case: bool,
+    /// `-m <method>` when given.
+    pub match_method: Option<String>,
+    /// The patterns, as written.
+    pub values: Vec<String>,
+}
+
+/// One term of a condition: `[!]acl_name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondTerm {
+    pub negate: bool,
+    pub acl: String,
+}
+
+/// `if|unless <terms>`: an OR (`or`, `||`) of ANDs of terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// true for `unless`.
+    pub unless: bool,
+    pub any_of: Vec<Vec<CondTerm>>,
+}
+
+/// An `http-request` rule (2.6 has many actions; these are parsed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequestRule {
+    pub at: Location,
+    pub action: HttpRequestAction,
+    pub condition: Option<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpRequestAction {
+    /// `deny [deny_status <code>]`. Default 403.
+    Deny { status: u16 },
+    /// `allow`.
+    Allow,
+}
+
+/// `redirect location|prefix|scheme <to> [code N] [options] [if|unless c]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub at: Location,
+    pub kind: RedirectKind,
+    pub to: String,
+    /// 301, 302 (default), 303, 307 or 308.
+    pub code: u16,
+    /// `drop-query`, `append-slash`, `set-cookie X`, ... as written.
+    pub options: Vec<String>,
+    pub condition: Option<Condition>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+/// A replacement for a generated error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorMessage {
+    pub at: Location,
+    pub status: u16,
+    pub source: ErrorSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorSource {
+    /// `errorfile <code> <file>`: the file's raw bytes (a full HTTP response).
+    File { path: PathBuf, contents: Vec<u8> },
+    /// `errorloc`/`errorloc302` (302) or `errorloc303` (303) to this URL.
+    Location { code: u16, url: String },
 }
 
 /// One `use_backend` rule.
@@ -170,6 +356,8 @@ pub struct UseBackend {
     pub backend: String,
     /// The condition, as written after the backend name (`if www_domain`).
     pub condition: Vec<String>,
+    /// The same condition, resolved against the proxy's ACLs.
+    pub parsed: Option<Condition>,
 }
 
 /// The timeouts of a proxy. None: not set (HAProxy then waits forever, and
@@ -191,6 +379,8 @@ pub struct Timeouts {
     pub check: Option<Duration>,
     pub http_request: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
+    /// `timeout tarpit`.
+    pub tarpit: Option<Duration>,
 }
 
 /// `bind <addr>[,<addr>...] [params]`.
@@ -275,6 +465,11 @@ pub struct Server {
     pub name: String,
     pub at: Location,
     pub ip: IpAddr,
+    /// The host name when the address was not a literal IP. HAProxy
+    /// resolves it at startup (never during `-c`); `ip` holds the address
+    /// the loader resolved, or is unspecified when resolution failed (then
+    /// the server is also listed in `Config::unimplemented`).
+    pub fqdn: Option<String>,
     pub port: ServerPort,
     /// `weight`: 0..=256, default 1.
     pub weight: u32,

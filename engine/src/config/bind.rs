@@ -1,0 +1,261 @@
+//! Addresses (`str2sa_range` in HAProxy) and the `bind` keyword.
+//!
+//! `[ipv4@|ipv6@]host:port[-port]`, `*:80` / `:80` (IPv4 any), `:::80`
+//! (IPv6 any), `unix@/path` or `/path`, `fd@<n>`. The port is split at the
+//! *last* colon, so `::1:80` is `[::1]:80`. Host names resolve at load time
+//! as HAProxy does (first address returned).
+//!
+//! Bind options are recognised (an unknown one is an error with HAProxy's
+//! suggestion) but the runtime implements none: each is recorded as
+//! unimplemented under `bind <option>`.
+
+use super::parse::Ctx;
+use super::suggest;
+use super::{Bind, BindAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::path::PathBuf;
+
+/// Why an address was refused; the text follows `'bind' : `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddrError {
+    #[error("missing port specification in '{0}'")]
+    MissingPort(String),
+    #[error("invalid port '{0}'")]
+    InvalidPort(String),
+    #[error("invalid address: '{host}' in '{full}'")]
+    InvalidHost { host: String, full: String },
+    #[error("port range not permitted here in '{0}'")]
+    Range(String),
+    #[error("unsupported address family in '{0}'")]
+    Family(String),
+}
+
+/// Resolves the host part of an address (`*` and empty mean "any").
+pub fn parse_host(host: &str, full: &str, v6: bool) -> Result<IpAddr, AddrError> {
+    if host.is_empty() || host == "*" {
+        return Ok(if v6 {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        });
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let bad = || AddrError::InvalidHost {
+        host: host.to_string(),
+        full: full.to_string(),
+    };
+    let valid_name = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !valid_name {
+        return Err(bad());
+    }
+    let mut addrs = (host, 0).to_socket_addrs().map_err(|_| bad())?;
+    addrs.next().map(|a| a.ip()).ok_or_else(bad)
+}
+
+fn parse_port(p: &str) -> Option<u16> {
+    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    p.parse::<u16>().ok().filter(|&n| n > 0)
+}
+
+/// Parses a comma-separated list of listening addresses.
+pub fn parse_addr(text: &str, allow_unix: bool) -> Result<Vec<BindAddr>, AddrError> {
+    text.split(',')
+        .map(|one| parse_one(one, allow_unix))
+        .collect()
+}
+
+fn parse_one(full: &str, allow_unix: bool) -> Result<BindAddr, AddrError> {
+    let (family, rest) = match full.split_once('@') {
+        Some((f, r)) => (f, r),
+        None => ("", full),
+    };
+    match family {
+        "unix" if allow_unix => return Ok(BindAddr::Unix(PathBuf::from(rest))),
+        "" if allow_unix && rest.starts_with('/') => {
+            return Ok(BindAddr::Unix(PathBuf::from(rest)))
+        }
+        "fd" => {
+            let fd = rest
+                .parse::<i32>()
+                .map_err(|_| AddrError::InvalidPort(rest.to_string()))?;
+            return Ok(BindAddr::Fd(fd));
+        }
+        "" | "ipv4" | "ipv6" => {}
+        _ => return Err(AddrError::Family(full.to_string())),
+    }
+    let Some((host, ports)) = rest.rsplit_once(':') else {
+        return Err(AddrError::MissingPort(full.to_string()));
+    };
+    let (first, last) = match ports.split_once('-') {
+        Some((a, b)) => (a, b),
+        None => (ports, ports),
+    };
+    let invalid = || AddrError::InvalidPort(ports.to_string());
+    let port_first = parse_port(first).ok_or_else(invalid)?;
+    let port_last = parse_port(last).ok_or_else(invalid)?;
+    if port_last < port_first {
+        return Err(invalid());
+    }
+    let ip = parse_host(host, full, family == "ipv6" || host == "::")?;
+    Ok(BindAddr::Inet {
+        ip,
+        port_first,
+        port_last,
+    })
+}
+
+/// Bind options and how many values each takes.
+const BIND_OPTIONS: &[(&str, usize)] = &[
+    ("accept-netscaler-cmd", 1),
+    ("accept-proxy", 0),
+    ("allow-0rtt", 0),
+    ("alpn", 1),
+    ("backlog", 1),
+    ("ca-file", 1),
+    ("ciphers", 1),
+    ("ciphersuites", 1),
+    ("crl-file", 1),
+    ("crt", 1),
+    ("crt-list", 1),
+    ("curves", 1),
+    ("defer-accept", 0),
+    ("expose-fd", 1),
+    ("force-sslv3", 0),
+    ("force-tlsv10", 0),
+    ("force-tlsv11", 0),
+    ("force-tlsv12", 0),
+    ("force-tlsv13", 0),
+    ("generate-certificates", 0),
+    ("gid", 1),
+    ("group", 1),
+    ("id", 1),
+    ("interface", 1),
+    ("level", 1),
+    ("maxconn", 1),
+    ("mode", 1),
+    ("mss", 1),
+    ("name", 1),
+    ("namespace", 1),
+    ("nice", 1),
+    ("no-ca-names", 0),
+    ("no-sslv3", 0),
+    ("no-tls-tickets", 0),
+    ("no-tlsv10", 0),
+    ("no-tlsv11", 0),
+    ("no-tlsv12", 0),
+    ("no-tlsv13", 0),
+    ("npn", 1),
+    ("prefer-client-ciphers", 0),
+    ("process", 1),
+    ("proto", 1),
+    ("quic-cc-algo", 1),
+    ("severity-output", 1),
+    ("ssl", 0),
+    ("ssl-max-ver", 1),
+    ("ssl-min-ver", 1),
+    ("strict-sni", 0),
+    ("tcp-ut", 1),
+    ("tfo", 0),
+    ("thread", 1),
+    ("tls-ticket-keys", 1),
+    ("transparent", 0),
+    ("uid", 1),
+    ("user", 1),
+    ("v4v6", 0),
+    ("v6only", 0),
+    ("verify", 1),
+];
+
+/// `bind <addr>[,<addr>...] [options]`.
+pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<Bind> {
+    let here = ctx.here();
+    if ctx.arg(1).is_empty() {
+        ctx.alert(format!(
+            "{here} : 'bind' expects {{<path>|[addr1]:port1[-end1]}}{{,[addr]:port[-end]}}... as arguments."
+        ));
+        return None;
+    }
+    let addrs = match parse_addr(ctx.arg(1), true) {
+        Ok(a) => a,
+        Err(e) => {
+            ctx.alert(format!("{here} : 'bind' : {e}"));
+            return None;
+        }
+    };
+    let mut i = 2;
+    while !ctx.arg(i).is_empty() {
+        let name = ctx.arg(i).to_string();
+        let Some(&(_, nvals)) = BIND_OPTIONS.iter().find(|(n, _)| *n == name) else {
+            let best = suggest::best_match(&name, BIND_OPTIONS.iter().map(|(n, _)| *n));
+            let hint = best
+                .map(|b| format!("; did you mean '{b}' maybe ?"))
+                .unwrap_or_else(|| ".".into());
+            ctx.alert(format!(
+                "{here} : 'bind {}' in section '{section}': unknown keyword '{name}'{hint}",
+                ctx.arg(1)
+            ));
+            return None;
+        };
+        if nvals > 0 && ctx.arg(i + 1).is_empty() {
+            ctx.alert(format!(
+                "{here} : 'bind {}' : missing value for option '{name}'.",
+                ctx.arg(1)
+            ));
+            return None;
+        }
+        ctx.unimplemented(format!("bind {name}"));
+        i += 1 + nvals;
+    }
+    Some(Bind {
+        at: ctx.at.clone(),
+        addrs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inet(s: &str) -> (IpAddr, u16, u16) {
+        match parse_addr(s, true).unwrap().remove(0) {
+            BindAddr::Inet {
+                ip,
+                port_first,
+                port_last,
+            } => (ip, port_first, port_last),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn address_forms() {
+        assert_eq!(inet("*:80"), ("0.0.0.0".parse().unwrap(), 80, 80));
+        assert_eq!(inet(":80"), ("0.0.0.0".parse().unwrap(), 80, 80));
+        assert_eq!(inet(":::80"), ("::".parse().unwrap(), 80, 80));
+        assert_eq!(inet("::1:80"), ("::1".parse().unwrap(), 80, 80));
+        assert_eq!(
+            inet("10.0.0.1:8000-8010"),
+            ("10.0.0.1".parse().unwrap(), 8000, 8010)
+        );
+        assert_eq!(
+            parse_addr("/tmp/s", true).unwrap(),
+            [BindAddr::Unix("/tmp/s".into())]
+        );
+        assert_eq!(parse_addr("fd@3", true).unwrap(), [BindAddr::Fd(3)]);
+    }
+
+    #[test]
+    fn errors_read_like_haproxy() {
+        let e = |s| parse_addr(s, true).unwrap_err().to_string();
+        assert_eq!(e("1.2.3.4"), "missing port specification in '1.2.3.4'");
+        assert_eq!(e(":99999"), "invalid port '99999'");
+        assert_eq!(e("foo_:80"), "invalid address: 'foo_' in 'foo_:80'");
+    }
+}

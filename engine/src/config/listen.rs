@@ -1,0 +1,698 @@
+//! Proxy sections (`defaults`, `frontend`, `backend`, `listen`): section
+//! headers with defaults inheritance, and the proxy keyword table.
+//!
+//! A new proxy starts as a copy of the last `defaults` section (or the one
+//! named by `from`), minus what defaults cannot carry (binds, servers,
+//! rules). Each table row says which capability the keyword needs (HAProxy
+//! warns and ignores most keywords a proxy has no capability for, but
+//! refuses `server`/`default-server`), whether `defaults` may hold it, and
+//! what the engine runtime supports.
+
+use super::bind::parse_bind;
+use super::global::parse_log;
+use super::listen_http::{errorfile, errorloc, stats};
+use super::parse::{atol, Ctx, Kwm};
+use super::server::{parse_default_server, parse_server, template};
+use super::timeout::timeout;
+use super::{acl, http_request};
+use super::{options, suggest};
+use super::{
+    Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, Server, StatsSettings, Timeouts,
+    Unimplemented,
+};
+
+/// What the engine runtime does with a directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    Yes,
+    No,
+    /// HAProxy ignores it outside `mode http`: unimplemented only there.
+    HttpOnly,
+    /// The parser decides and calls [`ProxyState::note`].
+    Parser,
+}
+
+/// An unimplemented directive waiting to know its proxy's final mode.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub item: Unimplemented,
+    pub http_only: bool,
+}
+
+/// A proxy or defaults section while it is being parsed.
+#[derive(Debug, Clone)]
+pub struct ProxyState {
+    pub px: Proxy,
+    pub is_defaults: bool,
+    /// The `default-server` template.
+    pub template: Server,
+    pub pending: Vec<Pending>,
+    /// Where `option httplog` was set (HAProxy's tcp-mode warning cites it).
+    pub httplog_at: Option<Location>,
+}
+
+impl ProxyState {
+    /// Records `label` as unimplemented according to `support`.
+    pub fn note(&mut self, ctx: &Ctx, label: String, support: Support) {
+        if matches!(support, Support::Yes | Support::Parser) {
+            return;
+        }
+        let section = if self.is_defaults {
+            "defaults"
+        } else {
+            self.px.kind.as_str()
+        };
+        self.pending.push(Pending {
+            item: Unimplemented {
+                at: ctx.at.clone(),
+                keyword: label,
+                section: section.into(),
+            },
+            http_only: support == Support::HttpOnly,
+        });
+    }
+
+    /// The "type" HAProxy prints for this proxy (`proxy_type_str`).
+    pub fn type_str(&self) -> &'static str {
+        if self.is_defaults {
+            return "defaults";
+        }
+        match self.px.kind {
+            ProxyKind::Listen => "proxy",
+            k => k.as_str(),
+        }
+    }
+}
+
+fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
+    ProxyState {
+        px: Proxy {
+            name: name.into(),
+            kind,
+            at: at.clone(),
+            mode: Mode::Tcp,
+            binds: vec![],
+            maxconn: None,
+            timeouts: Timeouts::default(),
+            retries: 3,
+            redispatch: None,
+            allbackups: false,
+            balance: Balance::RoundRobin,
+            servers: vec![],
+            default_backend: None,
+            use_backends: vec![],
+            log: vec![],
+            log_global: false,
+            options: options::defaults(),
+            health_check: HealthCheck::Tcp,
+            stats: StatsSettings::default(),
+            acls: vec![],
+            http_request: vec![],
+            redirects: vec![],
+            errors: vec![],
+        },
+        is_defaults: false,
+        template: template(),
+        pending: vec![],
+        httplog_at: None,
+    }
+}
+
+/// Characters HAProxy allows in proxy and ACL names (`invalid_char`).
+pub fn invalid_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
+}
+
+/// Handles a section header line. `done` holds the sections before it.
+pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
+    let here = ctx.here();
+    let kw = ctx.arg(0).to_string();
+    let is_def = kw == "defaults";
+    let kind = match kw.as_str() {
+        "frontend" => ProxyKind::Frontend,
+        "backend" => ProxyKind::Backend,
+        _ => ProxyKind::Listen,
+    };
+    let (name, from_at) =
+        if is_def && ctx.arg(1) == "from" && !ctx.arg(2).is_empty() && ctx.arg(3).is_empty() {
+            (String::new(), 1)
+        } else {
+            (ctx.arg(1).to_string(), 2)
+        };
+    if !is_def {
+        if name.is_empty() {
+            ctx.abort(format!("{here} : '{kw}' expects an <id> argument"));
+            return None;
+        }
+        if let Some(c) = invalid_char(&name) {
+            ctx.alert(format!(
+                "{here} : character '{c}' is not permitted in '{kw}' name '{name}'."
+            ));
+        }
+        let fe = kind.is_frontend();
+        let clash = done.iter().find(|d| {
+            !d.is_defaults
+                && d.px.name == name
+                && if fe {
+                    d.px.kind.is_frontend()
+                } else {
+                    d.px.kind.is_backend()
+                }
+        });
+        if let Some(d) = clash {
+            let this = if kind == ProxyKind::Listen {
+                "proxy"
+            } else {
+                kind.as_str()
+            };
+            ctx.alert(format!(
+                "Parsing [{}]: {this} '{name}' has the same name as {} '{name}' declared at {}.",
+                ctx.at,
+                d.type_str(),
+                d.px.at
+            ));
+        }
+        let extra = ctx.arg(2);
+        if (!extra.is_empty() && (ctx.arg(3).is_empty() || extra != "from"))
+            || ctx.too_many_args(3, 0)
+        {
+            if kind.is_frontend() {
+                ctx.alert(format!(
+                    "{here} : please use the 'bind' keyword for listening addresses."
+                ));
+            }
+            return None;
+        }
+    }
+    let base = if ctx.arg(from_at) == "from" {
+        let wanted = ctx.arg(from_at + 1);
+        match done
+            .iter()
+            .rev()
+            .find(|d| d.is_defaults && d.px.name == wanted)
+        {
+            Some(d) => Some(d),
+            None => {
+                let cap = if is_def {
+                    "defaults"
+                } else if kind == ProxyKind::Listen {
+                    "proxy"
+                } else {
+                    kind.as_str()
+                };
+                ctx.abort(format!(
+                    "{here} : defaults section '{wanted}' not found for {cap} '{name}'."
+                ));
+                return None;
+            }
+        }
+    } else if is_def {
+        None
+    } else {
+        done.iter().rev().find(|d| d.is_defaults)
+    };
+    let mut st = fresh(&name, kind, ctx.at);
+    if let Some(b) = base {
+        st.px = Proxy {
+            name: name.clone(),
+            kind,
+            at: ctx.at.clone(),
+            ..b.px.clone()
+        };
+        // Defaults cannot hold these; keep the copy honest anyway.
+        st.px.binds.clear();
+        st.px.servers.clear();
+        st.px.use_backends.clear();
+        st.template = b.template.clone();
+        st.pending = b.pending.clone();
+        st.httplog_at = b.httplog_at.clone();
+    }
+    st.is_defaults = is_def;
+    Some(st)
+}
+
+/// Needed capability of a keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    Fe,
+    Be,
+    Any,
+}
+
+pub struct ProxyKeyword {
+    pub name: &'static str,
+    pub cap: Cap,
+    /// Allowed in a `defaults` section.
+    pub in_defaults: bool,
+    pub support: Support,
+    pub parse: fn(&mut ProxyState, &mut Ctx),
+    pub doc: &'static str,
+}
+
+const fn kw(
+    name: &'static str,
+    cap: Cap,
+    in_defaults: bool,
+    support: Support,
+    parse: fn(&mut ProxyState, &mut Ctx),
+    doc: &'static str,
+) -> ProxyKeyword {
+    ProxyKeyword {
+        name,
+        cap,
+        in_defaults,
+        support,
+        parse,
+        doc,
+    }
+}
+
+use Support::{No, Parser, Yes};
+
+/// The proxy keywords, alphabetical.
+pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
+    kw(
+        "acl",
+        Cap::Any,
+        false,
+        No,
+        acl::parse_acl_line,
+        "acl <name> <criterion> [flags] [operator] <value>...",
+    ),
+    kw(
+        "balance",
+        Cap::Be,
+        true,
+        Parser,
+        balance,
+        "balance <algorithm> [args]: default roundrobin.",
+    ),
+    kw(
+        "bind",
+        Cap::Fe,
+        false,
+        Parser,
+        bind,
+        "bind <addr>[,<addr>...] [options].",
+    ),
+    kw(
+        "clitimeout",
+        Cap::Any,
+        true,
+        Yes,
+        removed,
+        "removed in 2.1: timeout client.",
+    ),
+    kw(
+        "contimeout",
+        Cap::Any,
+        true,
+        Yes,
+        removed,
+        "removed in 2.1: timeout connect.",
+    ),
+    kw(
+        "cookie",
+        Cap::Be,
+        true,
+        No,
+        cookie,
+        "cookie <name> [insert|rewrite|prefix] [indirect] [nocache]...",
+    ),
+    kw(
+        "default-server",
+        Cap::Be,
+        true,
+        Parser,
+        default_server,
+        "default-server [settings]: template for servers.",
+    ),
+    kw(
+        "default_backend",
+        Cap::Fe,
+        true,
+        Yes,
+        default_backend,
+        "default_backend <backend>.",
+    ),
+    kw(
+        "description",
+        Cap::Any,
+        false,
+        No,
+        |_, _| {},
+        "description <text>.",
+    ),
+    kw(
+        "errorfile",
+        Cap::Any,
+        true,
+        No,
+        errorfile,
+        "errorfile <code> <file>.",
+    ),
+    kw(
+        "errorloc",
+        Cap::Any,
+        true,
+        No,
+        errorloc,
+        "errorloc <code> <url>: 302 redirect.",
+    ),
+    kw(
+        "errorloc302",
+        Cap::Any,
+        true,
+        No,
+        errorloc,
+        "errorloc302 <code> <url>.",
+    ),
+    kw(
+        "errorloc303",
+        Cap::Any,
+        true,
+        No,
+        errorloc,
+        "errorloc303 <code> <url>.",
+    ),
+    kw(
+        "http-request",
+        Cap::Any,
+        false,
+        No,
+        http_request::parse_http_request,
+        "http-request <action> [if|unless <cond>].",
+    ),
+    kw(
+        "log",
+        Cap::Any,
+        true,
+        Parser,
+        log,
+        "log global | log <addr> <facility> [level].",
+    ),
+    kw(
+        "maxconn",
+        Cap::Fe,
+        true,
+        Yes,
+        maxconn,
+        "maxconn <n>: concurrent connections of this frontend.",
+    ),
+    kw(
+        "mode",
+        Cap::Any,
+        true,
+        Parser,
+        mode,
+        "mode tcp|http: default tcp.",
+    ),
+    kw(
+        "option",
+        Cap::Any,
+        true,
+        Parser,
+        options::parse,
+        "[no] option <name> [args].",
+    ),
+    kw(
+        "redirect",
+        Cap::Any,
+        false,
+        No,
+        acl::parse_redirect,
+        "redirect location|prefix|scheme <to> [code N] [if|unless <cond>].",
+    ),
+    kw(
+        "retries",
+        Cap::Be,
+        true,
+        Yes,
+        retries,
+        "retries <n>: connection retries (default 3).",
+    ),
+    kw(
+        "server",
+        Cap::Be,
+        false,
+        Parser,
+        server,
+        "server <name> <addr>[:port] [settings].",
+    ),
+    kw(
+        "srvtimeout",
+        Cap::Any,
+        true,
+        Yes,
+        removed,
+        "removed in 2.1: timeout server.",
+    ),
+    kw(
+        "stats",
+        Cap::Any,
+        true,
+        Parser,
+        stats,
+        "stats enable|uri|auth|realm|hide-version|refresh.",
+    ),
+    kw(
+        "timeout",
+        Cap::Any,
+        true,
+        Parser,
+        timeout,
+        "timeout <name> <delay>.",
+    ),
+    kw(
+        "use_backend",
+        Cap::Fe,
+        false,
+        No,
+        acl::parse_use_backend,
+        "use_backend <backend> [if|unless <cond>].",
+    ),
+];
+
+/// Parses one line of a proxy or defaults section.
+pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
+    let name = ctx.arg(0).to_string();
+    let here = ctx.here();
+    let Some(k) = PROXY_KEYWORDS.iter().find(|k| k.name == name) else {
+        let section = if p.is_defaults {
+            "defaults"
+        } else {
+            p.px.kind.as_str()
+        };
+        let cands = suggest::LISTEN_REGISTERED
+            .iter()
+            .chain(suggest::LISTEN_COMMON)
+            .copied();
+        let hint =
+            suggest::best_match(&name, cands).map(|b| format!("; did you mean '{b}' maybe ?"));
+        ctx.alert(format!(
+            "{here} : unknown keyword '{name}' in '{section}' section{}",
+            hint.unwrap_or_default()
+        ));
+        return;
+    };
+    if p.is_defaults && !k.in_defaults {
+        let rule = matches!(name.as_str(), "acl" | "http-request");
+        // Named defaults may carry ACLs and http-request rules (2.5+).
+        if !rule || p.px.name.is_empty() {
+            let msg = match name.as_str() {
+                "server" => format!("[{}] : 'server' not allowed in 'defaults' section.", ctx.at),
+                _ if rule => {
+                    format!("{here} : '{name}' not allowed in anonymous 'defaults' section.")
+                }
+                _ => format!("{here} : '{name}' not allowed in 'defaults' section."),
+            };
+            ctx.alert(msg);
+            return;
+        }
+    }
+    if !p.is_defaults && !has_cap(p.px.kind, k.cap) {
+        let need = if k.cap == Cap::Fe {
+            "no frontend"
+        } else {
+            "no backend"
+        };
+        if matches!(name.as_str(), "server" | "default-server") {
+            ctx.alert(format!(
+                "[{}] : {here} : '{name}' not allowed because {} '{}' has {need} capability.",
+                ctx.at,
+                p.type_str(),
+                p.px.name
+            ));
+        } else {
+            ctx.warn(format!(
+                "{here} : '{name}' ignored because {} '{}' has {need} capability.",
+                p.type_str(),
+                p.px.name
+            ));
+        }
+        return;
+    }
+    (k.parse)(p, ctx);
+    if !ctx.failed {
+        for label in std::mem::take(&mut ctx.unimplemented) {
+            p.note(ctx, label, Support::No);
+        }
+        p.note(ctx, name, k.support);
+    }
+}
+
+fn has_cap(kind: ProxyKind, cap: Cap) -> bool {
+    match cap {
+        Cap::Fe => kind.is_frontend(),
+        Cap::Be => kind.is_backend(),
+        Cap::Any => true,
+    }
+}
+
+fn removed(_: &mut ProxyState, ctx: &mut Ctx) {
+    let new = match ctx.arg(0) {
+        "contimeout" => "timeout connect",
+        "clitimeout" => "timeout client",
+        _ => "timeout server",
+    };
+    let msg = format!(
+        "{} : the '{}' directive is not supported anymore since HAProxy 2.1. Use '{new}'.",
+        ctx.here(),
+        ctx.arg(0)
+    );
+    ctx.alert(msg);
+}
+
+fn mode(p: &mut ProxyState, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    let here = ctx.here();
+    match ctx.arg(1) {
+        "http" => {
+            p.px.mode = Mode::Http;
+            p.note(ctx, "mode http".into(), Support::No);
+        }
+        "tcp" => p.px.mode = Mode::Tcp,
+        "health" => ctx.alert(format!(
+            "{here} : 'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead."
+        )),
+        other => ctx.alert(format!("{here} : unknown proxy mode '{other}'.")),
+    }
+}
+
+fn maxconn(p: &mut ProxyState, ctx: &mut Ctx) {
+    if !ctx.too_many_args(1, 0) {
+        p.px.maxconn = Some(atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32);
+    }
+}
+
+fn retries(p: &mut ProxyState, ctx: &mut Ctx) {
+    if !ctx.too_many_args(1, 0) {
+        p.px.retries = atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32;
+    }
+}
+
+fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
+    let section = p.px.kind.as_str();
+    if let Some(b) = parse_bind(ctx, section) {
+        p.px.binds.push(b);
+    }
+}
+
+fn server(p: &mut ProxyState, ctx: &mut Ctx) {
+    let name = p.px.name.clone();
+    if let Some(s) = parse_server(&p.template, &name, ctx) {
+        p.px.servers.push(s);
+    }
+}
+
+fn default_server(p: &mut ProxyState, ctx: &mut Ctx) {
+    parse_default_server(&mut p.template, ctx);
+}
+
+fn default_backend(p: &mut ProxyState, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    if ctx.arg(1).is_empty() {
+        let msg = format!("{} : '{}' expects a backend name.", ctx.here(), ctx.arg(0));
+        ctx.alert(msg);
+        return;
+    }
+    p.px.default_backend = Some(ctx.arg(1).to_string());
+}
+
+fn log(p: &mut ProxyState, ctx: &mut Ctx) {
+    if ctx.kwm == Kwm::No {
+        p.px.log.clear();
+        p.px.log_global = false;
+        return;
+    }
+    if ctx.arg(1) == "global" {
+        if !ctx.too_many_args(1, 0) {
+            p.px.log_global = true;
+            ctx.unimplemented("log global");
+        }
+        return;
+    }
+    if let Some(t) = parse_log(ctx, true) {
+        p.px.log.push(t);
+        ctx.unimplemented("log");
+    }
+}
+
+fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
+    let here = ctx.here();
+    let algo = ctx.arg(1).to_string();
+    let args: Vec<String> = ctx.args.iter().skip(2).cloned().collect();
+    let b = match algo.as_str() {
+        // HAProxy (atol-style) accepts a bare `balance`: nothing changes.
+        "" => return,
+        "roundrobin" => Balance::RoundRobin,
+        "static-rr" => Balance::StaticRr,
+        "leastconn" => Balance::LeastConn,
+        "first" => Balance::First,
+        "source" => Balance::Source,
+        "uri" => Balance::Uri(args),
+        "url_param" if !args.is_empty() => Balance::UrlParam(args),
+        "url_param" => {
+            ctx.alert(format!(
+                "{here} : 'balance url_param' requires an URL parameter name."
+            ));
+            return;
+        }
+        a if a.starts_with("hdr(") && a.ends_with(')') && a.len() > 5 => Balance::Hdr {
+            name: a[4..a.len() - 1].to_string(),
+            use_domain_only: ctx.arg(2) == "use_domain_only",
+        },
+        "rdp-cookie" => Balance::RdpCookie(None),
+        a if a.starts_with("rdp-cookie(") && a.ends_with(')') => {
+            Balance::RdpCookie(Some(a[11..a.len() - 1].to_string()))
+        }
+        "random" => Balance::Random(2),
+        a if a.starts_with("random(") && a.ends_with(')') => {
+            Balance::Random(atol(&a[7..a.len() - 1]).max(1) as u32)
+        }
+        _ => {
+            ctx.alert(format!("{here} : balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options."));
+            return;
+        }
+    };
+    if b != Balance::RoundRobin {
+        p.note(ctx, format!("balance {}", b.name()), Support::No);
+    }
+    p.px.balance = b;
+}
+
+fn cookie(_: &mut ProxyState, ctx: &mut Ctx) {
+    if ctx.arg(1).is_empty() {
+        let msg = format!(
+            "{} : '{}' expects <cookie_name> as argument.",
+            ctx.here(),
+            ctx.arg(0)
+        );
+        ctx.alert(msg);
+    }
+}

@@ -1,0 +1,121 @@
+//! Proxy keywords that only act on HTTP traffic: `stats ...` (the
+//! statistics page) and the error-message replacements `errorfile`,
+//! `errorloc`, `errorloc302`, `errorloc303`.
+//!
+//! `errorfile` reads its file at load time, as HAProxy does, and fails the
+//! same way when the file cannot be opened.
+
+use super::listen::{ProxyState, Support};
+use super::parse::{atol, Ctx};
+use super::units::parse_time_ms;
+use super::{ErrorMessage, ErrorSource};
+
+pub fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
+    let here = ctx.here();
+    let sub = ctx.arg(1).to_string();
+    let value = ctx.arg(2).to_string();
+    let st = &mut p.px.stats;
+    match sub.as_str() {
+        "enable" => st.enabled = true,
+        "hide-version" => st.hide_version = true,
+        "uri" | "realm" | "auth" | "refresh" if value.is_empty() => {
+            let what = match sub.as_str() {
+                "uri" => "'uri' needs an URI prefix.",
+                "realm" => "'realm' needs an realm name.",
+                "auth" => "'auth' needs a user:password account.",
+                _ => "'refresh' needs a positive interval.",
+            };
+            ctx.alert(format!("{here} : {what}"));
+            return;
+        }
+        "uri" => st.uri = Some(value),
+        "realm" => st.realm = Some(value),
+        "auth" => match value.split_once(':') {
+            Some((u, pw)) => st.auth.push((u.to_string(), pw.to_string())),
+            None => {
+                ctx.alert(format!("{here} : 'auth' needs a user:password account."));
+                return;
+            }
+        },
+        "refresh" => match parse_time_ms(&value) {
+            Ok(t) => st.refresh = Some(t.duration()),
+            Err(_) => {
+                ctx.alert(format!("{here} : 'refresh' needs a positive interval."));
+                return;
+            }
+        },
+        "admin" | "scope" | "show-node" | "show-desc" | "show-legends" => {}
+        _ => {
+            ctx.alert(format!(
+                "parsing [{}]: unknown stats parameter '{sub}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
+                ctx.at
+            ));
+            return;
+        }
+    }
+    st.enabled = true;
+    p.note(ctx, format!("stats {sub}"), Support::No);
+}
+
+/// Status codes HAProxy can replace (`http_err_codes`).
+pub const ERROR_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
+
+fn status_arg(ctx: &mut Ctx, kw: &str, what: &str) -> Option<u16> {
+    if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
+        let msg = format!(
+            "{} : {kw} : expects <status_code> and <{what}> as arguments.\n",
+            ctx.here()
+        );
+        ctx.alert(msg);
+        return None;
+    }
+    let code = atol(ctx.arg(1));
+    if !ERROR_CODES.iter().any(|&c| i64::from(c) == code) {
+        let msg = format!("{} : {kw} : status code '{code}' not handled.", ctx.here());
+        ctx.alert(msg);
+        return None;
+    }
+    Some(code as u16)
+}
+
+pub fn errorfile(p: &mut ProxyState, ctx: &mut Ctx) {
+    let Some(status) = status_arg(ctx, "errorfile", "file") else {
+        return;
+    };
+    let path = std::path::PathBuf::from(ctx.arg(2));
+    let contents = match std::fs::read(&path) {
+        Ok(c) => c,
+        Err(_) => {
+            let msg = format!(
+                "{} : errorfile : error opening file '{}'.",
+                ctx.here(),
+                ctx.arg(2)
+            );
+            ctx.alert(msg);
+            return;
+        }
+    };
+    p.px.errors.retain(|e| e.status != status);
+    p.px.errors.push(ErrorMessage {
+        at: ctx.at.clone(),
+        status,
+        source: ErrorSource::File { path, contents },
+    });
+}
+
+pub fn errorloc(p: &mut ProxyState, ctx: &mut Ctx) {
+    let kw = ctx.arg(0).to_string();
+    let Some(status) = status_arg(ctx, &kw, "url") else {
+        return;
+    };
+    let code = if kw == "errorloc303" { 303 } else { 302 };
+    let url = ctx.arg(2).to_string();
+    p.px.errors.retain(|e| e.status != status);
+    p.px.errors.push(ErrorMessage {
+        at: ctx.at.clone(),
+        status,
+        source: ErrorSource::Location { code, url },
+    });
+}

@@ -1,0 +1,448 @@
+//! `[no] option <name> [args]`: the option table (HAProxy's `cfg_opts`,
+//! `cfg_opts2` and the hand-written options of cfgparse-listen.c).
+//!
+//! Each row says whether `no option` is allowed, which capability the
+//! option needs, and whether the engine runtime implements it. Options
+//! HAProxy ignores in TCP mode (`httpclose`, `forwardfor`...) are marked
+//! `HttpOnly`: they count as unimplemented only in proxies that end up in
+//! `mode http`.
+
+use super::listen::{ProxyState, Support};
+use super::parse::{Ctx, Kwm};
+use super::suggest;
+use super::{ForwardFor, HealthCheck, ProxyOptions};
+
+/// What an option needs: the engine's support for it.
+pub struct OptionKeyword {
+    pub name: &'static str,
+    /// `no option <name>` / `default option <name>` allowed.
+    pub negatable: bool,
+    pub support: Support,
+    pub parse: fn(&mut ProxyState, &mut Ctx, bool),
+    pub doc: &'static str,
+}
+
+const fn opt(
+    name: &'static str,
+    negatable: bool,
+    support: Support,
+    parse: fn(&mut ProxyState, &mut Ctx, bool),
+    doc: &'static str,
+) -> OptionKeyword {
+    OptionKeyword {
+        name,
+        negatable,
+        support,
+        parse,
+        doc,
+    }
+}
+
+/// A switch stored in [`ProxyOptions`].
+macro_rules! flag {
+    ($field:ident) => {
+        |p: &mut ProxyState, ctx: &mut Ctx, on: bool| {
+            if !ctx.too_many_args(0, 1) {
+                p.px.options.$field = on;
+            }
+        }
+    };
+}
+
+use Support::{HttpOnly, No, Yes};
+
+pub const OPTIONS: &[OptionKeyword] = &[
+    opt(
+        "abortonclose",
+        true,
+        No,
+        flag!(abortonclose),
+        "abort queued requests whose client left.",
+    ),
+    opt(
+        "allbackups",
+        true,
+        Yes,
+        |p, c, on| {
+            if !c.too_many_args(0, 1) {
+                p.px.allbackups = on
+            }
+        },
+        "use all backup servers at once.",
+    ),
+    opt(
+        "clitcpka",
+        true,
+        No,
+        flag!(clitcpka),
+        "TCP keep-alive on the client side.",
+    ),
+    opt(
+        "dontlognull",
+        true,
+        No,
+        flag!(dontlognull),
+        "do not log connections without data.",
+    ),
+    opt(
+        "forwardfor",
+        false,
+        HttpOnly,
+        forwardfor,
+        "add X-Forwarded-For [except NET] [header NAME] [if-none].",
+    ),
+    opt(
+        "http-keep-alive",
+        true,
+        HttpOnly,
+        flag!(http_keep_alive),
+        "keep-alive on both sides (default).",
+    ),
+    opt(
+        "http-server-close",
+        true,
+        HttpOnly,
+        flag!(http_server_close),
+        "close the server side after each response.",
+    ),
+    opt(
+        "httpchk",
+        false,
+        No,
+        httpchk,
+        "HTTP health checks: [<method>] [<uri>] [<version>].",
+    ),
+    opt(
+        "httpclose",
+        true,
+        HttpOnly,
+        flag!(httpclose),
+        "close both sides after each response.",
+    ),
+    opt("httplog", true, No, httplog, "HTTP log format [clf]."),
+    opt(
+        "ldap-check",
+        false,
+        No,
+        |p, c, _| {
+            if !c.too_many_args(0, 1) {
+                p.px.health_check = HealthCheck::Ldap
+            }
+        },
+        "LDAPv3 bind health check.",
+    ),
+    opt(
+        "log-health-checks",
+        true,
+        No,
+        flag!(log_health_checks),
+        "log every check state change.",
+    ),
+    opt(
+        "mysql-check",
+        false,
+        No,
+        mysql_check,
+        "MySQL health check [user <name> [post-41]].",
+    ),
+    opt(
+        "pgsql-check",
+        false,
+        No,
+        pgsql_check,
+        "PostgreSQL health check user <name>.",
+    ),
+    opt(
+        "prefer-last-server",
+        true,
+        No,
+        flag!(prefer_last_server),
+        "reuse the last server of a connection.",
+    ),
+    opt(
+        "redis-check",
+        false,
+        No,
+        |p, c, _| {
+            if !c.too_many_args(0, 1) {
+                p.px.health_check = HealthCheck::Redis
+            }
+        },
+        "Redis PING health check.",
+    ),
+    opt(
+        "redispatch",
+        true,
+        Yes,
+        redispatch,
+        "last retry may go to another server [interval].",
+    ),
+    opt(
+        "smtpchk",
+        false,
+        No,
+        smtpchk,
+        "SMTP health check [HELO|EHLO <domain>].",
+    ),
+    opt(
+        "splice-auto",
+        true,
+        No,
+        flag!(splice_auto),
+        "kernel splicing, automatic.",
+    ),
+    opt(
+        "splice-request",
+        true,
+        No,
+        flag!(splice_request),
+        "kernel splicing of requests.",
+    ),
+    opt(
+        "splice-response",
+        true,
+        No,
+        flag!(splice_response),
+        "kernel splicing of responses.",
+    ),
+    opt(
+        "srvtcpka",
+        true,
+        No,
+        flag!(srvtcpka),
+        "TCP keep-alive on the server side.",
+    ),
+    opt(
+        "ssl-hello-chk",
+        false,
+        No,
+        |p, c, _| {
+            if !c.too_many_args(0, 1) {
+                p.px.health_check = HealthCheck::SslHello
+            }
+        },
+        "SSLv3 client hello health check.",
+    ),
+    opt(
+        "tcpka",
+        true,
+        No,
+        flag!(tcpka),
+        "TCP keep-alive on both sides.",
+    ),
+    opt("tcplog", true, No, flag!(tcplog), "TCP log format."),
+];
+
+/// Parses one `option` line into the proxy.
+pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
+    let name = ctx.arg(1).to_string();
+    let found = OPTIONS.iter().find(|o| o.name == name);
+    if ctx.kwm != Kwm::Std && !found.is_some_and(|o| o.negatable) {
+        ctx.alert(format!(
+            "parsing [{}]: negation/default is not supported for option '{name}'.",
+            ctx.at
+        ));
+        return;
+    }
+    let Some(o) = found else {
+        let here = ctx.here();
+        match suggest::best_match(&name, suggest::OPTIONS.iter().copied()) {
+            Some(b) => ctx.alert(format!(
+                "{here} : unknown option '{name}'; did you mean '{b}' maybe ?"
+            )),
+            None => ctx.alert(format!("{here} : unknown option '{name}'.")),
+        }
+        return;
+    };
+    let on = ctx.kwm != Kwm::No;
+    if ctx.kwm == Kwm::Default {
+        // `default option x`: back to the built-in default (off).
+        (o.parse)(p, ctx, false);
+        return;
+    }
+    (o.parse)(p, ctx, on);
+    if on && !ctx.failed {
+        p.note(ctx, format!("option {name}"), o.support);
+    }
+}
+
+fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    if ctx.too_many_args(1, 1) {
+        return;
+    }
+    if !ctx.arg(2).is_empty() && ctx.arg(2) != "clf" {
+        let msg = format!(
+            "{} : keyword 'httplog' only supports option 'clf'.",
+            ctx.here()
+        );
+        ctx.alert(msg);
+        return;
+    }
+    p.px.options.httplog = on;
+    p.httplog_at = on.then(|| ctx.at.clone());
+}
+
+fn redispatch(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    if ctx.too_many_args(1, 1) {
+        return;
+    }
+    p.px.redispatch = if on {
+        Some(if ctx.arg(2).is_empty() {
+            -1
+        } else {
+            super::parse::atol(ctx.arg(2)) as i32
+        })
+    } else {
+        None
+    };
+}
+
+fn forwardfor(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
+    let mut ff = ForwardFor {
+        except: None,
+        header: "x-forwarded-for".into(),
+        if_none: false,
+    };
+    let mut i = 2;
+    while !ctx.arg(i).is_empty() {
+        match ctx.arg(i) {
+            "except" | "header" if ctx.arg(i + 1).is_empty() => {
+                let msg = format!(
+                    "{} : '{} {} {}' expects {} as argument.",
+                    ctx.here(),
+                    ctx.arg(0),
+                    ctx.arg(1),
+                    ctx.arg(i),
+                    if ctx.arg(i) == "except" {
+                        "<address>[/mask]"
+                    } else {
+                        "<header_name>"
+                    }
+                );
+                ctx.alert(msg);
+                return;
+            }
+            "except" => ff.except = Some(ctx.arg(i + 1).to_string()),
+            "header" => ff.header = ctx.arg(i + 1).to_lowercase(),
+            "if-none" => {
+                ff.if_none = true;
+                i += 1;
+                continue;
+            }
+            _ => {
+                let msg = format!(
+                    "{} : '{} {}' only supports optional values: 'except', 'header' and 'if-none'.",
+                    ctx.here(),
+                    ctx.arg(0),
+                    ctx.arg(1)
+                );
+                ctx.alert(msg);
+                return;
+            }
+        }
+        i += 2;
+    }
+    p.px.options.forwardfor = Some(ff);
+}
+
+fn httpchk(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
+    if ctx.too_many_args(3, 1) {
+        return;
+    }
+    // One argument is the URI; two or three are method, URI, version.
+    let (method, uri, version) = match (ctx.arg(2), ctx.arg(3)) {
+        ("", _) => ("OPTIONS", "/", "HTTP/1.0"),
+        (u, "") => ("OPTIONS", u, "HTTP/1.0"),
+        (m, u) => (
+            m,
+            u,
+            if ctx.arg(4).is_empty() {
+                "HTTP/1.0"
+            } else {
+                ctx.arg(4)
+            },
+        ),
+    };
+    let (method, uri, version) = (method.to_string(), uri.to_string(), version.to_string());
+    if version.contains(['\r', '\n']) {
+        ctx.warn(format!(
+            "parsing [{}]: 'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.",
+            ctx.at
+        ));
+    }
+    p.px.health_check = HealthCheck::Http {
+        method,
+        uri,
+        version,
+    };
+}
+
+fn smtpchk(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
+    if ctx.too_many_args(2, 1) {
+        return;
+    }
+    let (verb, domain) = match (ctx.arg(2), ctx.arg(3)) {
+        (v @ ("HELO" | "EHLO"), d) if !d.is_empty() => (v, d),
+        _ => ("HELO", "localhost"),
+    };
+    p.px.health_check = HealthCheck::Smtp {
+        verb: verb.into(),
+        domain: domain.into(),
+    };
+}
+
+fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
+    let mut user = None;
+    let mut post41 = false;
+    if !ctx.arg(2).is_empty() {
+        let here = ctx.here();
+        if ctx.arg(2) != "user" {
+            let got = ctx.arg(2).to_string();
+            ctx.alert(format!("{here} : 'option mysql-check' only supports optional values: 'user' (got '{got}')."));
+            return;
+        }
+        if ctx.arg(3).is_empty() {
+            ctx.alert(format!(
+                "{here} : 'option mysql-check user' expects <username> as argument."
+            ));
+            return;
+        }
+        user = Some(ctx.arg(3).to_string());
+        match ctx.arg(4) {
+            "" => {}
+            "post-41" => post41 = true,
+            other => {
+                let msg = format!(
+                    "{} : '{} {}' only supports optional values: 'post-41' (got '{other}').",
+                    ctx.here(),
+                    ctx.arg(0),
+                    ctx.arg(1)
+                );
+                ctx.alert(msg);
+                return;
+            }
+        }
+    }
+    p.px.health_check = HealthCheck::Mysql { user, post41 };
+}
+
+fn pgsql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
+    if ctx.arg(2) != "user" || ctx.arg(3).is_empty() {
+        let msg = format!(
+            "{} : '{} {}' expects 'user <username>' as argument.",
+            ctx.here(),
+            ctx.arg(0),
+            ctx.arg(1)
+        );
+        ctx.alert(msg);
+        return;
+    }
+    p.px.health_check = HealthCheck::Pgsql {
+        user: ctx.arg(3).into(),
+    };
+}
+
+/// The option switches a fresh proxy starts with.
+pub fn defaults() -> ProxyOptions {
+    ProxyOptions::default()
+}
