@@ -12,7 +12,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use xtests::{free_port, wait_listening, ProxyProcess};
+use xtests::{free_port, ProxyProcess};
 
 const CONNECTIONS: usize = 3_000;
 const BULK_BYTES: usize = 1 << 30;
@@ -87,19 +87,18 @@ fn proxy(binary: &Path, server_port: u16) -> (ProxyProcess, u16) {
     std::fs::write(
         &cfg,
         format!(
-            "global\n    maxconn 10000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten bench\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{server_port}\n"
+            "global\n    maxconn 4000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten bench\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{server_port}\n"
         ),
     )
     .unwrap();
-    let p = ProxyProcess::start(binary, &cfg);
-    wait_listening(fe, Duration::from_secs(5));
+    let mut p = ProxyProcess::start(binary, &cfg);
+    p.wait_listening(fe, Duration::from_secs(5));
     (p, fe)
 }
 
 fn main() {
     let server_port = free_port();
     server(server_port);
-    wait_listening(server_port, Duration::from_secs(5));
 
     let mut targets: Vec<(&str, Option<ProxyProcess>, u16)> = vec![("direct", None, server_port)];
     let (engine, engine_port) = proxy(&xtests::engine_bin!(), server_port);

@@ -202,6 +202,22 @@ impl ProxyProcess {
         self.child.as_ref().expect("child").id()
     }
 
+    /// Waits until the proxy listens on `port`; fails with its stderr if
+    /// it exits first.
+    pub fn wait_listening(&mut self, port: u16, within: Duration) {
+        let child = self.child.as_mut().expect("child");
+        let lines = self.lines.clone();
+        wait_until(within, &format!("nothing listens on {port}"), || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "the proxy exited ({status}):\n{}",
+                    render(&lines.0.lock().unwrap())
+                );
+            }
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
     /// Gives up watching: the caller owns the process from now on.
     pub fn into_child(mut self) -> Child {
         self.child.take().expect("child present until dropped")

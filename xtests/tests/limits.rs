@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use xtests::{free_port, hold, wait_listening, NameServer, ProxyProcess};
+use xtests::{free_port, hold, NameServer, ProxyProcess};
 
 /// How long the second client waits to conclude it is being held back.
 const HELD_BACK: Duration = Duration::from_millis(400);
@@ -37,8 +37,8 @@ fn one_slot(binary: &Path, global: &str, frontend: &str, server: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("limits.cfg");
     std::fs::write(&cfg, config(global, frontend, server, fe, backend.port)).unwrap();
-    let _proxy = ProxyProcess::start(binary, &cfg);
-    wait_listening(fe, Duration::from_secs(5));
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_listening(fe, Duration::from_secs(5));
 
     let (first, got) = hold(fe, 2, Duration::from_secs(5));
     assert_eq!(got.as_deref(), Some("s1"));

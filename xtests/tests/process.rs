@@ -86,8 +86,8 @@ fn bind_forms_port_ranges_several_addresses_and_unix_sockets() {
         sock.display()
     );
     let cfg = write_config("binds", &tcp_config(&binds, server.port));
-    let proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
-    wait_listening(a, Duration::from_secs(5));
+    let mut proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    proxy.wait_listening(a, Duration::from_secs(5));
     assert_eq!(ask(a), "s1");
     assert_eq!(ask(b), "s1");
     let mut unix = std::os::unix::net::UnixStream::connect(&sock).expect("unix listener");
@@ -114,8 +114,8 @@ fn a_port_range_listens_on_every_port() {
             server.port,
         ),
     );
-    let _proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
-    wait_listening(first + 2, Duration::from_secs(5));
+    let mut proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    proxy.wait_listening(first + 2, Duration::from_secs(5));
     for port in first..=first + 2 {
         assert_eq!(ask(port), "s1", "port {port}");
     }
@@ -148,8 +148,8 @@ fn sigusr1_stops_accepting_and_lets_live_connections_finish() {
         "usr1",
         &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
     );
-    let proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
-    wait_listening(fe, Duration::from_secs(5));
+    let mut proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    proxy.wait_listening(fe, Duration::from_secs(5));
     let (live, got) = hold(fe, 2, Duration::from_secs(5));
     assert_eq!(got.as_deref(), Some("s1"));
 
@@ -177,8 +177,8 @@ fn sf_hands_the_port_over_to_a_new_process() {
         "sf",
         &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
     );
-    let old = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
-    wait_listening(fe, Duration::from_secs(5));
+    let mut old = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    old.wait_listening(fe, Duration::from_secs(5));
     let mut old = old.into_child();
     let mut new = Command::new(xtests::engine_bin!())
         .args([

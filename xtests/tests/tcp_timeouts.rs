@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use xtests::{free_port, wait_listening, ProxyProcess};
+use xtests::{free_port, ProxyProcess};
 
 /// How far a measured timeout may drift from the configured one on a
 /// loaded machine (both proxies are held to the same bound).
@@ -33,8 +33,8 @@ fn start_proxy(
         ),
     )
     .unwrap();
-    let p = ProxyProcess::start(binary, &cfg);
-    wait_listening(fe, Duration::from_secs(5));
+    let mut p = ProxyProcess::start(binary, &cfg);
+    p.wait_listening(fe, Duration::from_secs(5));
     (p, fe)
 }
 
