@@ -186,3 +186,130 @@ fn announce(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::Memory;
+    use crate::testing::{proxy, Behaviour, FakeNet};
+
+    const CFG: &str = "
+defaults
+    mode tcp
+    timeout connect 1s
+listen app
+    bind :80
+    server web1 10.0.0.1:80 check port 8080 addr 10.0.9.1 inter 1000 rise 2 fall 3
+    server web2 10.0.0.2:80 check inter 1000
+    server web7 10.0.0.7:80 check inter 1000 backup
+";
+
+    struct World {
+        net: Arc<FakeNet>,
+        log: Arc<Memory>,
+        backend: Arc<Backend>,
+        _tasks: Vec<tokio::task::JoinHandle<()>>,
+    }
+
+    fn start() -> World {
+        let net = FakeNet::new();
+        for a in ["10.0.9.1:8080", "10.0.0.2:80", "10.0.0.7:80"] {
+            net.set(a, Behaviour::Accept);
+        }
+        let log = Arc::new(Memory::default());
+        let backend = Arc::new(Backend::new(&proxy(CFG)).unwrap());
+        let checker = Arc::new(Checker {
+            net: net.clone(),
+            sink: log.clone(),
+            spread_pct: 0,
+        });
+        let tasks = spawn_all(checker, std::slice::from_ref(&backend));
+        World {
+            net,
+            log,
+            backend,
+            _tasks: tasks,
+        }
+    }
+
+    fn messages(log: &Memory) -> Vec<String> {
+        log.lines().into_iter().map(|(_, m)| m).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn checks_go_to_addr_and_port_and_start_spread_over_the_interval() {
+        let w = start();
+        // Check k of 3 starts at k × 1000/3 ms (timers tick in whole ms).
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(w.net.attempts(), ["10.0.9.1:8080"]);
+        tokio::time::sleep(Duration::from_millis(330)).await;
+        assert_eq!(w.net.attempts(), ["10.0.9.1:8080", "10.0.0.2:80"]);
+        tokio::time::sleep(Duration::from_millis(333)).await;
+        assert_eq!(
+            w.net.attempts(),
+            ["10.0.9.1:8080", "10.0.0.2:80", "10.0.0.7:80"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_server_goes_down_after_fall_checks_and_comes_back_after_rise() {
+        let w = start();
+        // The first check passes: fully up (health rise+fall-1).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        w.net.set("10.0.9.1:8080", Behaviour::Refuse);
+        // Failures at 1s, 2s and 3s: DOWN at the third.
+        tokio::time::sleep(Duration::from_millis(2_490)).await;
+        assert!(w.backend.servers[0].is_up(), "two failures leave it UP 1/3");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!w.backend.servers[0].is_up(), "the third takes it DOWN");
+        assert_eq!(
+            messages(&w.log),
+            ["Server app/web1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 1 active and 1 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."]
+        );
+        w.net.set("10.0.9.1:8080", Behaviour::Accept);
+        // Passes at 4s and 5s: UP at the second (rise 2).
+        tokio::time::sleep(Duration::from_millis(1_980)).await;
+        assert!(!w.backend.servers[0].is_up(), "DOWN 1/2 after one pass");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(w.backend.servers[0].is_up());
+        assert!(
+            messages(&w.log)[1].starts_with("Server app/web1 is UP, reason: Layer4 check passed")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_that_never_answers_fails_with_layer4_timeout_after_inter() {
+        let w = start();
+        w.net.set("10.0.0.2:80", Behaviour::Hang);
+        // From its start health (UP 1/3), one failure is enough.
+        tokio::time::sleep(Duration::from_millis(1_400)).await;
+        assert!(!w.backend.servers[1].is_up());
+        let m = messages(&w.log);
+        assert!(
+            m[0].starts_with(
+                "Server app/web2 is DOWN, reason: Layer4 timeout, check duration: 1000ms."
+            ),
+            "{m:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_server_down_says_running_on_backup_then_no_server() {
+        let w = start();
+        for a in ["10.0.9.1:8080", "10.0.0.2:80"] {
+            w.net.set(a, Behaviour::Refuse);
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let m = messages(&w.log);
+        assert!(
+            m[1].contains("0 active and 1 backup servers left. Running on backup."),
+            "{m:?}"
+        );
+        w.net.set("10.0.0.7:80", Behaviour::Refuse);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let m = messages(&w.log);
+        assert!(m[2].starts_with("Backup Server app/web7 is DOWN"), "{m:?}");
+        assert_eq!(m[3], "proxy 'app' has no server available!");
+        assert_eq!(w.log.lines()[3].0, Severity::Alert);
+    }
+}
