@@ -15,6 +15,7 @@
 pub mod acl;
 pub mod bind;
 mod check;
+pub mod cond;
 pub mod global;
 pub mod http_request;
 pub mod lex;
@@ -100,11 +101,11 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     let files = source::expand(paths).map_err(|e| fail(vec![], e))?;
     let mut parse_failed = false;
     for file in &files {
-        let (lines, bad) = match source::read_file(file) {
+        let items = match source::read_file(file) {
             Ok(r) => r,
             Err(e) => return Err(fail(std::mem::take(&mut p.diags), e)),
         };
-        let file_failed = feed(&mut p, lines, bad);
+        let file_failed = feed(&mut p, items);
         p.finish_section();
         if file_failed {
             p.diags.push(Diagnostic::alert(format!(
@@ -141,24 +142,40 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     })
 }
 
-/// Feeds one file's lines (and lex errors, in line order) to the parser.
-/// Returns true when any of them raised an alert.
-fn feed(p: &mut parse::Parser, lines: Vec<source::Line>, bad: Vec<source::BadLine>) -> bool {
+/// Feeds one file's lines and read errors, in order, to the parser
+/// through the conditional-block filter. Returns true when any alert was
+/// raised.
+fn feed(p: &mut parse::Parser, items: Vec<source::Item>) -> bool {
     let mut failed = false;
-    let mut bad = bad.into_iter().peekable();
-    for line in lines {
-        while let Some(b) = bad.next_if(|b| b.at.line < line.at.line) {
-            p.diags.push(Diagnostic::alert(b.message));
-            failed = true;
+    let mut conds = cond::Conditions::default();
+    let mut last = None;
+    for item in items {
+        let line = match item {
+            source::Item::Error(b) => {
+                p.diags.push(Diagnostic::alert(b.message));
+                failed = true;
+                continue;
+            }
+            source::Item::Line(l) => l,
+        };
+        last = Some(line.at.clone());
+        let before = p.diags.iter().filter(|d| d.level == Level::Alert).count();
+        match conds.line(&line, &mut p.diags) {
+            cond::Verdict::Parse => failed |= p.line(&line),
+            cond::Verdict::Done => {}
+            cond::Verdict::Abort => p.aborted = true,
+            cond::Verdict::StopFile => return true,
         }
-        failed |= p.line(&line);
+        failed |= p.diags.iter().filter(|d| d.level == Level::Alert).count() > before;
         if p.aborted {
             return true;
         }
     }
-    for b in bad {
-        p.diags.push(Diagnostic::alert(b.message));
-        failed = true;
+    if let Some(at) = last {
+        if conds.finish(&at, &mut p.diags) {
+            p.aborted = true;
+            failed = true;
+        }
     }
     failed
 }
