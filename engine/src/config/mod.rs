@@ -85,18 +85,38 @@ pub struct LoadError {
     /// after "Error(s) found in configuration file", without the final
     /// "Fatal errors found in configuration." line.
     pub aborted: bool,
+    /// `quiet` was set: HAProxy prints nothing more, not even the final
+    /// "Fatal errors found in configuration." line.
+    pub quiet: bool,
 }
 
 /// Reads `-f` arguments (files, or directories whose `*.cfg` files load in
 /// name order) into a validated configuration.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     let mut p = parse::Parser::new();
+    let mut result = load_with(&mut p, paths);
+    // `quiet` (global) silences every message printed after it, the final
+    // "Error(s) found"/"Fatal errors" lines and the verdict included.
+    if let Some(n) = p.quiet_from {
+        match &mut result {
+            Ok(l) => l.diagnostics.truncate(n),
+            Err(e) => {
+                e.diagnostics.truncate(n);
+                e.quiet = true;
+            }
+        }
+    }
+    result
+}
+
+fn load_with(p: &mut parse::Parser, paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     let fail = |mut diags: Vec<Diagnostic>, e: source::SourceError| {
         diags.push(Diagnostic::alert(e.to_string()));
         // HAProxy exits at once when a file cannot be read.
         LoadError {
             diagnostics: diags,
             aborted: true,
+            quiet: false,
         }
     };
     let files = source::expand(paths).map_err(|e| fail(vec![], e))?;
@@ -106,8 +126,15 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
             Ok(r) => r,
             Err(e) => return Err(fail(std::mem::take(&mut p.diags), e)),
         };
-        let file_failed = feed(&mut p, items);
+        let file_failed = feed(p, items);
         p.finish_section();
+        if p.exit_now {
+            return Err(LoadError {
+                diagnostics: std::mem::take(&mut p.diags),
+                aborted: true,
+                quiet: false,
+            });
+        }
         if file_failed {
             p.diags.push(Diagnostic::alert(format!(
                 "Error(s) found in configuration file : {}",
@@ -117,15 +144,17 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
         }
         if p.aborted {
             return Err(LoadError {
-                diagnostics: p.diags,
+                diagnostics: std::mem::take(&mut p.diags),
                 aborted: true,
+                quiet: false,
             });
         }
     }
     if parse_failed {
         return Err(LoadError {
-            diagnostics: p.diags,
+            diagnostics: std::mem::take(&mut p.diags),
             aborted: false,
+            quiet: false,
         });
     }
     let done = std::mem::take(&mut p.done);
@@ -135,6 +164,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
         return Err(LoadError {
             diagnostics: diags,
             aborted: false,
+            quiet: false,
         });
     }
     Ok(Loaded {

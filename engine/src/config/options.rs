@@ -113,6 +113,13 @@ pub const OPTIONS: &[OptionKeyword] = &[
 /// Parses one `option` line into the proxy.
 pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
     let name = ctx.arg(1).to_string();
+    if name.is_empty() {
+        ctx.alert(format!(
+            "parsing [{}]: 'option' expects an option name.",
+            ctx.at
+        ));
+        return;
+    }
     let found = OPTIONS.iter().find(|o| o.name == name);
     if ctx.kwm != Kwm::Std && !found.is_some_and(|o| o.negatable) {
         ctx.alert(format!(
