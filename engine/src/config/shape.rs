@@ -198,8 +198,8 @@ pub fn check(p: &mut ProxyState, ctx: &mut Ctx) {
         }
     }
     if name == "errorfiles" {
-        for code in ctx.args[2..].to_vec() {
-            let n = atol(&code);
+        let codes: Vec<i64> = ctx.args[2..].iter().map(|c| atol(c)).collect();
+        for n in codes {
             if !super::listen_http::ERROR_CODES
                 .iter()
                 .any(|&c| i64::from(c) == n)
