@@ -246,7 +246,10 @@ fn sigterm_and_sigint_stop_at_once_even_with_live_connections() {
     for signal in [libc::SIGTERM, libc::SIGINT] {
         let server = NameServer::start_holding("s1", free_port());
         let fe = free_port();
-        let cfg = write_config("term", &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port));
+        let cfg = write_config(
+            "term",
+            &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
+        );
         let mut proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
         proxy.wait_listening(fe, Duration::from_secs(5));
         let (_live, got) = hold(fe, 2, Duration::from_secs(5));

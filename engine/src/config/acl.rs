@@ -447,12 +447,23 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
             }
         }
     }
-    let Some(kind) = kind.filter(|_| !to.is_empty()) else {
+    let Some(kind) = kind else {
         ctx.alert(format!(
-            "{wrap}redirect type must be one of 'prefix', 'location', or 'scheme'."
+            "{wrap}redirection type expected ('prefix', 'location', or 'scheme')."
         ));
         return;
     };
+    if to.is_empty() {
+        ctx.alert(format!(
+            "{wrap}missing argument for '{}'.",
+            match kind {
+                RedirectKind::Location => "location",
+                RedirectKind::Prefix => "prefix",
+                RedirectKind::Scheme => "scheme",
+            }
+        ));
+        return;
+    }
     p.px.redirects.push(Redirect {
         at: ctx.at.clone(),
         kind,

@@ -30,116 +30,75 @@ pub struct GlobalKeyword {
 }
 
 /// The `global` keywords, in HAProxy's documentation order.
+#[rustfmt::skip]
 pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
-    kw(
-        "chroot",
-        chroot,
-        Runtime::No,
-        "chroot <dir>: change root before dropping privileges.",
-    ),
-    kw(
-        "daemon",
-        daemon,
-        Runtime::Yes,
-        "daemon: fork into the background.",
-    ),
-    kw(
-        "gid",
-        ignore_one,
-        Runtime::No,
-        "gid <number>: group id to run as.",
-    ),
-    kw(
-        "group",
-        group,
-        Runtime::No,
-        "group <name>: group to run as.",
-    ),
-    kw(
-        "log",
-        global_log,
-        Runtime::No,
-        "log <addr> [len N] [format F] <facility> [level [minlevel]].",
-    ),
-    kw(
-        "maxconn",
-        maxconn,
-        Runtime::Yes,
-        "maxconn <n>: process-wide concurrent connections.",
-    ),
-    kw(
-        "nbproc",
-        nbproc,
-        Runtime::No,
-        "nbproc <n>: removed in 2.5; only 1 is accepted.",
-    ),
-    kw(
-        "nbthread",
-        ignore_one,
-        Runtime::No,
-        "nbthread <n>: worker threads.",
-    ),
-    kw(
-        "node",
-        ignore_one,
-        Runtime::No,
-        "node <name>: name shown on the stats page.",
-    ),
-    kw(
-        "description",
-        ignore_rest,
-        Runtime::No,
-        "description <text>: shown on the stats page.",
-    ),
-    kw(
-        "pidfile",
-        pidfile,
-        Runtime::Yes,
-        "pidfile <file>: write the process id there.",
-    ),
-    kw("quiet", flag, Runtime::No, "quiet: no messages at startup."),
-    kw(
-        "spread-checks",
-        spread_checks,
-        Runtime::Yes,
-        "spread-checks <0..50>: percent of jitter on check intervals.",
-    ),
-    kw(
-        "stats",
-        stats,
-        Runtime::Parser,
-        "stats socket|timeout|maxconn: the runtime API.",
-    ),
-    kw(
-        "tune.bufsize",
-        ignore_one,
-        Runtime::No,
-        "tune.bufsize <bytes>: buffer size.",
-    ),
-    kw(
-        "tune.maxaccept",
-        maxaccept,
-        Runtime::No,
-        "tune.maxaccept <n>: accepts per wakeup (-1: unlimited).",
-    ),
-    kw(
-        "tune.maxpollevents",
-        maxpollevents,
-        Runtime::No,
-        "tune.maxpollevents <n>: events per poll.",
-    ),
-    kw(
-        "uid",
-        ignore_one,
-        Runtime::No,
-        "uid <number>: user id to run as.",
-    ),
-    kw(
-        "ulimit-n",
-        ignore_one,
-        Runtime::No,
-        "ulimit-n <n>: file-descriptor limit.",
-    ),
+    kw("busy-polling", flag, Runtime::No, "busy-polling: poll without sleeping."),
+    kw("ca-base", ignore_one, Runtime::No, "ca-base <dir>: base directory of CA files."),
+    kw("chroot", chroot, Runtime::No, "chroot <dir>: change root before dropping privileges."),
+    kw("cpu-map", two, Runtime::No, "cpu-map <thread-set> <cpu-set>."),
+    kw("crt-base", ignore_one, Runtime::No, "crt-base <dir>: base directory of certificates."),
+    kw("daemon", daemon, Runtime::Yes, "daemon: fork into the background."),
+    kw("description", global_description, Runtime::No, "description <text>: shown on the stats page."),
+    kw("gid", ignore_one, Runtime::No, "gid <number>: group id to run as."),
+    kw("grace", ignore_one, Runtime::No, "grace <time>: delay before stopping after a soft-stop."),
+    kw("group", group, Runtime::No, "group <name>: group to run as."),
+    kw("h1-case-adjust", two, Runtime::No, "h1-case-adjust <from> <to>: header name case."),
+    kw("hard-stop-after", ignore_one, Runtime::No, "hard-stop-after <time>: force exit after a soft-stop."),
+    kw("insecure-fork-wanted", flag, Runtime::No, "insecure-fork-wanted: allow fork() from Lua/external checks."),
+    kw("localpeer", ignore_one, Runtime::No, "localpeer <name>: local peer name."),
+    kw("log", global_log, Runtime::No, "log <addr> [len N] [format F] <facility> [level [minlevel]]."),
+    kw("log-send-hostname", ignore_rest, Runtime::No, "log-send-hostname [<name>]: add a host name to syslog lines."),
+    kw("log-tag", ignore_one, Runtime::No, "log-tag <tag>: syslog tag (default: program name)."),
+    kw("lua-load", ignore_one, Runtime::No, "lua-load <file>: load a Lua script."),
+    kw("master-worker", ignore_rest, Runtime::No, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),
+    kw("max-spread-checks", ignore_one, Runtime::No, "max-spread-checks <time>: cap of the startup spread of checks."),
+    kw("maxconn", maxconn, Runtime::Yes, "maxconn <n>: process-wide concurrent connections."),
+    kw("maxconnrate", ignore_one, Runtime::No, "maxconnrate <n>: connections per second."),
+    kw("maxsessrate", ignore_one, Runtime::No, "maxsessrate <n>: sessions per second."),
+    kw("maxsslconn", ignore_one, Runtime::No, "maxsslconn <n>: concurrent SSL connections."),
+    kw("maxsslrate", ignore_one, Runtime::No, "maxsslrate <n>: SSL handshakes per second."),
+    kw("nbproc", nbproc, Runtime::No, "nbproc <n>: removed in 2.5; only 1 is accepted."),
+    kw("nbthread", ignore_one, Runtime::No, "nbthread <n>: worker threads."),
+    kw("node", ignore_one, Runtime::No, "node <name>: name shown on the stats page."),
+    kw("noepoll", flag, Runtime::No, "noepoll: do not use epoll."),
+    kw("nogetaddrinfo", flag, Runtime::No, "nogetaddrinfo: resolve with gethostbyname."),
+    kw("nopoll", flag, Runtime::No, "nopoll: do not use poll."),
+    kw("noreuseport", flag, Runtime::No, "noreuseport: no SO_REUSEPORT on listeners."),
+    kw("nosplice", flag, Runtime::No, "nosplice: no kernel splicing."),
+    kw("pidfile", pidfile, Runtime::Yes, "pidfile <file>: write the process id there."),
+    kw("presetenv", no_env, Runtime::No, "presetenv <name> <value>: refused, see setenv."),
+    kw("quiet", quiet, Runtime::No, "quiet: no messages at startup."),
+    kw("resetenv", no_env, Runtime::No, "resetenv [<name>...]: refused, see setenv."),
+    kw("server-state-base", ignore_one, Runtime::No, "server-state-base <dir>."),
+    kw("server-state-file", ignore_one, Runtime::No, "server-state-file <file>."),
+    kw("set-dumpable", flag, Runtime::No, "set-dumpable: allow core dumps after setuid."),
+    kw("setenv", no_env, Runtime::No, "setenv <name> <value>: refused (the engine does not change its environment)."),
+    kw("spread-checks", spread_checks, Runtime::Yes, "spread-checks <0..50>: percent of jitter on check intervals."),
+    kw("ssl-default-bind-ciphers", ignore_one, Runtime::No, "ssl-default-bind-ciphers <ciphers>."),
+    kw("ssl-default-bind-ciphersuites", ignore_one, Runtime::No, "ssl-default-bind-ciphersuites <suites>."),
+    kw("ssl-default-bind-options", one_or_more, Runtime::No, "ssl-default-bind-options <options>..."),
+    kw("ssl-default-server-ciphers", ignore_one, Runtime::No, "ssl-default-server-ciphers <ciphers>."),
+    kw("ssl-default-server-ciphersuites", ignore_one, Runtime::No, "ssl-default-server-ciphersuites <suites>."),
+    kw("ssl-default-server-options", one_or_more, Runtime::No, "ssl-default-server-options <options>..."),
+    kw("ssl-server-verify", ignore_one, Runtime::No, "ssl-server-verify none|required."),
+    kw("stats", stats, Runtime::Parser, "stats socket|timeout|maxconn: the runtime API."),
+    kw("strict-limits", flag, Runtime::No, "strict-limits: fail when limits cannot be set."),
+    kw("tune.bufsize", ignore_one, Runtime::No, "tune.bufsize <bytes>: buffer size."),
+    kw("tune.http.maxhdr", ignore_one, Runtime::No, "tune.http.maxhdr <n>: headers per message."),
+    kw("tune.maxaccept", maxaccept, Runtime::No, "tune.maxaccept <n>: accepts per wakeup (-1: unlimited)."),
+    kw("tune.maxpollevents", maxpollevents, Runtime::No, "tune.maxpollevents <n>: events per poll."),
+    kw("tune.maxrewrite", ignore_one, Runtime::No, "tune.maxrewrite <bytes>."),
+    kw("tune.rcvbuf.client", ignore_one, Runtime::No, "tune.rcvbuf.client <bytes>."),
+    kw("tune.rcvbuf.server", ignore_one, Runtime::No, "tune.rcvbuf.server <bytes>."),
+    kw("tune.sndbuf.client", ignore_one, Runtime::No, "tune.sndbuf.client <bytes>."),
+    kw("tune.sndbuf.server", ignore_one, Runtime::No, "tune.sndbuf.server <bytes>."),
+    kw("tune.ssl.cachesize", ignore_one, Runtime::No, "tune.ssl.cachesize <n>."),
+    kw("tune.ssl.default-dh-param", ignore_one, Runtime::No, "tune.ssl.default-dh-param <bits>."),
+    kw("tune.ssl.lifetime", ignore_one, Runtime::No, "tune.ssl.lifetime <time>."),
+    kw("uid", ignore_one, Runtime::No, "uid <number>: user id to run as."),
+    kw("ulimit-n", ignore_one, Runtime::No, "ulimit-n <n>: file-descriptor limit."),
+    kw("unix-bind", ignore_rest, Runtime::No, "unix-bind [prefix P] [mode M] [user U] [group G]..."),
+    kw("unsetenv", no_env, Runtime::No, "unsetenv <name>...: refused, see setenv."),
     kw("user", user, Runtime::No, "user <name>: user to run as."),
 ];
 
@@ -161,7 +120,13 @@ const fn kw(
 pub fn parse(g: &mut Global, ctx: &mut Ctx) {
     let name = ctx.arg(0).to_string();
     let Some(k) = GLOBAL_KEYWORDS.iter().find(|k| k.name == name) else {
-        let best = suggest::best_match(&name, suggest::GLOBAL_COMMON.iter().copied());
+        let best = suggest::best_match(
+            &name,
+            suggest::GLOBAL_REGISTERED
+                .iter()
+                .chain(suggest::GLOBAL_COMMON)
+                .copied(),
+        );
         let hint = best
             .map(|b| format!("; did you mean '{b}' maybe ?"))
             .unwrap_or_default();
@@ -210,24 +175,118 @@ fn daemon(g: &mut Global, ctx: &mut Ctx) {
     }
 }
 
+fn quiet(g: &mut Global, ctx: &mut Ctx) {
+    if !ctx.too_many_args(0, 0) {
+        g.quiet = true;
+    }
+}
+
 fn flag(_: &mut Global, ctx: &mut Ctx) {
     ctx.too_many_args(0, 0);
 }
 
-fn ignore_one(_: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) {
-        return;
+/// What HAProxy 2.6 says when these keywords miss their argument (after
+/// `parsing [file:line]`, separator included). Others say
+/// " : '<kw>' expects an integer argument.".
+#[rustfmt::skip]
+const MISSING: &[(&str, &str)] = &[
+    ("ca-base", " : global statement 'ca-base' expects a directory path as an argument."),
+    ("cpu-map", " : cpu-map expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers from 0 to 63."),
+    ("crt-base", " : global statement 'crt-base' expects a directory path as an argument."),
+    ("grace", " : 'grace' expects <time> as argument.\n"),
+    ("h1-case-adjust", " : 'h1-case-adjust' expects <from> and <to> as argument."),
+    ("hard-stop-after", " : 'hard-stop-after' expects <time> as argument.\n"),
+    ("localpeer", " : 'localpeer' expects a name as an argument."),
+    ("log-tag", " : 'log-tag' expects a tag for use in syslog."),
+    ("lua-load", " : 'lua-load' expects a file name as parameter."),
+    ("max-spread-checks", ": 'max-spread-checks' expects an integer argument (0..50)."),
+    ("nbthread", " : 'nbthread' passed a missing or unparsable integer value in ''"),
+    ("node", ": 'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_)."),
+    ("presetenv", ": 'presetenv' expects a name and a value."),
+    ("server-state-base", " : 'server-state-base' expects one argument: a directory path."),
+    ("server-state-file", " : 'server-state-file' expect one argument: a file path."),
+    ("setenv", ": 'setenv' expects a name and a value."),
+    ("ssl-default-bind-ciphers", " : global statement 'ssl-default-bind-ciphers' expects a cipher suite as an argument."),
+    ("ssl-default-bind-ciphersuites", " : global statement 'ssl-default-bind-ciphersuites' expects a cipher suite as an argument."),
+    ("ssl-default-bind-options", " : global statement 'ssl-default-bind-options' expects an option as an argument."),
+    ("ssl-default-server-ciphers", " : global statement 'ssl-default-server-ciphers' expects a cipher suite as an argument."),
+    ("ssl-default-server-ciphersuites", " : global statement 'ssl-default-server-ciphersuites' expects a cipher suite as an argument."),
+    ("ssl-default-server-options", " : global statement 'ssl-default-server-options' expects an option as an argument."),
+    ("tune.ssl.lifetime", " : 'tune.ssl.lifetime' expects ssl sessions <lifetime> in seconds as argument."),
+    ("unsetenv", ": 'unsetenv' expects at least one variable name."),
+];
+
+/// Alerts with HAProxy's text when the first argument is missing.
+fn missing_arg(ctx: &mut Ctx) -> bool {
+    if !ctx.arg(1).is_empty() {
+        return false;
     }
-    if ctx.arg(1).is_empty() {
-        ctx.alert(format!(
-            "{} : '{}' expects an argument.",
-            ctx.here(),
-            ctx.arg(0)
-        ));
+    let kw = ctx.arg(0).to_string();
+    let tail = match MISSING.iter().find(|(k, _)| *k == kw) {
+        Some((_, m)) => m.to_string(),
+        None => format!(" : '{kw}' expects an integer argument."),
+    };
+    ctx.alert(format!("parsing [{}]{tail}", ctx.at));
+    true
+}
+
+fn ignore_one(_: &mut Global, ctx: &mut Ctx) {
+    if !ctx.too_many_args(1, 0) {
+        missing_arg(ctx);
     }
 }
 
+fn one_or_more(_: &mut Global, ctx: &mut Ctx) {
+    missing_arg(ctx);
+}
+
 fn ignore_rest(_: &mut Global, _: &mut Ctx) {}
+
+fn global_description(_: &mut Global, ctx: &mut Ctx) {
+    if ctx.arg(1).is_empty() {
+        let msg = format!(
+            "parsing [{}]: 'description' expects a string argument.",
+            ctx.at
+        );
+        ctx.alert(msg);
+    }
+}
+
+fn two(_: &mut Global, ctx: &mut Ctx) {
+    if ctx.arg(2).is_empty() {
+        let kw = ctx.arg(0).to_string();
+        let tail = MISSING
+            .iter()
+            .find(|(k, _)| *k == kw)
+            .map_or(" : missing argument.", |(_, m)| m);
+        ctx.alert(format!("parsing [{}]{tail}", ctx.at));
+    }
+}
+
+/// Environment changes would alter how later lines expand `${VAR}`; the
+/// engine does not support them, and says so rather than ignore them.
+fn no_env(_: &mut Global, ctx: &mut Ctx) {
+    let needs = match ctx.arg(0) {
+        "setenv" | "presetenv" => 2,
+        "unsetenv" => 1,
+        _ => 0,
+    };
+    if needs > 0 && ctx.arg(needs).is_empty() {
+        let kw = ctx.arg(0).to_string();
+        let tail = MISSING
+            .iter()
+            .find(|(k, _)| *k == kw)
+            .map_or("", |(_, m)| m);
+        ctx.alert(format!("parsing [{}]{tail}", ctx.at));
+        return;
+    }
+    let msg = format!(
+        "{} : '{}' is not supported by this engine (it would change the environment later lines expand).",
+        ctx.here(),
+        ctx.arg(0)
+    );
+    ctx.alert(msg);
+}
 
 fn path_arg(ctx: &mut Ctx, what: &str) -> Option<PathBuf> {
     if ctx.too_many_args(1, 0) {
@@ -268,16 +327,28 @@ fn chroot(g: &mut Global, ctx: &mut Ctx) {
     g.chroot = path_arg(ctx, "a directory");
 }
 
-fn user(g: &mut Global, ctx: &mut Ctx) {
-    if let Some(p) = path_arg(ctx, "a user name") {
-        g.user = Some(p.display().to_string());
+/// `user`/`group` without a name: HAProxy 2.6 looks up '' and fails.
+fn unknown_id(ctx: &mut Ctx, what: &str) -> bool {
+    if !ctx.arg(1).is_empty() {
+        return false;
     }
+    let msg = format!("{} : cannot find {what} id for '' (0:Success)", ctx.here());
+    ctx.alert(msg);
+    true
+}
+
+fn user(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) || unknown_id(ctx, "user") {
+        return;
+    }
+    g.user = Some(ctx.arg(1).to_string());
 }
 
 fn group(g: &mut Global, ctx: &mut Ctx) {
-    if let Some(p) = path_arg(ctx, "a group name") {
-        g.group = Some(p.display().to_string());
+    if ctx.too_many_args(1, 0) || unknown_id(ctx, "group") {
+        return;
     }
+    g.group = Some(ctx.arg(1).to_string());
 }
 
 fn spread_checks(g: &mut Global, ctx: &mut Ctx) {
@@ -293,7 +364,12 @@ fn spread_checks(g: &mut Global, ctx: &mut Ctx) {
         ));
         return;
     }
-    if expects_integer(ctx) {
+    if ctx.arg(1).is_empty() {
+        let msg = format!(
+            "parsing [{}]: 'spread-checks' expects an integer argument (0..50).",
+            ctx.at
+        );
+        ctx.alert(msg);
         return;
     }
     let v = atol(ctx.arg(1));
@@ -405,11 +481,13 @@ pub const LEVELS: &[&str] = &[
 
 /// `log <address> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]`.
 /// `log global` is handled by the proxy parser; here it is an address.
-pub fn parse_log(ctx: &mut Ctx, _in_proxy: bool) -> Option<LogTarget> {
+pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
     let here = ctx.here();
     if ctx.arg(1).is_empty() || ctx.arg(2).is_empty() {
+        // The two texts differ by more than "or global", spacing included.
+        let what = if in_proxy { " or global as" } else { "  as" };
         ctx.alert(format!(
-            "{here} : log : expects <address> and <facility>  as arguments"
+            "{here} : log : expects <address> and <facility>{what} arguments"
         ));
         return None;
     }

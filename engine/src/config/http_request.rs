@@ -23,6 +23,7 @@ fn known_action(name: &str) -> bool {
     ACTIONS
         .split(", ")
         .map(|a| a.trim_matches(|c| c == '\'' || c == ',' || c == ' '))
+        .filter(|a| !a.is_empty())
         .any(|a| {
             a == name
                 || (a.ends_with("(*)") && a.trim_end_matches("(*)") == base && name.contains('('))

@@ -14,7 +14,7 @@ use super::listen_http::{errorfile, errorloc, stats};
 use super::parse::{atol, Ctx, Kwm};
 use super::server::{parse_default_server, parse_server, template};
 use super::timeout::timeout;
-use super::{acl, http_request};
+use super::{acl, http_request, shape};
 use super::{options, suggest};
 use super::{
     Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, Server, StatsSettings, Timeouts,
@@ -110,6 +110,7 @@ fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             http_request: vec![],
             redirects: vec![],
             errors: vec![],
+            disabled: false,
         },
         is_defaults: false,
         template: template(),
@@ -270,208 +271,77 @@ const fn kw(
 
 use Support::{No, Parser, Yes};
 
-/// The proxy keywords, alphabetical.
+/// The proxy keywords, alphabetical. Columns: name, capability needed,
+/// allowed in `defaults`, engine support, parser, documentation. Rows
+/// parsed by `shape::argsN` are recognised and argument-checked only: the
+/// engine does not implement them, so they always land in `unimplemented`.
+#[rustfmt::skip]
 pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
-    kw(
-        "acl",
-        Cap::Any,
-        false,
-        No,
-        acl::parse_acl_line,
-        "acl <name> <criterion> [flags] [operator] <value>...",
-    ),
-    kw(
-        "balance",
-        Cap::Be,
-        true,
-        Parser,
-        balance,
-        "balance <algorithm> [args]: default roundrobin.",
-    ),
-    kw(
-        "bind",
-        Cap::Fe,
-        false,
-        Parser,
-        bind,
-        "bind <addr>[,<addr>...] [options].",
-    ),
-    kw(
-        "clitimeout",
-        Cap::Any,
-        true,
-        Yes,
-        removed,
-        "removed in 2.1: timeout client.",
-    ),
-    kw(
-        "contimeout",
-        Cap::Any,
-        true,
-        Yes,
-        removed,
-        "removed in 2.1: timeout connect.",
-    ),
-    kw(
-        "cookie",
-        Cap::Be,
-        true,
-        No,
-        cookie,
-        "cookie <name> [insert|rewrite|prefix] [indirect] [nocache]...",
-    ),
-    kw(
-        "default-server",
-        Cap::Be,
-        true,
-        Parser,
-        default_server,
-        "default-server [settings]: template for servers.",
-    ),
-    kw(
-        "default_backend",
-        Cap::Fe,
-        true,
-        Yes,
-        default_backend,
-        "default_backend <backend>.",
-    ),
-    kw(
-        "description",
-        Cap::Any,
-        false,
-        No,
-        |_, _| {},
-        "description <text>.",
-    ),
-    kw(
-        "errorfile",
-        Cap::Any,
-        true,
-        No,
-        errorfile,
-        "errorfile <code> <file>.",
-    ),
-    kw(
-        "errorloc",
-        Cap::Any,
-        true,
-        No,
-        errorloc,
-        "errorloc <code> <url>: 302 redirect.",
-    ),
-    kw(
-        "errorloc302",
-        Cap::Any,
-        true,
-        No,
-        errorloc,
-        "errorloc302 <code> <url>.",
-    ),
-    kw(
-        "errorloc303",
-        Cap::Any,
-        true,
-        No,
-        errorloc,
-        "errorloc303 <code> <url>.",
-    ),
-    kw(
-        "http-request",
-        Cap::Any,
-        false,
-        No,
-        http_request::parse_http_request,
-        "http-request <action> [if|unless <cond>].",
-    ),
-    kw(
-        "log",
-        Cap::Any,
-        true,
-        Parser,
-        log,
-        "log global | log <addr> <facility> [level].",
-    ),
-    kw(
-        "maxconn",
-        Cap::Fe,
-        true,
-        Yes,
-        maxconn,
-        "maxconn <n>: concurrent connections of this frontend.",
-    ),
-    kw(
-        "mode",
-        Cap::Any,
-        true,
-        Parser,
-        mode,
-        "mode tcp|http: default tcp.",
-    ),
-    kw(
-        "option",
-        Cap::Any,
-        true,
-        Parser,
-        options::parse,
-        "[no] option <name> [args].",
-    ),
-    kw(
-        "redirect",
-        Cap::Any,
-        false,
-        No,
-        acl::parse_redirect,
-        "redirect location|prefix|scheme <to> [code N] [if|unless <cond>].",
-    ),
-    kw(
-        "retries",
-        Cap::Be,
-        true,
-        Yes,
-        retries,
-        "retries <n>: connection retries (default 3).",
-    ),
-    kw(
-        "server",
-        Cap::Be,
-        false,
-        Parser,
-        server,
-        "server <name> <addr>[:port] [settings].",
-    ),
-    kw(
-        "srvtimeout",
-        Cap::Any,
-        true,
-        Yes,
-        removed,
-        "removed in 2.1: timeout server.",
-    ),
-    kw(
-        "stats",
-        Cap::Any,
-        true,
-        Parser,
-        stats,
-        "stats enable|uri|auth|realm|hide-version|refresh.",
-    ),
-    kw(
-        "timeout",
-        Cap::Any,
-        true,
-        Parser,
-        timeout,
-        "timeout <name> <delay>.",
-    ),
-    kw(
-        "use_backend",
-        Cap::Fe,
-        false,
-        No,
-        acl::parse_use_backend,
-        "use_backend <backend> [if|unless <cond>].",
-    ),
+    kw("acl", Cap::Any, false, No, acl::parse_acl_line, "acl <name> <criterion> [flags] [operator] <value>..."),
+    kw("backlog", Cap::Fe, true, No, shape::check, "backlog <n>: listen queue length."),
+    kw("balance", Cap::Be, true, Parser, balance, "balance <algorithm> [args]: default roundrobin."),
+    kw("bind", Cap::Fe, false, Parser, bind, "bind <addr>[,<addr>...] [options]."),
+    kw("capture", Cap::Fe, false, No, shape::check, "capture cookie|request header|response header ..."),
+    kw("clitimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout client."),
+    kw("compression", Cap::Any, true, No, shape::check, "compression algo|type|offload ..."),
+    kw("contimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout connect."),
+    kw("cookie", Cap::Be, true, No, cookie, "cookie <name> [insert|rewrite|prefix] [indirect] [nocache]..."),
+    kw("declare", Cap::Fe, false, No, shape::check, "declare capture request|response len <n>."),
+    kw("default-server", Cap::Be, true, Parser, default_server, "default-server [settings]: template for servers."),
+    kw("default_backend", Cap::Fe, true, Yes, default_backend, "default_backend <backend>."),
+    kw("description", Cap::Any, false, No, shape::description, "description <text>."),
+    kw("disabled", Cap::Any, true, No, disabled, "disabled: the proxy does not start."),
+    kw("dispatch", Cap::Be, false, No, dispatch, "dispatch <addr>:<port>: server of last resort."),
+    kw("email-alert", Cap::Any, true, No, shape::check, "email-alert from|to|level|mailers|myhostname <value>."),
+    kw("enabled", Cap::Any, true, No, disabled, "enabled: undo `disabled`."),
+    kw("errorfile", Cap::Any, true, No, errorfile, "errorfile <code> <file>."),
+    kw("errorfiles", Cap::Any, true, No, shape::check, "errorfiles <http-errors section> [<code>...]."),
+    kw("errorloc", Cap::Any, true, No, errorloc, "errorloc <code> <url>: 302 redirect."),
+    kw("errorloc302", Cap::Any, true, No, errorloc, "errorloc302 <code> <url>."),
+    kw("errorloc303", Cap::Any, true, No, errorloc, "errorloc303 <code> <url>."),
+    kw("external-check", Cap::Be, true, No, shape::check, "external-check command|path <value>."),
+    kw("force-persist", Cap::Be, false, No, shape::check, "force-persist if|unless <cond>."),
+    kw("fullconn", Cap::Be, true, No, fullconn, "fullconn <n>: dynamic maxconn reference."),
+    kw("hash-type", Cap::Be, true, No, hash_type, "hash-type map-based|consistent [<function>]."),
+    kw("http-after-response", Cap::Any, false, No, shape::http_response, "http-after-response <action> [if|unless <cond>]."),
+    kw("http-check", Cap::Be, true, No, shape::check, "http-check send|expect|connect|... ."),
+    kw("http-error", Cap::Any, true, No, shape::check, "http-error status <code> [content-type ...]."),
+    kw("http-request", Cap::Any, false, No, http_request::parse_http_request, "http-request <action> [if|unless <cond>]."),
+    kw("http-response", Cap::Any, false, No, shape::http_response, "http-response <action> [if|unless <cond>]."),
+    kw("http-reuse", Cap::Be, true, No, shape::check, "http-reuse never|safe|aggressive|always."),
+    kw("http-send-name-header", Cap::Be, false, No, shape::check, "http-send-name-header [<name>]."),
+    kw("id", Cap::Any, false, No, shape::check, "id <n>: numeric proxy identifier."),
+    kw("ignore-persist", Cap::Be, false, No, shape::check, "ignore-persist if|unless <cond>."),
+    kw("load-server-state-from-file", Cap::Be, true, No, shape::check, "load-server-state-from-file global|local|none."),
+    kw("log", Cap::Any, true, Parser, log, "log global | log <addr> <facility> [level]."),
+    kw("log-format", Cap::Fe, true, No, shape::check, "log-format <format>."),
+    kw("log-tag", Cap::Any, true, No, shape::check, "log-tag <tag>."),
+    kw("max-keep-alive-queue", Cap::Be, true, No, shape::check, "max-keep-alive-queue <n>."),
+    kw("maxconn", Cap::Fe, true, Yes, maxconn, "maxconn <n>: concurrent connections of this frontend."),
+    kw("mode", Cap::Any, true, Parser, mode, "mode tcp|http: default tcp."),
+    kw("monitor", Cap::Fe, false, No, shape::check, "monitor fail if|unless <cond>."),
+    kw("monitor-uri", Cap::Fe, true, No, shape::check, "monitor-uri <uri>."),
+    kw("option", Cap::Any, true, Parser, options::parse, "[no] option <name> [args]."),
+    kw("persist", Cap::Be, true, No, shape::check, "persist rdp-cookie[(<name>)]."),
+    kw("rate-limit", Cap::Fe, true, No, shape::check, "rate-limit sessions <rate>."),
+    kw("redirect", Cap::Any, false, No, acl::parse_redirect, "redirect location|prefix|scheme <to> [code N] [if|unless <cond>]."),
+    kw("retries", Cap::Be, true, Yes, retries, "retries <n>: connection retries (default 3)."),
+    kw("retry-on", Cap::Be, true, No, shape::check, "retry-on <events>."),
+    kw("server", Cap::Be, false, Parser, server, "server <name> <addr>[:port] [settings]."),
+    kw("server-template", Cap::Be, false, No, server_template, "server-template <prefix> <num> <fqdn>[:port] [settings]."),
+    kw("source", Cap::Be, true, No, shape::check, "source <addr>[:port] [usesrc ...]."),
+    kw("srvtimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout server."),
+    kw("stats", Cap::Any, true, Parser, stats, "stats enable|uri|auth|realm|hide-version|refresh."),
+    kw("stick", Cap::Be, false, No, shape::check, "stick match|on|store-request|store-response <pattern>."),
+    kw("stick-table", Cap::Any, false, No, stick_table, "stick-table type <type> size <size> ..."),
+    kw("tcp-check", Cap::Be, true, No, shape::check, "tcp-check connect|send|expect|... ."),
+    kw("tcp-request", Cap::Any, false, No, shape::check, "tcp-request connection|session|content|inspect-delay ..."),
+    kw("tcp-response", Cap::Be, false, No, shape::check, "tcp-response content|inspect-delay ..."),
+    kw("timeout", Cap::Any, true, Parser, timeout, "timeout <name> <delay>."),
+    kw("unique-id-format", Cap::Fe, true, No, shape::check, "unique-id-format <format>."),
+    kw("unique-id-header", Cap::Fe, true, No, shape::check, "unique-id-header <name>."),
+    kw("use-server", Cap::Be, false, No, shape::check, "use-server <server> [if|unless <cond>]."),
+    kw("use_backend", Cap::Fe, false, No, acl::parse_use_backend, "use_backend <backend> [if|unless <cond>]."),
 ];
 
 /// Parses one line of a proxy or defaults section.
@@ -542,7 +412,7 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
     }
 }
 
-fn has_cap(kind: ProxyKind, cap: Cap) -> bool {
+pub fn has_cap(kind: ProxyKind, cap: Cap) -> bool {
     match cap {
         Cap::Fe => kind.is_frontend(),
         Cap::Be => kind.is_backend(),
@@ -582,14 +452,28 @@ fn mode(p: &mut ProxyState, ctx: &mut Ctx) {
     }
 }
 
+/// HAProxy's "'<kw>' expects an integer argument<extra>." for a missing value.
+fn missing_integer(ctx: &mut Ctx, extra: &str) -> bool {
+    if !ctx.arg(1).is_empty() {
+        return false;
+    }
+    let msg = format!(
+        "{} : '{}' expects an integer argument{extra}.",
+        ctx.here(),
+        ctx.arg(0)
+    );
+    ctx.alert(msg);
+    true
+}
+
 fn maxconn(p: &mut ProxyState, ctx: &mut Ctx) {
-    if !ctx.too_many_args(1, 0) {
+    if !ctx.too_many_args(1, 0) && !missing_integer(ctx, "") {
         p.px.maxconn = Some(atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32);
     }
 }
 
 fn retries(p: &mut ProxyState, ctx: &mut Ctx) {
-    if !ctx.too_many_args(1, 0) {
+    if !ctx.too_many_args(1, 0) && !missing_integer(ctx, " (dispatch counts for one)") {
         p.px.retries = atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32;
     }
 }
@@ -686,6 +570,94 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
     p.px.balance = b;
 }
 
+fn fullconn(_: &mut ProxyState, ctx: &mut Ctx) {
+    if !ctx.too_many_args(1, 0) && ctx.arg(1).is_empty() {
+        let msg = format!(
+            "{} : '{}' expects an integer argument.",
+            ctx.here(),
+            ctx.arg(0)
+        );
+        ctx.alert(msg);
+    }
+}
+
+/// `hash-type map-based|consistent [sdbm|djb2|wt6|crc32|none] [avalanche]`.
+fn hash_type(_: &mut ProxyState, ctx: &mut Ctx) {
+    let here = ctx.here();
+    if !matches!(ctx.arg(1), "map-based" | "consistent") {
+        ctx.alert(format!(
+            "{here} : '{}' only supports 'consistent' and 'map-based'.",
+            ctx.arg(0)
+        ));
+        return;
+    }
+    let f = ctx.arg(2).to_string();
+    if !f.is_empty() && !matches!(f.as_str(), "sdbm" | "djb2" | "wt6" | "crc32" | "none") {
+        ctx.alert(format!(
+            "{here} : '{}' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
+            ctx.arg(0)
+        ));
+    }
+}
+
+/// `disabled` / `enabled`: a disabled proxy does not start.
+fn disabled(p: &mut ProxyState, ctx: &mut Ctx) {
+    if !ctx.too_many_args(0, 0) {
+        p.px.disabled = ctx.arg(0) == "disabled";
+    }
+}
+
+fn dispatch(_: &mut ProxyState, ctx: &mut Ctx) {
+    let here = ctx.here();
+    if ctx.arg(1).is_empty() {
+        ctx.alert(format!(
+            "{here} : 'dispatch' : '' resolves to an empty address (environment variable missing?)\n"
+        ));
+    } else if let Err(e) = super::bind::parse_addr(ctx.arg(1), false) {
+        ctx.alert(format!("{here} : 'dispatch' : {e}"));
+    }
+}
+
+fn server_template(_: &mut ProxyState, ctx: &mut Ctx) {
+    let at = ctx.at.clone();
+    if ctx.arg(3).is_empty() {
+        ctx.alert(format!("[{at}] : 'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments."));
+        return;
+    }
+    let range = ctx.arg(2).to_string();
+    let ok = range
+        .split('-')
+        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        ctx.alert(format!(
+            "[{at}] : Wrong server-template number or range arg '{range}'."
+        ));
+    }
+}
+
+/// `stick-table type <type> size <size> [expire ..] [nopurge] [peers ..] [store ..]...`.
+fn stick_table(_: &mut ProxyState, ctx: &mut Ctx) {
+    let here = ctx.here();
+    let mut i = 1;
+    let mut size = false;
+    while !ctx.arg(i).is_empty() {
+        let w = ctx.arg(i).to_string();
+        let takes_value = matches!(
+            w.as_str(),
+            "type" | "size" | "expire" | "peers" | "store" | "srvkey" | "write-to" | "len"
+        );
+        if !takes_value && w != "nopurge" {
+            ctx.alert(format!("{here} : stick-table: unknown argument '{w}'."));
+            return;
+        }
+        size |= w == "size";
+        i += if takes_value { 2 } else { 1 };
+    }
+    if !size {
+        ctx.alert(format!("{here} : stick-table: missing size."));
+    }
+}
+
 fn cookie(_: &mut ProxyState, ctx: &mut Ctx) {
     if ctx.arg(1).is_empty() {
         let msg = format!(
@@ -694,5 +666,30 @@ fn cookie(_: &mut ProxyState, ctx: &mut Ctx) {
             ctx.arg(0)
         );
         ctx.alert(msg);
+        return;
+    }
+    let mut i = 2;
+    while !ctx.arg(i).is_empty() {
+        let w = ctx.arg(i).to_string();
+        let valued = matches!(w.as_str(), "domain" | "maxidle" | "maxlife" | "attr");
+        let flag = matches!(
+            w.as_str(),
+            "rewrite"
+                | "insert"
+                | "prefix"
+                | "indirect"
+                | "nocache"
+                | "postonly"
+                | "httponly"
+                | "secure"
+                | "preserve"
+                | "dynamic"
+        );
+        if !valued && !flag {
+            let msg = format!("{} : '{}' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.", ctx.here(), ctx.arg(0));
+            ctx.alert(msg);
+            return;
+        }
+        i += if valued { 2 } else { 1 };
     }
 }

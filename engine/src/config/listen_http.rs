@@ -15,6 +15,13 @@ pub fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
     let sub = ctx.arg(1).to_string();
     let value = ctx.arg(2).to_string();
     let st = &mut p.px.stats;
+    if sub.is_empty() {
+        ctx.alert(format!(
+            "parsing [{}]: missing keyword in 'stats', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
+            ctx.at
+        ));
+        return;
+    }
     match sub.as_str() {
         "enable" => st.enabled = true,
         "hide-version" => st.hide_version = true,

@@ -15,6 +15,7 @@
 pub mod acl;
 pub mod bind;
 mod check;
+pub mod cond;
 pub mod global;
 pub mod http_request;
 pub mod lex;
@@ -25,6 +26,7 @@ pub mod options;
 pub mod parse;
 pub mod report;
 pub mod server;
+mod shape;
 pub mod source;
 pub mod suggest;
 mod timeout;
@@ -83,50 +85,84 @@ pub struct LoadError {
     /// after "Error(s) found in configuration file", without the final
     /// "Fatal errors found in configuration." line.
     pub aborted: bool,
+    /// `quiet` was set: HAProxy prints nothing more, not even the final
+    /// "Fatal errors found in configuration." line.
+    pub quiet: bool,
 }
 
 /// Reads `-f` arguments (files, or directories whose `*.cfg` files load in
 /// name order) into a validated configuration.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
-    let files = source::expand(paths).map_err(|e| abort(vec![], e))?;
-    load_sources(
-        files.iter().map(|f| {
-            source::read_file(f).map(|(lines, bad)| (f.display().to_string(), lines, bad))
-        }),
-    )
+    let mut p = parse::Parser::new();
+    let result = match source::expand(paths) {
+        Ok(files) => load_with(
+            &mut p,
+            files
+                .iter()
+                .map(|f| (f.display().to_string(), source::read_file(f))),
+        ),
+        Err(e) => Err(unreadable(vec![], e)),
+    };
+    quieten(&p, result)
 }
 
 /// Reads configuration text that has no file of its own (the simulator's
 /// embedded configs, the book's examples); `name` stands for the file name
 /// in messages.
 pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
-    let (lines, bad) = source::lex_text(name, text);
-    load_sources(std::iter::once(Ok((name.to_string(), lines, bad))))
+    let mut p = parse::Parser::new();
+    let file = (name.to_string(), Ok(source::lex_text(name, text)));
+    let result = load_with(&mut p, std::iter::once(file));
+    quieten(&p, result)
 }
 
-/// HAProxy exits at once when a file cannot be read, after the messages
-/// of the files before it.
-fn abort(mut diagnostics: Vec<Diagnostic>, e: source::SourceError) -> LoadError {
-    diagnostics.push(Diagnostic::alert(e.to_string()));
+/// `quiet` (global) silences every message printed after it, the final
+/// "Error(s) found"/"Fatal errors" lines and the verdict included.
+fn quieten(p: &parse::Parser, mut result: Result<Loaded, LoadError>) -> Result<Loaded, LoadError> {
+    if let Some(n) = p.quiet_from {
+        match &mut result {
+            Ok(l) => l.diagnostics.truncate(n),
+            Err(e) => {
+                e.diagnostics.truncate(n);
+                e.quiet = true;
+            }
+        }
+    }
+    result
+}
+
+/// HAProxy exits at once when a file cannot be read.
+fn unreadable(mut diags: Vec<Diagnostic>, e: source::SourceError) -> LoadError {
+    diags.push(Diagnostic::alert(e.to_string()));
     LoadError {
-        diagnostics,
+        diagnostics: diags,
         aborted: true,
+        quiet: false,
     }
 }
 
-type Source = Result<(String, Vec<source::Line>, Vec<source::BadLine>), source::SourceError>;
+/// One configuration file: its name in messages, and its lexed items.
+type SourceFile = (String, Result<Vec<source::Item>, source::SourceError>);
 
-/// Parses files in order, then validates the whole configuration.
-fn load_sources(files: impl Iterator<Item = Source>) -> Result<Loaded, LoadError> {
-    let mut p = parse::Parser::new();
+fn load_with(
+    p: &mut parse::Parser,
+    files: impl Iterator<Item = SourceFile>,
+) -> Result<Loaded, LoadError> {
     let mut parse_failed = false;
-    for file in files {
-        let (name, lines, bad) = match file {
-            Ok(f) => f,
-            Err(e) => return Err(abort(std::mem::take(&mut p.diags), e)),
+    for (name, items) in files {
+        let items = match items {
+            Ok(r) => r,
+            Err(e) => return Err(unreadable(std::mem::take(&mut p.diags), e)),
         };
-        let file_failed = feed(&mut p, lines, bad);
+        let file_failed = feed(p, items);
         p.finish_section();
+        if p.exit_now {
+            return Err(LoadError {
+                diagnostics: std::mem::take(&mut p.diags),
+                aborted: true,
+                quiet: false,
+            });
+        }
         if file_failed {
             p.diags.push(Diagnostic::alert(format!(
                 "Error(s) found in configuration file : {name}"
@@ -135,15 +171,17 @@ fn load_sources(files: impl Iterator<Item = Source>) -> Result<Loaded, LoadError
         }
         if p.aborted {
             return Err(LoadError {
-                diagnostics: p.diags,
+                diagnostics: std::mem::take(&mut p.diags),
                 aborted: true,
+                quiet: false,
             });
         }
     }
     if parse_failed {
         return Err(LoadError {
-            diagnostics: p.diags,
+            diagnostics: std::mem::take(&mut p.diags),
             aborted: false,
+            quiet: false,
         });
     }
     let done = std::mem::take(&mut p.done);
@@ -153,6 +191,7 @@ fn load_sources(files: impl Iterator<Item = Source>) -> Result<Loaded, LoadError
         return Err(LoadError {
             diagnostics: diags,
             aborted: false,
+            quiet: false,
         });
     }
     Ok(Loaded {
@@ -161,24 +200,40 @@ fn load_sources(files: impl Iterator<Item = Source>) -> Result<Loaded, LoadError
     })
 }
 
-/// Feeds one file's lines (and lex errors, in line order) to the parser.
-/// Returns true when any of them raised an alert.
-fn feed(p: &mut parse::Parser, lines: Vec<source::Line>, bad: Vec<source::BadLine>) -> bool {
+/// Feeds one file's lines and read errors, in order, to the parser
+/// through the conditional-block filter. Returns true when any alert was
+/// raised.
+fn feed(p: &mut parse::Parser, items: Vec<source::Item>) -> bool {
     let mut failed = false;
-    let mut bad = bad.into_iter().peekable();
-    for line in lines {
-        while let Some(b) = bad.next_if(|b| b.at.line < line.at.line) {
-            p.diags.push(Diagnostic::alert(b.message));
-            failed = true;
+    let mut conds = cond::Conditions::default();
+    let mut last = None;
+    for item in items {
+        let line = match item {
+            source::Item::Error(b) => {
+                p.diags.push(Diagnostic::alert(b.message));
+                failed = true;
+                continue;
+            }
+            source::Item::Line(l) => l,
+        };
+        last = Some(line.at.clone());
+        let before = p.diags.iter().filter(|d| d.level == Level::Alert).count();
+        match conds.line(&line, &mut p.diags) {
+            cond::Verdict::Parse => failed |= p.line(&line),
+            cond::Verdict::Done => {}
+            cond::Verdict::Abort => p.aborted = true,
+            cond::Verdict::StopFile => return true,
         }
-        failed |= p.line(&line);
+        failed |= p.diags.iter().filter(|d| d.level == Level::Alert).count() > before;
         if p.aborted {
             return true;
         }
     }
-    for b in bad {
-        p.diags.push(Diagnostic::alert(b.message));
-        failed = true;
+    if let Some(at) = last {
+        if conds.finish(&at, &mut p.diags) {
+            p.aborted = true;
+            failed = true;
+        }
     }
     failed
 }

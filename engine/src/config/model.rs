@@ -74,6 +74,8 @@ pub struct Global {
     pub tune_maxaccept: Option<i32>,
     /// `tune.maxpollevents <n>`: events processed per poll.
     pub tune_maxpollevents: Option<u32>,
+    /// `quiet` (also `-q`): no messages once set.
+    pub quiet: bool,
 }
 
 /// One `log` target: `log <address> [len N] [format F] <facility> [level [minlevel]]`.
@@ -187,6 +189,8 @@ pub struct Proxy {
     /// `errorfile` / `errorloc*` replacements, by status code; a later line
     /// for the same code wins.
     pub errors: Vec<ErrorMessage>,
+    /// `disabled`: the proxy is parsed and checked but does not start.
+    pub disabled: bool,
 }
 
 /// Options stored as switches; `no option X` clears them.

@@ -7,7 +7,7 @@
 //! `HttpOnly`: they count as unimplemented only in proxies that end up in
 //! `mode http`.
 
-use super::listen::{ProxyState, Support};
+use super::listen::{has_cap, Cap, ProxyState, Support};
 use super::parse::{Ctx, Kwm};
 use super::suggest;
 use super::{ForwardFor, HealthCheck, ProxyOptions};
@@ -15,6 +15,8 @@ use super::{ForwardFor, HealthCheck, ProxyOptions};
 /// What an option needs: the engine's support for it.
 pub struct OptionKeyword {
     pub name: &'static str,
+    /// The capability a proxy needs; others warn and ignore the option.
+    pub cap: Cap,
     /// `no option <name>` / `default option <name>` allowed.
     pub negatable: bool,
     pub support: Support,
@@ -24,6 +26,7 @@ pub struct OptionKeyword {
 
 const fn opt(
     name: &'static str,
+    cap: Cap,
     negatable: bool,
     support: Support,
     parse: fn(&mut ProxyState, &mut Ctx, bool),
@@ -31,6 +34,7 @@ const fn opt(
 ) -> OptionKeyword {
     OptionKeyword {
         name,
+        cap,
         negatable,
         support,
         parse,
@@ -51,191 +55,71 @@ macro_rules! flag {
 
 use Support::{HttpOnly, No, Yes};
 
+#[rustfmt::skip]
 pub const OPTIONS: &[OptionKeyword] = &[
-    opt(
-        "abortonclose",
-        true,
-        No,
-        flag!(abortonclose),
-        "abort queued requests whose client left.",
-    ),
-    opt(
-        "allbackups",
-        true,
-        Yes,
-        |p, c, on| {
-            if !c.too_many_args(0, 1) {
-                p.px.allbackups = on
-            }
-        },
-        "use all backup servers at once.",
-    ),
-    opt(
-        "clitcpka",
-        true,
-        No,
-        flag!(clitcpka),
-        "TCP keep-alive on the client side.",
-    ),
-    opt(
-        "dontlognull",
-        true,
-        No,
-        flag!(dontlognull),
-        "do not log connections without data.",
-    ),
-    opt(
-        "forwardfor",
-        false,
-        HttpOnly,
-        forwardfor,
-        "add X-Forwarded-For [except NET] [header NAME] [if-none].",
-    ),
-    opt(
-        "http-keep-alive",
-        true,
-        HttpOnly,
-        flag!(http_keep_alive),
-        "keep-alive on both sides (default).",
-    ),
-    opt(
-        "http-server-close",
-        true,
-        HttpOnly,
-        flag!(http_server_close),
-        "close the server side after each response.",
-    ),
-    opt(
-        "httpchk",
-        false,
-        No,
-        httpchk,
-        "HTTP health checks: [<method>] [<uri>] [<version>].",
-    ),
-    opt(
-        "httpclose",
-        true,
-        HttpOnly,
-        flag!(httpclose),
-        "close both sides after each response.",
-    ),
-    opt("httplog", true, No, httplog, "HTTP log format [clf]."),
-    opt(
-        "ldap-check",
-        false,
-        No,
-        |p, c, _| {
-            if !c.too_many_args(0, 1) {
-                p.px.health_check = HealthCheck::Ldap
-            }
-        },
-        "LDAPv3 bind health check.",
-    ),
-    opt(
-        "log-health-checks",
-        true,
-        No,
-        flag!(log_health_checks),
-        "log every check state change.",
-    ),
-    opt(
-        "mysql-check",
-        false,
-        No,
-        mysql_check,
-        "MySQL health check [user <name> [post-41]].",
-    ),
-    opt(
-        "pgsql-check",
-        false,
-        No,
-        pgsql_check,
-        "PostgreSQL health check user <name>.",
-    ),
-    opt(
-        "prefer-last-server",
-        true,
-        No,
-        flag!(prefer_last_server),
-        "reuse the last server of a connection.",
-    ),
-    opt(
-        "redis-check",
-        false,
-        No,
-        |p, c, _| {
-            if !c.too_many_args(0, 1) {
-                p.px.health_check = HealthCheck::Redis
-            }
-        },
-        "Redis PING health check.",
-    ),
-    opt(
-        "redispatch",
-        true,
-        Yes,
-        redispatch,
-        "last retry may go to another server [interval].",
-    ),
-    opt(
-        "smtpchk",
-        false,
-        No,
-        smtpchk,
-        "SMTP health check [HELO|EHLO <domain>].",
-    ),
-    opt(
-        "splice-auto",
-        true,
-        No,
-        flag!(splice_auto),
-        "kernel splicing, automatic.",
-    ),
-    opt(
-        "splice-request",
-        true,
-        No,
-        flag!(splice_request),
-        "kernel splicing of requests.",
-    ),
-    opt(
-        "splice-response",
-        true,
-        No,
-        flag!(splice_response),
-        "kernel splicing of responses.",
-    ),
-    opt(
-        "srvtcpka",
-        true,
-        No,
-        flag!(srvtcpka),
-        "TCP keep-alive on the server side.",
-    ),
-    opt(
-        "ssl-hello-chk",
-        false,
-        No,
-        |p, c, _| {
-            if !c.too_many_args(0, 1) {
-                p.px.health_check = HealthCheck::SslHello
-            }
-        },
-        "SSLv3 client hello health check.",
-    ),
-    opt(
-        "tcpka",
-        true,
-        No,
-        flag!(tcpka),
-        "TCP keep-alive on both sides.",
-    ),
-    opt("tcplog", true, No, flag!(tcplog), "TCP log format."),
+    opt("abortonclose", Cap::Be, true, No, flag!(abortonclose), "abort queued requests whose client left."),
+    opt("accept-invalid-http-request", Cap::Fe, true, No, switch_only, "option accept-invalid-http-request: recognised, not run by the engine."),
+    opt("accept-invalid-http-response", Cap::Be, true, No, switch_only, "option accept-invalid-http-response: recognised, not run by the engine."),
+    opt("allbackups", Cap::Be, true, Yes, |p, c, on| { if !c.too_many_args(0, 1) { p.px.allbackups = on } }, "use all backup servers at once."),
+    opt("checkcache", Cap::Be, true, No, switch_only, "option checkcache: recognised, not run by the engine."),
+    opt("clitcpka", Cap::Fe, true, No, flag!(clitcpka), "TCP keep-alive on the client side."),
+    opt("contstats", Cap::Fe, true, No, switch_only, "option contstats: recognised, not run by the engine."),
+    opt("disable-h2-upgrade", Cap::Fe, true, No, switch_only, "option disable-h2-upgrade: recognised, not run by the engine."),
+    opt("dontlog-normal", Cap::Fe, true, No, switch_only, "option dontlog-normal: recognised, not run by the engine."),
+    opt("dontlognull", Cap::Fe, true, No, flag!(dontlognull), "do not log connections without data."),
+    opt("external-check", Cap::Be, false, No, switch_only, "option external-check: recognised, not run by the engine."),
+    opt("forwardfor", Cap::Any, false, HttpOnly, forwardfor, "add X-Forwarded-For [except NET] [header NAME] [if-none]."),
+    opt("h1-case-adjust-bogus-client", Cap::Fe, true, No, switch_only, "option h1-case-adjust-bogus-client: recognised, not run by the engine."),
+    opt("h1-case-adjust-bogus-server", Cap::Be, true, No, switch_only, "option h1-case-adjust-bogus-server: recognised, not run by the engine."),
+    opt("http-buffer-request", Cap::Any, true, No, switch_only, "option http-buffer-request: recognised, not run by the engine."),
+    opt("http-ignore-probes", Cap::Fe, true, No, switch_only, "option http-ignore-probes: recognised, not run by the engine."),
+    opt("http-keep-alive", Cap::Any, true, HttpOnly, flag!(http_keep_alive), "keep-alive on both sides (default)."),
+    opt("http-no-delay", Cap::Any, true, No, switch_only, "option http-no-delay: recognised, not run by the engine."),
+    opt("http-pretend-keepalive", Cap::Be, true, No, switch_only, "option http-pretend-keepalive: recognised, not run by the engine."),
+    opt("http-server-close", Cap::Any, true, HttpOnly, flag!(http_server_close), "close the server side after each response."),
+    opt("http-use-proxy-header", Cap::Fe, true, No, switch_only, "option http-use-proxy-header: recognised, not run by the engine."),
+    opt("httpchk", Cap::Be, false, No, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
+    opt("httpclose", Cap::Any, true, HttpOnly, flag!(httpclose), "close both sides after each response."),
+    opt("httplog", Cap::Fe, true, No, httplog, "HTTP log format [clf]."),
+    opt("httpslog", Cap::Fe, false, No, switch_only, "option httpslog: recognised, not run by the engine."),
+    opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
+    opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
+    opt("ldap-check", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap } }, "LDAPv3 bind health check."),
+    opt("log-health-checks", Cap::Be, true, No, flag!(log_health_checks), "log every check state change."),
+    opt("log-separate-errors", Cap::Fe, true, No, switch_only, "option log-separate-errors: recognised, not run by the engine."),
+    opt("logasap", Cap::Fe, true, No, switch_only, "option logasap: recognised, not run by the engine."),
+    opt("mysql-check", Cap::Be, false, No, mysql_check, "MySQL health check [user <name> [post-41]]."),
+    opt("nolinger", Cap::Any, true, No, switch_only, "option nolinger: recognised, not run by the engine."),
+    opt("persist", Cap::Be, true, No, switch_only, "option persist: recognised, not run by the engine."),
+    opt("pgsql-check", Cap::Be, false, No, pgsql_check, "PostgreSQL health check user <name>."),
+    opt("prefer-last-server", Cap::Be, true, No, flag!(prefer_last_server), "reuse the last server of a connection."),
+    opt("redis-check", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Redis } }, "Redis PING health check."),
+    opt("redispatch", Cap::Be, true, Yes, redispatch, "last retry may go to another server [interval]."),
+    opt("smtpchk", Cap::Be, false, No, smtpchk, "SMTP health check [HELO|EHLO <domain>]."),
+    opt("socket-stats", Cap::Fe, true, No, switch_only, "option socket-stats: recognised, not run by the engine."),
+    opt("splice-auto", Cap::Any, true, No, flag!(splice_auto), "kernel splicing, automatic."),
+    opt("splice-request", Cap::Any, true, No, flag!(splice_request), "kernel splicing of requests."),
+    opt("splice-response", Cap::Any, true, No, flag!(splice_response), "kernel splicing of responses."),
+    opt("srvtcpka", Cap::Be, true, No, flag!(srvtcpka), "TCP keep-alive on the server side."),
+    opt("ssl-hello-chk", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::SslHello } }, "SSLv3 client hello health check."),
+    opt("tcp-check", Cap::Be, false, No, switch_only, "option tcp-check: recognised, not run by the engine."),
+    opt("tcp-smart-accept", Cap::Fe, true, No, switch_only, "option tcp-smart-accept: recognised, not run by the engine."),
+    opt("tcp-smart-connect", Cap::Be, true, No, switch_only, "option tcp-smart-connect: recognised, not run by the engine."),
+    opt("tcpka", Cap::Any, true, No, flag!(tcpka), "TCP keep-alive on both sides."),
+    opt("tcplog", Cap::Any, true, No, flag!(tcplog), "TCP log format."),
+    opt("transparent", Cap::Be, true, No, switch_only, "option transparent: recognised, not run by the engine."),
 ];
 
 /// Parses one `option` line into the proxy.
 pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
     let name = ctx.arg(1).to_string();
+    if name.is_empty() {
+        ctx.alert(format!(
+            "parsing [{}]: 'option' expects an option name.",
+            ctx.at
+        ));
+        return;
+    }
     let found = OPTIONS.iter().find(|o| o.name == name);
     if ctx.kwm != Kwm::Std && !found.is_some_and(|o| o.negatable) {
         ctx.alert(format!(
@@ -254,6 +138,29 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
         }
         return;
     };
+    if !p.is_defaults && !has_cap(p.px.kind, o.cap) {
+        // HAProxy names only the option here, not "option <name>".
+        let need = if o.cap == Cap::Fe {
+            "frontend"
+        } else {
+            "backend"
+        };
+        if name == "httplog" && o.cap == Cap::Fe {
+            ctx.warn(format!(
+                "{} : backend '{}' : 'option httplog' directive is ignored in backends.",
+                ctx.here(),
+                p.px.name
+            ));
+        } else {
+            ctx.warn(format!(
+                "{} : '{name}' ignored because {} '{}' has no {need} capability.",
+                ctx.here(),
+                p.type_str(),
+                p.px.name
+            ));
+        }
+        return;
+    }
     let on = ctx.kwm != Kwm::No;
     if ctx.kwm == Kwm::Default {
         // `default option x`: back to the built-in default (off).
@@ -264,6 +171,11 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
     if on && !ctx.failed {
         p.note(ctx, format!("option {name}"), o.support);
     }
+}
+
+/// An option without a field in the model (unimplemented anyway).
+fn switch_only(_: &mut ProxyState, ctx: &mut Ctx, _: bool) {
+    ctx.too_many_args(0, 1);
 }
 
 fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {

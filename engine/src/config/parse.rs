@@ -31,6 +31,9 @@ pub struct Ctx<'a> {
     pub failed: bool,
     /// Set for HAProxy's ERR_ABORT errors: parsing stops right there.
     pub aborted: bool,
+    /// Set where HAProxy exits on the spot (its parser returned -1): not
+    /// even "Error(s) found in configuration file" follows.
+    pub exit_now: bool,
     /// Labels (`stats uri`, `balance leastconn`) the runtime lacks.
     pub unimplemented: Vec<String>,
 }
@@ -49,6 +52,12 @@ impl Ctx<'_> {
     pub fn alert(&mut self, message: String) {
         self.failed = true;
         self.diags.push(Diagnostic::alert(message));
+    }
+
+    /// An alert after which HAProxy exits immediately.
+    pub fn exit(&mut self, message: String) {
+        self.exit_now = true;
+        self.abort(message);
     }
 
     /// An alert after which HAProxy stops reading the configuration.
@@ -137,6 +146,10 @@ pub struct Parser {
     cur: Current,
     /// An ERR_ABORT error happened: nothing more is read.
     pub aborted: bool,
+    /// HAProxy would exit at once, without its "Error(s) found" line.
+    pub exit_now: bool,
+    /// Number of messages printed before `quiet` took effect.
+    pub quiet_from: Option<usize>,
 }
 
 impl Default for Parser {
@@ -153,6 +166,8 @@ impl Parser {
             done: vec![],
             cur: Current::None,
             aborted: false,
+            exit_now: false,
+            quiet_from: None,
         }
     }
 
@@ -183,7 +198,16 @@ impl Parser {
             }
         }
         let first = words.first().map(String::as_str).unwrap_or("");
-        if kwm != Kwm::Std && first != "option" && first != "log" {
+        const NEGATABLE: &[&str] = &[
+            "option",
+            "log",
+            "busy-polling",
+            "set-dumpable",
+            "strict-limits",
+            "insecure-fork-wanted",
+            "numa-cpu-mapping",
+        ];
+        if kwm != Kwm::Std && !NEGATABLE.contains(&first) {
             self.diags.push(Diagnostic::alert(format!(
                 "parsing [{}]: negation/default currently supported only for options, log, \
                  busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
@@ -223,6 +247,7 @@ impl Parser {
         let mut ctx = new_ctx(at, words, Kwm::Std, &mut self.diags);
         let state = listen::start_section(&self.done, &mut ctx);
         self.aborted |= ctx.aborted;
+        self.exit_now |= ctx.exit_now;
         self.cur = match state {
             Some(s) => Current::Proxy(Box::new(s)),
             None => Current::Skipped,
@@ -242,6 +267,9 @@ impl Parser {
             Current::Skipped => {}
             Current::Global => {
                 global::parse(&mut self.config.global, &mut ctx);
+                if self.config.global.quiet && self.quiet_from.is_none() {
+                    self.quiet_from = Some(ctx.diags.len());
+                }
                 let labels = std::mem::take(&mut ctx.unimplemented);
                 if !ctx.failed {
                     for keyword in labels {
@@ -256,6 +284,7 @@ impl Parser {
             Current::Proxy(p) => listen::parse(p, &mut ctx),
         }
         self.aborted |= ctx.aborted;
+        self.exit_now |= ctx.exit_now;
     }
 }
 
@@ -272,6 +301,7 @@ fn new_ctx<'a>(
         diags,
         failed: false,
         aborted: false,
+        exit_now: false,
         unimplemented: vec![],
     }
 }

@@ -64,7 +64,7 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
     }
     match result {
         Err(e) => {
-            if !e.aborted {
+            if !e.aborted && !e.quiet {
                 stderr.push_str(&render(&Diagnostic::alert(e.to_string()), pid));
                 stderr.push('\n');
             }
@@ -74,12 +74,29 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
                 exit_code: 1,
             }
         }
+        Ok(loaded) if loaded.config.global.quiet => {
+            let listens = loaded
+                .config
+                .proxies
+                .iter()
+                .any(|p| !p.disabled && !p.binds.is_empty());
+            let exit_code = if listens { 0 } else { 2 };
+            CheckReport {
+                stderr,
+                stdout: String::new(),
+                exit_code,
+            }
+        }
         Ok(loaded) => {
             let mut stdout = String::new();
             if diags.iter().any(|d| d.level >= Level::Warning) {
                 stdout.push_str("Warnings were found.\n");
             }
-            let listens = loaded.config.proxies.iter().any(|p| !p.binds.is_empty());
+            let listens = loaded
+                .config
+                .proxies
+                .iter()
+                .any(|p| !p.disabled && !p.binds.is_empty());
             let exit_code = if listens {
                 stdout.push_str("Configuration file is valid\n");
                 0
@@ -126,6 +143,7 @@ mod tests {
         let r: Result<Loaded, LoadError> = Err(LoadError {
             diagnostics: vec![Diagnostic::alert("boom")],
             aborted: false,
+            quiet: false,
         });
         let rep = check_report(&r, 1);
         assert_eq!(

@@ -78,40 +78,65 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
 }
 
 /// Reads and lexes one file.
-pub fn read_file(path: &Path) -> Result<(Vec<Line>, Vec<BadLine>), SourceError> {
+pub fn read_file(path: &Path) -> Result<Vec<Item>, SourceError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| SourceError::Open(file.clone(), strerror(&e)))?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(lex_text(&file, &text))
 }
 
+/// One file, in order: its non-empty lines and the errors found while
+/// reading them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Line(Line),
+    Error(BadLine),
+}
+
 /// Lexes a whole file's text. `$.FILE` and `$.LINE` expand as in HAProxy.
-pub fn lex_text(file: &str, text: &str) -> (Vec<Line>, Vec<BadLine>) {
-    let mut lines = vec![];
-    let mut bad = vec![];
+///
+/// Like readcfgfile, a NUL byte truncates its line and stops the file
+/// ("Stray NUL character"), and a last line without LF is parsed, then
+/// reported ("Missing LF on last line"): both are fatal.
+pub fn lex_text(file: &str, text: &str) -> Vec<Item> {
+    let mut items = vec![];
     for (i, raw) in text.split_inclusive('\n').enumerate() {
         let at = Location {
             file: file.to_string(),
             line: i as u32 + 1,
         };
+        let nul = raw.find('\0');
+        let raw_line = nul.map_or(raw, |n| &raw[..n]);
         let env = |name: &str| match name {
             ".FILE" => Some(file.to_string()),
             ".LINE" => Some(at.line.to_string()),
             _ => std::env::var(name).ok(),
         };
-        match lex::parse_line(raw, &env) {
+        match lex::parse_line(raw_line, &env) {
             Ok(words) if words.is_empty() => {}
-            Ok(words) => lines.push(Line {
+            Ok(words) => items.push(Item::Line(Line {
                 at: at.clone(),
                 words,
-            }),
-            Err(e) => bad.push(BadLine {
-                message: lex_message(&at, raw, &e),
-                at,
-            }),
+            })),
+            Err(e) => items.push(Item::Error(BadLine {
+                message: lex_message(&at, raw_line, &e),
+                at: at.clone(),
+            })),
+        }
+        if let Some(n) = nul {
+            let message = format!("parsing [{at}]: Stray NUL character at position {}.", n + 1);
+            items.push(Item::Error(BadLine { at, message }));
+            break;
+        }
+        if !raw.ends_with('\n') {
+            let message = format!(
+                "parsing [{at}]: Missing LF on last line, file might have been truncated at position {}.",
+                raw.len() + 1
+            );
+            items.push(Item::Error(BadLine { at, message }));
         }
     }
-    (lines, bad)
+    items
 }
 
 /// `parsing [f:1]: unmatched quote at position 7:` plus the line and a caret.
@@ -168,19 +193,37 @@ mod tests {
 
     #[test]
     fn lines_keep_their_numbers_and_blank_lines_vanish() {
-        let (lines, bad) = lex_text("f.cfg", "global\n\n  # c\n  maxconn 10\n");
-        assert!(bad.is_empty());
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[1].at.line, 4);
-        assert_eq!(lines[1].words, ["maxconn", "10"]);
+        let items = lex_text("f.cfg", "global\n\n  # c\n  maxconn 10\n");
+        let Item::Line(l) = &items[1] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(l.at.line, 4);
+        assert_eq!(l.words, ["maxconn", "10"]);
     }
 
     #[test]
     fn unmatched_quote_message_is_haproxys() {
-        let (_, bad) = lex_text("q1.cfg", "listen a\n bind \"127.0.0.1:80\n");
+        let items = lex_text("q1.cfg", "listen a\n bind \"127.0.0.1:80\n");
+        let Item::Error(bad) = &items[1] else {
+            panic!("{items:?}")
+        };
         assert_eq!(
-            bad[0].message,
+            bad.message,
             "parsing [q1.cfg:2]: unmatched quote at position 7:\n  bind \"127.0.0.1:80\n       ^"
+        );
+    }
+
+    #[test]
+    fn nul_and_missing_lf_are_reported_after_their_line() {
+        let items = lex_text("n.cfg", "a\nb\0c\nd\n");
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert!(
+            matches!(&items[2], Item::Error(b) if b.message == "parsing [n.cfg:2]: Stray NUL character at position 2.")
+        );
+        let items = lex_text("m.cfg", "a\nbc");
+        assert!(
+            matches!(&items[2], Item::Error(b) if b.message.ends_with("truncated at position 3."))
         );
     }
 

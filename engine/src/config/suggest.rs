@@ -155,8 +155,14 @@ pub const LISTEN_COMMON: &[&str] = &[
     "error-log-format",
 ];
 
-/// cfgparse-global.c `common_kw_list` (registered global keywords such as
-/// `tune.ssl.*` are left out: too far from anything a user mistypes).
+/// Global keywords HAProxy 2.6 registers through `cfg_register_keywords`
+/// (SSL, Lua, HTTP/2 tuning...): candidates before `GLOBAL_COMMON`.
+#[rustfmt::skip]
+pub const GLOBAL_REGISTERED: &[&str] = &[
+    "profiling.memory", "profiling.tasks", "tune.quic.backend.max-idle-timeou", "tune.quic.frontend.conn-tx-buffers.limit", "tune.quic.frontend.max-streams-bidi", "tune.quic.frontend.max-idle-timeout", "tune.quic.retry-threshold", "ca-base", "crt-base", "issuers-chain-path", "maxsslconn", "ssl-default-bind-options", "ssl-default-server-options", "ssl-dh-param-file", "ssl-mode-async", "ssl-engine", "ssl-propquery", "ssl-provider", "ssl-provider-path", "ssl-skip-self-issued-ca", "tune.ssl.cachesize", "tune.ssl.default-dh-param", "tune.ssl.force-private-cache", "tune.ssl.lifetime", "tune.ssl.maxrecord", "tune.ssl.hard-maxrecord", "tune.ssl.ssl-ctx-cache-size", "tune.ssl.capture-cipherlist-size", "tune.ssl.capture-buffer-size", "tune.ssl.keylog", "ssl-default-bind-ciphers", "ssl-default-server-ciphers", "ssl-default-bind-curves", "ssl-default-bind-ciphersuites", "ssl-default-server-ciphersuites", "ssl-load-extra-files", "ssl-load-extra-del-ext", "default-path", "stats", "tune.zlib.memlevel", "tune.zlib.windowsize", "pp2-never-send-local", "tune.fd.edge-triggered", "lua-prepend-path", "lua-load", "lua-load-per-thread", "tune.lua.session-timeout", "tune.lua.task-timeout", "tune.lua.service-timeout", "tune.lua.forced-yield", "tune.lua.maxmem", "httpclient.resolvers.id", "httpclient.resolvers.prefer", "httpclient.ssl.verify", "httpclient.ssl.ca-file", "tune.listener.multi-queue", "h1-accept-payload-with-any-method", "h1-case-adjust", "h1-case-adjust-file", "tune.h2.header-table-size", "tune.h2.initial-window-size", "tune.h2.max-concurrent-streams", "tune.h2.max-frame-size", "mworker-max-reloads", "tune.fail-alloc", "no-memory-trimming", "grace", "hard-stop-after", "close-spread-time", "tune.idle-pool.shared", "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio", "tune.sched.low-latency", "nbthread", "thread-group", "thread-groups", "set-var", "set-var-fmt", "tune.vars.global-max-size", "tune.vars.proc-max-size", "tune.vars.sess-max-size", "tune.vars.txn-max-size", "tune.vars.reqres-max-size", "tune.vars.check-max-size",
+];
+
+/// cfgparse-global.c `common_kw_list`.
 pub const GLOBAL_COMMON: &[&str] = &[
     "global",
     "daemon",

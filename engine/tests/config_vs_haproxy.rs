@@ -1,0 +1,138 @@
+//! Differential test against the real binary: mutated keywords (typos,
+//! missing or extra arguments) are checked by `haproxy -c` and by us, and
+//! the reports must agree. Needs haproxy 2.6 on PATH, so it is ignored by
+//! default: `cargo test -p engine --test config_vs_haproxy -- --ignored`.
+
+use engine::config;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A fixed-seed generator: same cases on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+/// A typo: drop, double or replace one character, or append a digit.
+fn typo(word: &str, rng: &mut Lcg) -> String {
+    let mut b: Vec<char> = word.chars().collect();
+    let i = rng.next(b.len());
+    match rng.next(4) {
+        0 if b.len() > 2 => {
+            b.remove(i);
+        }
+        1 => b.insert(i, b[i]),
+        2 => b[i] = 'x',
+        _ => b.push('3'),
+    }
+    b.into_iter().collect()
+}
+
+fn haproxy(path: &str) -> Option<String> {
+    let out = Command::new("haproxy")
+        .args(["-c", "-f", path])
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let body: String = stderr
+        .lines()
+        .filter(|l| !l.contains("haproxy version is") && !l.contains("path to executable is"))
+        .map(|l| {
+            // "[ALERT]    (1234) : ..." -> "(PID)"
+            match (l.find('('), l.find(')')) {
+                (Some(a), Some(z)) if a < z && l.starts_with('[') => {
+                    format!("{}(PID){}\n", &l[..a], &l[z + 1..])
+                }
+                _ => format!("{l}\n"),
+            }
+        })
+        .collect();
+    Some(format!(
+        "exit: {}\n{body}{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout)
+    ))
+}
+
+fn ours(path: &str) -> String {
+    let rep = config::check_paths(&[PathBuf::from(path)], 0);
+    let body = format!("{}{}", rep.stderr, rep.stdout).replace("(0) : ", "(PID) : ");
+    format!("exit: {}\n{body}", rep.exit_code)
+}
+
+const BASE: &str = "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n";
+
+#[test]
+#[ignore = "needs the haproxy binary"]
+fn typos_get_the_same_report_as_haproxy() {
+    if haproxy("/dev/null").is_none() {
+        eprintln!("haproxy not found; skipping");
+        return;
+    }
+    let mut rng = Lcg(2026);
+    let dir = std::env::temp_dir().join(format!("cfgdiff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cases = vec![];
+    for k in config::global::GLOBAL_KEYWORDS {
+        cases.push(format!(
+            "global\n {} 1\n{BASE}listen a\n bind :80\n",
+            typo(k.name, &mut rng)
+        ));
+    }
+    for k in config::listen::PROXY_KEYWORDS {
+        cases.push(format!(
+            "{BASE}listen a\n bind :80\n {} x\n",
+            typo(k.name, &mut rng)
+        ));
+    }
+    for o in config::options::OPTIONS {
+        cases.push(format!(
+            "{BASE}listen a\n bind :80\n option {}\n",
+            typo(o.name, &mut rng)
+        ));
+    }
+    for s in config::server::SERVER_KEYWORDS {
+        cases.push(format!(
+            "{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} 1\n",
+            typo(s.name, &mut rng)
+        ));
+    }
+    if std::env::var_os("CFGDIFF_ARGS").is_some() {
+        // Wrong argument counts: noisier, run on demand.
+        for k in config::listen::PROXY_KEYWORDS {
+            cases.push(format!("{BASE}listen a\n bind :80\n {}\n", k.name));
+            cases.push(format!(
+                "{BASE}listen a\n bind :80\n {} a b c d e f\n",
+                k.name
+            ));
+        }
+        for k in config::global::GLOBAL_KEYWORDS {
+            cases.push(format!("global\n {}\n{BASE}listen a\n bind :80\n", k.name));
+        }
+    }
+    let mut diffs = vec![];
+    for (i, case) in cases.iter().enumerate() {
+        let path = dir.join(format!("c{i}.cfg"));
+        std::fs::write(&path, case).unwrap();
+        let p = path.to_str().unwrap();
+        let (want, got) = (haproxy(p).unwrap(), ours(p));
+        if want != got {
+            diffs.push(format!("--- {case}=== haproxy\n{want}=== ours\n{got}"));
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        diffs.is_empty(),
+        "{} of {} differ:\n{}",
+        diffs.len(),
+        cases.len(),
+        diffs.join("\n")
+    );
+}
