@@ -7,7 +7,7 @@ use engine::cli::{self, Options};
 use engine::config::{self, Config};
 use engine::log::{self, LogSink, Severity};
 use engine::net::TokioNet;
-use engine::runtime::Engine;
+use engine::runtime::{Engine, StartError};
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {
@@ -126,7 +126,7 @@ fn run(config: Config, options: &Options) -> ExitCode {
                 log::stderr_line(
                     Severity::Alert,
                     std::process::id(),
-                    &format!("[engine.main()] Cannot fork: {e}.")
+                    &format!("[{}.main()] Cannot fork: {e}.", progname())
                 )
             );
             return ExitCode::from(1);
@@ -168,8 +168,14 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
     let engine = match Engine::start(&config, Arc::new(TokioNet::new()), sink.clone()).await {
         Ok(e) => e,
         Err(e) => {
-            for line in e.to_string().lines() {
-                sink.emit(Severity::Alert, line);
+            // Alerts show even with -q, as HAProxy's do.
+            let alert = |line: &str| eprintln!("{}", log::stderr_line(Severity::Alert, pid, line));
+            e.to_string().lines().for_each(alert);
+            if matches!(e, StartError::Bind(_)) {
+                alert(&format!(
+                    "[{}.main()] Some protocols failed to start their listeners! Exiting.",
+                    progname()
+                ));
             }
             return ExitCode::from(1);
         }
@@ -178,6 +184,13 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
     signal_all(&options.finish_pids, libc::SIGUSR1);
     signal_all(&options.terminate_pids, libc::SIGTERM);
     wait_for_stop(&engine).await
+}
+
+/// The program's name as it was invoked, which HAProxy puts in some messages.
+fn progname() -> String {
+    std::env::args()
+        .next()
+        .unwrap_or_else(|| "engine".to_string())
 }
 
 fn signal_all(pids: &[i32], signal: i32) {

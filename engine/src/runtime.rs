@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::backend::Backend;
 use crate::check::{self, Checker};
-use crate::config::{BindAddr, Config, Proxy, Unimplemented};
+use crate::config::{BindAddr, Config, Location, Proxy, Unimplemented};
 use crate::log::LogSink;
 use crate::net::{strerror, ListenAddr, Net};
 use crate::proxy::{self, Frontend, Streams};
@@ -29,14 +29,34 @@ pub enum StartError {
     /// Directives that parse but do not run yet, one per line.
     #[error("{}", not_implemented_lines(.0))]
     NotImplemented(Vec<Unimplemented>),
-    /// HAProxy: `Starting frontend fe: cannot bind socket (Address already in use) [127.0.0.1:80]`.
-    #[error("Starting {kind} {proxy}: cannot bind socket ({reason}) [{addr}]")]
-    Bind {
-        kind: &'static str,
-        proxy: String,
-        addr: ListenAddr,
-        reason: String,
-    },
+    /// Listeners that could not be bound, one line each as HAProxy 2.6
+    /// prints them (the binary adds HAProxy's closing line, which names
+    /// the program).
+    #[error("{}", bind_lines(.0))]
+    Bind(Vec<BindFailure>),
+}
+
+/// `Binding [f:7] for proxy app: cannot bind socket (Address already in use) for [127.0.0.1:80]`.
+#[derive(Debug)]
+pub struct BindFailure {
+    pub at: Location,
+    pub kind: &'static str,
+    pub proxy: String,
+    pub addr: ListenAddr,
+    pub reason: String,
+}
+
+fn bind_lines(failures: &[BindFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| {
+            format!(
+                "Binding [{}] for {} {}: cannot bind socket ({}) for [{}]",
+                f.at, f.kind, f.proxy, f.reason, f.addr
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn not_implemented_lines(items: &[Unimplemented]) -> String {
@@ -78,8 +98,10 @@ impl Engine {
                 .map_or(DEFAULT_MAXCONN, |m| m as usize),
         ));
 
-        // Bind everything first: a failed bind must not leave half an engine.
+        // Bind everything first: a failed bind must not leave half an
+        // engine. Like HAProxy, try every address and report all failures.
         let mut listeners = vec![];
+        let mut failures = vec![];
         for proxy in config.proxies.iter().filter(|p| p.kind.is_frontend()) {
             let frontend = Arc::new(Frontend {
                 name: proxy.name.clone(),
@@ -92,19 +114,25 @@ impl Engine {
                         .map_or(DEFAULT_MAXCONN, |m| m as usize),
                 )),
             });
-            for addr in listen_addrs(proxy) {
-                let listener = net.listen(&addr).await.map_err(|e| StartError::Bind {
-                    kind: if proxy.kind.is_backend() {
-                        "proxy"
-                    } else {
-                        "frontend"
-                    },
-                    proxy: proxy.name.clone(),
-                    addr: addr.clone(),
-                    reason: strerror(&e),
-                })?;
-                listeners.push((addr, listener, frontend.clone()));
+            for (at, addr) in listen_addrs(proxy) {
+                match net.listen(&addr).await {
+                    Ok(listener) => listeners.push((addr, listener, frontend.clone())),
+                    Err(e) => failures.push(BindFailure {
+                        at,
+                        kind: if proxy.kind.is_backend() {
+                            "proxy"
+                        } else {
+                            "frontend"
+                        },
+                        proxy: proxy.name.clone(),
+                        addr,
+                        reason: strerror(&e),
+                    }),
+                }
             }
+        }
+        if !failures.is_empty() {
+            return Err(StartError::Bind(failures));
         }
 
         let (stop, stop_rx) = watch::channel(false);
@@ -188,11 +216,13 @@ fn frontend_backend(
     name.and_then(|n| backends.get(n)).cloned()
 }
 
-/// Every address a proxy listens on, port ranges expanded.
-fn listen_addrs(proxy: &Proxy) -> Vec<ListenAddr> {
+/// Every address a proxy listens on, with its `bind` line, port ranges
+/// expanded.
+fn listen_addrs(proxy: &Proxy) -> Vec<(Location, ListenAddr)> {
     let mut out = vec![];
     for bind in &proxy.binds {
         for addr in &bind.addrs {
+            let at = || bind.at.clone();
             match addr {
                 BindAddr::Inet {
                     ip,
@@ -200,10 +230,10 @@ fn listen_addrs(proxy: &Proxy) -> Vec<ListenAddr> {
                     port_last,
                 } => out.extend(
                     (*port_first..=*port_last)
-                        .map(|port| ListenAddr::Inet(SocketAddr::new(*ip, port))),
+                        .map(|port| (at(), ListenAddr::Inet(SocketAddr::new(*ip, port)))),
                 ),
-                BindAddr::Unix(path) => out.push(ListenAddr::Unix(path.clone())),
-                BindAddr::Fd(fd) => out.push(ListenAddr::Fd(*fd)),
+                BindAddr::Unix(path) => out.push((at(), ListenAddr::Unix(path.clone()))),
+                BindAddr::Fd(fd) => out.push((at(), ListenAddr::Fd(*fd))),
             }
         }
     }

@@ -257,3 +257,49 @@ fn sigterm_and_sigint_stop_at_once_even_with_live_connections() {
         assert_eq!(proxy.signal_and_wait(signal), Some(0), "signal {signal}");
     }
 }
+
+#[test]
+fn a_port_in_use_fails_the_start_with_haproxys_messages() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let cfg = write_config(
+        "inuse",
+        &format!(
+            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten app\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:1\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n"
+        ),
+    );
+    let strip = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| !l.starts_with("[NOTICE]"))
+            .map(|l| l.split_once(" : ").map_or(l, |(_, m)| m).to_string())
+            .collect()
+    };
+    // HAProxy names the program as invoked in its closing line.
+    let closing = |prog: &std::path::Path| {
+        format!(
+            "[{}.main()] Some protocols failed to start their listeners! Exiting.",
+            prog.display()
+        )
+    };
+    let engine = xtests::engine_bin!();
+    let (code, ours) = run(&engine, &["-db", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{ours}");
+    let path = cfg.display();
+    assert_eq!(
+        strip(&ours),
+        [
+            format!("Binding [{path}:7] for proxy app: cannot bind socket (Address already in use) for [127.0.0.1:{port}]"),
+            format!("Binding [{path}:10] for frontend fe: cannot bind socket (Address already in use) for [127.0.0.1:{port}]"),
+            closing(&engine),
+        ]
+    );
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        let (code, theirs) = run(&haproxy, &["-db", "-f", cfg.to_str().unwrap()]);
+        assert_eq!(code, 1);
+        let mut theirs = strip(&theirs);
+        assert_eq!(theirs.pop(), Some(closing(&haproxy)));
+        let mut ours = strip(&ours);
+        ours.pop();
+        assert_eq!(ours, theirs);
+    }
+}
