@@ -81,16 +81,10 @@ fn best_of(f: impl Fn() -> Duration) -> Duration {
 
 fn proxy(binary: &Path, server_port: u16) -> (ProxyProcess, u16) {
     let fe = free_port();
-    let dir = std::env::temp_dir().join(format!("xtests-bench-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("bench.cfg");
-    std::fs::write(
-        &cfg,
-        format!(
+    let cfg = xtests::config_file(&format!("bench-{fe}"),
+        &format!(
             "global\n    maxconn 4000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten bench\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{server_port}\n"
-        ),
-    )
-    .unwrap();
+        ));
     let mut p = ProxyProcess::start(binary, &cfg);
     p.wait_listening(fe, Duration::from_secs(5));
     (p, fe)

@@ -43,6 +43,27 @@ pub fn haproxy_bin() -> Option<PathBuf> {
     found
 }
 
+/// Both proxies to compare, HAProxy first when installed, then the engine.
+#[macro_export]
+macro_rules! proxies {
+    () => {
+        $crate::haproxy_bin()
+            .into_iter()
+            .chain(std::iter::once($crate::engine_bin!()))
+            .collect::<Vec<std::path::PathBuf>>()
+    };
+}
+
+/// Writes a configuration file in a directory of its own under the temp
+/// directory (`tag` and the test process id keep concurrent tests apart).
+pub fn config_file(tag: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtests-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
 /// The workspace root (for examples/).
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -33,10 +33,10 @@ listen app
 fn one_slot(binary: &Path, global: &str, frontend: &str, server: &str) {
     let backend = NameServer::start_holding("s1", free_port());
     let fe = free_port();
-    let dir = std::env::temp_dir().join(format!("xtests-limits-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("limits.cfg");
-    std::fs::write(&cfg, config(global, frontend, server, fe, backend.port)).unwrap();
+    let cfg = xtests::config_file(
+        &format!("limits-{fe}"),
+        &config(global, frontend, server, fe, backend.port),
+    );
     let mut proxy = ProxyProcess::start(binary, &cfg);
     proxy.wait_listening(fe, Duration::from_secs(5));
 
@@ -53,29 +53,23 @@ fn one_slot(binary: &Path, global: &str, frontend: &str, server: &str) {
     assert_eq!(&buf, b"s1");
 }
 
-fn binaries() -> Vec<std::path::PathBuf> {
-    let mut all: Vec<std::path::PathBuf> = xtests::haproxy_bin().into_iter().collect();
-    all.push(xtests::engine_bin!());
-    all
-}
-
 #[test]
 fn server_maxconn_queues_the_next_connection() {
-    for bin in binaries() {
+    for bin in xtests::proxies!() {
         one_slot(&bin, "", "", "maxconn 1");
     }
 }
 
 #[test]
 fn frontend_maxconn_stops_accepting() {
-    for bin in binaries() {
+    for bin in xtests::proxies!() {
         one_slot(&bin, "", "    maxconn 1", "");
     }
 }
 
 #[test]
 fn global_maxconn_stops_accepting() {
-    for bin in binaries() {
+    for bin in xtests::proxies!() {
         one_slot(&bin, "    maxconn 1", "", "");
     }
 }

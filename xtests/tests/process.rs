@@ -2,21 +2,13 @@
 //! reload with -sf, the bind address forms, and refusing to start with
 //! keywords whose behaviour is not built yet.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use xtests::{
-    ask, free_port, hold, run, wait_exit, wait_listening, wait_until, NameServer, ProxyProcess,
+    ask, config_file, free_port, hold, run, wait_exit, wait_listening, wait_until, NameServer,
+    ProxyProcess,
 };
-
-fn write_config(tag: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xtests-process-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("engine.cfg");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 fn tcp_config(binds: &str, server_port: u16) -> String {
     format!(
@@ -36,20 +28,20 @@ listen app
 #[test]
 fn check_mode_exit_codes() {
     let engine = xtests::engine_bin!();
-    let valid = write_config("valid", &tcp_config("    bind 127.0.0.1:1", 2));
+    let valid = config_file("valid", &tcp_config("    bind 127.0.0.1:1", 2));
     assert_eq!(
         run(&engine, &["-c", "-f", valid.to_str().unwrap()]),
         (0, "Configuration file is valid\n".into())
     );
 
-    let no_listener = write_config(
+    let no_listener = config_file(
         "nolistener",
         "defaults\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nbackend be\n    server s1 127.0.0.1:2\n",
     );
     let (code, out) = run(&engine, &["-c", "-f", no_listener.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
 
-    let broken = write_config("broken", "frontend fe\n    bind*:80\n");
+    let broken = config_file("broken", "frontend fe\n    bind*:80\n");
     let (code, out) = run(&engine, &["-c", "-f", broken.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -63,7 +55,7 @@ fn check_mode_exit_codes() {
 
 #[test]
 fn keywords_not_built_yet_stop_the_start_naming_file_and_line() {
-    let cfg = write_config(
+    let cfg = config_file(
         "unimpl",
         "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten app\n    bind 127.0.0.1:1\n    server s1 127.0.0.1:2\n",
     );
@@ -85,7 +77,7 @@ fn bind_forms_port_ranges_several_addresses_and_unix_sockets() {
         "    bind 127.0.0.1:{a},ipv4@127.0.0.1:{b}\n    bind unix@{}",
         sock.display()
     );
-    let cfg = write_config("binds", &tcp_config(&binds, server.port));
+    let cfg = config_file("binds", &tcp_config(&binds, server.port));
     let mut proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
     proxy.wait_listening(a, Duration::from_secs(5));
     assert_eq!(ask(a), "s1");
@@ -107,7 +99,7 @@ fn a_port_range_listens_on_every_port() {
         }
     };
     let server = NameServer::start("s1", free_port());
-    let cfg = write_config(
+    let cfg = config_file(
         "range",
         &tcp_config(
             &format!("    bind 127.0.0.1:{first}-{}", first + 2),
@@ -133,7 +125,7 @@ fn an_inherited_socket_is_served_with_fd() {
         let flags = libc::fcntl(fd, libc::F_GETFD);
         libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
     }
-    let cfg = write_config("fd", &tcp_config(&format!("    bind fd@{fd}"), server.port));
+    let cfg = config_file("fd", &tcp_config(&format!("    bind fd@{fd}"), server.port));
     let _proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
     drop(listener); // the child holds its own copy
     wait_listening(port, Duration::from_secs(5));
@@ -144,7 +136,7 @@ fn an_inherited_socket_is_served_with_fd() {
 fn sigusr1_stops_accepting_and_lets_live_connections_finish() {
     let server = NameServer::start_holding("s1", free_port());
     let fe = free_port();
-    let cfg = write_config(
+    let cfg = config_file(
         "usr1",
         &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
     );
@@ -173,7 +165,7 @@ fn sigusr1_stops_accepting_and_lets_live_connections_finish() {
 fn sf_hands_the_port_over_to_a_new_process() {
     let server = NameServer::start("s1", free_port());
     let fe = free_port();
-    let cfg = write_config(
+    let cfg = config_file(
         "sf",
         &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
     );
@@ -205,7 +197,7 @@ fn sf_hands_the_port_over_to_a_new_process() {
 fn daemon_mode_detaches_and_writes_the_pidfile() {
     let server = NameServer::start("s1", free_port());
     let fe = free_port();
-    let cfg = write_config(
+    let cfg = config_file(
         "daemon",
         &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
     );
@@ -246,7 +238,7 @@ fn sigterm_and_sigint_stop_at_once_even_with_live_connections() {
     for signal in [libc::SIGTERM, libc::SIGINT] {
         let server = NameServer::start_holding("s1", free_port());
         let fe = free_port();
-        let cfg = write_config(
+        let cfg = config_file(
             "term",
             &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
         );
@@ -262,7 +254,7 @@ fn sigterm_and_sigint_stop_at_once_even_with_live_connections() {
 fn a_port_in_use_fails_the_start_with_haproxys_messages() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let cfg = write_config(
+    let cfg = config_file(
         "inuse",
         &format!(
             "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten app\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:1\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n"

@@ -52,10 +52,7 @@ fn scenario(binary: &Path) -> Outcome {
     let web1 = NameServer::start("web1", ports[0]);
     let web2 = NameServer::start("web2", ports[1]);
     let _web7 = NameServer::start("web7", ports[2]);
-    let dir = std::env::temp_dir().join(format!("xtests-failover-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("tcp.cfg");
-    std::fs::write(&cfg, config(fe, ports)).unwrap();
+    let cfg = xtests::config_file(&format!("failover-{fe}"), &config(fe, ports));
 
     let proxy = ProxyProcess::start(binary, &cfg);
     let first = wait_answering(fe, Duration::from_secs(5));

@@ -23,16 +23,10 @@ fn start_proxy(
     server_port: u16,
 ) -> (ProxyProcess, u16) {
     let fe = free_port();
-    let dir = std::env::temp_dir().join(format!("xtests-timeouts-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("t.cfg");
-    std::fs::write(
-        &cfg,
-        format!(
+    let cfg = xtests::config_file(&format!("timeouts-{fe}"),
+        &format!(
             "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client {client_ms}ms\n    timeout server {server_ms}ms\nlisten t\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{server_port}\n"
-        ),
-    )
-    .unwrap();
+        ));
     let mut p = ProxyProcess::start(binary, &cfg);
     p.wait_listening(fe, Duration::from_secs(5));
     (p, fe)
@@ -116,22 +110,16 @@ fn idle_closes_at_the_longer_timeout(binary: &Path) {
     );
 }
 
-fn binaries() -> Vec<std::path::PathBuf> {
-    let mut all: Vec<std::path::PathBuf> = xtests::haproxy_bin().into_iter().collect();
-    all.push(xtests::engine_bin!());
-    all
-}
-
 #[test]
 fn a_silent_client_is_half_closed_after_timeout_client() {
-    for bin in binaries() {
+    for bin in xtests::proxies!() {
         silent_client_gets_half_closed(&bin);
     }
 }
 
 #[test]
 fn an_idle_connection_closes_at_the_longer_timeout() {
-    for bin in binaries() {
+    for bin in xtests::proxies!() {
         idle_closes_at_the_longer_timeout(&bin);
     }
 }
