@@ -10,6 +10,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::balance::{self, Algorithm, ServerInfo};
 use crate::config;
+use crate::log::syslog::Target;
 use crate::net::{BoxStream, Net};
 use crate::server::{ServerState, Slot};
 
@@ -33,8 +35,14 @@ pub struct Backend {
     pub redispatch: bool,
     pub timeouts: config::Timeouts,
     pub servers: Vec<Arc<ServerState>>,
+    /// The proxy's `log` targets, for server state changes.
+    pub log_targets: Vec<Target>,
     algorithm: Mutex<Box<dyn Algorithm>>,
     slot_freed: Arc<Notify>,
+    /// Streams in the backend now, ever, and waiting in its queue.
+    streams: AtomicUsize,
+    total_streams: AtomicU64,
+    queued: AtomicUsize,
 }
 
 /// Why no server connection could be made; each maps to what the client sees.
@@ -55,6 +63,48 @@ pub enum ConnectError {
     },
 }
 
+/// What happened while connecting a stream, for its log line.
+#[derive(Debug, Default, Clone)]
+pub struct Attempt {
+    /// The last server assigned.
+    pub server: Option<String>,
+    /// When the stream left the queue with a server (`t_queue`).
+    pub assigned_at: Option<tokio::time::Instant>,
+    /// Connection retries made, and whether one went to another server.
+    pub retries: u32,
+    pub redispatched: bool,
+    /// Streams already waiting when this one joined the backend's queue.
+    pub backend_queue: usize,
+}
+
+/// A stream's place in a backend (`beconn`); dropping it leaves.
+pub struct BackendGuard(Arc<Backend>);
+
+impl Drop for BackendGuard {
+    fn drop(&mut self) {
+        self.0.streams.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A stream waiting in the backend's queue; dropping it leaves the queue.
+struct QueueGuard<'a> {
+    backend: &'a Backend,
+    ahead: usize,
+}
+
+impl<'a> QueueGuard<'a> {
+    fn join(backend: &'a Backend) -> Self {
+        let ahead = backend.queued.fetch_add(1, Ordering::AcqRel);
+        QueueGuard { backend, ahead }
+    }
+}
+
+impl Drop for QueueGuard<'_> {
+    fn drop(&mut self) {
+        self.backend.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// What `pick` found.
 enum Pick {
     Server(usize),
@@ -66,7 +116,7 @@ enum Pick {
 impl Backend {
     /// The runtime backend of a proxy; None when its `balance` algorithm is
     /// not built yet.
-    pub fn new(proxy: &config::Proxy) -> Option<Self> {
+    pub fn new(proxy: &config::Proxy, log_targets: Vec<Target>) -> Option<Self> {
         let slot_freed = Arc::new(Notify::new());
         let servers = proxy
             .servers
@@ -102,6 +152,10 @@ impl Backend {
             algorithm: Mutex::new(algorithm),
             servers,
             slot_freed,
+            log_targets,
+            streams: AtomicUsize::new(0),
+            total_streams: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
         })
     }
 
@@ -138,45 +192,61 @@ impl Backend {
     }
 
     /// Waits for a server with a free slot and takes the slot.
-    async fn assign(&self, avoid: Option<usize>) -> Result<Slot, ConnectError> {
+    async fn assign(
+        &self,
+        avoid: Option<usize>,
+        attempt: &mut Attempt,
+    ) -> Result<Slot, ConnectError> {
         let queue_timeout = self.timeouts.queue.or(self.timeouts.connect);
         let deadline = queue_timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut queued: Option<QueueGuard> = None;
         loop {
             // Register before looking, so a slot freed in between wakes us.
             let freed = self.slot_freed.notified();
             match self.pick(avoid) {
                 Pick::Server(i) => {
                     if let Some(slot) = self.servers[i].take_slot() {
+                        attempt.server = Some(self.servers[i].name().to_string());
+                        attempt.assigned_at = Some(tokio::time::Instant::now());
                         return Ok(slot);
                     }
                 }
                 Pick::NoServer => return Err(ConnectError::NoServer),
-                Pick::Full => match deadline {
-                    Some(d) => {
-                        if tokio::time::timeout_at(d, freed).await.is_err() {
-                            return Err(ConnectError::QueueTimeout);
-                        }
+                Pick::Full => {
+                    if queued.is_none() {
+                        let guard = QueueGuard::join(self);
+                        attempt.backend_queue = guard.ahead;
+                        queued = Some(guard);
                     }
-                    None => freed.await,
-                },
+                    match deadline {
+                        Some(d) => {
+                            if tokio::time::timeout_at(d, freed).await.is_err() {
+                                return Err(ConnectError::QueueTimeout);
+                            }
+                        }
+                        None => freed.await,
+                    }
+                }
             }
         }
     }
 
     /// Connects a stream to a server: assign, connect, retry, redispatch.
     /// `client_port` is the port the client connected to, used by servers
-    /// declared without a port.
+    /// declared without a port. `attempt` records what happened, for the
+    /// log, whatever the outcome.
     pub async fn connect(
         &self,
         net: &dyn Net,
         client_port: u16,
+        attempt: &mut Attempt,
     ) -> Result<(BoxStream, Slot), ConnectError> {
-        let mut slot = self.assign(None).await?;
+        let mut slot = self.assign(None, attempt).await?;
         let mut retries_left = self.retries;
         loop {
             let server = slot.server().clone();
             let addr = target(&server.config, client_port);
-            let error = match attempt(net, addr, self.timeouts.connect).await {
+            let error = match connect_once(net, addr, self.timeouts.connect).await {
                 Ok(stream) => return Ok((stream, slot)),
                 Err(e) => e,
             };
@@ -187,10 +257,12 @@ impl Backend {
                 });
             }
             retries_left -= 1;
+            attempt.retries += 1;
             if self.redispatch && retries_left == 0 {
                 let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));
                 drop(slot);
-                slot = self.assign(failed).await?;
+                attempt.redispatched = true;
+                slot = self.assign(failed, attempt).await?;
             } else {
                 let pause = self
                     .timeouts
@@ -199,6 +271,23 @@ impl Backend {
                 tokio::time::sleep(pause).await;
             }
         }
+    }
+
+    /// Counts a stream in this backend until the guard drops (`beconn`).
+    pub fn enter(self: &Arc<Self>) -> BackendGuard {
+        self.streams.fetch_add(1, Ordering::AcqRel);
+        self.total_streams.fetch_add(1, Ordering::Relaxed);
+        BackendGuard(self.clone())
+    }
+
+    /// Streams currently in this backend (HAProxy's `beconn`).
+    pub fn current_streams(&self) -> usize {
+        self.streams.load(Ordering::Acquire)
+    }
+
+    /// Streams ever assigned to this backend (the `BE:` of "cumulated conns").
+    pub fn total_streams(&self) -> u64 {
+        self.total_streams.load(Ordering::Relaxed)
     }
 
     /// Active and backup servers currently up (for state-change messages).
@@ -222,7 +311,7 @@ fn target(server: &config::Server, client_port: u16) -> SocketAddr {
     SocketAddr::new(server.ip, port)
 }
 
-async fn attempt(
+async fn connect_once(
     net: &dyn Net,
     addr: SocketAddr,
     timeout: Option<Duration>,
@@ -252,7 +341,7 @@ listen app
 ";
 
     fn backend(text: &str) -> Backend {
-        Backend::new(&proxy(text)).expect("roundrobin")
+        Backend::new(&proxy(text), vec![]).expect("roundrobin")
     }
 
     #[tokio::test(start_paused = true)]
@@ -262,7 +351,9 @@ listen app
         net.set("10.0.0.2:80", Behaviour::Accept);
         let be = backend(TWO);
         for _ in 0..4 {
-            be.connect(&*net, 80).await.unwrap();
+            be.connect(&*net, 80, &mut Attempt::default())
+                .await
+                .unwrap();
         }
         assert_eq!(
             net.attempts(),
@@ -276,7 +367,11 @@ listen app
         let be =
             backend(&TWO.replace("timeout connect 3s", "timeout connect 300ms\n    retries 2"));
         let start = Instant::now();
-        let err = be.connect(&*net, 80).await.err().expect("connect fails");
+        let err = be
+            .connect(&*net, 80, &mut Attempt::default())
+            .await
+            .err()
+            .expect("connect fails");
         assert!(
             matches!(err, ConnectError::Failed { ref server, .. } if server == "s1"),
             "{err}"
@@ -291,7 +386,10 @@ listen app
         let net = FakeNet::new();
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 3s\n    retries 1"));
         let start = Instant::now();
-        be.connect(&*net, 80).await.err().expect("connect fails");
+        be.connect(&*net, 80, &mut Attempt::default())
+            .await
+            .err()
+            .expect("connect fails");
         assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 
@@ -300,7 +398,9 @@ listen app
         let net = FakeNet::new();
         net.set("10.0.0.2:80", Behaviour::Accept);
         let be = backend(&TWO.replace("mode tcp", "mode tcp\n    option redispatch"));
-        be.connect(&*net, 80).await.unwrap();
+        be.connect(&*net, 80, &mut Attempt::default())
+            .await
+            .unwrap();
         assert_eq!(
             net.attempts(),
             ["10.0.0.1:80", "10.0.0.1:80", "10.0.0.1:80", "10.0.0.2:80"]
@@ -313,7 +413,11 @@ listen app
         net.set("10.0.0.1:80", Behaviour::Hang);
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 2s\n    retries 0"));
         let start = Instant::now();
-        let err = be.connect(&*net, 80).await.err().expect("connect fails");
+        let err = be
+            .connect(&*net, 80, &mut Attempt::default())
+            .await
+            .err()
+            .expect("connect fails");
         assert!(
             matches!(err, ConnectError::Failed { ref source, .. } if source.kind() == io::ErrorKind::TimedOut)
         );
@@ -343,7 +447,9 @@ listen app
         accept_all(&net);
         let be = backend(BACKUPS);
         for _ in 0..3 {
-            be.connect(&*net, 80).await.unwrap();
+            be.connect(&*net, 80, &mut Attempt::default())
+                .await
+                .unwrap();
         }
         assert_eq!(net.attempts(), ["10.0.0.1:80"; 3]);
     }
@@ -355,11 +461,15 @@ listen app
         let be = backend(BACKUPS);
         be.set_server_up(&be.servers[0], false);
         for _ in 0..3 {
-            be.connect(&*net, 80).await.unwrap();
+            be.connect(&*net, 80, &mut Attempt::default())
+                .await
+                .unwrap();
         }
         assert_eq!(net.attempts(), ["10.0.1.1:80"; 3]);
         be.set_server_up(&be.servers[1], false);
-        be.connect(&*net, 80).await.unwrap();
+        be.connect(&*net, 80, &mut Attempt::default())
+            .await
+            .unwrap();
         assert_eq!(net.attempts()[3], "10.0.1.2:80");
     }
 
@@ -370,7 +480,9 @@ listen app
         let be = backend(&BACKUPS.replace("mode tcp", "mode tcp\n    option allbackups"));
         be.set_server_up(&be.servers[0], false);
         for _ in 0..4 {
-            be.connect(&*net, 80).await.unwrap();
+            be.connect(&*net, 80, &mut Attempt::default())
+                .await
+                .unwrap();
         }
         assert_eq!(
             net.attempts(),
@@ -385,7 +497,7 @@ listen app
         be.set_server_up(&be.servers[0], false);
         be.set_server_up(&be.servers[1], false);
         assert!(matches!(
-            be.connect(&*net, 80).await,
+            be.connect(&*net, 80, &mut Attempt::default()).await,
             Err(ConnectError::NoServer)
         ));
         assert!(net.attempts().is_empty());
@@ -406,10 +518,17 @@ listen app
         let net = FakeNet::new();
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = Arc::new(backend(FULL));
-        let (_stream, slot) = be.connect(&*net, 80).await.unwrap();
+        let (_stream, slot) = be
+            .connect(&*net, 80, &mut Attempt::default())
+            .await
+            .unwrap();
         let waiter = {
             let (be, net) = (be.clone(), net.clone());
-            tokio::spawn(async move { be.connect(&*net, 80).await.map(|_| Instant::now()) })
+            tokio::spawn(async move {
+                be.connect(&*net, 80, &mut Attempt::default())
+                    .await
+                    .map(|_| Instant::now())
+            })
         };
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(
@@ -429,10 +548,13 @@ listen app
         let net = FakeNet::new();
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = backend(FULL);
-        let _held = be.connect(&*net, 80).await.unwrap();
+        let _held = be
+            .connect(&*net, 80, &mut Attempt::default())
+            .await
+            .unwrap();
         let start = Instant::now();
         assert!(matches!(
-            be.connect(&*net, 80).await,
+            be.connect(&*net, 80, &mut Attempt::default()).await,
             Err(ConnectError::QueueTimeout)
         ));
         assert_eq!(start.elapsed(), Duration::from_secs(5));

@@ -9,7 +9,7 @@
 //! - [`balance`]: the algorithm choosing among eligible servers;
 //! - [`server`]: a server's runtime state and connection slots;
 //! - [`check`]: health checks and the rise/fall counter;
-//! - [`log`]: where state changes are reported;
+//! - [`log`]: stderr messages, syslog targets, the TCP log line;
 //! - [`net`]: the seam to the outside world (real or simulated).
 
 pub mod backend;

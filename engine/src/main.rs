@@ -165,7 +165,9 @@ fn run(config: Config, options: &Options) -> ExitCode {
 
 async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> ExitCode {
     let sink: Arc<dyn LogSink> = Arc::new(log::Stderr { pid, quiet });
-    let engine = match Engine::start(&config, Arc::new(TokioNet::new()), sink.clone()).await {
+    let engine = match Engine::start(&config, Arc::new(TokioNet::new()), sink.clone(), &log_tag())
+        .await
+    {
         Ok(e) => e,
         Err(e) => {
             // Alerts show even with -q, as HAProxy's do.
@@ -184,6 +186,12 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
     signal_all(&options.finish_pids, libc::SIGUSR1);
     signal_all(&options.terminate_pids, libc::SIGTERM);
     wait_for_stop(&engine).await
+}
+
+/// HAProxy's default `log-tag`: the base name of the program as invoked.
+fn log_tag() -> String {
+    let prog = progname();
+    prog.rsplit('/').next().unwrap_or("engine").to_string()
 }
 
 /// The program's name as it was invoked, which HAProxy puts in some messages.

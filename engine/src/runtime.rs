@@ -8,17 +8,19 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::backend::Backend;
 use crate::check::{self, Checker};
-use crate::config::{BindAddr, Config, Location, Proxy, Unimplemented};
-use crate::log::LogSink;
+use crate::config::{BindAddr, Config, Location, LogTarget, Proxy, Unimplemented};
+use crate::log::syslog::{self, Dest, Level, Target};
+use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Net};
-use crate::proxy::{self, Frontend, Streams};
+use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 
 /// Connection limit when neither the global section nor the frontend sets
 /// `maxconn` (HAProxy derives it from the file-descriptor limit).
@@ -72,7 +74,17 @@ fn not_implemented_lines(items: &[Unimplemented]) -> String {
         .join("\n")
 }
 
+/// What a proxy says when it stops.
+struct StopReport {
+    name: String,
+    frontend: Option<Arc<Frontend>>,
+    backend: Option<Arc<Backend>>,
+    targets: Vec<Target>,
+}
+
 pub struct Engine {
+    logger: Arc<Logger>,
+    stopped: Vec<StopReport>,
     stop: watch::Sender<bool>,
     streams: Arc<Streams>,
     tasks: Vec<JoinHandle<()>>,
@@ -82,38 +94,63 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Starts everything `config` describes. `log_tag` is the program name
+    /// in syslog headers (HAProxy: the name it was invoked as).
     pub async fn start(
         config: &Config,
         net: Arc<dyn Net>,
         sink: Arc<dyn LogSink>,
+        log_tag: &str,
     ) -> Result<Engine, StartError> {
-        if !config.unimplemented.is_empty() {
-            return Err(StartError::NotImplemented(config.unimplemented.clone()));
+        let mut unimplemented = config.unimplemented.clone();
+        let targets: Vec<Vec<Target>> = config
+            .proxies
+            .iter()
+            .map(|p| proxy_log_targets(config, p, &mut unimplemented))
+            .collect();
+        if !unimplemented.is_empty() {
+            return Err(StartError::NotImplemented(unimplemented));
         }
-        let backends = build_backends(config)?;
-        let global_slots = Arc::new(Semaphore::new(
-            config
-                .global
-                .maxconn
-                .map_or(DEFAULT_MAXCONN, |m| m as usize),
-        ));
+        let backends = build_backends(config, &targets)?;
+        let logger = Arc::new(Logger::new(net.clone(), sink, log_tag));
+        let process = Arc::new(Process {
+            net: net.clone(),
+            logger: logger.clone(),
+            global: Limit::new(
+                config
+                    .global
+                    .maxconn
+                    .map_or(DEFAULT_MAXCONN, |m| m as usize),
+            ),
+        });
 
         // Bind everything first: a failed bind must not leave half an
         // engine. Like HAProxy, try every address and report all failures.
         let mut listeners = vec![];
         let mut failures = vec![];
-        for proxy in config.proxies.iter().filter(|p| p.kind.is_frontend()) {
+        let mut frontends = vec![];
+        for (proxy, targets) in config.proxies.iter().zip(&targets) {
+            if !proxy.kind.is_frontend() {
+                continue;
+            }
             let frontend = Arc::new(Frontend {
                 name: proxy.name.clone(),
                 backend: frontend_backend(proxy, &backends),
                 timeouts: proxy.timeouts,
-                slots: Arc::new(Semaphore::new(
+                limit: Limit::new(
                     proxy
                         .maxconn
                         .or(config.global.maxconn)
                         .map_or(DEFAULT_MAXCONN, |m| m as usize),
-                )),
+                ),
+                log: FrontendLog {
+                    targets: targets.clone(),
+                    tcplog: proxy.options.tcplog,
+                    dontlognull: proxy.options.dontlognull,
+                },
+                total_conns: AtomicU64::new(0),
             });
+            frontends.push(frontend.clone());
             for (at, addr) in listen_addrs(proxy) {
                 match net.listen(&addr).await {
                     Ok(listener) => listeners.push((addr, listener, frontend.clone())),
@@ -144,31 +181,63 @@ impl Engine {
             tasks.push(tokio::spawn(proxy::accept_loop(
                 listener,
                 frontend,
-                global_slots.clone(),
-                net.clone(),
+                process.clone(),
                 streams.clone(),
                 stop_rx.clone(),
             )));
         }
         let checker = Arc::new(Checker {
             net: net.clone(),
-            sink,
+            logger: logger.clone(),
             spread_pct: config.global.spread_checks_pct,
         });
         let all: Vec<Arc<Backend>> = backends.values().cloned().collect();
         tasks.extend(check::spawn_all(checker, &all));
+        let stopped = config
+            .proxies
+            .iter()
+            .zip(targets)
+            .map(|(p, targets)| StopReport {
+                name: p.name.clone(),
+                frontend: frontends
+                    .iter()
+                    .find(|f| f.name == p.name && p.kind.is_frontend())
+                    .cloned(),
+                backend: p
+                    .kind
+                    .is_backend()
+                    .then(|| backends.get(&p.name).cloned())
+                    .flatten(),
+                targets,
+            })
+            .collect();
         Ok(Engine {
             stop,
             streams,
             tasks,
             bound,
+            logger,
+            stopped,
         })
     }
 
-    /// Stops accepting, then waits for every live stream to end
-    /// (HAProxy's soft stop, SIGUSR1).
+    /// Stops accepting, says so for every proxy as HAProxy does, then
+    /// waits for every live stream to end (HAProxy's soft stop, SIGUSR1).
     pub async fn soft_stop(&self) {
         let _ = self.stop.send(true);
+        for p in &self.stopped {
+            let fe = p
+                .frontend
+                .as_ref()
+                .map_or(0, |f| f.total_conns.load(Ordering::Relaxed));
+            let be = p.backend.as_ref().map_or(0, |b| b.total_streams());
+            let message = format!(
+                "Proxy {} stopped (cumulated conns: FE: {fe}, BE: {be}).",
+                p.name
+            );
+            self.logger.sink().emit(Severity::Warning, &message);
+            self.logger.send(&p.targets, Level::Warning, &message).await;
+        }
         self.streams.drained().await;
     }
 
@@ -188,10 +257,16 @@ impl Drop for Engine {
 
 /// One runtime backend per backend-capable proxy, by name. BTreeMap: the
 /// check tasks start in name order, which keeps runs repeatable.
-fn build_backends(config: &Config) -> Result<BTreeMap<String, Arc<Backend>>, StartError> {
+fn build_backends(
+    config: &Config,
+    targets: &[Vec<Target>],
+) -> Result<BTreeMap<String, Arc<Backend>>, StartError> {
     let mut backends = BTreeMap::new();
-    for proxy in config.proxies.iter().filter(|p| p.kind.is_backend()) {
-        let backend = Backend::new(proxy).ok_or_else(|| {
+    for (proxy, targets) in config.proxies.iter().zip(targets) {
+        if !proxy.kind.is_backend() {
+            continue;
+        }
+        let backend = Backend::new(proxy, targets.clone()).ok_or_else(|| {
             StartError::NotImplemented(vec![Unimplemented {
                 at: proxy.at.clone(),
                 keyword: format!("balance {}", proxy.balance.name()),
@@ -238,4 +313,74 @@ fn listen_addrs(proxy: &Proxy) -> Vec<(Location, ListenAddr)> {
         }
     }
     out
+}
+
+/// A proxy's log targets: the global ones with `log global`, then its own.
+/// Targets the engine cannot send to yet are listed as not implemented.
+fn proxy_log_targets(
+    config: &Config,
+    proxy: &Proxy,
+    unimplemented: &mut Vec<Unimplemented>,
+) -> Vec<Target> {
+    let global = if proxy.log_global {
+        &config.global.log[..]
+    } else {
+        &[]
+    };
+    global
+        .iter()
+        .chain(&proxy.log)
+        .filter_map(|t| match log_target(t) {
+            Some(target) => Some(target),
+            None => {
+                let section = if global.iter().any(|g| g.at == t.at) {
+                    "global"
+                } else {
+                    proxy.kind.as_str()
+                };
+                if !unimplemented.iter().any(|u| u.at == t.at) {
+                    unimplemented.push(Unimplemented {
+                        at: t.at.clone(),
+                        keyword: format!("log {}", t.address),
+                        section: section.to_string(),
+                    });
+                }
+                None
+            }
+        })
+        .collect()
+}
+
+/// `log <address> <facility> [level [minlevel]]` → a target, for the
+/// addresses the engine sends to: `[udp@|ipv4@|ipv6@]ip[:port]` (port 514
+/// by default), `stdout` and `stderr`.
+fn log_target(t: &LogTarget) -> Option<Target> {
+    let dest = match t.address.as_str() {
+        "stdout" => Dest::Stdout,
+        "stderr" => Dest::Stderr,
+        a => {
+            let a = ["udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"]
+                .iter()
+                .find_map(|p| a.strip_prefix(p))
+                .unwrap_or(a);
+            let addr = a.parse::<SocketAddr>().ok().or_else(|| {
+                a.parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(|ip| SocketAddr::new(ip, 514))
+            })?;
+            Dest::Udp(addr)
+        }
+    };
+    Some(Target {
+        dest,
+        facility: syslog::facility(&t.facility)?,
+        max_level: t
+            .level
+            .as_deref()
+            .map_or(Some(Level::Debug), syslog::level)?,
+        min_level: t
+            .minlevel
+            .as_deref()
+            .map_or(Some(Level::Emerg), syslog::level)?,
+    })
 }

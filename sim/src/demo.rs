@@ -81,7 +81,8 @@ pub fn run(seed: u64) -> Result<String, Box<dyn std::error::Error>> {
             let sink: Arc<dyn LogSink> = Arc::new(transcript.sink("engine", PID));
             async move {
                 let _engine =
-                    Engine::start(&config, Arc::new(SimNet::new(seed, PID)), sink).await?;
+                    Engine::start(&config, Arc::new(SimNet::new(seed, PID)), sink, "engine")
+                        .await?;
                 std::future::pending::<()>().await;
                 Ok(())
             }

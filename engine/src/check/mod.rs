@@ -18,7 +18,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::backend::Backend;
-use crate::log::{LogSink, Severity};
+use crate::log::syslog::Level;
+use crate::log::{Logger, Severity};
 use crate::net::Net;
 use crate::server::ServerState;
 use health::{Outcome, Transition};
@@ -37,7 +38,7 @@ pub struct Report {
 /// Shared by every check task of an engine.
 pub struct Checker {
     pub net: Arc<dyn Net>,
-    pub sink: Arc<dyn LogSink>,
+    pub logger: Arc<Logger>,
     /// `spread-checks`: percent of jitter on every interval.
     pub spread_pct: u32,
 }
@@ -97,7 +98,7 @@ async fn run(
         if transition != Transition::None {
             backend.set_server_up(&server, up);
         }
-        announce(&*checker.sink, &backend, &server, &report, transition);
+        announce(&checker.logger, &backend, &server, &report, transition).await;
         delay = jitter(interval(&server), checker.spread_pct, &mut rng);
     }
 }
@@ -137,9 +138,12 @@ fn jitter(interval: Duration, pct: u32, rng: &mut SmallRng) -> Duration {
     Duration::from_millis((ms + offset).max(1) as u64)
 }
 
-/// Prints a server's state change as HAProxy 2.6 words it.
-fn announce(
-    sink: &dyn LogSink,
+/// Reports a server's state change as HAProxy 2.6 words it: on stderr
+/// (as a warning), and to the backend's log targets (DOWN at alert, UP at
+/// notice); when no server is left, an alert on stderr and an emergency in
+/// the log.
+async fn announce(
+    logger: &Logger,
     backend: &Backend,
     server: &ServerState,
     report: &Report,
@@ -161,29 +165,36 @@ fn announce(
     } else {
         ""
     };
-    let message = match transition {
+    let (message, level) = match transition {
         Transition::None => return,
-        Transition::WentDown => format!(
-            "{kind} {}/{} is DOWN, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers left.{running_on_backup} {} sessions active, 0 requeued, 0 remaining in queue.",
-            backend.name,
-            server.name(),
-            server.current_conns(),
+        Transition::WentDown => (
+            format!(
+                "{kind} {}/{} is DOWN, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers left.{running_on_backup} {} sessions active, 0 requeued, 0 remaining in queue.",
+                backend.name,
+                server.name(),
+                server.current_conns(),
+            ),
+            Level::Alert,
         ),
-        Transition::WentUp => format!(
-            "{kind} {}/{} is UP, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers online.{running_on_backup} 0 sessions requeued, 0 total in queue.",
-            backend.name,
-            server.name(),
+        Transition::WentUp => (
+            format!(
+                "{kind} {}/{} is UP, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers online.{running_on_backup} 0 sessions requeued, 0 total in queue.",
+                backend.name,
+                server.name(),
+            ),
+            Level::Notice,
         ),
     };
-    sink.emit(Severity::Warning, &message);
+    logger.sink().emit(Severity::Warning, &message);
+    logger.send(&backend.log_targets, level, &message).await;
     if transition == Transition::WentDown && active == 0 && backup == 0 {
-        sink.emit(
+        let (kind, name) = (backend.kind_word, &backend.name);
+        logger.sink().emit(
             Severity::Alert,
-            &format!(
-                "{} '{}' has no server available!",
-                backend.kind_word, backend.name
-            ),
+            &format!("{kind} '{name}' has no server available!"),
         );
+        let line = format!("{kind} {name} has no server available!");
+        logger.send(&backend.log_targets, Level::Emerg, &line).await;
     }
 }
 
@@ -217,10 +228,10 @@ listen app
             net.set(a, Behaviour::Accept);
         }
         let log = Arc::new(Memory::default());
-        let backend = Arc::new(Backend::new(&proxy(CFG)).unwrap());
+        let backend = Arc::new(Backend::new(&proxy(CFG), vec![]).unwrap());
         let checker = Arc::new(Checker {
             net: net.clone(),
-            sink: log.clone(),
+            logger: Arc::new(Logger::new(net.clone(), log.clone(), "engine")),
             spread_pct: 0,
         });
         let tasks = spawn_all(checker, std::slice::from_ref(&backend));

@@ -1,9 +1,11 @@
-//! Frontends: listeners, the accept loop with its `maxconn` limits, and the
-//! life of a stream from accept to close.
+//! Frontends: listeners and the accept loop with its `maxconn` limits.
+//! [`stream`] is the life of a stream from accept to close; [`tcp`] the
+//! forwarding of its bytes.
 
+mod stream;
 pub mod tcp;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,11 +13,62 @@ use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::backend::Backend;
 use crate::config::Timeouts;
-use crate::net::{Accepted, Listener, Net};
+use crate::log::syslog::Target;
+use crate::log::Logger;
+use crate::net::{Listener, Net};
 
 /// Pause after an accept error (e.g. out of file descriptors) before trying
 /// again, so a persistent error does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// A `maxconn`: a semaphore that also says how much of it is in use.
+#[derive(Clone)]
+pub struct Limit {
+    slots: Arc<Semaphore>,
+    max: usize,
+}
+
+impl Limit {
+    pub fn new(max: usize) -> Self {
+        Limit {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// Connections holding a slot now (HAProxy's `actconn`, `feconn`).
+    pub fn in_use(&self) -> usize {
+        self.max - self.slots.available_permits()
+    }
+
+    async fn take(&self) -> OwnedSemaphorePermit {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed")
+    }
+}
+
+/// What every stream of the process shares.
+pub struct Process {
+    pub net: Arc<dyn Net>,
+    pub logger: Arc<Logger>,
+    /// The global `maxconn`.
+    pub global: Limit,
+}
+
+/// How a frontend logs its streams.
+#[derive(Debug, Clone, Default)]
+pub struct FrontendLog {
+    /// Its `log` targets (with `log global` expanded); none: no logging.
+    pub targets: Vec<Target>,
+    /// `option tcplog`: one line per stream at its end; without it, a
+    /// "Connect from" line at accept.
+    pub tcplog: bool,
+    /// `option dontlognull`: no line for streams the client sent nothing on.
+    pub dontlognull: bool,
+}
 
 /// What a frontend's streams need at run time.
 pub struct Frontend {
@@ -25,7 +78,10 @@ pub struct Frontend {
     /// The frontend's own `timeout client`/`client-fin`.
     pub timeouts: Timeouts,
     /// `maxconn` of the frontend.
-    pub slots: Arc<Semaphore>,
+    pub limit: Limit,
+    pub log: FrontendLog,
+    /// Connections ever accepted (the `FE:` of "cumulated conns").
+    pub total_conns: AtomicU64,
 }
 
 /// Counts live streams, so a soft stop can wait for the last one.
@@ -75,8 +131,7 @@ impl Drop for StreamGuard {
 pub async fn accept_loop(
     listener: Box<dyn Listener>,
     frontend: Arc<Frontend>,
-    global_slots: Arc<Semaphore>,
-    net: Arc<dyn Net>,
+    process: Arc<Process>,
     streams: Arc<Streams>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -84,7 +139,7 @@ pub async fn accept_loop(
         let permits = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
-            p = take_permits(&global_slots, &frontend.slots) => p,
+            p = async { (process.global.take().await, frontend.limit.take().await) } => p,
         };
         let accepted = tokio::select! {
             biased;
@@ -95,9 +150,11 @@ pub async fn accept_loop(
             Ok(client) => {
                 let guard = StreamGuard::new(&streams);
                 let frontend = frontend.clone();
-                let net = net.clone();
+                let process = process.clone();
                 tokio::spawn(async move {
-                    serve(client, &frontend, &*net).await;
+                    // The stream logs while it still holds its slots, so
+                    // `actconn` and `feconn` count it, as in HAProxy.
+                    stream::serve(client, &frontend, &process).await;
                     drop(permits);
                     drop(guard);
                 });
@@ -105,35 +162,4 @@ pub async fn accept_loop(
             Err(_) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
         }
     }
-}
-
-async fn take_permits(
-    global: &Arc<Semaphore>,
-    frontend: &Arc<Semaphore>,
-) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
-    let g = global.clone().acquire_owned().await.expect("never closed");
-    let f = frontend
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("never closed");
-    (g, f)
-}
-
-/// The life of a TCP stream: pick a backend, connect a server, forward.
-async fn serve(client: Accepted, frontend: &Frontend, net: &dyn Net) {
-    let Some(backend) = &frontend.backend else {
-        return;
-    };
-    let client_port = client.local.map_or(0, |a| a.port());
-    let Ok((server, _slot)) = backend.connect(net, client_port).await else {
-        // TCP mode has no response to send: closing is the answer.
-        return;
-    };
-    let timeouts = Timeouts {
-        client: frontend.timeouts.client,
-        client_fin: frontend.timeouts.client_fin,
-        ..backend.timeouts
-    };
-    tcp::forward(client.stream, server, &timeouts).await;
 }

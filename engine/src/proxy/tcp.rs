@@ -27,17 +27,22 @@ use crate::net::BoxStream;
 /// Size of each direction's forwarding buffer (HAProxy's tune.bufsize default).
 const BUFFER_BYTES: usize = 16 * 1024;
 
+/// One side of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
 /// How a forwarded stream ended: the first thing that went wrong, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    /// Both directions finished on FINs.
+    /// Both directions finished on FINs (termination `--`).
     Closed,
-    /// A client-side timeout fired first (HAProxy termination `cD`).
-    ClientTimeout,
-    /// A server-side timeout fired first (`sD`).
-    ServerTimeout,
-    /// A read or write failed (`CD` / `SD`).
-    Error,
+    /// A side's timeout fired first (`cD` / `sD`).
+    Timeout(Side),
+    /// A read or write on a side failed, e.g. a reset (`CD` / `SD`).
+    Abort(Side),
 }
 
 /// Bytes moved in each direction.
@@ -53,8 +58,7 @@ pub struct Volume {
 struct SideTimeouts {
     open: Option<Duration>,
     fin: Option<Duration>,
-    /// What a timeout on this side is called.
-    end: End,
+    side: Side,
 }
 
 impl SideTimeouts {
@@ -62,7 +66,7 @@ impl SideTimeouts {
         SideTimeouts {
             open: t.client,
             fin: t.client_fin.or(t.client),
-            end: End::ClientTimeout,
+            side: Side::Client,
         }
     }
 
@@ -70,7 +74,7 @@ impl SideTimeouts {
         SideTimeouts {
             open: t.server,
             fin: t.server_fin.or(t.server),
-            end: End::ServerTimeout,
+            side: Side::Server,
         }
     }
 
@@ -98,11 +102,8 @@ impl Shut {
     }
 }
 
-/// What stops a pump early.
-enum Abort {
-    Timeout(End),
-    Io,
-}
+/// What stops a pump early: the end of the whole stream.
+struct Abort(End);
 
 /// Forwards between `client` and `server` until both directions are done.
 pub async fn forward(client: BoxStream, server: BoxStream, timeouts: &Timeouts) -> (End, Volume) {
@@ -139,8 +140,7 @@ pub async fn forward(client: BoxStream, server: BoxStream, timeouts: &Timeouts) 
     };
     let end = match result {
         Ok((up, down)) => up.or(down).unwrap_or(End::Closed),
-        Err(Abort::Timeout(end)) => end,
-        Err(Abort::Io) => End::Error,
+        Err(Abort(end)) => end,
     };
     (end, volume)
 }
@@ -165,16 +165,16 @@ where
         let n = match read(from, &mut buf, reading, shut).await? {
             Some(0) => break None,
             Some(n) => n,
-            None => break Some(reading.end),
+            None => break Some(End::Timeout(reading.side)),
         };
         let write = to.write_all(&buf[..n]);
         match writing.current(shut) {
             Some(t) => tokio::time::timeout(t, write)
                 .await
-                .map_err(|_| Abort::Timeout(writing.end))?,
+                .map_err(|_| Abort(End::Timeout(writing.side)))?,
             None => write.await,
         }
-        .map_err(|_| Abort::Io)?;
+        .map_err(|_| Abort(End::Abort(writing.side)))?;
         moved.fetch_add(n as u64, Ordering::Relaxed);
     };
     shut.mark();
@@ -198,7 +198,7 @@ async fn read<R: AsyncRead + Unpin>(
         let deadline = side.current(shut).map(|t| started + t);
         tokio::select! {
             biased;
-            r = from.read(buf) => return r.map(Some).map_err(|_| Abort::Io),
+            r = from.read(buf) => return r.map(Some).map_err(|_| Abort(End::Abort(side.side))),
             _ = sleep_until(deadline) => return Ok(None),
             _ = changed => continue,
         }
@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(&buf, b"after-eof");
         server.shutdown().await.unwrap();
         let (end, volume) = forwarding.await.unwrap();
-        assert_eq!(end, End::ClientTimeout);
+        assert_eq!(end, End::Timeout(Side::Client));
         assert_eq!(volume.to_client, 9);
     }
 
@@ -302,7 +302,7 @@ mod tests {
         let (end, _) = forwarding.await.unwrap();
         assert_eq!(
             end,
-            End::ClientTimeout,
+            End::Timeout(Side::Client),
             "the first timeout is the one reported"
         );
     }
@@ -326,7 +326,7 @@ mod tests {
             "the silent client got client-fin"
         );
         let (end, _) = forwarding.await.unwrap();
-        assert_eq!(end, End::ClientTimeout);
+        assert_eq!(end, End::Timeout(Side::Client));
     }
 
     #[tokio::test(start_paused = true)]
@@ -337,7 +337,7 @@ mod tests {
         let big = vec![0u8; 1 << 20];
         let _ = tokio::time::timeout(Duration::from_secs(30), server.write_all(&big)).await;
         let (end, _) = forwarding.await.unwrap();
-        assert_eq!(end, End::ClientTimeout);
+        assert_eq!(end, End::Timeout(Side::Client));
         assert!(t0.elapsed() < Duration::from_secs(30));
     }
 }

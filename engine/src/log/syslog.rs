@@ -1,0 +1,143 @@
+//! Syslog targets and framing, as HAProxy 2.6 sends them.
+//!
+//! A UDP target gets one datagram per line:
+//! `<134>Nov 25 06:41:28 haproxy[486]: 127.0.0.1:35274 [...] ...\n`, the
+//! priority being `facility * 8 + level` and the header date the moment of
+//! sending (RFC 3164, no host name). `stdout`/`stderr` targets get the
+//! same line on the stream. Dates are UTC: the engine takes wall time from
+//! the seam and keeps no time-zone database.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+/// Syslog severities, most important first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Emerg = 0,
+    Alert = 1,
+    Crit = 2,
+    Err = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+/// Level names as HAProxy's configuration writes them.
+pub const LEVELS: [(&str, Level); 8] = [
+    ("emerg", Level::Emerg),
+    ("alert", Level::Alert),
+    ("crit", Level::Crit),
+    ("err", Level::Err),
+    ("warning", Level::Warning),
+    ("notice", Level::Notice),
+    ("info", Level::Info),
+    ("debug", Level::Debug),
+];
+
+/// Facility names and codes (RFC 5424 table, as HAProxy's `log_facilities`).
+pub const FACILITIES: [&str; 24] = [
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
+];
+
+pub fn level(name: &str) -> Option<Level> {
+    LEVELS.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+}
+
+pub fn facility(name: &str) -> Option<u8> {
+    FACILITIES.iter().position(|f| *f == name).map(|i| i as u8)
+}
+
+/// Where a target's lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    Udp(SocketAddr),
+    Stdout,
+    Stderr,
+}
+
+/// One `log` line of the configuration, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub dest: Dest,
+    pub facility: u8,
+    /// Lines less important than this are not sent (default: all).
+    pub max_level: Level,
+    /// Lines more important than this are sent at this level instead.
+    pub min_level: Level,
+}
+
+impl Target {
+    /// The level a line of `level` is sent at, or None when filtered out.
+    pub fn accepts(&self, level: Level) -> Option<Level> {
+        (level <= self.max_level).then(|| level.max(self.min_level))
+    }
+}
+
+/// `<PRI>Mmm dd hh:mm:ss tag[pid]: message\n`.
+pub fn frame(
+    facility: u8,
+    level: Level,
+    now: SystemTime,
+    tag: &str,
+    pid: u32,
+    message: &str,
+) -> String {
+    let t: DateTime<Utc> = now.into();
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "<{}>{} {:2} {:02}:{:02}:{:02} {tag}[{pid}]: {message}\n",
+        u32::from(facility) * 8 + level as u32,
+        MONTHS[t.month0() as usize],
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn frames_like_haproxy() {
+        // 2026-11-25 06:41:28 UTC
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_588_888);
+        assert_eq!(
+            frame(16, Level::Info, t, "haproxy", 486, "hello"),
+            "<134>Nov 25 06:41:28 haproxy[486]: hello\n"
+        );
+        assert!(frame(16, Level::Alert, t, "engine", 1, "x")
+            .starts_with("<129>Nov 25 06:41:28 engine[1]: x"));
+    }
+
+    #[test]
+    fn single_digit_days_are_space_padded() {
+        // 2026-11-05 00:00:00 UTC
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_793_836_800);
+        assert!(frame(16, Level::Info, t, "e", 1, "m").starts_with("<134>Nov  5 00:00:00 "));
+    }
+
+    #[test]
+    fn levels_filter_and_clamp() {
+        let t = Target {
+            dest: Dest::Stdout,
+            facility: 16,
+            max_level: Level::Notice,
+            min_level: Level::Err,
+        };
+        assert_eq!(t.accepts(Level::Info), None);
+        assert_eq!(t.accepts(Level::Notice), Some(Level::Notice));
+        assert_eq!(t.accepts(Level::Alert), Some(Level::Err));
+        assert_eq!(facility("local0"), Some(16));
+        assert_eq!(level("warning"), Some(Level::Warning));
+    }
+}

@@ -1,0 +1,262 @@
+//! What a TCP stream leaves in the log, and `option tcplog`'s line:
+//!
+//! `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`
+//!
+//! e.g. `127.0.0.1:51416 [25/Nov/2026:06:40:20.357] app app/s1 1/0/0 2 -- 1/1/0/0/0 0/0`.
+//! The timers follow HAProxy's arithmetic to the letter: in TCP mode no
+//! request is ever "complete", so its time is -1 and `%Tw` comes out one
+//! more than the queue time (a quick connection logs `1/0/0`).
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+/// The first letter of the termination state: who or what ended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// `-`: normal end.
+    None,
+    /// `C`: the client aborted.
+    ClientAbort,
+    /// `S`: the server aborted, refused, or none could be reached.
+    ServerAbort,
+    /// `c`: the client-side timeout struck.
+    ClientTimeout,
+    /// `s`: the server-side timeout struck (or the queue timeout).
+    ServerTimeout,
+    /// `P`: the proxy ended it (e.g. no backend).
+    Proxy,
+    /// `K`: killed (shutdown sessions, hard stop).
+    Killed,
+}
+
+/// The second letter: which phase the stream was in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `-`: normal end.
+    None,
+    /// `Q`: waiting in a queue.
+    Queue,
+    /// `C`: connecting to a server.
+    Connect,
+    /// `D`: forwarding data.
+    Data,
+}
+
+impl Cause {
+    pub fn letter(self) -> char {
+        match self {
+            Cause::None => '-',
+            Cause::ClientAbort => 'C',
+            Cause::ServerAbort => 'S',
+            Cause::ClientTimeout => 'c',
+            Cause::ServerTimeout => 's',
+            Cause::Proxy => 'P',
+            Cause::Killed => 'K',
+        }
+    }
+}
+
+impl Phase {
+    pub fn letter(self) -> char {
+        match self {
+            Phase::None => '-',
+            Phase::Queue => 'Q',
+            Phase::Connect => 'C',
+            Phase::Data => 'D',
+        }
+    }
+}
+
+/// Everything a TCP stream's log line says, gathered during its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamLog {
+    /// The client; None for a unix socket.
+    pub client: Option<SocketAddr>,
+    pub accept_date: SystemTime,
+    pub frontend: String,
+    pub backend: String,
+    /// None: no server was assigned (`<NOSRV>`).
+    pub server: Option<String>,
+    /// Milliseconds from accept to leaving the queue (server assigned).
+    pub t_queue_ms: Option<u64>,
+    /// Milliseconds from accept to the server connection being established.
+    pub t_connect_ms: Option<u64>,
+    /// Milliseconds from accept to the end.
+    pub t_close_ms: u64,
+    /// Bytes sent to the client (`%B`).
+    pub bytes_out: u64,
+    /// Bytes received from the client (`%U`; `option dontlognull` tests it).
+    pub bytes_in: u64,
+    pub cause: Cause,
+    pub phase: Phase,
+    /// Concurrent connections of the process, the frontend, the backend and
+    /// the server at the time of logging.
+    pub actconn: usize,
+    pub feconn: usize,
+    pub beconn: usize,
+    pub srv_conn: usize,
+    /// Connection retries, and whether the last one was redispatched.
+    pub retries: u32,
+    pub redispatched: bool,
+    /// Queue lengths met when queued (0 when never queued).
+    pub srv_queue: usize,
+    pub backend_queue: usize,
+}
+
+impl StreamLog {
+    /// The `option tcplog` line.
+    pub fn tcplog(&self) -> String {
+        // HAProxy: %Tw = t_queue - t_request, with t_request = -1 in TCP.
+        let tw = self.t_queue_ms.map_or(-1, |q| q as i64 + 1);
+        let tc = match (self.t_connect_ms, self.t_queue_ms) {
+            (Some(c), Some(q)) => c as i64 - q as i64,
+            _ => -1,
+        };
+        format!(
+            "{} [{}] {} {}/{} {tw}/{tc}/{} {} {}{} {}/{}/{}/{}/{}{} {}/{}",
+            client(self.client),
+            accept_date(self.accept_date),
+            self.frontend,
+            self.backend,
+            self.server.as_deref().unwrap_or("<NOSRV>"),
+            self.t_close_ms,
+            self.bytes_out,
+            self.cause.letter(),
+            self.phase.letter(),
+            self.actconn,
+            self.feconn,
+            self.beconn,
+            self.srv_conn,
+            if self.redispatched { "+" } else { "" },
+            self.retries,
+            self.srv_queue,
+            self.backend_queue,
+        )
+    }
+}
+
+/// `%ci:%cp`; a unix-socket client has no address (HAProxy prints `unix:1`).
+fn client(addr: Option<SocketAddr>) -> String {
+    match addr {
+        Some(SocketAddr::V4(a)) => format!("{}:{}", a.ip(), a.port()),
+        Some(SocketAddr::V6(a)) => format!("{}:{}", a.ip(), a.port()),
+        None => "unix:1".to_string(),
+    }
+}
+
+/// `%t`: `25/Nov/2026:06:40:20.357`.
+pub fn accept_date(t: SystemTime) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t: DateTime<Utc> = t.into();
+    format!(
+        "{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}",
+        t.day(),
+        MONTHS[t.month0() as usize],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_millis()
+    )
+}
+
+/// The line HAProxy logs at accept in TCP mode without `option tcplog`.
+pub fn connect_line(
+    client: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+    frontend: &str,
+) -> String {
+    match (client, local) {
+        (Some(c), Some(l)) => format!(
+            "Connect from {}:{} to {}:{} ({frontend}/TCP)",
+            c.ip(),
+            c.port(),
+            l.ip(),
+            l.port()
+        ),
+        _ => format!("Connect to unix:1 ({frontend}/TCP)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn quick() -> StreamLog {
+        StreamLog {
+            client: Some("127.0.0.1:51416".parse().unwrap()),
+            // 2026-11-25 06:40:20.357 UTC
+            accept_date: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_588_820_357),
+            frontend: "app".into(),
+            backend: "app".into(),
+            server: Some("s1".into()),
+            t_queue_ms: Some(0),
+            t_connect_ms: Some(0),
+            t_close_ms: 0,
+            bytes_out: 2,
+            bytes_in: 0,
+            cause: Cause::None,
+            phase: Phase::None,
+            actconn: 1,
+            feconn: 1,
+            beconn: 0,
+            srv_conn: 0,
+            retries: 0,
+            redispatched: false,
+            srv_queue: 0,
+            backend_queue: 0,
+        }
+    }
+
+    /// Lines captured from HAProxy 2.6.12's syslog output.
+    #[test]
+    fn same_lines_as_haproxy() {
+        assert_eq!(
+            quick().tcplog(),
+            "127.0.0.1:51416 [25/Nov/2026:06:40:20.357] app app/s1 1/0/0 2 -- 1/1/0/0/0 0/0"
+        );
+        let refused = StreamLog {
+            server: Some("s2".into()),
+            t_connect_ms: None,
+            t_close_ms: 3003,
+            bytes_out: 0,
+            cause: Cause::ServerAbort,
+            phase: Phase::Connect,
+            retries: 3,
+            ..quick()
+        };
+        assert!(refused
+            .tcplog()
+            .ends_with("app app/s2 1/-1/3003 0 SC 1/1/0/0/3 0/0"));
+    }
+
+    #[test]
+    fn no_server_and_redispatch() {
+        let l = StreamLog {
+            server: None,
+            t_queue_ms: None,
+            t_connect_ms: None,
+            retries: 2,
+            redispatched: true,
+            ..quick()
+        };
+        assert!(l
+            .tcplog()
+            .contains("app/<NOSRV> -1/-1/0 2 -- 1/1/0/0/+2 0/0"));
+    }
+
+    #[test]
+    fn connect_lines() {
+        let c = "127.0.0.1:35274".parse().ok();
+        let l = "127.0.0.1:18802".parse().ok();
+        assert_eq!(
+            connect_line(c, l, "app"),
+            "Connect from 127.0.0.1:35274 to 127.0.0.1:18802 (app/TCP)"
+        );
+    }
+}
