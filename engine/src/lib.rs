@@ -12,6 +12,7 @@
 //! - [`log`]: stderr messages, syslog targets, the TCP log line;
 //! - [`net`]: the seam to the outside world (real or simulated).
 
+pub mod acl;
 pub mod backend;
 pub mod balance;
 pub mod check;
