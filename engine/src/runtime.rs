@@ -373,6 +373,8 @@ fn log_target(t: &LogTarget) -> Option<Target> {
     };
     Some(Target {
         dest,
+        format: syslog::Format::default(),
+        max_len: syslog::DEFAULT_MAX_LEN,
         facility: syslog::facility(&t.facility)?,
         max_level: t
             .level

@@ -130,8 +130,7 @@ impl Logger {
             let Some(level) = target.accepts(level) else {
                 continue;
             };
-            let line = syslog::frame(
-                target.facility,
+            let line = target.frame(
                 level,
                 self.net.wall_clock(),
                 &self.tag,

@@ -60,10 +60,39 @@ pub enum Dest {
     Stderr,
 }
 
+/// How a line is framed (`format` of a `log` line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// `<PRI>Mmm dd hh:mm:ss tag[pid]: message` (the default).
+    #[default]
+    Rfc3164,
+    /// `<PRI>message`.
+    Short,
+    /// `message`.
+    Raw,
+}
+
+impl Format {
+    pub fn from_name(name: &str) -> Option<Format> {
+        Some(match name {
+            "rfc3164" => Format::Rfc3164,
+            "short" => Format::Short,
+            "raw" => Format::Raw,
+            _ => return None,
+        })
+    }
+}
+
+/// HAProxy's default maximum line length (`len`), header included.
+pub const DEFAULT_MAX_LEN: usize = 1024;
+
 /// One `log` line of the configuration, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub dest: Dest,
+    pub format: Format,
+    /// `len`: longer lines are cut to this many bytes, newline included.
+    pub max_len: usize,
     pub facility: u8,
     /// Lines less important than this are not sent (default: all).
     pub max_level: Level,
@@ -76,63 +105,114 @@ impl Target {
     pub fn accepts(&self, level: Level) -> Option<Level> {
         (level <= self.max_level).then(|| level.max(self.min_level))
     }
+
+    /// The line as this target sends it, cut to `len` (keeping the final
+    /// newline) on a character boundary.
+    pub fn frame(
+        &self,
+        level: Level,
+        now: SystemTime,
+        tag: &str,
+        pid: u32,
+        message: &str,
+    ) -> String {
+        let pri = u32::from(self.facility) * 8 + level as u32;
+        let mut line = match self.format {
+            Format::Rfc3164 => {
+                let t: DateTime<Utc> = now.into();
+                format!(
+                    "<{pri}>{} {:2} {:02}:{:02}:{:02} {tag}[{pid}]: {message}",
+                    MONTHS[t.month0() as usize],
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second(),
+                )
+            }
+            Format::Short => format!("<{pri}>{message}"),
+            Format::Raw => message.to_string(),
+        };
+        let mut keep = self.max_len.saturating_sub(1).min(line.len());
+        while !line.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        line.truncate(keep);
+        line.push('\n');
+        line
+    }
 }
 
-/// `<PRI>Mmm dd hh:mm:ss tag[pid]: message\n`.
-pub fn frame(
-    facility: u8,
-    level: Level,
-    now: SystemTime,
-    tag: &str,
-    pid: u32,
-    message: &str,
-) -> String {
-    let t: DateTime<Utc> = now.into();
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "<{}>{} {:2} {:02}:{:02}:{:02} {tag}[{pid}]: {message}\n",
-        u32::from(facility) * 8 + level as u32,
-        MONTHS[t.month0() as usize],
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-    )
-}
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn local0(format: Format, max_len: usize) -> Target {
+        Target {
+            dest: Dest::Stdout,
+            format,
+            max_len,
+            facility: 16,
+            max_level: Level::Debug,
+            min_level: Level::Emerg,
+        }
+    }
+
     #[test]
     fn frames_like_haproxy() {
         // 2026-11-25 06:41:28 UTC
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_588_888);
+        let rfc = local0(Format::Rfc3164, DEFAULT_MAX_LEN);
         assert_eq!(
-            frame(16, Level::Info, t, "haproxy", 486, "hello"),
+            rfc.frame(Level::Info, t, "haproxy", 486, "hello"),
             "<134>Nov 25 06:41:28 haproxy[486]: hello\n"
         );
-        assert!(frame(16, Level::Alert, t, "engine", 1, "x")
+        assert!(rfc
+            .frame(Level::Alert, t, "engine", 1, "x")
             .starts_with("<129>Nov 25 06:41:28 engine[1]: x"));
+        assert_eq!(
+            local0(Format::Short, 99).frame(Level::Info, t, "e", 1, "m"),
+            "<134>m\n"
+        );
+        assert_eq!(
+            local0(Format::Raw, 99).frame(Level::Info, t, "e", 1, "m"),
+            "m\n"
+        );
     }
 
     #[test]
     fn single_digit_days_are_space_padded() {
         // 2026-11-05 00:00:00 UTC
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_793_836_800);
-        assert!(frame(16, Level::Info, t, "e", 1, "m").starts_with("<134>Nov  5 00:00:00 "));
+        let line = local0(Format::Rfc3164, DEFAULT_MAX_LEN).frame(Level::Info, t, "e", 1, "m");
+        assert!(line.starts_with("<134>Nov  5 00:00:00 "));
+    }
+
+    #[test]
+    fn long_lines_are_cut_to_len_with_their_newline() {
+        let line = local0(Format::Raw, 8).frame(
+            Level::Info,
+            SystemTime::UNIX_EPOCH,
+            "e",
+            1,
+            "héllo world",
+        );
+        assert_eq!(line, "héllo \n", "8 bytes, newline included");
+        let line =
+            local0(Format::Raw, 3).frame(Level::Info, SystemTime::UNIX_EPOCH, "e", 1, "héllo");
+        assert_eq!(line, "h\n", "never in the middle of a character");
     }
 
     #[test]
     fn levels_filter_and_clamp() {
         let t = Target {
-            dest: Dest::Stdout,
-            facility: 16,
             max_level: Level::Notice,
             min_level: Level::Err,
+            ..local0(Format::Rfc3164, DEFAULT_MAX_LEN)
         };
         assert_eq!(t.accepts(Level::Info), None);
         assert_eq!(t.accepts(Level::Notice), Some(Level::Notice));
