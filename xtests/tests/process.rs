@@ -71,10 +71,10 @@ fn keywords_not_built_yet_stop_the_start_naming_file_and_line() {
 #[test]
 fn bind_forms_port_ranges_several_addresses_and_unix_sockets() {
     let server = NameServer::start("s1", free_port());
-    let (a, b) = (free_port(), free_port());
+    let (a, b, c) = (free_port(), free_port(), free_port());
     let sock = std::env::temp_dir().join(format!("xtests-engine-{}.sock", std::process::id()));
     let binds = format!(
-        "    bind 127.0.0.1:{a},ipv4@127.0.0.1:{b}\n    bind unix@{}",
+        "    bind 127.0.0.1:{a},ipv4@127.0.0.1:{b}\n    bind ipv6@::1:{c}\n    bind unix@{}",
         sock.display()
     );
     let cfg = config_file("binds", &tcp_config(&binds, server.port));
@@ -82,6 +82,14 @@ fn bind_forms_port_ranges_several_addresses_and_unix_sockets() {
     proxy.wait_listening(a, Duration::from_secs(5));
     assert_eq!(ask(a), "s1");
     assert_eq!(ask(b), "s1");
+    let mut v6 = std::net::TcpStream::connect(("::1", c)).expect("the IPv6 listener");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut v6, &mut answer).unwrap();
+    assert_eq!(answer, "s1");
+    let mut v6 = std::net::TcpStream::connect(("::1", c)).expect("the IPv6 listener");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut v6, &mut answer).unwrap();
+    assert_eq!(answer, "s1");
     let mut unix = std::os::unix::net::UnixStream::connect(&sock).expect("unix listener");
     let mut answer = String::new();
     std::io::Read::read_to_string(&mut unix, &mut answer).unwrap();
