@@ -84,6 +84,7 @@ struct StopReport {
 
 pub struct Engine {
     logger: Arc<Logger>,
+    backends: Vec<Arc<Backend>>,
     stopped: Vec<StopReport>,
     stop: watch::Sender<bool>,
     streams: Arc<Streams>,
@@ -218,6 +219,7 @@ impl Engine {
             bound,
             logger,
             stopped,
+            backends: all,
         })
     }
 
@@ -239,6 +241,12 @@ impl Engine {
             self.logger.send(&p.targets, Level::Warning, &message).await;
         }
         self.streams.drained().await;
+    }
+
+    /// The runtime backends (in name order), for inspection: server states
+    /// and counters.
+    pub fn backends(&self) -> &[Arc<Backend>] {
+        &self.backends
     }
 
     /// Streams currently being served.

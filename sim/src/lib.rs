@@ -1,12 +1,21 @@
 //! The simulator: the engine's own code over a simulated network (turmoil).
 //!
+//! The pipeline reads top to bottom:
+//! - [`scenario`]: the YAML schema, loaded with errors naming the field;
+//! - [`world`]: the scenario as a turmoil world, run step by step with its
+//!   timeline and expectations;
 //! - [`net`]: the engine's network seam implemented over turmoil;
-//! - [`transcript`]: what a run prints, stamped with virtual time;
-//! - [`demo`]: the embedded default world (`sim run` with no scenario).
+//! - [`transcript`] and [`report`]: what a run prints.
 //!
-//! Time is virtual and every random choice is seeded: the same seed gives
-//! the same bytes.
+//! Time is virtual and every random choice is seeded: the same scenario
+//! gives the same bytes.
 
-pub mod demo;
 pub mod net;
+pub mod report;
+pub mod scenario;
 pub mod transcript;
+pub mod world;
+
+/// The scenario `sim run` replays when given none: the seed's setup with
+/// a failover timeline.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/failover.yaml");

@@ -1,7 +1,12 @@
-//! The `sim` binary: `sim run [--seed N]` replays the embedded default world
-//! and prints its transcript.
+//! The `sim` binary: `sim run [SCENARIO] [--seed N]` replays a scenario
+//! (the embedded failover world when none is given) and prints its
+//! transcript and client report; `sim check SCENARIO` only validates it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sim::scenario::Scenario;
 
 #[derive(Parser)]
 #[command(
@@ -15,33 +20,67 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the embedded default world: two servers and a backup, with
-    /// failures and recoveries, and print what the client and engine saw.
+    /// Run a scenario and print what the clients, the engines and the
+    /// syslog collector saw, then the clients' report.
     Run {
-        /// Seed of every random choice; the same seed prints the same bytes.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        /// The scenario file; default: the embedded failover world.
+        scenario: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
-    /// Print the engine configuration of the embedded world.
-    Config,
+    /// Validate a scenario file and the engine configurations in it.
+    Check { scenario: PathBuf },
 }
 
-fn main() -> std::process::ExitCode {
+fn load(path: Option<&Path>) -> Result<Scenario, String> {
+    match path {
+        Some(p) => Scenario::load(p).map_err(|e| e.to_string()),
+        None => Scenario::parse(
+            "failover.yaml (embedded)",
+            sim::DEFAULT_SCENARIO,
+            Path::new("scenarios"),
+        )
+        .map_err(|e| e.to_string()),
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Run { seed } => match sim::demo::run(seed) {
-            Ok(transcript) => {
-                print!("{transcript}");
-                std::process::ExitCode::SUCCESS
+    let result = match cli.command {
+        Command::Run { scenario, seed } => load(scenario.as_deref()).and_then(|mut s| {
+            if let Some(seed) = seed {
+                s.seed = seed;
             }
-            Err(e) => {
-                eprintln!("sim: {e}");
-                std::process::ExitCode::FAILURE
+            let outcome = sim::world::run(&s).map_err(|e| e.to_string())?;
+            print!("{}\n{}", outcome.transcript, outcome.report);
+            if outcome.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expectations failed:\n{}",
+                    outcome.failed.join("\n")
+                ))
             }
-        },
-        Command::Config => {
-            print!("{}", sim::demo::CONFIG);
-            std::process::ExitCode::SUCCESS
+        }),
+        Command::Check { scenario } => load(Some(&scenario)).and_then(|s| {
+            for p in &s.proxies {
+                let text = p.config.as_deref().unwrap_or_default();
+                if let Err(e) = engine::config::load_str(&p.name, text) {
+                    let messages: Vec<_> =
+                        e.diagnostics.iter().map(|d| d.message.clone()).collect();
+                    return Err(format!("proxy {}:\n{}", p.name, messages.join("\n")));
+                }
+            }
+            println!("{}: valid", scenario.display());
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sim: {e}");
+            ExitCode::FAILURE
         }
     }
 }

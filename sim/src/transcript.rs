@@ -19,16 +19,16 @@ impl Transcript {
 
     /// Notes a line at a given virtual time (from the driver, between steps).
     pub fn note_at(&self, at: Duration, who: &str, text: &str) {
-        let line = format!("{:>8.3}s {who:<8} {text}", at.as_secs_f64());
+        let line = format!("{:>8.3}s {who:<10} {text}", at.as_secs_f64());
         self.lines.lock().expect("transcript lock").push(line);
     }
 
     /// A log sink that writes the engine's messages here, as HAProxy would
     /// print them on stderr.
-    pub fn sink(&self, who: &'static str, pid: u32) -> TranscriptSink {
+    pub fn sink(&self, who: &str, pid: u32) -> TranscriptSink {
         TranscriptSink {
             transcript: self.clone(),
-            who,
+            who: who.to_string(),
             pid,
         }
     }
@@ -43,13 +43,18 @@ impl Transcript {
 
 pub struct TranscriptSink {
     transcript: Transcript,
-    who: &'static str,
+    who: String,
     pid: u32,
 }
 
 impl LogSink for TranscriptSink {
     fn emit(&self, severity: Severity, message: &str) {
         self.transcript
-            .note(self.who, &log::stderr_line(severity, self.pid, message));
+            .note(&self.who, &log::stderr_line(severity, self.pid, message));
+    }
+
+    /// `log stdout`/`log stderr` lines join the transcript too.
+    fn stdio(&self, _to_stderr: bool, line: &str) {
+        self.transcript.note(&self.who, line.trim_end());
     }
 }

@@ -1,0 +1,80 @@
+//! The clients' side of a run: what each client got, and how long it took.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What one client connection got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Bytes came back (a server's reply).
+    Answered(String),
+    /// The connection closed without a byte.
+    Closed,
+    /// Connecting, sending or reading failed.
+    Error(String),
+    /// Nothing came back within the client's patience.
+    NoAnswer,
+}
+
+impl Outcome {
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Answered(a) => format!("answered by {a}"),
+            Outcome::Closed => "closed without an answer".into(),
+            Outcome::Error(e) => format!("error: {e}"),
+            Outcome::NoAnswer => "no answer in time".into(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct ClientStats {
+    /// Answers by their text, failures by kind (BTreeMap: sorted output).
+    outcomes: BTreeMap<String, u64>,
+    latencies: Vec<Duration>,
+}
+
+/// Shared by every simulated client of a run.
+#[derive(Clone, Default)]
+pub struct Report {
+    clients: Arc<Mutex<BTreeMap<String, ClientStats>>>,
+}
+
+impl Report {
+    pub fn record(&self, client: &str, outcome: Outcome, latency: Duration) {
+        let mut clients = self.clients.lock().expect("report lock");
+        let stats = clients.entry(client.to_string()).or_default();
+        *stats.outcomes.entry(outcome.describe()).or_default() += 1;
+        if matches!(outcome, Outcome::Answered(_)) {
+            stats.latencies.push(latency);
+        }
+    }
+
+    /// Per client: connections, outcomes, and latency percentiles of the
+    /// answered ones (virtual time).
+    pub fn render(&self) -> String {
+        let clients = self.clients.lock().expect("report lock");
+        let mut out = String::new();
+        for (name, stats) in clients.iter() {
+            let total: u64 = stats.outcomes.values().sum();
+            out.push_str(&format!("client {name}: {total} connections\n"));
+            for (outcome, n) in &stats.outcomes {
+                out.push_str(&format!("  {n:>6}  {outcome}\n"));
+            }
+            let mut l = stats.latencies.clone();
+            l.sort();
+            if !l.is_empty() {
+                let p = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize].as_millis();
+                out.push_str(&format!(
+                    "  latency ms: p50 {} p90 {} p99 {} max {}\n",
+                    p(0.5),
+                    p(0.9),
+                    p(0.99),
+                    p(1.0)
+                ));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,403 @@
+//! Scenario files: the schema, and loading with errors that name the file,
+//! the line and the field.
+//!
+//! ```yaml
+//! name: failover
+//! seed: 1
+//! start: 2016-08-14T22:00:00Z   # the wall clock at virtual time 0
+//! duration: 30s                 # virtual time the clients run
+//! latency: 1ms                  # every message's transit time
+//! proxies:
+//!   - name: proxy-1-1
+//!     address: 10.96.20.113
+//!     config: |                  # or config_file: path/to/haproxy.cfg
+//!       listen test ...
+//! servers:
+//!   - name: web1
+//!     address: 172.16.10.118
+//!     port: 80                   # default 80
+//!     reply: web1                # default: the server's name
+//!     service_time: 5ms          # default 0
+//! clients:
+//!   - name: client
+//!     address: 10.96.20.89
+//!     target: 10.96.20.113:80
+//!     every: 500ms               # one connection per interval
+//!     send: "GET / HTTP/1.0\r\n\r\n"   # optional bytes to send first
+//!     patience: 5s               # give up on a silent connection
+//! syslog: 10.96.20.200           # optional collector on UDP 514
+//! timeline:
+//!   - { at: 3s, crash: web1 }    # silent death: connects hang
+//!   - { at: 22s, restore: web1 } # the host's software restarts
+//!   - { at: 5s, partition: [proxy-1-1, web2] }   # connects refused
+//!   - { at: 9s, heal: [proxy-1-1, web2] }
+//! expect:
+//!   - { at: 9s, server: test/web1, state: DOWN }
+//! ```
+//!
+//! Times take HAProxy's units (us, ms, s, m, h, d). Unknown fields are
+//! errors, so a typo never silently changes a scenario.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+/// Why a scenario could not be loaded; the message names file, line and
+/// field.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read: {reason}")]
+    Read { file: String, reason: String },
+    #[error("{file}:{line}: {field}: {reason}")]
+    Invalid {
+        file: String,
+        line: usize,
+        field: String,
+        reason: String,
+    },
+}
+
+/// A time with HAProxy's units, e.g. `500ms`, `3s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Time(pub Duration);
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match engine::config::units::parse_time_ms(&text) {
+            Ok(t) if t.trailing.is_none() => Ok(Time(t.duration())),
+            _ => Err(serde::de::Error::custom(format!(
+                "'{text}' is not a time (an integer with us, ms, s, m, h or d)"
+            ))),
+        }
+    }
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_start() -> String {
+    "2016-08-14T22:00:00Z".to_string()
+}
+
+fn default_latency() -> Time {
+    Time(Duration::from_millis(1))
+}
+
+fn default_port() -> u16 {
+    80
+}
+
+fn default_every() -> Time {
+    Time(Duration::from_millis(500))
+}
+
+fn default_patience() -> Time {
+    Time(Duration::from_secs(5))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// RFC 3339, the wall-clock time at virtual time 0.
+    #[serde(default = "default_start")]
+    pub start: String,
+    /// How long the clients keep connecting.
+    pub duration: Time,
+    #[serde(default = "default_latency")]
+    pub latency: Time,
+    pub proxies: Vec<ProxySpec>,
+    #[serde(default)]
+    pub servers: Vec<ServerSpec>,
+    #[serde(default)]
+    pub clients: Vec<ClientSpec>,
+    /// A syslog collector's address (UDP 514); its lines join the transcript.
+    pub syslog: Option<IpAddr>,
+    #[serde(default)]
+    pub timeline: Vec<Event>,
+    #[serde(default)]
+    pub expect: Vec<Expectation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySpec {
+    pub name: String,
+    pub address: IpAddr,
+    /// The engine configuration, inline...
+    pub config: Option<String>,
+    /// ...or from a file, relative to the scenario file.
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    pub name: String,
+    pub address: IpAddr,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// What it answers; default its name.
+    pub reply: Option<String>,
+    /// How long it works on each connection before answering.
+    pub service_time: Option<Time>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    pub name: String,
+    pub address: IpAddr,
+    pub target: SocketAddr,
+    #[serde(default = "default_every")]
+    pub every: Time,
+    /// Bytes sent before reading the answer (then the client half-closes).
+    pub send: Option<String>,
+    #[serde(default = "default_patience")]
+    pub patience: Time,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub at: Time,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The host dies silently: its connections hang.
+    Crash(String),
+    /// The host's software restarts.
+    Restore(String),
+    /// The link between two hosts drops: connects are refused.
+    Partition([String; 2]),
+    Heal([String; 2]),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub at: Time,
+    /// `backend/server`.
+    pub server: String,
+    /// `UP` or `DOWN`.
+    pub state: ServerState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ServerState {
+    #[serde(rename = "UP")]
+    Up,
+    #[serde(rename = "DOWN")]
+    Down,
+}
+
+impl Scenario {
+    /// Loads a scenario file; relative `config_file`s are read now.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Scenario::parse(&file, &text, base)
+    }
+
+    /// Parses scenario text; `file` names it in errors, `base` anchors
+    /// relative paths.
+    pub fn parse(file: &str, text: &str, base: &Path) -> Result<Scenario, ScenarioError> {
+        let de = serde_yaml_ng::Deserializer::from_str(text);
+        let mut scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let reason = strip_path(&strip_location(&inner.to_string()), &field);
+            ScenarioError::Invalid {
+                file: file.to_string(),
+                line: inner.location().map_or(0, |l| l.line()),
+                field,
+                reason,
+            }
+        })?;
+        let invalid = |field: &str, reason: String| ScenarioError::Invalid {
+            file: file.to_string(),
+            line: line_of(text, field),
+            field: field.to_string(),
+            reason,
+        };
+        chrono::DateTime::parse_from_rfc3339(&scenario.start).map_err(|e| {
+            invalid(
+                "start",
+                format!("'{}' is not an RFC 3339 date: {e}", scenario.start),
+            )
+        })?;
+        for (i, p) in scenario.proxies.iter_mut().enumerate() {
+            match (&p.config, &p.config_file) {
+                (Some(_), None) => {}
+                (None, Some(f)) => {
+                    let path = base.join(f);
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        invalid(
+                            &format!("proxies[{i}].config_file"),
+                            format!("{}: {e}", path.display()),
+                        )
+                    })?;
+                    p.config = Some(text);
+                }
+                _ => {
+                    return Err(invalid(
+                        &format!("proxies[{i}]"),
+                        "exactly one of 'config' and 'config_file' is required".into(),
+                    ))
+                }
+            }
+        }
+        let names: Vec<&str> = scenario.host_names();
+        for (i, e) in scenario.timeline.iter().enumerate() {
+            for host in e.action.hosts() {
+                if !names.contains(&host) {
+                    return Err(invalid(
+                        &format!("timeline[{i}]"),
+                        format!("no host named '{host}'"),
+                    ));
+                }
+            }
+        }
+        Ok(scenario)
+    }
+
+    /// Every host name, proxies first.
+    pub fn host_names(&self) -> Vec<&str> {
+        self.proxies
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(self.servers.iter().map(|s| s.name.as_str()))
+            .chain(self.clients.iter().map(|c| c.name.as_str()))
+            .collect()
+    }
+
+    /// The address of a host by name.
+    pub fn address_of(&self, name: &str) -> Option<IpAddr> {
+        self.proxies
+            .iter()
+            .map(|p| (&p.name, p.address))
+            .chain(self.servers.iter().map(|s| (&s.name, s.address)))
+            .chain(self.clients.iter().map(|c| (&c.name, c.address)))
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, a)| a)
+    }
+
+    /// The wall-clock time at virtual time 0.
+    pub fn epoch(&self) -> SystemTime {
+        let start = chrono::DateTime::parse_from_rfc3339(&self.start).expect("checked at load");
+        SystemTime::UNIX_EPOCH + Duration::from_millis(start.timestamp_millis().max(0) as u64)
+    }
+}
+
+impl Action {
+    pub fn hosts(&self) -> Vec<&str> {
+        match self {
+            Action::Crash(h) | Action::Restore(h) => vec![h],
+            Action::Partition([a, b]) | Action::Heal([a, b]) => vec![a, b],
+        }
+    }
+}
+
+/// serde_yaml appends " at line L column C"; the error already says where.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// serde_yaml may start the message with (part of) the field's path,
+/// which the error already names.
+fn strip_path(message: &str, field: &str) -> String {
+    let mut prefix = field;
+    loop {
+        if let Some(rest) = message.strip_prefix(&format!("{prefix}: ")) {
+            return rest.to_string();
+        }
+        match prefix.rfind(['.', '[']) {
+            Some(i) => prefix = &prefix[..i],
+            None => return message.to_string(),
+        }
+    }
+}
+
+/// The line where a top-level field is written (1 if not found).
+fn line_of(text: &str, field: &str) -> usize {
+    let key = field.split(['[', '.']).next().unwrap_or(field);
+    text.lines()
+        .position(|l| l.starts_with(&format!("{key}:")))
+        .map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "
+name: t
+duration: 10s
+proxies:
+  - name: p
+    address: 10.0.0.1
+    config: |
+      listen x
+        bind :80
+";
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse("t.yaml", text, Path::new("."))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.duration, Time(Duration::from_secs(10)));
+        assert_eq!(s.latency, Time(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let bad = format!("{MINIMAL}timeline:\n  - at: 3x\n    crash: p\n");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.yaml:11: timeline[0].at: '3x' is not a time"),
+            "{e}"
+        );
+
+        let typo = MINIMAL.replace("duration:", "duraton:");
+        let e = parse(&typo).unwrap_err().to_string();
+        assert!(
+            e.contains("t.yaml:3: duraton") || e.contains("unknown field `duraton`"),
+            "{e}"
+        );
+
+        let ghost = format!("{MINIMAL}timeline:\n  - {{ at: 1s, crash: nobody }}\n");
+        let e = parse(&ghost).unwrap_err().to_string();
+        assert_eq!(e, "t.yaml:10: timeline[0]: no host named 'nobody'");
+    }
+
+    #[test]
+    fn a_proxy_needs_exactly_one_config() {
+        let both = MINIMAL.replace("    config: |", "    config_file: x.cfg\n    config: |");
+        let e = parse(&both).unwrap_err().to_string();
+        assert!(
+            e.contains("proxies[0]: exactly one of 'config' and 'config_file'"),
+            "{e}"
+        );
+    }
+}

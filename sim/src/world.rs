@@ -1,0 +1,280 @@
+//! A scenario as a turmoil world: proxies running the engine, real servers,
+//! clients, an optional syslog collector; the timeline applied between
+//! steps and the expectations checked at their times.
+//!
+//! Every host registers under its scenario address, so the engine's
+//! configuration uses the same addresses as in production. Time is
+//! virtual: a thirty-second scenario runs in well under a second.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use engine::backend::Backend;
+use engine::config;
+use engine::log::LogSink;
+use engine::runtime::Engine;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::net::SimNet;
+use crate::report::{Outcome as ClientOutcome, Report};
+use crate::scenario::{Action, ClientSpec, Scenario, ServerSpec, ServerState};
+use crate::transcript::Transcript;
+
+/// The pid the first simulated engine reports; the next ones count up.
+const FIRST_PID: u32 = 1000;
+/// Virtual time after the clients' last connection for things to settle.
+const SETTLE: Duration = Duration::from_secs(1);
+/// Pending connections turmoil allows per host: more than any scenario's
+/// clients open at once.
+const TCP_CAPACITY: usize = 1024;
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every event, client answer and engine message, with virtual times.
+    pub transcript: String,
+    /// The clients' summary.
+    pub report: String,
+    /// Expectations that did not hold, one line each.
+    pub failed: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("proxy {proxy}: configuration errors:\n{messages}")]
+    Config { proxy: String, messages: String },
+    #[error("simulation: {0}")]
+    Sim(String),
+}
+
+/// The backends of each proxy's running engine, for expectations.
+type EngineSlot = Arc<Mutex<Vec<Arc<Backend>>>>;
+
+pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
+    let transcript = Transcript::default();
+    let report = Report::default();
+
+    let mut sim = turmoil::Builder::new()
+        .epoch(scenario.epoch())
+        .rng_seed(scenario.seed)
+        .simulation_duration(scenario.duration.0 + max_patience(scenario) + SETTLE)
+        .min_message_latency(scenario.latency.0)
+        .max_message_latency(scenario.latency.0)
+        .tcp_capacity(TCP_CAPACITY)
+        .build();
+
+    let mut engines: Vec<(String, EngineSlot)> = vec![];
+    for (i, proxy) in scenario.proxies.iter().enumerate() {
+        let text = proxy
+            .config
+            .as_deref()
+            .expect("config_file is read at load");
+        let loaded = config::load_str(&proxy.name, text).map_err(|e| RunError::Config {
+            proxy: proxy.name.clone(),
+            messages: e
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })?;
+        let config = Arc::new(loaded.config);
+        let slot: EngineSlot = Arc::default();
+        engines.push((proxy.name.clone(), slot.clone()));
+        let (transcript, seed, pid, name) = (
+            transcript.clone(),
+            scenario.seed,
+            FIRST_PID + i as u32,
+            proxy.name.clone(),
+        );
+        sim.host(proxy.address, move || {
+            let (config, slot) = (config.clone(), slot.clone());
+            let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid));
+            async move {
+                let engine =
+                    Engine::start(&config, Arc::new(SimNet::new(seed, pid)), sink, "engine")
+                        .await?;
+                *slot.lock().expect("slot") = engine.backends().to_vec();
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
+    }
+    for server in &scenario.servers {
+        let spec = server.clone();
+        sim.host(server.address, move || serve(spec.clone()));
+    }
+    if let Some(collector) = scenario.syslog {
+        let transcript = transcript.clone();
+        sim.host(collector, move || collect_syslog(transcript.clone()));
+    }
+    for client in &scenario.clients {
+        let (spec, transcript, report, duration) = (
+            client.clone(),
+            transcript.clone(),
+            report.clone(),
+            scenario.duration.0,
+        );
+        sim.client(client.address, async move {
+            run_client(&spec, duration, &transcript, &report).await;
+            Ok(())
+        });
+    }
+
+    let failed = drive(&mut sim, scenario, &engines, &transcript)?;
+    Ok(Outcome {
+        transcript: transcript.render(),
+        report: report.render(),
+        failed,
+    })
+}
+
+fn max_patience(scenario: &Scenario) -> Duration {
+    scenario
+        .clients
+        .iter()
+        .map(|c| c.patience.0)
+        .max()
+        .unwrap_or_default()
+}
+
+/// Steps the world, applying timeline events and checking expectations
+/// when their time comes.
+fn drive(
+    sim: &mut turmoil::Sim<'_>,
+    scenario: &Scenario,
+    engines: &[(String, EngineSlot)],
+    transcript: &Transcript,
+) -> Result<Vec<String>, RunError> {
+    let mut events: Vec<_> = scenario.timeline.iter().collect();
+    events.sort_by_key(|e| e.at.0);
+    let mut events = events.into_iter().peekable();
+    let mut checks: Vec<_> = scenario.expect.iter().collect();
+    checks.sort_by_key(|c| c.at.0);
+    let mut checks = checks.into_iter().peekable();
+    let mut failed = vec![];
+    let address = |name: &str| scenario.address_of(name).expect("checked at load");
+    loop {
+        let now = sim.elapsed();
+        while let Some(e) = events.next_if(|e| e.at.0 <= now) {
+            transcript.note_at(now, "timeline", &describe(&e.action));
+            match &e.action {
+                Action::Crash(h) => sim.crash(address(h)),
+                Action::Restore(h) => sim.bounce(address(h)),
+                Action::Partition([a, b]) => sim.partition(address(a), address(b)),
+                Action::Heal([a, b]) => sim.repair(address(a), address(b)),
+            }
+        }
+        while let Some(c) = checks.next_if(|c| c.at.0 <= now) {
+            let actual = server_state(engines, &c.server);
+            let want = match c.state {
+                ServerState::Up => "UP",
+                ServerState::Down => "DOWN",
+            };
+            if actual.as_deref() != Some(want) {
+                failed.push(format!(
+                    "at {:?}: expected {} {want}, found {}",
+                    c.at.0,
+                    c.server,
+                    actual.as_deref().unwrap_or("no such server")
+                ));
+            }
+        }
+        if sim.step().map_err(|e| RunError::Sim(e.to_string()))? {
+            break;
+        }
+    }
+    // Expectations past the end are checked against the final state.
+    for c in checks {
+        failed.push(format!(
+            "at {:?}: after the end of the run ({})",
+            c.at.0, c.server
+        ));
+    }
+    Ok(failed)
+}
+
+/// `UP` or `DOWN` for `backend/server` in any proxy's engine.
+fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String> {
+    let (backend, server) = which.split_once('/')?;
+    engines.iter().find_map(|(_, slot)| {
+        let backends = slot.lock().expect("slot");
+        let b = backends.iter().find(|b| b.name == backend)?;
+        let s = b.servers.iter().find(|s| s.name() == server)?;
+        Some(if s.is_up() { "UP" } else { "DOWN" }.to_string())
+    })
+}
+
+fn describe(action: &Action) -> String {
+    match action {
+        Action::Crash(h) => format!("{h} crashes"),
+        Action::Restore(h) => format!("{h} restarts"),
+        Action::Partition([a, b]) => format!("{a} and {b} are partitioned"),
+        Action::Heal([a, b]) => format!("{a} and {b} are reconnected"),
+    }
+}
+
+/// A real server: answers every connection with its reply, after its
+/// service time, and closes.
+async fn serve(spec: ServerSpec) -> turmoil::Result {
+    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", spec.port)).await?;
+    let reply = Arc::new(spec.reply.clone().unwrap_or_else(|| spec.name.clone()));
+    let service = spec.service_time.map(|t| t.0).unwrap_or_default();
+    loop {
+        let (mut stream, _) = listener.accept().await?;
+        let reply = reply.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(service).await;
+            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}
+
+/// Receives syslog datagrams on UDP 514 and notes them.
+async fn collect_syslog(transcript: Transcript) -> turmoil::Result {
+    let socket = turmoil::net::UdpSocket::bind("0.0.0.0:514").await?;
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let (n, _) = socket.recv_from(&mut buf).await?;
+        let line = String::from_utf8_lossy(&buf[..n]);
+        transcript.note("syslog", line.trim_end());
+    }
+}
+
+/// One connection per interval until `duration`, each noted and counted.
+async fn run_client(
+    spec: &ClientSpec,
+    duration: Duration,
+    transcript: &Transcript,
+    report: &Report,
+) {
+    let start = tokio::time::Instant::now();
+    while start.elapsed() < duration {
+        tokio::time::sleep(spec.every.0).await;
+        let sent = tokio::time::Instant::now();
+        let outcome = ask(spec).await;
+        let latency = sent.elapsed();
+        transcript.note(&spec.name, &outcome.describe());
+        report.record(&spec.name, outcome, latency);
+    }
+}
+
+async fn ask(spec: &ClientSpec) -> ClientOutcome {
+    let attempt = async {
+        let mut stream = turmoil::net::TcpStream::connect(spec.target).await?;
+        if let Some(bytes) = &spec.send {
+            stream.write_all(bytes.as_bytes()).await?;
+            stream.shutdown().await?;
+        }
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    match tokio::time::timeout(spec.patience.0, attempt).await {
+        Ok(Ok(answer)) if answer.is_empty() => ClientOutcome::Closed,
+        Ok(Ok(answer)) => ClientOutcome::Answered(answer),
+        Ok(Err(e)) => ClientOutcome::Error(e.kind().to_string()),
+        Err(_) => ClientOutcome::NoAnswer,
+    }
+}

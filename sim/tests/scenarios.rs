@@ -1,0 +1,142 @@
+//! Every scenario in scenarios/ runs in the simulator: its expectations
+//! hold, the same seed gives the same bytes, and its transcript and client
+//! report match the snapshot in snapshots/<name>.snap.
+
+use std::path::{Path, PathBuf};
+
+use sim::scenario::Scenario;
+
+fn scenario_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    files
+}
+
+fn run(path: &Path) -> (Scenario, sim::world::Outcome) {
+    let s = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = sim::world::run(&s).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (s, outcome)
+}
+
+#[test]
+fn every_scenario_meets_its_expectations_the_same_way_twice() {
+    for path in scenario_files() {
+        let (s, first) = run(&path);
+        assert!(
+            first.failed.is_empty(),
+            "{} (seed {}):\n{}\n{}",
+            path.display(),
+            s.seed,
+            first.failed.join("\n"),
+            first.transcript
+        );
+        let (_, second) = run(&path);
+        assert_eq!(
+            first.transcript,
+            second.transcript,
+            "{}: same seed, same bytes",
+            path.display()
+        );
+        assert_eq!(first.report, second.report);
+        insta::with_settings!({
+            snapshot_path => "../../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("scenarios/{} (seed {})", path.file_name().unwrap().to_string_lossy(), s.seed),
+        }, {
+            insta::assert_snapshot!(s.name.clone(), format!("{}\n{}", first.transcript, first.report));
+        });
+    }
+}
+
+#[test]
+fn the_embedded_default_is_the_failover_scenario() {
+    let embedded =
+        Scenario::parse("embedded", sim::DEFAULT_SCENARIO, Path::new("scenarios")).unwrap();
+    assert_eq!(embedded.name, "failover");
+}
+
+/// Which server answered each connection of a client named `client`.
+fn answers(transcript: &str) -> Vec<(f64, String)> {
+    transcript
+        .lines()
+        .filter_map(|l| {
+            let (time, rest) = l.trim_start().split_once("s client")?;
+            let who = rest.trim().strip_prefix("answered by ")?;
+            Some((time.parse().ok()?, who.to_string()))
+        })
+        .collect()
+}
+
+fn time_of(transcript: &str, needle: &str) -> f64 {
+    let line = transcript
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{transcript}"));
+    line.trim_start()
+        .split_once('s')
+        .unwrap()
+        .0
+        .parse()
+        .unwrap()
+}
+
+/// The same engine code as the `engine` binary, over turmoil: roundrobin
+/// alternates, dead servers leave, the backup takes over, restored servers
+/// rejoin after rise checks.
+#[test]
+fn failover_alternates_fails_over_and_restores() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/failover.yaml");
+    let (_, o) = run(&path);
+    let t = &o.transcript;
+    let early: Vec<String> = answers(t)
+        .into_iter()
+        .filter(|(at, _)| *at < 3.0)
+        .map(|(_, w)| w)
+        .collect();
+    assert_eq!(early, ["web1", "web2", "web1", "web2", "web1"], "{t}");
+
+    let web1_down = time_of(t, "Server test/web1 is DOWN");
+    let web2_down = time_of(t, "Server test/web2 is DOWN");
+    // Silent deaths: fall (3) checks, each lasting inter (1s) of timeout
+    // plus inter (1s) of pause, after the crash.
+    assert!((3.0..=3.0 + 3.0 * 2.0 + 1.0).contains(&web1_down), "{t}");
+    assert!(
+        t.contains("0 active and 1 backup servers left. Running on backup."),
+        "{t}"
+    );
+    for (at, who) in answers(t) {
+        if at > web1_down && at < 22.0 {
+            assert_ne!(who, "web1", "web1 answered at {at} while DOWN:\n{t}");
+        }
+        if who == "web7" {
+            assert!(
+                at > web2_down,
+                "backup answered at {at} with an active server up:\n{t}"
+            );
+        }
+    }
+    let web1_up = time_of(t, "Server test/web1 is UP");
+    let web2_up = time_of(t, "Server test/web2 is UP");
+    for up in [web1_up, web2_up] {
+        assert!(
+            (22.0..=22.0 + 2.0 * 1.0 + 1.0).contains(&up),
+            "rise 2 at inter 1s:\n{t}"
+        );
+    }
+    let after: Vec<String> = answers(t)
+        .into_iter()
+        .filter(|(at, _)| *at > web1_up.max(web2_up))
+        .map(|(_, w)| w)
+        .collect();
+    assert!(
+        after.len() >= 4 && after.windows(2).all(|w| w[0] != w[1]),
+        "{after:?}"
+    );
+}
