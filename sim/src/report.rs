@@ -51,9 +51,9 @@ impl Report {
         }
     }
 
-    /// Per client: connections, outcomes, and latency percentiles of the
-    /// answered ones (virtual time).
-    pub fn render(&self) -> String {
+    /// Per client: connections, outcomes, the answered ones' rate over
+    /// `duration` and their latency percentiles (virtual time).
+    pub fn render(&self, duration: Duration) -> String {
         let clients = self.clients.lock().expect("report lock");
         let mut out = String::new();
         for (name, stats) in clients.iter() {
@@ -64,6 +64,12 @@ impl Report {
             }
             let mut l = stats.latencies.clone();
             l.sort();
+            if !duration.is_zero() {
+                out.push_str(&format!(
+                    "  throughput: {:.1} answered/s\n",
+                    l.len() as f64 / duration.as_secs_f64()
+                ));
+            }
             if !l.is_empty() {
                 let p = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize].as_millis();
                 out.push_str(&format!(

@@ -17,12 +17,16 @@
 //!     address: 172.16.10.118
 //!     port: 80                   # default 80
 //!     reply: web1                # default: the server's name
-//!     service_time: 5ms          # default 0
+//!     service_time: 5ms          # or { exponential: 5ms } (mean) or
+//!                                # { lognormal: { median: 5ms, sigma: 0.5 } }
+//!     concurrency: 100           # connections served at once; others wait
 //! clients:
 //!   - name: client
 //!     address: 10.96.20.89
 //!     target: 10.96.20.113:80
-//!     every: 500ms               # one connection per interval
+//!     every: 500ms               # one user: a connection, then this pause
+//!     # or: users: 10 with think: 100ms (closed loop), or
+//!     #     rate: 200/s with arrival: poisson|constant (open loop)
 //!     send: "GET / HTTP/1.0\r\n\r\n"   # optional bytes to send first
 //!     patience: 5s               # give up on a silent connection
 //! syslog: 10.96.20.200           # optional collector on UDP 514
@@ -91,9 +95,21 @@ fn default_port() -> u16 {
     80
 }
 
-fn default_every() -> Time {
-    Time(Duration::from_millis(500))
+/// How a client generates connections.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Load {
+    Closed {
+        users: u32,
+        think: Duration,
+    },
+    Open {
+        interval: Duration,
+        arrival: Arrival,
+    },
 }
+
+/// The pause of the default single user.
+const DEFAULT_EVERY: Duration = Duration::from_millis(500);
 
 fn default_patience() -> Time {
     Time(Duration::from_secs(5))
@@ -146,7 +162,58 @@ pub struct ServerSpec {
     /// What it answers; default its name.
     pub reply: Option<String>,
     /// How long it works on each connection before answering.
-    pub service_time: Option<Time>,
+    pub service_time: Option<ServiceTime>,
+    /// Connections it serves at once; None: unlimited.
+    pub concurrency: Option<usize>,
+}
+
+/// A service-time distribution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ServiceTime {
+    Constant(Time),
+    Distribution(Distribution),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Distribution {
+    /// Exponential with this mean.
+    Exponential(Time),
+    /// Log-normal with this median and shape.
+    Lognormal { median: Time, sigma: f64 },
+}
+
+/// A rate of new connections, `200/s`, `5/ms`, `30/m`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Mean time between two arrivals.
+    pub interval: Duration,
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let bad = || serde::de::Error::custom(format!("'{text}' is not a rate such as 200/s"));
+        let (n, unit) = text.split_once('/').ok_or_else(bad)?;
+        let n: u32 = n.trim().parse().map_err(|_| bad())?;
+        let per = engine::config::units::parse_time_ms(&format!("1{}", unit.trim()))
+            .map_err(|_| bad())?;
+        if n == 0 {
+            return Err(bad());
+        }
+        Ok(Rate {
+            interval: per.duration() / n,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    #[default]
+    Constant,
+    Poisson,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,12 +222,24 @@ pub struct ClientSpec {
     pub name: String,
     pub address: IpAddr,
     pub target: SocketAddr,
-    #[serde(default = "default_every")]
-    pub every: Time,
+    /// One user pausing this long between connections (the default load).
+    pub every: Option<Time>,
+    /// Closed loop: this many users, each pausing `think` between
+    /// connections.
+    pub users: Option<u32>,
+    pub think: Option<Time>,
+    /// Open loop: new connections at this rate, whatever the answers.
+    pub rate: Option<Rate>,
+    #[serde(default)]
+    pub arrival: Arrival,
     /// Bytes sent before reading the answer (then the client half-closes).
     pub send: Option<String>,
     #[serde(default = "default_patience")]
     pub patience: Time,
+    /// Leave each connection out of the transcript (heavy loads): the
+    /// report still counts it.
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -261,6 +340,23 @@ impl Scenario {
                 }
             }
         }
+        for (i, c) in scenario.clients.iter().enumerate() {
+            let field = format!("clients[{i}]");
+            let given = [
+                c.every.is_some(),
+                c.users.is_some() || c.think.is_some(),
+                c.rate.is_some(),
+            ];
+            if given.iter().filter(|g| **g).count() > 1 {
+                return Err(invalid(
+                    &field,
+                    "give one of 'every', 'users'/'think' and 'rate'".into(),
+                ));
+            }
+            if c.users == Some(0) {
+                return Err(invalid(&field, "'users' must be at least 1".into()));
+            }
+        }
         let names: Vec<&str> = scenario.host_names();
         for (i, e) in scenario.timeline.iter().enumerate() {
             for host in e.action.hosts() {
@@ -300,6 +396,25 @@ impl Scenario {
     pub fn epoch(&self) -> SystemTime {
         let start = chrono::DateTime::parse_from_rfc3339(&self.start).expect("checked at load");
         SystemTime::UNIX_EPOCH + Duration::from_millis(start.timestamp_millis().max(0) as u64)
+    }
+}
+
+impl ClientSpec {
+    pub fn load(&self) -> Load {
+        match (self.rate, self.users, self.think, self.every) {
+            (Some(r), ..) => Load::Open {
+                interval: r.interval,
+                arrival: self.arrival,
+            },
+            (None, None, None, every) => Load::Closed {
+                users: 1,
+                think: every.map_or(DEFAULT_EVERY, |t| t.0),
+            },
+            (None, users, think, _) => Load::Closed {
+                users: users.unwrap_or(1),
+                think: think.map_or(Duration::ZERO, |t| t.0),
+            },
+        }
     }
 }
 
@@ -389,6 +504,50 @@ proxies:
         let ghost = format!("{MINIMAL}timeline:\n  - {{ at: 1s, crash: nobody }}\n");
         let e = parse(&ghost).unwrap_err().to_string();
         assert_eq!(e, "t.yaml:10: timeline[0]: no host named 'nobody'");
+    }
+
+    #[test]
+    fn load_models_and_distributions() {
+        let text = format!(
+            "{MINIMAL}servers:
+  - {{ name: a, address: 10.0.0.2, service_time: 5ms }}
+  - {{ name: b, address: 10.0.0.3, service_time: {{ exponential: 5ms }} }}
+  - {{ name: c, address: 10.0.0.4, service_time: {{ lognormal: {{ median: 5ms, sigma: 0.5 }} }} }}
+clients:
+  - {{ name: u, address: 10.0.0.5, target: \"10.0.0.1:80\" }}
+  - {{ name: v, address: 10.0.0.6, target: \"10.0.0.1:80\", users: 10, think: 100ms }}
+  - {{ name: w, address: 10.0.0.7, target: \"10.0.0.1:80\", rate: 200/s, arrival: poisson }}
+"
+        );
+        let s = parse(&text).unwrap();
+        assert!(matches!(
+            s.servers[1].service_time,
+            Some(ServiceTime::Distribution(Distribution::Exponential(_)))
+        ));
+        assert_eq!(
+            s.clients[0].load(),
+            Load::Closed {
+                users: 1,
+                think: DEFAULT_EVERY
+            }
+        );
+        assert_eq!(
+            s.clients[1].load(),
+            Load::Closed {
+                users: 10,
+                think: Duration::from_millis(100)
+            }
+        );
+        assert_eq!(
+            s.clients[2].load(),
+            Load::Open {
+                interval: Duration::from_millis(5),
+                arrival: Arrival::Poisson
+            }
+        );
+        let both = text.replace("users: 10, think: 100ms", "users: 10, rate: 5/s");
+        let e = parse(&both).unwrap_err().to_string();
+        assert!(e.contains("clients[1]: give one of"), "{e}");
     }
 
     #[test]

@@ -13,11 +13,17 @@ use engine::backend::Backend;
 use engine::config;
 use engine::log::LogSink;
 use engine::runtime::Engine;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution as _, Exp, LogNormal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
 
 use crate::net::SimNet;
 use crate::report::{Outcome as ClientOutcome, Report};
-use crate::scenario::{Action, ClientSpec, Scenario, ServerSpec, ServerState};
+use crate::scenario::{
+    Action, Arrival, ClientSpec, Distribution, Load, Scenario, ServerSpec, ServerState, ServiceTime,
+};
 use crate::transcript::Transcript;
 
 /// The pid the first simulated engine reports; the next ones count up.
@@ -26,7 +32,9 @@ const FIRST_PID: u32 = 1000;
 const SETTLE: Duration = Duration::from_secs(1);
 /// Pending connections turmoil allows per host: more than any scenario's
 /// clients open at once.
-const TCP_CAPACITY: usize = 1024;
+const TCP_CAPACITY: usize = 4096;
+/// The longest service time a distribution may draw (its tail is cut).
+const MAX_SERVICE_TIME: Duration = Duration::from_secs(60);
 
 /// What a run produced.
 #[derive(Debug)]
@@ -101,22 +109,23 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
         });
     }
     for server in &scenario.servers {
-        let spec = server.clone();
-        sim.host(server.address, move || serve(spec.clone()));
+        let (spec, seed) = (server.clone(), scenario.seed);
+        sim.host(server.address, move || serve(spec.clone(), seed));
     }
     if let Some(collector) = scenario.syslog {
         let transcript = transcript.clone();
         sim.host(collector, move || collect_syslog(transcript.clone()));
     }
     for client in &scenario.clients {
-        let (spec, transcript, report, duration) = (
+        let (spec, transcript, report, duration, seed) = (
             client.clone(),
             transcript.clone(),
             report.clone(),
             scenario.duration.0,
+            scenario.seed,
         );
         sim.client(client.address, async move {
-            run_client(&spec, duration, &transcript, &report).await;
+            run_client(&spec, duration, seed, &transcript, &report).await;
             Ok(())
         });
     }
@@ -124,7 +133,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
     let failed = drive(&mut sim, scenario, &engines, &transcript)?;
     Ok(Outcome {
         transcript: transcript.render(),
-        report: report.render(),
+        report: report.render(scenario.duration.0),
         failed,
     })
 }
@@ -214,21 +223,51 @@ fn describe(action: &Action) -> String {
     }
 }
 
-/// A real server: answers every connection with its reply, after its
-/// service time, and closes.
-async fn serve(spec: ServerSpec) -> turmoil::Result {
+/// A real server: answers every connection with its reply, after a
+/// service time drawn from its distribution, at most `concurrency` at a
+/// time (the others wait, as in an accept backlog), and closes.
+async fn serve(spec: ServerSpec, seed: u64) -> turmoil::Result {
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", spec.port)).await?;
     let reply = Arc::new(spec.reply.clone().unwrap_or_else(|| spec.name.clone()));
-    let service = spec.service_time.map(|t| t.0).unwrap_or_default();
+    let workers = Arc::new(Semaphore::new(
+        spec.concurrency.unwrap_or(Semaphore::MAX_PERMITS),
+    ));
+    let mut rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
     loop {
         let (mut stream, _) = listener.accept().await?;
-        let reply = reply.clone();
+        let service = service_time(spec.service_time.as_ref(), &mut rng);
+        let (reply, workers) = (reply.clone(), workers.clone());
         tokio::spawn(async move {
+            let Ok(_worker) = workers.acquire_owned().await else {
+                return;
+            };
             tokio::time::sleep(service).await;
             let _ = stream.write_all(reply.as_bytes()).await;
             let _ = stream.shutdown().await;
         });
     }
+}
+
+fn service_time(spec: Option<&ServiceTime>, rng: &mut SmallRng) -> Duration {
+    let secs = match spec {
+        None => return Duration::ZERO,
+        Some(ServiceTime::Constant(t)) => return t.0,
+        Some(ServiceTime::Distribution(Distribution::Exponential(mean))) => {
+            Exp::new(1.0 / mean.0.as_secs_f64().max(1e-9)).map_or(0.0, |d| d.sample(rng))
+        }
+        Some(ServiceTime::Distribution(Distribution::Lognormal { median, sigma })) => {
+            LogNormal::new(median.0.as_secs_f64().max(1e-9).ln(), *sigma)
+                .map_or(0.0, |d| d.sample(rng))
+        }
+    };
+    Duration::from_secs_f64(secs.clamp(0.0, MAX_SERVICE_TIME.as_secs_f64()))
+}
+
+/// A stable per-host seed component (FNV-1a of the name).
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Receives syslog datagrams on UDP 514 and notes them.
@@ -242,19 +281,56 @@ async fn collect_syslog(transcript: Transcript) -> turmoil::Result {
     }
 }
 
-/// One connection per interval until `duration`, each noted and counted.
+/// Generates the client's load until `duration`: closed-loop users, each
+/// connecting then pausing, or open-loop arrivals at a rate (constant or
+/// Poisson), each connection noted and counted.
 async fn run_client(
     spec: &ClientSpec,
     duration: Duration,
+    seed: u64,
     transcript: &Transcript,
     report: &Report,
 ) {
     let start = tokio::time::Instant::now();
-    while start.elapsed() < duration {
-        tokio::time::sleep(spec.every.0).await;
-        let sent = tokio::time::Instant::now();
-        let outcome = ask(spec).await;
-        let latency = sent.elapsed();
+    match spec.load() {
+        Load::Closed { users, think } => {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..users {
+                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
+                tasks.spawn(async move {
+                    while start.elapsed() < duration {
+                        tokio::time::sleep(think).await;
+                        one_connection(&spec, &transcript, &report).await;
+                    }
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+        Load::Open { interval, arrival } => {
+            let mut rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
+            let exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
+            let mut tasks = tokio::task::JoinSet::new();
+            while start.elapsed() < duration {
+                let gap = match (arrival, &exp) {
+                    (Arrival::Poisson, Some(exp)) => Duration::from_secs_f64(exp.sample(&mut rng)),
+                    _ => interval,
+                };
+                tokio::time::sleep(gap).await;
+                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
+                tasks.spawn(async move { one_connection(&spec, &transcript, &report).await });
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+    }
+}
+
+async fn one_connection(spec: &ClientSpec, transcript: &Transcript, report: &Report) {
+    let sent = tokio::time::Instant::now();
+    let outcome = ask(spec).await;
+    let latency = sent.elapsed();
+    if spec.quiet {
+        report.record(&spec.name, outcome, latency);
+    } else {
         transcript.note(&spec.name, &outcome.describe());
         report.record(&spec.name, outcome, latency);
     }
