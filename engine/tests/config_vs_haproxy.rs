@@ -77,7 +77,7 @@ fn typos_get_the_same_report_as_haproxy() {
     for o in config::options::OPTIONS {
         cases.push(format!("{BASE}listen a\n bind :80\n option {}\n", typo(o.name, &mut rng)));
     }
-    for s in config::server::SERVER_KEYWORDS {
+    for s in config::server_kw::SERVER_KEYWORDS {
         cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} 1\n", typo(s.name, &mut rng)));
     }
     if std::env::var_os("CFGDIFF_ARGS").is_some() {
@@ -88,6 +88,13 @@ fn typos_get_the_same_report_as_haproxy() {
         }
         for k in config::global::GLOBAL_KEYWORDS {
             cases.push(format!("global\n {}\n{BASE}listen a\n bind :80\n", k.name));
+        }
+        for k in config::server_kw::SERVER_KEYWORDS {
+            cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {}\n", k.name));
+            cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} x\n", k.name));
+        }
+        for (f, _, _) in config::acl::FETCHES {
+            cases.push(format!("{BASE}frontend a\n mode http\n bind :80\n acl x {f} y\n acl z {} y\n", typo(f, &mut rng)));
         }
     }
     let mut diffs = vec![];

@@ -217,8 +217,23 @@ fn check_value(ptype: Pattern, v: &str) -> Result<(), String> {
     match ptype {
         Pattern::Ip if !valid_net(v) => Err(format!("'{v}' is not a valid IPv4 or IPv6 address")),
         Pattern::Reg => check_regex(v),
+        Pattern::Int if !valid_int(v) => Err(format!("'{v}' is not a number")),
         _ => Ok(()),
     }
+}
+
+/// `N`, `N:M`, `:M`, `N:` or an operator (`eq`, `ge`, `gt`, `le`, `lt`)
+/// applying to the next value.
+fn valid_int(v: &str) -> bool {
+    let num = |s: &str| {
+        let s = s.strip_prefix('-').unwrap_or(s);
+        s.is_empty() || s.bytes().all(|b| b.is_ascii_digit())
+    };
+    matches!(v, "eq" | "ge" | "gt" | "le" | "lt")
+        || match v.split_once(':') {
+            Some((a, b)) => num(a) && num(b),
+            None => !v.is_empty() && num(v),
+        }
 }
 
 /// `addr` or `addr/bits` or `addr/dotted-mask`.

@@ -156,6 +156,53 @@ fn check_proxy(
             warn("'option forwardfor' ignored");
         }
     }
+    failed | server_checks(st, all, diags)
+}
+
+/// The server settings HAProxy validates after parsing.
+fn server_checks(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> bool {
+    let px = &st.px;
+    let mut failed = false;
+    for c in &st.server_checks {
+        if px.mode == Mode::Tcp && c.cookie {
+            diags.push(Diagnostic::warning(format!(
+                "proxy '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+                px.name, c.server
+            )));
+        }
+        if px.mode == Mode::Tcp && c.redir {
+            failed = true;
+            diags.push(Diagnostic::alert(format!(
+                "proxy '{}' : server cannot have cookie or redirect prefix in non-HTTP mode.",
+                px.name
+            )));
+        }
+        if c.verify_without_ca {
+            failed = true;
+            diags.push(Diagnostic::alert(format!("[{}] : 'server {}/{}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.", c.at, px.name, c.server)));
+        }
+        if let Some(r) = &c.resolvers {
+            // No `resolvers` section can exist: the engine refuses them.
+            failed = true;
+            diags.push(Diagnostic::alert(format!(
+                "proxy '{}', server '{}': unable to find required resolvers '{r}'",
+                px.name, c.server
+            )));
+        }
+        if let Some(t) = &c.track {
+            let (bp, bs) = t.split_once('/').unwrap_or((px.name.as_str(), t.as_str()));
+            let found = all.iter().any(|p| {
+                p.kind.is_backend() && p.name == bp && p.servers.iter().any(|s| s.name == bs)
+            });
+            if !found {
+                failed = true;
+                diags.push(Diagnostic::alert(format!(
+                    "[{}] : 'server {}/{}' : unable to find required server '{t}' for tracking.",
+                    c.at, px.name, c.server
+                )));
+            }
+        }
+    }
     failed
 }
 

@@ -13,12 +13,12 @@ use super::global::parse_log;
 use super::listen_http::{errorfile, errorloc, stats};
 use super::parse::{atol, Ctx, Kwm};
 use super::server::{parse_default_server, parse_server, template};
+use super::server_kw::Draft;
 use super::timeout::timeout;
 use super::{acl, http_request, shape};
 use super::{options, suggest};
 use super::{
-    Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, Server, StatsSettings, Timeouts,
-    Unimplemented,
+    Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, StatsSettings, Timeouts, Unimplemented,
 };
 
 /// What the engine runtime does with a directive.
@@ -30,6 +30,20 @@ pub enum Support {
     HttpOnly,
     /// The parser decides and calls [`ProxyState::note`].
     Parser,
+}
+
+/// A server setting HAProxy validates after parsing (mode, resolvers
+/// sections and tracked servers are known only then).
+#[derive(Debug, Clone)]
+pub struct ServerCheck {
+    pub at: Location,
+    pub server: String,
+    pub cookie: bool,
+    pub redir: bool,
+    pub resolvers: Option<String>,
+    pub track: Option<String>,
+    /// SSL with certificate verification but no CA file.
+    pub verify_without_ca: bool,
 }
 
 /// An unimplemented directive waiting to know its proxy's final mode.
@@ -45,7 +59,9 @@ pub struct ProxyState {
     pub px: Proxy,
     pub is_defaults: bool,
     /// The `default-server` template.
-    pub template: Server,
+    pub template: Draft,
+    /// Server settings checked once the whole configuration is known.
+    pub server_checks: Vec<ServerCheck>,
     pub pending: Vec<Pending>,
     /// Where `option httplog` was set (HAProxy's tcp-mode warning cites it).
     pub httplog_at: Option<Location>,
@@ -114,6 +130,7 @@ fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
         },
         is_defaults: false,
         template: template(),
+        server_checks: vec![],
         pending: vec![],
         httplog_at: None,
     }
@@ -487,8 +504,17 @@ fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
 
 fn server(p: &mut ProxyState, ctx: &mut Ctx) {
     let name = p.px.name.clone();
-    if let Some(s) = parse_server(&p.template, &name, ctx) {
-        p.px.servers.push(s);
+    if let Some(d) = parse_server(&p.template, &name, ctx) {
+        p.server_checks.push(ServerCheck {
+            at: ctx.at.clone(),
+            server: d.srv.name.clone(),
+            cookie: d.srv.cookie.is_some(),
+            redir: d.redir.is_some(),
+            resolvers: d.resolvers.clone(),
+            track: d.track.clone(),
+            verify_without_ca: (d.ssl || d.check_ssl) && !d.verify_none && !d.ca_file,
+        });
+        p.px.servers.push(d.srv);
     }
 }
 

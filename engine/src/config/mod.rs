@@ -26,6 +26,7 @@ pub mod options;
 pub mod parse;
 pub mod report;
 pub mod server;
+pub mod server_kw;
 mod shape;
 pub mod source;
 pub mod suggest;
