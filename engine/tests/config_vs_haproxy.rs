@@ -93,6 +93,18 @@ fn typos_get_the_same_report_as_haproxy() {
             cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {}\n", k.name));
             cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} x\n", k.name));
         }
+        for (b, _, _) in config::bind::BIND_OPTIONS {
+            cases.push(format!("{BASE}listen a\n bind :80 {b}\n"));
+            cases.push(format!("{BASE}listen a\n bind :80 {}\n", typo(b, &mut rng)));
+        }
+        for o in config::options::OPTIONS {
+            cases.push(format!("{BASE}listen a\n bind :80\n option {} x y\n", o.name));
+        }
+        for t in ["client", "server", "connect", "check", "queue", "tunnel", "http-request"] {
+            for v in ["", "0", "10", "10s", "1m30s", "2147483648", "24d", "25d", "100us", "x"] {
+                cases.push(format!("listen a\n bind :80\n timeout {t} {v}\n"));
+            }
+        }
         for (f, _, _) in config::acl::FETCHES {
             cases.push(format!("{BASE}frontend a\n mode http\n bind :80\n acl x {f} y\n acl z {} y\n", typo(f, &mut rng)));
         }

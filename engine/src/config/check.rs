@@ -66,10 +66,15 @@ fn check_proxy(
                 px.name
             )));
     }
-    if tcp && px.options.httplog {
+    if tcp && (px.options.httplog || px.options.httpslog) {
         if let Some(at) = &st.httplog_at {
+            let which = if px.options.httpslog {
+                "httpslog"
+            } else {
+                "httplog"
+            };
             diags.push(Diagnostic::warning(format!(
-                "parsing [{at}] : 'option httplog' not usable with {ty} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                "parsing [{at}] : 'option {which}' not usable with {ty} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
                 px.name
             )));
         }
@@ -125,7 +130,10 @@ fn check_proxy(
     }
     // A log format (httplog/tcplog) with nowhere to send logs.
     let has_log = !px.log.is_empty() || (px.log_global && global_log);
-    if px.kind.is_frontend() && !has_log && (px.options.httplog || px.options.tcplog) {
+    if px.kind.is_frontend()
+        && !has_log
+        && (px.options.httplog || px.options.httpslog || px.options.tcplog)
+    {
         diags.push(Diagnostic::warning(format!(
             "log format ignored for {ty} '{}' since it has no log address.",
             px.name
@@ -163,6 +171,14 @@ fn check_proxy(
 fn server_checks(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> bool {
     let px = &st.px;
     let mut failed = false;
+    for b in &st.ssl_binds_without_crt {
+        // HAProxy 2.6 prints an empty location here ("at  (use").
+        failed = true;
+        diags.push(Diagnostic::alert(format!(
+            "Proxy '{}': no SSL certificate specified for bind '{b}' at  (use 'crt').",
+            px.name
+        )));
+    }
     for c in &st.server_checks {
         if px.mode == Mode::Tcp && c.cookie {
             diags.push(Diagnostic::warning(format!(

@@ -62,6 +62,8 @@ pub struct ProxyState {
     pub template: Draft,
     /// Server settings checked once the whole configuration is known.
     pub server_checks: Vec<ServerCheck>,
+    /// `bind` addresses with `ssl` but no `crt` (refused after parsing).
+    pub ssl_binds_without_crt: Vec<String>,
     pub pending: Vec<Pending>,
     /// Where `option httplog` was set (HAProxy's tcp-mode warning cites it).
     pub httplog_at: Option<Location>,
@@ -131,6 +133,7 @@ fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
         is_defaults: false,
         template: template(),
         server_checks: vec![],
+        ssl_binds_without_crt: vec![],
         pending: vec![],
         httplog_at: None,
     }
@@ -497,7 +500,10 @@ fn retries(p: &mut ProxyState, ctx: &mut Ctx) {
 
 fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
     let section = p.px.kind.as_str();
-    if let Some(b) = parse_bind(ctx, section) {
+    if let Some((b, ssl_without_crt)) = parse_bind(ctx, section) {
+        if ssl_without_crt {
+            p.ssl_binds_without_crt.push(ctx.arg(1).to_string());
+        }
         p.px.binds.push(b);
     }
 }

@@ -197,6 +197,8 @@ pub struct Proxy {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxyOptions {
     pub httplog: bool,
+    /// `option httpslog`: the HTTPS variant of the HTTP log format.
+    pub httpslog: bool,
     pub tcplog: bool,
     pub dontlognull: bool,
     pub http_server_close: bool,

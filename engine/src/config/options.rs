@@ -81,7 +81,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("httpchk", Cap::Be, false, No, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
     opt("httpclose", Cap::Any, true, HttpOnly, flag!(httpclose), "close both sides after each response."),
     opt("httplog", Cap::Fe, true, No, httplog, "HTTP log format [clf]."),
-    opt("httpslog", Cap::Fe, false, No, switch_only, "option httpslog: recognised, not run by the engine."),
+    opt("httpslog", Cap::Fe, true, No, httpslog, "option httpslog: recognised, not run by the engine."),
     opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
     opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
     opt("ldap-check", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap } }, "LDAPv3 bind health check."),
@@ -178,10 +178,13 @@ fn switch_only(_: &mut ProxyState, ctx: &mut Ctx, _: bool) {
     ctx.too_many_args(0, 1);
 }
 
+/// `option httpslog`: HAProxy takes no value and ignores extra words.
+fn httpslog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    p.px.options.httpslog = on;
+    p.httplog_at = on.then(|| ctx.at.clone());
+}
+
 fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
-    if ctx.too_many_args(1, 1) {
-        return;
-    }
     if !ctx.arg(2).is_empty() && ctx.arg(2) != "clf" {
         let msg = format!(
             "{} : keyword 'httplog' only supports option 'clf'.",
@@ -190,14 +193,15 @@ fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
         ctx.alert(msg);
         return;
     }
+    if ctx.too_many_args(1, 1) {
+        return;
+    }
     p.px.options.httplog = on;
     p.httplog_at = on.then(|| ctx.at.clone());
 }
 
+/// `option redispatch [<interval>]`; HAProxy ignores further words.
 fn redispatch(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
-    if ctx.too_many_args(1, 1) {
-        return;
-    }
     p.px.redispatch = if on {
         Some(if ctx.arg(2).is_empty() {
             -1
@@ -339,7 +343,15 @@ fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
 }
 
 fn pgsql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
-    if ctx.arg(2) != "user" || ctx.arg(3).is_empty() {
+    if !ctx.arg(2).is_empty() && ctx.arg(2) != "user" {
+        let msg = format!(
+            "{} : 'option pgsql-check' only supports optional values: 'user'.",
+            ctx.here()
+        );
+        ctx.alert(msg);
+        return;
+    }
+    if ctx.arg(2).is_empty() || ctx.arg(3).is_empty() {
         let msg = format!(
             "{} : '{} {}' expects 'user <username>' as argument.",
             ctx.here(),
