@@ -55,6 +55,11 @@ fn ours(path: &str) -> String {
     format!("exit: {}\n{body}", rep.exit_code)
 }
 
+/// How many random lexer lines to try (CFGDIFF_LEX=n to change).
+fn lexer_cases() -> usize {
+    std::env::var("CFGDIFF_LEX").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+}
+
 const BASE: &str = "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n";
 
 #[test]
@@ -108,6 +113,13 @@ fn typos_get_the_same_report_as_haproxy() {
         for (f, _, _) in config::acl::FETCHES {
             cases.push(format!("{BASE}frontend a\n mode http\n bind :80\n acl x {f} y\n acl z {} y\n", typo(f, &mut rng)));
         }
+    }
+    // The lexer: the first word of an unknown keyword is echoed verbatim.
+    let alphabet: Vec<char> = "ab \"'\\#${}x1tnr-_.\t\u{a0}(H".chars().collect();
+    for _ in 0..lexer_cases() {
+        let len = 1 + rng.next(12);
+        let w: String = (0..len).map(|_| alphabet[rng.next(alphabet.len())]).collect();
+        cases.push(format!("{BASE}listen a\n bind :80\n {w} foo\n"));
     }
     let mut diffs = vec![];
     for (i, case) in cases.iter().enumerate() {
