@@ -1,7 +1,18 @@
-//! Differential test against the real binary: mutated keywords (typos,
-//! missing or extra arguments) are checked by `haproxy -c` and by us, and
-//! the reports must agree. Needs haproxy 2.6 on PATH, so it is ignored by
-//! default: `cargo test -p engine --test config_vs_haproxy -- --ignored`.
+//! Differential test against the real binary: keyword typos, random
+//! lexer lines (quotes, escapes, variables, comments) and random
+//! multi-proxy configurations (kinds, modes, references, timeouts) are
+//! checked by `haproxy -c` and by us, and the reports must agree
+//! byte for byte (minus the banner and the pid). Needs haproxy 2.6 on PATH,
+//! so it is ignored by default:
+//!
+//! ```text
+//! cargo test -p engine --test config_vs_haproxy -- --ignored
+//! CFGDIFF_ARGS=1 CFGDIFF_LEX=3000 cargo test ... -- --ignored   # more cases
+//! ```
+//!
+//! Known differences (kept out of the default run): `acl` without a name
+//! (HAProxy prints a message cut by a NUL), `resetenv` (refused here),
+//! `ca-file`/`source` on servers (files and addresses not checked).
 
 use engine::config;
 use std::path::PathBuf;
@@ -60,11 +71,52 @@ fn lexer_cases() -> usize {
     std::env::var("CFGDIFF_LEX").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
 }
 
+/// A random multi-proxy configuration.
+fn random_config(rng: &mut Lcg) -> String {
+    let names = ["a", "b", "c"];
+    let kinds = ["frontend", "backend", "listen", "defaults"];
+    let mut out = String::new();
+    if rng.next(2) == 0 {
+        out.push_str("global\n log 127.0.0.1:514 local0\n");
+    }
+    for _ in 0..1 + rng.next(5) {
+        let kind = kinds[rng.next(kinds.len())];
+        let name = if kind == "defaults" && rng.next(2) == 0 { "" } else { names[rng.next(3)] };
+        out.push_str(&format!("{kind} {name}\n"));
+        if rng.next(2) == 0 {
+            out.push_str(["  mode http\n", "  mode tcp\n"][rng.next(2)]);
+        }
+        for t in ["client", "server", "connect"] {
+            if rng.next(3) > 0 {
+                out.push_str(&format!("  timeout {t} 5s\n"));
+            }
+        }
+        if rng.next(3) == 0 {
+            out.push_str(["  option httplog\n", "  option forwardfor\n", "  log global\n", "  balance uri\n"][rng.next(4)]);
+        }
+        if kind != "defaults" {
+            if kind != "backend" && rng.next(3) > 0 {
+                out.push_str(&format!("  bind :{}\n", 8000 + rng.next(100)));
+            }
+            if kind != "frontend" && rng.next(2) == 0 {
+                out.push_str("  server s1 127.0.0.1:80\n");
+            }
+            if rng.next(2) == 0 {
+                out.push_str(&format!("  default_backend {}\n", names[rng.next(3)]));
+            }
+            if rng.next(3) == 0 {
+                out.push_str(&format!("  use_backend {} if TRUE\n", names[rng.next(3)]));
+            }
+        }
+    }
+    out
+}
+
 const BASE: &str = "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n";
 
 #[test]
 #[ignore = "needs the haproxy binary"]
-fn typos_get_the_same_report_as_haproxy() {
+fn reports_match_haproxy() {
     if haproxy("/dev/null").is_none() {
         eprintln!("haproxy not found; skipping");
         return;
@@ -120,6 +172,11 @@ fn typos_get_the_same_report_as_haproxy() {
         let len = 1 + rng.next(12);
         let w: String = (0..len).map(|_| alphabet[rng.next(alphabet.len())]).collect();
         cases.push(format!("{BASE}listen a\n bind :80\n {w} foo\n"));
+    }
+    // Whole configurations: names, kinds, modes, references and timeouts
+    // drawn at random, to exercise the cross-proxy checks.
+    for _ in 0..lexer_cases() / 3 {
+        cases.push(random_config(&mut rng));
     }
     let mut diffs = vec![];
     for (i, case) in cases.iter().enumerate() {

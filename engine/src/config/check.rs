@@ -52,19 +52,29 @@ fn check_proxy(
 ) -> bool {
     let px = &st.px;
     let ty = st.type_str();
-    let mut alerts: Vec<String> = vec![];
+    let mut failed = false;
+    let mut alert = |diags: &mut Vec<Diagnostic>, m: String| {
+        failed = true;
+        diags.push(Diagnostic::alert(m));
+    };
     let tcp = px.mode == Mode::Tcp;
+    // proxy_cfg_ensure_no_http(): HTTP-only settings in a tcp proxy.
+    if tcp && st.cookie && px.kind.is_backend() {
+        diags.push(Diagnostic::warning(format!(
+            "cookie will be ignored for {ty} '{}' (needs 'mode http').",
+            px.name
+        )));
+    }
     if tcp
-        && px.kind.is_backend()
         && matches!(
             px.balance,
             Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }
         )
     {
         diags.push(Diagnostic::warning(format!(
-                "Layer 7 hash not possible for {ty} '{}' (needs 'mode http'). Falling back to round robin.",
-                px.name
-            )));
+            "Layer 7 hash not possible for {ty} '{}' (needs 'mode http'). Falling back to round robin.",
+            px.name
+        )));
     }
     if tcp && (px.options.httplog || px.options.httpslog) {
         if let Some(at) = &st.httplog_at {
@@ -79,42 +89,54 @@ fn check_proxy(
             )));
         }
     }
-    if px.kind.is_frontend() {
-        if let Some(name) = &px.default_backend {
-            match find_backend(all, name) {
-                None => alerts.push(format!(
-                    "Proxy '{}': unable to find required default_backend: '{name}'.",
-                    px.name
-                )),
-                Some(b) if b.name == px.name && b.kind == px.kind => alerts.push(format!(
-                    "Proxy '{}': loop detected for default_backend: '{name}'.",
-                    px.name
-                )),
-                Some(b) if incompatible(px, b) => {
-                    alerts.push(mode_message(st, b, "as its default backend"))
-                }
-                Some(_) => {}
+    if px.kind.is_frontend() && px.binds.is_empty() {
+        diags.push(Diagnostic::warning(format!(
+            "{ty} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+            px.name
+        )));
+    }
+    // Any proxy may carry these (HAProxy only warns when a backend has
+    // them), and they are resolved all the same.
+    if let Some(name) = &px.default_backend {
+        match find_backend(all, name) {
+            None => alert(diags, format!("Proxy '{}': unable to find required default_backend: '{name}'.", px.name)),
+            Some(b) if b.name == px.name && b.kind == px.kind => {
+                alert(diags, format!("Proxy '{}': loop detected for default_backend: '{name}'.", px.name))
             }
-        }
-        for ub in &px.use_backends {
-            // A log-format name (`%[...]`) is resolved per request.
-            if ub.backend.contains('%') {
-                continue;
-            }
-            match find_backend(all, &ub.backend) {
-                None => alerts.push(format!(
-                    "Proxy '{}': unable to find required use_backend: '{}'.",
-                    px.name, ub.backend
-                )),
-                Some(b) if incompatible(px, b) => {
-                    alerts.push(mode_message(st, b, "in a 'use_backend' rule"))
-                }
-                Some(_) => {}
-            }
+            Some(b) if incompatible(px, b) => alert(diags, mode_message(st, b, "as its default backend")),
+            Some(_) if !px.servers.is_empty() => diags.push(Diagnostic::warning(format!(
+                "In proxy '{}', the 'default_backend' rule always has precedence over the servers, which will never be used.",
+                px.name
+            ))),
+            Some(_) => {}
         }
     }
-    let failed = !alerts.is_empty();
-    diags.extend(alerts.into_iter().map(Diagnostic::alert));
+    for ub in &px.use_backends {
+        // A log-format name (`%[...]`) is resolved per request.
+        if ub.backend.contains('%') {
+            continue;
+        }
+        match find_backend(all, &ub.backend) {
+            None => alert(
+                diags,
+                format!(
+                    "Proxy '{}': unable to find required use_backend: '{}'.",
+                    px.name, ub.backend
+                ),
+            ),
+            Some(b) if b.name == px.name && b.kind == px.kind => alert(
+                diags,
+                format!(
+                    "Proxy '{}': loop detected for use_backend: '{}'.",
+                    px.name, ub.backend
+                ),
+            ),
+            Some(b) if incompatible(px, b) => {
+                alert(diags, mode_message(st, b, "in a 'use_backend' rule"))
+            }
+            Some(_) => {}
+        }
+    }
     let t = &px.timeouts;
     let fe_missing = px.kind.is_frontend() && t.client.is_none_or(|d| d.is_zero());
     let be_missing = px.kind.is_backend()
@@ -182,8 +204,10 @@ fn server_checks(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) ->
     for c in &st.server_checks {
         if px.mode == Mode::Tcp && c.cookie {
             diags.push(Diagnostic::warning(format!(
-                "proxy '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
-                px.name, c.server
+                "{} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+                st.type_str(),
+                px.name,
+                c.server
             )));
         }
         if px.mode == Mode::Tcp && c.redir {

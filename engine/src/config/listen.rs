@@ -62,6 +62,11 @@ pub struct ProxyState {
     pub template: Draft,
     /// Server settings checked once the whole configuration is known.
     pub server_checks: Vec<ServerCheck>,
+    /// The timeouts of the defaults this section started from (None for a
+    /// defaults section without `from`), to spot a timeout set twice.
+    pub base_timeouts: Option<Timeouts>,
+    /// A `cookie` (persistence) keyword was given.
+    pub cookie: bool,
     /// `bind` addresses with `ssl` but no `crt` (refused after parsing).
     pub ssl_binds_without_crt: Vec<String>,
     pub pending: Vec<Pending>,
@@ -134,6 +139,8 @@ fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
         template: template(),
         server_checks: vec![],
         ssl_binds_without_crt: vec![],
+        cookie: false,
+        base_timeouts: None,
         pending: vec![],
         httplog_at: None,
     }
@@ -245,11 +252,29 @@ pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
         st.px.binds.clear();
         st.px.servers.clear();
         st.px.use_backends.clear();
+        // Only proxies with the backend capability inherit the algorithm,
+        // and only those with the frontend capability the log format.
+        if !kind.is_backend() {
+            st.px.balance = Balance::RoundRobin;
+        }
+        if !kind.is_frontend() {
+            st.px.options.httplog = false;
+            st.px.options.httpslog = false;
+            st.px.options.tcplog = false;
+        }
         st.template = b.template.clone();
         st.pending = b.pending.clone();
         st.httplog_at = b.httplog_at.clone();
+        st.cookie = b.cookie;
     }
     st.is_defaults = is_def;
+    // A proxy always has a defaults proxy (an empty one if none was
+    // declared); a defaults section only when it names one with `from`.
+    st.base_timeouts = match base {
+        Some(b) => Some(b.px.timeouts),
+        None if is_def => None,
+        None => Some(Timeouts::default()),
+    };
     Some(st)
 }
 
@@ -414,14 +439,24 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
                 p.type_str(),
                 p.px.name
             ));
-        } else {
-            ctx.warn(format!(
-                "{here} : '{name}' ignored because {} '{}' has {need} capability.",
-                p.type_str(),
-                p.px.name
-            ));
+            return;
         }
-        return;
+        // HAProxy warns, then (except for `stick`) parses the line anyway:
+        // a backend's `default_backend` is still checked, a frontend's
+        // `balance` still applies.
+        let hint = match name.as_str() {
+            "maxconn" => " Maybe you want 'fullconn' instead ?",
+            "fullconn" => " Maybe you want 'maxconn' instead ?",
+            _ => "",
+        };
+        ctx.warn(format!(
+            "{here} : '{name}' ignored because {} '{}' has {need} capability.{hint}",
+            p.type_str(),
+            p.px.name
+        ));
+        if name == "stick" {
+            return;
+        }
     }
     (k.parse)(p, ctx);
     if !ctx.failed {
@@ -690,7 +725,8 @@ fn stick_table(_: &mut ProxyState, ctx: &mut Ctx) {
     }
 }
 
-fn cookie(_: &mut ProxyState, ctx: &mut Ctx) {
+fn cookie(p: &mut ProxyState, ctx: &mut Ctx) {
+    p.cookie = true;
     if ctx.arg(1).is_empty() {
         let msg = format!(
             "{} : '{}' expects <cookie_name> as argument.",

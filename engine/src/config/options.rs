@@ -145,7 +145,9 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
         } else {
             "backend"
         };
-        if name == "httplog" && o.cap == Cap::Fe {
+        if name == "httplog" {
+            // Said, but the log format is set all the same (HAProxy then
+            // warns again if the backend is in tcp mode).
             ctx.warn(format!(
                 "{} : backend '{}' : 'option httplog' directive is ignored in backends.",
                 ctx.here(),
@@ -158,8 +160,8 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
                 p.type_str(),
                 p.px.name
             ));
+            return;
         }
-        return;
     }
     let on = ctx.kwm != Kwm::No;
     if ctx.kwm == Kwm::Default {
