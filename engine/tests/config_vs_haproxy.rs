@@ -179,6 +179,13 @@ fn reports_match_haproxy() {
         cases.push(random_config(&mut rng));
     }
     let mut diffs = vec![];
+    // Whole files of your own: CFGDIFF_FILES=a.cfg:b.cfg
+    for f in std::env::var("CFGDIFF_FILES").unwrap_or_default().split(':').filter(|f| !f.is_empty()) {
+        let (want, got) = (haproxy(f).unwrap(), ours(f));
+        if want != got {
+            diffs.push(format!("--- {f}\n=== haproxy\n{want}=== ours\n{got}"));
+        }
+    }
     for (i, case) in cases.iter().enumerate() {
         let path = dir.join(format!("c{i}.cfg"));
         std::fs::write(&path, case).unwrap();

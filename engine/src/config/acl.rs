@@ -332,6 +332,14 @@ pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, St
     while i < words.len() {
         let w = words[i].as_str();
         i += 1;
+        // `!{` negates an anonymous ACL, like `! {`.
+        let w = match w.strip_prefix('!') {
+            Some("{") => {
+                negate = !negate;
+                "{"
+            }
+            _ => w,
+        };
         match w {
             "or" | "||" => any_of.push(vec![]),
             "!" => negate = !negate,

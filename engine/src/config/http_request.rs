@@ -1,8 +1,9 @@
 //! `http-request <action> [args] [if|unless <cond>]`.
 //!
 //! HAProxy 2.6 knows the actions listed in [`ACTIONS`]; this parser
-//! understands `deny [deny_status <code>]` and `allow`, and refuses the
-//! other known actions explicitly (never silently). As in HAProxy, any
+//! models `deny [deny_status <code>]` and `allow`, and keeps the other
+//! known actions as written (their arguments unchecked, their condition
+//! checked), recorded as unimplemented. As in HAProxy, any
 //! error in an `http-request` line aborts the parsing of the configuration
 //! (ERR_ABORT): nothing after it is read.
 
@@ -56,10 +57,17 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
         }
         "allow" => HttpRequestAction::Allow,
         other if known_action(other) => {
-            ctx.abort(format!(
-                "{here} : 'http-request {other}' is a valid HAProxy action that this engine does not support yet."
-            ));
-            return;
+            // Recognised, not modelled: its arguments run up to the
+            // condition, which is still checked.
+            let end = ctx.args[2..]
+                .iter()
+                .position(|w| w == "if" || w == "unless")
+                .map_or(ctx.args.len(), |k| k + 2);
+            i = end;
+            HttpRequestAction::Other {
+                action: other.to_string(),
+                args: ctx.args[2..end].to_vec(),
+            }
         }
         other => {
             let missing = if other.is_empty() {
@@ -93,6 +101,11 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
+    // The engine has no HTTP layer yet: every rule is unimplemented.
+    ctx.unimplemented(format!(
+        "http-request {}",
+        name.split('(').next().unwrap_or(&name)
+    ));
     p.px.http_request.push(HttpRequestRule {
         at: ctx.at.clone(),
         action,

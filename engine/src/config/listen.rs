@@ -351,7 +351,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("http-after-response", Cap::Any, false, No, shape::http_response, "http-after-response <action> [if|unless <cond>]."),
     kw("http-check", Cap::Be, true, No, shape::check, "http-check send|expect|connect|... ."),
     kw("http-error", Cap::Any, true, No, shape::check, "http-error status <code> [content-type ...]."),
-    kw("http-request", Cap::Any, false, No, http_request::parse_http_request, "http-request <action> [if|unless <cond>]."),
+    kw("http-request", Cap::Any, false, Parser, http_request::parse_http_request, "http-request <action> [if|unless <cond>]."),
     kw("http-response", Cap::Any, false, No, shape::http_response, "http-response <action> [if|unless <cond>]."),
     kw("http-reuse", Cap::Be, true, No, shape::check, "http-reuse never|safe|aggressive|always."),
     kw("http-send-name-header", Cap::Be, false, No, shape::check, "http-send-name-header [<name>]."),

@@ -37,8 +37,8 @@
 //! - `setenv`, `presetenv`, `unsetenv`, `resetenv` are refused (they would
 //!   change how later lines expand). Sections other than global, defaults,
 //!   frontend, backend and listen (userlist, peers, resolvers...) are
-//!   refused. `http-request` actions other than `allow` and `deny` are
-//!   refused with a message naming the action.
+//!   refused. `http-request` actions other than `allow` and `deny` are kept
+//!   as written with unchecked arguments (their condition is checked).
 //! - Keywords recognised but not modelled (`http-response`, `stick-table`,
 //!   `tcp-request`, most server and bind options...) are only checked for
 //!   their shape (argument count, first word), with HAProxy's texts.

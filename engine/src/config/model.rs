@@ -317,6 +317,9 @@ pub enum HttpRequestAction {
     Deny { status: u16 },
     /// `allow`.
     Allow,
+    /// Any other HAProxy action (`set-header`, `redirect`, `track-sc0`...):
+    /// its words up to the condition, as written. Always unimplemented.
+    Other { action: String, args: Vec<String> },
 }
 
 /// `redirect location|prefix|scheme <to> [code N] [options] [if|unless c]`.
