@@ -162,7 +162,7 @@ fn reports_match_haproxy() {
                 cases.push(format!("listen a\n bind :80\n timeout {t} {v}\n"));
             }
         }
-        for (f, _, _) in config::acl::FETCHES {
+        for f in config::acl::FETCHES.iter().map(|f| f.name) {
             cases.push(format!("{BASE}frontend a\n mode http\n bind :80\n acl x {f} y\n acl z {} y\n", typo(f, &mut rng)));
         }
     }

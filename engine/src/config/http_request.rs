@@ -17,17 +17,22 @@ use super::{HttpRequestAction, HttpRequestRule};
 /// unknown (its registration order).
 pub const ACTIONS: &str = "'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset', ";
 
-/// Whether `name` is one of HAProxy's actions (`x(*)` entries take a
-/// parenthesised argument).
-fn known_action(name: &str) -> bool {
-    let base = name.split('(').next().unwrap_or(name);
-    ACTIONS
-        .split(", ")
+/// Whether `name` is one of HAProxy's actions. `x(*)` entries match by
+/// prefix (`track-sc(*)` covers `track-sc0`, `set-var(*)` covers
+/// `set-var(txn.x)`), as `action_lookup` does.
+pub fn known_action(name: &str) -> bool {
+    action_in(ACTIONS, name)
+}
+
+/// `action_lookup` over one of HAProxy's printed action lists.
+pub fn action_in(list: &str, name: &str) -> bool {
+    list.split(", ")
         .map(|a| a.trim_matches(|c| c == '\'' || c == ',' || c == ' '))
         .filter(|a| !a.is_empty())
         .any(|a| {
             a == name
-                || (a.ends_with("(*)") && a.trim_end_matches("(*)") == base && name.contains('('))
+                || a.strip_suffix("(*)")
+                    .is_some_and(|prefix| name.starts_with(prefix))
         })
 }
 
@@ -123,6 +128,7 @@ mod tests {
         assert!(known_action("set-var(txn.x)"));
         assert!(known_action("silent-drop"));
         assert!(!known_action("foo"));
-        assert!(!known_action("set-var"));
+        assert!(known_action("track-sc0"));
+        assert!(!known_action("track"));
     }
 }

@@ -52,6 +52,7 @@ pub mod acl;
 pub mod bind;
 mod check;
 pub mod cond;
+pub mod fetches;
 pub mod global;
 pub mod http_request;
 pub mod lex;

@@ -106,7 +106,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("tcp-smart-accept", Cap::Fe, true, No, switch_only, "option tcp-smart-accept: recognised, not run by the engine."),
     opt("tcp-smart-connect", Cap::Be, true, No, switch_only, "option tcp-smart-connect: recognised, not run by the engine."),
     opt("tcpka", Cap::Any, true, No, flag!(tcpka), "TCP keep-alive on both sides."),
-    opt("tcplog", Cap::Any, true, No, flag!(tcplog), "TCP log format."),
+    opt("tcplog", Cap::Any, true, No, tcplog, "TCP log format."),
     opt("transparent", Cap::Be, true, No, switch_only, "option transparent: recognised, not run by the engine."),
 ];
 
@@ -182,8 +182,30 @@ fn switch_only(_: &mut ProxyState, ctx: &mut Ctx, _: bool) {
 
 /// `option httpslog`: HAProxy takes no value and ignores extra words.
 fn httpslog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
-    p.px.options.httpslog = on;
+    set_log_format(p, LogFormat::Https, on);
     p.httplog_at = on.then(|| ctx.at.clone());
+}
+
+/// The three log-format options replace each other: the last one wins.
+#[derive(PartialEq)]
+enum LogFormat {
+    Http,
+    Https,
+    Tcp,
+}
+
+fn set_log_format(p: &mut ProxyState, which: LogFormat, on: bool) {
+    let o = &mut p.px.options;
+    o.httplog = on && which == LogFormat::Http;
+    o.httpslog = on && which == LogFormat::Https;
+    o.tcplog = on && which == LogFormat::Tcp;
+}
+
+fn tcplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    if !ctx.too_many_args(0, 1) {
+        set_log_format(p, LogFormat::Tcp, on);
+        p.httplog_at = None;
+    }
 }
 
 fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
@@ -198,7 +220,7 @@ fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     if ctx.too_many_args(1, 1) {
         return;
     }
-    p.px.options.httplog = on;
+    set_log_format(p, LogFormat::Http, on);
     p.httplog_at = on.then(|| ctx.at.clone());
 }
 
