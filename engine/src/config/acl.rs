@@ -275,7 +275,7 @@ pub fn parse_acl_line(p: &mut ProxyState, ctx: &mut Ctx) {
         ctx.alert(format!("{here} : 'acl' expects an ACL name."));
         return;
     }
-    if let Some(c) = super::listen::invalid_char(&name) {
+    if let Some(c) = super::section::invalid_char(&name) {
         ctx.alert(format!(
             "{here} : character '{c}' is not permitted in acl name '{name}'."
         ));

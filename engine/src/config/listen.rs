@@ -1,25 +1,22 @@
-//! Proxy sections (`defaults`, `frontend`, `backend`, `listen`): section
-//! headers with defaults inheritance, and the proxy keyword table.
+//! The proxy keyword table (`defaults`, `frontend`, `backend`, `listen`
+//! sections; their headers are in section.rs) and the state of a proxy
+//! while it is parsed.
 //!
-//! A new proxy starts as a copy of the last `defaults` section (or the one
-//! named by `from`), minus what defaults cannot carry (binds, servers,
-//! rules). Each table row says which capability the keyword needs (HAProxy
-//! warns and ignores most keywords a proxy has no capability for, but
-//! refuses `server`/`default-server`), whether `defaults` may hold it, and
-//! what the engine runtime supports.
+//! Each table row says which capability the keyword needs (HAProxy warns
+//! about most keywords a proxy has no capability for, then applies them
+//! anyway, but refuses `server`/`default-server`), whether `defaults` may
+//! hold it, and what the engine runtime supports.
 
 use super::bind::parse_bind;
 use super::global::parse_log;
 use super::listen_http::{errorfile, errorloc, stats};
 use super::parse::{atol, Ctx, Kwm};
-use super::server::{parse_default_server, parse_server, template};
+use super::server::{parse_default_server, parse_server};
 use super::server_kw::Draft;
 use super::timeout::timeout;
 use super::{acl, http_request, shape};
 use super::{options, suggest};
-use super::{
-    Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, StatsSettings, Timeouts, Unimplemented,
-};
+use super::{Balance, Location, Mode, Proxy, ProxyKind, Timeouts, Unimplemented};
 
 /// What the engine runtime does with a directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,177 +102,6 @@ impl ProxyState {
             k => k.as_str(),
         }
     }
-}
-
-fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
-    ProxyState {
-        px: Proxy {
-            name: name.into(),
-            kind,
-            at: at.clone(),
-            mode: Mode::Tcp,
-            binds: vec![],
-            maxconn: None,
-            timeouts: Timeouts::default(),
-            retries: 3,
-            redispatch: None,
-            allbackups: false,
-            balance: Balance::RoundRobin,
-            servers: vec![],
-            default_backend: None,
-            use_backends: vec![],
-            log: vec![],
-            log_global: false,
-            options: options::defaults(),
-            health_check: HealthCheck::Tcp,
-            stats: StatsSettings::default(),
-            acls: vec![],
-            http_request: vec![],
-            redirects: vec![],
-            errors: vec![],
-            disabled: false,
-        },
-        is_defaults: false,
-        template: template(),
-        server_checks: vec![],
-        ssl_binds_without_crt: vec![],
-        cookie: false,
-        base_timeouts: None,
-        pending: vec![],
-        httplog_at: None,
-    }
-}
-
-/// Characters HAProxy allows in proxy and ACL names (`invalid_char`).
-pub fn invalid_char(name: &str) -> Option<char> {
-    name.chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
-}
-
-/// Handles a section header line. `done` holds the sections before it.
-pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
-    let here = ctx.here();
-    let kw = ctx.arg(0).to_string();
-    let is_def = kw == "defaults";
-    let kind = match kw.as_str() {
-        "frontend" => ProxyKind::Frontend,
-        "backend" => ProxyKind::Backend,
-        _ => ProxyKind::Listen,
-    };
-    let (name, from_at) =
-        if is_def && ctx.arg(1) == "from" && !ctx.arg(2).is_empty() && ctx.arg(3).is_empty() {
-            (String::new(), 1)
-        } else {
-            (ctx.arg(1).to_string(), 2)
-        };
-    if !is_def {
-        if name.is_empty() {
-            ctx.abort(format!("{here} : '{kw}' expects an <id> argument"));
-            return None;
-        }
-        if let Some(c) = invalid_char(&name) {
-            ctx.alert(format!(
-                "{here} : character '{c}' is not permitted in '{kw}' name '{name}'."
-            ));
-        }
-        let fe = kind.is_frontend();
-        let clash = done.iter().find(|d| {
-            !d.is_defaults
-                && d.px.name == name
-                && if fe {
-                    d.px.kind.is_frontend()
-                } else {
-                    d.px.kind.is_backend()
-                }
-        });
-        if let Some(d) = clash {
-            let this = if kind == ProxyKind::Listen {
-                "proxy"
-            } else {
-                kind.as_str()
-            };
-            ctx.alert(format!(
-                "Parsing [{}]: {this} '{name}' has the same name as {} '{name}' declared at {}.",
-                ctx.at,
-                d.type_str(),
-                d.px.at
-            ));
-        }
-        let extra = ctx.arg(2);
-        if (!extra.is_empty() && (ctx.arg(3).is_empty() || extra != "from"))
-            || ctx.too_many_args(3, 0)
-        {
-            if kind.is_frontend() {
-                ctx.alert(format!(
-                    "{here} : please use the 'bind' keyword for listening addresses."
-                ));
-            }
-            return None;
-        }
-    }
-    let base = if ctx.arg(from_at) == "from" {
-        let wanted = ctx.arg(from_at + 1);
-        match done
-            .iter()
-            .rev()
-            .find(|d| d.is_defaults && d.px.name == wanted)
-        {
-            Some(d) => Some(d),
-            None => {
-                let cap = if is_def {
-                    "defaults"
-                } else if kind == ProxyKind::Listen {
-                    "proxy"
-                } else {
-                    kind.as_str()
-                };
-                ctx.abort(format!(
-                    "{here} : defaults section '{wanted}' not found for {cap} '{name}'."
-                ));
-                return None;
-            }
-        }
-    } else if is_def {
-        None
-    } else {
-        done.iter().rev().find(|d| d.is_defaults)
-    };
-    let mut st = fresh(&name, kind, ctx.at);
-    if let Some(b) = base {
-        st.px = Proxy {
-            name: name.clone(),
-            kind,
-            at: ctx.at.clone(),
-            ..b.px.clone()
-        };
-        // Defaults cannot hold these; keep the copy honest anyway.
-        st.px.binds.clear();
-        st.px.servers.clear();
-        st.px.use_backends.clear();
-        // Only proxies with the backend capability inherit the algorithm,
-        // and only those with the frontend capability the log format.
-        if !kind.is_backend() {
-            st.px.balance = Balance::RoundRobin;
-        }
-        if !kind.is_frontend() {
-            st.px.options.httplog = false;
-            st.px.options.httpslog = false;
-            st.px.options.tcplog = false;
-        }
-        st.template = b.template.clone();
-        st.pending = b.pending.clone();
-        st.httplog_at = b.httplog_at.clone();
-        st.cookie = b.cookie;
-    }
-    st.is_defaults = is_def;
-    // A proxy always has a defaults proxy (an empty one if none was
-    // declared); a defaults section only when it names one with `from`.
-    st.base_timeouts = match base {
-        Some(b) => Some(b.px.timeouts),
-        None if is_def => None,
-        None => Some(Timeouts::default()),
-    };
-    Some(st)
 }
 
 /// Needed capability of a keyword.

@@ -62,6 +62,7 @@ mod model;
 pub mod options;
 pub mod parse;
 pub mod report;
+pub mod section;
 pub mod server;
 pub mod server_kw;
 mod shape;
