@@ -193,3 +193,23 @@ fn errors_name_file_line_and_keyword() {
     let msg = &e.diagnostics[0].message;
     assert!(msg.contains("e.cfg:3") && msg.contains("balance"), "{msg}");
 }
+
+#[test]
+fn anonymous_acls_become_named_acls_of_the_proxy() {
+    let l = config::load_str(
+        "anon.cfg",
+        &format!(
+            "{TIMEOUTS}frontend f\n mode http\n bind :80\n\
+             http-request deny if !{{ src 10.0.0.0/8 }}\n default_backend b\n\
+             backend b\n mode http\n server s 1.1.1.1:80\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    let f = &l.config.proxies[0];
+    let rule = &f.http_request[0];
+    let term = &rule.condition.as_ref().unwrap().any_of[0][0];
+    assert!(term.negate);
+    assert_eq!(term.acl, "{ src 10.0.0.0/8 }");
+    let acl = f.acls.iter().find(|a| a.name == term.acl).unwrap();
+    assert_eq!((acl.fetch.as_str(), acl.at.line), ("src", 8));
+}

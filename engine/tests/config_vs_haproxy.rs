@@ -23,7 +23,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n
     }
 }
@@ -44,7 +47,10 @@ fn typo(word: &str, rng: &mut Lcg) -> String {
 }
 
 fn haproxy(path: &str) -> Option<String> {
-    let out = Command::new("haproxy").args(["-c", "-f", path]).output().ok()?;
+    let out = Command::new("haproxy")
+        .args(["-c", "-f", path])
+        .output()
+        .ok()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let body: String = stderr
         .lines()
@@ -52,12 +58,18 @@ fn haproxy(path: &str) -> Option<String> {
         .map(|l| {
             // "[ALERT]    (1234) : ..." -> "(PID)"
             match (l.find('('), l.find(')')) {
-                (Some(a), Some(z)) if a < z && l.starts_with('[') => format!("{}(PID){}\n", &l[..a], &l[z + 1..]),
+                (Some(a), Some(z)) if a < z && l.starts_with('[') => {
+                    format!("{}(PID){}\n", &l[..a], &l[z + 1..])
+                }
                 _ => format!("{l}\n"),
             }
         })
         .collect();
-    Some(format!("exit: {}\n{body}{}", out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout)))
+    Some(format!(
+        "exit: {}\n{body}{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout)
+    ))
 }
 
 fn ours(path: &str) -> String {
@@ -68,7 +80,10 @@ fn ours(path: &str) -> String {
 
 /// How many random lexer lines to try (CFGDIFF_LEX=n to change).
 fn lexer_cases() -> usize {
-    std::env::var("CFGDIFF_LEX").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+    std::env::var("CFGDIFF_LEX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
 }
 
 /// A random multi-proxy configuration.
@@ -81,7 +96,11 @@ fn random_config(rng: &mut Lcg) -> String {
     }
     for _ in 0..1 + rng.next(5) {
         let kind = kinds[rng.next(kinds.len())];
-        let name = if kind == "defaults" && rng.next(2) == 0 { "" } else { names[rng.next(3)] };
+        let name = if kind == "defaults" && rng.next(2) == 0 {
+            ""
+        } else {
+            names[rng.next(3)]
+        };
         out.push_str(&format!("{kind} {name}\n"));
         if rng.next(2) == 0 {
             out.push_str(["  mode http\n", "  mode tcp\n"][rng.next(2)]);
@@ -92,7 +111,14 @@ fn random_config(rng: &mut Lcg) -> String {
             }
         }
         if rng.next(3) == 0 {
-            out.push_str(["  option httplog\n", "  option forwardfor\n", "  log global\n", "  balance uri\n"][rng.next(4)]);
+            out.push_str(
+                [
+                    "  option httplog\n",
+                    "  option forwardfor\n",
+                    "  log global\n",
+                    "  balance uri\n",
+                ][rng.next(4)],
+            );
         }
         if kind != "defaults" {
             if kind != "backend" && rng.next(3) > 0 {
@@ -126,51 +152,99 @@ fn reports_match_haproxy() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut cases = vec![];
     for k in config::global::GLOBAL_KEYWORDS {
-        cases.push(format!("global\n {} 1\n{BASE}listen a\n bind :80\n", typo(k.name, &mut rng)));
+        cases.push(format!(
+            "global\n {} 1\n{BASE}listen a\n bind :80\n",
+            typo(k.name, &mut rng)
+        ));
     }
     for k in config::listen::PROXY_KEYWORDS {
-        cases.push(format!("{BASE}listen a\n bind :80\n {} x\n", typo(k.name, &mut rng)));
+        cases.push(format!(
+            "{BASE}listen a\n bind :80\n {} x\n",
+            typo(k.name, &mut rng)
+        ));
     }
     for o in config::options::OPTIONS {
-        cases.push(format!("{BASE}listen a\n bind :80\n option {}\n", typo(o.name, &mut rng)));
+        cases.push(format!(
+            "{BASE}listen a\n bind :80\n option {}\n",
+            typo(o.name, &mut rng)
+        ));
     }
     for s in config::server_kw::SERVER_KEYWORDS {
-        cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} 1\n", typo(s.name, &mut rng)));
+        cases.push(format!(
+            "{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} 1\n",
+            typo(s.name, &mut rng)
+        ));
     }
     if std::env::var_os("CFGDIFF_ARGS").is_some() {
         // Wrong argument counts: noisier, run on demand.
         for k in config::listen::PROXY_KEYWORDS {
             cases.push(format!("{BASE}listen a\n bind :80\n {}\n", k.name));
-            cases.push(format!("{BASE}listen a\n bind :80\n {} a b c d e f\n", k.name));
+            cases.push(format!(
+                "{BASE}listen a\n bind :80\n {} a b c d e f\n",
+                k.name
+            ));
         }
         for k in config::global::GLOBAL_KEYWORDS {
             cases.push(format!("global\n {}\n{BASE}listen a\n bind :80\n", k.name));
         }
         for k in config::server_kw::SERVER_KEYWORDS {
-            cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {}\n", k.name));
-            cases.push(format!("{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} x\n", k.name));
+            cases.push(format!(
+                "{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {}\n",
+                k.name
+            ));
+            cases.push(format!(
+                "{BASE}listen a\n bind :80\n server s 1.2.3.4:80 {} x\n",
+                k.name
+            ));
         }
         for (b, _, _) in config::bind::BIND_OPTIONS {
             cases.push(format!("{BASE}listen a\n bind :80 {b}\n"));
             cases.push(format!("{BASE}listen a\n bind :80 {}\n", typo(b, &mut rng)));
         }
         for o in config::options::OPTIONS {
-            cases.push(format!("{BASE}listen a\n bind :80\n option {} x y\n", o.name));
+            cases.push(format!(
+                "{BASE}listen a\n bind :80\n option {} x y\n",
+                o.name
+            ));
         }
-        for t in ["client", "server", "connect", "check", "queue", "tunnel", "http-request"] {
-            for v in ["", "0", "10", "10s", "1m30s", "2147483648", "24d", "25d", "100us", "x"] {
+        for t in [
+            "client",
+            "server",
+            "connect",
+            "check",
+            "queue",
+            "tunnel",
+            "http-request",
+        ] {
+            for v in [
+                "",
+                "0",
+                "10",
+                "10s",
+                "1m30s",
+                "2147483648",
+                "24d",
+                "25d",
+                "100us",
+                "x",
+            ] {
                 cases.push(format!("listen a\n bind :80\n timeout {t} {v}\n"));
             }
         }
         for f in config::acl::FETCHES.iter().map(|f| f.name) {
-            cases.push(format!("{BASE}frontend a\n mode http\n bind :80\n acl x {f} y\n acl z {} y\n", typo(f, &mut rng)));
+            cases.push(format!(
+                "{BASE}frontend a\n mode http\n bind :80\n acl x {f} y\n acl z {} y\n",
+                typo(f, &mut rng)
+            ));
         }
     }
     // The lexer: the first word of an unknown keyword is echoed verbatim.
     let alphabet: Vec<char> = "ab \"'\\#${}x1tnr-_.\t\u{a0}(H".chars().collect();
     for _ in 0..lexer_cases() {
         let len = 1 + rng.next(12);
-        let w: String = (0..len).map(|_| alphabet[rng.next(alphabet.len())]).collect();
+        let w: String = (0..len)
+            .map(|_| alphabet[rng.next(alphabet.len())])
+            .collect();
         cases.push(format!("{BASE}listen a\n bind :80\n {w} foo\n"));
     }
     // Whole configurations: names, kinds, modes, references and timeouts
@@ -180,7 +254,11 @@ fn reports_match_haproxy() {
     }
     let mut diffs = vec![];
     // Whole files of your own: CFGDIFF_FILES=a.cfg:b.cfg
-    for f in std::env::var("CFGDIFF_FILES").unwrap_or_default().split(':').filter(|f| !f.is_empty()) {
+    for f in std::env::var("CFGDIFF_FILES")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|f| !f.is_empty())
+    {
         let (want, got) = (haproxy(f).unwrap(), ours(f));
         if want != got {
             diffs.push(format!("--- {f}\n=== haproxy\n{want}=== ours\n{got}"));
@@ -196,5 +274,11 @@ fn reports_match_haproxy() {
         }
     }
     std::fs::remove_dir_all(&dir).ok();
-    assert!(diffs.is_empty(), "{} of {} differ:\n{}", diffs.len(), cases.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} of {} differ:\n{}",
+        diffs.len(),
+        cases.len(),
+        diffs.join("\n")
+    );
 }

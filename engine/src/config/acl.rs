@@ -296,7 +296,15 @@ pub fn parse_acl_line(p: &mut ProxyState, ctx: &mut Ctx) {
 }
 
 /// Parses `if|unless <terms>` (words[0] is `if` or `unless`).
-pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, String> {
+///
+/// An anonymous ACL (`{ src 10.0.0.0/8 }`) is added to the proxy's ACLs
+/// under its own text as name (`{ src 10.0.0.0/8 }`), so that conditions
+/// only ever refer to ACLs by name.
+pub fn parse_condition(
+    words: &[String],
+    p: &mut ProxyState,
+    at: &super::Location,
+) -> Result<Condition, String> {
     let unless = words[0] == "unless";
     let mut any_of = vec![vec![]];
     let mut negate = false;
@@ -320,12 +328,17 @@ pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, St
                     .iter()
                     .position(|x| x == "}")
                     .ok_or("missing closing '}' in condition")?;
-                parse_expr(&words[i..i + end], &p.px.at, "")?;
+                let body = &words[i..i + end];
+                let name = format!("{{ {} }}", body.join(" "));
+                let (acl, _) = parse_expr(body, at, &name)?;
+                if !p.px.acls.iter().any(|a| a.name == name) {
+                    p.px.acls.push(acl);
+                }
                 i += end + 1;
-                any_of.last_mut().expect("one group").push(CondTerm {
-                    negate,
-                    acl: String::new(),
-                });
+                any_of
+                    .last_mut()
+                    .expect("one group")
+                    .push(CondTerm { negate, acl: name });
                 negate = false;
             }
             _ => {
@@ -358,7 +371,7 @@ pub fn parse_use_backend(p: &mut ProxyState, ctx: &mut Ctx) {
     let rest: Vec<String> = ctx.args[2..].to_vec();
     let parsed = match rest.first().map(String::as_str) {
         None => None,
-        Some("if" | "unless") => match parse_condition(&rest, p) {
+        Some("if" | "unless") => match parse_condition(&rest, p, ctx.at) {
             Ok(c) => Some(c),
             Err(e) => {
                 ctx.alert(format!(
@@ -427,7 +440,7 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
                 i += 1;
             }
             "if" | "unless" => {
-                match parse_condition(&ctx.args[i..], p) {
+                match parse_condition(&ctx.args[i..], p, ctx.at) {
                     Ok(c) => condition = Some(c),
                     Err(e) => {
                         ctx.alert(format!("{wrap}error in condition: {e}."));

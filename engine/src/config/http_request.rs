@@ -89,7 +89,7 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
     };
     let condition = match ctx.arg(i) {
         "" => None,
-        "if" | "unless" => match parse_condition(&ctx.args[i..], p) {
+        "if" | "unless" => match parse_condition(&ctx.args[i..], p, ctx.at) {
             Ok(c) => Some(c),
             Err(e) => {
                 ctx.abort(format!(

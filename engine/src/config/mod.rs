@@ -133,9 +133,31 @@ pub struct LoadError {
 /// name order) into a validated configuration.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     let mut p = parse::Parser::new();
-    let mut result = load_with(&mut p, paths);
-    // `quiet` (global) silences every message printed after it, the final
-    // "Error(s) found"/"Fatal errors" lines and the verdict included.
+    let result = match source::expand(paths) {
+        Ok(files) => load_with(
+            &mut p,
+            files
+                .iter()
+                .map(|f| (f.display().to_string(), source::read_file(f))),
+        ),
+        Err(e) => Err(unreadable(vec![], e)),
+    };
+    quieten(&p, result)
+}
+
+/// Reads configuration text that has no file of its own (the simulator's
+/// embedded configs, the book's examples); `name` stands for the file name
+/// in messages.
+pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
+    let mut p = parse::Parser::new();
+    let file = (name.to_string(), Ok(source::lex_text(name, text)));
+    let result = load_with(&mut p, std::iter::once(file));
+    quieten(&p, result)
+}
+
+/// `quiet` (global) silences every message printed after it, the final
+/// "Error(s) found"/"Fatal errors" lines and the verdict included.
+fn quieten(p: &parse::Parser, mut result: Result<Loaded, LoadError>) -> Result<Loaded, LoadError> {
     if let Some(n) = p.quiet_from {
         match &mut result {
             Ok(l) => l.diagnostics.truncate(n),
@@ -148,22 +170,28 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     result
 }
 
-fn load_with(p: &mut parse::Parser, paths: &[PathBuf]) -> Result<Loaded, LoadError> {
-    let fail = |mut diags: Vec<Diagnostic>, e: source::SourceError| {
-        diags.push(Diagnostic::alert(e.to_string()));
-        // HAProxy exits at once when a file cannot be read.
-        LoadError {
-            diagnostics: diags,
-            aborted: true,
-            quiet: false,
-        }
-    };
-    let files = source::expand(paths).map_err(|e| fail(vec![], e))?;
+/// HAProxy exits at once when a file cannot be read.
+fn unreadable(mut diags: Vec<Diagnostic>, e: source::SourceError) -> LoadError {
+    diags.push(Diagnostic::alert(e.to_string()));
+    LoadError {
+        diagnostics: diags,
+        aborted: true,
+        quiet: false,
+    }
+}
+
+/// One configuration file: its name in messages, and its lexed items.
+type SourceFile = (String, Result<Vec<source::Item>, source::SourceError>);
+
+fn load_with(
+    p: &mut parse::Parser,
+    files: impl Iterator<Item = SourceFile>,
+) -> Result<Loaded, LoadError> {
     let mut parse_failed = false;
-    for file in &files {
-        let items = match source::read_file(file) {
+    for (name, items) in files {
+        let items = match items {
             Ok(r) => r,
-            Err(e) => return Err(fail(std::mem::take(&mut p.diags), e)),
+            Err(e) => return Err(unreadable(std::mem::take(&mut p.diags), e)),
         };
         let file_failed = feed(p, items);
         p.finish_section();
@@ -176,8 +204,7 @@ fn load_with(p: &mut parse::Parser, paths: &[PathBuf]) -> Result<Loaded, LoadErr
         }
         if file_failed {
             p.diags.push(Diagnostic::alert(format!(
-                "Error(s) found in configuration file : {}",
-                file.display()
+                "Error(s) found in configuration file : {name}"
             )));
             parse_failed = true;
         }
