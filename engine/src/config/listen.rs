@@ -14,6 +14,7 @@ use super::parse::{atol, Ctx, Kwm};
 use super::server::{parse_default_server, parse_server};
 use super::server_kw::Draft;
 use super::timeout::timeout;
+use super::units::{parse_time_ms, TimeError};
 use super::{acl, http_request, shape};
 use super::{options, suggest};
 use super::{Balance, Location, Mode, Proxy, ProxyKind, Timeouts, Unimplemented};
@@ -544,6 +545,23 @@ fn stick_table(_: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
         size |= w == "size";
+        let value = ctx.arg(i + 1).to_string();
+        let bad = match w.as_str() {
+            "size" => super::units::parse_size(&value)
+                .err()
+                .map(|c| c.unwrap_or(' ')),
+            "expire" => match parse_time_ms(&value) {
+                Err(TimeError::Char(c)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(c) = bad {
+            ctx.alert(format!(
+                "{here} : stick-table: unexpected character '{c}' in argument of '{w}'."
+            ));
+            return;
+        }
         i += if takes_value { 2 } else { 1 };
     }
     if !size {
