@@ -174,6 +174,26 @@ pub const BIND_OPTIONS: &[(&str, usize, &str)] = &[
     ("verify", 1, "missing verify method"),
 ];
 
+/// HAProxy loads certificates while parsing: a missing file, or one
+/// without a PEM certificate, fails `-c`. A directory is a set of files.
+fn check_certificate(path: &str) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        format!(
+            "unable to stat SSL certificate from file '{path}' : {}.",
+            super::source::strerror(&e)
+        )
+    })?;
+    if meta.is_dir() {
+        return Ok(());
+    }
+    let pem = std::fs::read(path).unwrap_or_default();
+    let has_cert = pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----");
+    if !has_cert {
+        return Err(format!("unable to load certificate from file '{path}'."));
+    }
+    Ok(())
+}
+
 /// `bind <addr>[,<addr>...] [options]`. The flag says `ssl` was asked
 /// without a certificate (HAProxy refuses that after parsing).
 pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
@@ -217,6 +237,15 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
         }
         ssl |= name == "ssl";
         crt |= name == "crt" || name == "crt-list";
+        if name == "crt" {
+            if let Err(e) = check_certificate(ctx.arg(i + 1)) {
+                ctx.alert(format!(
+                    "{here} : 'bind {}' in section '{section}' : {e}",
+                    ctx.arg(1)
+                ));
+                return None;
+            }
+        }
         ctx.unimplemented(format!("bind {name}"));
         i += 1 + nvals;
     }
