@@ -1,8 +1,10 @@
-//! haproxy.cfg: files → lines of words (`lex`) → sections (`parse`) →
-//! keyword tables (`global`, `listen`, `options`, `timeout`, `server`,
-//! `server_kw`, `bind`, `acl`, `http_request`, `listen_http`, `shape`) →
+//! haproxy.cfg: files → lines of words (`lex`, `source`) → conditional
+//! blocks (`cond`) → sections (`parse`, `section`) → keyword tables
+//! (`global`, `listen`, `options`, `timeout`, `server` + `server_kw`,
+//! `bind`, `acl` + `fetches`, `http_request`, `listen_http`, `shape`) →
 //! cross-checks (`check`) → the validated [`Config`] model; `report` prints
-//! the result the way `haproxy -c` does.
+//! the result the way `haproxy -c` does, `suggest` finds its "did you
+//! mean", `units` parses times and sizes.
 //!
 //! `load` is the one entry point; it never stops at the first error, so an
 //! operator sees every problem of a file at once, as with `haproxy -c`.
@@ -30,7 +32,9 @@
 //! # Known differences from HAProxy 2.6
 //! - `user`/`group` names are not looked up (HAProxy fails `-c` when the
 //!   account does not exist); `chroot`, `pidfile` and `stats socket` paths
-//!   are not checked either (HAProxy does not check them in `-c`).
+//!   are not checked either (HAProxy does not check them in `-c`). `bind
+//!   ... crt` files must exist and hold a PEM certificate, but are not
+//!   parsed further; server `ca-file`s are not opened.
 //! - Server host names are resolved when possible and kept otherwise
 //!   (HAProxy's `-c` never resolves them); unresolved ones are listed as
 //!   unimplemented. `bind` host names must resolve, as in HAProxy.
