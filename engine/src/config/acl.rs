@@ -295,7 +295,7 @@ pub fn parse_acl_line(p: &mut ProxyState, ctx: &mut Ctx) {
     }
 }
 
-/// Parses `if|unless <terms>` (words[0] is `if` or `unless`).
+/// Parses `if|unless <terms>` (`words[0]` is `if` or `unless`).
 ///
 /// An anonymous ACL (`{ src 10.0.0.0/8 }`) is added to the proxy's ACLs
 /// under its own text as name (`{ src 10.0.0.0/8 }`), so that conditions
