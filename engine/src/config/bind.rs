@@ -1,7 +1,8 @@
 //! Addresses (`str2sa_range` in HAProxy) and the `bind` keyword.
 //!
 //! `[ipv4@|ipv6@]host:port[-port]`, `*:80` / `:80` (IPv4 any), `:::80`
-//! (IPv6 any), `unix@/path` or `/path`, `fd@<n>`. The port is split at the
+//! (IPv6 any), `unix@/path` or `/path`, `abns@name` (a Unix path starting
+//! with NUL), `fd@<n>`. The port is split at the
 //! *last* colon, so `::1:80` is `[::1]:80`. Host names resolve at load time
 //! as HAProxy does (first address returned).
 //!
@@ -28,6 +29,8 @@ pub enum AddrError {
     Range(String),
     #[error("unsupported address family in '{0}'")]
     Family(String),
+    #[error("dgram-type address not acceptable in '{0}'")]
+    Dgram(String),
 }
 
 /// Resolves the host part of an address (`*` and empty mean "any").
@@ -86,6 +89,11 @@ fn parse_one(full: &str, allow_unix: bool) -> Result<BindAddr, AddrError> {
                 .parse::<i32>()
                 .map_err(|_| AddrError::InvalidPort(rest.to_string()))?;
             return Ok(BindAddr::Fd(fd));
+        }
+        // Linux abstract namespace: a Unix path whose first byte is NUL.
+        "abns" if allow_unix => return Ok(BindAddr::Unix(PathBuf::from(format!("\0{rest}")))),
+        "udp" | "udp4" | "udp6" | "quic4" | "quic6" => {
+            return Err(AddrError::Dgram(full.to_string()))
         }
         "" | "ipv4" | "ipv6" => {}
         _ => return Err(AddrError::Family(full.to_string())),
@@ -211,6 +219,10 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
             return None;
         }
     };
+    let abstract_ns = |a: &BindAddr| matches!(a, BindAddr::Unix(p) if p.as_os_str().as_encoded_bytes().first() == Some(&0));
+    if addrs.iter().any(abstract_ns) {
+        ctx.unimplemented("bind abns@");
+    }
     let (mut ssl, mut crt) = (false, false);
     let mut i = 2;
     while !ctx.arg(i).is_empty() {
