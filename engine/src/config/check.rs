@@ -211,11 +211,10 @@ fn warn_http_only(st: &ProxyState, diags: &mut Vec<Diagnostic>) {
 fn server_checks(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> bool {
     let px = &st.px;
     let mut failed = false;
-    for b in &st.ssl_binds_without_crt {
-        // HAProxy 2.6 prints an empty location here ("at  (use").
+    for (b, at) in &st.ssl_binds_without_crt {
         failed = true;
         diags.push(Diagnostic::alert(format!(
-            "Proxy '{}': no SSL certificate specified for bind '{b}' at  (use 'crt').",
+            "Proxy '{}': no SSL certificate specified for bind '{b}' at [{at}] (use 'crt').",
             px.name
         )));
     }

@@ -66,7 +66,7 @@ pub struct ProxyState {
     /// A `cookie` (persistence) keyword was given.
     pub cookie: bool,
     /// `bind` addresses with `ssl` but no `crt` (refused after parsing).
-    pub ssl_binds_without_crt: Vec<String>,
+    pub ssl_binds_without_crt: Vec<(String, Location)>,
     pub pending: Vec<Pending>,
     /// Where `option httplog` was set (HAProxy's tcp-mode warning cites it).
     pub httplog_at: Option<Location>,
@@ -364,7 +364,8 @@ fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
     let section = p.px.kind.as_str();
     if let Some((b, ssl_without_crt)) = parse_bind(ctx, section) {
         if ssl_without_crt {
-            p.ssl_binds_without_crt.push(ctx.arg(1).to_string());
+            p.ssl_binds_without_crt
+                .push((ctx.arg(1).to_string(), ctx.at.clone()));
         }
         p.px.binds.push(b);
     }
