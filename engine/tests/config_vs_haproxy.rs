@@ -125,7 +125,50 @@ fn random_config(rng: &mut Lcg) -> String {
                 out.push_str(&format!("  bind :{}\n", 8000 + rng.next(100)));
             }
             if kind != "frontend" && rng.next(2) == 0 {
-                out.push_str("  server s1 127.0.0.1:80\n");
+                let params = [
+                    "check",
+                    "inter 2s",
+                    "fall 2",
+                    "rise 1",
+                    "weight 300",
+                    "backup",
+                    "cookie c1",
+                    "maxconn 10",
+                    "port 81",
+                    "addr 1.2.3.4",
+                    "slowstart 5s",
+                    "verify none",
+                ];
+                let p1 = params[rng.next(params.len())];
+                let p2 = params[rng.next(params.len())];
+                out.push_str(&format!("  server s1 127.0.0.1:80 {p1} {p2}\n"));
+            }
+            if rng.next(4) == 0 {
+                out.push_str(
+                    [
+                        "  default-server inter 3s\n",
+                        "  default-server check\n",
+                        "  cookie SRV insert\n",
+                    ][rng.next(3)],
+                );
+            }
+            if rng.next(3) == 0 {
+                let acls = [
+                    "acl x src 10.0.0.0/8",
+                    "acl x path_beg /api",
+                    "acl x hdr(host) -i a.b",
+                    "acl x path_reg ^/(a|b",
+                    "acl x dst_port 80:90",
+                ];
+                out.push_str(&format!("  {}\n", acls[rng.next(acls.len())]));
+                let uses = [
+                    "  use_backend a if x\n",
+                    "  http-request deny if !x\n",
+                    "  redirect prefix /p if x\n",
+                    "  use_backend b unless x || TRUE\n",
+                    "  http-request set-header X-A 1 if x\n",
+                ];
+                out.push_str(uses[rng.next(uses.len())]);
             }
             if rng.next(2) == 0 {
                 out.push_str(&format!("  default_backend {}\n", names[rng.next(3)]));

@@ -72,7 +72,7 @@ fn check_proxy(
 /// `proxy_cfg_ensure_no_http()`: HTTP-only settings of a tcp proxy.
 fn ensure_no_http(st: &ProxyState, diags: &mut Vec<Diagnostic>) {
     let (px, ty) = (&st.px, st.type_str());
-    if st.cookie && px.kind.is_backend() {
+    if st.cookie {
         diags.push(Diagnostic::warning(format!(
             "cookie will be ignored for {ty} '{}' (needs 'mode http').",
             px.name

@@ -69,6 +69,24 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
                 .position(|w| w == "if" || w == "unless")
                 .map_or(ctx.args.len(), |k| k + 2);
             i = end;
+            // HAProxy records where the last log-format expression of the
+            // proxy was parsed, and cites that line in its "option httplog
+            // not usable" warning: these actions take one.
+            let lf = [
+                "add-header",
+                "set-header",
+                "early-hint",
+                "set-path",
+                "set-pathq",
+                "set-query",
+                "set-uri",
+                "set-method",
+                "redirect",
+                "return",
+            ];
+            if p.httplog_at.is_some() && (lf.contains(&other) || other.starts_with("set-var-fmt")) {
+                p.httplog_at = Some(ctx.at.clone());
+            }
             HttpRequestAction::Other {
                 action: other.to_string(),
                 args: ctx.args[2..end].to_vec(),

@@ -174,7 +174,8 @@ fn inherit(st: &mut ProxyState, b: &ProxyState) {
     st.template = b.template.clone();
     st.pending = b.pending.clone();
     st.httplog_at = b.httplog_at.clone();
-    st.cookie = b.cookie;
+    // The persistence cookie is a backend setting.
+    st.cookie = b.cookie && kind.is_backend();
 }
 
 /// Handles a section header line. `done` holds the sections before it.
