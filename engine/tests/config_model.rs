@@ -193,3 +193,50 @@ fn errors_name_file_line_and_keyword() {
     let msg = &e.diagnostics[0].message;
     assert!(msg.contains("e.cfg:3") && msg.contains("balance"), "{msg}");
 }
+
+#[test]
+fn anonymous_acls_become_named_acls_of_the_proxy() {
+    let l = config::load_str(
+        "anon.cfg",
+        &format!(
+            "{TIMEOUTS}frontend f\n mode http\n bind :80\n\
+             http-request deny if !{{ src 10.0.0.0/8 }}\n default_backend b\n\
+             backend b\n mode http\n server s 1.1.1.1:80\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    let f = &l.config.proxies[0];
+    let rule = &f.http_request[0];
+    let term = &rule.condition.as_ref().unwrap().any_of[0][0];
+    assert!(term.negate);
+    assert_eq!(term.acl, "{ src 10.0.0.0/8 }");
+    let acl = f.acls.iter().find(|a| a.name == term.acl).unwrap();
+    assert_eq!((acl.fetch.as_str(), acl.at.line), ("src", 8));
+}
+
+#[test]
+fn each_file_starts_outside_any_section_and_reports_its_own_errors() {
+    // Pinned on haproxy 2.6.12 with `-c -f <dir>`.
+    let dir = scratch(
+        "multi",
+        &[
+            ("10-a.cfg", &format!("{TIMEOUTS}listen a\n bind :80\n")),
+            (
+                "20-b.cfg",
+                " server s 1.1.1.1:80\nlisten b\n bind :81\n foo\n",
+            ),
+        ],
+    );
+    let rep = config::check_paths(&[dir.clone()], 7);
+    let b = format!("{}/20-b.cfg", dir.display());
+    assert_eq!(
+        rep.stderr,
+        format!(
+            "[ALERT]    (7) : config : parsing [{b}:1]: unknown keyword 'server' out of section.\n\
+             [ALERT]    (7) : config : parsing [{b}:4] : unknown keyword 'foo' in 'listen' section\n\
+             [ALERT]    (7) : config : Error(s) found in configuration file : {b}\n\
+             [ALERT]    (7) : config : Fatal errors found in configuration.\n"
+        )
+    );
+    assert_eq!(rep.exit_code, 1);
+}

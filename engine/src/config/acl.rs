@@ -13,70 +13,7 @@ use super::parse::{atol, Ctx};
 use super::{Acl, CondTerm, Condition, Redirect, RedirectKind, UseBackend};
 use std::net::IpAddr;
 
-/// The type of patterns a fetch compares against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pattern {
-    Ip,
-    Int,
-    Str,
-    Reg,
-    /// Boolean fetches need no pattern.
-    Bool,
-}
-
-/// Known fetches: name, pattern type, whether it takes `(args)`.
-pub const FETCHES: &[(&str, Pattern, bool)] = &[
-    ("always_false", Pattern::Bool, false),
-    ("always_true", Pattern::Bool, false),
-    ("base", Pattern::Str, false),
-    ("base_beg", Pattern::Str, false),
-    ("base_end", Pattern::Str, false),
-    ("base_reg", Pattern::Reg, false),
-    ("base_sub", Pattern::Str, false),
-    ("cook", Pattern::Str, true),
-    ("cook_beg", Pattern::Str, true),
-    ("cook_sub", Pattern::Str, true),
-    ("dst", Pattern::Ip, false),
-    ("dst_port", Pattern::Int, false),
-    ("hdr", Pattern::Str, true),
-    ("hdr_beg", Pattern::Str, true),
-    ("hdr_cnt", Pattern::Int, true),
-    ("hdr_dir", Pattern::Str, true),
-    ("hdr_dom", Pattern::Str, true),
-    ("hdr_end", Pattern::Str, true),
-    ("hdr_ip", Pattern::Ip, true),
-    ("hdr_len", Pattern::Int, true),
-    ("hdr_reg", Pattern::Reg, true),
-    ("hdr_sub", Pattern::Str, true),
-    ("hdr_val", Pattern::Int, true),
-    ("method", Pattern::Str, false),
-    ("nbsrv", Pattern::Int, true),
-    ("path", Pattern::Str, false),
-    ("path_beg", Pattern::Str, false),
-    ("path_dir", Pattern::Str, false),
-    ("path_dom", Pattern::Str, false),
-    ("path_end", Pattern::Str, false),
-    ("path_len", Pattern::Int, false),
-    ("path_reg", Pattern::Reg, false),
-    ("path_sub", Pattern::Str, false),
-    ("query", Pattern::Str, false),
-    ("req.hdr", Pattern::Str, true),
-    ("req.ssl_sni", Pattern::Str, false),
-    ("src", Pattern::Ip, false),
-    ("src_port", Pattern::Int, false),
-    ("ssl_fc", Pattern::Bool, false),
-    ("ssl_fc_sni", Pattern::Str, false),
-    ("status", Pattern::Int, false),
-    ("url", Pattern::Str, false),
-    ("url_beg", Pattern::Str, false),
-    ("url_dir", Pattern::Str, false),
-    ("url_dom", Pattern::Str, false),
-    ("url_end", Pattern::Str, false),
-    ("url_len", Pattern::Int, false),
-    ("url_param", Pattern::Str, true),
-    ("url_reg", Pattern::Reg, false),
-    ("url_sub", Pattern::Str, false),
-];
+pub use super::fetches::{Pattern, FETCHES};
 
 /// HAProxy's predefined ACLs.
 pub const PREDEFINED: &[&str] = &[
@@ -119,11 +56,26 @@ pub fn parse_expr(
         return Err("missing fetch method in ACL expression ''".into());
     };
     let (fetch, args) = split_fetch(expr)?;
-    let Some(&(_, ptype, _)) = FETCHES.iter().find(|(n, _, _)| *n == fetch) else {
+    let Some(kw) = super::fetches::find(&fetch) else {
         return Err(format!(
             "unknown fetch method '{fetch}' in ACL expression '{expr}'"
         ));
     };
+    // `meth` checks its matching method before its argument.
+    if kw.pattern == Pattern::NeedsMethod && kw.name == "meth" && !words.iter().any(|w| w == "-m") {
+        return Err(format!(
+            "matching method must be specified first (using '-m') when using a sample fetch of this type ('{fetch}')"
+        ));
+    }
+    if let Some(e) = kw.missing_args(args.len()) {
+        // ACL keywords end their message there; fetches name the expression.
+        return Err(if kw.acl_keyword {
+            e
+        } else {
+            format!("{e} in ACL expression '{expr}'")
+        });
+    }
+    let ptype = kw.pattern;
     let mut acl = Acl {
         at: at.clone(),
         name: name.into(),
@@ -169,6 +121,11 @@ pub fn parse_expr(
         Some("int" | "len") => Pattern::Int,
         Some("found" | "bool") => Pattern::Bool,
         Some(_) => Pattern::Str,
+        None if ptype == Pattern::NeedsMethod => {
+            return Err(format!(
+                "matching method must be specified first (using '-m') when using a sample fetch of this type ('{fetch}')"
+            ))
+        }
         None => ptype,
     };
     for v in &acl.values {
@@ -190,7 +147,7 @@ fn split_fetch(expr: &str) -> Result<(String, Vec<String>), String> {
         return Ok((name.to_string(), vec![]));
     };
     let name = &expr[..open];
-    let known = FETCHES.iter().any(|(n, _, _)| *n == name);
+    let known = super::fetches::find(name).is_some();
     if !known {
         return Err(format!(
             "unknown fetch method '{name}' in ACL expression '{expr}'"
@@ -217,8 +174,38 @@ fn check_value(ptype: Pattern, v: &str) -> Result<(), String> {
     match ptype {
         Pattern::Ip if !valid_net(v) => Err(format!("'{v}' is not a valid IPv4 or IPv6 address")),
         Pattern::Reg => check_regex(v),
+        Pattern::Int if !valid_int(v) => Err(format!("'{v}' is not a number")),
+        Pattern::DottedVersion if !valid_dotted(v) => Err(format!("'{v}' is not a dotted number")),
         _ => Ok(()),
     }
+}
+
+/// `M.m`, `M.m:M.m`... (`req.ssl_ver` patterns).
+fn valid_dotted(v: &str) -> bool {
+    let ver = |s: &str| {
+        s.is_empty()
+            || s.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    matches!(v, "eq" | "ge" | "gt" | "le" | "lt")
+        || match v.split_once(':') {
+            Some((x, y)) => ver(x) && ver(y),
+            None => !v.is_empty() && ver(v),
+        }
+}
+
+/// `N`, `N:M`, `:M`, `N:` or an operator (`eq`, `ge`, `gt`, `le`, `lt`)
+/// applying to the next value.
+fn valid_int(v: &str) -> bool {
+    let num = |s: &str| {
+        let s = s.strip_prefix('-').unwrap_or(s);
+        s.is_empty() || s.bytes().all(|b| b.is_ascii_digit())
+    };
+    matches!(v, "eq" | "ge" | "gt" | "le" | "lt")
+        || match v.split_once(':') {
+            Some((a, b)) => num(a) && num(b),
+            None => !v.is_empty() && num(v),
+        }
 }
 
 /// `addr` or `addr/bits` or `addr/dotted-mask`.
@@ -288,7 +275,7 @@ pub fn parse_acl_line(p: &mut ProxyState, ctx: &mut Ctx) {
         ctx.alert(format!("{here} : 'acl' expects an ACL name."));
         return;
     }
-    if let Some(c) = super::listen::invalid_char(&name) {
+    if let Some(c) = super::section::invalid_char(&name) {
         ctx.alert(format!(
             "{here} : character '{c}' is not permitted in acl name '{name}'."
         ));
@@ -308,8 +295,16 @@ pub fn parse_acl_line(p: &mut ProxyState, ctx: &mut Ctx) {
     }
 }
 
-/// Parses `if|unless <terms>` (words[0] is `if` or `unless`).
-pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, String> {
+/// Parses `if|unless <terms>` (`words[0]` is `if` or `unless`).
+///
+/// An anonymous ACL (`{ src 10.0.0.0/8 }`) is added to the proxy's ACLs
+/// under its own text as name (`{ src 10.0.0.0/8 }`), so that conditions
+/// only ever refer to ACLs by name.
+pub fn parse_condition(
+    words: &[String],
+    p: &mut ProxyState,
+    at: &super::Location,
+) -> Result<Condition, String> {
     let unless = words[0] == "unless";
     let mut any_of = vec![vec![]];
     let mut negate = false;
@@ -317,6 +312,14 @@ pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, St
     while i < words.len() {
         let w = words[i].as_str();
         i += 1;
+        // `!{` negates an anonymous ACL, like `! {`.
+        let w = match w.strip_prefix('!') {
+            Some("{") => {
+                negate = !negate;
+                "{"
+            }
+            _ => w,
+        };
         match w {
             "or" | "||" => any_of.push(vec![]),
             "!" => negate = !negate,
@@ -325,12 +328,17 @@ pub fn parse_condition(words: &[String], p: &ProxyState) -> Result<Condition, St
                     .iter()
                     .position(|x| x == "}")
                     .ok_or("missing closing '}' in condition")?;
-                parse_expr(&words[i..i + end], &p.px.at, "")?;
+                let body = &words[i..i + end];
+                let name = format!("{{ {} }}", body.join(" "));
+                let (acl, _) = parse_expr(body, at, &name)?;
+                if !p.px.acls.iter().any(|a| a.name == name) {
+                    p.px.acls.push(acl);
+                }
                 i += end + 1;
-                any_of.last_mut().expect("one group").push(CondTerm {
-                    negate,
-                    acl: String::new(),
-                });
+                any_of
+                    .last_mut()
+                    .expect("one group")
+                    .push(CondTerm { negate, acl: name });
                 negate = false;
             }
             _ => {
@@ -363,7 +371,7 @@ pub fn parse_use_backend(p: &mut ProxyState, ctx: &mut Ctx) {
     let rest: Vec<String> = ctx.args[2..].to_vec();
     let parsed = match rest.first().map(String::as_str) {
         None => None,
-        Some("if" | "unless") => match parse_condition(&rest, p) {
+        Some("if" | "unless") => match parse_condition(&rest, p, ctx.at) {
             Ok(c) => Some(c),
             Err(e) => {
                 ctx.alert(format!(
@@ -432,7 +440,7 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
                 i += 1;
             }
             "if" | "unless" => {
-                match parse_condition(&ctx.args[i..], p) {
+                match parse_condition(&ctx.args[i..], p, ctx.at) {
                     Ok(c) => condition = Some(c),
                     Err(e) => {
                         ctx.alert(format!("{wrap}error in condition: {e}."));

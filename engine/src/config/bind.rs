@@ -1,7 +1,8 @@
 //! Addresses (`str2sa_range` in HAProxy) and the `bind` keyword.
 //!
 //! `[ipv4@|ipv6@]host:port[-port]`, `*:80` / `:80` (IPv4 any), `:::80`
-//! (IPv6 any), `unix@/path` or `/path`, `fd@<n>`. The port is split at the
+//! (IPv6 any), `unix@/path` or `/path`, `abns@name` (a Unix path starting
+//! with NUL), `fd@<n>`. The port is split at the
 //! *last* colon, so `::1:80` is `[::1]:80`. Host names resolve at load time
 //! as HAProxy does (first address returned).
 //!
@@ -28,6 +29,8 @@ pub enum AddrError {
     Range(String),
     #[error("unsupported address family in '{0}'")]
     Family(String),
+    #[error("dgram-type address not acceptable in '{0}'")]
+    Dgram(String),
 }
 
 /// Resolves the host part of an address (`*` and empty mean "any").
@@ -87,6 +90,11 @@ fn parse_one(full: &str, allow_unix: bool) -> Result<BindAddr, AddrError> {
                 .map_err(|_| AddrError::InvalidPort(rest.to_string()))?;
             return Ok(BindAddr::Fd(fd));
         }
+        // Linux abstract namespace: a Unix path whose first byte is NUL.
+        "abns" if allow_unix => return Ok(BindAddr::Unix(PathBuf::from(format!("\0{rest}")))),
+        "udp" | "udp4" | "udp6" | "quic4" | "quic6" => {
+            return Err(AddrError::Dgram(full.to_string()))
+        }
         "" | "ipv4" | "ipv6" => {}
         _ => return Err(AddrError::Family(full.to_string())),
     }
@@ -111,70 +119,92 @@ fn parse_one(full: &str, allow_unix: bool) -> Result<BindAddr, AddrError> {
     })
 }
 
-/// Bind options and how many values each takes.
-const BIND_OPTIONS: &[(&str, usize)] = &[
-    ("accept-netscaler-cmd", 1),
-    ("accept-proxy", 0),
-    ("allow-0rtt", 0),
-    ("alpn", 1),
-    ("backlog", 1),
-    ("ca-file", 1),
-    ("ciphers", 1),
-    ("ciphersuites", 1),
-    ("crl-file", 1),
-    ("crt", 1),
-    ("crt-list", 1),
-    ("curves", 1),
-    ("defer-accept", 0),
-    ("expose-fd", 1),
-    ("force-sslv3", 0),
-    ("force-tlsv10", 0),
-    ("force-tlsv11", 0),
-    ("force-tlsv12", 0),
-    ("force-tlsv13", 0),
-    ("generate-certificates", 0),
-    ("gid", 1),
-    ("group", 1),
-    ("id", 1),
-    ("interface", 1),
-    ("level", 1),
-    ("maxconn", 1),
-    ("mode", 1),
-    ("mss", 1),
-    ("name", 1),
-    ("namespace", 1),
-    ("nice", 1),
-    ("no-ca-names", 0),
-    ("no-sslv3", 0),
-    ("no-tls-tickets", 0),
-    ("no-tlsv10", 0),
-    ("no-tlsv11", 0),
-    ("no-tlsv12", 0),
-    ("no-tlsv13", 0),
-    ("npn", 1),
-    ("prefer-client-ciphers", 0),
-    ("process", 1),
-    ("proto", 1),
-    ("quic-cc-algo", 1),
-    ("severity-output", 1),
-    ("ssl", 0),
-    ("ssl-max-ver", 1),
-    ("ssl-min-ver", 1),
-    ("strict-sni", 0),
-    ("tcp-ut", 1),
-    ("tfo", 0),
-    ("thread", 1),
-    ("tls-ticket-keys", 1),
-    ("transparent", 0),
-    ("uid", 1),
-    ("user", 1),
-    ("v4v6", 0),
-    ("v6only", 0),
-    ("verify", 1),
+/// Bind options: name, number of values, and what HAProxy 2.6 says when
+/// the value is missing (after `'bind <addr>' in section '<s>' : '<opt>' : `).
+#[rustfmt::skip]
+pub const BIND_OPTIONS: &[(&str, usize, &str)] = &[
+    ("accept-netscaler-cip", 1, "missing value"),
+    ("accept-proxy", 0, ""),
+    ("allow-0rtt", 0, ""),
+    ("alpn", 1, "missing the comma-delimited ALPN protocol suite"),
+    ("backlog", 1, "missing value"),
+    ("ca-file", 1, "missing CAfile path"),
+    ("ciphers", 1, "missing cipher suite"),
+    ("ciphersuites", 1, "missing cipher suite"),
+    ("crl-file", 1, "missing CRLfile path"),
+    ("crt", 1, "missing certificate location"),
+    ("crt-list", 1, "missing certificate location"),
+    ("curves", 1, "missing curve suite"),
+    ("defer-accept", 0, ""),
+    ("expose-fd", 1, "missing fd type"),
+    ("force-sslv3", 0, ""),
+    ("force-tlsv10", 0, ""),
+    ("force-tlsv11", 0, ""),
+    ("force-tlsv12", 0, ""),
+    ("force-tlsv13", 0, ""),
+    ("generate-certificates", 0, ""),
+    ("gid", 1, "missing value"),
+    ("group", 1, "missing group name"),
+    ("id", 1, "expects an integer argument"),
+    ("interface", 1, "missing interface name"),
+    ("level", 1, "missing level"),
+    ("maxconn", 1, "missing value"),
+    ("mode", 1, "missing or invalid mode '' (octal integer expected)"),
+    ("mss", 1, "missing MSS value"),
+    ("name", 1, "missing name"),
+    ("namespace", 1, "missing namespace id"),
+    ("nice", 1, "missing value"),
+    ("no-ca-names", 0, ""),
+    ("no-sslv3", 0, ""),
+    ("no-tls-tickets", 0, ""),
+    ("no-tlsv10", 0, ""),
+    ("no-tlsv11", 0, ""),
+    ("no-tlsv12", 0, ""),
+    ("no-tlsv13", 0, ""),
+    ("npn", 1, "missing the comma-delimited NPN protocol suite"),
+    ("prefer-client-ciphers", 0, ""),
+    ("process", 1, "'' is not a valid number/range. It supports numbers from 1 to 1."),
+    ("proto", 1, "missing value"),
+    ("severity-output", 1, "missing severity format"),
+    ("ssl", 0, ""),
+    ("ssl-max-ver", 1, "missing the ssl/tls version"),
+    ("ssl-min-ver", 1, "missing the ssl/tls version"),
+    ("strict-sni", 0, ""),
+    ("tcp-ut", 1, "missing TCP User Timeout value"),
+    ("tfo", 0, ""),
+    ("thread", 1, "'' is not a valid number/range. It supports numbers from 1 to 64."),
+    ("tls-ticket-keys", 1, "missing TLS ticket keys file path"),
+    ("transparent", 0, ""),
+    ("uid", 1, "missing value"),
+    ("user", 1, "missing user name"),
+    ("v4v6", 0, ""),
+    ("v6only", 0, ""),
+    ("verify", 1, "missing verify method"),
 ];
 
-/// `bind <addr>[,<addr>...] [options]`.
-pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<Bind> {
+/// HAProxy loads certificates while parsing: a missing file, or one
+/// without a PEM certificate, fails `-c`. A directory is a set of files.
+fn check_certificate(path: &str) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        format!(
+            "unable to stat SSL certificate from file '{path}' : {}.",
+            super::source::strerror(&e)
+        )
+    })?;
+    if meta.is_dir() {
+        return Ok(());
+    }
+    let pem = std::fs::read(path).unwrap_or_default();
+    let has_cert = pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----");
+    if !has_cert {
+        return Err(format!("unable to load certificate from file '{path}'."));
+    }
+    Ok(())
+}
+
+/// `bind <addr>[,<addr>...] [options]`. The flag says `ssl` was asked
+/// without a certificate (HAProxy refuses that after parsing).
+pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
     let here = ctx.here();
     if ctx.arg(1).is_empty() {
         ctx.alert(format!(
@@ -189,11 +219,16 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<Bind> {
             return None;
         }
     };
+    let abstract_ns = |a: &BindAddr| matches!(a, BindAddr::Unix(p) if p.as_os_str().as_encoded_bytes().first() == Some(&0));
+    if addrs.iter().any(abstract_ns) {
+        ctx.unimplemented("bind abns@");
+    }
+    let (mut ssl, mut crt) = (false, false);
     let mut i = 2;
     while !ctx.arg(i).is_empty() {
         let name = ctx.arg(i).to_string();
-        let Some(&(_, nvals)) = BIND_OPTIONS.iter().find(|(n, _)| *n == name) else {
-            let best = suggest::best_match(&name, BIND_OPTIONS.iter().map(|(n, _)| *n));
+        let Some(&(_, nvals, missing)) = BIND_OPTIONS.iter().find(|(n, _, _)| *n == name) else {
+            let best = suggest::best_match(&name, BIND_OPTIONS.iter().map(|(n, _, _)| *n));
             let hint = best
                 .map(|b| format!("; did you mean '{b}' maybe ?"))
                 .unwrap_or_else(|| ".".into());
@@ -204,19 +239,35 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<Bind> {
             return None;
         };
         if nvals > 0 && ctx.arg(i + 1).is_empty() {
+            // `thread` names itself '' in 2.6's message.
+            let shown = if name == "thread" { "" } else { name.as_str() };
             ctx.alert(format!(
-                "{here} : 'bind {}' : missing value for option '{name}'.",
+                "{here} : 'bind {}' in section '{section}' : '{shown}' : {missing}",
                 ctx.arg(1)
             ));
             return None;
         }
+        ssl |= name == "ssl";
+        crt |= name == "crt" || name == "crt-list";
+        if name == "crt" {
+            if let Err(e) = check_certificate(ctx.arg(i + 1)) {
+                ctx.alert(format!(
+                    "{here} : 'bind {}' in section '{section}' : {e}",
+                    ctx.arg(1)
+                ));
+                return None;
+            }
+        }
         ctx.unimplemented(format!("bind {name}"));
         i += 1 + nvals;
     }
-    Some(Bind {
-        at: ctx.at.clone(),
-        addrs,
-    })
+    Some((
+        Bind {
+            at: ctx.at.clone(),
+            addrs,
+        },
+        ssl && !crt,
+    ))
 }
 
 #[cfg(test)]

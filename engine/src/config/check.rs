@@ -44,116 +44,220 @@ pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagno
     failed
 }
 
+/// All checks of one proxy, in `check_config_validity`'s order.
 fn check_proxy(
     st: &ProxyState,
     all: &[Proxy],
     global_log: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let px = &st.px;
-    let ty = st.type_str();
-    let mut alerts: Vec<String> = vec![];
-    let tcp = px.mode == Mode::Tcp;
-    if tcp
-        && px.kind.is_backend()
-        && matches!(
-            px.balance,
-            Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }
-        )
-    {
+    if st.px.mode == Mode::Tcp {
+        ensure_no_http(st, diags);
+    }
+    if st.px.kind.is_frontend() && st.px.binds.is_empty() {
         diags.push(Diagnostic::warning(format!(
-                "Layer 7 hash not possible for {ty} '{}' (needs 'mode http'). Falling back to round robin.",
+            "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+            st.type_str(),
+            st.px.name
+        )));
+    }
+    let failed = resolve_backends(st, all, diags);
+    warn_timeouts_and_logs(st, global_log, diags);
+    if st.px.mode == Mode::Tcp {
+        warn_http_only(st, diags);
+    }
+    failed | server_checks(st, all, diags)
+}
+
+/// `proxy_cfg_ensure_no_http()`: HTTP-only settings of a tcp proxy.
+fn ensure_no_http(st: &ProxyState, diags: &mut Vec<Diagnostic>) {
+    let (px, ty) = (&st.px, st.type_str());
+    if st.cookie {
+        diags.push(Diagnostic::warning(format!(
+            "cookie will be ignored for {ty} '{}' (needs 'mode http').",
+            px.name
+        )));
+    }
+    if matches!(
+        px.balance,
+        Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }
+    ) {
+        diags.push(Diagnostic::warning(format!(
+            "Layer 7 hash not possible for {ty} '{}' (needs 'mode http'). Falling back to round robin.",
+            px.name
+        )));
+    }
+    if let (true, Some(at)) = (px.options.httplog || px.options.httpslog, &st.httplog_at) {
+        let which = if px.options.httpslog {
+            "httpslog"
+        } else {
+            "httplog"
+        };
+        diags.push(Diagnostic::warning(format!(
+            "parsing [{at}] : 'option {which}' not usable with {ty} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+            px.name
+        )));
+    }
+}
+
+/// `default_backend` and `use_backend` targets. Any proxy may carry them
+/// (HAProxy only warns when a backend does) and they are resolved all the
+/// same. Returns true on error.
+fn resolve_backends(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> bool {
+    let px = &st.px;
+    let mut alerts = 0;
+    let mut alert = |diags: &mut Vec<Diagnostic>, m: String| {
+        alerts += 1;
+        diags.push(Diagnostic::alert(m));
+    };
+    let is_self = |b: &Proxy| b.name == px.name && b.kind == px.kind;
+    if let Some(name) = &px.default_backend {
+        match find_backend(all, name) {
+            None => alert(diags, format!("Proxy '{}': unable to find required default_backend: '{name}'.", px.name)),
+            Some(b) if is_self(b) => {
+                alert(diags, format!("Proxy '{}': loop detected for default_backend: '{name}'.", px.name))
+            }
+            Some(b) if incompatible(px, b) => alert(diags, mode_message(st, b, "as its default backend")),
+            Some(_) if !px.servers.is_empty() => diags.push(Diagnostic::warning(format!(
+                "In proxy '{}', the 'default_backend' rule always has precedence over the servers, which will never be used.",
                 px.name
-            )));
-    }
-    if tcp && px.options.httplog {
-        if let Some(at) = &st.httplog_at {
-            diags.push(Diagnostic::warning(format!(
-                "parsing [{at}] : 'option httplog' not usable with {ty} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
-                px.name
-            )));
+            ))),
+            Some(_) => {}
         }
     }
-    if px.kind.is_frontend() {
-        if let Some(name) = &px.default_backend {
-            match find_backend(all, name) {
-                None => alerts.push(format!(
-                    "Proxy '{}': unable to find required default_backend: '{name}'.",
+    // A log-format name (`%[...]`) is resolved per request.
+    for ub in px.use_backends.iter().filter(|u| !u.backend.contains('%')) {
+        let name = &ub.backend;
+        match find_backend(all, name) {
+            None => alert(
+                diags,
+                format!(
+                    "Proxy '{}': unable to find required use_backend: '{name}'.",
                     px.name
-                )),
-                Some(b) if b.name == px.name && b.kind == px.kind => alerts.push(format!(
-                    "Proxy '{}': loop detected for default_backend: '{name}'.",
+                ),
+            ),
+            Some(b) if is_self(b) => alert(
+                diags,
+                format!(
+                    "Proxy '{}': loop detected for use_backend: '{name}'.",
                     px.name
-                )),
-                Some(b) if incompatible(px, b) => {
-                    alerts.push(mode_message(st, b, "as its default backend"))
-                }
-                Some(_) => {}
+                ),
+            ),
+            Some(b) if incompatible(px, b) => {
+                alert(diags, mode_message(st, b, "in a 'use_backend' rule"))
             }
-        }
-        for ub in &px.use_backends {
-            // A log-format name (`%[...]`) is resolved per request.
-            if ub.backend.contains('%') {
-                continue;
-            }
-            match find_backend(all, &ub.backend) {
-                None => alerts.push(format!(
-                    "Proxy '{}': unable to find required use_backend: '{}'.",
-                    px.name, ub.backend
-                )),
-                Some(b) if incompatible(px, b) => {
-                    alerts.push(mode_message(st, b, "in a 'use_backend' rule"))
-                }
-                Some(_) => {}
-            }
+            Some(_) => {}
         }
     }
-    let failed = !alerts.is_empty();
-    diags.extend(alerts.into_iter().map(Diagnostic::alert));
+    alerts > 0
+}
+
+/// Missing client/connect/server timeouts; a log format with nowhere to
+/// send logs.
+fn warn_timeouts_and_logs(st: &ProxyState, global_log: bool, diags: &mut Vec<Diagnostic>) {
+    let (px, ty) = (&st.px, st.type_str());
+    let unset = |d: Option<std::time::Duration>| d.is_none_or(|d| d.is_zero());
     let t = &px.timeouts;
-    let fe_missing = px.kind.is_frontend() && t.client.is_none_or(|d| d.is_zero());
+    let fe_missing = px.kind.is_frontend() && unset(t.client);
     let be_missing = px.kind.is_backend()
         && !px.servers.is_empty()
-        && (t.connect.is_none_or(|d| d.is_zero())
-            || (t.server.is_none_or(|d| d.is_zero())
-                && (px.mode == Mode::Http || t.tunnel.is_none())));
+        && (unset(t.connect) || (unset(t.server) && (px.mode == Mode::Http || t.tunnel.is_none())));
     if fe_missing || be_missing {
         diags.push(Diagnostic::warning(format!(
             "missing timeouts for {ty} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
             px.name
         )));
     }
-    // A log format (httplog/tcplog) with nowhere to send logs.
     let has_log = !px.log.is_empty() || (px.log_global && global_log);
-    if px.kind.is_frontend() && !has_log && (px.options.httplog || px.options.tcplog) {
+    let o = &px.options;
+    if px.kind.is_frontend() && !has_log && (o.httplog || o.httpslog || o.tcplog) {
         diags.push(Diagnostic::warning(format!(
             "log format ignored for {ty} '{}' since it has no log address.",
             px.name
         )));
     }
-    if tcp {
-        let mut warn = |what: &str| {
+}
+
+/// HTTP-only statements HAProxy drops from a tcp proxy.
+fn warn_http_only(st: &ProxyState, diags: &mut Vec<Diagnostic>) {
+    let (px, ty) = (&st.px, st.type_str());
+    let dropped = [
+        (px.stats.enabled, "'stats' statement ignored", "it requires"),
+        (
+            !px.http_request.is_empty(),
+            "'http-request' rules ignored",
+            "they require",
+        ),
+        (
+            !px.redirects.is_empty(),
+            "'redirect' rules ignored",
+            "they require",
+        ),
+        (
+            px.options.forwardfor.is_some(),
+            "'option forwardfor' ignored",
+            "it requires",
+        ),
+    ];
+    for (_, what, verb) in dropped.iter().filter(|d| d.0) {
+        diags.push(Diagnostic::warning(format!(
+            "{what} for {ty} '{}' as {verb} HTTP mode.",
+            px.name
+        )));
+    }
+}
+
+/// The server settings HAProxy validates after parsing.
+fn server_checks(st: &ProxyState, all: &[Proxy], diags: &mut Vec<Diagnostic>) -> bool {
+    let px = &st.px;
+    let mut failed = false;
+    for (b, at) in &st.ssl_binds_without_crt {
+        failed = true;
+        diags.push(Diagnostic::alert(format!(
+            "Proxy '{}': no SSL certificate specified for bind '{b}' at [{at}] (use 'crt').",
+            px.name
+        )));
+    }
+    for c in &st.server_checks {
+        if px.mode == Mode::Tcp && c.cookie {
             diags.push(Diagnostic::warning(format!(
-                "{what} for {ty} '{}' as {}",
+                "{} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+                st.type_str(),
                 px.name,
-                if what.contains("rules") {
-                    "they require HTTP mode."
-                } else {
-                    "it requires HTTP mode."
-                }
+                c.server
             )));
-        };
-        if px.stats.enabled {
-            warn("'stats' statement ignored");
         }
-        if !px.http_request.is_empty() {
-            warn("'http-request' rules ignored");
+        if px.mode == Mode::Tcp && c.redir {
+            failed = true;
+            diags.push(Diagnostic::alert(format!(
+                "proxy '{}' : server cannot have cookie or redirect prefix in non-HTTP mode.",
+                px.name
+            )));
         }
-        if !px.redirects.is_empty() {
-            warn("'redirect' rules ignored");
+        if c.verify_without_ca {
+            failed = true;
+            diags.push(Diagnostic::alert(format!("[{}] : 'server {}/{}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.", c.at, px.name, c.server)));
         }
-        if px.options.forwardfor.is_some() {
-            warn("'option forwardfor' ignored");
+        if let Some(r) = &c.resolvers {
+            // No `resolvers` section can exist: the engine refuses them.
+            failed = true;
+            diags.push(Diagnostic::alert(format!(
+                "proxy '{}', server '{}': unable to find required resolvers '{r}'",
+                px.name, c.server
+            )));
+        }
+        if let Some(t) = &c.track {
+            let (bp, bs) = t.split_once('/').unwrap_or((px.name.as_str(), t.as_str()));
+            let found = all.iter().any(|p| {
+                p.kind.is_backend() && p.name == bp && p.servers.iter().any(|s| s.name == bs)
+            });
+            if !found {
+                failed = true;
+                diags.push(Diagnostic::alert(format!(
+                    "[{}] : 'server {}/{}' : unable to find required server '{t}' for tracking.",
+                    c.at, px.name, c.server
+                )));
+            }
         }
     }
     failed

@@ -1,8 +1,9 @@
 //! `http-request <action> [args] [if|unless <cond>]`.
 //!
 //! HAProxy 2.6 knows the actions listed in [`ACTIONS`]; this parser
-//! understands `deny [deny_status <code>]` and `allow`, and refuses the
-//! other known actions explicitly (never silently). As in HAProxy, any
+//! models `deny [deny_status <code>]` and `allow`, and keeps the other
+//! known actions as written (their arguments unchecked, their condition
+//! checked), recorded as unimplemented. As in HAProxy, any
 //! error in an `http-request` line aborts the parsing of the configuration
 //! (ERR_ABORT): nothing after it is read.
 
@@ -16,17 +17,22 @@ use super::{HttpRequestAction, HttpRequestRule};
 /// unknown (its registration order).
 pub const ACTIONS: &str = "'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', 'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', 'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset', ";
 
-/// Whether `name` is one of HAProxy's actions (`x(*)` entries take a
-/// parenthesised argument).
-fn known_action(name: &str) -> bool {
-    let base = name.split('(').next().unwrap_or(name);
-    ACTIONS
-        .split(", ")
+/// Whether `name` is one of HAProxy's actions. `x(*)` entries match by
+/// prefix (`track-sc(*)` covers `track-sc0`, `set-var(*)` covers
+/// `set-var(txn.x)`), as `action_lookup` does.
+pub fn known_action(name: &str) -> bool {
+    action_in(ACTIONS, name)
+}
+
+/// `action_lookup` over one of HAProxy's printed action lists.
+pub fn action_in(list: &str, name: &str) -> bool {
+    list.split(", ")
         .map(|a| a.trim_matches(|c| c == '\'' || c == ',' || c == ' '))
         .filter(|a| !a.is_empty())
         .any(|a| {
             a == name
-                || (a.ends_with("(*)") && a.trim_end_matches("(*)") == base && name.contains('('))
+                || a.strip_suffix("(*)")
+                    .is_some_and(|prefix| name.starts_with(prefix))
         })
 }
 
@@ -56,10 +62,35 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
         }
         "allow" => HttpRequestAction::Allow,
         other if known_action(other) => {
-            ctx.abort(format!(
-                "{here} : 'http-request {other}' is a valid HAProxy action that this engine does not support yet."
-            ));
-            return;
+            // Recognised, not modelled: its arguments run up to the
+            // condition, which is still checked.
+            let end = ctx.args[2..]
+                .iter()
+                .position(|w| w == "if" || w == "unless")
+                .map_or(ctx.args.len(), |k| k + 2);
+            i = end;
+            // HAProxy records where the last log-format expression of the
+            // proxy was parsed, and cites that line in its "option httplog
+            // not usable" warning: these actions take one.
+            let lf = [
+                "add-header",
+                "set-header",
+                "early-hint",
+                "set-path",
+                "set-pathq",
+                "set-query",
+                "set-uri",
+                "set-method",
+                "redirect",
+                "return",
+            ];
+            if p.httplog_at.is_some() && (lf.contains(&other) || other.starts_with("set-var-fmt")) {
+                p.httplog_at = Some(ctx.at.clone());
+            }
+            HttpRequestAction::Other {
+                action: other.to_string(),
+                args: ctx.args[2..end].to_vec(),
+            }
         }
         other => {
             let missing = if other.is_empty() {
@@ -76,7 +107,7 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
     };
     let condition = match ctx.arg(i) {
         "" => None,
-        "if" | "unless" => match parse_condition(&ctx.args[i..], p) {
+        "if" | "unless" => match parse_condition(&ctx.args[i..], p, ctx.at) {
             Ok(c) => Some(c),
             Err(e) => {
                 ctx.abort(format!(
@@ -93,6 +124,11 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
+    // The engine has no HTTP layer yet: every rule is unimplemented.
+    ctx.unimplemented(format!(
+        "http-request {}",
+        name.split('(').next().unwrap_or(&name)
+    ));
     p.px.http_request.push(HttpRequestRule {
         at: ctx.at.clone(),
         action,
@@ -110,6 +146,7 @@ mod tests {
         assert!(known_action("set-var(txn.x)"));
         assert!(known_action("silent-drop"));
         assert!(!known_action("foo"));
-        assert!(!known_action("set-var"));
+        assert!(known_action("track-sc0"));
+        assert!(!known_action("track"));
     }
 }

@@ -42,6 +42,10 @@ pub enum LexError {
     Brace { pos: usize },
     #[error("forbidden first char in environment variable name")]
     VarName { pos: usize },
+    /// An unknown `$.NAME` pseudo-variable. HAProxy leaves a NUL after the
+    /// name in its buffer, so its message shows the line cut at `end`.
+    #[error("forbidden first char in environment variable name")]
+    PseudoVar { pos: usize, end: usize },
     #[error("truncated or invalid hexadecimal sequence")]
     Hex { pos: usize },
     #[error("truncated or invalid word expansion sequence")]
@@ -56,6 +60,7 @@ impl LexError {
             LexError::Quote { pos }
             | LexError::Brace { pos }
             | LexError::VarName { pos }
+            | LexError::PseudoVar { pos, .. }
             | LexError::Hex { pos }
             | LexError::WordExpand { pos } => *pos,
             LexError::TooMany => 0,
@@ -209,6 +214,13 @@ impl Lexer<'_> {
         };
         let (after, name) =
             var_name(input).map_err(|_| LexError::VarName { pos: offset(input) })?;
+        if name.starts_with('.') && !matches!(name, ".LINE" | ".FILE" | ".SECTION") {
+            let pos = offset(input);
+            return Err(LexError::PseudoVar {
+                pos,
+                end: pos + name.len(),
+            });
+        }
         let mut rest = after;
         let mut value = (self.env)(name);
         let mut expand = false;
@@ -417,6 +429,10 @@ mod tests {
         assert_eq!(lex(r"bind 1.2\xZZ"), Err(LexError::Hex { pos: 8 }));
         assert_eq!(lex(r#"a "${X""#), Err(LexError::Brace { pos: 4 }));
         assert_eq!(lex(r#"a "$1""#), Err(LexError::VarName { pos: 4 }));
+        assert_eq!(
+            lex(r#"a "$.x y""#),
+            Err(LexError::PseudoVar { pos: 4, end: 6 })
+        );
         assert_eq!(lex(r#"a "${X[x]}""#), Err(LexError::WordExpand { pos: 6 }));
     }
 

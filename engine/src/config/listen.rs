@@ -1,25 +1,23 @@
-//! Proxy sections (`defaults`, `frontend`, `backend`, `listen`): section
-//! headers with defaults inheritance, and the proxy keyword table.
+//! The proxy keyword table (`defaults`, `frontend`, `backend`, `listen`
+//! sections; their headers are in section.rs) and the state of a proxy
+//! while it is parsed.
 //!
-//! A new proxy starts as a copy of the last `defaults` section (or the one
-//! named by `from`), minus what defaults cannot carry (binds, servers,
-//! rules). Each table row says which capability the keyword needs (HAProxy
-//! warns and ignores most keywords a proxy has no capability for, but
-//! refuses `server`/`default-server`), whether `defaults` may hold it, and
-//! what the engine runtime supports.
+//! Each table row says which capability the keyword needs (HAProxy warns
+//! about most keywords a proxy has no capability for, then applies them
+//! anyway, but refuses `server`/`default-server`), whether `defaults` may
+//! hold it, and what the engine runtime supports.
 
 use super::bind::parse_bind;
 use super::global::parse_log;
 use super::listen_http::{errorfile, errorloc, stats};
 use super::parse::{atol, Ctx, Kwm};
-use super::server::{parse_default_server, parse_server, template};
+use super::server::{parse_default_server, parse_server};
+use super::server_kw::Draft;
 use super::timeout::timeout;
+use super::units::{parse_time_ms, TimeError};
 use super::{acl, http_request, shape};
 use super::{options, suggest};
-use super::{
-    Balance, HealthCheck, Location, Mode, Proxy, ProxyKind, Server, StatsSettings, Timeouts,
-    Unimplemented,
-};
+use super::{Balance, Location, Mode, Proxy, ProxyKind, Timeouts, Unimplemented};
 
 /// What the engine runtime does with a directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +28,20 @@ pub enum Support {
     HttpOnly,
     /// The parser decides and calls [`ProxyState::note`].
     Parser,
+}
+
+/// A server setting HAProxy validates after parsing (mode, resolvers
+/// sections and tracked servers are known only then).
+#[derive(Debug, Clone)]
+pub struct ServerCheck {
+    pub at: Location,
+    pub server: String,
+    pub cookie: bool,
+    pub redir: bool,
+    pub resolvers: Option<String>,
+    pub track: Option<String>,
+    /// SSL with certificate verification but no CA file.
+    pub verify_without_ca: bool,
 }
 
 /// An unimplemented directive waiting to know its proxy's final mode.
@@ -45,7 +57,16 @@ pub struct ProxyState {
     pub px: Proxy,
     pub is_defaults: bool,
     /// The `default-server` template.
-    pub template: Server,
+    pub template: Draft,
+    /// Server settings checked once the whole configuration is known.
+    pub server_checks: Vec<ServerCheck>,
+    /// The timeouts of the defaults this section started from (None for a
+    /// defaults section without `from`), to spot a timeout set twice.
+    pub base_timeouts: Option<Timeouts>,
+    /// A `cookie` (persistence) keyword was given.
+    pub cookie: bool,
+    /// `bind` addresses with `ssl` but no `crt` (refused after parsing).
+    pub ssl_binds_without_crt: Vec<(String, Location)>,
     pub pending: Vec<Pending>,
     /// Where `option httplog` was set (HAProxy's tcp-mode warning cites it).
     pub httplog_at: Option<Location>,
@@ -82,155 +103,6 @@ impl ProxyState {
             k => k.as_str(),
         }
     }
-}
-
-fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
-    ProxyState {
-        px: Proxy {
-            name: name.into(),
-            kind,
-            at: at.clone(),
-            mode: Mode::Tcp,
-            binds: vec![],
-            maxconn: None,
-            timeouts: Timeouts::default(),
-            retries: 3,
-            redispatch: None,
-            allbackups: false,
-            balance: Balance::RoundRobin,
-            servers: vec![],
-            default_backend: None,
-            use_backends: vec![],
-            log: vec![],
-            log_global: false,
-            options: options::defaults(),
-            health_check: HealthCheck::Tcp,
-            stats: StatsSettings::default(),
-            acls: vec![],
-            http_request: vec![],
-            redirects: vec![],
-            errors: vec![],
-            disabled: false,
-        },
-        is_defaults: false,
-        template: template(),
-        pending: vec![],
-        httplog_at: None,
-    }
-}
-
-/// Characters HAProxy allows in proxy and ACL names (`invalid_char`).
-pub fn invalid_char(name: &str) -> Option<char> {
-    name.chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
-}
-
-/// Handles a section header line. `done` holds the sections before it.
-pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
-    let here = ctx.here();
-    let kw = ctx.arg(0).to_string();
-    let is_def = kw == "defaults";
-    let kind = match kw.as_str() {
-        "frontend" => ProxyKind::Frontend,
-        "backend" => ProxyKind::Backend,
-        _ => ProxyKind::Listen,
-    };
-    let (name, from_at) =
-        if is_def && ctx.arg(1) == "from" && !ctx.arg(2).is_empty() && ctx.arg(3).is_empty() {
-            (String::new(), 1)
-        } else {
-            (ctx.arg(1).to_string(), 2)
-        };
-    if !is_def {
-        if name.is_empty() {
-            ctx.abort(format!("{here} : '{kw}' expects an <id> argument"));
-            return None;
-        }
-        if let Some(c) = invalid_char(&name) {
-            ctx.alert(format!(
-                "{here} : character '{c}' is not permitted in '{kw}' name '{name}'."
-            ));
-        }
-        let fe = kind.is_frontend();
-        let clash = done.iter().find(|d| {
-            !d.is_defaults
-                && d.px.name == name
-                && if fe {
-                    d.px.kind.is_frontend()
-                } else {
-                    d.px.kind.is_backend()
-                }
-        });
-        if let Some(d) = clash {
-            let this = if kind == ProxyKind::Listen {
-                "proxy"
-            } else {
-                kind.as_str()
-            };
-            ctx.alert(format!(
-                "Parsing [{}]: {this} '{name}' has the same name as {} '{name}' declared at {}.",
-                ctx.at,
-                d.type_str(),
-                d.px.at
-            ));
-        }
-        let extra = ctx.arg(2);
-        if (!extra.is_empty() && (ctx.arg(3).is_empty() || extra != "from"))
-            || ctx.too_many_args(3, 0)
-        {
-            if kind.is_frontend() {
-                ctx.alert(format!(
-                    "{here} : please use the 'bind' keyword for listening addresses."
-                ));
-            }
-            return None;
-        }
-    }
-    let base = if ctx.arg(from_at) == "from" {
-        let wanted = ctx.arg(from_at + 1);
-        match done
-            .iter()
-            .rev()
-            .find(|d| d.is_defaults && d.px.name == wanted)
-        {
-            Some(d) => Some(d),
-            None => {
-                let cap = if is_def {
-                    "defaults"
-                } else if kind == ProxyKind::Listen {
-                    "proxy"
-                } else {
-                    kind.as_str()
-                };
-                ctx.abort(format!(
-                    "{here} : defaults section '{wanted}' not found for {cap} '{name}'."
-                ));
-                return None;
-            }
-        }
-    } else if is_def {
-        None
-    } else {
-        done.iter().rev().find(|d| d.is_defaults)
-    };
-    let mut st = fresh(&name, kind, ctx.at);
-    if let Some(b) = base {
-        st.px = Proxy {
-            name: name.clone(),
-            kind,
-            at: ctx.at.clone(),
-            ..b.px.clone()
-        };
-        // Defaults cannot hold these; keep the copy honest anyway.
-        st.px.binds.clear();
-        st.px.servers.clear();
-        st.px.use_backends.clear();
-        st.template = b.template.clone();
-        st.pending = b.pending.clone();
-        st.httplog_at = b.httplog_at.clone();
-    }
-    st.is_defaults = is_def;
-    Some(st)
 }
 
 /// Needed capability of a keyword.
@@ -306,7 +178,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("http-after-response", Cap::Any, false, No, shape::http_response, "http-after-response <action> [if|unless <cond>]."),
     kw("http-check", Cap::Be, true, No, shape::check, "http-check send|expect|connect|... ."),
     kw("http-error", Cap::Any, true, No, shape::check, "http-error status <code> [content-type ...]."),
-    kw("http-request", Cap::Any, false, No, http_request::parse_http_request, "http-request <action> [if|unless <cond>]."),
+    kw("http-request", Cap::Any, false, Parser, http_request::parse_http_request, "http-request <action> [if|unless <cond>]."),
     kw("http-response", Cap::Any, false, No, shape::http_response, "http-response <action> [if|unless <cond>]."),
     kw("http-reuse", Cap::Be, true, No, shape::check, "http-reuse never|safe|aggressive|always."),
     kw("http-send-name-header", Cap::Be, false, No, shape::check, "http-send-name-header [<name>]."),
@@ -394,14 +266,24 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
                 p.type_str(),
                 p.px.name
             ));
-        } else {
-            ctx.warn(format!(
-                "{here} : '{name}' ignored because {} '{}' has {need} capability.",
-                p.type_str(),
-                p.px.name
-            ));
+            return;
         }
-        return;
+        // HAProxy warns, then (except for `stick`) parses the line anyway:
+        // a backend's `default_backend` is still checked, a frontend's
+        // `balance` still applies.
+        let hint = match name.as_str() {
+            "maxconn" => " Maybe you want 'fullconn' instead ?",
+            "fullconn" => " Maybe you want 'maxconn' instead ?",
+            _ => "",
+        };
+        ctx.warn(format!(
+            "{here} : '{name}' ignored because {} '{}' has {need} capability.{hint}",
+            p.type_str(),
+            p.px.name
+        ));
+        if name == "stick" {
+            return;
+        }
     }
     (k.parse)(p, ctx);
     if !ctx.failed {
@@ -480,15 +362,28 @@ fn retries(p: &mut ProxyState, ctx: &mut Ctx) {
 
 fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
     let section = p.px.kind.as_str();
-    if let Some(b) = parse_bind(ctx, section) {
+    if let Some((b, ssl_without_crt)) = parse_bind(ctx, section) {
+        if ssl_without_crt {
+            p.ssl_binds_without_crt
+                .push((ctx.arg(1).to_string(), ctx.at.clone()));
+        }
         p.px.binds.push(b);
     }
 }
 
 fn server(p: &mut ProxyState, ctx: &mut Ctx) {
     let name = p.px.name.clone();
-    if let Some(s) = parse_server(&p.template, &name, ctx) {
-        p.px.servers.push(s);
+    if let Some(d) = parse_server(&p.template, &name, ctx) {
+        p.server_checks.push(ServerCheck {
+            at: ctx.at.clone(),
+            server: d.srv.name.clone(),
+            cookie: d.srv.cookie.is_some(),
+            redir: d.redir.is_some(),
+            resolvers: d.resolvers.clone(),
+            track: d.track.clone(),
+            verify_without_ca: (d.ssl || d.check_ssl) && !d.verify_none && !d.ca_file,
+        });
+        p.px.servers.push(d.srv);
     }
 }
 
@@ -651,6 +546,23 @@ fn stick_table(_: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
         size |= w == "size";
+        let value = ctx.arg(i + 1).to_string();
+        let bad = match w.as_str() {
+            "size" => super::units::parse_size(&value)
+                .err()
+                .map(|c| c.unwrap_or(' ')),
+            "expire" => match parse_time_ms(&value) {
+                Err(TimeError::Char(c)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(c) = bad {
+            ctx.alert(format!(
+                "{here} : stick-table: unexpected character '{c}' in argument of '{w}'."
+            ));
+            return;
+        }
         i += if takes_value { 2 } else { 1 };
     }
     if !size {
@@ -658,7 +570,8 @@ fn stick_table(_: &mut ProxyState, ctx: &mut Ctx) {
     }
 }
 
-fn cookie(_: &mut ProxyState, ctx: &mut Ctx) {
+fn cookie(p: &mut ProxyState, ctx: &mut Ctx) {
+    p.cookie = true;
     if ctx.arg(1).is_empty() {
         let msg = format!(
             "{} : '{}' expects <cookie_name> as argument.",

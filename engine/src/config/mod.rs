@@ -1,21 +1,62 @@
-//! haproxy.cfg: files → lines of words (`lex`) → sections (`parse`) →
-//! keyword tables (`global`, `listen`, `options`, `server`, `bind`, `acl`)
-//! → cross-checks (`check`) → the validated [`Config`] model; `report`
-//! prints the result the way `haproxy -c` does.
+//! haproxy.cfg: files → lines of words (`lex`, `source`) → conditional
+//! blocks (`cond`) → sections (`parse`, `section`) → keyword tables
+//! (`global`, `listen`, `options`, `timeout`, `server` + `server_kw`,
+//! `bind`, `acl` + `fetches`, `http_request`, `listen_http`, `shape`) →
+//! cross-checks (`check`) → the validated [`Config`] model; `report` prints
+//! the result the way `haproxy -c` does, `suggest` finds its "did you
+//! mean", `units` parses times and sizes.
 //!
 //! `load` is the one entry point; it never stops at the first error, so an
 //! operator sees every problem of a file at once, as with `haproxy -c`.
 //!
 //! ```text
 //! -f paths ─ source::expand ─ source::read_file ─ lex::parse_line
-//!          ─ parse::Parser (per section: global.rs / listen.rs tables)
+//!          ─ cond (.if/.else) ─ parse::Parser (global.rs / listen.rs tables)
 //!          ─ check::finish ─ Config (+ Config::unimplemented)
 //! ```
+//!
+//! The reference is the HAProxy 2.6.12 binary: every example under
+//! `examples/` and the differential test `tests/config_vs_haproxy.rs`
+//! compare our report with its output, byte for byte.
+//!
+//! # What the runtime gets
+//! `Config::unimplemented` lists every parsed directive the engine does not
+//! run (the `support`/`runtime` column of each keyword table). Directives
+//! inherited from a `defaults` section are listed only when a proxy uses
+//! that section. Decided: `timeout http-request`, `http-keep-alive`,
+//! `tarpit` and the HTTP-only options (`httpclose`, `http-server-close`,
+//! `http-keep-alive`, `forwardfor`) are harmless in a proxy that ends up in
+//! `mode tcp`, because HAProxy ignores them there too; they are listed for
+//! `mode http` proxies only.
+//!
+//! # Known differences from HAProxy 2.6
+//! - `user`/`group` names are not looked up (HAProxy fails `-c` when the
+//!   account does not exist); `chroot`, `pidfile` and `stats socket` paths
+//!   are not checked either (HAProxy does not check them in `-c`). `bind
+//!   ... crt` files must exist and hold a PEM certificate, but are not
+//!   parsed further; server `ca-file`s are not opened.
+//! - Server host names are resolved when possible and kept otherwise
+//!   (HAProxy's `-c` never resolves them); unresolved ones are listed as
+//!   unimplemented. `bind` host names must resolve, as in HAProxy.
+//! - `setenv`, `presetenv`, `unsetenv`, `resetenv` are refused (they would
+//!   change how later lines expand). Sections other than global, defaults,
+//!   frontend, backend and listen (userlist, peers, resolvers...) are
+//!   refused. `http-request` actions other than `allow` and `deny` are kept
+//!   as written with unchecked arguments (their condition is checked).
+//! - Keywords recognised but not modelled (`http-response`, `stick-table`,
+//!   `tcp-request`, most server and bind options...) are only checked for
+//!   their shape (argument count, first word), with HAProxy's texts.
+//! - Regexes get a syntax check (groups, classes, escapes), not PCRE's.
+//! - The "did you mean" candidates are HAProxy's lists, but in source
+//!   order rather than its link order, which can only matter on ties.
+//! - `acl` with no name: HAProxy prints a message truncated by a NUL and
+//!   glued to the next one; we print a plain message.
 
 pub mod acl;
 pub mod bind;
 mod check;
 pub mod cond;
+pub mod fetches;
 pub mod global;
 pub mod http_request;
 pub mod lex;
@@ -25,7 +66,9 @@ mod model;
 pub mod options;
 pub mod parse;
 pub mod report;
+pub mod section;
 pub mod server;
+pub mod server_kw;
 mod shape;
 pub mod source;
 pub mod suggest;

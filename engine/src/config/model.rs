@@ -147,7 +147,8 @@ pub struct Proxy {
     pub kind: ProxyKind,
     pub at: Location,
     pub mode: Mode,
-    /// `bind` lines (frontends and listen only).
+    /// `bind` lines. Frontends and listen sections have them; HAProxy also
+    /// keeps one written in a backend, after a warning.
     pub binds: Vec<Bind>,
     /// `maxconn`: concurrent connections accepted by this frontend.
     /// None: the global default (`-N`, 2000 when unset there too... resolved
@@ -165,7 +166,7 @@ pub struct Proxy {
     pub balance: Balance,
     /// `server` lines (backends and listen only), in declaration order.
     pub servers: Vec<Server>,
-    /// `default_backend <name>`.
+    /// `default_backend <name>` (resolved and mode-checked by `load`).
     pub default_backend: Option<String>,
     /// `use_backend <name> if|unless <cond>` rules, in order.
     pub use_backends: Vec<UseBackend>,
@@ -180,7 +181,8 @@ pub struct Proxy {
     pub health_check: HealthCheck,
     /// `stats enable|uri|auth|hide-version|realm`.
     pub stats: StatsSettings,
-    /// `acl` lines, in declaration order.
+    /// `acl` lines, in declaration order. Anonymous ACLs of conditions
+    /// (`if { src 10.0.0.0/8 }`) are here too, named by their own text.
     pub acls: Vec<Acl>,
     /// `http-request` rules, in order.
     pub http_request: Vec<HttpRequestRule>,
@@ -197,6 +199,8 @@ pub struct Proxy {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxyOptions {
     pub httplog: bool,
+    /// `option httpslog`: the HTTPS variant of the HTTP log format.
+    pub httpslog: bool,
     pub tcplog: bool,
     pub dontlognull: bool,
     pub http_server_close: bool,
@@ -315,6 +319,9 @@ pub enum HttpRequestAction {
     Deny { status: u16 },
     /// `allow`.
     Allow,
+    /// Any other HAProxy action (`set-header`, `redirect`, `track-sc0`...):
+    /// its words up to the condition, as written. Always unimplemented.
+    Other { action: String, args: Vec<String> },
 }
 
 /// `redirect location|prefix|scheme <to> [code N] [options] [if|unless c]`.

@@ -81,7 +81,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("httpchk", Cap::Be, false, No, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
     opt("httpclose", Cap::Any, true, HttpOnly, flag!(httpclose), "close both sides after each response."),
     opt("httplog", Cap::Fe, true, No, httplog, "HTTP log format [clf]."),
-    opt("httpslog", Cap::Fe, false, No, switch_only, "option httpslog: recognised, not run by the engine."),
+    opt("httpslog", Cap::Fe, true, No, httpslog, "option httpslog: recognised, not run by the engine."),
     opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
     opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
     opt("ldap-check", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap } }, "LDAPv3 bind health check."),
@@ -106,7 +106,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("tcp-smart-accept", Cap::Fe, true, No, switch_only, "option tcp-smart-accept: recognised, not run by the engine."),
     opt("tcp-smart-connect", Cap::Be, true, No, switch_only, "option tcp-smart-connect: recognised, not run by the engine."),
     opt("tcpka", Cap::Any, true, No, flag!(tcpka), "TCP keep-alive on both sides."),
-    opt("tcplog", Cap::Any, true, No, flag!(tcplog), "TCP log format."),
+    opt("tcplog", Cap::Any, true, No, tcplog, "TCP log format."),
     opt("transparent", Cap::Be, true, No, switch_only, "option transparent: recognised, not run by the engine."),
 ];
 
@@ -145,7 +145,9 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
         } else {
             "backend"
         };
-        if name == "httplog" && o.cap == Cap::Fe {
+        if name == "httplog" {
+            // Said, but the log format is set all the same (HAProxy then
+            // warns again if the backend is in tcp mode).
             ctx.warn(format!(
                 "{} : backend '{}' : 'option httplog' directive is ignored in backends.",
                 ctx.here(),
@@ -158,8 +160,8 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
                 p.type_str(),
                 p.px.name
             ));
+            return;
         }
-        return;
     }
     let on = ctx.kwm != Kwm::No;
     if ctx.kwm == Kwm::Default {
@@ -178,10 +180,35 @@ fn switch_only(_: &mut ProxyState, ctx: &mut Ctx, _: bool) {
     ctx.too_many_args(0, 1);
 }
 
-fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
-    if ctx.too_many_args(1, 1) {
-        return;
+/// `option httpslog`: HAProxy takes no value and ignores extra words.
+fn httpslog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    set_log_format(p, LogFormat::Https, on);
+    p.httplog_at = on.then(|| ctx.at.clone());
+}
+
+/// The three log-format options replace each other: the last one wins.
+#[derive(PartialEq)]
+enum LogFormat {
+    Http,
+    Https,
+    Tcp,
+}
+
+fn set_log_format(p: &mut ProxyState, which: LogFormat, on: bool) {
+    let o = &mut p.px.options;
+    o.httplog = on && which == LogFormat::Http;
+    o.httpslog = on && which == LogFormat::Https;
+    o.tcplog = on && which == LogFormat::Tcp;
+}
+
+fn tcplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    if !ctx.too_many_args(0, 1) {
+        set_log_format(p, LogFormat::Tcp, on);
+        p.httplog_at = None;
     }
+}
+
+fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     if !ctx.arg(2).is_empty() && ctx.arg(2) != "clf" {
         let msg = format!(
             "{} : keyword 'httplog' only supports option 'clf'.",
@@ -190,14 +217,15 @@ fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
         ctx.alert(msg);
         return;
     }
-    p.px.options.httplog = on;
-    p.httplog_at = on.then(|| ctx.at.clone());
-}
-
-fn redispatch(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     if ctx.too_many_args(1, 1) {
         return;
     }
+    set_log_format(p, LogFormat::Http, on);
+    p.httplog_at = on.then(|| ctx.at.clone());
+}
+
+/// `option redispatch [<interval>]`; HAProxy ignores further words.
+fn redispatch(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     p.px.redispatch = if on {
         Some(if ctx.arg(2).is_empty() {
             -1
@@ -339,7 +367,15 @@ fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
 }
 
 fn pgsql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
-    if ctx.arg(2) != "user" || ctx.arg(3).is_empty() {
+    if !ctx.arg(2).is_empty() && ctx.arg(2) != "user" {
+        let msg = format!(
+            "{} : 'option pgsql-check' only supports optional values: 'user'.",
+            ctx.here()
+        );
+        ctx.alert(msg);
+        return;
+    }
+    if ctx.arg(2).is_empty() || ctx.arg(3).is_empty() {
         let msg = format!(
             "{} : '{} {}' expects 'user <username>' as argument.",
             ctx.here(),

@@ -8,6 +8,7 @@
 //! collects the "not implemented by the runtime" labels.
 
 use super::listen::{self, ProxyState};
+use super::section;
 use super::source::Line;
 use super::{global, Config, Diagnostic, Location, Unimplemented};
 
@@ -245,7 +246,7 @@ impl Parser {
             return;
         }
         let mut ctx = new_ctx(at, words, Kwm::Std, &mut self.diags);
-        let state = listen::start_section(&self.done, &mut ctx);
+        let state = section::start_section(&self.done, &mut ctx);
         self.aborted |= ctx.aborted;
         self.exit_now |= ctx.exit_now;
         self.cur = match state {

@@ -224,16 +224,7 @@ pub fn http_response(p: &mut ProxyState, ctx: &mut Ctx) {
         HTTP_AFTER
     };
     let action = ctx.arg(1).to_string();
-    let known = list
-        .split(", ")
-        .map(|a| a.trim_matches(|c| c == '\'' || c == ',' || c == ' '))
-        .filter(|a| !a.is_empty())
-        .any(|a| {
-            a == action
-                || (a.ends_with("(*)")
-                    && action.starts_with(a.trim_end_matches("(*)"))
-                    && action.contains('('))
-        });
+    let known = super::http_request::action_in(list, &action);
     if !known {
         let missing = if action.is_empty() {
             " (missing argument)"

@@ -93,6 +93,25 @@ pub enum Item {
     Error(BadLine),
 }
 
+/// Keywords that open a section (for `$.SECTION`).
+const SECTION_KEYWORDS: &[&str] = &[
+    "global",
+    "defaults",
+    "frontend",
+    "backend",
+    "listen",
+    "userlist",
+    "peers",
+    "mailers",
+    "resolvers",
+    "http-errors",
+    "ring",
+    "cache",
+    "program",
+    "log-forward",
+    "fcgi-app",
+];
+
 /// Lexes a whole file's text. `$.FILE` and `$.LINE` expand as in HAProxy.
 ///
 /// Like readcfgfile, a NUL byte truncates its line and stops the file
@@ -100,6 +119,8 @@ pub enum Item {
 /// reported ("Missing LF on last line"): both are fatal.
 pub fn lex_text(file: &str, text: &str) -> Vec<Item> {
     let mut items = vec![];
+    // `$.SECTION`: the name (or keyword) of the section being read.
+    let mut section: Option<String> = None;
     for (i, raw) in text.split_inclusive('\n').enumerate() {
         let at = Location {
             file: file.to_string(),
@@ -110,14 +131,21 @@ pub fn lex_text(file: &str, text: &str) -> Vec<Item> {
         let env = |name: &str| match name {
             ".FILE" => Some(file.to_string()),
             ".LINE" => Some(at.line.to_string()),
+            ".SECTION" => section.clone(),
             _ => std::env::var(name).ok(),
         };
-        match lex::parse_line(raw_line, &env) {
+        let lexed = lex::parse_line(raw_line, &env);
+        match lexed {
             Ok(words) if words.is_empty() => {}
-            Ok(words) => items.push(Item::Line(Line {
-                at: at.clone(),
-                words,
-            })),
+            Ok(words) => {
+                if SECTION_KEYWORDS.contains(&words[0].as_str()) {
+                    section = Some(words.get(1).unwrap_or(&words[0]).clone());
+                }
+                items.push(Item::Line(Line {
+                    at: at.clone(),
+                    words,
+                }))
+            }
             Err(e) => items.push(Item::Error(BadLine {
                 message: lex_message(&at, raw_line, &e),
                 at: at.clone(),
@@ -149,7 +177,10 @@ fn lex_message(at: &Location, raw: &str, e: &LexError) -> String {
     }
     let lead = raw.len() - raw.trim_start_matches(lex::is_c_space).len();
     // readcfgfile kills the trailing LF before printing the line.
-    let raw = raw.strip_suffix('\n').unwrap_or(raw);
+    let mut raw = raw.strip_suffix('\n').unwrap_or(raw);
+    if let LexError::PseudoVar { end, .. } = e {
+        raw = &raw[..*end];
+    }
     let shown = &raw.as_bytes()[lead.min(raw.len())..];
     let (text, caret) = sanitize_for_printing(shown, e.pos() - lead, 80);
     format!(

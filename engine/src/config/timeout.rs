@@ -1,9 +1,11 @@
 //! `timeout <name> <delay>` in proxy sections: which timeouts exist, HAProxy's
 //! error texts, and which ones the engine runtime honours.
 
-use super::listen::{ProxyState, Support};
+use super::listen::{has_cap, Cap, ProxyState, Support};
 use super::parse::Ctx;
 use super::units::{parse_time_ms, trailing_warning, TimeError};
+use super::Timeouts;
+use std::time::Duration;
 
 /// The timeouts `timeout <name>` accepts, with the engine's support.
 const TIMEOUTS: &[(&str, Support)] = &[
@@ -58,23 +60,64 @@ pub fn timeout(p: &mut ProxyState, ctx: &mut Ctx) {
     if let Some(c) = t.trailing {
         ctx.warn(trailing_warning(c, &value));
     }
-    if ctx.too_many_args(1, 1) {
-        return;
+    let d = (t.ms > 0).then(|| t.duration());
+    let cap = CAPS
+        .iter()
+        .find(|(n, _)| *n == which)
+        .map_or(Cap::Any, |(_, c)| *c);
+    if !p.is_defaults && !has_cap(p.px.kind, cap) {
+        let need = if cap == Cap::Be {
+            "backend"
+        } else {
+            "frontend"
+        };
+        ctx.warn(format!(
+            "{here} : 'timeout {which}' will be ignored because {} '{}' has no {need} capability",
+            p.type_str(),
+            p.px.name
+        ));
+    } else if let Some(base) = &p.base_timeouts {
+        // Set twice in this section: HAProxy compares with its defaults.
+        if *slot(&mut p.px.timeouts, &which) != *slot(&mut base.clone(), &which) {
+            ctx.warn(format!(
+                "{here} : overwriting 'timeout {which}' which was already specified"
+            ));
+        }
     }
-    let d = Some(t.duration());
-    let to = &mut p.px.timeouts;
-    match which.as_str() {
-        "client" => to.client = d,
-        "server" => to.server = d,
-        "connect" => to.connect = d,
-        "check" => to.check = d,
-        "queue" => to.queue = d,
-        "http-keep-alive" => to.http_keep_alive = d,
-        "http-request" => to.http_request = d,
-        "tunnel" => to.tunnel = d,
-        "tarpit" => to.tarpit = d,
-        "client-fin" => to.client_fin = d,
-        _ => to.server_fin = d,
+    if !ctx.arg(3).is_empty() {
+        let extra = ctx.arg(3).to_string();
+        ctx.alert(format!(
+            "{here} : 'timeout {which}' : unexpected extra argument '{extra}' after value '{value}'."
+        ));
     }
+    *slot(&mut p.px.timeouts, &which) = d;
     p.note(ctx, format!("timeout {which}"), support);
+}
+
+/// Which proxies a timeout applies to.
+const CAPS: &[(&str, Cap)] = &[
+    ("client", Cap::Fe),
+    ("client-fin", Cap::Fe),
+    ("server", Cap::Be),
+    ("server-fin", Cap::Be),
+    ("connect", Cap::Be),
+    ("check", Cap::Be),
+    ("queue", Cap::Be),
+    ("tunnel", Cap::Be),
+];
+
+fn slot<'a>(t: &'a mut Timeouts, which: &str) -> &'a mut Option<Duration> {
+    match which {
+        "client" => &mut t.client,
+        "server" => &mut t.server,
+        "connect" => &mut t.connect,
+        "check" => &mut t.check,
+        "queue" => &mut t.queue,
+        "http-keep-alive" => &mut t.http_keep_alive,
+        "http-request" => &mut t.http_request,
+        "tunnel" => &mut t.tunnel,
+        "tarpit" => &mut t.tarpit,
+        "client-fin" => &mut t.client_fin,
+        _ => &mut t.server_fin,
+    }
 }
