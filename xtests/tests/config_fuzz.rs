@@ -2,12 +2,11 @@
 //! lexer lines (quotes, escapes, variables, comments) and random
 //! multi-proxy configurations (kinds, modes, references, timeouts) are
 //! checked by `haproxy -c` and by us, and the reports must agree
-//! byte for byte (minus the banner and the pid). Needs haproxy 2.6 on PATH,
-//! so it is ignored by default:
+//! byte for byte (minus the banner and the pid). Runs with HAProxy 2.6
+//! installed (CI installs it); more cases on demand:
 //!
 //! ```text
-//! cargo test -p engine --test config_vs_haproxy -- --ignored
-//! CFGDIFF_ARGS=1 CFGDIFF_LEX=3000 cargo test ... -- --ignored   # more cases
+//! CFGDIFF_ARGS=1 CFGDIFF_LEX=3000 cargo test -p xtests --test config_fuzz
 //! ```
 //!
 //! Known differences (kept out of the default run): `acl` without a name
@@ -15,7 +14,7 @@
 //! `ca-file`/`source` on servers (files and addresses not checked).
 
 use engine::config;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A fixed-seed generator: same cases on every run.
@@ -46,8 +45,8 @@ fn typo(word: &str, rng: &mut Lcg) -> String {
     b.into_iter().collect()
 }
 
-fn haproxy(path: &str) -> Option<String> {
-    let out = Command::new("haproxy")
+fn haproxy(binary: &Path, path: &str) -> Option<String> {
+    let out = Command::new(binary)
         .args(["-c", "-f", path])
         .output()
         .ok()?;
@@ -184,12 +183,10 @@ fn random_config(rng: &mut Lcg) -> String {
 const BASE: &str = "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n";
 
 #[test]
-#[ignore = "needs the haproxy binary"]
 fn reports_match_haproxy() {
-    if haproxy("/dev/null").is_none() {
-        eprintln!("haproxy not found; skipping");
+    let Some(binary) = xtests::haproxy_bin() else {
         return;
-    }
+    };
     let mut rng = Lcg(2026);
     let dir = std::env::temp_dir().join(format!("cfgdiff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -302,7 +299,7 @@ fn reports_match_haproxy() {
         .split(':')
         .filter(|f| !f.is_empty())
     {
-        let (want, got) = (haproxy(f).unwrap(), ours(f));
+        let (want, got) = (haproxy(&binary, f).unwrap(), ours(f));
         if want != got {
             diffs.push(format!("--- {f}\n=== haproxy\n{want}=== ours\n{got}"));
         }
@@ -311,7 +308,7 @@ fn reports_match_haproxy() {
         let path = dir.join(format!("c{i}.cfg"));
         std::fs::write(&path, case).unwrap();
         let p = path.to_str().unwrap();
-        let (want, got) = (haproxy(p).unwrap(), ours(p));
+        let (want, got) = (haproxy(&binary, p).unwrap(), ours(p));
         if want != got {
             diffs.push(format!("--- {case}=== haproxy\n{want}=== ours\n{got}"));
         }
