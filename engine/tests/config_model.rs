@@ -227,7 +227,7 @@ fn each_file_starts_outside_any_section_and_reports_its_own_errors() {
             ),
         ],
     );
-    let rep = config::check_paths(&[dir.clone()], 7);
+    let rep = config::check_paths(std::slice::from_ref(&dir), 7);
     let b = format!("{}/20-b.cfg", dir.display());
     assert_eq!(
         rep.stderr,
