@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::backend::Backend;
 use crate::check::{self, Checker};
-use crate::config::{BindAddr, Config, Location, LogTarget, Proxy, Unimplemented};
+use crate::config::{BindAddr, Config, Location, LogTarget, Mode, Proxy, Unimplemented};
 use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Net};
@@ -96,7 +96,8 @@ pub struct Engine {
 
 impl Engine {
     /// Starts everything `config` describes. `log_tag` is the program name
-    /// in syslog headers (HAProxy: the name it was invoked as).
+    /// in syslog headers when the configuration sets no `log-tag` (HAProxy:
+    /// the name it was invoked as).
     pub async fn start(
         config: &Config,
         net: Arc<dyn Net>,
@@ -104,6 +105,13 @@ impl Engine {
         log_tag: &str,
     ) -> Result<Engine, StartError> {
         let mut unimplemented = config.unimplemented.clone();
+        // Global targets are checked even when no proxy uses them: a
+        // target the engine cannot send to is never silently dropped.
+        for t in &config.global.log {
+            if log_target(t).is_none() {
+                unimplemented.push(unsupported_log(t, "global"));
+            }
+        }
         let targets: Vec<Vec<Target>> = config
             .proxies
             .iter()
@@ -113,7 +121,8 @@ impl Engine {
             return Err(StartError::NotImplemented(unimplemented));
         }
         let backends = build_backends(config, &targets)?;
-        let logger = Arc::new(Logger::new(net.clone(), sink, log_tag));
+        let tag = config.global.log_tag.as_deref().unwrap_or(log_tag);
+        let logger = Arc::new(Logger::new(net.clone(), sink, tag));
         let process = Arc::new(Process {
             net: net.clone(),
             logger: logger.clone(),
@@ -146,7 +155,9 @@ impl Engine {
                 ),
                 log: FrontendLog {
                     targets: targets.clone(),
-                    tcplog: proxy.options.tcplog,
+                    // HAProxy falls back from httplog to tcplog in TCP mode.
+                    tcplog: proxy.options.tcplog
+                        || (proxy.mode == Mode::Tcp && proxy.options.httplog),
                     dontlognull: proxy.options.dontlognull,
                 },
                 total_conns: AtomicU64::new(0),
@@ -341,17 +352,9 @@ fn proxy_log_targets(
         .filter_map(|t| match log_target(t) {
             Some(target) => Some(target),
             None => {
-                let section = if global.iter().any(|g| g.at == t.at) {
-                    "global"
-                } else {
-                    proxy.kind.as_str()
-                };
+                // Global targets were reported once already.
                 if !unimplemented.iter().any(|u| u.at == t.at) {
-                    unimplemented.push(Unimplemented {
-                        at: t.at.clone(),
-                        keyword: format!("log {}", t.address),
-                        section: section.to_string(),
-                    });
+                    unimplemented.push(unsupported_log(t, proxy.kind.as_str()));
                 }
                 None
             }
@@ -359,9 +362,29 @@ fn proxy_log_targets(
         .collect()
 }
 
-/// `log <address> <facility> [level [minlevel]]` → a target, for the
-/// addresses the engine sends to: `[udp@|ipv4@|ipv6@]ip[:port]` (port 514
-/// by default), `stdout` and `stderr`.
+fn unsupported_log(t: &LogTarget, section: &str) -> Unimplemented {
+    let mut keyword = format!("log {}", t.address);
+    for (name, value) in [
+        ("len", &t.len),
+        ("format", &t.format),
+        ("sample", &t.sample),
+    ] {
+        if let Some(v) = value {
+            keyword.push_str(&format!(" {name} {v}"));
+        }
+    }
+    Unimplemented {
+        at: t.at.clone(),
+        keyword,
+        section: section.to_string(),
+    }
+}
+
+/// `log <address> [len N] [format F] <facility> [level [minlevel]]` → a
+/// target, for what the engine sends: addresses `[udp@|ipv4@|ipv6@]ip[:port]`
+/// (port 514 by default), `stdout` and `stderr`; formats rfc3164 (the
+/// default), short and raw. None for the rest (unix sockets, rings,
+/// rfc5424, sampling), which start-up reports as not implemented.
 fn log_target(t: &LogTarget) -> Option<Target> {
     let dest = match t.address.as_str() {
         "stdout" => Dest::Stdout,
@@ -379,10 +402,19 @@ fn log_target(t: &LogTarget) -> Option<Target> {
             Dest::Udp(addr)
         }
     };
+    if t.sample.is_some() {
+        return None;
+    }
     Some(Target {
         dest,
-        format: syslog::Format::default(),
-        max_len: syslog::DEFAULT_MAX_LEN,
+        format: t
+            .format
+            .as_deref()
+            .map_or(Some(syslog::Format::default()), syslog::Format::from_name)?,
+        max_len: t
+            .len
+            .as_deref()
+            .map_or(Some(syslog::DEFAULT_MAX_LEN), |l| l.parse().ok())?,
         facility: syslog::facility(&t.facility)?,
         max_level: t
             .level

@@ -80,6 +80,14 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// What a name server does with each connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Answer,
+    ReadThenAnswer,
+    Hold,
+}
+
 /// A real server that answers every connection with its name and closes.
 /// Dropping it (or `stop`) closes the listener: connections are refused.
 pub struct NameServer {
@@ -91,16 +99,22 @@ pub struct NameServer {
 
 impl NameServer {
     pub fn start(name: &str, port: u16) -> NameServer {
-        Self::spawn(name, port, false)
+        Self::spawn(name, port, Mode::Answer)
+    }
+
+    /// Like `start`, but reads one byte of request before answering, so
+    /// the client's bytes never meet a closed socket (which would reset).
+    pub fn start_reading(name: &str, port: u16) -> NameServer {
+        Self::spawn(name, port, Mode::ReadThenAnswer)
     }
 
     /// Like `start`, but each connection stays open until the client
     /// closes it, so it holds a server slot.
     pub fn start_holding(name: &str, port: u16) -> NameServer {
-        Self::spawn(name, port, true)
+        Self::spawn(name, port, Mode::Hold)
     }
 
-    fn spawn(name: &str, port: u16, hold: bool) -> NameServer {
+    fn spawn(name: &str, port: u16, mode: Mode) -> NameServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind name server");
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(Mutex::new(false));
@@ -115,8 +129,11 @@ impl NameServer {
                     Ok((mut s, _)) => {
                         use std::io::Write;
                         let _ = s.set_nonblocking(false);
+                        if mode == Mode::ReadThenAnswer {
+                            let _ = s.read_exact(&mut [0u8; 1]);
+                        }
                         let _ = s.write_all(name.as_bytes());
-                        if hold {
+                        if mode == Mode::Hold {
                             thread::spawn(move || {
                                 let mut sink = Vec::new();
                                 let _ = s.read_to_end(&mut sink);

@@ -46,9 +46,9 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("hard-stop-after", ignore_one, Runtime::No, "hard-stop-after <time>: force exit after a soft-stop."),
     kw("insecure-fork-wanted", flag, Runtime::No, "insecure-fork-wanted: allow fork() from Lua/external checks."),
     kw("localpeer", ignore_one, Runtime::No, "localpeer <name>: local peer name."),
-    kw("log", global_log, Runtime::No, "log <addr> [len N] [format F] <facility> [level [minlevel]]."),
+    kw("log", global_log, Runtime::Yes, "log <addr> [len N] [format F] <facility> [level [minlevel]]."),
     kw("log-send-hostname", ignore_rest, Runtime::No, "log-send-hostname [<name>]: add a host name to syslog lines."),
-    kw("log-tag", ignore_one, Runtime::No, "log-tag <tag>: syslog tag (default: program name)."),
+    kw("log-tag", log_tag, Runtime::Yes, "log-tag <tag>: syslog tag (default: program name)."),
     kw("lua-load", ignore_one, Runtime::No, "lua-load <file>: load a Lua script."),
     kw("master-worker", ignore_rest, Runtime::No, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),
     kw("max-spread-checks", ignore_one, Runtime::No, "max-spread-checks <time>: cap of the startup spread of checks."),
@@ -233,6 +233,12 @@ fn missing_arg(ctx: &mut Ctx) -> bool {
 fn ignore_one(_: &mut Global, ctx: &mut Ctx) {
     if !ctx.too_many_args(1, 0) {
         missing_arg(ctx);
+    }
+}
+
+fn log_tag(g: &mut Global, ctx: &mut Ctx) {
+    if !ctx.too_many_args(1, 0) && !missing_arg(ctx) {
+        g.log_tag = Some(ctx.arg(1).to_string());
     }
 }
 
@@ -493,10 +499,17 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
     }
     let address = ctx.arg(1).to_string();
     let mut i = 2;
+    let (mut len, mut format, mut sample) = (None, None, None);
     while matches!(ctx.arg(i), "len" | "format" | "sample") {
         if ctx.arg(i + 1).is_empty() {
             ctx.alert(format!("{here} : log : '{}' expects a value.", ctx.arg(i)));
             return None;
+        }
+        let value = Some(ctx.arg(i + 1).to_string());
+        match ctx.arg(i) {
+            "len" => len = value,
+            "format" => format = value,
+            _ => sample = value,
         }
         i += 2;
     }
@@ -524,6 +537,9 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
     Some(LogTarget {
         at: ctx.at.clone(),
         address,
+        len,
+        format,
+        sample,
         facility,
         level: opt(level),
         minlevel: opt(minlevel),

@@ -412,13 +412,11 @@ fn log(p: &mut ProxyState, ctx: &mut Ctx) {
     if ctx.arg(1) == "global" {
         if !ctx.too_many_args(1, 0) {
             p.px.log_global = true;
-            ctx.unimplemented("log global");
         }
         return;
     }
     if let Some(t) = parse_log(ctx, true) {
         p.px.log.push(t);
-        ctx.unimplemented("log");
     }
 }
 

@@ -76,6 +76,9 @@ pub struct Global {
     pub tune_maxpollevents: Option<u32>,
     /// `quiet` (also `-q`): no messages once set.
     pub quiet: bool,
+    /// `log-tag <tag>`: the program name in syslog headers. None: the name
+    /// the engine was invoked as.
+    pub log_tag: Option<String>,
 }
 
 /// One `log` target: `log <address> [len N] [format F] <facility> [level [minlevel]]`.
@@ -84,6 +87,12 @@ pub struct LogTarget {
     pub at: Location,
     /// `127.0.0.1:514`, `/dev/log`, `stdout`, `stderr`, ... as written.
     pub address: String,
+    /// `len <n>`: the longest line sent. None: 1024.
+    pub len: Option<String>,
+    /// `format <name>`. None: rfc3164.
+    pub format: Option<String>,
+    /// `sample <ranges>:<size>`.
+    pub sample: Option<String>,
     pub facility: String,
     pub level: Option<String>,
     pub minlevel: Option<String>,

@@ -66,7 +66,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("contstats", Cap::Fe, true, No, switch_only, "option contstats: recognised, not run by the engine."),
     opt("disable-h2-upgrade", Cap::Fe, true, No, switch_only, "option disable-h2-upgrade: recognised, not run by the engine."),
     opt("dontlog-normal", Cap::Fe, true, No, switch_only, "option dontlog-normal: recognised, not run by the engine."),
-    opt("dontlognull", Cap::Fe, true, No, flag!(dontlognull), "do not log connections without data."),
+    opt("dontlognull", Cap::Fe, true, Yes, flag!(dontlognull), "do not log connections without data."),
     opt("external-check", Cap::Be, false, No, switch_only, "option external-check: recognised, not run by the engine."),
     opt("forwardfor", Cap::Any, false, HttpOnly, forwardfor, "add X-Forwarded-For [except NET] [header NAME] [if-none]."),
     opt("h1-case-adjust-bogus-client", Cap::Fe, true, No, switch_only, "option h1-case-adjust-bogus-client: recognised, not run by the engine."),
@@ -80,7 +80,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("http-use-proxy-header", Cap::Fe, true, No, switch_only, "option http-use-proxy-header: recognised, not run by the engine."),
     opt("httpchk", Cap::Be, false, No, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
     opt("httpclose", Cap::Any, true, HttpOnly, flag!(httpclose), "close both sides after each response."),
-    opt("httplog", Cap::Fe, true, No, httplog, "HTTP log format [clf]."),
+    opt("httplog", Cap::Fe, true, HttpOnly, httplog, "HTTP log format [clf]."),
     opt("httpslog", Cap::Fe, true, No, httpslog, "option httpslog: recognised, not run by the engine."),
     opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
     opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
@@ -106,7 +106,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("tcp-smart-accept", Cap::Fe, true, No, switch_only, "option tcp-smart-accept: recognised, not run by the engine."),
     opt("tcp-smart-connect", Cap::Be, true, No, switch_only, "option tcp-smart-connect: recognised, not run by the engine."),
     opt("tcpka", Cap::Any, true, No, flag!(tcpka), "TCP keep-alive on both sides."),
-    opt("tcplog", Cap::Any, true, No, tcplog, "TCP log format."),
+    opt("tcplog", Cap::Any, true, Yes, tcplog, "TCP log format."),
     opt("transparent", Cap::Be, true, No, switch_only, "option transparent: recognised, not run by the engine."),
 ];
 

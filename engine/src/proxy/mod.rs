@@ -21,32 +21,56 @@ use crate::net::{Listener, Net};
 /// again, so a persistent error does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
-/// A `maxconn`: a semaphore that also says how much of it is in use.
+/// A `maxconn`: a semaphore that limits, and a count of the connections
+/// actually accepted (a slot reserved by an accept loop that is still
+/// waiting is not a connection).
 #[derive(Clone)]
 pub struct Limit {
     slots: Arc<Semaphore>,
-    max: usize,
+    current: Arc<AtomicUsize>,
+}
+
+/// One connection's place under a limit; dropping it frees the place.
+pub struct Seat {
+    _permit: OwnedSemaphorePermit,
+    current: Arc<AtomicUsize>,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.current.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Limit {
     pub fn new(max: usize) -> Self {
         Limit {
             slots: Arc::new(Semaphore::new(max)),
-            max,
+            current: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Connections holding a slot now (HAProxy's `actconn`, `feconn`).
+    /// Connections holding a place now (HAProxy's `actconn`, `feconn`).
     pub fn in_use(&self) -> usize {
-        self.max - self.slots.available_permits()
+        self.current.load(Ordering::Acquire)
     }
 
-    async fn take(&self) -> OwnedSemaphorePermit {
+    /// Waits for room under the limit.
+    async fn reserve(&self) -> OwnedSemaphorePermit {
         self.slots
             .clone()
             .acquire_owned()
             .await
             .expect("never closed")
+    }
+
+    /// Turns a reservation into a connection's seat.
+    fn seat(&self, permit: OwnedSemaphorePermit) -> Seat {
+        self.current.fetch_add(1, Ordering::AcqRel);
+        Seat {
+            _permit: permit,
+            current: self.current.clone(),
+        }
     }
 }
 
@@ -136,10 +160,10 @@ pub async fn accept_loop(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let permits = tokio::select! {
+        let (global, local) = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
-            p = async { (process.global.take().await, frontend.limit.take().await) } => p,
+            p = async { (process.global.reserve().await, frontend.limit.reserve().await) } => p,
         };
         let accepted = tokio::select! {
             biased;
@@ -148,6 +172,7 @@ pub async fn accept_loop(
         };
         match accepted {
             Ok(client) => {
+                let seats = (process.global.seat(global), frontend.limit.seat(local));
                 let guard = StreamGuard::new(&streams);
                 let frontend = frontend.clone();
                 let process = process.clone();
@@ -155,7 +180,7 @@ pub async fn accept_loop(
                     // The stream logs while it still holds its slots, so
                     // `actconn` and `feconn` count it, as in HAProxy.
                     stream::serve(client, &frontend, &process).await;
-                    drop(permits);
+                    drop(seats);
                     drop(guard);
                 });
             }

@@ -2,17 +2,20 @@
 //! backend, connected to a server (queue, retries, redispatch), forwarded,
 //! logged.
 
+use std::future::Future;
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use super::tcp::{self, End, Side};
+use super::tcp::{self, sleep_until, Early, End, Side, Volume};
 use super::{Frontend, Process};
 use crate::backend::{Attempt, ConnectError};
 use crate::config::Timeouts;
 use crate::log::syslog::Level;
 use crate::log::tcplog::{self, Cause, Phase, StreamLog};
-use crate::net::Accepted;
+use crate::net::{Accepted, BoxStream};
+use crate::server::Slot;
 
 pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     let accepted_at = Instant::now();
@@ -34,24 +37,28 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     let client_port = client.local.map_or(0, |a| a.port());
     let peer = client.peer;
 
-    let (cause, phase, connected_at, bytes) = match backend
-        .connect(&*process.net, client_port, &mut attempt)
-        .await
-    {
-        Err(ConnectError::QueueTimeout) => {
-            (Cause::ServerTimeout, Phase::Queue, None, Default::default())
-        }
-        Err(ConnectError::NoServer | ConnectError::Failed { .. }) => {
-            (Cause::ServerAbort, Phase::Connect, None, Default::default())
-        }
+    let timeouts = Timeouts {
+        client: frontend.timeouts.client,
+        client_fin: frontend.timeouts.client_fin,
+        ..backend.timeouts
+    };
+    let mut client_stream = client.stream;
+    let connecting = backend.connect(&*process.net, client_port, &mut attempt);
+    let (connected, early) = connect_phase(connecting, &mut client_stream, timeouts.client).await;
+    let early_bytes = early.bytes.len() as u64;
+    let (cause, phase, connected_at, bytes) = match connected {
+        Err(Failure::Queue) => (Cause::ServerTimeout, Phase::Queue, None, Volume::default()),
+        Err(Failure::Server) => (Cause::ServerAbort, Phase::Connect, None, Volume::default()),
+        Err(Failure::ClientTimeout) => (
+            Cause::ClientTimeout,
+            Phase::Connect,
+            None,
+            Volume::default(),
+        ),
+        Err(Failure::ClientAbort) => (Cause::ClientAbort, Phase::Connect, None, Volume::default()),
         Ok((server, slot)) => {
             let connected_at = Instant::now();
-            let timeouts = Timeouts {
-                client: frontend.timeouts.client,
-                client_fin: frontend.timeouts.client_fin,
-                ..backend.timeouts
-            };
-            let (end, volume) = tcp::forward(client.stream, server, &timeouts).await;
+            let (end, volume) = tcp::forward(client_stream, server, &timeouts, early).await;
             drop(slot);
             let (cause, phase) = match end {
                 End::Closed => (Cause::None, Phase::None),
@@ -62,6 +69,12 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
             };
             (cause, phase, Some(connected_at), volume)
         }
+    };
+    // What the client sent counts even when it never reached a server
+    // (`option dontlognull` looks at it).
+    let bytes = Volume {
+        to_server: bytes.to_server.max(early_bytes),
+        ..bytes
     };
     drop(in_backend);
 
@@ -98,6 +111,64 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     }
     .tcplog();
     process.logger.send(&log.targets, Level::Info, &line).await;
+}
+
+/// How a stream failed before reaching a server.
+enum Failure {
+    /// `timeout queue` struck (`sQ`).
+    Queue,
+    /// No server, or none could be connected (`SC`).
+    Server,
+    /// The client sent nothing for `timeout client` meanwhile (`cC`).
+    ClientTimeout,
+    /// The client's connection failed meanwhile (`CC`).
+    ClientAbort,
+}
+
+/// The most the engine reads from a client before its server is
+/// connected (HAProxy's buffer, tune.bufsize).
+const EARLY_MAX_BYTES: usize = 16 * 1024;
+
+/// Connects while reading what the client sends, as HAProxy does: the
+/// bytes wait (bounded) until the server is connected; a client that has
+/// sent nothing for `timeout client` by then times out; a client whose
+/// connection fails aborts; a half-close is passed on once connected.
+async fn connect_phase<F>(
+    connecting: F,
+    client: &mut BoxStream,
+    client_timeout: Option<Duration>,
+) -> (Result<(BoxStream, Slot), Failure>, Early)
+where
+    F: Future<Output = Result<(BoxStream, Slot), ConnectError>>,
+{
+    tokio::pin!(connecting);
+    let mut early = Early::default();
+    let mut buf = [0u8; 4096];
+    let deadline = client_timeout.map(|t| Instant::now() + t);
+    loop {
+        let room = EARLY_MAX_BYTES - early.bytes.len();
+        let reading = !early.eof && room > 0;
+        // Once the client has spoken, HAProxy stops timing it out here.
+        let idle_deadline = deadline.filter(|_| early.bytes.is_empty() && !early.eof);
+        // The client's bytes first: what it already sent is read before a
+        // quick failure (no server) is concluded, as HAProxy reads it.
+        tokio::select! {
+            biased;
+            n = client.read(&mut buf[..room.min(4096)]), if reading => match n {
+                Ok(0) => early.eof = true,
+                Ok(n) => early.bytes.extend_from_slice(&buf[..n]),
+                Err(_) => return (Err(Failure::ClientAbort), early),
+            },
+            r = &mut connecting => {
+                let r = r.map_err(|e| match e {
+                    ConnectError::QueueTimeout => Failure::Queue,
+                    ConnectError::NoServer | ConnectError::Failed { .. } => Failure::Server,
+                });
+                return (r, early);
+            }
+            _ = sleep_until(idle_deadline) => return (Err(Failure::ClientTimeout), early),
+        }
+    }
 }
 
 fn ms(d: Duration) -> u64 {

@@ -106,7 +106,22 @@ impl Shut {
 struct Abort(End);
 
 /// Forwards between `client` and `server` until both directions are done.
-pub async fn forward(client: BoxStream, server: BoxStream, timeouts: &Timeouts) -> (End, Volume) {
+/// What the client sent while the server connection was being set up.
+#[derive(Debug, Default)]
+pub struct Early {
+    pub bytes: Vec<u8>,
+    /// The client half-closed before the server was connected.
+    pub eof: bool,
+}
+
+/// Forwards between `client` and `server` until both directions are done,
+/// starting with what the client sent `early`.
+pub async fn forward(
+    client: BoxStream,
+    server: BoxStream,
+    timeouts: &Timeouts,
+    early: Early,
+) -> (End, Volume) {
     let (mut client_rd, mut client_wr) = tokio::io::split(client);
     let (mut server_rd, mut server_wr) = tokio::io::split(server);
     let (client_side, server_side) = (
@@ -116,24 +131,35 @@ pub async fn forward(client: BoxStream, server: BoxStream, timeouts: &Timeouts) 
     let shut = Shut::default();
     let (to_server, to_client) = (AtomicU64::new(0), AtomicU64::new(0));
 
-    let result = tokio::try_join!(
+    let up = async {
+        if !early.bytes.is_empty() {
+            write(&mut server_wr, &early.bytes, server_side, &shut).await?;
+            to_server.fetch_add(early.bytes.len() as u64, Ordering::Relaxed);
+        }
+        if early.eof {
+            shut.mark();
+            let _ = server_wr.shutdown().await;
+            return Ok(None);
+        }
         pump(
             &mut client_rd,
             &mut server_wr,
             client_side,
             server_side,
             &shut,
-            &to_server
-        ),
-        pump(
-            &mut server_rd,
-            &mut client_wr,
-            server_side,
-            client_side,
-            &shut,
-            &to_client
-        ),
+            &to_server,
+        )
+        .await
+    };
+    let down = pump(
+        &mut server_rd,
+        &mut client_wr,
+        server_side,
+        client_side,
+        &shut,
+        &to_client,
     );
+    let result = tokio::try_join!(up, down);
     let volume = Volume {
         to_server: to_server.load(Ordering::Relaxed),
         to_client: to_client.load(Ordering::Relaxed),
@@ -143,6 +169,23 @@ pub async fn forward(client: BoxStream, server: BoxStream, timeouts: &Timeouts) 
         Err(Abort(end)) => end,
     };
     (end, volume)
+}
+
+/// Writes all of `bytes` to a side within its timeout.
+async fn write<W: AsyncWrite + Unpin>(
+    to: &mut W,
+    bytes: &[u8],
+    side: SideTimeouts,
+    shut: &Shut,
+) -> Result<(), Abort> {
+    let write = to.write_all(bytes);
+    match side.current(shut) {
+        Some(t) => tokio::time::timeout(t, write)
+            .await
+            .map_err(|_| Abort(End::Timeout(side.side)))?,
+        None => write.await,
+    }
+    .map_err(|_| Abort(End::Abort(side.side)))
 }
 
 /// Copies one direction until the reading side sends a FIN or stays silent
@@ -167,14 +210,7 @@ where
             Some(n) => n,
             None => break Some(End::Timeout(reading.side)),
         };
-        let write = to.write_all(&buf[..n]);
-        match writing.current(shut) {
-            Some(t) => tokio::time::timeout(t, write)
-                .await
-                .map_err(|_| Abort(End::Timeout(writing.side)))?,
-            None => write.await,
-        }
-        .map_err(|_| Abort(End::Abort(writing.side)))?;
+        write(to, &buf[..n], writing, shut).await?;
         moved.fetch_add(n as u64, Ordering::Relaxed);
     };
     shut.mark();
@@ -205,7 +241,8 @@ async fn read<R: AsyncRead + Unpin>(
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+/// Sleeps until `deadline`, or forever without one.
+pub(super) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
@@ -235,7 +272,13 @@ mod tests {
         let (proxy_client, client) = duplex(1024);
         let (proxy_server, server) = duplex(1024);
         let forwarding = tokio::spawn(async move {
-            forward(Box::new(proxy_client), Box::new(proxy_server), &t).await
+            forward(
+                Box::new(proxy_client),
+                Box::new(proxy_server),
+                &t,
+                Early::default(),
+            )
+            .await
         });
         (forwarding, client, server)
     }
