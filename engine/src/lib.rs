@@ -9,6 +9,8 @@
 //! - [`balance`]: the algorithm choosing among eligible servers;
 //! - [`server`]: a server's runtime state and connection slots;
 //! - [`check`]: health checks and the rise/fall counter;
+//! - [`acl`] and [`rules`]: ACLs, and what a frontend decides for an HTTP
+//!   request (deny, redirect, which backend) — ready for the HTTP path;
 //! - [`log`]: stderr messages, syslog targets, the TCP log line;
 //! - [`net`]: the seam to the outside world (real or simulated).
 
@@ -21,6 +23,7 @@ pub mod config;
 pub mod log;
 pub mod net;
 pub mod proxy;
+pub mod rules;
 pub mod runtime;
 pub mod server;
 

@@ -1,0 +1,152 @@
+//! What a frontend decides for an HTTP request, in HAProxy's order:
+//! `http-request` rules first (the first `allow` or `deny` whose condition
+//! holds ends them), then `redirect` rules (the first that applies
+//! answers), then `use_backend` rules (the first that applies routes),
+//! then `default_backend`. The order in the file between these kinds does
+//! not matter, only the order within each kind (HAProxy warns when the
+//! file says otherwise).
+
+pub mod redirect;
+
+use crate::acl::{Acls, Request};
+use crate::config::{Condition, HttpRequestAction, Proxy};
+use redirect::Redirection;
+
+/// The outcome of the rules for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Answer with this status (`http-request deny [deny_status N]`).
+    Deny(u16),
+    Redirect(Redirection),
+    /// Go to this backend; None when no rule and no default apply (503).
+    Backend(Option<String>),
+}
+
+fn holds(cond: Option<&Condition>, acls: &Acls, req: &dyn Request) -> bool {
+    cond.is_none_or(|c| acls.eval(c, req))
+}
+
+/// Runs a frontend's rules on a request.
+pub fn decide(proxy: &Proxy, acls: &Acls, req: &dyn Request) -> Verdict {
+    for rule in &proxy.http_request {
+        if !holds(rule.condition.as_ref(), acls, req) {
+            continue;
+        }
+        match &rule.action {
+            HttpRequestAction::Allow => break,
+            HttpRequestAction::Deny { status } => return Verdict::Deny(*status),
+            // Other actions are refused at start until they are built.
+            HttpRequestAction::Other { .. } => {}
+        }
+    }
+    for rule in &proxy.redirects {
+        if holds(rule.condition.as_ref(), acls, req) {
+            if let Some(r) = Redirection::for_request(rule, req) {
+                return Verdict::Redirect(r);
+            }
+        }
+    }
+    let chosen = proxy
+        .use_backends
+        .iter()
+        .find(|u| holds(u.parsed.as_ref(), acls, req))
+        .map(|u| u.backend.clone())
+        .or_else(|| proxy.default_backend.clone());
+    Verdict::Backend(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+    use std::net::SocketAddr;
+
+    struct Req {
+        uri: &'static str,
+        ua: &'static str,
+        src: &'static str,
+    }
+
+    impl Request for Req {
+        fn method(&self) -> &[u8] {
+            b"GET"
+        }
+        fn uri(&self) -> &[u8] {
+            self.uri.as_bytes()
+        }
+        fn version(&self) -> &[u8] {
+            b"HTTP/1.1"
+        }
+        fn headers(&self) -> Vec<(&[u8], &[u8])> {
+            vec![
+                (b"Host", b"www.test.com"),
+                (b"User-Agent", self.ua.as_bytes()),
+            ]
+        }
+        fn src(&self) -> Option<SocketAddr> {
+            self.src.parse().ok()
+        }
+        fn dst(&self) -> Option<SocketAddr> {
+            None
+        }
+    }
+
+    /// The seed's user-agent and source rules, with its routing by path.
+    const SEED: &str = "
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend test
+    bind *:80
+    acl valid_ip        src     10.96.20.0/24
+    acl iphone_users    hdr_sub(user-agent)     -i      iphone
+    redirect    prefix  http://3g-iphone.test.com       if      iphone_users
+    acl android_users   hdr_sub(user-agent)     -i      android
+    redirect    prefix  http://3g-android.test.com      if      android_users
+    acl dynamic_test    path_beg        /php/
+    use_backend blog    if      dynamic_test
+    http-request        deny    if      !       valid_ip
+    default_backend     www
+backend www
+    server web1 172.16.10.118:80
+backend blog
+    server web1 172.16.10.119:80
+";
+
+    fn decide_for(uri: &'static str, ua: &'static str, src: &'static str) -> Verdict {
+        let loaded = config::load_str("seed.cfg", SEED).unwrap();
+        let fe = loaded.config.proxies.into_iter().next().unwrap();
+        let acls = crate::acl::compile(&fe.acls).unwrap();
+        decide(&fe, &acls, &Req { uri, ua, src })
+    }
+
+    #[test]
+    fn deny_comes_before_redirects_whatever_the_file_order() {
+        assert_eq!(
+            decide_for("/", "iPhone", "192.168.1.1:5"),
+            Verdict::Deny(403)
+        );
+    }
+
+    #[test]
+    fn redirects_come_before_use_backend() {
+        match decide_for("/php/x", "Android 9", "10.96.20.89:5") {
+            Verdict::Redirect(r) => assert_eq!(r.location, "http://3g-android.test.com/php/x"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn use_backend_then_default_backend() {
+        assert_eq!(
+            decide_for("/php/x", "curl", "10.96.20.89:5"),
+            Verdict::Backend(Some("blog".into()))
+        );
+        assert_eq!(
+            decide_for("/x", "curl", "10.96.20.89:5"),
+            Verdict::Backend(Some("www".into()))
+        );
+    }
+}
