@@ -9,18 +9,18 @@
 //! redispatch` the last retry goes to another server.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::balance::{self, Algorithm, ServerInfo};
+use crate::balance::{self, Algorithm, Pick, ServerInfo};
 use crate::config;
 use crate::log::syslog::Target;
 use crate::net::{BoxStream, Net};
-use crate::server::{ServerState, Slot};
+use crate::server::{ServerState, Shared, Slot};
 
 /// The longest pause before retrying the same server (HAProxy: 1s, or
 /// `timeout connect` when shorter).
@@ -38,6 +38,8 @@ pub struct Backend {
     /// The proxy's `log` targets, for server state changes.
     pub log_targets: Vec<Target>,
     algorithm: Mutex<Box<dyn Algorithm>>,
+    /// `balance source`: the client's address is the hash key.
+    hash_source: bool,
     slot_freed: Arc<Notify>,
     /// Streams in the backend now, ever, and waiting in its queue.
     streams: AtomicUsize,
@@ -106,7 +108,7 @@ impl Drop for QueueGuard<'_> {
 }
 
 /// What `pick` found.
-enum Pick {
+enum Choice {
     Server(usize),
     /// Servers are up but all at their maxconn: queue.
     Full,
@@ -117,18 +119,12 @@ impl Backend {
     /// The runtime backend of a proxy; None when its `balance` algorithm is
     /// not built yet.
     pub fn new(proxy: &config::Proxy, log_targets: Vec<Target>) -> Option<Self> {
-        let slot_freed = Arc::new(Notify::new());
+        let shared = Shared::default();
         let servers = proxy
             .servers
             .iter()
             .enumerate()
-            .map(|(i, s)| {
-                Arc::new(ServerState::new(
-                    s.clone(),
-                    i as u32 + 1,
-                    slot_freed.clone(),
-                ))
-            })
+            .map(|(i, s)| Arc::new(ServerState::new(s.clone(), i as u32 + 1, &shared)))
             .collect::<Vec<_>>();
         let infos: Vec<ServerInfo> = servers
             .iter()
@@ -136,6 +132,7 @@ impl Backend {
                 weight: s.config.weight,
                 backup: s.is_backup(),
                 usable: s.is_usable(),
+                id: s.id,
             })
             .collect();
         let algorithm = balance::for_config(&proxy.balance, &infos, proxy.allbackups)?;
@@ -150,8 +147,9 @@ impl Backend {
             redispatch: proxy.redispatch.is_some(),
             timeouts: proxy.timeouts,
             algorithm: Mutex::new(algorithm),
+            hash_source: proxy.balance == config::Balance::Source,
             servers,
-            slot_freed,
+            slot_freed: shared.slot_freed,
             log_targets,
             streams: AtomicUsize::new(0),
             total_streams: AtomicU64::new(0),
@@ -159,17 +157,23 @@ impl Backend {
         })
     }
 
-    fn pick(&self, avoid: Option<usize>) -> Pick {
+    fn pick(&self, avoid: Option<usize>, key: Option<u32>) -> Choice {
         let has_room = |i: usize| self.servers[i].has_room();
+        let inflight = |i: usize| self.servers[i].inflight();
         let chosen = self
             .algorithm
             .lock()
             .expect("balance lock")
-            .next_server(&has_room, avoid);
+            .next_server(&Pick {
+                has_room: &has_room,
+                avoid,
+                key,
+                inflight: &inflight,
+            });
         match chosen {
-            Some(i) => Pick::Server(i),
-            None if self.servers.iter().any(|s| s.is_usable()) => Pick::Full,
-            None => Pick::NoServer,
+            Some(i) => Choice::Server(i),
+            None if self.servers.iter().any(|s| s.is_usable()) => Choice::Full,
+            None => Choice::NoServer,
         }
     }
 
@@ -192,9 +196,12 @@ impl Backend {
     }
 
     /// Waits for a server with a free slot and takes the slot.
+    /// A server that is chosen but full (a hash's server, the only backup)
+    /// is waited for, as HAProxy queues the stream on that server.
     async fn assign(
         &self,
         avoid: Option<usize>,
+        key: Option<u32>,
         attempt: &mut Attempt,
     ) -> Result<Slot, ConnectError> {
         let queue_timeout = self.timeouts.queue.or(self.timeouts.connect);
@@ -203,30 +210,30 @@ impl Backend {
         loop {
             // Register before looking, so a slot freed in between wakes us.
             let freed = self.slot_freed.notified();
-            match self.pick(avoid) {
-                Pick::Server(i) => {
+            match self.pick(avoid, key) {
+                Choice::Server(i) => {
                     if let Some(slot) = self.servers[i].take_slot() {
                         attempt.server = Some(self.servers[i].name().to_string());
                         attempt.assigned_at = Some(tokio::time::Instant::now());
                         return Ok(slot);
                     }
                 }
-                Pick::NoServer => return Err(ConnectError::NoServer),
-                Pick::Full => {
-                    if queued.is_none() {
-                        let guard = QueueGuard::join(self);
-                        attempt.backend_queue = guard.ahead;
-                        queued = Some(guard);
-                    }
-                    match deadline {
-                        Some(d) => {
-                            if tokio::time::timeout_at(d, freed).await.is_err() {
-                                return Err(ConnectError::QueueTimeout);
-                            }
-                        }
-                        None => freed.await,
+                Choice::NoServer => return Err(ConnectError::NoServer),
+                Choice::Full => {}
+            }
+            // Every server that may take it is full: wait in the queue.
+            if queued.is_none() {
+                let guard = QueueGuard::join(self);
+                attempt.backend_queue = guard.ahead;
+                queued = Some(guard);
+            }
+            match deadline {
+                Some(d) => {
+                    if tokio::time::timeout_at(d, freed).await.is_err() {
+                        return Err(ConnectError::QueueTimeout);
                     }
                 }
+                None => freed.await,
             }
         }
     }
@@ -238,10 +245,12 @@ impl Backend {
     pub async fn connect(
         &self,
         net: &dyn Net,
+        client: Option<IpAddr>,
         client_port: u16,
         attempt: &mut Attempt,
     ) -> Result<(BoxStream, Slot), ConnectError> {
-        let mut slot = self.assign(None, attempt).await?;
+        let key = client.filter(|_| self.hash_source).map(balance::source_key);
+        let mut slot = self.assign(None, key, attempt).await?;
         let mut retries_left = self.retries;
         loop {
             let server = slot.server().clone();
@@ -262,7 +271,7 @@ impl Backend {
                 let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));
                 drop(slot);
                 attempt.redispatched = true;
-                slot = self.assign(failed, attempt).await?;
+                slot = self.assign(failed, key, attempt).await?;
             } else {
                 let pause = self
                     .timeouts
@@ -351,7 +360,7 @@ listen app
         net.set("10.0.0.2:80", Behaviour::Accept);
         let be = backend(TWO);
         for _ in 0..4 {
-            be.connect(&*net, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default())
                 .await
                 .unwrap();
         }
@@ -368,7 +377,7 @@ listen app
             backend(&TWO.replace("timeout connect 3s", "timeout connect 300ms\n    retries 2"));
         let start = Instant::now();
         let err = be
-            .connect(&*net, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default())
             .await
             .err()
             .expect("connect fails");
@@ -386,7 +395,7 @@ listen app
         let net = FakeNet::new();
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 3s\n    retries 1"));
         let start = Instant::now();
-        be.connect(&*net, 80, &mut Attempt::default())
+        be.connect(&*net, None, 80, &mut Attempt::default())
             .await
             .err()
             .expect("connect fails");
@@ -398,7 +407,7 @@ listen app
         let net = FakeNet::new();
         net.set("10.0.0.2:80", Behaviour::Accept);
         let be = backend(&TWO.replace("mode tcp", "mode tcp\n    option redispatch"));
-        be.connect(&*net, 80, &mut Attempt::default())
+        be.connect(&*net, None, 80, &mut Attempt::default())
             .await
             .unwrap();
         assert_eq!(
@@ -414,7 +423,7 @@ listen app
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 2s\n    retries 0"));
         let start = Instant::now();
         let err = be
-            .connect(&*net, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default())
             .await
             .err()
             .expect("connect fails");
@@ -447,7 +456,7 @@ listen app
         accept_all(&net);
         let be = backend(BACKUPS);
         for _ in 0..3 {
-            be.connect(&*net, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default())
                 .await
                 .unwrap();
         }
@@ -461,13 +470,13 @@ listen app
         let be = backend(BACKUPS);
         be.set_server_up(&be.servers[0], false);
         for _ in 0..3 {
-            be.connect(&*net, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default())
                 .await
                 .unwrap();
         }
         assert_eq!(net.attempts(), ["10.0.1.1:80"; 3]);
         be.set_server_up(&be.servers[1], false);
-        be.connect(&*net, 80, &mut Attempt::default())
+        be.connect(&*net, None, 80, &mut Attempt::default())
             .await
             .unwrap();
         assert_eq!(net.attempts()[3], "10.0.1.2:80");
@@ -480,7 +489,7 @@ listen app
         let be = backend(&BACKUPS.replace("mode tcp", "mode tcp\n    option allbackups"));
         be.set_server_up(&be.servers[0], false);
         for _ in 0..4 {
-            be.connect(&*net, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default())
                 .await
                 .unwrap();
         }
@@ -497,7 +506,7 @@ listen app
         be.set_server_up(&be.servers[0], false);
         be.set_server_up(&be.servers[1], false);
         assert!(matches!(
-            be.connect(&*net, 80, &mut Attempt::default()).await,
+            be.connect(&*net, None, 80, &mut Attempt::default()).await,
             Err(ConnectError::NoServer)
         ));
         assert!(net.attempts().is_empty());
@@ -519,13 +528,13 @@ listen app
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = Arc::new(backend(FULL));
         let (_stream, slot) = be
-            .connect(&*net, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default())
             .await
             .unwrap();
         let waiter = {
             let (be, net) = (be.clone(), net.clone());
             tokio::spawn(async move {
-                be.connect(&*net, 80, &mut Attempt::default())
+                be.connect(&*net, None, 80, &mut Attempt::default())
                     .await
                     .map(|_| Instant::now())
             })
@@ -549,12 +558,12 @@ listen app
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = backend(FULL);
         let _held = be
-            .connect(&*net, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default())
             .await
             .unwrap();
         let start = Instant::now();
         assert!(matches!(
-            be.connect(&*net, 80, &mut Attempt::default()).await,
+            be.connect(&*net, None, 80, &mut Attempt::default()).await,
             Err(ConnectError::QueueTimeout)
         ));
         assert_eq!(start.elapsed(), Duration::from_secs(5));

@@ -4,7 +4,7 @@
 //! changes while the engine runs. Health checks flip `up`; streams take and
 //! release connection slots, which is how `maxconn` is honoured.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -27,10 +27,24 @@ pub struct ServerState {
     pub health: Mutex<Health>,
     /// Wakes streams queued in the backend when a slot frees up.
     slot_freed: Arc<Notify>,
+    /// The backend's count of connection-count changes, and this server's
+    /// place in it: leastconn lets the server whose count changed longest
+    /// ago go first among equals, as HAProxy's tree does.
+    changes: Arc<AtomicU64>,
+    last_change: AtomicU64,
+}
+
+/// What a server shares with the others of its backend.
+#[derive(Clone, Default)]
+pub struct Shared {
+    /// Wakes streams queued in the backend when a slot frees up.
+    pub slot_freed: Arc<Notify>,
+    /// Counts changes of connection counts across the backend.
+    pub changes: Arc<AtomicU64>,
 }
 
 impl ServerState {
-    pub fn new(config: config::Server, position: u32, slot_freed: Arc<Notify>) -> Self {
+    pub fn new(config: config::Server, position: u32, shared: &Shared) -> Self {
         let health = Health::new(config.check.rise.max(1), config.check.fall.max(1));
         ServerState {
             id: config.id.unwrap_or(position),
@@ -39,9 +53,27 @@ impl ServerState {
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU32::new(0),
             health: Mutex::new(health),
-            slot_freed,
+            slot_freed: shared.slot_freed.clone(),
+            // Declaration order first, as servers enter HAProxy's tree.
+            last_change: AtomicU64::new(u64::from(position)),
+            changes: shared.changes.clone(),
             config,
         }
+    }
+
+    /// Connections in flight and when that count last changed (leastconn).
+    pub fn inflight(&self) -> (u32, u64) {
+        (
+            self.current_conns(),
+            self.last_change.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Moves the server behind the others whose count is the same.
+    fn mark_change(&self) {
+        let n = self.changes.fetch_add(1, Ordering::Relaxed);
+        // After the initial positions, which are below 2^32.
+        self.last_change.store((1 << 32) + n, Ordering::Relaxed);
     }
 
     pub fn name(&self) -> &str {
@@ -63,6 +95,9 @@ impl ServerState {
 
     pub fn set_up(&self, up: bool) {
         self.up.store(up, Ordering::Relaxed);
+        if up {
+            self.mark_change();
+        }
     }
 
     pub fn current_conns(&self) -> u32 {
@@ -90,6 +125,7 @@ impl ServerState {
             })
             .ok()?;
         self.total_conns.fetch_add(1, Ordering::Relaxed);
+        self.mark_change();
         Some(Slot(Arc::clone(self)))
     }
 }
@@ -106,6 +142,7 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.cur_conns.fetch_sub(1, Ordering::AcqRel);
+        self.0.mark_change();
         self.0.slot_freed.notify_waiters();
     }
 }

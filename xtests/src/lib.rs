@@ -256,6 +256,29 @@ impl ProxyProcess {
         });
     }
 
+    /// Waits until the proxy has a listening socket on `port`, without
+    /// connecting to it (read from /proc/net/tcp): the proxy sees no
+    /// probe connection, so its first connection is the test's own.
+    pub fn wait_bound(&mut self, port: u16, within: Duration) {
+        let child = self.child.as_mut().expect("child");
+        let lines = self.lines.clone();
+        let needle = format!(":{port:04X} ");
+        wait_until(within, &format!("nothing bound on {port}"), || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "the proxy exited ({status}):\n{}",
+                    render(&lines.0.lock().unwrap())
+                );
+            }
+            let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+            // local_address is the 2nd column, st (0A = LISTEN) the 4th.
+            table.lines().any(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                cols.len() > 3 && format!("{} ", cols[1]).ends_with(&needle) && cols[3] == "0A"
+            })
+        });
+    }
+
     /// Gives up watching: the caller owns the process from now on.
     pub fn into_child(mut self) -> Child {
         self.child.take().expect("child present until dropped")

@@ -4,11 +4,23 @@
 //! servers are usable, is told when one goes up or down, and picks the next
 //! server itself, actives before backups, skipping saturated servers and
 //! avoiding the one a redispatch wants to leave. One file per algorithm
-//! family, as HAProxy's lb_*.c.
+//! family, as HAProxy's lb_*.c:
+//! - [`roundrobin`]: `roundrobin` (lb_fwrr.c);
+//! - [`map`]: `static-rr` and the map-based hashes, `source` (lb_map.c);
+//! - [`leastconn`]: `leastconn` (lb_fwlc.c);
+//! - [`first`]: `first` (lb_fas.c).
 
+mod first;
+mod leastconn;
+mod map;
 mod roundrobin;
 
+pub use first::First;
+pub use leastconn::LeastConn;
+pub use map::Map;
 pub use roundrobin::RoundRobin;
+
+use std::net::IpAddr;
 
 /// What an algorithm needs to know of a server when the backend starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,36 +30,87 @@ pub struct ServerInfo {
     pub backup: bool,
     /// Up and not in maintenance at start.
     pub usable: bool,
+    /// The server's `id` (declaration position from 1 by default).
+    pub id: u32,
+}
+
+/// One choice to make.
+pub struct Pick<'a> {
+    /// Whether a server is below its `maxconn`.
+    pub has_room: &'a dyn Fn(usize) -> bool,
+    /// The server a redispatch leaves: taken only if nothing else has room.
+    pub avoid: Option<usize>,
+    /// The request's hash key for hash-based algorithms; None falls back
+    /// to round robin, as HAProxy does for a missing key.
+    pub key: Option<u32>,
+    /// A server's connections in flight and the order in which the counts
+    /// last changed (for leastconn).
+    pub inflight: &'a dyn Fn(usize) -> (u32, u64),
 }
 
 /// The contract of an algorithm. Servers are named by their index in the
 /// backend, in declaration order.
 pub trait Algorithm: Send {
     /// The next server: a usable active one, or else a backup (the first
-    /// usable one unless `option allbackups`). Servers for which `has_room`
-    /// is false are skipped; `avoid` is taken only if nothing else has
-    /// room. None when no usable server has room.
-    fn next_server(
-        &mut self,
-        has_room: &dyn Fn(usize) -> bool,
-        avoid: Option<usize>,
-    ) -> Option<usize>;
+    /// usable one unless `option allbackups`). None when no usable server
+    /// can take it.
+    fn next_server(&mut self, pick: &Pick) -> Option<usize>;
     /// A server became usable (check passed, maintenance ended).
     fn server_up(&mut self, server: usize);
     /// A server stopped being usable.
     fn server_down(&mut self, server: usize);
 }
 
-/// The runtime algorithm for a configured `balance` keyword. Only
-/// roundrobin runs yet: None for the others, which the engine refuses to
-/// start with.
+/// The runtime algorithm for a configured `balance` keyword; None for the
+/// ones not built yet, which the engine refuses to start with.
 pub fn for_config(
     balance: &crate::config::Balance,
     servers: &[ServerInfo],
     allbackups: bool,
 ) -> Option<Box<dyn Algorithm>> {
-    match balance {
-        crate::config::Balance::RoundRobin => Some(Box::new(RoundRobin::new(servers, allbackups))),
-        _ => None,
+    use crate::config::Balance;
+    Some(match balance {
+        Balance::RoundRobin => Box::new(RoundRobin::new(servers, allbackups)),
+        Balance::StaticRr | Balance::Source => Box::new(Map::new(servers, allbackups)),
+        Balance::LeastConn => Box::new(LeastConn::new(servers, allbackups)),
+        Balance::First => Box::new(First::new(servers, allbackups)),
+        _ => return None,
+    })
+}
+
+/// `balance source`'s key: the client address folded into 32 bits, as
+/// HAProxy's get_server_sh does (the XOR of its big-endian 32-bit words).
+pub fn source_key(addr: IpAddr) -> u32 {
+    match addr {
+        IpAddr::V4(a) => u32::from(a),
+        IpAddr::V6(a) => a
+            .octets()
+            .chunks(4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+            .fold(0, |h, w| h ^ w),
+    }
+}
+
+/// Which group a pick draws from, in HAProxy's order: usable actives,
+/// else the first usable backup alone (unless `option allbackups`), else
+/// every usable backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Actives,
+    OnlyBackup(usize),
+    Backups,
+    None,
+}
+
+/// The group for `servers` described as (backup, usable) pairs.
+pub fn group(servers: impl Iterator<Item = (bool, bool)> + Clone, allbackups: bool) -> Group {
+    if servers.clone().any(|(b, u)| u && !b) {
+        Group::Actives
+    } else if let (false, Some(first)) = (allbackups, servers.clone().position(|(b, u)| u && b)) {
+        Group::OnlyBackup(first)
+    } else if servers.clone().any(|(b, u)| u && b) {
+        Group::Backups
+    } else {
+        Group::None
     }
 }

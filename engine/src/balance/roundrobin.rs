@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Algorithm, ServerInfo};
+use super::{Algorithm, Pick, ServerInfo};
 
 /// HAProxy's BE_WEIGHT_SCALE: user weights are multiplied by it.
 const WEIGHT_SCALE: i64 = 16;
@@ -260,11 +260,8 @@ impl RoundRobin {
 
 impl Algorithm for RoundRobin {
     /// fwrr_get_next_server.
-    fn next_server(
-        &mut self,
-        has_room: &dyn Fn(usize) -> bool,
-        avoid: Option<usize>,
-    ) -> Option<usize> {
+    fn next_server(&mut self, pick: &Pick) -> Option<usize> {
+        let (has_room, avoid) = (pick.has_room, pick.avoid);
         let backup = if self.count(false) > 0 {
             false
         } else if let Some(first) = self.first_backup() {
@@ -366,14 +363,29 @@ mod tests {
                 weight,
                 backup: false,
                 usable: true,
+                id: 0,
             })
             .collect();
         RoundRobin::new(&infos, false)
     }
 
+    fn next(
+        rr: &mut RoundRobin,
+        room: &dyn Fn(usize) -> bool,
+        avoid: Option<usize>,
+    ) -> Option<usize> {
+        let inflight = |_: usize| (0, 0);
+        rr.next_server(&Pick {
+            has_room: room,
+            avoid,
+            key: None,
+            inflight: &inflight,
+        })
+    }
+
     fn picks(rr: &mut RoundRobin, n: usize) -> Vec<usize> {
         (0..n)
-            .map(|_| rr.next_server(&|_| true, None).unwrap() + 1)
+            .map(|_| next(rr, &|_| true, None).unwrap() + 1)
             .collect()
     }
 
@@ -412,14 +424,14 @@ mod tests {
     #[test]
     fn a_full_server_is_skipped_and_the_avoided_one_taken_last() {
         let mut r = rr(&[1, 1]);
-        assert_eq!(r.next_server(&|i| i != 0, None), Some(1));
-        assert_eq!(r.next_server(&|_| true, Some(0)), Some(1));
+        assert_eq!(next(&mut r, &|i| i != 0, None), Some(1));
+        assert_eq!(next(&mut r, &|_| true, Some(0)), Some(1));
         assert_eq!(
-            r.next_server(&|i| i == 0, Some(0)),
+            next(&mut r, &|i| i == 0, Some(0)),
             Some(0),
             "only the avoided one has room"
         );
-        assert_eq!(r.next_server(&|_| false, None), None, "all full");
+        assert_eq!(next(&mut r, &|_| false, None), None, "all full");
     }
 
     #[test]
@@ -429,16 +441,19 @@ mod tests {
                 weight: 1,
                 backup: false,
                 usable: true,
+                id: 1,
             },
             ServerInfo {
                 weight: 1,
                 backup: true,
                 usable: true,
+                id: 1,
             },
             ServerInfo {
                 weight: 1,
                 backup: true,
                 usable: true,
+                id: 1,
             },
         ];
         let mut r = RoundRobin::new(&infos, false);
@@ -480,7 +495,7 @@ mod tests {
                 let s = s % weights.len();
                 if go_up { r.server_up(s) } else { r.server_down(s) }
                 up[s] = go_up;
-                match r.next_server(&|_| true, None) {
+                match next(&mut r, &|_| true, None) {
                     Some(p) => prop_assert!(up[p]),
                     None => prop_assert!(up.iter().all(|u| !u)),
                 }

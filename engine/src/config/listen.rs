@@ -457,7 +457,15 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
-    if b != Balance::RoundRobin {
+    let built = matches!(
+        b,
+        Balance::RoundRobin
+            | Balance::StaticRr
+            | Balance::LeastConn
+            | Balance::First
+            | Balance::Source
+    );
+    if !built {
         p.note(ctx, format!("balance {}", b.name()), Support::No);
     }
     p.px.balance = b;

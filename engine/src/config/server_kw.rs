@@ -106,7 +106,7 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("enabled", 0, None, |d, _, _| { d.srv.disabled = false; Ok(()) }, Yes, "enabled: start in service."),
     kw("fall", 1, INTEGER, |d, k, v| { d.srv.check.fall = positive(k, v)?; Ok(()) }, Yes, "fall <n>: failures before DOWN (default 3)."),
     kw("fastinter", 1, DELAY, |d, k, v| { d.srv.check.fastinter = Some(delay(&d.srv, k, v)?); Ok(()) }, Yes, "fastinter <delay>: interval while changing state."),
-    kw("id", 1, Some("'id' : expects an integer argument"), id, No, "id <n>: numeric identifier."),
+    kw("id", 1, Some("'id' : expects an integer argument"), id, Yes, "id <n>: numeric identifier."),
     kw("init-addr", 1, None, init_addr, No, "init-addr <methods>: how to resolve at startup."),
     kw("inter", 1, DELAY, |d, k, v| { d.srv.check.inter = delay(&d.srv, k, v)?; Ok(()) }, Yes, "inter <delay>: check interval (default 2s)."),
     kw("maxconn", 1, None, |d, _, v| { d.srv.maxconn = Some(count(v)); Ok(()) }, Yes, "maxconn <n>: concurrent connections."),

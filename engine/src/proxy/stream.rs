@@ -43,7 +43,12 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         ..backend.timeouts
     };
     let mut client_stream = client.stream;
-    let connecting = backend.connect(&*process.net, client_port, &mut attempt);
+    let connecting = backend.connect(
+        &*process.net,
+        peer.map(|p| p.ip()),
+        client_port,
+        &mut attempt,
+    );
     let (connected, early) = connect_phase(connecting, &mut client_stream, timeouts.client).await;
     let early_bytes = early.bytes.len() as u64;
     let (cause, phase, connected_at, bytes) = match connected {

@@ -1,0 +1,167 @@
+//! The balancing algorithms built so far choose the same server as
+//! HAProxy 2.6 for the same sequence of connections: static-rr with
+//! weights, leastconn with connections held open, first with maxconn, and
+//! source from several client addresses.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+use xtests::{free_port, hold, NameServer, ProxyProcess};
+
+/// Starts `binary` with a listen section using `balance` and `servers`
+/// (name, extra server options), runs `scenario` against it, and returns
+/// what it recorded.
+fn with_proxy(
+    binary: &Path,
+    balance: &str,
+    servers: &[(&str, &str)],
+    holding: bool,
+    scenario: impl FnOnce(u16) -> Vec<String>,
+) -> Vec<String> {
+    let running: Vec<NameServer> = servers
+        .iter()
+        .map(|(name, _)| {
+            if holding {
+                NameServer::start_holding(name, free_port())
+            } else {
+                NameServer::start(name, free_port())
+            }
+        })
+        .collect();
+    let fe = free_port();
+    let lines: String = servers
+        .iter()
+        .zip(&running)
+        .map(|((name, opts), s)| format!("    server {name} 127.0.0.1:{} {opts}\n", s.port))
+        .collect();
+    let cfg = xtests::config_file(
+        &format!("balance-{fe}"),
+        &format!(
+            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout queue 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    balance {balance}\n{lines}"
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    // No probe connection: the scenario's connections are the first.
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    scenario(fe)
+}
+
+/// Whole connections, one after the other, each read to the end.
+fn sequential(fe: u16, n: usize) -> Vec<String> {
+    (0..n).map(|_| xtests::ask(fe)).collect()
+}
+
+/// Connections held open, each opened once the previous one answered,
+/// then all released: no connection ends while servers are chosen, so
+/// the counts leastconn and first look at are the same in both proxies.
+fn held(fe: u16, n: usize) -> Vec<String> {
+    let mut open = vec![];
+    let mut names = vec![];
+    for _ in 0..n {
+        let (s, name) = hold(fe, 2, Duration::from_secs(5));
+        names.push(name.unwrap_or_default());
+        open.push(s);
+    }
+    names
+}
+
+/// One connection from each of the given loopback source addresses.
+fn from_sources(fe: u16, sources: &[&str]) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    sources
+        .iter()
+        .map(|src| {
+            rt.block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket
+                    .bind(format!("{src}:0").parse::<SocketAddr>().unwrap())
+                    .unwrap();
+                let stream = socket.connect(([127, 0, 0, 1], fe).into()).await.unwrap();
+                let mut std_stream: TcpStream = stream.into_std().unwrap();
+                std_stream.set_nonblocking(false).unwrap();
+                let mut answer = String::new();
+                std_stream.read_to_string(&mut answer).unwrap();
+                answer
+            })
+        })
+        .collect()
+}
+
+fn compare(label: &str, run: impl Fn(&Path) -> Vec<String>) {
+    let ours = run(&xtests::engine_bin!());
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        let theirs = run(&haproxy);
+        assert_eq!(ours, theirs, "{label}: engine vs HAProxy 2.6");
+    }
+    assert!(ours.iter().all(|a| !a.is_empty()), "{label}: {ours:?}");
+}
+
+#[test]
+fn static_rr_with_weights() {
+    compare("static-rr", |bin| {
+        with_proxy(
+            bin,
+            "static-rr",
+            &[("s1", "weight 2"), ("s2", "weight 4"), ("s3", "weight 1")],
+            false,
+            |fe| sequential(fe, 15),
+        )
+    });
+}
+
+#[test]
+fn leastconn_with_connections_held_open() {
+    compare("leastconn", |bin| {
+        with_proxy(
+            bin,
+            "leastconn",
+            &[("s1", ""), ("s2", "weight 2"), ("s3", "")],
+            true,
+            |fe| held(fe, 8),
+        )
+    });
+}
+
+#[test]
+fn first_fills_servers_by_id() {
+    compare("first", |bin| {
+        with_proxy(
+            bin,
+            "first",
+            &[
+                ("s1", "maxconn 2 id 3"),
+                ("s2", "maxconn 2 id 1"),
+                ("s3", "maxconn 2 id 2"),
+            ],
+            true,
+            |fe| held(fe, 5),
+        )
+    });
+}
+
+#[test]
+fn source_hashes_client_addresses() {
+    let sources = [
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.0.0.3",
+        "127.0.0.4",
+        "127.0.0.5",
+        "127.0.0.9",
+        "127.1.2.3",
+    ];
+    compare("source", |bin| {
+        with_proxy(
+            bin,
+            "source",
+            &[("s1", ""), ("s2", "weight 3"), ("s3", "")],
+            false,
+            |fe| from_sources(fe, &sources),
+        )
+    });
+}
