@@ -21,6 +21,7 @@ use crate::config;
 use crate::log::syslog::Target;
 use crate::net::{BoxStream, Net};
 use crate::server::{ServerState, Shared, Slot};
+use crate::stats::counters::{Availability, Traffic};
 
 /// The longest pause before retrying the same server (HAProxy: 1s, or
 /// `timeout connect` when shorter).
@@ -37,6 +38,12 @@ pub struct Backend {
     pub servers: Vec<Arc<ServerState>>,
     /// The proxy's `log` targets, for server state changes.
     pub log_targets: Vec<Target>,
+    /// Stats: the proxy's id, traffic, and when it last went UP or DOWN
+    /// (with `chkdown`, its times DOWN).
+    pub iid: u32,
+    pub balance: &'static str,
+    pub traffic: Traffic,
+    pub availability: Mutex<(Availability, u64)>,
     algorithm: Mutex<Box<dyn Algorithm>>,
     /// `balance source`: the client's address is the hash key.
     hash_source: bool,
@@ -118,7 +125,7 @@ enum Choice {
 impl Backend {
     /// The runtime backend of a proxy; None when its `balance` algorithm is
     /// not built yet.
-    pub fn new(proxy: &config::Proxy, log_targets: Vec<Target>) -> Option<Self> {
+    pub fn new(proxy: &config::Proxy, iid: u32, log_targets: Vec<Target>) -> Option<Self> {
         let shared = Shared::default();
         let servers = proxy
             .servers
@@ -151,6 +158,10 @@ impl Backend {
             servers,
             slot_freed: shared.slot_freed,
             log_targets,
+            iid,
+            balance: proxy.balance.name(),
+            traffic: Traffic::default(),
+            availability: Mutex::new((Availability::new(true), 0)),
             streams: AtomicUsize::new(0),
             total_streams: AtomicU64::new(0),
             queued: AtomicUsize::new(0),
@@ -184,7 +195,15 @@ impl Backend {
         };
         // The algorithm's view and the server's flag change together.
         let mut algorithm = self.algorithm.lock().expect("balance lock");
+        let was_up = self.is_up();
         server.set_up(up);
+        if was_up != self.is_up() {
+            let mut a = self.availability.lock().expect("availability lock");
+            a.0.change(!was_up);
+            if was_up {
+                a.1 += 1;
+            }
+        }
         if server.is_usable() {
             algorithm.server_up(index);
         } else {
@@ -256,9 +275,14 @@ impl Backend {
             let server = slot.server().clone();
             let addr = target(&server.config, client_port);
             let error = match connect_once(net, addr, self.timeouts.connect).await {
-                Ok(stream) => return Ok((stream, slot)),
+                Ok(stream) => {
+                    Traffic::add(&server.traffic.connects, 1);
+                    return Ok((stream, slot));
+                }
                 Err(e) => e,
             };
+            Traffic::add(&server.traffic.connect_errors, 1);
+            Traffic::add(&self.traffic.connect_errors, 1);
             if retries_left == 0 {
                 return Err(ConnectError::Failed {
                     server: server.name().to_string(),
@@ -267,10 +291,14 @@ impl Backend {
             }
             retries_left -= 1;
             attempt.retries += 1;
+            Traffic::add(&server.traffic.retries, 1);
+            Traffic::add(&self.traffic.retries, 1);
             if self.redispatch && retries_left == 0 {
                 let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));
                 drop(slot);
                 attempt.redispatched = true;
+                Traffic::add(&server.traffic.redispatches, 1);
+                Traffic::add(&self.traffic.redispatches, 1);
                 slot = self.assign(failed, key, attempt).await?;
             } else {
                 let pause = self
@@ -282,10 +310,21 @@ impl Backend {
         }
     }
 
+    /// Streams waiting in the backend's queue now (`qcur`).
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Whether any server can take traffic (the backend's stats status).
+    pub fn is_up(&self) -> bool {
+        self.servers.iter().any(|s| s.is_usable())
+    }
+
     /// Counts a stream in this backend until the guard drops (`beconn`).
     pub fn enter(self: &Arc<Self>) -> BackendGuard {
-        self.streams.fetch_add(1, Ordering::AcqRel);
+        let current = self.streams.fetch_add(1, Ordering::AcqRel) + 1;
         self.total_streams.fetch_add(1, Ordering::Relaxed);
+        self.traffic.session(current as u64);
         BackendGuard(self.clone())
     }
 
@@ -350,7 +389,7 @@ listen app
 ";
 
     fn backend(text: &str) -> Backend {
-        Backend::new(&proxy(text), vec![]).expect("roundrobin")
+        Backend::new(&proxy(text), 1, vec![]).expect("roundrobin")
     }
 
     #[tokio::test(start_paused = true)]

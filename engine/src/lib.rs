@@ -26,6 +26,7 @@ pub mod proxy;
 pub mod rules;
 pub mod runtime;
 pub mod server;
+pub mod stats;
 
 #[cfg(test)]
 mod testing;

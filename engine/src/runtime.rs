@@ -21,6 +21,8 @@ use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Net};
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
+use crate::stats::counters::Traffic;
+use crate::stats::{self, csv};
 
 /// Connection limit when neither the global section nor the frontend sets
 /// `maxconn` (HAProxy derives it from the file-descriptor limit).
@@ -74,9 +76,11 @@ fn not_implemented_lines(items: &[Unimplemented]) -> String {
         .join("\n")
 }
 
-/// What a proxy says when it stops.
-struct StopReport {
+/// A proxy's runtime parts, in declaration order: for the stats and the
+/// soft-stop messages.
+struct ProxyHandle {
     name: String,
+    mode: &'static str,
     frontend: Option<Arc<Frontend>>,
     backend: Option<Arc<Backend>>,
     targets: Vec<Target>,
@@ -85,7 +89,8 @@ struct StopReport {
 pub struct Engine {
     logger: Arc<Logger>,
     backends: Vec<Arc<Backend>>,
-    stopped: Vec<StopReport>,
+    proxies: Vec<ProxyHandle>,
+    stopping: std::sync::atomic::AtomicBool,
     stop: watch::Sender<bool>,
     streams: Arc<Streams>,
     tasks: Vec<JoinHandle<()>>,
@@ -139,20 +144,23 @@ impl Engine {
         let mut listeners = vec![];
         let mut failures = vec![];
         let mut frontends = vec![];
-        for (proxy, targets) in config.proxies.iter().zip(&targets) {
+        for (i, (proxy, targets)) in config.proxies.iter().zip(&targets).enumerate() {
             if !proxy.kind.is_frontend() {
                 continue;
             }
+            let maxconn = proxy
+                .maxconn
+                .or(config.global.maxconn)
+                .map_or(DEFAULT_MAXCONN, |m| m as usize);
             let frontend = Arc::new(Frontend {
                 name: proxy.name.clone(),
+                iid: proxy_id(config, i),
+                mode: proxy.mode.as_str(),
+                maxconn,
+                traffic: Traffic::default(),
                 backend: frontend_backend(proxy, &backends),
                 timeouts: proxy.timeouts,
-                limit: Limit::new(
-                    proxy
-                        .maxconn
-                        .or(config.global.maxconn)
-                        .map_or(DEFAULT_MAXCONN, |m| m as usize),
-                ),
+                limit: Limit::new(maxconn),
                 log: FrontendLog {
                     targets: targets.clone(),
                     // HAProxy falls back from httplog to tcplog in TCP mode.
@@ -205,12 +213,13 @@ impl Engine {
         });
         let all: Vec<Arc<Backend>> = backends.values().cloned().collect();
         tasks.extend(check::spawn_all(checker, &all));
-        let stopped = config
+        let proxies = config
             .proxies
             .iter()
             .zip(targets)
-            .map(|(p, targets)| StopReport {
+            .map(|(p, targets)| ProxyHandle {
                 name: p.name.clone(),
+                mode: p.mode.as_str(),
                 frontend: frontends
                     .iter()
                     .find(|f| f.name == p.name && p.kind.is_frontend())
@@ -229,7 +238,8 @@ impl Engine {
             tasks,
             bound,
             logger,
-            stopped,
+            proxies,
+            stopping: std::sync::atomic::AtomicBool::new(false),
             backends: all,
         })
     }
@@ -238,7 +248,8 @@ impl Engine {
     /// waits for every live stream to end (HAProxy's soft stop, SIGUSR1).
     pub async fn soft_stop(&self) {
         let _ = self.stop.send(true);
-        for p in &self.stopped {
+        self.stopping.store(true, Ordering::Relaxed);
+        for p in &self.proxies {
             let fe = p
                 .frontend
                 .as_ref()
@@ -252,6 +263,29 @@ impl Engine {
             self.logger.send(&p.targets, Level::Warning, &message).await;
         }
         self.streams.drained().await;
+    }
+
+    /// HAProxy's `show stat`: the header, then per proxy in declaration
+    /// order its frontend line, its server lines and its backend line.
+    pub fn show_stat(&self) -> String {
+        let stopped = self.stopping.load(Ordering::Relaxed);
+        let mut out = csv::header();
+        out.push('\n');
+        for p in &self.proxies {
+            if let Some(f) = &p.frontend {
+                out.push_str(&stats::frontend_line(f, stopped).render());
+                out.push('\n');
+            }
+            if let Some(b) = &p.backend {
+                for s in &b.servers {
+                    out.push_str(&stats::server_line(b, s, p.mode).render());
+                    out.push('\n');
+                }
+                out.push_str(&stats::backend_line(b, p.mode).render());
+                out.push('\n');
+            }
+        }
+        out
     }
 
     /// The runtime backends (in name order), for inspection: server states
@@ -281,20 +315,32 @@ fn build_backends(
     targets: &[Vec<Target>],
 ) -> Result<BTreeMap<String, Arc<Backend>>, StartError> {
     let mut backends = BTreeMap::new();
-    for (proxy, targets) in config.proxies.iter().zip(targets) {
+    for (i, (proxy, targets)) in config.proxies.iter().zip(targets).enumerate() {
         if !proxy.kind.is_backend() {
             continue;
         }
-        let backend = Backend::new(proxy, targets.clone()).ok_or_else(|| {
-            StartError::NotImplemented(vec![Unimplemented {
-                at: proxy.at.clone(),
-                keyword: format!("balance {}", proxy.balance.name()),
-                section: proxy.kind.as_str().to_string(),
-            }])
-        })?;
+        let backend =
+            Backend::new(proxy, proxy_id(config, i), targets.clone()).ok_or_else(|| {
+                StartError::NotImplemented(vec![Unimplemented {
+                    at: proxy.at.clone(),
+                    keyword: format!("balance {}", proxy.balance.name()),
+                    section: proxy.kind.as_str().to_string(),
+                }])
+            })?;
         backends.insert(proxy.name.clone(), Arc::new(backend));
     }
     Ok(backends)
+}
+
+/// HAProxy numbers proxies in declaration order from 1, after the
+/// internal proxy of the stats socket when there is one.
+fn proxy_id(config: &Config, index: usize) -> u32 {
+    let first = if config.global.stats_sockets.is_empty() {
+        1
+    } else {
+        2
+    };
+    first + index as u32
 }
 
 /// A listen section serves its own servers; a frontend its default_backend.

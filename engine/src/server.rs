@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::check::health::Health;
 use crate::config;
+use crate::stats::counters::{Availability, CheckStats, Traffic};
 
 pub struct ServerState {
     pub config: config::Server,
@@ -32,6 +33,10 @@ pub struct ServerState {
     /// ago go first among equals, as HAProxy's tree does.
     changes: Arc<AtomicU64>,
     last_change: AtomicU64,
+    /// Stats: traffic, health checks, availability.
+    pub traffic: Traffic,
+    pub checks: Mutex<CheckStats>,
+    pub availability: Mutex<Availability>,
 }
 
 /// What a server shares with the others of its backend.
@@ -57,6 +62,9 @@ impl ServerState {
             // Declaration order first, as servers enter HAProxy's tree.
             last_change: AtomicU64::new(u64::from(position)),
             changes: shared.changes.clone(),
+            traffic: Traffic::default(),
+            checks: Mutex::new(CheckStats::default()),
+            availability: Mutex::new(Availability::new(!config.disabled)),
             config,
         }
     }
@@ -94,9 +102,49 @@ impl ServerState {
     }
 
     pub fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::Relaxed);
+        let was = self.up.swap(up, Ordering::Relaxed);
         if up {
             self.mark_change();
+        }
+        if was != up {
+            self.availability
+                .lock()
+                .expect("availability lock")
+                .change(up);
+            if !up {
+                self.checks.lock().expect("checks lock").downs += 1;
+            }
+        }
+    }
+
+    /// Records a check's result for the stats.
+    pub fn record_check(
+        &self,
+        status: &'static str,
+        desc: &str,
+        info: Option<&str>,
+        duration_ms: u64,
+        failed: bool,
+    ) {
+        let mut c = self.checks.lock().expect("checks lock");
+        c.status = Some(status);
+        c.desc = desc.to_string();
+        c.info = info.unwrap_or_default().to_string();
+        c.duration_ms = Some(duration_ms);
+        if failed {
+            c.failed += 1;
+        }
+    }
+
+    /// The status column of the stats: `UP`, `UP 1/3`, `DOWN`, `DOWN 1/2`,
+    /// `MAINT` or `no check`.
+    pub fn status(&self) -> String {
+        if self.maint.load(Ordering::Relaxed) {
+            "MAINT".to_string()
+        } else if !self.config.check.enabled {
+            "no check".to_string()
+        } else {
+            self.health.lock().expect("health lock").status()
         }
     }
 
@@ -126,6 +174,8 @@ impl ServerState {
             .ok()?;
         self.total_conns.fetch_add(1, Ordering::Relaxed);
         self.mark_change();
+        Traffic::add(&self.traffic.selected, 1);
+        self.traffic.session(u64::from(self.current_conns()));
         Some(Slot(Arc::clone(self)))
     }
 }

@@ -115,7 +115,13 @@ fn seed_http_configs_list_what_the_runtime_lacks() {
         assert!(kws.contains(&k), "{k} missing from {kws:?}");
     }
     // Built: not listed.
-    for k in ["timeout connect", "log global", "log", "option redispatch", "balance leastconn"] {
+    for k in [
+        "timeout connect",
+        "log global",
+        "log",
+        "option redispatch",
+        "balance leastconn",
+    ] {
         assert!(!kws.contains(&k), "{k} is built but listed in {kws:?}");
     }
 }

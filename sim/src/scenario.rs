@@ -37,6 +37,7 @@
 //!   - { at: 9s, heal: [proxy-1-1, web2] }
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
+//! stats: [9s, 25s]               # show stat, in the transcript
 //! ```
 //!
 //! Times take HAProxy's units (us, ms, s, m, h, d). Unknown fields are
@@ -139,6 +140,9 @@ pub struct Scenario {
     pub timeline: Vec<Event>,
     #[serde(default)]
     pub expect: Vec<Expectation>,
+    /// Moments at which every proxy's `show stat` CSV joins the transcript.
+    #[serde(default)]
+    pub stats: Vec<Time>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

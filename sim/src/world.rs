@@ -9,7 +9,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use engine::backend::Backend;
 use engine::config;
 use engine::log::LogSink;
 use engine::runtime::Engine;
@@ -55,8 +54,17 @@ pub enum RunError {
     Sim(String),
 }
 
-/// The backends of each proxy's running engine, for expectations.
-type EngineSlot = Arc<Mutex<Vec<Arc<Backend>>>>;
+/// Each proxy's running engine (replaced when its host restarts), for
+/// expectations, and a way to ask it for its stats.
+type EngineSlot = Arc<Mutex<Option<Running>>>;
+
+#[derive(Clone)]
+struct Running {
+    engine: Arc<Engine>,
+    /// Stats are computed inside the proxy's host, whose clock is the
+    /// simulation's: the driver asks, the host answers.
+    stats: tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<String>>,
+}
 
 pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
     let transcript = Transcript::default();
@@ -102,8 +110,16 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
                 let engine =
                     Engine::start(&config, Arc::new(SimNet::new(seed, pid)), sink, "engine")
                         .await?;
-                *slot.lock().expect("slot") = engine.backends().to_vec();
-                std::future::pending::<()>().await;
+                let engine = Arc::new(engine);
+                let (stats, mut asks) =
+                    tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<String>>();
+                *slot.lock().expect("slot") = Some(Running {
+                    engine: engine.clone(),
+                    stats,
+                });
+                while let Some(reply) = asks.recv().await {
+                    let _ = reply.send(engine.show_stat());
+                }
                 Ok(())
             }
         });
@@ -161,6 +177,10 @@ fn drive(
     let mut checks: Vec<_> = scenario.expect.iter().collect();
     checks.sort_by_key(|c| c.at.0);
     let mut checks = checks.into_iter().peekable();
+    let mut stats: Vec<_> = scenario.stats.iter().collect();
+    stats.sort_by_key(|t| t.0);
+    let mut stats = stats.into_iter().peekable();
+    let mut pending = vec![];
     let mut failed = vec![];
     let address = |name: &str| scenario.address_of(name).expect("checked at load");
     loop {
@@ -174,6 +194,27 @@ fn drive(
                 Action::Heal([a, b]) => sim.repair(address(a), address(b)),
             }
         }
+        while let Some(at) = stats.next_if(|t| t.0 <= now) {
+            for (name, slot) in engines {
+                if let Some(running) = slot.lock().expect("slot").clone() {
+                    let (reply, answer) = tokio::sync::oneshot::channel();
+                    if running.stats.send(reply).is_ok() {
+                        pending.push((at.0, name.clone(), answer));
+                    }
+                }
+            }
+        }
+        // Answers arrive once the proxies' hosts have run a step.
+        pending.retain_mut(|(at, name, answer)| match answer.try_recv() {
+            Ok(csv) => {
+                for line in csv.lines() {
+                    transcript.note_at(*at, "stats", &format!("{name}: {line}"));
+                }
+                false
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => true,
+            Err(_) => false,
+        });
         while let Some(c) = checks.next_if(|c| c.at.0 <= now) {
             let actual = server_state(engines, &c.server);
             let want = match c.state {
@@ -207,8 +248,12 @@ fn drive(
 fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String> {
     let (backend, server) = which.split_once('/')?;
     engines.iter().find_map(|(_, slot)| {
-        let backends = slot.lock().expect("slot");
-        let b = backends.iter().find(|b| b.name == backend)?;
+        let running = slot.lock().expect("slot").clone()?;
+        let b = running
+            .engine
+            .backends()
+            .iter()
+            .find(|b| b.name == backend)?;
         let s = b.servers.iter().find(|s| s.name() == server)?;
         Some(if s.is_up() { "UP" } else { "DOWN" }.to_string())
     })

@@ -35,6 +35,17 @@ pub struct Report {
     pub duration: Duration,
 }
 
+impl Report {
+    /// HAProxy's check status code for the stats (`L4OK`, `L4CON`, `L4TOUT`).
+    pub fn status(&self) -> &'static str {
+        match self.reason {
+            "Layer4 check passed" => "L4OK",
+            "Layer4 timeout" => "L4TOUT",
+            _ => "L4CON",
+        }
+    }
+}
+
 /// Shared by every check task of an engine.
 pub struct Checker {
     pub net: Arc<dyn Net>,
@@ -91,6 +102,13 @@ async fn run(
             return; // the config refuses this; nothing to check
         };
         let report = tcp::probe(&*checker.net, target, connect_timeout(&backend, &server)).await;
+        server.record_check(
+            report.status(),
+            report.reason,
+            report.info.as_deref(),
+            report.duration.as_millis() as u64,
+            report.outcome == Outcome::Failed,
+        );
         let (transition, up) = {
             let mut health = server.health.lock().expect("health lock");
             (health.record(report.outcome), health.is_up())
@@ -228,7 +246,7 @@ listen app
             net.set(a, Behaviour::Accept);
         }
         let log = Arc::new(Memory::default());
-        let backend = Arc::new(Backend::new(&proxy(CFG), vec![]).unwrap());
+        let backend = Arc::new(Backend::new(&proxy(CFG), 1, vec![]).unwrap());
         let checker = Arc::new(Checker {
             net: net.clone(),
             logger: Arc::new(Logger::new(net.clone(), log.clone(), "engine")),

@@ -16,6 +16,7 @@ use crate::config::Timeouts;
 use crate::log::syslog::Target;
 use crate::log::Logger;
 use crate::net::{Listener, Net};
+use crate::stats::counters::Traffic;
 
 /// Pause after an accept error (e.g. out of file descriptors) before trying
 /// again, so a persistent error does not spin.
@@ -97,6 +98,11 @@ pub struct FrontendLog {
 /// What a frontend's streams need at run time.
 pub struct Frontend {
     pub name: String,
+    /// Stats: the proxy's id, its mode, its `maxconn`, its traffic.
+    pub iid: u32,
+    pub mode: &'static str,
+    pub maxconn: usize,
+    pub traffic: Traffic,
     /// Where its streams go; None closes them at once (no backend).
     pub backend: Option<Arc<Backend>>,
     /// The frontend's own `timeout client`/`client-fin`.

@@ -16,6 +16,7 @@ use crate::log::syslog::Level;
 use crate::log::tcplog::{self, Cause, Phase, StreamLog};
 use crate::net::{Accepted, BoxStream};
 use crate::server::Slot;
+use crate::stats::counters::Traffic;
 
 pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     let accepted_at = Instant::now();
@@ -23,6 +24,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     frontend
         .total_conns
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    frontend.traffic.session(frontend.limit.in_use() as u64);
     let log = &frontend.log;
     if !log.targets.is_empty() && !log.tcplog {
         let line = tcplog::connect_line(client.peer, client.local, &frontend.name);
@@ -64,7 +66,20 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         Ok((server, slot)) => {
             let connected_at = Instant::now();
             let (end, volume) = tcp::forward(client_stream, server, &timeouts, early).await;
+            let srv = slot.server().clone();
             drop(slot);
+            for t in [&srv.traffic, &backend.traffic] {
+                Traffic::add(&t.bytes_in, volume.to_server);
+                Traffic::add(&t.bytes_out, volume.to_client);
+                match end {
+                    End::Abort(Side::Server) => {
+                        Traffic::add(&t.server_aborts, 1);
+                        Traffic::add(&t.response_errors, 1);
+                    }
+                    End::Abort(Side::Client) => Traffic::add(&t.client_aborts, 1),
+                    _ => {}
+                }
+            }
             let (cause, phase) = match end {
                 End::Closed => (Cause::None, Phase::None),
                 End::Timeout(Side::Client) => (Cause::ClientTimeout, Phase::Data),
@@ -81,6 +96,8 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         to_server: bytes.to_server.max(early_bytes),
         ..bytes
     };
+    Traffic::add(&frontend.traffic.bytes_in, bytes.to_server);
+    Traffic::add(&frontend.traffic.bytes_out, bytes.to_client);
     drop(in_backend);
 
     if log.targets.is_empty() || !log.tcplog || (log.dontlognull && bytes.to_server == 0) {

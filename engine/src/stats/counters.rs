@@ -1,0 +1,213 @@
+//! The counters behind the stats: kept with atomics on the data path, one
+//! set per frontend, backend and server, as HAProxy's `fe_counters` and
+//! `be_counters`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use tokio::time::Instant;
+
+/// Events per second, as HAProxy's freq_ctr: the count of the current
+/// second plus the share of the previous second not yet elapsed.
+#[derive(Debug)]
+pub struct Rate {
+    /// Seconds are counted from here (the engine's start).
+    origin: Instant,
+    /// (second number since `origin`, count in it, count in the one before)
+    state: Mutex<(u64, u64, u64)>,
+    max: AtomicU64,
+}
+
+impl Default for Rate {
+    fn default() -> Self {
+        Rate {
+            origin: Instant::now(),
+            state: Mutex::default(),
+            max: AtomicU64::default(),
+        }
+    }
+}
+
+impl Rate {
+    pub fn hit(&self) {
+        let now = self.origin.elapsed();
+        let sec = now.as_secs();
+        let mut s = self.state.lock().expect("rate lock");
+        roll(&mut s, sec);
+        s.1 += 1;
+        let value = read(&s, now.subsec_millis());
+        self.max.fetch_max(value, Ordering::Relaxed);
+    }
+
+    /// The current rate, per second.
+    pub fn value(&self) -> u64 {
+        let now = self.origin.elapsed();
+        let mut s = self.state.lock().expect("rate lock");
+        roll(&mut s, now.as_secs());
+        read(&s, now.subsec_millis())
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max.load(Ordering::Relaxed)
+    }
+}
+
+fn roll(s: &mut (u64, u64, u64), sec: u64) {
+    if sec == s.0 {
+        return;
+    }
+    let prev = if sec == s.0 + 1 { s.1 } else { 0 };
+    *s = (sec, 0, prev);
+}
+
+fn read(s: &(u64, u64, u64), elapsed_ms: u32) -> u64 {
+    s.1 + s.2 * u64::from(1000 - elapsed_ms.min(1000)) / 1000
+}
+
+/// Traffic counters of a frontend, backend or server.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    /// Most concurrent sessions seen (`smax`).
+    pub max_sessions: AtomicU64,
+    /// Sessions ever (`stot`).
+    pub sessions: AtomicU64,
+    /// Bytes from clients (`bin`) and to clients (`bout`).
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+    /// Failed connection attempts to servers (`econ`).
+    pub connect_errors: AtomicU64,
+    /// Errors on the server side after connecting (`eresp`).
+    pub response_errors: AtomicU64,
+    /// Retries (`wretr`) and redispatches (`wredis`).
+    pub retries: AtomicU64,
+    pub redispatches: AtomicU64,
+    /// Transfers aborted by the client (`cli_abrt`) or the server (`srv_abrt`).
+    pub client_aborts: AtomicU64,
+    pub server_aborts: AtomicU64,
+    /// Times chosen by the balancing algorithm (`lbtot`).
+    pub selected: AtomicU64,
+    /// Connections established (`connect`).
+    pub connects: AtomicU64,
+    /// Sessions per second (`rate`, `rate_max`).
+    pub rate: Rate,
+    /// When the last session started (`lastsess`).
+    pub last_session: Mutex<Option<Instant>>,
+}
+
+impl Traffic {
+    /// A session starts; `current` is the number now active, itself included.
+    pub fn session(&self, current: u64) {
+        self.sessions.fetch_add(1, Ordering::Relaxed);
+        self.max_sessions.fetch_max(current, Ordering::Relaxed);
+        self.rate.hit();
+        *self.last_session.lock().expect("lastsess lock") = Some(Instant::now());
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// Seconds since the last session, -1 when none (`lastsess`).
+    pub fn last_session_secs(&self) -> i64 {
+        match *self.last_session.lock().expect("lastsess lock") {
+            Some(t) => t.elapsed().as_secs() as i64,
+            None => -1,
+        }
+    }
+}
+
+/// The health-check side of a server's stats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckStats {
+    /// `L4OK`, `L4CON`, `L4TOUT`, ... of the last check; None before any.
+    pub status: Option<&'static str>,
+    pub code: Option<u16>,
+    pub duration_ms: Option<u64>,
+    /// `check_desc`: `Layer4 check passed`...
+    pub desc: String,
+    /// `last_chk`: the error text of the last check (`Connection refused`).
+    pub info: String,
+    /// Failed checks (`chkfail`) and UP→DOWN transitions (`chkdown`).
+    pub failed: u64,
+    pub downs: u64,
+}
+
+/// When a server or backend last changed state, and its time DOWN so far.
+#[derive(Debug, Clone, Copy)]
+pub struct Availability {
+    pub last_change: Instant,
+    /// Since when it is DOWN, if it is.
+    pub down_since: Option<Instant>,
+    /// Time DOWN before `down_since`.
+    pub down_total_secs: u64,
+}
+
+impl Availability {
+    pub fn new(up: bool) -> Self {
+        let now = Instant::now();
+        Availability {
+            last_change: now,
+            down_since: (!up).then_some(now),
+            down_total_secs: 0,
+        }
+    }
+
+    pub fn change(&mut self, up: bool) {
+        let now = Instant::now();
+        self.last_change = now;
+        match (up, self.down_since) {
+            (true, Some(since)) => {
+                self.down_total_secs += now.duration_since(since).as_secs();
+                self.down_since = None;
+            }
+            (false, None) => self.down_since = Some(now),
+            _ => {}
+        }
+    }
+
+    /// `lastchg`: seconds since the last change.
+    pub fn last_change_secs(&self) -> u64 {
+        self.last_change.elapsed().as_secs()
+    }
+
+    /// `downtime`: seconds DOWN in all.
+    pub fn downtime_secs(&self) -> u64 {
+        self.down_total_secs + self.down_since.map_or(0, |s| s.elapsed().as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn rates_blend_the_previous_second() {
+        let r = Rate::default();
+        for _ in 0..10 {
+            r.hit();
+        }
+        assert_eq!(r.value(), 10);
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(r.value(), 5, "half of the previous second remains");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(r.value(), 0);
+        assert_eq!(r.max(), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn downtime_adds_up() {
+        let mut a = Availability::new(true);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        a.change(false);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(a.downtime_secs(), 5);
+        a.change(true);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!((a.downtime_secs(), a.last_change_secs()), (5, 2));
+    }
+}

@@ -1,0 +1,216 @@
+//! Statistics: the counters ([`counters`]) and HAProxy's `show stat` CSV
+//! ([`csv`]), one line per frontend, server and backend, in the columns
+//! and order of HAProxy 2.6.
+
+pub mod counters;
+pub mod csv;
+
+use crate::backend::Backend;
+use crate::proxy::Frontend;
+use crate::server::ServerState;
+use counters::Traffic;
+use csv::Line;
+
+/// HAProxy's relative process number, always 1 here.
+const PID: u32 = 1;
+
+/// Counters the engine keeps but that stay 0 until HTTP, compression or
+/// TLS exist (HAProxy prints them as 0 for TCP proxies too).
+const FRONTEND_ZEROS: &[&str] = &[
+    "dreq",
+    "dresp",
+    "ereq",
+    "rate_lim",
+    "req_rate",
+    "req_rate_max",
+    "req_tot",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "dcon",
+    "dses",
+    "wrew",
+    "eint",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+];
+const SERVER_ZEROS: &[&str] = &[
+    "qcur",
+    "qmax",
+    "dresp",
+    "wrew",
+    "reuse",
+    "eint",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+];
+const BACKEND_ZEROS: &[&str] = &[
+    "qmax",
+    "dreq",
+    "dresp",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "wrew",
+    "reuse",
+    "eint",
+    "agg_server_status",
+    "agg_server_check_status",
+    "agg_check_status",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+];
+
+fn traffic(line: &mut Line, t: &Traffic) {
+    line.set("smax", Traffic::get(&t.max_sessions))
+        .set("stot", Traffic::get(&t.sessions))
+        .set("bin", Traffic::get(&t.bytes_in))
+        .set("bout", Traffic::get(&t.bytes_out))
+        .set("rate", t.rate.value())
+        .set("rate_max", t.rate.max());
+}
+
+fn errors(line: &mut Line, t: &Traffic) {
+    line.set("econ", Traffic::get(&t.connect_errors))
+        .set("eresp", Traffic::get(&t.response_errors))
+        .set("wretr", Traffic::get(&t.retries))
+        .set("wredis", Traffic::get(&t.redispatches))
+        .set("cli_abrt", Traffic::get(&t.client_aborts))
+        .set("srv_abrt", Traffic::get(&t.server_aborts))
+        .set("lastsess", t.last_session_secs());
+}
+
+/// A frontend's line; `stopped` after a soft stop (`STOP`).
+pub fn frontend_line(f: &Frontend, stopped: bool) -> Line {
+    let mut l = Line::default();
+    l.set("pxname", &f.name)
+        .set("svname", "FRONTEND")
+        .set("scur", f.limit.in_use())
+        .set("slim", f.maxconn)
+        .set("status", if stopped { "STOP" } else { "OPEN" })
+        .set("pid", PID)
+        .set("iid", f.iid)
+        .set("sid", 0)
+        .set("type", 0)
+        .set("mode", f.mode)
+        .set("-", "-")
+        .zeros(FRONTEND_ZEROS)
+        .zeros(csv::PROTOCOL_ZEROS);
+    traffic(&mut l, &f.traffic);
+    l.set("conn_rate", f.traffic.rate.value())
+        .set("conn_rate_max", f.traffic.rate.max())
+        .set("conn_tot", Traffic::get(&f.traffic.sessions));
+    l
+}
+
+/// A server's line.
+pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
+    let mut l = Line::default();
+    let c = &s.config;
+    l.set("pxname", &b.name)
+        .set("svname", s.name())
+        .set("scur", s.current_conns())
+        .set("status", s.status())
+        .set("weight", c.weight)
+        .set("uweight", c.weight)
+        .set("act", u8::from(!c.backup))
+        .set("bck", u8::from(c.backup))
+        .set("pid", PID)
+        .set("iid", b.iid)
+        .set("sid", s.id)
+        .set("type", 2)
+        .set("lbtot", Traffic::get(&s.traffic.selected))
+        .set("connect", Traffic::get(&s.traffic.connects))
+        .set("addr", addr(s))
+        .set("mode", mode)
+        .set("-", "-")
+        .zeros(SERVER_ZEROS);
+    traffic(&mut l, &s.traffic);
+    errors(&mut l, &s.traffic);
+    let a = *s.availability.lock().expect("availability lock");
+    l.set("lastchg", a.last_change_secs());
+    if let Some(m) = c.maxconn {
+        l.set("slim", m);
+    }
+    if let Some(q) = c.maxqueue {
+        l.set("qlimit", q);
+    }
+    if c.check.enabled {
+        let checks = s.checks.lock().expect("checks lock").clone();
+        let health = s.health.lock().expect("health lock").value();
+        l.set("chkfail", checks.failed)
+            .set("chkdown", checks.downs)
+            .set("downtime", a.downtime_secs())
+            .set("check_rise", c.check.rise)
+            .set("check_fall", c.check.fall)
+            .set("check_health", health)
+            .set("check_desc", &checks.desc)
+            .set("last_chk", &checks.info);
+        if let Some(status) = checks.status {
+            l.set("check_status", status);
+        }
+        if let Some(code) = checks.code {
+            l.set("check_code", code);
+        }
+        if let Some(d) = checks.duration_ms {
+            l.set("check_duration", d);
+        }
+    }
+    l
+}
+
+/// A backend's line, after its servers'.
+pub fn backend_line(b: &Backend, mode: &str) -> Line {
+    let mut l = Line::default();
+    let usable = |backup: bool| {
+        b.servers
+            .iter()
+            .filter(move |s| s.is_backup() == backup && s.is_usable())
+    };
+    let group_backup = usable(false).next().is_none();
+    let weight: u32 = usable(group_backup).map(|s| s.config.weight).sum();
+    let sum = |f: fn(&ServerState) -> u64| b.servers.iter().map(|s| f(s)).sum::<u64>();
+    let (a, downs) = *b.availability.lock().expect("availability lock");
+    l.set("pxname", &b.name)
+        .set("svname", "BACKEND")
+        .set("qcur", b.queued())
+        .set("scur", b.current_streams())
+        .set("status", if b.is_up() { "UP" } else { "DOWN" })
+        .set("weight", weight)
+        .set("uweight", weight)
+        .set("act", usable(false).count())
+        .set("bck", usable(true).count())
+        .set("chkdown", downs)
+        .set("lastchg", a.last_change_secs())
+        .set("downtime", a.downtime_secs())
+        .set("pid", PID)
+        .set("iid", b.iid)
+        .set("sid", 0)
+        .set("type", 1)
+        .set("lbtot", sum(|s| Traffic::get(&s.traffic.selected)))
+        .set("connect", sum(|s| Traffic::get(&s.traffic.connects)))
+        .set("mode", mode)
+        .set("algo", b.balance)
+        .set("-", "-")
+        .zeros(BACKEND_ZEROS)
+        .zeros(csv::PROTOCOL_ZEROS);
+    traffic(&mut l, &b.traffic);
+    errors(&mut l, &b.traffic);
+    l
+}
+
+fn addr(s: &ServerState) -> String {
+    let ip = match s.config.ip {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    match s.config.port {
+        crate::config::ServerPort::Fixed(p) => format!("{ip}:{p}"),
+        _ => ip,
+    }
+}
