@@ -190,13 +190,24 @@ impl Backend {
 
     /// Moves a server in or out of rotation (health checks call this).
     pub fn set_server_up(&self, server: &ServerState, up: bool) {
+        self.update_server(server, |s| s.set_up(up));
+    }
+
+    /// Puts a server in or out of maintenance (the runtime API).
+    pub fn set_server_maint(&self, server: &ServerState, maint: bool) {
+        self.update_server(server, |s| s.set_maint(maint));
+    }
+
+    /// Applies a change to a server, then brings the algorithm's view, the
+    /// backend's availability and the queue up to date.
+    fn update_server(&self, server: &ServerState, change: impl FnOnce(&ServerState)) {
         let Some(index) = self.servers.iter().position(|s| std::ptr::eq(&**s, server)) else {
             return;
         };
-        // The algorithm's view and the server's flag change together.
+        // The algorithm's view and the server's flags change together.
         let mut algorithm = self.algorithm.lock().expect("balance lock");
         let was_up = self.is_up();
-        server.set_up(up);
+        change(server);
         if was_up != self.is_up() {
             let mut a = self.availability.lock().expect("availability lock");
             a.0.change(!was_up);

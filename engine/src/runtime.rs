@@ -14,15 +14,18 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::api::{self, Filter};
 use crate::backend::Backend;
 use crate::check::{self, Checker};
-use crate::config::{BindAddr, Config, Location, LogTarget, Mode, Proxy, Unimplemented};
+use crate::config::{
+    BindAddr, Config, Location, LogTarget, Mode, Proxy, StatsSocket, Unimplemented,
+};
 use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Net};
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::stats::counters::Traffic;
-use crate::stats::{self, csv};
+use crate::stats::{Entry, Registry};
 
 /// Connection limit when neither the global section nor the frontend sets
 /// `maxconn` (HAProxy derives it from the file-descriptor limit).
@@ -76,21 +79,12 @@ fn not_implemented_lines(items: &[Unimplemented]) -> String {
         .join("\n")
 }
 
-/// A proxy's runtime parts, in declaration order: for the stats and the
-/// soft-stop messages.
-struct ProxyHandle {
-    name: String,
-    mode: &'static str,
-    frontend: Option<Arc<Frontend>>,
-    backend: Option<Arc<Backend>>,
-    targets: Vec<Target>,
-}
-
 pub struct Engine {
     logger: Arc<Logger>,
     backends: Vec<Arc<Backend>>,
-    proxies: Vec<ProxyHandle>,
-    stopping: std::sync::atomic::AtomicBool,
+    registry: Arc<Registry>,
+    /// Each proxy's log targets, in declaration order (for stop messages).
+    targets: Vec<Vec<Target>>,
     stop: watch::Sender<bool>,
     streams: Arc<Streams>,
     tasks: Vec<JoinHandle<()>>,
@@ -121,6 +115,24 @@ impl Engine {
             .proxies
             .iter()
             .map(|p| proxy_log_targets(config, p, &mut unimplemented))
+            .collect();
+        let stats_sockets: Vec<(&StatsSocket, api::Level)> = config
+            .global
+            .stats_sockets
+            .iter()
+            .filter_map(|s| match socket_level(s) {
+                Some(level) => Some((s, level)),
+                None => {
+                    unimplemented.push(Unimplemented {
+                        at: s.at.clone(),
+                        keyword: format!("stats socket {}", s.params.join(" "))
+                            .trim_end()
+                            .to_string(),
+                        section: "global".into(),
+                    });
+                    None
+                }
+            })
             .collect();
         if !unimplemented.is_empty() {
             return Err(StartError::NotImplemented(unimplemented));
@@ -188,6 +200,23 @@ impl Engine {
                 }
             }
         }
+        let mut api_listeners = vec![];
+        for (socket, level) in stats_sockets {
+            let addr = bind_addr(&socket.address);
+            match net.listen(&addr).await {
+                Ok(listener) => {
+                    set_mode(&addr, &socket.params);
+                    api_listeners.push((listener, level));
+                }
+                Err(e) => failures.push(BindFailure {
+                    at: socket.at.clone(),
+                    kind: "frontend",
+                    proxy: "GLOBAL".into(),
+                    addr,
+                    reason: strerror(&e),
+                }),
+            }
+        }
         if !failures.is_empty() {
             return Err(StartError::Bind(failures));
         }
@@ -213,33 +242,39 @@ impl Engine {
         });
         let all: Vec<Arc<Backend>> = backends.values().cloned().collect();
         tasks.extend(check::spawn_all(checker, &all));
-        let proxies = config
-            .proxies
-            .iter()
-            .zip(targets)
-            .map(|(p, targets)| ProxyHandle {
-                name: p.name.clone(),
-                mode: p.mode.as_str(),
-                frontend: frontends
-                    .iter()
-                    .find(|f| f.name == p.name && p.kind.is_frontend())
-                    .cloned(),
-                backend: p
-                    .kind
-                    .is_backend()
-                    .then(|| backends.get(&p.name).cloned())
-                    .flatten(),
-                targets,
-            })
-            .collect();
+        let registry = Arc::new(Registry {
+            proxies: config
+                .proxies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Entry {
+                    name: p.name.clone(),
+                    iid: proxy_id(config, i),
+                    mode: p.mode.as_str(),
+                    frontend: frontends
+                        .iter()
+                        .find(|f| f.name == p.name && p.kind.is_frontend())
+                        .cloned(),
+                    backend: p
+                        .kind
+                        .is_backend()
+                        .then(|| backends.get(&p.name).cloned())
+                        .flatten(),
+                })
+                .collect(),
+            stopping: Default::default(),
+        });
+        for (listener, level) in api_listeners {
+            tasks.push(tokio::spawn(api::serve(listener, registry.clone(), level)));
+        }
         Ok(Engine {
             stop,
             streams,
             tasks,
             bound,
             logger,
-            proxies,
-            stopping: std::sync::atomic::AtomicBool::new(false),
+            registry,
+            targets,
             backends: all,
         })
     }
@@ -248,8 +283,8 @@ impl Engine {
     /// waits for every live stream to end (HAProxy's soft stop, SIGUSR1).
     pub async fn soft_stop(&self) {
         let _ = self.stop.send(true);
-        self.stopping.store(true, Ordering::Relaxed);
-        for p in &self.proxies {
+        self.registry.stopping.store(true, Ordering::Relaxed);
+        for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
             let fe = p
                 .frontend
                 .as_ref()
@@ -260,32 +295,14 @@ impl Engine {
                 p.name
             );
             self.logger.sink().emit(Severity::Warning, &message);
-            self.logger.send(&p.targets, Level::Warning, &message).await;
+            self.logger.send(targets, Level::Warning, &message).await;
         }
         self.streams.drained().await;
     }
 
-    /// HAProxy's `show stat`: the header, then per proxy in declaration
-    /// order its frontend line, its server lines and its backend line.
+    /// HAProxy's `show stat`, unfiltered.
     pub fn show_stat(&self) -> String {
-        let stopped = self.stopping.load(Ordering::Relaxed);
-        let mut out = csv::header();
-        out.push('\n');
-        for p in &self.proxies {
-            if let Some(f) = &p.frontend {
-                out.push_str(&stats::frontend_line(f, stopped).render());
-                out.push('\n');
-            }
-            if let Some(b) = &p.backend {
-                for s in &b.servers {
-                    out.push_str(&stats::server_line(b, s, p.mode).render());
-                    out.push('\n');
-                }
-                out.push_str(&stats::backend_line(b, p.mode).render());
-                out.push('\n');
-            }
-        }
-        out
+        self.registry.show_stat(&Filter::default())
     }
 
     /// The runtime backends (in name order), for inspection: server states
@@ -471,4 +488,43 @@ fn log_target(t: &LogTarget) -> Option<Target> {
             .as_deref()
             .map_or(Some(Level::Emerg), syslog::level)?,
     })
+}
+
+/// The `level` of a `stats socket` (default operator), when all its
+/// parameters are ones the engine handles: `level` and `mode`.
+fn socket_level(s: &StatsSocket) -> Option<api::Level> {
+    let mut level = api::Level::Operator;
+    let mut words = s.params.iter();
+    while let Some(w) = words.next() {
+        match w.as_str() {
+            "level" => level = api::Level::from_name(words.next()?)?,
+            "mode" => {
+                u32::from_str_radix(words.next()?, 8).ok()?;
+            }
+            _ => return None,
+        }
+    }
+    Some(level)
+}
+
+/// Applies `mode <octal>` to a unix socket's file.
+fn set_mode(addr: &ListenAddr, params: &[String]) {
+    let mode = params
+        .windows(2)
+        .find(|w| w[0] == "mode")
+        .and_then(|w| u32::from_str_radix(&w[1], 8).ok());
+    if let (ListenAddr::Unix(path), Some(mode)) = (addr, mode) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+}
+
+fn bind_addr(addr: &BindAddr) -> ListenAddr {
+    match addr {
+        BindAddr::Inet { ip, port_first, .. } => {
+            ListenAddr::Inet(SocketAddr::new(*ip, *port_first))
+        }
+        BindAddr::Unix(path) => ListenAddr::Unix(path.clone()),
+        BindAddr::Fd(fd) => ListenAddr::Fd(*fd),
+    }
 }

@@ -117,6 +117,20 @@ impl ServerState {
         }
     }
 
+    /// Enters or leaves maintenance (`disable server` / `enable server`).
+    pub fn set_maint(&self, maint: bool) {
+        let was = self.maint.swap(maint, Ordering::Relaxed);
+        if was != maint && self.is_up() {
+            self.availability
+                .lock()
+                .expect("availability lock")
+                .change(!maint);
+        }
+        if !maint {
+            self.mark_change();
+        }
+    }
+
     /// Records a check's result for the stats.
     pub fn record_check(
         &self,

@@ -207,7 +207,7 @@ fn drive(
         // Answers arrive once the proxies' hosts have run a step.
         pending.retain_mut(|(at, name, answer)| match answer.try_recv() {
             Ok(csv) => {
-                for line in csv.lines() {
+                for line in csv.lines().filter(|l| !l.is_empty()) {
                     transcript.note_at(*at, "stats", &format!("{name}: {line}"));
                 }
                 false

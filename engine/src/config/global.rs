@@ -437,12 +437,12 @@ fn stats(g: &mut Global, ctx: &mut Ctx) {
                 }
             };
             let params = ctx.args[3..].to_vec();
+            // The runtime checks the parameters it handles (level, mode).
             g.stats_sockets.push(StatsSocket {
                 at: ctx.at.clone(),
                 address: addr,
                 params,
             });
-            ctx.unimplemented("stats socket");
         }
         "timeout" | "maxconn" | "bind-process" => {
             if ctx.arg(2).is_empty() {

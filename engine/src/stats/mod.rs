@@ -5,11 +5,80 @@
 pub mod counters;
 pub mod csv;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::api::Filter;
 use crate::backend::Backend;
 use crate::proxy::Frontend;
 use crate::server::ServerState;
 use counters::Traffic;
 use csv::Line;
+
+/// One proxy's runtime parts, for the stats and the runtime API.
+pub struct Entry {
+    pub name: String,
+    pub iid: u32,
+    pub mode: &'static str,
+    pub frontend: Option<Arc<Frontend>>,
+    pub backend: Option<Arc<Backend>>,
+}
+
+/// Every proxy of an engine, in declaration order.
+#[derive(Default)]
+pub struct Registry {
+    pub proxies: Vec<Entry>,
+    /// A soft stop began: frontends show `STOP`.
+    pub stopping: AtomicBool,
+}
+
+impl Registry {
+    pub fn backend(&self, name: &str) -> Option<&Backend> {
+        self.proxies
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.backend.as_deref())
+    }
+
+    /// HAProxy's `show stat`: the header, then per proxy in declaration
+    /// order its frontend line, its server lines and its backend line,
+    /// as far as `filter` lets them through.
+    pub fn show_stat(&self, filter: &Filter) -> String {
+        let stopped = self.stopping.load(Ordering::Relaxed);
+        let wants = |bit: i64| filter.types.is_none_or(|t| t & bit != 0);
+        let mut out = csv::header();
+        out.push('\n');
+        for p in &self.proxies {
+            if let Some(px) = &filter.proxy {
+                if *px != p.name && *px != p.iid.to_string() {
+                    continue;
+                }
+            }
+            if let (Some(f), true) = (&p.frontend, wants(1)) {
+                out.push_str(&frontend_line(f, stopped).render());
+                out.push('\n');
+            }
+            if let Some(b) = &p.backend {
+                if wants(4) {
+                    for s in b
+                        .servers
+                        .iter()
+                        .filter(|s| filter.sid.is_none_or(|id| id == s.id))
+                    {
+                        out.push_str(&server_line(b, s, p.mode).render());
+                        out.push('\n');
+                    }
+                }
+                if wants(2) {
+                    out.push_str(&backend_line(b, p.mode).render());
+                    out.push('\n');
+                }
+            }
+        }
+        out.push('\n');
+        out
+    }
+}
 
 /// HAProxy's relative process number, always 1 here.
 const PID: u32 = 1;

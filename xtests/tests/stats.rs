@@ -1,0 +1,208 @@
+//! `show stat` on the stats socket, side by side with HAProxy 2.6: the
+//! same header, and the same values in every column the engine fills,
+//! for the same traffic and server states. Columns that depend on when
+//! the command runs (ages, durations) are compared for presence only.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use xtests::{free_port, NameServer, ProxyProcess};
+
+/// Columns whose value is a time or an age: compared for presence only.
+const TIMING: &[&str] = &[
+    "lastchg",
+    "downtime",
+    "lastsess",
+    "check_duration",
+    "rate",
+    "rate_max",
+    "conn_rate",
+    "conn_rate_max",
+    // Whether the previous connection was still closing when the next came
+    // is a matter of scheduling.
+    "smax",
+];
+
+fn command(socket: &Path, line: &str) -> String {
+    let mut s = UnixStream::connect(socket).expect("stats socket");
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Runs the same traffic through `binary` and returns its `show stat`.
+fn show_stat(binary: &Path) -> String {
+    let s1 = NameServer::start_reading("s1", free_port());
+    let b1 = NameServer::start_reading("b1", free_port());
+    let fe = free_port();
+    let dir = std::env::temp_dir().join(format!("xtests-stats-{fe}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("stats.sock");
+    let cfg = xtests::config_file(
+        &format!("stats-{fe}"),
+        &format!(
+            "global
+    maxconn 1000
+    stats socket {sock} level admin
+
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:{p1} check inter 200
+    server s2 127.0.0.1:1 check inter 200
+    server b1 127.0.0.1:{pb} backup
+",
+            sock = socket.display(),
+            p1 = s1.port,
+            pb = b1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    proxy.wait_for("Server be/s2 is DOWN", Duration::from_secs(5));
+    for _ in 0..3 {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+        // One byte, which the server reads: it closes with nothing unread
+        // (unread bytes would make its close a reset).
+        c.write_all(b"x").unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        assert_eq!(answer, "s1");
+    }
+    // The proxies account for a connection when it ends; the last one
+    // ended when the client saw EOF, give or take the proxy's own close.
+    xtests::wait_until(Duration::from_secs(5), "three sessions accounted", || {
+        command(&socket, "show stat be 4 1")
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.split(',').nth(8) == Some("3"))
+    });
+    command(&socket, "show stat")
+}
+
+/// CSV lines by (pxname, svname), each as column → value.
+type Rows = BTreeMap<(String, String), BTreeMap<String, String>>;
+
+fn table(csv: &str) -> (String, Rows) {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap().to_string();
+    let columns: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let cells: BTreeMap<String, String> = columns
+                .iter()
+                .zip(l.split(','))
+                .map(|(c, v)| (c.to_string(), v.to_string()))
+                .collect();
+            ((cells["pxname"].clone(), cells["svname"].clone()), cells)
+        })
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn show_stat_matches_haproxy_where_the_engine_measures() {
+    let ours = show_stat(&xtests::engine_bin!());
+    let (our_header, our_rows) = table(&ours);
+    assert_eq!(
+        our_rows.len(),
+        5,
+        "fe FRONTEND, be s1 s2 b1 BACKEND:\n{ours}"
+    );
+    assert_eq!(our_rows[&("be".into(), "s1".into())]["bin"], "3");
+    assert_eq!(our_rows[&("be".into(), "s2".into())]["status"], "DOWN");
+    let Some(haproxy) = xtests::haproxy_bin() else {
+        return;
+    };
+    let theirs = show_stat(&haproxy);
+    let (their_header, their_rows) = table(&theirs);
+    assert_eq!(our_header, their_header);
+    let mut differences = vec![];
+    for (key, row) in &our_rows {
+        let other = their_rows
+            .get(key)
+            .unwrap_or_else(|| panic!("HAProxy has no line {key:?}"));
+        for (column, value) in row.iter().filter(|(_, v)| !v.is_empty()) {
+            let theirs = &other[column];
+            let same = match column.as_str() {
+                c if TIMING.contains(&c) => !theirs.is_empty(),
+                // The servers' ports differ between the two runs.
+                "addr" => value.split(':').next() == theirs.split(':').next(),
+                _ => value == theirs,
+            };
+            if !same {
+                differences.push(format!(
+                    "{key:?} {column}: engine {value:?}, HAProxy {theirs:?}"
+                ));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// Runtime API commands and their replies, for `binary`.
+fn admin_session(binary: &Path) -> Vec<String> {
+    let s1 = NameServer::start_reading("s1", free_port());
+    let fe = free_port();
+    let dir = std::env::temp_dir().join(format!("xtests-api-{fe}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("api.sock");
+    let cfg = xtests::config_file(
+        &format!("api-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{p1}\n    server s2 127.0.0.1:{p1} weight 7\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let status = |socket: &Path| -> String {
+        let csv = command(socket, "show stat app 4 -1");
+        csv.lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                format!(
+                    "{}={}",
+                    l.split(',').nth(1).unwrap(),
+                    l.split(',').nth(17).unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    vec![
+        command(&socket, "disable server app/s1"),
+        status(&socket),
+        command(&socket, "disable server app/nope"),
+        command(&socket, "disable server nope/s1"),
+        command(&socket, "get weight app/s2"),
+        command(&socket, "enable server app/s1"),
+        status(&socket),
+        command(&socket, "get weight app/s1; get weight app/s2"),
+    ]
+}
+
+#[test]
+fn runtime_api_replies_match_haproxy() {
+    let ours = admin_session(&xtests::engine_bin!());
+    assert_eq!(ours[1], "s1=MAINT s2=no check");
+    assert_eq!(ours[6], "s1=no check s2=no check");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, admin_session(&haproxy));
+    }
+}
