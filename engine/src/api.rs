@@ -8,7 +8,11 @@
 //!   proxy, type (1 frontends, 2 backends, 4 servers; -1 all) and server id;
 //! - `disable server <b>/<s>`, `enable server <b>/<s>` (level admin):
 //!   maintenance on and off, answered with an empty line;
-//! - `get weight <b>/<s>`: `1 (initial 1)`.
+//! - `get weight <b>/<s>`: `5 (initial 10)`;
+//! - `set weight <b>/<s> <w>[%]`, `set server <b>/<s> weight <w>[%]`
+//!   (level admin): a new weight, absolute or relative to the initial one;
+//!   static algorithms only take 0% and 100%;
+//! - `set server <b>/<s> state ready|drain|maint` (level admin).
 //!
 //! Errors are HAProxy's texts: `No such backend.`, `No such server.`,
 //! `Permission denied`; any other command gets HAProxy's "Unknown command"
@@ -56,6 +60,14 @@ const COMMANDS: &[(&str, &str)] = &[
         "enable a disabled server (use 'set server' instead)",
     ),
     ("get weight <bk>/<srv>", "report a server's current weight"),
+    (
+        "set server <bk>/<srv> [opts]",
+        "change a server's state or weight",
+    ),
+    (
+        "set weight <bk>/<srv>  (DEPRECATED)",
+        "change a server's weight (use 'set server' instead)",
+    ),
     ("help [<command>]", "list matching or all commands"),
     (
         "show stat [<px>|<iid> <type> <sid>]",
@@ -126,13 +138,66 @@ pub fn execute(command: &str, registry: &Registry, level: Level) -> String {
             "Require 'backend/server'.\n\n".into()
         }
         ["get", "weight", target, ..] => with_server(registry, target, |_, s| {
-            format!("{} (initial {})\n\n", s.config.weight, s.config.weight)
+            format!("{} (initial {})\n\n", s.weight(), s.config.weight)
+        }),
+        ["set", "weight", target, rest @ ..] | ["set", "server", target, "weight", rest @ ..] => {
+            admin(level, || {
+                with_server(registry, target, |b, s| {
+                    set_weight(b, s, rest.first().copied())
+                })
+            })
+        }
+        ["set", "server", target, "state", rest @ ..] => admin(level, || {
+            with_server(registry, target, |b, s| match rest.first().copied() {
+                Some("ready") => {
+                    b.set_server_maint(s, false);
+                    b.set_server_drain(s, false);
+                    "\n".into()
+                }
+                Some("drain") => {
+                    b.set_server_maint(s, false);
+                    b.set_server_drain(s, true);
+                    "\n".into()
+                }
+                Some("maint") => {
+                    b.set_server_maint(s, true);
+                    "\n".into()
+                }
+                _ => "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n".into(),
+            })
         }),
         _ => format!(
             "Unknown command, but maybe one of the following ones is a better match:\n{}",
             help()
         ),
     }
+}
+
+/// `<w>` (0..=256) or `<w>%` of the initial weight, as HAProxy takes it.
+fn set_weight(b: &Backend, s: &ServerState, arg: Option<&str>) -> String {
+    let Some(arg) = arg else {
+        return "Require <weight> or <weight%>.\n\n".into();
+    };
+    let initial = s.config.weight;
+    let weight = match arg.strip_suffix('%') {
+        Some(pct) => match pct.parse::<i64>() {
+            Ok(p) if p < 0 => return "Relative weight must be positive.\n\n".into(),
+            Ok(p) if p > 100 => {
+                return "Relative weight can only be set between 0 and 100% inclusive.\n\n".into()
+            }
+            Ok(p) => (i64::from(initial) * p / 100) as u32,
+            Err(_) => return "Require <weight> or <weight%>.\n\n".into(),
+        },
+        None => match arg.parse::<i64>() {
+            Ok(w) if (0..=256).contains(&w) => w as u32,
+            _ => return "Absolute weight can only be between 0 and 256 inclusive.\n\n".into(),
+        },
+    };
+    if b.has_static_weights() && weight != 0 && weight != initial {
+        return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n".into();
+    }
+    b.set_server_weight(s, weight);
+    "\n".into()
 }
 
 fn admin(level: Level, run: impl FnOnce() -> String) -> String {

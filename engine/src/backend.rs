@@ -136,9 +136,9 @@ impl Backend {
         let infos: Vec<ServerInfo> = servers
             .iter()
             .map(|s| ServerInfo {
-                weight: s.config.weight,
+                weight: s.weight(),
                 backup: s.is_backup(),
-                usable: s.is_usable(),
+                usable: s.is_available(),
                 id: s.id,
             })
             .collect();
@@ -198,6 +198,41 @@ impl Backend {
         self.update_server(server, |s| s.set_maint(maint));
     }
 
+    /// `set server ... state drain|ready`.
+    pub fn set_server_drain(&self, server: &ServerState, drain: bool) {
+        self.update_server(server, |s| s.set_drain(drain));
+    }
+
+    /// Whether the algorithm only takes weights of 0 or 100% of the
+    /// initial one (HAProxy's static algorithms).
+    pub fn has_static_weights(&self) -> bool {
+        self.algorithm.lock().expect("balance lock").is_static()
+    }
+
+    /// Changes a server's weight (the runtime API).
+    pub fn set_server_weight(&self, server: &ServerState, weight: u32) {
+        let Some(index) = self.servers.iter().position(|s| std::ptr::eq(&**s, server)) else {
+            return;
+        };
+        let mut algorithm = self.algorithm.lock().expect("balance lock");
+        let was_up = self.is_up();
+        server.set_weight(weight);
+        algorithm.set_weight(index, weight);
+        self.note_availability(was_up);
+        drop(algorithm);
+        self.slot_freed.notify_waiters();
+    }
+
+    fn note_availability(&self, was_up: bool) {
+        if was_up != self.is_up() {
+            let mut a = self.availability.lock().expect("availability lock");
+            a.0.change(!was_up);
+            if was_up {
+                a.1 += 1;
+            }
+        }
+    }
+
     /// Applies a change to a server, then brings the algorithm's view, the
     /// backend's availability and the queue up to date.
     fn update_server(&self, server: &ServerState, change: impl FnOnce(&ServerState)) {
@@ -208,14 +243,8 @@ impl Backend {
         let mut algorithm = self.algorithm.lock().expect("balance lock");
         let was_up = self.is_up();
         change(server);
-        if was_up != self.is_up() {
-            let mut a = self.availability.lock().expect("availability lock");
-            a.0.change(!was_up);
-            if was_up {
-                a.1 += 1;
-            }
-        }
-        if server.is_usable() {
+        self.note_availability(was_up);
+        if server.is_available() {
             algorithm.server_up(index);
         } else {
             algorithm.server_down(index);

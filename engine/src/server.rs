@@ -21,6 +21,10 @@ pub struct ServerState {
     up: AtomicBool,
     /// Administrative maintenance (`disabled`).
     maint: AtomicBool,
+    /// Administrative drain: no new traffic, status `DRAIN`.
+    drain: AtomicBool,
+    /// The current user weight (the runtime API may change it).
+    weight: AtomicU32,
     /// Connections currently established or being established to it.
     cur_conns: AtomicU32,
     /// Connections ever established to it (HAProxy's `stot`).
@@ -55,6 +59,8 @@ impl ServerState {
             id: config.id.unwrap_or(position),
             up: AtomicBool::new(true),
             maint: AtomicBool::new(config.disabled),
+            drain: AtomicBool::new(false),
+            weight: AtomicU32::new(config.weight),
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU32::new(0),
             health: Mutex::new(health),
@@ -92,9 +98,28 @@ impl ServerState {
         self.config.backup
     }
 
-    /// Can take new traffic: operational, not in maintenance, weight above 0.
+    /// Can take new traffic: available with a weight above 0.
     pub fn is_usable(&self) -> bool {
-        self.is_up() && !self.maint.load(Ordering::Relaxed) && self.config.weight > 0
+        self.is_available() && self.weight() > 0
+    }
+
+    /// Operational and in neither maintenance nor drain, whatever its weight.
+    pub fn is_available(&self) -> bool {
+        self.is_up() && !self.maint.load(Ordering::Relaxed) && !self.drain.load(Ordering::Relaxed)
+    }
+
+    /// The current user weight.
+    pub fn weight(&self) -> u32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+
+    pub fn set_weight(&self, weight: u32) {
+        self.weight.store(weight, Ordering::Relaxed);
+    }
+
+    /// `set server ... state drain|ready`.
+    pub fn set_drain(&self, drain: bool) {
+        self.drain.store(drain, Ordering::Relaxed);
     }
 
     pub fn is_up(&self) -> bool {
@@ -155,6 +180,8 @@ impl ServerState {
     pub fn status(&self) -> String {
         if self.maint.load(Ordering::Relaxed) {
             "MAINT".to_string()
+        } else if self.drain.load(Ordering::Relaxed) {
+            "DRAIN".to_string()
         } else if !self.config.check.enabled {
             "no check".to_string()
         } else {

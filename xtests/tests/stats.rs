@@ -206,3 +206,61 @@ fn runtime_api_replies_match_haproxy() {
         assert_eq!(ours, admin_session(&haproxy));
     }
 }
+
+/// Weight and state changes through the API, and the choices that follow.
+fn weights_session(binary: &Path) -> Vec<String> {
+    let s1 = NameServer::start("s1", free_port());
+    let s2 = NameServer::start("s2", free_port());
+    let (a, b) = (free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("xtests-weights-{a}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("api.sock");
+    let cfg = xtests::config_file(
+        &format!("weights-{a}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten a\n    bind 127.0.0.1:{a}\n    server s1 127.0.0.1:{p1} weight 10\n    server s2 127.0.0.1:{p2} weight 10\n\nlisten b\n    bind 127.0.0.1:{b}\n    balance static-rr\n    server s1 127.0.0.1:{p1} weight 10\n    server s2 127.0.0.1:{p2} weight 10\n",
+            sock = socket.display(),
+            p1 = s1.port,
+            p2 = s2.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(a, Duration::from_secs(5));
+    proxy.wait_bound(b, Duration::from_secs(5));
+    let asks = |port: u16, n: usize| {
+        (0..n)
+            .map(|_| xtests::ask(port))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = vec![asks(a, 4)];
+    for c in [
+        "set weight a/s1 30",
+        "get weight a/s1",
+        "set weight a/s2 50%",
+        "get weight a/s2",
+        "set weight a/s1",
+        "set weight a/s1 300",
+        "set weight b/s1 30",
+        "set weight b/s1 0",
+        "set weight b/s1 100%",
+        "set server a/s1 weight 20",
+        "set server a/s1 state drain",
+        "set server a/s1 state foo",
+        "set server a/s1 state ready",
+    ] {
+        out.push(command(&socket, c));
+    }
+    out.push(asks(a, 20));
+    out.push(asks(b, 4));
+    out
+}
+
+#[test]
+fn weights_change_at_run_time_as_with_haproxy() {
+    let ours = weights_session(&xtests::engine_bin!());
+    assert_eq!(ours[2], "30 (initial 10)\n\n");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, weights_session(&haproxy));
+    }
+}

@@ -5,18 +5,18 @@
 use super::{group, Algorithm, Group, Pick, ServerInfo};
 
 pub struct First {
-    /// (id, backup, usable), by declaration.
+    /// (id, backup, available), by declaration.
     srvs: Vec<(u32, bool, bool)>,
+    /// A weight of 0 takes a server out; otherwise weights do not matter.
+    weights: Vec<u32>,
     allbackups: bool,
 }
 
 impl First {
     pub fn new(servers: &[ServerInfo], allbackups: bool) -> Self {
         First {
-            srvs: servers
-                .iter()
-                .map(|s| (s.id, s.backup, s.usable && s.weight > 0))
-                .collect(),
+            srvs: servers.iter().map(|s| (s.id, s.backup, s.usable)).collect(),
+            weights: servers.iter().map(|s| s.weight).collect(),
             allbackups,
         }
     }
@@ -24,14 +24,18 @@ impl First {
 
 impl Algorithm for First {
     fn next_server(&mut self, pick: &Pick) -> Option<usize> {
-        let backup = match group(self.srvs.iter().map(|&(_, b, u)| (b, u)), self.allbackups) {
+        let usable = |i: usize| self.srvs[i].2 && self.weights[i] > 0;
+        let backup = match group(
+            (0..self.srvs.len()).map(|i| (self.srvs[i].1, usable(i))),
+            self.allbackups,
+        ) {
             Group::Actives => false,
             Group::OnlyBackup(i) => return Some(i),
             Group::Backups => true,
             Group::None => return None,
         };
         let mut order: Vec<usize> = (0..self.srvs.len())
-            .filter(|&i| self.srvs[i].1 == backup && self.srvs[i].2)
+            .filter(|&i| self.srvs[i].1 == backup && usable(i))
             .collect();
         order.sort_by_key(|&i| self.srvs[i].0);
         let with_room = || order.iter().copied().filter(|&i| (pick.has_room)(i));
@@ -46,6 +50,10 @@ impl Algorithm for First {
 
     fn server_down(&mut self, i: usize) {
         self.srvs[i].2 = false;
+    }
+
+    fn set_weight(&mut self, i: usize, weight: u32) {
+        self.weights[i] = weight;
     }
 }
 

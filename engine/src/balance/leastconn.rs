@@ -13,7 +13,8 @@ use super::{group, Algorithm, Group, Pick, ServerInfo};
 const EWEIGHT_MAX: u64 = 256 * 16;
 
 pub struct LeastConn {
-    /// (eweight, backup, usable), by declaration.
+    /// (eweight, backup, available), by declaration; in rotation when
+    /// available with a weight above 0.
     srvs: Vec<(u64, bool, bool)>,
     allbackups: bool,
 }
@@ -23,7 +24,7 @@ impl LeastConn {
         LeastConn {
             srvs: servers
                 .iter()
-                .map(|s| (u64::from(s.weight) * 16, s.backup, s.usable && s.weight > 0))
+                .map(|s| (u64::from(s.weight) * 16, s.backup, s.usable))
                 .collect(),
             allbackups,
         }
@@ -32,14 +33,17 @@ impl LeastConn {
 
 impl Algorithm for LeastConn {
     fn next_server(&mut self, pick: &Pick) -> Option<usize> {
-        let backup = match group(self.srvs.iter().map(|&(_, b, u)| (b, u)), self.allbackups) {
+        let backup = match group(
+            self.srvs.iter().map(|&(w, b, a)| (b, a && w > 0)),
+            self.allbackups,
+        ) {
             Group::Actives => false,
             Group::OnlyBackup(i) => return Some(i),
             Group::Backups => true,
             Group::None => return None,
         };
         let mut order: Vec<(u64, u64, usize)> = (0..self.srvs.len())
-            .filter(|&i| self.srvs[i].1 == backup && self.srvs[i].2)
+            .filter(|&i| self.srvs[i].1 == backup && self.srvs[i].2 && self.srvs[i].0 > 0)
             .map(|i| {
                 let (inflight, moved) = (pick.inflight)(i);
                 let key = if inflight == 0 {
@@ -63,7 +67,11 @@ impl Algorithm for LeastConn {
     }
 
     fn server_up(&mut self, i: usize) {
-        self.srvs[i].2 = self.srvs[i].0 > 0;
+        self.srvs[i].2 = true;
+    }
+
+    fn set_weight(&mut self, i: usize, weight: u32) {
+        self.srvs[i].0 = u64::from(weight) * 16;
     }
 
     fn server_down(&mut self, i: usize) {

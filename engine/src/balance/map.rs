@@ -11,9 +11,13 @@ use super::{group, Algorithm, Group, Pick, ServerInfo};
 
 #[derive(Debug, Clone)]
 struct Srv {
+    /// The weight divided by the GCD of the initial weights.
     eweight: u32,
+    initial: u32,
     backup: bool,
+    /// Up and not in maintenance, with a weight above 0.
     usable: bool,
+    available: bool,
 }
 
 pub struct Map {
@@ -37,8 +41,10 @@ impl Map {
             .iter()
             .map(|s| Srv {
                 eweight: s.weight.div_ceil(gcd),
+                initial: s.weight.div_ceil(gcd),
                 backup: s.backup,
                 usable: s.usable && s.weight > 0,
+                available: s.usable,
             })
             .collect();
         let mut m = Map {
@@ -148,15 +154,31 @@ impl Algorithm for Map {
     }
 
     fn server_up(&mut self, i: usize) {
-        if !self.srvs[i].usable && self.srvs[i].eweight > 0 {
-            self.srvs[i].usable = true;
-            self.recalc();
-        }
+        self.srvs[i].available = true;
+        self.refresh(i);
     }
 
     fn server_down(&mut self, i: usize) {
-        if self.srvs[i].usable {
-            self.srvs[i].usable = false;
+        self.srvs[i].available = false;
+        self.refresh(i);
+    }
+
+    /// Static: only 0 or the initial weight (the backend checks).
+    fn set_weight(&mut self, i: usize, weight: u32) {
+        self.srvs[i].eweight = if weight == 0 { 0 } else { self.srvs[i].initial };
+        self.refresh(i);
+    }
+
+    fn is_static(&self) -> bool {
+        true
+    }
+}
+
+impl Map {
+    fn refresh(&mut self, i: usize) {
+        let usable = self.srvs[i].available && self.srvs[i].eweight > 0;
+        if usable != self.srvs[i].usable {
+            self.srvs[i].usable = usable;
             self.recalc();
         }
     }

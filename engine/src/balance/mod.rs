@@ -28,7 +28,7 @@ pub struct ServerInfo {
     /// The user weight, 0..=256.
     pub weight: u32,
     pub backup: bool,
-    /// Up and not in maintenance at start.
+    /// Up and not in maintenance at start (its weight aside).
     pub usable: bool,
     /// The server's `id` (declaration position from 1 by default).
     pub id: u32,
@@ -59,6 +59,14 @@ pub trait Algorithm: Send {
     fn server_up(&mut self, server: usize);
     /// A server stopped being usable.
     fn server_down(&mut self, server: usize);
+    /// A server's weight changed (the runtime API); 0 takes it out of
+    /// rotation without marking it down.
+    fn set_weight(&mut self, server: usize, weight: u32);
+    /// Whether weights may only be 0 or their initial value (HAProxy's
+    /// static algorithms).
+    fn is_static(&self) -> bool {
+        false
+    }
 }
 
 /// The runtime algorithm for a configured `balance` keyword; None for the

@@ -70,6 +70,9 @@ impl Group {
 struct Srv {
     eweight: i64,
     backup: bool,
+    /// Up and not in maintenance (its weight aside).
+    available: bool,
+    /// Available with a weight above 0: in the trees.
     usable: bool,
     npos: i64,
     lpos: i64,
@@ -94,6 +97,7 @@ impl RoundRobin {
             .map(|s| Srv {
                 eweight: i64::from(s.weight) * WEIGHT_SCALE,
                 backup: s.backup,
+                available: s.usable,
                 usable: s.usable && s.weight > 0,
                 npos: 0,
                 lpos: 0,
@@ -324,8 +328,74 @@ impl Algorithm for RoundRobin {
         chosen
     }
 
-    /// fwrr_set_server_status_up.
     fn server_up(&mut self, i: usize) {
+        self.srvs[i].available = true;
+        self.status_up(i);
+    }
+
+    fn server_down(&mut self, i: usize) {
+        self.srvs[i].available = false;
+        self.status_down(i);
+    }
+
+    /// fwrr_update_server_weight.
+    fn set_weight(&mut self, i: usize, weight: u32) {
+        let new = i64::from(weight) * WEIGHT_SCALE;
+        if !self.srvs[i].usable {
+            self.srvs[i].eweight = new;
+            if self.srvs[i].available {
+                self.status_up(i);
+            }
+            return;
+        }
+        if new == 0 {
+            self.status_down(i);
+            self.srvs[i].eweight = 0;
+            return;
+        }
+        let old = self.srvs[i].eweight;
+        if new == old {
+            return;
+        }
+        self.group(i).next_weight += new - old;
+        self.srvs[i].eweight = new;
+        let (init, curr_pos, curr_weight, next_weight) = {
+            let g = self.group(i);
+            (g.init, g.curr_pos, g.curr_weight, g.next_weight)
+        };
+        match self.srvs[i].place {
+            Place::Slot(k) if k == init => {
+                self.dequeue(i);
+                self.queue_by_weight(i, init);
+            }
+            Place::Out => {
+                self.take_out(i);
+                self.srvs[i].npos = curr_pos + (next_weight + curr_weight - curr_pos) / new;
+                self.queue(i);
+            }
+            _ => {
+                self.take_out(i);
+                let prev_next = self.srvs[i].npos;
+                let step = next_weight / new;
+                let s = &mut self.srvs[i];
+                s.npos = s.lpos + step;
+                s.rweight = 0;
+                if s.npos > prev_next {
+                    s.npos = prev_next;
+                }
+                if s.npos < curr_pos + 2 {
+                    s.npos = curr_pos + step;
+                }
+                self.dequeue(i);
+                self.queue(i);
+            }
+        }
+    }
+}
+
+impl RoundRobin {
+    /// fwrr_set_server_status_up.
+    fn status_up(&mut self, i: usize) {
         if self.srvs[i].usable || self.srvs[i].eweight == 0 {
             return;
         }
@@ -340,7 +410,7 @@ impl Algorithm for RoundRobin {
     }
 
     /// fwrr_set_server_status_down.
-    fn server_down(&mut self, i: usize) {
+    fn status_down(&mut self, i: usize) {
         if !self.srvs[i].usable {
             return;
         }

@@ -185,8 +185,8 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
         .set("svname", s.name())
         .set("scur", s.current_conns())
         .set("status", s.status())
-        .set("weight", c.weight)
-        .set("uweight", c.weight)
+        .set("weight", s.weight())
+        .set("uweight", s.weight())
         .set("act", u8::from(!c.backup))
         .set("bck", u8::from(c.backup))
         .set("pid", PID)
@@ -242,7 +242,7 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
             .filter(move |s| s.is_backup() == backup && s.is_usable())
     };
     let group_backup = usable(false).next().is_none();
-    let weight: u32 = usable(group_backup).map(|s| s.config.weight).sum();
+    let weight: u32 = usable(group_backup).map(|s| s.weight()).sum();
     let sum = |f: fn(&ServerState) -> u64| b.servers.iter().map(|s| f(s)).sum::<u64>();
     let (a, downs) = *b.availability.lock().expect("availability lock");
     l.set("pxname", &b.name)
