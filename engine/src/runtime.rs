@@ -305,6 +305,14 @@ impl Engine {
         self.registry.show_stat(&Filter::default())
     }
 
+    /// Runs a runtime API command line (commands separated by `;`) with
+    /// admin rights, as on an admin-level stats socket.
+    pub fn execute(&self, line: &str) -> String {
+        line.split(';')
+            .map(|c| api::execute(c.trim(), &self.registry, api::Level::Admin))
+            .collect()
+    }
+
     /// The runtime backends (in name order), for inspection: server states
     /// and counters.
     pub fn backends(&self) -> &[Arc<Backend>] {

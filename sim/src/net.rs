@@ -3,7 +3,9 @@
 //! A turmoil host has one address and may bind only the wildcard or
 //! loopback, so `bind 10.96.20.8:80` listens on the host's wildcard at port
 //! 80: in the simulation, the host *is* its addresses. Unix sockets and
-//! inherited descriptors do not exist here and fail to bind. Wall-clock time
+//! inherited descriptors bind, but nothing in the simulated world can
+//! reach them (a stats socket's commands are the scenario's `api`
+//! events instead). Wall-clock time
 //! is the simulation's epoch plus virtual elapsed time, so log dates repeat
 //! from run to run.
 
@@ -29,6 +31,15 @@ impl SimNet {
 }
 
 struct SimListener(turmoil::net::TcpListener);
+
+/// A listener no simulated host can connect to.
+struct Unreachable;
+
+impl Listener for Unreachable {
+    fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
+        Box::pin(std::future::pending())
+    }
+}
 struct SimUdp(turmoil::net::UdpSocket);
 
 impl Listener for SimListener {
@@ -78,10 +89,9 @@ impl Net for SimNet {
                     let l = turmoil::net::TcpListener::bind(host_bindable(a)).await?;
                     Ok(Box::new(SimListener(l)) as Box<dyn Listener>)
                 }
-                other => Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    format!("{other} cannot be simulated"),
-                )),
+                ListenAddr::Unix(_) | ListenAddr::Fd(_) => {
+                    Ok(Box::new(Unreachable) as Box<dyn Listener>)
+                }
             }
         })
     }

@@ -35,6 +35,7 @@
 //!   - { at: 22s, restore: web1 } # the host's software restarts
 //!   - { at: 5s, partition: [proxy-1-1, web2] }   # connects refused
 //!   - { at: 9s, heal: [proxy-1-1, web2] }
+//!   - { at: 12s, api: { proxy: proxy-1-1, command: "disable server test/web1" } }
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
 //! stats: [9s, 25s]               # show stat, in the transcript
@@ -264,6 +265,12 @@ pub enum Action {
     /// The link between two hosts drops: connects are refused.
     Partition([String; 2]),
     Heal([String; 2]),
+    /// A runtime API command line run on a proxy, as on its stats socket
+    /// (admin level); the answer joins the transcript.
+    Api {
+        proxy: String,
+        command: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -272,7 +279,8 @@ pub struct Expectation {
     pub at: Time,
     /// `backend/server`.
     pub server: String,
-    /// `UP` or `DOWN`.
+    /// `UP`, `DOWN`, `MAINT` or `DRAIN` (the stats' status, without the
+    /// `x/y` of a server going up or down).
     pub state: ServerState,
 }
 
@@ -282,6 +290,21 @@ pub enum ServerState {
     Up,
     #[serde(rename = "DOWN")]
     Down,
+    #[serde(rename = "MAINT")]
+    Maint,
+    #[serde(rename = "DRAIN")]
+    Drain,
+}
+
+impl ServerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerState::Up => "UP",
+            ServerState::Down => "DOWN",
+            ServerState::Maint => "MAINT",
+            ServerState::Drain => "DRAIN",
+        }
+    }
 }
 
 impl Scenario {
@@ -427,6 +450,7 @@ impl Action {
         match self {
             Action::Crash(h) | Action::Restore(h) => vec![h],
             Action::Partition([a, b]) | Action::Heal([a, b]) => vec![a, b],
+            Action::Api { proxy, .. } => vec![proxy],
         }
     }
 }

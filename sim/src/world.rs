@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 use crate::net::SimNet;
 use crate::report::{Outcome as ClientOutcome, Report};
 use crate::scenario::{
-    Action, Arrival, ClientSpec, Distribution, Load, Scenario, ServerSpec, ServerState, ServiceTime,
+    Action, Arrival, ClientSpec, Distribution, Load, Scenario, ServerSpec, ServiceTime,
 };
 use crate::transcript::Transcript;
 
@@ -61,9 +61,16 @@ type EngineSlot = Arc<Mutex<Option<Running>>>;
 #[derive(Clone)]
 struct Running {
     engine: Arc<Engine>,
-    /// Stats are computed inside the proxy's host, whose clock is the
-    /// simulation's: the driver asks, the host answers.
-    stats: tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<String>>,
+    /// Stats and API commands run inside the proxy's host, whose clock is
+    /// the simulation's: the driver asks, the host answers.
+    asks: tokio::sync::mpsc::UnboundedSender<Ask>,
+}
+
+/// A question for an engine, and where its answer goes.
+struct Ask {
+    /// None: `show stat`; Some: a runtime API command line.
+    command: Option<String>,
+    reply: tokio::sync::oneshot::Sender<String>,
 }
 
 pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
@@ -111,14 +118,17 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
                     Engine::start(&config, Arc::new(SimNet::new(seed, pid)), sink, "engine")
                         .await?;
                 let engine = Arc::new(engine);
-                let (stats, mut asks) =
-                    tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<String>>();
+                let (asks, mut questions) = tokio::sync::mpsc::unbounded_channel::<Ask>();
                 *slot.lock().expect("slot") = Some(Running {
                     engine: engine.clone(),
-                    stats,
+                    asks,
                 });
-                while let Some(reply) = asks.recv().await {
-                    let _ = reply.send(engine.show_stat());
+                while let Some(q) = questions.recv().await {
+                    let answer = match &q.command {
+                        None => engine.show_stat(),
+                        Some(c) => engine.execute(c),
+                    };
+                    let _ = q.reply.send(answer);
                 }
                 Ok(())
             }
@@ -180,7 +190,7 @@ fn drive(
     let mut stats: Vec<_> = scenario.stats.iter().collect();
     stats.sort_by_key(|t| t.0);
     let mut stats = stats.into_iter().peekable();
-    let mut pending = vec![];
+    let mut pending: Vec<Pending> = vec![];
     let mut failed = vec![];
     let address = |name: &str| scenario.address_of(name).expect("checked at load");
     loop {
@@ -192,23 +202,23 @@ fn drive(
                 Action::Restore(h) => sim.bounce(address(h)),
                 Action::Partition([a, b]) => sim.partition(address(a), address(b)),
                 Action::Heal([a, b]) => sim.repair(address(a), address(b)),
-            }
-        }
-        while let Some(at) = stats.next_if(|t| t.0 <= now) {
-            for (name, slot) in engines {
-                if let Some(running) = slot.lock().expect("slot").clone() {
-                    let (reply, answer) = tokio::sync::oneshot::channel();
-                    if running.stats.send(reply).is_ok() {
-                        pending.push((at.0, name.clone(), answer));
+                Action::Api { proxy, command } => {
+                    if let Some((name, slot)) = engines.iter().find(|(n, _)| n == proxy) {
+                        ask_engine(slot, Some(command.clone()), now, name, "api", &mut pending);
                     }
                 }
             }
         }
+        while let Some(at) = stats.next_if(|t| t.0 <= now) {
+            for (name, slot) in engines {
+                ask_engine(slot, None, at.0, name, "stats", &mut pending);
+            }
+        }
         // Answers arrive once the proxies' hosts have run a step.
-        pending.retain_mut(|(at, name, answer)| match answer.try_recv() {
-            Ok(csv) => {
-                for line in csv.lines().filter(|l| !l.is_empty()) {
-                    transcript.note_at(*at, "stats", &format!("{name}: {line}"));
+        pending.retain_mut(|(at, name, who, answer)| match answer.try_recv() {
+            Ok(text) => {
+                for line in text.lines().filter(|l| !l.is_empty()) {
+                    transcript.note_at(*at, who, &format!("{name}: {line}"));
                 }
                 false
             }
@@ -217,10 +227,7 @@ fn drive(
         });
         while let Some(c) = checks.next_if(|c| c.at.0 <= now) {
             let actual = server_state(engines, &c.server);
-            let want = match c.state {
-                ServerState::Up => "UP",
-                ServerState::Down => "DOWN",
-            };
+            let want = c.state.as_str();
             if actual.as_deref() != Some(want) {
                 failed.push(format!(
                     "at {:?}: expected {} {want}, found {}",
@@ -244,6 +251,32 @@ fn drive(
     Ok(failed)
 }
 
+/// An answer on its way from a proxy's host: (time, proxy, transcript
+/// label, answer).
+type Pending = (
+    Duration,
+    String,
+    &'static str,
+    tokio::sync::oneshot::Receiver<String>,
+);
+
+/// Asks a running engine for its stats (no command) or to run a command.
+fn ask_engine(
+    slot: &EngineSlot,
+    command: Option<String>,
+    at: Duration,
+    name: &str,
+    label: &'static str,
+    pending: &mut Vec<Pending>,
+) {
+    if let Some(running) = slot.lock().expect("slot").clone() {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if running.asks.send(Ask { command, reply }).is_ok() {
+            pending.push((at, name.to_string(), label, answer));
+        }
+    }
+}
+
 /// `UP` or `DOWN` for `backend/server` in any proxy's engine.
 fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String> {
     let (backend, server) = which.split_once('/')?;
@@ -255,7 +288,11 @@ fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String>
             .iter()
             .find(|b| b.name == backend)?;
         let s = b.servers.iter().find(|s| s.name() == server)?;
-        Some(if s.is_up() { "UP" } else { "DOWN" }.to_string())
+        // The stats' status, `UP 1/3` read as `UP`, `no check` as `UP`.
+        Some(match s.status().split(' ').next().unwrap_or_default() {
+            "no" => "UP".to_string(),
+            word => word.to_string(),
+        })
     })
 }
 
@@ -265,6 +302,7 @@ fn describe(action: &Action) -> String {
         Action::Restore(h) => format!("{h} restarts"),
         Action::Partition([a, b]) => format!("{a} and {b} are partitioned"),
         Action::Heal([a, b]) => format!("{a} and {b} are reconnected"),
+        Action::Api { proxy, command } => format!("{proxy} runs '{command}'"),
     }
 }
 
