@@ -36,6 +36,8 @@
 //!   - { at: 5s, partition: [proxy-1-1, web2] }   # connects refused
 //!   - { at: 9s, heal: [proxy-1-1, web2] }
 //!   - { at: 12s, api: { proxy: proxy-1-1, command: "disable server test/web1" } }
+//!   - { at: 15s, fail: { server: web2, mode: hang } }   # refuse|hang|close|slow|none
+//!   - { at: 18s, fail: { server: web2, mode: slow, delay: 2s } }
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
 //! stats: [9s, 25s]               # show stat, in the transcript
@@ -271,6 +273,34 @@ pub enum Action {
         proxy: String,
         command: String,
     },
+    /// A real server starts misbehaving, or stops (`mode: none`).
+    Fail(Failure),
+}
+
+/// How a real server misbehaves.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failure {
+    pub server: String,
+    pub mode: FailureMode,
+    /// For `slow`: the extra time per connection.
+    pub delay: Option<Time>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureMode {
+    /// Serves normally.
+    #[default]
+    None,
+    /// Stops listening: connections are refused (checks fail at once).
+    Refuse,
+    /// Accepts and never answers (checks pass, clients time out).
+    Hang,
+    /// Accepts and closes without answering.
+    Close,
+    /// Answers after `delay` more.
+    Slow,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -451,6 +481,7 @@ impl Action {
             Action::Crash(h) | Action::Restore(h) => vec![h],
             Action::Partition([a, b]) | Action::Heal([a, b]) => vec![a, b],
             Action::Api { proxy, .. } => vec![proxy],
+            Action::Fail(f) => vec![&f.server],
         }
     }
 }

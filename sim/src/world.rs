@@ -21,7 +21,8 @@ use tokio::sync::Semaphore;
 use crate::net::SimNet;
 use crate::report::{Outcome as ClientOutcome, Report};
 use crate::scenario::{
-    Action, Arrival, ClientSpec, Distribution, Load, Scenario, ServerSpec, ServiceTime,
+    Action, Arrival, ClientSpec, Distribution, Failure, FailureMode, Load, Scenario, ServerSpec,
+    ServiceTime,
 };
 use crate::transcript::Transcript;
 
@@ -134,9 +135,19 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
             }
         });
     }
+    let mut failures = vec![];
     for server in &scenario.servers {
         let (spec, seed) = (server.clone(), scenario.seed);
-        sim.host(server.address, move || serve(spec.clone(), seed));
+        let (mode, _) = tokio::sync::watch::channel(Failure {
+            server: spec.name.clone(),
+            mode: FailureMode::None,
+            delay: None,
+        });
+        let watched = mode.clone();
+        failures.push((spec.name.clone(), mode));
+        sim.host(server.address, move || {
+            serve(spec.clone(), seed, watched.subscribe())
+        });
     }
     if let Some(collector) = scenario.syslog {
         let transcript = transcript.clone();
@@ -156,7 +167,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
         });
     }
 
-    let failed = drive(&mut sim, scenario, &engines, &transcript)?;
+    let failed = drive(&mut sim, scenario, &engines, &failures, &transcript)?;
     Ok(Outcome {
         transcript: transcript.render(),
         report: report.render(scenario.duration.0),
@@ -179,6 +190,7 @@ fn drive(
     sim: &mut turmoil::Sim<'_>,
     scenario: &Scenario,
     engines: &[(String, EngineSlot)],
+    failures: &[(String, tokio::sync::watch::Sender<Failure>)],
     transcript: &Transcript,
 ) -> Result<Vec<String>, RunError> {
     let mut events: Vec<_> = scenario.timeline.iter().collect();
@@ -202,6 +214,11 @@ fn drive(
                 Action::Restore(h) => sim.bounce(address(h)),
                 Action::Partition([a, b]) => sim.partition(address(a), address(b)),
                 Action::Heal([a, b]) => sim.repair(address(a), address(b)),
+                Action::Fail(f) => {
+                    if let Some((_, mode)) = failures.iter().find(|(n, _)| *n == f.server) {
+                        mode.send_replace(f.clone());
+                    }
+                }
                 Action::Api { proxy, command } => {
                     if let Some((name, slot)) = engines.iter().find(|(n, _)| n == proxy) {
                         ask_engine(slot, Some(command.clone()), now, name, "api", &mut pending);
@@ -303,31 +320,69 @@ fn describe(action: &Action) -> String {
         Action::Partition([a, b]) => format!("{a} and {b} are partitioned"),
         Action::Heal([a, b]) => format!("{a} and {b} are reconnected"),
         Action::Api { proxy, command } => format!("{proxy} runs '{command}'"),
+        Action::Fail(f) => match (f.mode, f.delay) {
+            (FailureMode::None, _) => format!("{} serves normally", f.server),
+            (FailureMode::Slow, Some(d)) => format!("{} slows down by {:?}", f.server, d.0),
+            (mode, _) => format!(
+                "{} starts to {}",
+                f.server,
+                format!("{mode:?}").to_lowercase()
+            ),
+        },
     }
 }
 
 /// A real server: answers every connection with its reply, after a
 /// service time drawn from its distribution, at most `concurrency` at a
-/// time (the others wait, as in an accept backlog), and closes.
-async fn serve(spec: ServerSpec, seed: u64) -> turmoil::Result {
-    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", spec.port)).await?;
+/// time (the others wait, as in an accept backlog), and closes; or
+/// misbehaves as the timeline says.
+async fn serve(
+    spec: ServerSpec,
+    seed: u64,
+    mut mode: tokio::sync::watch::Receiver<Failure>,
+) -> turmoil::Result {
     let reply = Arc::new(spec.reply.clone().unwrap_or_else(|| spec.name.clone()));
     let workers = Arc::new(Semaphore::new(
         spec.concurrency.unwrap_or(Semaphore::MAX_PERMITS),
     ));
     let mut rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
     loop {
-        let (mut stream, _) = listener.accept().await?;
-        let service = service_time(spec.service_time.as_ref(), &mut rng);
-        let (reply, workers) = (reply.clone(), workers.clone());
-        tokio::spawn(async move {
-            let Ok(_worker) = workers.acquire_owned().await else {
-                return;
+        let failure = mode.borrow_and_update().clone();
+        if failure.mode == FailureMode::Refuse {
+            // Not listening: connects are refused until the mode changes.
+            mode.changed().await?;
+            continue;
+        }
+        let listener = turmoil::net::TcpListener::bind(("0.0.0.0", spec.port)).await?;
+        loop {
+            let (mut stream, _) = tokio::select! {
+                biased;
+                changed = mode.changed() => {
+                    changed?;
+                    break;
+                }
+                accepted = listener.accept() => accepted?,
             };
-            tokio::time::sleep(service).await;
-            let _ = stream.write_all(reply.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        });
+            let extra = match (failure.mode, failure.delay) {
+                (FailureMode::Slow, Some(d)) => d.0,
+                _ => Duration::ZERO,
+            };
+            let service = service_time(spec.service_time.as_ref(), &mut rng) + extra;
+            let (reply, workers, behaviour) = (reply.clone(), workers.clone(), failure.mode);
+            tokio::spawn(async move {
+                match behaviour {
+                    FailureMode::Hang => std::future::pending::<()>().await,
+                    FailureMode::Close => return,
+                    _ => {}
+                }
+                let Ok(_worker) = workers.acquire_owned().await else {
+                    return;
+                };
+                tokio::time::sleep(service).await;
+                let _ = stream.write_all(reply.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
     }
 }
 
