@@ -38,6 +38,7 @@
 //!   - { at: 12s, api: { proxy: proxy-1-1, command: "disable server test/web1" } }
 //!   - { at: 15s, fail: { server: web2, mode: hang } }   # refuse|hang|close|slow|none
 //!   - { at: 18s, fail: { server: web2, mode: slow, delay: 2s } }
+//!   - { at: 20s, latency: { between: [proxy-1-1, web1], value: 80ms } }
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
 //! stats: [9s, 25s]               # show stat, in the transcript
@@ -275,6 +276,11 @@ pub enum Action {
     },
     /// A real server starts misbehaving, or stops (`mode: none`).
     Fail(Failure),
+    /// The transit time on the link between two hosts changes.
+    Latency {
+        between: [String; 2],
+        value: Time,
+    },
 }
 
 /// How a real server misbehaves.
@@ -482,6 +488,9 @@ impl Action {
             Action::Partition([a, b]) | Action::Heal([a, b]) => vec![a, b],
             Action::Api { proxy, .. } => vec![proxy],
             Action::Fail(f) => vec![&f.server],
+            Action::Latency {
+                between: [a, b], ..
+            } => vec![a, b],
         }
     }
 }

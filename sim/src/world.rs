@@ -214,6 +214,13 @@ fn drive(
                 Action::Restore(h) => sim.bounce(address(h)),
                 Action::Partition([a, b]) => sim.partition(address(a), address(b)),
                 Action::Heal([a, b]) => sim.repair(address(a), address(b)),
+                Action::Latency {
+                    between: [a, b],
+                    value,
+                } => {
+                    sim.set_link_latency(address(a), address(b), value.0);
+                    sim.set_link_max_message_latency(address(a), address(b), value.0);
+                }
                 Action::Fail(f) => {
                     if let Some((_, mode)) = failures.iter().find(|(n, _)| *n == f.server) {
                         mode.send_replace(f.clone());
@@ -320,6 +327,10 @@ fn describe(action: &Action) -> String {
         Action::Partition([a, b]) => format!("{a} and {b} are partitioned"),
         Action::Heal([a, b]) => format!("{a} and {b} are reconnected"),
         Action::Api { proxy, command } => format!("{proxy} runs '{command}'"),
+        Action::Latency {
+            between: [a, b],
+            value,
+        } => format!("{a} <-> {b} latency {:?}", value.0),
         Action::Fail(f) => match (f.mode, f.delay) {
             (FailureMode::None, _) => format!("{} serves normally", f.server),
             (FailureMode::Slow, Some(d)) => format!("{} slows down by {:?}", f.server, d.0),
