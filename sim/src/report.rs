@@ -51,6 +51,26 @@ impl Report {
         }
     }
 
+    /// Connections of `client` that got no answer.
+    pub fn failed(&self, client: &str) -> u64 {
+        let clients = self.clients.lock().expect("report lock");
+        clients.get(client).map_or(0, |s| {
+            s.outcomes
+                .iter()
+                .filter(|(o, _)| !o.starts_with("answered by "))
+                .map(|(_, n)| n)
+                .sum()
+        })
+    }
+
+    /// The latency percentile `q` (0..=1) of `client`'s answered connections.
+    pub fn percentile(&self, client: &str, q: f64) -> Option<Duration> {
+        let clients = self.clients.lock().expect("report lock");
+        let mut l = clients.get(client)?.latencies.clone();
+        l.sort();
+        (!l.is_empty()).then(|| l[((l.len() - 1) as f64 * q).round() as usize])
+    }
+
     /// Per client: connections, outcomes, the answered ones' rate over
     /// `duration` and their latency percentiles (virtual time).
     pub fn render(&self, duration: Duration) -> String {

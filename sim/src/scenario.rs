@@ -42,6 +42,8 @@
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
 //! stats: [9s, 25s]               # show stat, in the transcript
+//! outcome:                       # checked at the end
+//!   - { client: client, max_failed: 0, max_p99: 50ms }
 //! ```
 //!
 //! Times take HAProxy's units (us, ms, s, m, h, d). Unknown fields are
@@ -147,6 +149,21 @@ pub struct Scenario {
     /// Moments at which every proxy's `show stat` CSV joins the transcript.
     #[serde(default)]
     pub stats: Vec<Time>,
+    /// What the clients must have seen by the end.
+    #[serde(default)]
+    pub outcome: Vec<ClientOutcome>,
+}
+
+/// Bounds on a client's experience over the whole run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientOutcome {
+    pub client: String,
+    /// Connections that got no answer (closed, error, timeout); 0 means
+    /// no request lost.
+    pub max_failed: Option<u64>,
+    /// The 99th percentile of the answered connections' latency.
+    pub max_p99: Option<Time>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -418,6 +435,14 @@ impl Scenario {
             }
             if c.users == Some(0) {
                 return Err(invalid(&field, "'users' must be at least 1".into()));
+            }
+        }
+        for (i, o) in scenario.outcome.iter().enumerate() {
+            if !scenario.clients.iter().any(|c| c.name == o.client) {
+                return Err(invalid(
+                    &format!("outcome[{i}]"),
+                    format!("no client named '{}'", o.client),
+                ));
             }
         }
         let names: Vec<&str> = scenario.host_names();

@@ -167,7 +167,26 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
         });
     }
 
-    let failed = drive(&mut sim, scenario, &engines, &failures, &transcript)?;
+    let mut failed = drive(&mut sim, scenario, &engines, &failures, &transcript)?;
+    for o in &scenario.outcome {
+        let lost = report.failed(&o.client);
+        if let Some(max) = o.max_failed {
+            if lost > max {
+                failed.push(format!(
+                    "client {}: {lost} connections failed, at most {max} allowed",
+                    o.client
+                ));
+            }
+        }
+        if let (Some(max), Some(p99)) = (o.max_p99, report.percentile(&o.client, 0.99)) {
+            if p99 > max.0 {
+                failed.push(format!(
+                    "client {}: p99 latency {p99:?} above {:?}",
+                    o.client, max.0
+                ));
+            }
+        }
+    }
     Ok(Outcome {
         transcript: transcript.render(),
         report: report.render(scenario.duration.0),
