@@ -16,7 +16,7 @@
 //!
 //! Errors are HAProxy's texts: `No such backend.`, `No such server.`,
 //! `Permission denied`; any other command gets HAProxy's "Unknown command"
-//! answer with this list, so nothing is silently ignored.
+//! answer with this list: no command goes without a word.
 
 use std::sync::Arc;
 
