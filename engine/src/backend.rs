@@ -45,8 +45,10 @@ pub struct Backend {
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
     algorithm: Mutex<Box<dyn Algorithm>>,
-    /// `balance source`: the client's address is the hash key.
+    /// `balance source`: the client's address is the hash key, through
+    /// the avalanche hash with `hash-type ... avalanche`.
     hash_source: bool,
+    avalanche: bool,
     slot_freed: Arc<Notify>,
     /// Streams in the backend now, ever, and waiting in its queue.
     streams: AtomicUsize,
@@ -142,7 +144,8 @@ impl Backend {
                 id: s.id,
             })
             .collect();
-        let algorithm = balance::for_config(&proxy.balance, &infos, proxy.allbackups)?;
+        let algorithm =
+            balance::for_config(&proxy.balance, &proxy.hash_type, &infos, proxy.allbackups)?;
         Some(Backend {
             name: proxy.name.clone(),
             kind_word: if proxy.kind.is_frontend() {
@@ -155,6 +158,7 @@ impl Backend {
             timeouts: proxy.timeouts,
             algorithm: Mutex::new(algorithm),
             hash_source: proxy.balance == config::Balance::Source,
+            avalanche: proxy.hash_type.avalanche,
             servers,
             slot_freed: shared.slot_freed,
             log_targets,
@@ -308,7 +312,16 @@ impl Backend {
         client_port: u16,
         attempt: &mut Attempt,
     ) -> Result<(BoxStream, Slot), ConnectError> {
-        let key = client.filter(|_| self.hash_source).map(balance::source_key);
+        let key = client
+            .filter(|_| self.hash_source)
+            .map(balance::source_key)
+            .map(|k| {
+                if self.avalanche {
+                    balance::full_hash(k)
+                } else {
+                    k
+                }
+            });
         let mut slot = self.assign(None, key, attempt).await?;
         let mut retries_left = self.retries;
         loop {

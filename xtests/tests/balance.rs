@@ -36,6 +36,7 @@ fn with_proxy(
         .zip(&running)
         .map(|((name, opts), s)| format!("    server {name} 127.0.0.1:{} {opts}\n", s.port))
         .collect();
+    // `balance` may carry more lines (`hash-type ...`) after a newline.
     let cfg = xtests::config_file(
         &format!("balance-{fe}"),
         &format!(
@@ -164,4 +165,42 @@ fn source_hashes_client_addresses() {
             |fe| from_sources(fe, &sources),
         )
     });
+}
+
+#[test]
+fn source_with_consistent_hashing_and_avalanche() {
+    let sources = [
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.0.0.3",
+        "127.0.0.4",
+        "127.0.0.5",
+        "127.0.0.6",
+        "127.0.0.7",
+        "127.0.0.8",
+        "127.0.0.9",
+        "127.0.1.10",
+        "127.2.3.4",
+        "127.200.1.1",
+    ];
+    for hash_type in [
+        "consistent",
+        "consistent sdbm avalanche",
+        "map-based sdbm avalanche",
+    ] {
+        compare(hash_type, |bin| {
+            with_proxy(
+                bin,
+                &format!("source\n    hash-type {hash_type}"),
+                &[
+                    ("s1", ""),
+                    ("s2", "weight 3"),
+                    ("s3", ""),
+                    ("s4", "weight 2"),
+                ],
+                false,
+                |fe| from_sources(fe, &sources),
+            )
+        });
+    }
 }

@@ -7,14 +7,17 @@
 //! family, as HAProxy's lb_*.c:
 //! - [`roundrobin`]: `roundrobin` (lb_fwrr.c);
 //! - [`map`]: `static-rr` and the map-based hashes, `source` (lb_map.c);
+//! - [`chash`]: `hash-type consistent` (lb_chash.c);
 //! - [`leastconn`]: `leastconn` (lb_fwlc.c);
 //! - [`first`]: `first` (lb_fas.c).
 
+mod chash;
 mod first;
 mod leastconn;
 mod map;
 mod roundrobin;
 
+pub use chash::{full_hash, Chash};
 pub use first::First;
 pub use leastconn::LeastConn;
 pub use map::Map;
@@ -73,12 +76,14 @@ pub trait Algorithm: Send {
 /// ones not built yet, which the engine refuses to start with.
 pub fn for_config(
     balance: &crate::config::Balance,
+    hash_type: &crate::config::HashType,
     servers: &[ServerInfo],
     allbackups: bool,
 ) -> Option<Box<dyn Algorithm>> {
     use crate::config::Balance;
     Some(match balance {
         Balance::RoundRobin => Box::new(RoundRobin::new(servers, allbackups)),
+        Balance::Source if hash_type.consistent => Box::new(Chash::new(servers, allbackups)),
         Balance::StaticRr | Balance::Source => Box::new(Map::new(servers, allbackups)),
         Balance::LeastConn => Box::new(LeastConn::new(servers, allbackups)),
         Balance::First => Box::new(First::new(servers, allbackups)),

@@ -174,7 +174,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("external-check", Cap::Be, true, No, shape::check, "external-check command|path <value>."),
     kw("force-persist", Cap::Be, false, No, shape::check, "force-persist if|unless <cond>."),
     kw("fullconn", Cap::Be, true, No, fullconn, "fullconn <n>: dynamic maxconn reference."),
-    kw("hash-type", Cap::Be, true, No, hash_type, "hash-type map-based|consistent [<function>]."),
+    kw("hash-type", Cap::Be, true, Parser, hash_type, "hash-type map-based|consistent [<function>] [avalanche]."),
     kw("http-after-response", Cap::Any, false, No, shape::http_response, "http-after-response <action> [if|unless <cond>]."),
     kw("http-check", Cap::Be, true, No, shape::check, "http-check send|expect|connect|... ."),
     kw("http-error", Cap::Any, true, No, shape::check, "http-error status <code> [content-type ...]."),
@@ -483,7 +483,7 @@ fn fullconn(_: &mut ProxyState, ctx: &mut Ctx) {
 }
 
 /// `hash-type map-based|consistent [sdbm|djb2|wt6|crc32|none] [avalanche]`.
-fn hash_type(_: &mut ProxyState, ctx: &mut Ctx) {
+fn hash_type(p: &mut ProxyState, ctx: &mut Ctx) {
     let here = ctx.here();
     if !matches!(ctx.arg(1), "map-based" | "consistent") {
         ctx.alert(format!(
@@ -498,7 +498,29 @@ fn hash_type(_: &mut ProxyState, ctx: &mut Ctx) {
             "{here} : '{}' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
             ctx.arg(0)
         ));
+        return;
     }
+    if !matches!(ctx.arg(3), "" | "avalanche") {
+        ctx.alert(format!(
+            "{here} : '{}' only supports 'avalanche' as a modifier for hash functions.",
+            ctx.arg(0)
+        ));
+        return;
+    }
+    let consistent = ctx.arg(1) == "consistent";
+    // HAProxy: `consistent` with no function also implies avalanche.
+    let avalanche = ctx.arg(3) == "avalanche" || (consistent && f.is_empty());
+    let function = (!f.is_empty()).then_some(f);
+    // Key functions only matter to the layer-7 hashes, not built yet;
+    // `source` hashes addresses without them.
+    if function.as_deref().is_some_and(|f| f != "sdbm") {
+        p.note(ctx, "hash-type function".to_string(), Support::No);
+    }
+    p.px.hash_type = crate::config::HashType {
+        consistent,
+        function,
+        avalanche,
+    };
 }
 
 /// `disabled` / `enabled`: a disabled proxy does not start.

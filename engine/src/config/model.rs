@@ -173,6 +173,8 @@ pub struct Proxy {
     pub allbackups: bool,
     /// `balance`: default roundrobin.
     pub balance: Balance,
+    /// `hash-type`: how hash-based algorithms map keys to servers.
+    pub hash_type: HashType,
     /// `server` lines (backends and listen only), in declaration order.
     pub servers: Vec<Server>,
     /// `default_backend <name>` (resolved and mode-checked by `load`).
@@ -425,6 +427,18 @@ pub enum BindAddr {
     Unix(PathBuf),
     /// `fd@<n>`: an inherited socket that already listens.
     Fd(i32),
+}
+
+/// `hash-type map-based|consistent [<function>] [avalanche]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HashType {
+    /// `consistent`: a tree of server points; default `map-based`.
+    pub consistent: bool,
+    /// The hash function, as written; None: sdbm.
+    pub function: Option<String>,
+    /// `avalanche` (implied by a bare `consistent`): the key goes through
+    /// a full-avalanche hash first.
+    pub avalanche: bool,
 }
 
 /// `balance <algorithm> [args]`.

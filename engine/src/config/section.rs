@@ -29,6 +29,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             redispatch: None,
             allbackups: false,
             balance: Balance::RoundRobin,
+            hash_type: Default::default(),
             servers: vec![],
             default_backend: None,
             use_backends: vec![],

@@ -1,0 +1,279 @@
+//! `hash-type consistent`: HAProxy's consistent hashing tree (lb_chash.c).
+//!
+//! Each server owns `weight × 16` points on a 32-bit ring, at
+//! `full_hash(id × 256 + n)`. A key goes to the owner of the nearest point
+//! (the one after it, or the one before when that is closer, as HAProxy
+//! measures), so a server going down or up only moves the keys near its
+//! own points. Requests without a key walk the ring in turn.
+
+use std::collections::BTreeMap;
+
+use super::{group, Algorithm, Group, Pick, ServerInfo};
+
+/// HAProxy's SRV_EWGHT_RANGE.
+const EWEIGHT_RANGE: u32 = 256 * 16;
+
+/// Bob Jenkins' full-avalanche integer hash, as HAProxy's full_hash.
+pub fn full_hash(a: u32) -> u32 {
+    let mut a = a;
+    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
+    a = (a ^ 0xc761_c23c) ^ (a >> 19);
+    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
+    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
+    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
+    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
+    a.wrapping_mul(3_221_225_473)
+}
+
+/// A ring: (point, insertion number) → server. Equal points keep their
+/// insertion order, as in HAProxy's ebtree.
+type Ring = BTreeMap<(u32, u64), usize>;
+
+pub struct Chash {
+    /// (id, weight, backup, available) by declaration.
+    srvs: Vec<(u32, u32, bool, bool)>,
+    /// Whether each server's points are on its ring.
+    on_ring: Vec<bool>,
+    act: Ring,
+    bck: Ring,
+    allbackups: bool,
+    inserted: u64,
+    /// Where the last key-less pick stopped.
+    last: Option<(u32, u64)>,
+}
+
+impl Chash {
+    pub fn new(servers: &[ServerInfo], allbackups: bool) -> Self {
+        let mut c = Chash {
+            srvs: servers
+                .iter()
+                .map(|s| (s.id, s.weight, s.backup, s.usable))
+                .collect(),
+            on_ring: vec![false; servers.len()],
+            act: Ring::new(),
+            bck: Ring::new(),
+            allbackups,
+            inserted: 0,
+            last: None,
+        };
+        for i in 0..servers.len() {
+            c.sync(i);
+        }
+        c
+    }
+
+    fn usable(&self, i: usize) -> bool {
+        self.srvs[i].3 && self.srvs[i].1 > 0
+    }
+
+    /// Puts a server's points on its ring, or takes them off, to match
+    /// its state.
+    fn sync(&mut self, i: usize) {
+        let want = self.usable(i);
+        if want == self.on_ring[i] {
+            return;
+        }
+        let (id, weight, backup, _) = self.srvs[i];
+        if want {
+            for n in 0..weight * 16 {
+                self.inserted += 1;
+                let point = full_hash(id.wrapping_mul(EWEIGHT_RANGE).wrapping_add(n));
+                let ring = if backup { &mut self.bck } else { &mut self.act };
+                ring.insert((point, self.inserted), i);
+            }
+        } else {
+            let ring = if backup { &mut self.bck } else { &mut self.act };
+            ring.retain(|_, s| *s != i);
+        }
+        self.on_ring[i] = want;
+    }
+
+    fn ring(&self, backup: bool) -> &Ring {
+        if backup {
+            &self.bck
+        } else {
+            &self.act
+        }
+    }
+
+    /// chash_get_server_hash.
+    fn by_key(&self, ring: &Ring, key: u32, avoid: Option<usize>) -> Option<usize> {
+        let next = ring
+            .range((key, 0)..)
+            .next()
+            .or_else(|| ring.iter().next())?;
+        let prev = ring
+            .range(..(key, 0))
+            .next_back()
+            .or_else(|| ring.iter().next_back())?;
+        let dp = key.wrapping_sub(prev.0 .0);
+        let dn = next.0 .0.wrapping_sub(key);
+        let mut at = if dp <= dn { *prev.0 } else { *next.0 };
+        let mut srv = ring[&at];
+        let mut wrapped = 0;
+        while Some(srv) == avoid {
+            match ring
+                .range((std::ops::Bound::Excluded(at), std::ops::Bound::Unbounded))
+                .next()
+            {
+                Some((k, s)) => {
+                    at = *k;
+                    srv = *s;
+                }
+                None => {
+                    wrapped += 1;
+                    if wrapped > 1 {
+                        break;
+                    }
+                    let (k, s) = ring.iter().next()?;
+                    at = *k;
+                    srv = *s;
+                }
+            }
+        }
+        Some(srv)
+    }
+
+    /// chash_get_next_server: the ring in turn, skipping full servers.
+    fn in_turn(&mut self, backup: bool, pick: &Pick) -> Option<usize> {
+        let ring = self.ring(backup);
+        let start = self.last;
+        let after = |k: Option<(u32, u64)>| -> Vec<((u32, u64), usize)> {
+            let tail: Vec<_> = match k {
+                Some(k) => ring
+                    .range((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded))
+                    .map(|(k, s)| (*k, *s))
+                    .collect(),
+                None => vec![],
+            };
+            tail.into_iter()
+                .chain(ring.iter().map(|(k, s)| (*k, *s)))
+                .collect()
+        };
+        let order = after(start);
+        let mut avoided = None;
+        for (k, s) in order.into_iter().take(ring.len()) {
+            if (pick.has_room)(s) {
+                if Some(s) != pick.avoid {
+                    self.last = Some(k);
+                    return Some(s);
+                }
+                avoided.get_or_insert((k, s));
+            }
+        }
+        let (k, s) = avoided?;
+        self.last = Some(k);
+        Some(s)
+    }
+}
+
+impl Algorithm for Chash {
+    fn next_server(&mut self, pick: &Pick) -> Option<usize> {
+        let usable: Vec<(bool, bool)> = (0..self.srvs.len())
+            .map(|i| (self.srvs[i].2, self.usable(i)))
+            .collect();
+        let backup = match group(usable.iter().copied(), self.allbackups) {
+            Group::Actives => false,
+            Group::OnlyBackup(i) => return Some(i),
+            Group::Backups => true,
+            Group::None => return None,
+        };
+        match pick.key {
+            Some(key) => self.by_key(self.ring(backup), key, pick.avoid),
+            None => self.in_turn(backup, pick),
+        }
+    }
+
+    fn server_up(&mut self, i: usize) {
+        self.srvs[i].3 = true;
+        self.sync(i);
+    }
+
+    fn server_down(&mut self, i: usize) {
+        self.srvs[i].3 = false;
+        self.sync(i);
+    }
+
+    fn set_weight(&mut self, i: usize, weight: u32) {
+        // Take the old points off first: their number changes.
+        self.srvs[i].3 = false;
+        let available = std::mem::replace(&mut self.srvs[i].1, weight) > 0;
+        self.sync(i);
+        self.srvs[i].3 = available || self.on_ring[i];
+        self.sync(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chash(weights: &[u32]) -> Chash {
+        let infos: Vec<ServerInfo> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, &weight)| ServerInfo {
+                weight,
+                backup: false,
+                usable: true,
+                id: i as u32 + 1,
+            })
+            .collect();
+        Chash::new(&infos, false)
+    }
+
+    fn by_key(c: &mut Chash, key: u32) -> usize {
+        let room = |_: usize| true;
+        let inflight = |_: usize| (0, 0);
+        c.next_server(&Pick {
+            has_room: &room,
+            avoid: None,
+            key: Some(key),
+            inflight: &inflight,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn full_hash_is_haproxys() {
+        // Values printed by HAProxy's __full_hash compiled with gcc.
+        let expected = [
+            (0, 2_874_071_335),
+            (1, 881_230_262),
+            (4096, 1_237_450_891),
+            (0x7f00_0001, 2_317_047_883),
+            (u32::MAX, 2_120_532_354),
+        ];
+        for (input, output) in expected {
+            assert_eq!(full_hash(input), output, "full_hash({input})");
+        }
+    }
+
+    #[test]
+    fn each_server_owns_weight_times_16_points() {
+        let c = chash(&[1, 3]);
+        assert_eq!(c.act.values().filter(|&&s| s == 0).count(), 16);
+        assert_eq!(c.act.values().filter(|&&s| s == 1).count(), 48);
+    }
+
+    #[test]
+    fn only_the_keys_of_a_server_that_leaves_move() {
+        let mut c = chash(&[1, 1, 1, 1]);
+        let keys: Vec<u32> = (0..2000u32)
+            .map(|k| k.wrapping_mul(2_654_435_761))
+            .collect();
+        let before: Vec<usize> = keys.iter().map(|&k| by_key(&mut c, k)).collect();
+        c.server_down(2);
+        let after: Vec<usize> = keys.iter().map(|&k| by_key(&mut c, k)).collect();
+        for (b, a) in before.iter().zip(&after) {
+            if *b != 2 {
+                assert_eq!(a, b, "a key of another server moved");
+            } else {
+                assert_ne!(*a, 2);
+            }
+        }
+        c.server_up(2);
+        let back: Vec<usize> = keys.iter().map(|&k| by_key(&mut c, k)).collect();
+        assert_eq!(back, before, "the keys come back when it returns");
+    }
+}
