@@ -127,7 +127,13 @@ enum Choice {
 impl Backend {
     /// The runtime backend of a proxy; None when its `balance` algorithm is
     /// not built yet.
-    pub fn new(proxy: &config::Proxy, iid: u32, log_targets: Vec<Target>) -> Option<Self> {
+    /// `seed` drives the random choices of `balance random`.
+    pub fn new(
+        proxy: &config::Proxy,
+        iid: u32,
+        log_targets: Vec<Target>,
+        seed: u64,
+    ) -> Option<Self> {
         let shared = Shared::default();
         let servers = proxy
             .servers
@@ -144,8 +150,13 @@ impl Backend {
                 id: s.id,
             })
             .collect();
-        let algorithm =
-            balance::for_config(&proxy.balance, &proxy.hash_type, &infos, proxy.allbackups)?;
+        let algorithm = balance::for_config(
+            &proxy.balance,
+            &proxy.hash_type,
+            &infos,
+            proxy.allbackups,
+            seed,
+        )?;
         Some(Backend {
             name: proxy.name.clone(),
             kind_word: if proxy.kind.is_frontend() {
@@ -442,7 +453,7 @@ listen app
 ";
 
     fn backend(text: &str) -> Backend {
-        Backend::new(&proxy(text), 1, vec![]).expect("roundrobin")
+        Backend::new(&proxy(text), 1, vec![], 0).expect("roundrobin")
     }
 
     #[tokio::test(start_paused = true)]

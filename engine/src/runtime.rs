@@ -137,7 +137,7 @@ impl Engine {
         if !unimplemented.is_empty() {
             return Err(StartError::NotImplemented(unimplemented));
         }
-        let backends = build_backends(config, &targets)?;
+        let backends = build_backends(config, &targets, net.seed())?;
         let tag = config.global.log_tag.as_deref().unwrap_or(log_tag);
         let logger = Arc::new(Logger::new(net.clone(), sink, tag));
         let process = Arc::new(Process {
@@ -338,14 +338,15 @@ impl Drop for Engine {
 fn build_backends(
     config: &Config,
     targets: &[Vec<Target>],
+    seed: u64,
 ) -> Result<BTreeMap<String, Arc<Backend>>, StartError> {
     let mut backends = BTreeMap::new();
     for (i, (proxy, targets)) in config.proxies.iter().zip(targets).enumerate() {
         if !proxy.kind.is_backend() {
             continue;
         }
-        let backend =
-            Backend::new(proxy, proxy_id(config, i), targets.clone()).ok_or_else(|| {
+        let backend = Backend::new(proxy, proxy_id(config, i), targets.clone(), seed ^ i as u64)
+            .ok_or_else(|| {
                 StartError::NotImplemented(vec![Unimplemented {
                     at: proxy.at.clone(),
                     keyword: format!("balance {}", proxy.balance.name()),

@@ -5,8 +5,16 @@
 //! (the one after it, or the one before when that is closer, as HAProxy
 //! measures), so a server going down or up only moves the keys near its
 //! own points. Requests without a key walk the ring in turn.
+//!
+//! `balance random(N)` uses the same ring with random keys: it draws N
+//! servers and keeps the one with the fewest connections for its weight
+//! (HAProxy's get_server_rnd). The keys come from the engine's seeded
+//! generator, so a simulation repeats itself.
 
 use std::collections::BTreeMap;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
 
 use super::{group, Algorithm, Group, Pick, ServerInfo};
 
@@ -40,6 +48,8 @@ pub struct Chash {
     inserted: u64,
     /// Where the last key-less pick stopped.
     last: Option<(u32, u64)>,
+    /// `random(N)`: N draws from this generator.
+    random: Option<(u32, SmallRng)>,
 }
 
 impl Chash {
@@ -55,11 +65,48 @@ impl Chash {
             allbackups,
             inserted: 0,
             last: None,
+            random: None,
         };
         for i in 0..servers.len() {
             c.sync(i);
         }
         c
+    }
+
+    /// `balance random(draws)`, keys drawn from a generator seeded with
+    /// `seed`.
+    pub fn random(servers: &[ServerInfo], allbackups: bool, draws: u32, seed: u64) -> Self {
+        Chash {
+            random: Some((draws.max(1), SmallRng::seed_from_u64(seed))),
+            ..Chash::new(servers, allbackups)
+        }
+    }
+
+    /// get_server_rnd: the least loaded (for its weight) of N random picks.
+    fn by_draws(&mut self, backup: bool, pick: &Pick) -> Option<usize> {
+        let (draws, mut rng) = self.random.take()?;
+        let mut best: Option<usize> = None;
+        for _ in 0..draws {
+            let key: u32 = rng.random();
+            let Some(curr) = self.by_key(self.ring(backup), key, pick.avoid) else {
+                break;
+            };
+            best = match best {
+                Some(prev) if prev != curr => {
+                    let load = |i: usize| u64::from((pick.inflight)(i).0);
+                    let weight = |i: usize| u64::from(self.srvs[i].1);
+                    // Keep the previous one when the new one serves more for its weight.
+                    if load(curr) * weight(prev) > load(prev) * weight(curr) {
+                        Some(prev)
+                    } else {
+                        Some(curr)
+                    }
+                }
+                _ => Some(curr),
+            };
+        }
+        self.random = Some((draws, rng));
+        best
     }
 
     fn usable(&self, i: usize) -> bool {
@@ -178,6 +225,9 @@ impl Algorithm for Chash {
             Group::Backups => true,
             Group::None => return None,
         };
+        if self.random.is_some() {
+            return self.by_draws(backup, pick);
+        }
         match pick.key {
             Some(key) => self.by_key(self.ring(backup), key, pick.avoid),
             None => self.in_turn(backup, pick),
@@ -247,6 +297,41 @@ mod tests {
         for (input, output) in expected {
             assert_eq!(full_hash(input), output, "full_hash({input})");
         }
+    }
+
+    #[test]
+    fn random_keeps_the_less_loaded_of_its_draws_and_repeats_with_its_seed() {
+        let infos: Vec<ServerInfo> = (0..4)
+            .map(|i| ServerInfo {
+                weight: 1,
+                backup: false,
+                usable: true,
+                id: i + 1,
+            })
+            .collect();
+        let picks = |seed: u64, load: &dyn Fn(usize) -> u32| {
+            let mut c = Chash::random(&infos, false, 2, seed);
+            let room = |_: usize| true;
+            let inflight = |i: usize| (load(i), 0);
+            (0..200)
+                .map(|_| {
+                    c.next_server(&Pick {
+                        has_room: &room,
+                        avoid: None,
+                        key: None,
+                        inflight: &inflight,
+                    })
+                    .unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(picks(9, &|_| 0), picks(9, &|_| 0), "same seed, same picks");
+        // Server 0 is far busier: with two draws it is only chosen when
+        // both draws land on it (about 1 in 16).
+        let busy = picks(9, &|i| if i == 0 { 100 } else { 0 });
+        let zeros = busy.iter().filter(|&&s| s == 0).count();
+        assert!(zeros < 30, "{zeros} of 200 went to the busy server");
+        assert!(busy.iter().any(|&s| s != 0));
     }
 
     #[test]

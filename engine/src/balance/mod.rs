@@ -79,6 +79,7 @@ pub fn for_config(
     hash_type: &crate::config::HashType,
     servers: &[ServerInfo],
     allbackups: bool,
+    seed: u64,
 ) -> Option<Box<dyn Algorithm>> {
     use crate::config::Balance;
     Some(match balance {
@@ -87,6 +88,7 @@ pub fn for_config(
         Balance::StaticRr | Balance::Source => Box::new(Map::new(servers, allbackups)),
         Balance::LeastConn => Box::new(LeastConn::new(servers, allbackups)),
         Balance::First => Box::new(First::new(servers, allbackups)),
+        Balance::Random(draws) => Box::new(Chash::random(servers, allbackups, *draws, seed)),
         _ => return None,
     })
 }
