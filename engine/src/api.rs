@@ -12,7 +12,10 @@
 //! - `set weight <b>/<s> <w>[%]`, `set server <b>/<s> weight <w>[%]`
 //!   (level admin): a new weight, absolute or relative to the initial one;
 //!   static algorithms only take 0% and 100%;
-//! - `set server <b>/<s> state ready|drain|maint` (level admin).
+//! - `set server <b>/<s> state ready|drain|maint` (level admin), with
+//!   HAProxy's messages (see [`crate::admin`]);
+//! - `show backend`: the backends' names;
+//! - `show servers state [<b>]`: the server-state dump (version 1).
 //!
 //! Errors are HAProxy's texts: `No such backend.`, `No such server.`,
 //! `Permission denied`; any other command gets HAProxy's "Unknown command"
@@ -22,7 +25,10 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use crate::admin::{self, Notice, Request};
 use crate::backend::Backend;
+use crate::config;
+use crate::log::Logger;
 use crate::net::{BoxStream, Listener};
 use crate::server::ServerState;
 use crate::stats::Registry;
@@ -68,11 +74,19 @@ const COMMANDS: &[(&str, &str)] = &[
         "set weight <bk>/<srv>  (DEPRECATED)",
         "change a server's weight (use 'set server' instead)",
     ),
-    ("help [<command>]", "list matching or all commands"),
+    (
+        "show backend",
+        "list backends in the current running config",
+    ),
+    (
+        "show servers state [<backend>]",
+        "dump volatile server information (all or for a single backend)",
+    ),
     (
         "show stat [<px>|<iid> <type> <sid>]",
         "report counters for each proxy and server",
     ),
+    ("help [<command>]", "list matching or all commands"),
 ];
 
 fn help() -> String {
@@ -84,33 +98,56 @@ fn help() -> String {
 }
 
 /// Serves one socket until the listener fails.
-pub async fn serve(listener: Box<dyn Listener>, registry: Arc<Registry>, level: Level) {
+pub async fn serve(
+    listener: Box<dyn Listener>,
+    registry: Arc<Registry>,
+    logger: Arc<Logger>,
+    level: Level,
+) {
     loop {
         let Ok(accepted) = listener.accept().await else {
             continue;
         };
-        let registry = registry.clone();
-        tokio::spawn(async move { session(accepted.stream, &registry, level).await });
+        let (registry, logger) = (registry.clone(), logger.clone());
+        tokio::spawn(async move { session(accepted.stream, &registry, &logger, level).await });
     }
 }
 
-async fn session(stream: BoxStream, registry: &Registry, level: Level) {
+async fn session(stream: BoxStream, registry: &Registry, logger: &Logger, level: Level) {
     let (rd, mut wr) = tokio::io::split(stream);
     let mut line = String::new();
     let mut reader = BufReader::new(tokio::io::AsyncReadExt::take(rd, MAX_LINE_BYTES));
     if reader.read_line(&mut line).await.is_err() {
         return;
     }
-    let mut out = String::new();
-    for command in line.trim_end_matches(['\r', '\n']).split(';') {
-        out.push_str(&execute(command.trim(), registry, level));
-    }
+    let out = run_line(&line, registry, logger, level).await;
     let _ = wr.write_all(out.as_bytes()).await;
     let _ = wr.shutdown().await;
 }
 
-/// Runs one command and returns its answer.
-pub fn execute(command: &str, registry: &Registry, level: Level) -> String {
+/// Runs a command line (commands separated by `;`), publishes what the
+/// commands made the engine say, and returns the answers.
+pub async fn run_line(line: &str, registry: &Registry, logger: &Logger, level: Level) -> String {
+    let mut out = String::new();
+    let mut notices = Vec::new();
+    for command in line.trim_end_matches(['\r', '\n']).split(';') {
+        out.push_str(&execute(command.trim(), registry, level, &mut notices));
+    }
+    for notice in &notices {
+        notice.publish(logger).await;
+    }
+    out
+}
+
+/// Runs one command and returns its answer; what the command made the
+/// engine say (a server entering maintenance...) goes to `notices`, for
+/// the caller to publish before answering, as HAProxy does.
+pub fn execute(
+    command: &str,
+    registry: &Registry,
+    level: Level,
+    notices: &mut Vec<Notice>,
+) -> String {
     let words: Vec<&str> = command.split_whitespace().collect();
     match words.as_slice() {
         [] => String::new(),
@@ -122,15 +159,19 @@ pub fn execute(command: &str, registry: &Registry, level: Level) -> String {
             Some(option) => format!("'show stat {option}' is not implemented yet.\n\n"),
             None => registry.show_stat(&parse_filter(filter)),
         },
+        ["show", "backend", ..] => show_backend(registry),
+        ["show", "servers", "state", rest @ ..] => {
+            show_servers_state(registry, rest.first().copied())
+        }
         ["disable", "server", target, ..] => admin(level, || {
             with_server(registry, target, |b, s| {
-                b.set_server_maint(s, true);
+                notices.extend(admin::apply(b, s, Request::Maint));
                 "\n".to_string()
             })
         }),
         ["enable", "server", target, ..] => admin(level, || {
             with_server(registry, target, |b, s| {
-                b.set_server_maint(s, false);
+                notices.extend(admin::apply(b, s, Request::Ready));
                 "\n".to_string()
             })
         }),
@@ -148,28 +189,128 @@ pub fn execute(command: &str, registry: &Registry, level: Level) -> String {
             })
         }
         ["set", "server", target, "state", rest @ ..] => admin(level, || {
-            with_server(registry, target, |b, s| match rest.first().copied() {
-                Some("ready") => {
-                    b.set_server_maint(s, false);
-                    b.set_server_drain(s, false);
-                    "\n".into()
-                }
-                Some("drain") => {
-                    b.set_server_maint(s, false);
-                    b.set_server_drain(s, true);
-                    "\n".into()
-                }
-                Some("maint") => {
-                    b.set_server_maint(s, true);
-                    "\n".into()
-                }
-                _ => "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n".into(),
+            with_server(registry, target, |b, s| {
+                let request = match rest.first().copied() {
+                    Some("ready") => Request::Ready,
+                    Some("drain") => Request::Drain,
+                    Some("maint") => Request::Maint,
+                    _ => {
+                        return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n"
+                            .into()
+                    }
+                };
+                notices.extend(admin::apply(b, s, request));
+                "\n".into()
             })
         }),
         _ => format!(
             "Unknown command, but maybe one of the following ones is a better match:\n{}",
             help()
         ),
+    }
+}
+
+/// `show backend`: the proxies with a backend side, in declaration order.
+fn show_backend(registry: &Registry) -> String {
+    let mut out = String::from("# name\n");
+    for p in registry.proxies.iter().filter(|p| p.backend.is_some()) {
+        out.push_str(&p.name);
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// The columns of `show servers state` (format version 1), which is also
+/// the format of HAProxy's `server-state-file`.
+const SERVERS_STATE_HEADER: &str = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port";
+
+/// `show servers state [<backend>]`.
+fn show_servers_state(registry: &Registry, only: Option<&str>) -> String {
+    let backends: Vec<&Backend> = match only {
+        Some(name) => match registry.backend(name) {
+            Some(b) => vec![b],
+            None => return "Can't find backend.\n\n".into(),
+        },
+        None => registry
+            .proxies
+            .iter()
+            .filter_map(|p| p.backend.as_deref())
+            .collect(),
+    };
+    let mut out = format!("1\n{SERVERS_STATE_HEADER}\n");
+    for b in backends {
+        for s in &b.servers {
+            out.push_str(&server_state_line(b, s));
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// One server's line; the numbers are HAProxy's enums and flags
+/// (srv_state, srv_admin, healthcheck_status, chk_result, CHK_ST_*).
+fn server_state_line(b: &Backend, s: &ServerState) -> String {
+    let c = &s.config;
+    let op_state = if s.is_up() && !s.in_maint() { 2 } else { 0 };
+    let admin =
+        u8::from(s.in_maint()) | (u8::from(c.disabled) << 2) | (u8::from(s.is_draining()) << 3);
+    let checks = s.checks.lock().expect("checks lock").clone();
+    let (status, result) = check_codes(checks.status);
+    let check_state = if c.check.enabled {
+        0x2 | 0x4 | if s.in_maint() { 0x8 } else { 0 }
+    } else {
+        0
+    };
+    let port = match c.port {
+        config::ServerPort::Fixed(p) => p,
+        _ => 0,
+    };
+    let check_addr = c.check.addr.map_or("-".to_string(), |a| a.to_string());
+    format!(
+        "{} {} {} {} {} {op_state} {admin} {} {} {} {status} {result} {} {check_state} 0 0 {} {} {port} - 0 {} {check_addr} {check_addr} {}",
+        b.iid,
+        b.name,
+        s.id,
+        s.name(),
+        c.ip,
+        s.weight(),
+        c.weight,
+        s.availability.lock().expect("availability lock").last_change_secs(),
+        s.health.lock().expect("health lock").value(),
+        u8::from(c.id.is_some()),
+        c.fqdn.as_deref().unwrap_or("-"),
+        c.check.port.unwrap_or(0),
+        c.check.port.unwrap_or(0),
+    )
+}
+
+/// A check status name (as in the CSV) as HAProxy's healthcheck_status
+/// number, with the check result it implies (0 unknown, 2 failed,
+/// 3 passed, 4 conditionally passed). No check yet: `INI`.
+fn check_codes(status: Option<&str>) -> (u8, u8) {
+    match status {
+        None => (1, 0),
+        Some(name) => match name {
+            "HANA" => (4, 2),
+            "SOCKERR" => (5, 2),
+            "L4OK" => (6, 3),
+            "L4TOUT" => (7, 2),
+            "L4CON" => (8, 2),
+            "L6OK" => (9, 3),
+            "L6TOUT" => (10, 2),
+            "L6RSP" => (11, 2),
+            "L7TOUT" => (12, 2),
+            "L7RSP" => (13, 2),
+            "L7OK" => (15, 3),
+            "L7OKC" => (16, 4),
+            "L7STS" => (17, 2),
+            "PROCERR" => (18, 2),
+            "PROCTOUT" => (19, 2),
+            "PROCOK" => (20, 3),
+            _ => (0, 0),
+        },
     }
 }
 

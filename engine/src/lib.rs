@@ -15,6 +15,7 @@
 //! - [`net`]: the seam to the outside world (real or simulated).
 
 pub mod acl;
+pub mod admin;
 pub mod api;
 pub mod backend;
 pub mod balance;

@@ -265,7 +265,12 @@ impl Engine {
             stopping: Default::default(),
         });
         for (listener, level) in api_listeners {
-            tasks.push(tokio::spawn(api::serve(listener, registry.clone(), level)));
+            tasks.push(tokio::spawn(api::serve(
+                listener,
+                registry.clone(),
+                logger.clone(),
+                level,
+            )));
         }
         Ok(Engine {
             stop,
@@ -307,10 +312,8 @@ impl Engine {
 
     /// Runs a runtime API command line (commands separated by `;`) with
     /// admin rights, as on an admin-level stats socket.
-    pub fn execute(&self, line: &str) -> String {
-        line.split(';')
-            .map(|c| api::execute(c.trim(), &self.registry, api::Level::Admin))
-            .collect()
+    pub async fn execute(&self, line: &str) -> String {
+        api::run_line(line, &self.registry, &self.logger, api::Level::Admin).await
     }
 
     /// The runtime backends (in name order), for inspection: server states

@@ -54,10 +54,17 @@ pub struct Shared {
 
 impl ServerState {
     pub fn new(config: config::Server, position: u32, shared: &Shared) -> Self {
-        let health = Health::new(config.check.rise.max(1), config.check.fall.max(1));
+        let (rise, fall) = (config.check.rise.max(1), config.check.fall.max(1));
+        // A server starting in maintenance is DOWN with health 0, as in
+        // HAProxy; leaving maintenance brings it UP.
+        let health = if config.disabled {
+            Health::down(rise, fall)
+        } else {
+            Health::new(rise, fall)
+        };
         ServerState {
             id: config.id.unwrap_or(position),
-            up: AtomicBool::new(true),
+            up: AtomicBool::new(!config.disabled),
             maint: AtomicBool::new(config.disabled),
             drain: AtomicBool::new(false),
             weight: AtomicU32::new(config.weight),
@@ -142,18 +149,33 @@ impl ServerState {
         }
     }
 
-    /// Enters or leaves maintenance (`disable server` / `enable server`).
+    /// Enters or leaves maintenance (see [`crate::admin`]). Entering takes
+    /// the server DOWN with health 0; leaving sets the health to `rise`
+    /// (checked servers) and brings it UP: HAProxy's "start OK but check
+    /// immediately".
     pub fn set_maint(&self, maint: bool) {
-        let was = self.maint.swap(maint, Ordering::Relaxed);
-        if was != maint && self.is_up() {
-            self.availability
-                .lock()
-                .expect("availability lock")
-                .change(!maint);
+        if self.maint.swap(maint, Ordering::Relaxed) == maint {
+            return;
         }
-        if !maint {
-            self.mark_change();
+        let c = &self.config.check;
+        let mut health = self.health.lock().expect("health lock");
+        if maint {
+            *health = Health::down(c.rise.max(1), c.fall.max(1));
+        } else if c.enabled {
+            *health = Health::new(c.rise.max(1), c.fall.max(1));
         }
+        drop(health);
+        self.set_up(!maint);
+    }
+
+    /// In maintenance: out of rotation, checks paused.
+    pub fn in_maint(&self) -> bool {
+        self.maint.load(Ordering::Relaxed)
+    }
+
+    /// In forced drain: UP but out of rotation.
+    pub fn is_draining(&self) -> bool {
+        self.drain.load(Ordering::Relaxed)
     }
 
     /// Records a check's result for the stats.

@@ -127,7 +127,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
                 while let Some(q) = questions.recv().await {
                     let answer = match &q.command {
                         None => engine.show_stat(),
-                        Some(c) => engine.execute(c),
+                        Some(c) => engine.execute(c).await,
                     };
                     let _ = q.reply.send(answer);
                 }

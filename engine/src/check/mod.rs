@@ -17,6 +17,7 @@ use std::time::Duration;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use crate::admin::Notice;
 use crate::backend::Backend;
 use crate::log::syslog::Level;
 use crate::log::{Logger, Severity};
@@ -98,10 +99,18 @@ async fn run(
     let mut delay = first;
     loop {
         tokio::time::sleep(delay).await;
+        // Maintenance pauses checks, as HAProxy's CHK_ST_PAUSED.
+        if server.in_maint() {
+            delay = interval(&server);
+            continue;
+        }
         let Some(target) = server.config.check_target() else {
             return; // the config refuses this; nothing to check
         };
         let report = tcp::probe(&*checker.net, target, connect_timeout(&backend, &server)).await;
+        if server.in_maint() {
+            continue; // entered maintenance while probing: the result is moot
+        }
         server.record_check(
             report.status(),
             report.reason,
@@ -206,13 +215,7 @@ async fn announce(
     logger.sink().emit(Severity::Warning, &message);
     logger.send(&backend.log_targets, level, &message).await;
     if transition == Transition::WentDown && active == 0 && backup == 0 {
-        let (kind, name) = (backend.kind_word, &backend.name);
-        logger.sink().emit(
-            Severity::Alert,
-            &format!("{kind} '{name}' has no server available!"),
-        );
-        let line = format!("{kind} {name} has no server available!");
-        logger.send(&backend.log_targets, Level::Emerg, &line).await;
+        Notice::no_server(backend).publish(logger).await;
     }
 }
 

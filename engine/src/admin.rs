@@ -1,0 +1,228 @@
+//! A server's administrative state: forced maintenance and forced drain,
+//! set from the runtime API, with the messages HAProxy 2.6 prints for
+//! each transition.
+//!
+//! HAProxy applies `set server <b>/<s> state maint|drain|ready` (and the
+//! older `disable`/`enable server`) as two flag changes in a fixed order,
+//! and each change may say something:
+//!
+//! | request | first | then |
+//! |---|---|---|
+//! | maint (`disable server`) | set maintenance | clear drain |
+//! | drain | set drain | clear maintenance |
+//! | ready (`enable server`) | clear drain | clear maintenance |
+//!
+//! Entering maintenance takes the server DOWN at once (health 0, checks
+//! paused); leaving it sets the health to `rise`, so the server is UP
+//! again and the next check decides. Drain keeps the server UP but out of
+//! rotation. Changes under maintenance (drain set or cleared) are silent.
+
+use crate::backend::Backend;
+use crate::log::syslog::{Level, Target};
+use crate::log::{Logger, Severity};
+use crate::server::ServerState;
+
+/// What an operator asks of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    Maint,
+    Drain,
+    Ready,
+}
+
+/// One message to print on stderr and send to the backend's log targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub severity: Severity,
+    pub stderr: String,
+    pub level: Level,
+    pub log: String,
+    /// The backend's log targets.
+    pub targets: Vec<Target>,
+}
+
+impl Notice {
+    fn new(backend: &Backend, level: Level, message: String) -> Self {
+        Notice {
+            severity: Severity::Warning,
+            stderr: message.clone(),
+            level,
+            log: message,
+            targets: backend.log_targets.clone(),
+        }
+    }
+
+    /// `backend 'b' has no server available!`, logged at emergency.
+    pub fn no_server(backend: &Backend) -> Self {
+        let (kind, name) = (backend.kind_word, &backend.name);
+        Notice {
+            severity: Severity::Alert,
+            stderr: format!("{kind} '{name}' has no server available!"),
+            level: Level::Emerg,
+            log: format!("{kind} {name} has no server available!"),
+            targets: backend.log_targets.clone(),
+        }
+    }
+
+    pub async fn publish(&self, logger: &Logger) {
+        logger.sink().emit(self.severity, &self.stderr);
+        logger.send(&self.targets, self.level, &self.log).await;
+    }
+}
+
+/// Applies `request` to `server`, returning what HAProxy would print.
+pub fn apply(backend: &Backend, server: &ServerState, request: Request) -> Vec<Notice> {
+    let mut notices = Vec::new();
+    match request {
+        Request::Maint => {
+            enter_maint(backend, server, &mut notices);
+            leave_drain(backend, server, &mut notices);
+        }
+        Request::Drain => {
+            enter_drain(backend, server, &mut notices);
+            leave_maint(backend, server, &mut notices);
+        }
+        Request::Ready => {
+            leave_drain(backend, server, &mut notices);
+            leave_maint(backend, server, &mut notices);
+        }
+    }
+    notices
+}
+
+fn label(backend: &Backend, server: &ServerState) -> String {
+    let kind = if server.is_backup() {
+        "Backup Server"
+    } else {
+        "Server"
+    };
+    format!("{kind} {}/{}", backend.name, server.name())
+}
+
+/// HAProxy's srv_append_status tail: the servers left (or online) and
+/// what happened to the streams; nothing is ever requeued here because
+/// the engine queues in the backend, not on servers.
+fn tail(backend: &Backend, server: &ServerState) -> String {
+    let (active, backup) = backend.count_up();
+    let on_backup = if active == 0 && backup > 0 {
+        " Running on backup."
+    } else {
+        ""
+    };
+    if server.is_up() {
+        format!(". {active} active and {backup} backup servers online.{on_backup} 0 sessions requeued, 0 total in queue")
+    } else {
+        format!(
+            ". {active} active and {backup} backup servers left.{on_backup} {} sessions active, 0 requeued, 0 remaining in queue",
+            server.current_conns()
+        )
+    }
+}
+
+fn usable(backend: &Backend) -> usize {
+    let (active, backup) = backend.count_up();
+    active + backup
+}
+
+fn enter_maint(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice>) {
+    if server.in_maint() {
+        return;
+    }
+    let before = usable(backend);
+    let (was_up, was_draining) = (server.is_up(), server.is_draining());
+    backend.set_server_maint(server, true);
+    let who = label(backend, server);
+    if !was_up {
+        notices.push(Notice::new(
+            backend,
+            Level::Notice,
+            format!("{who} was DOWN and now enters maintenance."),
+        ));
+        return;
+    }
+    // A draining server was already out of rotation: no alert.
+    let level = if was_draining {
+        Level::Notice
+    } else {
+        Level::Alert
+    };
+    notices.push(Notice::new(
+        backend,
+        level,
+        format!(
+            "{who} is going DOWN for maintenance{}.",
+            tail(backend, server)
+        ),
+    ));
+    if before > 0 && usable(backend) == 0 {
+        notices.push(Notice::no_server(backend));
+    }
+}
+
+fn leave_maint(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice>) {
+    if !server.in_maint() {
+        return;
+    }
+    backend.set_server_maint(server, false);
+    let who = label(backend, server);
+    let state = if server.is_up() { "UP" } else { "DOWN" };
+    let admin = if server.is_draining() {
+        "DRAIN"
+    } else {
+        "READY"
+    };
+    notices.push(Notice::new(
+        backend,
+        Level::Notice,
+        format!("{who} is {state}/{admin} (leaving forced maintenance)."),
+    ));
+    if server.is_draining() {
+        notices.push(Notice::new(
+            backend,
+            Level::Notice,
+            format!("{who} remains in forced drain mode."),
+        ));
+    }
+}
+
+fn enter_drain(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice>) {
+    if server.is_draining() {
+        return;
+    }
+    let before = usable(backend);
+    backend.set_server_drain(server, true);
+    if server.in_maint() {
+        return;
+    }
+    notices.push(Notice::new(
+        backend,
+        Level::Notice,
+        format!(
+            "{} enters drain state{}.",
+            label(backend, server),
+            tail(backend, server)
+        ),
+    ));
+    if before > 0 && usable(backend) == 0 {
+        notices.push(Notice::no_server(backend));
+    }
+}
+
+fn leave_drain(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice>) {
+    if !server.is_draining() {
+        return;
+    }
+    backend.set_server_drain(server, false);
+    if server.in_maint() {
+        return;
+    }
+    let state = if server.is_up() { "UP" } else { "DOWN" };
+    notices.push(Notice::new(
+        backend,
+        Level::Notice,
+        format!(
+            "{} is {state} (leaving forced drain).",
+            label(backend, server)
+        ),
+    ));
+}

@@ -1,0 +1,180 @@
+//! Maintenance and drain through the runtime API, side by side with
+//! HAProxy 2.6: the same messages on stderr, the same `show backend` and
+//! `show servers state` dumps (the age column aside).
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use xtests::{free_port, NameServer, ProxyProcess};
+
+fn command(socket: &Path, line: &str) -> String {
+    let mut s = UnixStream::connect(socket).expect("stats socket");
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// `show servers state` with the age column (seconds since the last
+/// change, a matter of when the command runs) blanked.
+fn servers_state(socket: &Path, args: &str) -> String {
+    command(socket, &format!("show servers state {args}"))
+        .lines()
+        .map(|l| {
+            let mut words: Vec<&str> = l.split(' ').collect();
+            if words.len() > 10 && !l.starts_with('#') {
+                words[9] = "AGE";
+            }
+            words.join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The stderr lines after `from`, without the pid and check durations.
+fn messages(proxy: &ProxyProcess, from: usize) -> Vec<String> {
+    let pid = format!("({})", proxy.pid());
+    proxy
+        .stderr()
+        .lines()
+        .skip(from)
+        .map(|l| {
+            let l = l.replace(&pid, "(PID)");
+            match l.find("check duration: ") {
+                Some(at) => {
+                    let rest = &l[at..];
+                    let end = rest.find("ms").unwrap_or(rest.len());
+                    format!("{}check duration: Nms{}", &l[..at], &rest[end + 2..])
+                }
+                None => l,
+            }
+        })
+        .collect()
+}
+
+struct Session {
+    dumps: Vec<String>,
+    messages: Vec<String>,
+}
+
+fn session(binary: &Path) -> Session {
+    let s1 = NameServer::start("s1", free_port());
+    let (fe, li, closed) = (free_port(), free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("xtests-admin-{fe}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("api.sock");
+    let cfg = xtests::config_file(
+        &format!("admin-{fe}"),
+        &format!(
+            "global
+    stats socket {sock} level admin
+
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend app
+
+backend app
+    server s1 127.0.0.1:{p1} check inter 100 weight 3
+    server s2 127.0.0.1:{p1} backup
+    server s3 127.0.0.1:{p1} check port {p1} addr 127.0.0.1 disabled id 7
+
+backend other
+    server o1 127.0.0.1:{p1}
+
+listen li
+    bind 127.0.0.1:{li}
+    server l1 127.0.0.1:{closed} check inter 100 fall 1
+",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    proxy.wait_for(
+        "proxy 'li' has no server available!",
+        Duration::from_secs(5),
+    );
+    // s1's health climbs to rise+fall-1 = 4 after two passed checks.
+    xtests::wait_until(Duration::from_secs(5), "s1 fully up", || {
+        servers_state(&socket, "app").contains(" s1 127.0.0.1 2 0 3 3 AGE 6 3 4 ")
+    });
+    let start = proxy.stderr().lines().count();
+    let mut dumps = vec![
+        command(&socket, "show backend"),
+        servers_state(&socket, ""),
+        servers_state(&socket, "nope"),
+        servers_state(&socket, "fe"),
+    ];
+    for c in [
+        "disable server app/s1",
+        "enable server app/s1",
+        "disable server app/s2",
+        "enable server app/s2",
+        "set server app/s1 state drain",
+        "set server app/s1 state ready",
+        "set server app/s1 state maint",
+        "set server app/s1 state maint",
+        "set server app/s1 state drain",
+        "set server app/s1 state ready",
+        "enable server app/s3",
+        "disable server other/o1",
+        "set server other/o1 state drain",
+        "disable server li/l1",
+    ] {
+        dumps.push(command(&socket, c));
+    }
+    proxy.wait_for("li/l1 was DOWN", Duration::from_secs(5));
+    dumps.push(servers_state(&socket, "other"));
+    dumps.push(servers_state(&socket, "li"));
+    // Ports differ from run to run.
+    let (p1, pc) = (s1.port.to_string(), closed.to_string());
+    let ports = |t: &String| {
+        t.split('\n')
+            .map(|l| {
+                l.split(' ')
+                    .map(|w| match w {
+                        w if w == p1 => "P1",
+                        w if w == pc => "PC",
+                        w => w,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Session {
+        dumps: dumps.iter().map(ports).collect(),
+        messages: messages(&proxy, start),
+    }
+}
+
+#[test]
+fn maintenance_and_drain_are_announced_as_with_haproxy() {
+    let ours = session(&xtests::engine_bin!());
+    assert_eq!(ours.dumps[0], "# name\napp\nother\nli\n\n");
+    assert!(
+        ours.dumps[1].contains("\n3 app 7 s3 127.0.0.1 0 5 1 1 AGE 1 0 0 14 0 0 1 - P1 - 0 P1 127.0.0.1 127.0.0.1 P1\n"),
+        "{}",
+        ours.dumps[1]
+    );
+    assert_eq!(ours.dumps[2], "Can't find backend.\n");
+    assert_eq!(
+        ours.messages[0],
+        "[WARNING]  (PID) : Server app/s1 is going DOWN for maintenance. 0 active and 1 backup servers left. Running on backup. 0 sessions active, 0 requeued, 0 remaining in queue."
+    );
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        let theirs = session(&haproxy);
+        assert_eq!(ours.dumps, theirs.dumps);
+        assert_eq!(ours.messages, theirs.messages);
+    }
+}
