@@ -226,3 +226,57 @@ fn leave_drain(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice
         ),
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::proxy;
+
+    fn backend() -> Backend {
+        let cfg = "
+defaults
+    mode tcp
+listen app
+    bind :80
+    server web1 10.0.0.1:80 check rise 2 fall 3
+    server web2 10.0.0.2:80 check disabled
+";
+        Backend::new(&proxy(cfg), 1, vec![], 0).unwrap()
+    }
+
+    fn levels(notices: &[Notice]) -> Vec<Level> {
+        notices.iter().map(|n| n.level).collect()
+    }
+
+    #[test]
+    fn a_configured_maintenance_starts_down_with_health_zero() {
+        let b = backend();
+        let web2 = &b.servers[1];
+        assert!(web2.in_maint() && !web2.is_up());
+        assert_eq!(web2.health.lock().unwrap().value(), 0);
+        let notices = apply(&b, web2, Request::Ready);
+        assert_eq!(
+            notices[0].stderr,
+            "Server app/web2 is UP/READY (leaving forced maintenance)."
+        );
+        // Leaving maintenance: health rise, UP with no margin.
+        assert_eq!(web2.health.lock().unwrap().value(), 2);
+        assert_eq!(web2.status(), "UP 1/3");
+    }
+
+    #[test]
+    fn going_down_for_maintenance_alerts_unless_draining() {
+        let b = backend();
+        let web1 = &b.servers[0];
+        let down = apply(&b, web1, Request::Maint);
+        assert_eq!(levels(&down), [Level::Alert, Level::Emerg]);
+        assert_eq!(down[1].log, "proxy app has no server available!");
+        assert_eq!(levels(&apply(&b, web1, Request::Maint)), []);
+        assert_eq!(levels(&apply(&b, web1, Request::Drain)), [Level::Notice; 2]);
+        assert!(web1.is_draining() && !web1.in_maint());
+        // From drain, maintenance is no surprise: notice, and no server
+        // was usable before, so no second alert.
+        assert_eq!(levels(&apply(&b, web1, Request::Maint)), [Level::Notice]);
+        assert!(!web1.is_draining());
+    }
+}
