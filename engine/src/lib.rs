@@ -22,6 +22,7 @@ pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod identity;
 pub mod log;
 pub mod net;
 pub mod proxy;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use engine::cli::{self, Options};
 use engine::config::{self, Config};
+use engine::identity;
 use engine::log::{self, LogSink, Severity};
 use engine::net::TokioNet;
 use engine::runtime::{Engine, StartError};
@@ -182,6 +183,21 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
             return ExitCode::from(1);
         }
     };
+    // Bound, so the identity may change; the old processes of a reload
+    // keep serving if it cannot.
+    let g = &config.global;
+    match identity::change(g.chroot.as_deref(), g.uid, g.gid) {
+        Ok(warnings) => {
+            for w in warnings {
+                sink.emit(Severity::Warning, &format!("[{}.main()] {w}", progname()));
+            }
+        }
+        Err(e) => {
+            let line = format!("[{}.main()] {e}", progname());
+            eprintln!("{}", log::stderr_line(Severity::Alert, pid, &line));
+            return ExitCode::from(1);
+        }
+    }
     // Only once we listen do the old processes let go (`-sf` / `-st`).
     signal_all(&options.finish_pids, libc::SIGUSR1);
     signal_all(&options.terminate_pids, libc::SIGTERM);

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::config;
-use engine::log::LogSink;
+use engine::log::{LogSink, Severity};
 use engine::runtime::Engine;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -74,6 +74,22 @@ struct Ask {
     reply: tokio::sync::oneshot::Sender<String>,
 }
 
+/// The global settings that act on the operating-system process (its
+/// root, identity, background, pid file): a simulated host has none, so
+/// the transcript says they were not applied.
+fn process_settings(g: &config::Global) -> Vec<&'static str> {
+    [
+        (g.chroot.is_some(), "chroot"),
+        (g.uid != 0, "user/uid"),
+        (g.gid != 0, "group/gid"),
+        (g.daemon, "daemon"),
+        (g.pidfile.is_some(), "pidfile"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect()
+}
+
 pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
     let transcript = Transcript::default();
     let report = Report::default();
@@ -115,6 +131,14 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
             let (config, slot) = (config.clone(), slot.clone());
             let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid));
             async move {
+                let skipped = process_settings(&config.global);
+                if !skipped.is_empty() {
+                    let message = format!(
+                        "process settings a simulated host does not take: {}.",
+                        skipped.join(", ")
+                    );
+                    sink.emit(Severity::Notice, &message);
+                }
                 let engine =
                     Engine::start(&config, Arc::new(SimNet::new(seed, pid)), sink, "engine")
                         .await?;

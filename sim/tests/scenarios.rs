@@ -140,3 +140,23 @@ fn failover_alternates_fails_over_and_restores() {
         "{after:?}"
     );
 }
+
+/// Settings for the operating-system process do not apply to a simulated
+/// host, and the transcript says so rather than dropping them silently.
+#[test]
+fn process_settings_are_reported_as_not_simulated() {
+    let mut s = Scenario::parse("embedded", sim::DEFAULT_SCENARIO, Path::new("scenarios")).unwrap();
+    let proxy = &mut s.proxies[0];
+    let text = proxy.config.take().unwrap();
+    proxy.config = Some(format!(
+        "global\n    chroot /var/empty\n    uid 99\n    daemon\n\n{text}"
+    ));
+    let o = sim::world::run(&s).unwrap();
+    assert!(
+        o.transcript.contains(
+            "[NOTICE]   (1000) : process settings a simulated host does not take: chroot, user/uid, daemon."
+        ),
+        "{}",
+        o.transcript
+    );
+}

@@ -209,6 +209,7 @@ impl Conditions {
                 diags.push(Diagnostic {
                     level,
                     message: msg,
+                    fatal: level == Level::Alert,
                 });
                 if level == Level::Alert {
                     Verdict::Abort

@@ -8,6 +8,7 @@ use super::bind::parse_addr;
 use super::parse::{atol, Ctx};
 use super::suggest;
 use super::{Global, LogTarget, StatsSocket};
+use crate::identity;
 use std::path::PathBuf;
 
 /// Does the engine runtime do what this keyword asks?
@@ -34,14 +35,14 @@ pub struct GlobalKeyword {
 pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("busy-polling", flag, Runtime::No, "busy-polling: poll without sleeping."),
     kw("ca-base", ignore_one, Runtime::No, "ca-base <dir>: base directory of CA files."),
-    kw("chroot", chroot, Runtime::No, "chroot <dir>: change root before dropping privileges."),
+    kw("chroot", chroot, Runtime::Yes, "chroot <dir>: change root before dropping privileges."),
     kw("cpu-map", two, Runtime::No, "cpu-map <thread-set> <cpu-set>."),
     kw("crt-base", ignore_one, Runtime::No, "crt-base <dir>: base directory of certificates."),
     kw("daemon", daemon, Runtime::Yes, "daemon: fork into the background."),
     kw("description", global_description, Runtime::No, "description <text>: shown on the stats page."),
-    kw("gid", ignore_one, Runtime::No, "gid <number>: group id to run as."),
+    kw("gid", gid, Runtime::Yes, "gid <number>: group id to run as."),
     kw("grace", ignore_one, Runtime::No, "grace <time>: delay before stopping after a soft-stop."),
-    kw("group", group, Runtime::No, "group <name>: group to run as."),
+    kw("group", group, Runtime::Yes, "group <name>: group to run as."),
     kw("h1-case-adjust", two, Runtime::No, "h1-case-adjust <from> <to>: header name case."),
     kw("hard-stop-after", ignore_one, Runtime::No, "hard-stop-after <time>: force exit after a soft-stop."),
     kw("insecure-fork-wanted", flag, Runtime::No, "insecure-fork-wanted: allow fork() from Lua/external checks."),
@@ -95,11 +96,11 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("tune.ssl.cachesize", ignore_one, Runtime::No, "tune.ssl.cachesize <n>."),
     kw("tune.ssl.default-dh-param", ignore_one, Runtime::No, "tune.ssl.default-dh-param <bits>."),
     kw("tune.ssl.lifetime", ignore_one, Runtime::No, "tune.ssl.lifetime <time>."),
-    kw("uid", ignore_one, Runtime::No, "uid <number>: user id to run as."),
+    kw("uid", uid, Runtime::Yes, "uid <number>: user id to run as."),
     kw("ulimit-n", ignore_one, Runtime::No, "ulimit-n <n>: file-descriptor limit."),
     kw("unix-bind", ignore_rest, Runtime::No, "unix-bind [prefix P] [mode M] [user U] [group G]..."),
     kw("unsetenv", no_env, Runtime::No, "unsetenv <name>...: refused, see setenv."),
-    kw("user", user, Runtime::No, "user <name>: user to run as."),
+    kw("user", user, Runtime::Yes, "user <name>: user to run as."),
 ];
 
 const fn kw(
@@ -159,7 +160,7 @@ fn maxconn(g: &mut Global, ctx: &mut Ctx) {
         return;
     }
     if g.maxconn.is_some() {
-        ctx.alert(format!(
+        ctx.alert_continue(format!(
             "{} : '{}' already specified. Continuing.",
             ctx.here(),
             ctx.arg(0)
@@ -311,7 +312,7 @@ fn path_arg(ctx: &mut Ctx, what: &str) -> Option<PathBuf> {
 
 fn pidfile(g: &mut Global, ctx: &mut Ctx) {
     if g.pidfile.is_some() {
-        ctx.alert(format!(
+        ctx.alert_continue(format!(
             "{} : '{}' already specified. Continuing.",
             ctx.here(),
             ctx.arg(0)
@@ -323,7 +324,7 @@ fn pidfile(g: &mut Global, ctx: &mut Ctx) {
 
 fn chroot(g: &mut Global, ctx: &mut Ctx) {
     if g.chroot.is_some() {
-        ctx.alert(format!(
+        ctx.alert_continue(format!(
             "{} : '{}' already specified. Continuing.",
             ctx.here(),
             ctx.arg(0)
@@ -333,28 +334,111 @@ fn chroot(g: &mut Global, ctx: &mut Ctx) {
     g.chroot = path_arg(ctx, "a directory");
 }
 
-/// `user`/`group` without a name: HAProxy 2.6 looks up '' and fails.
-fn unknown_id(ctx: &mut Ctx, what: &str) -> bool {
-    if !ctx.arg(1).is_empty() {
-        return false;
-    }
-    let msg = format!("{} : cannot find {what} id for '' (0:Success)", ctx.here());
-    ctx.alert(msg);
-    true
+/// `uid <n>`; 0 leaves the user unchanged, as in HAProxy.
+fn uid(g: &mut Global, ctx: &mut Ctx) {
+    numeric_id(
+        ctx,
+        &mut g.uid,
+        "user/uid already specified",
+        "user",
+        "user name",
+    );
 }
 
+/// `gid <n>`; 0 leaves the group unchanged.
+fn gid(g: &mut Global, ctx: &mut Ctx) {
+    numeric_id(
+        ctx,
+        &mut g.gid,
+        "group/gid already specified",
+        "group",
+        "group name",
+    );
+}
+
+fn numeric_id(ctx: &mut Ctx, id: &mut i32, already: &str, by_name: &str, what: &str) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    if *id != 0 {
+        ctx.alert_continue(format!("{} : {already}. Continuing.", ctx.here()));
+        return;
+    }
+    if ctx.arg(1).is_empty() {
+        missing_arg(ctx);
+        return;
+    }
+    match strict_int(ctx.arg(1)) {
+        Some(n) => *id = n,
+        None => {
+            let msg = format!(
+                "{} :  {}: string '{}' is not a number.\n   | You might want to use the '{by_name}' parameter to use a system {what}.",
+                ctx.here(),
+                ctx.arg(0),
+                ctx.arg(1)
+            );
+            ctx.warn(msg);
+        }
+    }
+}
+
+/// HAProxy's strl2irc: an optional minus and digits only, within an int.
+fn strict_int(s: &str) -> Option<i32> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `user <name>`: looked up now, as HAProxy does with getpwnam.
 fn user(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || unknown_id(ctx, "user") {
+    if ctx.too_many_args(1, 0) {
         return;
     }
-    g.user = Some(ctx.arg(1).to_string());
+    if g.uid != 0 {
+        ctx.alert_continue(format!(
+            "{} : user/uid already specified. Continuing.",
+            ctx.here()
+        ));
+        return;
+    }
+    match identity::user_id(ctx.arg(1)) {
+        Ok(id) => g.uid = id,
+        Err(e) => {
+            let msg = format!(
+                "{} : cannot find user id for '{}' ({e})",
+                ctx.here(),
+                ctx.arg(1)
+            );
+            ctx.alert(msg);
+        }
+    }
 }
 
+/// `group <name>`: looked up now, with getgrnam.
 fn group(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || unknown_id(ctx, "group") {
+    if ctx.too_many_args(1, 0) {
         return;
     }
-    g.group = Some(ctx.arg(1).to_string());
+    if g.gid != 0 {
+        ctx.alert_continue(format!(
+            "{} : gid/group was already specified. Continuing.",
+            ctx.here()
+        ));
+        return;
+    }
+    match identity::group_id(ctx.arg(1)) {
+        Ok(id) => g.gid = id,
+        Err(e) => {
+            let msg = format!(
+                "{} : cannot find group id for '{}' ({e})",
+                ctx.here(),
+                ctx.arg(1)
+            );
+            ctx.alert(msg);
+        }
+    }
 }
 
 fn spread_checks(g: &mut Global, ctx: &mut Ctx) {
@@ -364,7 +448,7 @@ fn spread_checks(g: &mut Global, ctx: &mut Ctx) {
     // HAProxy tests "already set" before reading the value, and stores the
     // value before checking its range.
     if g.spread_checks_pct != 0 {
-        ctx.alert(format!(
+        ctx.alert_continue(format!(
             "parsing [{}]: spread-checks already specified. Continuing.",
             ctx.at
         ));

@@ -94,6 +94,9 @@ pub struct Diagnostic {
     pub level: Level,
     /// The text HAProxy prints after `config : `.
     pub message: String,
+    /// Makes the configuration invalid (HAProxy's ERR_FATAL): every alert
+    /// but the "already specified. Continuing." kind.
+    pub fatal: bool,
 }
 
 impl Diagnostic {
@@ -101,6 +104,15 @@ impl Diagnostic {
         Diagnostic {
             level: Level::Alert,
             message: message.into(),
+            fatal: true,
+        }
+    }
+
+    /// An alert that leaves the configuration valid.
+    pub fn alert_nonfatal(message: impl Into<String>) -> Self {
+        Diagnostic {
+            fatal: false,
+            ..Diagnostic::alert(message)
         }
     }
 
@@ -108,6 +120,7 @@ impl Diagnostic {
         Diagnostic {
             level: Level::Warning,
             message: message.into(),
+            fatal: false,
         }
     }
 }
@@ -260,14 +273,14 @@ fn feed(p: &mut parse::Parser, items: Vec<source::Item>) -> bool {
             source::Item::Line(l) => l,
         };
         last = Some(line.at.clone());
-        let before = p.diags.iter().filter(|d| d.level == Level::Alert).count();
+        let before = p.diags.iter().filter(|d| d.fatal).count();
         match conds.line(&line, &mut p.diags) {
             cond::Verdict::Parse => failed |= p.line(&line),
             cond::Verdict::Done => {}
             cond::Verdict::Abort => p.aborted = true,
             cond::Verdict::StopFile => return true,
         }
-        failed |= p.diags.iter().filter(|d| d.level == Level::Alert).count() > before;
+        failed |= p.diags.iter().filter(|d| d.fatal).count() > before;
         if p.aborted {
             return true;
         }

@@ -60,10 +60,10 @@ pub struct Global {
     pub spread_checks_pct: u32,
     /// `chroot <dir>`.
     pub chroot: Option<PathBuf>,
-    /// `user <name>` / `uid`.
-    pub user: Option<String>,
-    /// `group <name>` / `gid`.
-    pub group: Option<String>,
+    /// `uid` / `user <name>` (resolved while parsing). 0: unchanged.
+    pub uid: i32,
+    /// `gid` / `group <name>`. 0: unchanged.
+    pub gid: i32,
     /// `log` lines of the global section.
     pub log: Vec<LogTarget>,
     /// `stats socket` lines.

@@ -55,6 +55,12 @@ impl Ctx<'_> {
         self.diags.push(Diagnostic::alert(message));
     }
 
+    /// An alert that does not make the configuration invalid (HAProxy's
+    /// ERR_ALERT without ERR_FATAL: "already specified. Continuing.").
+    pub fn alert_continue(&mut self, message: String) {
+        self.diags.push(Diagnostic::alert_nonfatal(message));
+    }
+
     /// An alert after which HAProxy exits immediately.
     pub fn exit(&mut self, message: String) {
         self.exit_now = true;
@@ -234,10 +240,7 @@ impl Parser {
     }
 
     fn alerts(&self) -> usize {
-        self.diags
-            .iter()
-            .filter(|d| d.level == super::Level::Alert)
-            .count()
+        self.diags.iter().filter(|d| d.fatal).count()
     }
 
     fn start_section(&mut self, at: &Location, words: &[String]) {

@@ -89,7 +89,8 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
         }
         Ok(loaded) => {
             let mut stdout = String::new();
-            if diags.iter().any(|d| d.level >= Level::Warning) {
+            // A non-fatal alert is not a warning (HAProxy: ERR_ALERT, not ERR_WARN).
+            if diags.iter().any(|d| d.level == Level::Warning) {
                 stdout.push_str("Warnings were found.\n");
             }
             let listens = loaded
@@ -124,16 +125,19 @@ mod tests {
         let w = Diagnostic {
             level: Level::Warning,
             message: "x".into(),
+            fatal: false,
         };
         assert_eq!(render(&w, 42), "[WARNING]  (42) : config : x");
         let a = Diagnostic {
             level: Level::Alert,
             message: "y".into(),
+            fatal: false,
         };
         assert_eq!(render(&a, 7), "[ALERT]    (7) : config : y");
         let n = Diagnostic {
             level: Level::Notice,
             message: "z".into(),
+            fatal: false,
         };
         assert_eq!(render(&n, 7), "[NOTICE]   (7) : config : z");
     }
