@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -85,6 +86,10 @@ pub struct Engine {
     registry: Arc<Registry>,
     /// Each proxy's log targets, in declaration order (for stop messages).
     targets: Vec<Vec<Target>>,
+    /// The `global` section's log targets (process-wide messages).
+    global_targets: Vec<Target>,
+    /// `hard-stop-after`.
+    hard_stop_after: Option<Duration>,
     stop: watch::Sender<bool>,
     streams: Arc<Streams>,
     tasks: Vec<JoinHandle<()>>,
@@ -280,6 +285,8 @@ impl Engine {
             logger,
             registry,
             targets,
+            global_targets: config.global.log.iter().filter_map(log_target).collect(),
+            hard_stop_after: config.global.hard_stop_after,
             backends: all,
         })
     }
@@ -302,7 +309,39 @@ impl Engine {
             self.logger.sink().emit(Severity::Warning, &message);
             self.logger.send(targets, Level::Warning, &message).await;
         }
-        self.streams.drained().await;
+        let drained = self.streams.drained();
+        match self.hard_stop_after {
+            None => drained.await,
+            Some(limit) => {
+                if tokio::time::timeout(limit, drained).await.is_err() {
+                    self.hard_stop().await;
+                }
+            }
+        }
+    }
+
+    /// `hard-stop-after` expired: says which frontends still hold
+    /// connections; they close as the engine returns.
+    async fn hard_stop(&self) {
+        let message = "soft-stop running for too long, performing a hard-stop.";
+        self.logger.sink().emit(Severity::Warning, message);
+        self.logger
+            .send(&self.global_targets, Level::Warning, message)
+            .await;
+        for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
+            let Some(live) = p.frontend.as_ref().map(|f| f.limit.in_use()) else {
+                continue;
+            };
+            if live == 0 {
+                continue;
+            }
+            let message = format!(
+                "Proxy {} hard-stopped ({live} remaining conns will be closed).",
+                p.name
+            );
+            self.logger.sink().emit(Severity::Warning, &message);
+            self.logger.send(targets, Level::Warning, &message).await;
+        }
     }
 
     /// HAProxy's `show stat`, unfiltered.

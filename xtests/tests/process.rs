@@ -303,3 +303,56 @@ fn a_port_in_use_fails_the_start_with_haproxys_messages() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// A soft stop under `hard-stop-after`: the stop messages, the hard stop's
+/// messages, the exit code, and what the held client sees.
+fn hard_stop(binary: &std::path::Path) -> (Vec<String>, Option<i32>, bool) {
+    let server = NameServer::start_holding("s1", free_port());
+    let fe = free_port();
+    let cfg = config_file(
+        &format!("hardstop-{fe}"),
+        &format!(
+            "global\n    hard-stop-after 300ms\n\n{}",
+            tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port)
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_listening(fe, Duration::from_secs(5));
+    let (mut live, got) = hold(fe, 2, Duration::from_secs(5));
+    assert_eq!(got.as_deref(), Some("s1"));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(proxy.pid() as i32, libc::SIGUSR1) };
+    proxy.wait_for("hard-stopped", Duration::from_secs(5));
+    let pid = format!("({})", proxy.pid());
+    let lines = proxy
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("stop") && !l.contains("<HTTPCLIENT>"))
+        .map(|l| l.replace(&pid, "(PID)"))
+        .collect();
+    let mut child = proxy.into_child();
+    let code = wait_exit(&mut child, Duration::from_secs(5));
+    // The held connection is closed by the stop: reading ends.
+    live.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut rest = vec![];
+    let closed = std::io::Read::read_to_end(&mut live, &mut rest).is_ok();
+    (lines, code, closed)
+}
+
+#[test]
+fn hard_stop_after_closes_what_a_soft_stop_left() {
+    let ours = hard_stop(&xtests::engine_bin!());
+    // The cumulated counts include wait_listening's probe connection.
+    assert!(ours.0[0].starts_with("[WARNING]  (PID) : Proxy app stopped (cumulated conns: FE: "));
+    assert_eq!(
+        ours.0[1..],
+        [
+            "[WARNING]  (PID) : soft-stop running for too long, performing a hard-stop.",
+            "[WARNING]  (PID) : Proxy app hard-stopped (1 remaining conns will be closed).",
+        ]
+    );
+    assert_eq!((ours.1, ours.2), (Some(0), true));
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, hard_stop(&haproxy));
+    }
+}

@@ -10,6 +10,9 @@ use super::suggest;
 use super::{Global, LogTarget, StatsSocket};
 use crate::identity;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use super::units::{parse_time_ms, trailing_warning, Time, TimeError};
 
 /// Does the engine runtime do what this keyword asks?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +47,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("grace", ignore_one, Runtime::No, "grace <time>: delay before stopping after a soft-stop."),
     kw("group", group, Runtime::Yes, "group <name>: group to run as."),
     kw("h1-case-adjust", two, Runtime::No, "h1-case-adjust <from> <to>: header name case."),
-    kw("hard-stop-after", ignore_one, Runtime::No, "hard-stop-after <time>: force exit after a soft-stop."),
+    kw("hard-stop-after", hard_stop_after, Runtime::Yes, "hard-stop-after <time>: force exit after a soft-stop."),
     kw("insecure-fork-wanted", flag, Runtime::No, "insecure-fork-wanted: allow fork() from Lua/external checks."),
     kw("localpeer", ignore_one, Runtime::No, "localpeer <name>: local peer name."),
     kw("log", global_log, Runtime::Yes, "log <addr> [len N] [format F] <facility> [level [minlevel]]."),
@@ -235,6 +238,36 @@ fn ignore_one(_: &mut Global, ctx: &mut Ctx) {
     if !ctx.too_many_args(1, 0) {
         missing_arg(ctx);
     }
+}
+
+/// `hard-stop-after <time>`: HAProxy checks no extra argument.
+fn hard_stop_after(g: &mut Global, ctx: &mut Ctx) {
+    if missing_arg(ctx) {
+        return;
+    }
+    let (kw, arg) = (ctx.arg(0).to_string(), ctx.arg(1).to_string());
+    let problem = match parse_time_ms(&arg) {
+        Ok(Time { trailing, ms }) => {
+            if let Some(c) = trailing {
+                ctx.warn(trailing_warning(c, &arg));
+            }
+            // 0 is HAProxy's "never".
+            g.hard_stop_after = (ms > 0).then(|| Duration::from_millis(ms));
+            return;
+        }
+        Err(TimeError::Char(c)) => {
+            format!("unexpected character '{c}' in argument to <{kw}>.\n")
+        }
+        Err(TimeError::Over) => format!(
+            "timer overflow in argument '{arg}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)"
+        ),
+        Err(TimeError::Under) => format!(
+            "timer underflow in argument '{arg}' to '{kw}' (minimum non-null value is 1 ms)"
+        ),
+        Err(TimeError::Empty) => return, // missing_arg said so
+    };
+    let msg = format!("{} : {problem}", ctx.here());
+    ctx.alert(msg);
 }
 
 fn log_tag(g: &mut Global, ctx: &mut Ctx) {

@@ -60,6 +60,9 @@ pub struct Global {
     pub spread_checks_pct: u32,
     /// `chroot <dir>`.
     pub chroot: Option<PathBuf>,
+    /// `hard-stop-after <time>`: how long a soft stop may wait for live
+    /// connections before closing them.
+    pub hard_stop_after: Option<Duration>,
     /// `uid` / `user <name>` (resolved while parsing). 0: unchanged.
     pub uid: i32,
     /// `gid` / `group <name>`. 0: unchanged.
