@@ -75,7 +75,8 @@ struct Ask {
 }
 
 /// The global settings that act on the operating-system process (its
-/// root, identity, background, pid file): a simulated host has none, so
+/// root, identity, background, pid file, threads): a simulated host has
+/// none (turmoil runs each host on one thread), so
 /// the transcript says they were not applied.
 fn process_settings(g: &config::Global) -> Vec<&'static str> {
     [
@@ -84,6 +85,7 @@ fn process_settings(g: &config::Global) -> Vec<&'static str> {
         (g.gid != 0, "group/gid"),
         (g.daemon, "daemon"),
         (g.pidfile.is_some(), "pidfile"),
+        (g.nbthread.is_some(), "nbthread"),
     ]
     .into_iter()
     .filter_map(|(set, name)| set.then_some(name))

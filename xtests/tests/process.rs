@@ -356,3 +356,28 @@ fn hard_stop_after_closes_what_a_soft_stop_left() {
         assert_eq!(ours, hard_stop(&haproxy));
     }
 }
+
+/// The threads of a running engine started with `nbthread n`.
+fn threads_with(n: usize) -> usize {
+    let server = NameServer::start("s1", free_port());
+    let fe = free_port();
+    let cfg = config_file(
+        &format!("nbthread-{fe}"),
+        &format!(
+            "global\n    nbthread {n}\n\n{}",
+            tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port)
+        ),
+    );
+    let mut proxy = ProxyProcess::start(&xtests::engine_bin!(), &cfg);
+    proxy.wait_listening(fe, Duration::from_secs(5));
+    assert_eq!(ask(fe), "s1");
+    std::fs::read_dir(format!("/proc/{}/task", proxy.pid()))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn nbthread_sets_the_worker_threads() {
+    // The main thread is there either way; each worker adds one.
+    assert_eq!(threads_with(3) - threads_with(1), 2);
+}

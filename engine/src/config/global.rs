@@ -62,7 +62,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("maxsslconn", ignore_one, Runtime::No, "maxsslconn <n>: concurrent SSL connections."),
     kw("maxsslrate", ignore_one, Runtime::No, "maxsslrate <n>: SSL handshakes per second."),
     kw("nbproc", nbproc, Runtime::No, "nbproc <n>: removed in 2.5; only 1 is accepted."),
-    kw("nbthread", ignore_one, Runtime::No, "nbthread <n>: worker threads."),
+    kw("nbthread", nbthread, Runtime::Yes, "nbthread <n>: worker threads."),
     kw("node", ignore_one, Runtime::No, "node <name>: name shown on the stats page."),
     kw("noepoll", flag, Runtime::No, "noepoll: do not use epoll."),
     kw("nogetaddrinfo", flag, Runtime::No, "nogetaddrinfo: resolve with gethostbyname."),
@@ -100,7 +100,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("tune.ssl.default-dh-param", ignore_one, Runtime::No, "tune.ssl.default-dh-param <bits>."),
     kw("tune.ssl.lifetime", ignore_one, Runtime::No, "tune.ssl.lifetime <time>."),
     kw("uid", uid, Runtime::Yes, "uid <number>: user id to run as."),
-    kw("ulimit-n", ignore_one, Runtime::No, "ulimit-n <n>: file-descriptor limit."),
+    kw("ulimit-n", ulimit_n, Runtime::No, "ulimit-n <n>: file-descriptor limit."),
     kw("unix-bind", ignore_rest, Runtime::No, "unix-bind [prefix P] [mode M] [user U] [group G]..."),
     kw("unsetenv", no_env, Runtime::No, "unsetenv <name>...: refused, see setenv."),
     kw("user", user, Runtime::Yes, "user <name>: user to run as."),
@@ -512,6 +512,56 @@ fn nbproc(_: &mut Global, ctx: &mut Ctx) {
         "{} : nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
         ctx.here()
     ));
+}
+
+/// The most threads HAProxy 2.6 runs (MAX_THREADS on 64-bit builds).
+const MAX_THREADS: i64 = 64;
+
+/// `nbthread <n>`: strtol's whole argument, 1 to 64.
+fn nbthread(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    let arg = ctx.arg(1).to_string();
+    let problem = match strict_long(arg.trim_start()) {
+        Some(n) if (1..=MAX_THREADS).contains(&n) => {
+            g.nbthread = Some(n as usize);
+            return;
+        }
+        Some(n) => format!("value must be between 1 and {MAX_THREADS} (was {n})"),
+        None => format!("passed a missing or unparsable integer value in '{arg}'"),
+    };
+    let msg = format!("{} : '{}' {problem}", ctx.here(), ctx.arg(0));
+    ctx.alert(msg);
+}
+
+/// strtol with nothing left over: an optional sign, then digits.
+fn strict_long(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `ulimit-n <n>`: atol's value; 0 (also from junk) means unset.
+fn ulimit_n(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    if g.ulimit_n != 0 {
+        ctx.alert_continue(format!(
+            "{} : '{}' already specified. Continuing.",
+            ctx.here(),
+            ctx.arg(0)
+        ));
+        return;
+    }
+    if missing_arg(ctx) {
+        return;
+    }
+    // HAProxy stores the long in an int.
+    g.ulimit_n = atol(ctx.arg(1)) as i32;
 }
 
 fn maxaccept(g: &mut Global, ctx: &mut Ctx) {

@@ -71,6 +71,10 @@ pub struct Global {
     pub log: Vec<LogTarget>,
     /// `stats socket` lines.
     pub stats_sockets: Vec<StatsSocket>,
+    /// `nbthread <n>`: worker threads (1..=64). None: one per CPU.
+    pub nbthread: Option<usize>,
+    /// `ulimit-n <n>`. 0: unset.
+    pub ulimit_n: i32,
     /// `nbproc <n>` (deprecated in 2.6, accepted when 1).
     pub nbproc: Option<u32>,
     /// `tune.maxaccept <n>`: connections accepted per wakeup (-1: no limit).
