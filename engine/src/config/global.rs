@@ -37,30 +37,30 @@ pub struct GlobalKeyword {
 #[rustfmt::skip]
 pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("busy-polling", flag, Runtime::No, "busy-polling: poll without sleeping."),
-    kw("ca-base", ignore_one, Runtime::No, "ca-base <dir>: base directory of CA files."),
+    kw("ca-base", ssl_base, Runtime::No, "ca-base <dir>: base directory of CA files."),
     kw("chroot", chroot, Runtime::Yes, "chroot <dir>: change root before dropping privileges."),
     kw("cpu-map", two, Runtime::No, "cpu-map <thread-set> <cpu-set>."),
-    kw("crt-base", ignore_one, Runtime::No, "crt-base <dir>: base directory of certificates."),
+    kw("crt-base", ssl_base, Runtime::No, "crt-base <dir>: base directory of certificates."),
     kw("daemon", daemon, Runtime::Yes, "daemon: fork into the background."),
     kw("description", global_description, Runtime::No, "description <text>: shown on the stats page."),
     kw("gid", gid, Runtime::Yes, "gid <number>: group id to run as."),
-    kw("grace", ignore_one, Runtime::No, "grace <time>: delay before stopping after a soft-stop."),
+    kw("grace", grace, Runtime::No, "grace <time>: delay before stopping after a soft-stop."),
     kw("group", group, Runtime::Yes, "group <name>: group to run as."),
     kw("h1-case-adjust", two, Runtime::No, "h1-case-adjust <from> <to>: header name case."),
     kw("hard-stop-after", hard_stop_after, Runtime::Yes, "hard-stop-after <time>: force exit after a soft-stop."),
     kw("insecure-fork-wanted", flag, Runtime::No, "insecure-fork-wanted: allow fork() from Lua/external checks."),
     kw("localpeer", ignore_one, Runtime::No, "localpeer <name>: local peer name."),
     kw("log", global_log, Runtime::Yes, "log <addr> [len N] [format F] <facility> [level [minlevel]]."),
-    kw("log-send-hostname", ignore_rest, Runtime::No, "log-send-hostname [<name>]: add a host name to syslog lines."),
+    kw("log-send-hostname", log_send_hostname, Runtime::No, "log-send-hostname [<name>]: add a host name to syslog lines."),
     kw("log-tag", log_tag, Runtime::Yes, "log-tag <tag>: syslog tag (default: program name)."),
     kw("lua-load", ignore_one, Runtime::No, "lua-load <file>: load a Lua script."),
     kw("master-worker", ignore_rest, Runtime::No, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),
-    kw("max-spread-checks", ignore_one, Runtime::No, "max-spread-checks <time>: cap of the startup spread of checks."),
+    kw("max-spread-checks", max_spread_checks, Runtime::No, "max-spread-checks <time>: cap of the startup spread of checks."),
     kw("maxconn", maxconn, Runtime::Yes, "maxconn <n>: process-wide concurrent connections."),
-    kw("maxconnrate", ignore_one, Runtime::No, "maxconnrate <n>: connections per second."),
-    kw("maxsessrate", ignore_one, Runtime::No, "maxsessrate <n>: sessions per second."),
+    kw("maxconnrate", once_integer, Runtime::No, "maxconnrate <n>: connections per second."),
+    kw("maxsessrate", once_integer, Runtime::No, "maxsessrate <n>: sessions per second."),
     kw("maxsslconn", ignore_one, Runtime::No, "maxsslconn <n>: concurrent SSL connections."),
-    kw("maxsslrate", ignore_one, Runtime::No, "maxsslrate <n>: SSL handshakes per second."),
+    kw("maxsslrate", once_integer, Runtime::No, "maxsslrate <n>: SSL handshakes per second."),
     kw("nbproc", nbproc, Runtime::No, "nbproc <n>: removed in 2.5; only 1 is accepted."),
     kw("nbthread", nbthread, Runtime::Yes, "nbthread <n>: worker threads."),
     kw("node", ignore_one, Runtime::No, "node <name>: name shown on the stats page."),
@@ -73,7 +73,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("presetenv", no_env, Runtime::No, "presetenv <name> <value>: refused, see setenv."),
     kw("quiet", quiet, Runtime::No, "quiet: no messages at startup."),
     kw("resetenv", no_env, Runtime::No, "resetenv [<name>...]: refused, see setenv."),
-    kw("server-state-base", ignore_one, Runtime::No, "server-state-base <dir>."),
+    kw("server-state-base", server_state_base, Runtime::No, "server-state-base <dir>."),
     kw("server-state-file", ignore_one, Runtime::No, "server-state-file <file>."),
     kw("set-dumpable", flag, Runtime::No, "set-dumpable: allow core dumps after setuid."),
     kw("setenv", no_env, Runtime::No, "setenv <name> <value>: refused (the engine does not change its environment)."),
@@ -92,10 +92,10 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("tune.maxaccept", maxaccept, Runtime::No, "tune.maxaccept <n>: accepts per wakeup (-1: unlimited)."),
     kw("tune.maxpollevents", maxpollevents, Runtime::No, "tune.maxpollevents <n>: events per poll."),
     kw("tune.maxrewrite", ignore_one, Runtime::No, "tune.maxrewrite <bytes>."),
-    kw("tune.rcvbuf.client", ignore_one, Runtime::No, "tune.rcvbuf.client <bytes>."),
-    kw("tune.rcvbuf.server", ignore_one, Runtime::No, "tune.rcvbuf.server <bytes>."),
-    kw("tune.sndbuf.client", ignore_one, Runtime::No, "tune.sndbuf.client <bytes>."),
-    kw("tune.sndbuf.server", ignore_one, Runtime::No, "tune.sndbuf.server <bytes>."),
+    kw("tune.rcvbuf.client", once_integer, Runtime::No, "tune.rcvbuf.client <bytes>."),
+    kw("tune.rcvbuf.server", once_integer, Runtime::No, "tune.rcvbuf.server <bytes>."),
+    kw("tune.sndbuf.client", once_integer, Runtime::No, "tune.sndbuf.client <bytes>."),
+    kw("tune.sndbuf.server", once_integer, Runtime::No, "tune.sndbuf.server <bytes>."),
     kw("tune.ssl.cachesize", ignore_one, Runtime::No, "tune.ssl.cachesize <n>."),
     kw("tune.ssl.default-dh-param", ignore_one, Runtime::No, "tune.ssl.default-dh-param <bits>."),
     kw("tune.ssl.lifetime", ignore_one, Runtime::No, "tune.ssl.lifetime <time>."),
@@ -240,9 +240,52 @@ fn ignore_one(_: &mut Global, ctx: &mut Ctx) {
     }
 }
 
-/// `hard-stop-after <time>`: HAProxy checks no extra argument.
+/// `hard-stop-after <time>`; 0 is HAProxy's "never".
 fn hard_stop_after(g: &mut Global, ctx: &mut Ctx) {
+    if let Some(t) = proxy_time(ctx) {
+        g.hard_stop_after = (!t.is_zero()).then_some(t);
+    }
+}
+
+/// `grace <time>`.
+fn grace(g: &mut Global, ctx: &mut Ctx) {
+    if let Some(t) = proxy_time(ctx) {
+        g.grace = Some(t);
+    }
+}
+
+/// A time argument as HAProxy's proxy.c keywords read it (`grace`,
+/// `hard-stop-after`): no check of extra arguments, junk after a unit
+/// only warned about.
+fn proxy_time(ctx: &mut Ctx) -> Option<Duration> {
     if missing_arg(ctx) {
+        return None;
+    }
+    let (kw, arg) = (ctx.arg(0).to_string(), ctx.arg(1).to_string());
+    let problem = match parse_time_ms(&arg) {
+        Ok(Time { trailing, ms }) => {
+            if let Some(c) = trailing {
+                ctx.warn(trailing_warning(c, &arg));
+            }
+            return Some(Duration::from_millis(ms));
+        }
+        Err(TimeError::Char(c)) => format!("unexpected character '{c}' in argument to <{kw}>.\n"),
+        Err(TimeError::Over) => format!(
+            "timer overflow in argument '{arg}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)"
+        ),
+        Err(TimeError::Under) => format!(
+            "timer underflow in argument '{arg}' to '{kw}' (minimum non-null value is 1 ms)"
+        ),
+        Err(TimeError::Empty) => return None, // missing_arg said so
+    };
+    let msg = format!("{} : {problem}", ctx.here());
+    ctx.alert(msg);
+    None
+}
+
+/// `max-spread-checks <time>`, with cfgparse-global.c's own wording.
+fn max_spread_checks(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) || missing_arg(ctx) {
         return;
     }
     let (kw, arg) = (ctx.arg(0).to_string(), ctx.arg(1).to_string());
@@ -251,23 +294,92 @@ fn hard_stop_after(g: &mut Global, ctx: &mut Ctx) {
             if let Some(c) = trailing {
                 ctx.warn(trailing_warning(c, &arg));
             }
-            // 0 is HAProxy's "never".
-            g.hard_stop_after = (ms > 0).then(|| Duration::from_millis(ms));
+            g.max_spread_checks = Some(Duration::from_millis(ms));
             return;
         }
         Err(TimeError::Char(c)) => {
-            format!("unexpected character '{c}' in argument to <{kw}>.\n")
+            format!("unsupported character '{c}' in '{kw}' (wants an integer delay).")
         }
         Err(TimeError::Over) => format!(
-            "timer overflow in argument '{arg}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)"
+            "timer overflow in argument <{arg}> to <{kw}>, maximum value is 2147483647 ms (~24.8 days)."
         ),
         Err(TimeError::Under) => format!(
-            "timer underflow in argument '{arg}' to '{kw}' (minimum non-null value is 1 ms)"
+            "timer underflow in argument <{arg}> to <{kw}>, minimum non-null value is 1 ms."
         ),
-        Err(TimeError::Empty) => return, // missing_arg said so
+        Err(TimeError::Empty) => return,
     };
-    let msg = format!("{} : {problem}", ctx.here());
+    let msg = format!("parsing [{}]: {problem}", ctx.at);
     ctx.alert(msg);
+}
+
+/// HAProxy's "already specified. Continuing." when `set`.
+fn already_nonzero(ctx: &mut Ctx, set: bool) -> bool {
+    if set {
+        let msg = format!(
+            "{} : '{}' already specified. Continuing.",
+            ctx.here(),
+            ctx.arg(0)
+        );
+        ctx.alert_continue(msg);
+    }
+    set
+}
+
+/// Integer settings kept for `-c` but not run (rate limits, socket
+/// buffers): HAProxy's "already specified" test is on a non-zero value.
+fn once_integer(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    let kw = ctx.arg(0).to_string();
+    if already_nonzero(ctx, g.tuning.get(&kw).is_some_and(|v| *v != 0)) {
+        return;
+    }
+    if expects_integer(ctx) {
+        return;
+    }
+    g.tuning.insert(kw, atol(ctx.arg(1)));
+}
+
+/// `ca-base`/`crt-base <dir>`: a second one is an error.
+fn ssl_base(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    let kw = ctx.arg(0).to_string();
+    let slot = if kw == "ca-base" {
+        &mut g.ca_base
+    } else {
+        &mut g.crt_base
+    };
+    if slot.is_some() {
+        let msg = format!("{} : '{kw}' already specified.", ctx.here());
+        ctx.alert(msg);
+        return;
+    }
+    if ctx.arg(1).is_empty() {
+        missing_arg(ctx);
+        return;
+    }
+    *slot = Some(PathBuf::from(ctx.arg(1)));
+}
+
+/// `server-state-base <dir>` (no check of extra arguments in HAProxy).
+fn server_state_base(g: &mut Global, ctx: &mut Ctx) {
+    if already_nonzero(ctx, g.server_state_base.is_some()) {
+        return;
+    }
+    if !missing_arg(ctx) {
+        g.server_state_base = Some(PathBuf::from(ctx.arg(1)));
+    }
+}
+
+/// `log-send-hostname [<name>]`: the host's own name without argument.
+fn log_send_hostname(g: &mut Global, ctx: &mut Ctx) {
+    if already_nonzero(ctx, g.log_send_hostname.is_some()) {
+        return;
+    }
+    g.log_send_hostname = Some(ctx.arg(1).to_string());
 }
 
 fn log_tag(g: &mut Global, ctx: &mut Ctx) {
@@ -565,14 +677,20 @@ fn ulimit_n(g: &mut Global, ctx: &mut Ctx) {
 }
 
 fn maxaccept(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || expects_integer(ctx) {
+    if ctx.too_many_args(1, 0) || already_nonzero(ctx, g.tune_maxaccept.unwrap_or(0) != 0) {
+        return;
+    }
+    if expects_integer(ctx) {
         return;
     }
     g.tune_maxaccept = Some(atol(ctx.arg(1)).clamp(-1, i64::from(i32::MAX)) as i32);
 }
 
 fn maxpollevents(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || expects_integer(ctx) {
+    if ctx.too_many_args(1, 0) || already_nonzero(ctx, g.tune_maxpollevents.unwrap_or(0) != 0) {
+        return;
+    }
+    if expects_integer(ctx) {
         return;
     }
     g.tune_maxpollevents = Some(atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32);

@@ -60,6 +60,19 @@ pub struct Global {
     pub spread_checks_pct: u32,
     /// `chroot <dir>`.
     pub chroot: Option<PathBuf>,
+    /// `grace <time>`.
+    pub grace: Option<Duration>,
+    /// `max-spread-checks <time>`.
+    pub max_spread_checks: Option<Duration>,
+    /// `ca-base`, `crt-base`, `server-state-base` directories.
+    pub ca_base: Option<PathBuf>,
+    pub crt_base: Option<PathBuf>,
+    pub server_state_base: Option<PathBuf>,
+    /// `log-send-hostname [<name>]` ("" for the host's own name).
+    pub log_send_hostname: Option<String>,
+    /// Integer settings parsed and validated but not run yet (rate
+    /// limits, socket buffer sizes), by keyword.
+    pub tuning: std::collections::BTreeMap<String, i64>,
     /// `hard-stop-after <time>`: how long a soft stop may wait for live
     /// connections before closing them.
     pub hard_stop_after: Option<Duration>,
