@@ -269,7 +269,7 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
     };
     let check_addr = c.check.addr.map_or("-".to_string(), |a| a.to_string());
     format!(
-        "{} {} {} {} {} {op_state} {admin} {} {} {} {status} {result} {} {check_state} 0 0 {} {} {port} - 0 {} {check_addr} {check_addr} {}",
+        "{} {} {} {} {} {op_state} {admin} {} {} {} {status} {result} {} {check_state} 0 {} {} {} {port} - 0 {} {check_addr} {check_addr} {}",
         b.iid,
         b.name,
         s.id,
@@ -279,6 +279,7 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
         c.weight,
         s.availability.lock().expect("availability lock").last_change_secs(),
         s.health.lock().expect("health lock").value(),
+        u8::from(b.forced_id),
         u8::from(c.id.is_some()),
         c.fqdn.as_deref().unwrap_or("-"),
         c.check.port.unwrap_or(0),

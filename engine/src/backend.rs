@@ -41,6 +41,8 @@ pub struct Backend {
     /// Stats: the proxy's id, traffic, and when it last went UP or DOWN
     /// (with `chkdown`, its times DOWN).
     pub iid: u32,
+    /// The id was forced with `id` (server-state dumps say so).
+    pub forced_id: bool,
     pub balance: &'static str,
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
@@ -174,6 +176,7 @@ impl Backend {
             slot_freed: shared.slot_freed,
             log_targets,
             iid,
+            forced_id: proxy.id.is_some(),
             balance: proxy.balance.name(),
             traffic: Traffic::default(),
             availability: Mutex::new((Availability::new(true), 0)),

@@ -403,12 +403,35 @@ fn build_backends(
 /// HAProxy numbers proxies in declaration order from 1, after the
 /// internal proxy of the stats socket when there is one.
 fn proxy_id(config: &Config, index: usize) -> u32 {
-    let first = if config.global.stats_sockets.is_empty() {
-        1
-    } else {
-        2
+    proxy_ids(config)[index]
+}
+
+/// The proxies' ids as HAProxy 2.6 numbers them: forced ids (`id`) stay;
+/// the others take, in declaration order, the first free id from a counter
+/// that every proxy advances, forced or not. The stats socket's `GLOBAL`
+/// frontend comes first.
+fn proxy_ids(config: &Config) -> Vec<u32> {
+    let mut used: std::collections::BTreeSet<u32> =
+        config.proxies.iter().filter_map(|p| p.id).collect();
+    let mut next = 1;
+    let mut assign = |forced: Option<u32>| match forced {
+        Some(id) => {
+            next += 1;
+            id
+        }
+        None => {
+            while used.contains(&next) {
+                next += 1;
+            }
+            used.insert(next);
+            next += 1;
+            next - 1
+        }
     };
-    first + index as u32
+    if !config.global.stats_sockets.is_empty() {
+        assign(None);
+    }
+    config.proxies.iter().map(|p| assign(p.id)).collect()
 }
 
 /// A listen section serves its own servers; a frontend its default_backend.

@@ -178,3 +178,61 @@ fn maintenance_and_drain_are_announced_as_with_haproxy() {
         assert_eq!(ours.messages, theirs.messages);
     }
 }
+
+/// Proxy ids with some forced by `id`: the others number around them as
+/// in HAProxy, and the dumps say which were forced.
+fn ids(binary: &Path) -> (String, Vec<String>) {
+    let s1 = NameServer::start("s1", free_port());
+    let fe = free_port();
+    let dir = std::env::temp_dir().join(format!("xtests-ids-{fe}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("api.sock");
+    let cfg = xtests::config_file(
+        &format!("ids-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\nbackend app\n    id 2\n    server s1 127.0.0.1:{p1}\n\nbackend other\n    server o1 127.0.0.1:{p1}\n\nbackend third\n    id 10\n    server t1 127.0.0.1:{p1} id 4\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let iids = command(&socket, "show stat")
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            format!(
+                "{}/{} iid={} sid={}",
+                cells[0], cells[1], cells[27], cells[28]
+            )
+        })
+        .collect();
+    let state = servers_state(&socket, "").replace(&format!(" {} ", s1.port), " P1 ");
+    (state, iids)
+}
+
+#[test]
+fn forced_proxy_ids_are_numbered_around_as_with_haproxy() {
+    let ours = ids(&xtests::engine_bin!());
+    assert!(
+        ours.1.contains(&"fe/FRONTEND iid=3 sid=0".to_string()),
+        "{:?}",
+        ours.1
+    );
+    assert!(
+        ours.1.contains(&"other/BACKEND iid=5 sid=0".to_string()),
+        "{:?}",
+        ours.1
+    );
+    assert!(
+        ours.0
+            .contains("\n10 third 4 t1 127.0.0.1 2 0 1 1 AGE 1 0 2 0 0 1 1 - P1 "),
+        "{}",
+        ours.0
+    );
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, ids(&haproxy));
+    }
+}

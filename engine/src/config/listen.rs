@@ -55,6 +55,9 @@ pub struct Pending {
 #[derive(Debug, Clone)]
 pub struct ProxyState {
     pub px: Proxy,
+    /// The forced ids of the proxies declared before (HAProxy's
+    /// used_proxy_id tree), with their kind, name and place.
+    pub earlier_ids: Vec<(u32, &'static str, String, Location)>,
     pub is_defaults: bool,
     /// The `default-server` template.
     pub template: Draft,
@@ -70,6 +73,52 @@ pub struct ProxyState {
     pub pending: Vec<Pending>,
     /// Where `option httplog` was set (HAProxy's tcp-mode warning cites it).
     pub httplog_at: Option<Location>,
+}
+
+/// `id <n>`: a forced proxy id, unique among proxies.
+fn proxy_id(p: &mut ProxyState, ctx: &mut Ctx) {
+    let at = ctx.at.clone();
+    // Refused here rather than by the table: HAProxy's wording differs.
+    if p.is_defaults {
+        ctx.alert(format!(
+            "parsing [{at}]: 'id' not allowed in 'defaults' section."
+        ));
+        return;
+    }
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    if ctx.arg(1).is_empty() {
+        ctx.alert(format!(
+            "parsing [{at}]: '{}' expects an integer argument.",
+            ctx.arg(0)
+        ));
+        return;
+    }
+    // HAProxy keeps atol's long in an int.
+    let uuid = atol(ctx.arg(1)) as i32;
+    if uuid <= 0 {
+        ctx.alert(format!("parsing [{at}]: custom id has to be > 0."));
+        return;
+    }
+    let uuid = uuid as u32;
+    let (cap, name) = (p.px.kind.cap_str(), p.px.name.clone());
+    // A second `id` in the same proxy finds the proxy's own entry in
+    // HAProxy's tree, whatever the value, and HAProxy has already changed
+    // the proxy's id to the new one.
+    let clash = match p.px.id.replace(uuid) {
+        Some(_) => Some((cap, name.clone(), p.px.at.clone())),
+        None => p
+            .earlier_ids
+            .iter()
+            .find(|(id, ..)| *id == uuid)
+            .map(|(_, c, n, a)| (*c, n.clone(), a.clone())),
+    };
+    if let Some((their_cap, their_name, their_at)) = clash {
+        ctx.alert(format!(
+            "parsing [{at}]: {cap} {name} reuses same custom id as {their_cap} {their_name} (declared at {their_at})."
+        ));
+    }
 }
 
 impl ProxyState {
@@ -182,7 +231,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("http-response", Cap::Any, false, No, shape::http_response, "http-response <action> [if|unless <cond>]."),
     kw("http-reuse", Cap::Be, true, No, shape::check, "http-reuse never|safe|aggressive|always."),
     kw("http-send-name-header", Cap::Be, false, No, shape::check, "http-send-name-header [<name>]."),
-    kw("id", Cap::Any, false, No, shape::check, "id <n>: numeric proxy identifier."),
+    kw("id", Cap::Any, true, Yes, proxy_id, "id <n>: numeric proxy identifier."),
     kw("ignore-persist", Cap::Be, false, No, shape::check, "ignore-persist if|unless <cond>."),
     kw("load-server-state-from-file", Cap::Be, true, No, shape::check, "load-server-state-from-file global|local|none."),
     kw("log", Cap::Any, true, Parser, log, "log global | log <addr> <facility> [level]."),

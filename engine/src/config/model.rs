@@ -167,6 +167,15 @@ impl ProxyKind {
             ProxyKind::Listen => "listen",
         }
     }
+
+    /// HAProxy's proxy_cap_str: a listen section is a "proxy".
+    pub fn cap_str(self) -> &'static str {
+        match self {
+            ProxyKind::Frontend => "frontend",
+            ProxyKind::Backend => "backend",
+            ProxyKind::Listen => "proxy",
+        }
+    }
 }
 
 /// A frontend, backend or listen section, with its defaults section applied.
@@ -174,6 +183,9 @@ impl ProxyKind {
 pub struct Proxy {
     pub name: String,
     pub kind: ProxyKind,
+    /// `id <n>`: a forced proxy id (stats `iid`). None: numbered in
+    /// declaration order among the free ids, as HAProxy does.
+    pub id: Option<u32>,
     pub at: Location,
     pub mode: Mode,
     /// `bind` lines. Frontends and listen sections have them; HAProxy also

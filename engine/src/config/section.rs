@@ -43,7 +43,9 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             redirects: vec![],
             errors: vec![],
             disabled: false,
+            id: None,
         },
+        earlier_ids: vec![],
         is_defaults: false,
         template: template(),
         server_checks: vec![],
@@ -203,6 +205,15 @@ pub fn start_section(done: &[ProxyState], ctx: &mut Ctx) -> Option<ProxyState> {
         inherit(&mut st, b);
     }
     st.is_defaults = is_def;
+    st.earlier_ids = done
+        .iter()
+        .filter(|d| !d.is_defaults)
+        .filter_map(|d| {
+            let px = &d.px;
+            px.id
+                .map(|id| (id, px.kind.cap_str(), px.name.clone(), px.at.clone()))
+        })
+        .collect();
     // A proxy always has a defaults proxy (an empty one if none was
     // declared); a defaults section only when it names one with `from`.
     st.base_timeouts = match base {
