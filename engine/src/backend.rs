@@ -137,11 +137,14 @@ impl Backend {
         seed: u64,
     ) -> Option<Self> {
         let shared = Shared::default();
+        let forced: Vec<Option<u32>> = proxy.servers.iter().map(|s| s.id).collect();
+        let ids = config::number_ids(&forced);
         let servers = proxy
             .servers
             .iter()
+            .zip(ids)
             .enumerate()
-            .map(|(i, s)| Arc::new(ServerState::new(s.clone(), i as u32 + 1, &shared)))
+            .map(|(i, (s, id))| Arc::new(ServerState::new(s.clone(), i as u32 + 1, id, &shared)))
             .collect::<Vec<_>>();
         let infos: Vec<ServerInfo> = servers
             .iter()

@@ -406,32 +406,16 @@ fn proxy_id(config: &Config, index: usize) -> u32 {
     proxy_ids(config)[index]
 }
 
-/// The proxies' ids as HAProxy 2.6 numbers them: forced ids (`id`) stay;
-/// the others take, in declaration order, the first free id from a counter
-/// that every proxy advances, forced or not. The stats socket's `GLOBAL`
-/// frontend comes first.
+/// The proxies' ids as HAProxy 2.6 numbers them, the stats socket's
+/// `GLOBAL` frontend first.
 fn proxy_ids(config: &Config) -> Vec<u32> {
-    let mut used: std::collections::BTreeSet<u32> =
-        config.proxies.iter().filter_map(|p| p.id).collect();
-    let mut next = 1;
-    let mut assign = |forced: Option<u32>| match forced {
-        Some(id) => {
-            next += 1;
-            id
-        }
-        None => {
-            while used.contains(&next) {
-                next += 1;
-            }
-            used.insert(next);
-            next += 1;
-            next - 1
-        }
-    };
-    if !config.global.stats_sockets.is_empty() {
-        assign(None);
-    }
-    config.proxies.iter().map(|p| assign(p.id)).collect()
+    let global = !config.global.stats_sockets.is_empty();
+    let forced: Vec<Option<u32>> = global
+        .then_some(None)
+        .into_iter()
+        .chain(config.proxies.iter().map(|p| p.id))
+        .collect();
+    crate::config::number_ids(&forced)[usize::from(global)..].to_vec()
 }
 
 /// A listen section serves its own servers; a frontend its default_backend.

@@ -15,7 +15,7 @@ use crate::stats::counters::{Availability, CheckStats, Traffic};
 
 pub struct ServerState {
     pub config: config::Server,
-    /// `id`, or the server's position in its backend from 1 (HAProxy's default).
+    /// `id`, or HAProxy's automatic number (see [`config::number_ids`]).
     pub id: u32,
     /// Operational state from health checks; always true without `check`.
     up: AtomicBool,
@@ -53,7 +53,9 @@ pub struct Shared {
 }
 
 impl ServerState {
-    pub fn new(config: config::Server, position: u32, shared: &Shared) -> Self {
+    /// `position` counts from 1 in declaration order; `id` is the
+    /// server's number in the stats.
+    pub fn new(config: config::Server, position: u32, id: u32, shared: &Shared) -> Self {
         let (rise, fall) = (config.check.rise.max(1), config.check.fall.max(1));
         // A server starting in maintenance is DOWN with health 0, as in
         // HAProxy; leaving maintenance brings it UP.
@@ -63,7 +65,7 @@ impl ServerState {
             Health::new(rise, fall)
         };
         ServerState {
-            id: config.id.unwrap_or(position),
+            id,
             up: AtomicBool::new(!config.disabled),
             maint: AtomicBool::new(config.disabled),
             drain: AtomicBool::new(false),

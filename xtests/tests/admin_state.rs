@@ -190,7 +190,7 @@ fn ids(binary: &Path) -> (String, Vec<String>) {
     let cfg = xtests::config_file(
         &format!("ids-{fe}"),
         &format!(
-            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\nbackend app\n    id 2\n    server s1 127.0.0.1:{p1}\n\nbackend other\n    server o1 127.0.0.1:{p1}\n\nbackend third\n    id 10\n    server t1 127.0.0.1:{p1} id 4\n",
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{fe}\n    default_backend app\n\nbackend app\n    id 2\n    server s1 127.0.0.1:{p1}\n\nbackend other\n    server o1 127.0.0.1:{p1}\n    server o2 127.0.0.1:{p1} id 1\n\nbackend third\n    id 10\n    server t1 127.0.0.1:{p1} id 4\n",
             sock = socket.display(),
             p1 = s1.port,
         ),

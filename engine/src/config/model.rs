@@ -603,3 +603,42 @@ impl Server {
         Some(SocketAddr::new(ip, port))
     }
 }
+
+/// HAProxy's automatic numbering of proxies and servers: forced ids stay;
+/// each other one takes the first id not forced nor taken, counting from a
+/// cursor that every entry moves forward by one, forced or not.
+pub fn number_ids(forced: &[Option<u32>]) -> Vec<u32> {
+    let mut used: std::collections::BTreeSet<u32> = forced.iter().flatten().copied().collect();
+    let mut next = 1;
+    forced
+        .iter()
+        .map(|f| {
+            let id = f.unwrap_or_else(|| {
+                while used.contains(&next) {
+                    next += 1;
+                }
+                used.insert(next);
+                next
+            });
+            next += 1;
+            id
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod numbering_tests {
+    use super::number_ids;
+
+    #[test]
+    fn automatic_ids_go_around_forced_ones_as_in_haproxy() {
+        // GLOBAL, fe, app (id 2), other, third (id 10): HAProxy 2.6 gives
+        // fe 3 and other 5.
+        assert_eq!(
+            number_ids(&[None, None, Some(2), None, Some(10)]),
+            [1, 3, 2, 5, 10]
+        );
+        assert_eq!(number_ids(&[None, Some(1)]), [2, 1]);
+        assert_eq!(number_ids(&[None, None, None]), [1, 2, 3]);
+    }
+}
