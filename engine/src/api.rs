@@ -108,6 +108,9 @@ pub async fn serve(
         let Ok(accepted) = listener.accept().await else {
             continue;
         };
+        registry
+            .api_conns
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (registry, logger) = (registry.clone(), logger.clone());
         tokio::spawn(async move { session(accepted.stream, &registry, &logger, level).await });
     }
@@ -258,7 +261,7 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
         u8::from(s.in_maint()) | (u8::from(c.disabled) << 2) | (u8::from(s.is_draining()) << 3);
     let checks = s.checks.lock().expect("checks lock").clone();
     let (status, result) = check_codes(checks.status);
-    let check_state = if c.check.enabled {
+    let check_state = if c.check.enabled && !b.disabled {
         0x2 | 0x4 | if s.in_maint() { 0x8 } else { 0 }
     } else {
         0
@@ -272,7 +275,7 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
         "{} {} {} {} {} {op_state} {admin} {} {} {} {status} {result} {} {check_state} 0 {} {} {} {port} - 0 {} {check_addr} {check_addr} {}",
         b.iid,
         b.name,
-        s.id,
+        if b.disabled { 0 } else { s.id },
         s.name(),
         c.ip,
         s.weight(),

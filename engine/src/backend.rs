@@ -43,6 +43,9 @@ pub struct Backend {
     pub iid: u32,
     /// The id was forced with `id` (server-state dumps say so).
     pub forced_id: bool,
+    /// `disabled`: kept for the dumps, never started (no checks, no
+    /// traffic, server ids never numbered).
+    pub disabled: bool,
     pub balance: &'static str,
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
@@ -180,6 +183,7 @@ impl Backend {
             log_targets,
             iid,
             forced_id: proxy.id.is_some(),
+            disabled: proxy.disabled,
             balance: proxy.balance.name(),
             traffic: Traffic::default(),
             availability: Mutex::new((Availability::new(true), 0)),

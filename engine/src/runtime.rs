@@ -90,6 +90,7 @@ pub struct Engine {
     global_targets: Vec<Target>,
     /// `hard-stop-after`.
     hard_stop_after: Option<Duration>,
+    has_stats_socket: bool,
     stop: watch::Sender<bool>,
     streams: Arc<Streams>,
     tasks: Vec<JoinHandle<()>>,
@@ -162,7 +163,7 @@ impl Engine {
         let mut failures = vec![];
         let mut frontends = vec![];
         for (i, (proxy, targets)) in config.proxies.iter().zip(&targets).enumerate() {
-            if !proxy.kind.is_frontend() {
+            if !proxy.kind.is_frontend() || proxy.disabled {
                 continue;
             }
             let maxconn = proxy
@@ -246,7 +247,8 @@ impl Engine {
             spread_pct: config.global.spread_checks_pct,
         });
         let all: Vec<Arc<Backend>> = backends.values().cloned().collect();
-        tasks.extend(check::spawn_all(checker, &all));
+        let started: Vec<Arc<Backend>> = all.iter().filter(|b| !b.disabled).cloned().collect();
+        tasks.extend(check::spawn_all(checker, &started));
         let registry = Arc::new(Registry {
             proxies: config
                 .proxies
@@ -265,9 +267,11 @@ impl Engine {
                         .is_backend()
                         .then(|| backends.get(&p.name).cloned())
                         .flatten(),
+                    disabled: p.disabled,
                 })
                 .collect(),
             stopping: Default::default(),
+            api_conns: Default::default(),
         });
         for (listener, level) in api_listeners {
             tasks.push(tokio::spawn(api::serve(
@@ -287,6 +291,7 @@ impl Engine {
             targets,
             global_targets: config.global.log.iter().filter_map(log_target).collect(),
             hard_stop_after: config.global.hard_stop_after,
+            has_stats_socket: !config.global.stats_sockets.is_empty(),
             backends: all,
         })
     }
@@ -297,6 +302,9 @@ impl Engine {
         let _ = self.stop.send(true);
         self.registry.stopping.store(true, Ordering::Relaxed);
         for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
+            if p.disabled {
+                continue;
+            }
             let fe = p
                 .frontend
                 .as_ref()
@@ -308,6 +316,15 @@ impl Engine {
             );
             self.logger.sink().emit(Severity::Warning, &message);
             self.logger.send(targets, Level::Warning, &message).await;
+        }
+        // The stats sockets' frontend, as HAProxy names it, comes last.
+        if self.has_stats_socket {
+            let n = self.registry.api_conns.load(Ordering::Relaxed);
+            let message = format!("Proxy GLOBAL stopped (cumulated conns: FE: {n}, BE: {n}).");
+            self.logger.sink().emit(Severity::Warning, &message);
+            self.logger
+                .send(&self.global_targets, Level::Warning, &message)
+                .await;
         }
         let drained = self.streams.drained();
         match self.hard_stop_after {
@@ -428,7 +445,10 @@ fn frontend_backend(
     } else {
         proxy.default_backend.as_ref()
     };
-    name.and_then(|n| backends.get(n)).cloned()
+    // A disabled backend takes no traffic: the frontend closes at once.
+    name.and_then(|n| backends.get(n))
+        .filter(|b| !b.disabled)
+        .cloned()
 }
 
 /// Every address a proxy listens on, with its `bind` line, port ranges

@@ -236,3 +236,65 @@ fn forced_proxy_ids_are_numbered_around_as_with_haproxy() {
         assert_eq!(ours, ids(&haproxy));
     }
 }
+
+/// `disabled` proxies: not bound, not in the stats, listed by the dumps;
+/// a frontend whose backend is disabled closes its connections at once.
+fn disabled(binary: &Path) -> Vec<String> {
+    let s1 = NameServer::start("s1", free_port());
+    let (li, fe) = (free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("xtests-disabled-{fe}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("api.sock");
+    let cfg = xtests::config_file(
+        &format!("disabled-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten app\n    bind 127.0.0.1:{li}\n    disabled\n    server s1 127.0.0.1:{p1} check\n\nfrontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\nbackend be\n    disabled\n    server s2 127.0.0.1:{p1}\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let statuses = command(&socket, "show stat")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').take(2).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out = vec![
+        statuses,
+        servers_state(&socket, "").replace(&format!(" {} ", s1.port), " P1 "),
+        command(&socket, "show backend"),
+        xtests::ask(li),
+        xtests::ask(fe),
+    ];
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(proxy.pid() as i32, libc::SIGUSR1) };
+    proxy.wait_for("Proxy fe stopped", Duration::from_secs(5));
+    out.push(stopped(&proxy));
+    let mut child = proxy.into_child();
+    xtests::wait_exit(&mut child, Duration::from_secs(5));
+    out
+}
+
+/// The proxies a soft stop reports as stopped.
+fn stopped(proxy: &ProxyProcess) -> String {
+    proxy
+        .stderr()
+        .lines()
+        .filter(|l| l.contains(" stopped (") && !l.contains("<HTTPCLIENT>"))
+        .map(|l| l.split(" : ").nth(1).unwrap_or(l).to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn disabled_proxies_do_not_start_as_with_haproxy() {
+    let ours = disabled(&xtests::engine_bin!());
+    assert_eq!(ours[0], "# pxname,svname fe,FRONTEND");
+    assert_eq!(ours[3], xtests::REFUSED);
+    assert_eq!(ours[4], "");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, disabled(&haproxy));
+    }
+}

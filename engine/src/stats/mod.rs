@@ -22,6 +22,8 @@ pub struct Entry {
     pub mode: &'static str,
     pub frontend: Option<Arc<Frontend>>,
     pub backend: Option<Arc<Backend>>,
+    /// `disabled`: never started, so absent from the stats.
+    pub disabled: bool,
 }
 
 /// Every proxy of an engine, in declaration order.
@@ -30,6 +32,9 @@ pub struct Registry {
     pub proxies: Vec<Entry>,
     /// A soft stop began: frontends show `STOP`.
     pub stopping: AtomicBool,
+    /// Connections accepted on the stats sockets (HAProxy's `GLOBAL`
+    /// frontend), reported when a soft stop begins.
+    pub api_conns: std::sync::atomic::AtomicU64,
 }
 
 impl Registry {
@@ -48,7 +53,7 @@ impl Registry {
         let wants = |bit: i64| filter.types.is_none_or(|t| t & bit != 0);
         let mut out = csv::header();
         out.push('\n');
-        for p in &self.proxies {
+        for p in self.proxies.iter().filter(|p| !p.disabled) {
             if let Some(px) = &filter.proxy {
                 if *px != p.name && *px != p.iid.to_string() {
                     continue;
