@@ -4,7 +4,7 @@
 //! Every wait is bounded by a deadline, and waits on an event (a line on
 //! stderr, a connection answered), never on a bare sleep.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -402,4 +402,23 @@ pub fn run_in(binary: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
+}
+
+/// A fresh path for a stats socket, in a directory of its own named after
+/// `tag` (a test name and a free port make it unique).
+pub fn socket_path(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtests-{tag}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("api.sock")
+}
+
+/// Sends one runtime API command line to a stats socket and returns the
+/// whole answer (the proxy closes after answering).
+pub fn api(socket: &Path, line: &str) -> String {
+    use std::os::unix::net::UnixStream;
+    let mut s = UnixStream::connect(socket).expect("stats socket");
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }

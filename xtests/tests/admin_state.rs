@@ -2,25 +2,15 @@
 //! HAProxy 2.6: the same messages on stderr, the same `show backend` and
 //! `show servers state` dumps (the age column aside).
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
 use xtests::{free_port, NameServer, ProxyProcess};
 
-fn command(socket: &Path, line: &str) -> String {
-    let mut s = UnixStream::connect(socket).expect("stats socket");
-    s.write_all(format!("{line}\n").as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 /// `show servers state` with the age column (seconds since the last
 /// change, a matter of when the command runs) blanked.
 fn servers_state(socket: &Path, args: &str) -> String {
-    command(socket, &format!("show servers state {args}"))
+    xtests::api(socket, &format!("show servers state {args}"))
         .lines()
         .map(|l| {
             let mut words: Vec<&str> = l.split(' ').collect();
@@ -62,9 +52,7 @@ struct Session {
 fn session(binary: &Path) -> Session {
     let s1 = NameServer::start("s1", free_port());
     let (fe, li, closed) = (free_port(), free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("xtests-admin-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("api.sock");
+    let socket = xtests::socket_path(&format!("admin-{fe}"));
     let cfg = xtests::config_file(
         &format!("admin-{fe}"),
         &format!(
@@ -109,7 +97,7 @@ listen li
     });
     let start = proxy.stderr().lines().count();
     let mut dumps = vec![
-        command(&socket, "show backend"),
+        xtests::api(&socket, "show backend"),
         servers_state(&socket, ""),
         servers_state(&socket, "nope"),
         servers_state(&socket, "fe"),
@@ -130,7 +118,7 @@ listen li
         "set server other/o1 state drain",
         "disable server li/l1",
     ] {
-        dumps.push(command(&socket, c));
+        dumps.push(xtests::api(&socket, c));
     }
     proxy.wait_for("li/l1 was DOWN", Duration::from_secs(5));
     dumps.push(servers_state(&socket, "other"));
@@ -184,9 +172,7 @@ fn maintenance_and_drain_are_announced_as_with_haproxy() {
 fn ids(binary: &Path) -> (String, Vec<String>) {
     let s1 = NameServer::start("s1", free_port());
     let fe = free_port();
-    let dir = std::env::temp_dir().join(format!("xtests-ids-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("api.sock");
+    let socket = xtests::socket_path(&format!("ids-{fe}"));
     let cfg = xtests::config_file(
         &format!("ids-{fe}"),
         &format!(
@@ -197,7 +183,7 @@ fn ids(binary: &Path) -> (String, Vec<String>) {
     );
     let mut proxy = ProxyProcess::start(binary, &cfg);
     proxy.wait_bound(fe, Duration::from_secs(5));
-    let iids = command(&socket, "show stat")
+    let iids = xtests::api(&socket, "show stat")
         .lines()
         .skip(1)
         .filter(|l| !l.is_empty())
@@ -242,9 +228,7 @@ fn forced_proxy_ids_are_numbered_around_as_with_haproxy() {
 fn disabled(binary: &Path) -> Vec<String> {
     let s1 = NameServer::start("s1", free_port());
     let (li, fe) = (free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("xtests-disabled-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("api.sock");
+    let socket = xtests::socket_path(&format!("disabled-{fe}"));
     let cfg = xtests::config_file(
         &format!("disabled-{fe}"),
         &format!(
@@ -255,7 +239,7 @@ fn disabled(binary: &Path) -> Vec<String> {
     );
     let mut proxy = ProxyProcess::start(binary, &cfg);
     proxy.wait_bound(fe, Duration::from_secs(5));
-    let statuses = command(&socket, "show stat")
+    let statuses = xtests::api(&socket, "show stat")
         .lines()
         .filter(|l| !l.is_empty())
         .map(|l| l.split(',').take(2).collect::<Vec<_>>().join(","))
@@ -264,13 +248,14 @@ fn disabled(binary: &Path) -> Vec<String> {
     let mut out = vec![
         statuses,
         servers_state(&socket, "").replace(&format!(" {} ", s1.port), " P1 "),
-        command(&socket, "show backend"),
+        xtests::api(&socket, "show backend"),
         xtests::ask(li),
         xtests::ask(fe),
     ];
     // SAFETY: signalling our own child.
     unsafe { libc::kill(proxy.pid() as i32, libc::SIGUSR1) };
-    proxy.wait_for("Proxy fe stopped", Duration::from_secs(5));
+    // GLOBAL comes last, in both.
+    proxy.wait_for("Proxy GLOBAL stopped", Duration::from_secs(5));
     out.push(stopped(&proxy));
     let mut child = proxy.into_child();
     xtests::wait_exit(&mut child, Duration::from_secs(5));

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -26,22 +25,12 @@ const TIMING: &[&str] = &[
     "smax",
 ];
 
-fn command(socket: &Path, line: &str) -> String {
-    let mut s = UnixStream::connect(socket).expect("stats socket");
-    s.write_all(format!("{line}\n").as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 /// Runs the same traffic through `binary` and returns its `show stat`.
 fn show_stat(binary: &Path) -> String {
     let s1 = NameServer::start_reading("s1", free_port());
     let b1 = NameServer::start_reading("b1", free_port());
     let fe = free_port();
-    let dir = std::env::temp_dir().join(format!("xtests-stats-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("stats.sock");
+    let socket = xtests::socket_path(&format!("stats-{fe}"));
     let cfg = xtests::config_file(
         &format!("stats-{fe}"),
         &format!(
@@ -84,12 +73,12 @@ backend be
     // The proxies account for a connection when it ends; the last one
     // ended when the client saw EOF, give or take the proxy's own close.
     xtests::wait_until(Duration::from_secs(5), "three sessions accounted", || {
-        command(&socket, "show stat be 4 1")
+        xtests::api(&socket, "show stat be 4 1")
             .lines()
             .nth(1)
             .is_some_and(|l| l.split(',').nth(8) == Some("3"))
     });
-    command(&socket, "show stat")
+    xtests::api(&socket, "show stat")
 }
 
 /// CSV lines by (pxname, svname), each as column → value.
@@ -157,9 +146,7 @@ fn show_stat_matches_haproxy_where_the_engine_measures() {
 fn admin_session(binary: &Path) -> Vec<String> {
     let s1 = NameServer::start_reading("s1", free_port());
     let fe = free_port();
-    let dir = std::env::temp_dir().join(format!("xtests-api-{fe}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("api.sock");
+    let socket = xtests::socket_path(&format!("api-{fe}"));
     let cfg = xtests::config_file(
         &format!("api-{fe}"),
         &format!(
@@ -171,7 +158,7 @@ fn admin_session(binary: &Path) -> Vec<String> {
     let mut proxy = ProxyProcess::start(binary, &cfg);
     proxy.wait_bound(fe, Duration::from_secs(5));
     let status = |socket: &Path| -> String {
-        let csv = command(socket, "show stat app 4 -1");
+        let csv = xtests::api(socket, "show stat app 4 -1");
         csv.lines()
             .skip(1)
             .filter(|l| !l.is_empty())
@@ -186,14 +173,14 @@ fn admin_session(binary: &Path) -> Vec<String> {
             .join(" ")
     };
     vec![
-        command(&socket, "disable server app/s1"),
+        xtests::api(&socket, "disable server app/s1"),
         status(&socket),
-        command(&socket, "disable server app/nope"),
-        command(&socket, "disable server nope/s1"),
-        command(&socket, "get weight app/s2"),
-        command(&socket, "enable server app/s1"),
+        xtests::api(&socket, "disable server app/nope"),
+        xtests::api(&socket, "disable server nope/s1"),
+        xtests::api(&socket, "get weight app/s2"),
+        xtests::api(&socket, "enable server app/s1"),
         status(&socket),
-        command(&socket, "get weight app/s1; get weight app/s2"),
+        xtests::api(&socket, "get weight app/s1; get weight app/s2"),
     ]
 }
 
@@ -212,9 +199,7 @@ fn weights_session(binary: &Path) -> Vec<String> {
     let s1 = NameServer::start("s1", free_port());
     let s2 = NameServer::start("s2", free_port());
     let (a, b) = (free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("xtests-weights-{a}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("api.sock");
+    let socket = xtests::socket_path(&format!("weights-{a}"));
     let cfg = xtests::config_file(
         &format!("weights-{a}"),
         &format!(
@@ -249,7 +234,7 @@ fn weights_session(binary: &Path) -> Vec<String> {
         "set server a/s1 state foo",
         "set server a/s1 state ready",
     ] {
-        out.push(command(&socket, c));
+        out.push(xtests::api(&socket, c));
     }
     out.push(asks(a, 20));
     out.push(asks(b, 4));
