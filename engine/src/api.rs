@@ -28,6 +28,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use crate::admin::{self, Notice, Request};
 use crate::backend::Backend;
 use crate::config;
+use crate::config::parse::atol;
 use crate::log::Logger;
 use crate::net::{BoxStream, Listener};
 use crate::server::ServerState;
@@ -158,9 +159,12 @@ pub fn execute(
             "The following commands are valid at this level:\n{}",
             help()
         ),
-        ["show", "stat", filter @ ..] => match filter.iter().find(|w| STAT_OPTIONS.contains(w)) {
-            Some(option) => format!("'show stat {option}' is not implemented yet.\n\n"),
-            None => registry.show_stat(&parse_filter(filter)),
+        ["show", "stat", args @ ..] => match parse_filter(args) {
+            Err(answer) => answer,
+            Ok(filter) => match &filter.proxy {
+                Some(px) if !registry.knows_proxy(px) => "No such proxy.\n\n".into(),
+                _ => registry.show_stat(&filter),
+            },
         },
         ["show", "backend", ..] => show_backend(registry),
         ["show", "servers", "state", rest @ ..] => {
@@ -369,32 +373,46 @@ fn with_server(
 }
 
 /// `show stat` filters: which proxy (name or id), which line types, which
-/// server id.
+/// server id, and the `up`/`no-maint` options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub proxy: Option<String>,
     /// Bits: 1 frontends, 2 backends, 4 servers. None: all.
     pub types: Option<i64>,
     pub sid: Option<u32>,
+    /// `no-maint`: no line for servers in maintenance.
+    pub hide_maint: bool,
+    /// `up`: no line for servers in maintenance or fully DOWN.
+    pub hide_down: bool,
 }
 
-/// The output options HAProxy 2.6 knows for `show stat`; none is built yet.
-const STAT_OPTIONS: &[&str] = &["desc", "json", "no-maint", "typed", "up"];
+/// Output formats HAProxy 2.6 has for `show stat` that are not built yet.
+const STAT_FORMATS: &[&str] = &["desc", "json", "typed"];
 
-fn parse_filter(args: &[&str]) -> Filter {
+/// HAProxy's parse: three words first are `<proxy> <type> <sid>` (atoi'd),
+/// then options; words it does not know are skipped, as HAProxy does.
+fn parse_filter(args: &[&str]) -> Result<Filter, String> {
     let mut f = Filter::default();
-    if let [proxy, types, sid, ..] = args {
+    let mut rest = args;
+    if let [proxy, types, sid, tail @ ..] = args {
         if *proxy != "-1" {
             f.proxy = Some(proxy.to_string());
         }
-        f.types = types.parse().ok().filter(|t: &i64| *t != -1);
-        f.sid = sid
-            .parse::<i64>()
-            .ok()
-            .filter(|s| *s >= 0)
-            .map(|s| s as u32);
+        f.types = Some(atol(types)).filter(|t| *t != -1);
+        f.sid = u32::try_from(atol(sid)).ok();
+        rest = tail;
     }
-    f
+    for word in rest {
+        match *word {
+            "no-maint" => f.hide_maint = true,
+            "up" => f.hide_down = true,
+            w if STAT_FORMATS.contains(&w) => {
+                return Err(format!("'show stat {w}' is not implemented yet.\n\n"))
+            }
+            _ => {}
+        }
+    }
+    Ok(f)
 }
 
 #[cfg(test)]
@@ -403,16 +421,22 @@ mod tests {
 
     #[test]
     fn filters_are_read_as_haproxy_takes_them() {
-        assert_eq!(parse_filter(&[]), Filter::default());
+        assert_eq!(parse_filter(&[]), Ok(Filter::default()));
         assert_eq!(
-            parse_filter(&["be", "4", "-1"]),
-            Filter {
+            parse_filter(&["be", "4", "-1", "up"]),
+            Ok(Filter {
                 proxy: Some("be".into()),
                 types: Some(4),
-                sid: None
-            }
+                sid: None,
+                hide_down: true,
+                ..Filter::default()
+            })
         );
-        assert_eq!(parse_filter(&["-1", "-1", "2"]).sid, Some(2));
+        assert_eq!(parse_filter(&["-1", "-1", "2"]).unwrap().sid, Some(2));
+        // atoi: a type that is not a number selects nothing.
+        assert_eq!(parse_filter(&["-1", "x", "-1"]).unwrap().types, Some(0));
+        assert!(parse_filter(&["no-maint"]).unwrap().hide_maint);
+        assert!(parse_filter(&["typed"]).is_err());
     }
 
     #[test]

@@ -283,3 +283,63 @@ fn disabled_proxies_do_not_start_as_with_haproxy() {
         assert_eq!(ours, disabled(&haproxy));
     }
 }
+
+/// `show stat` with `up`, `no-maint` and odd filters: which lines come
+/// and the status column, as HAProxy gives them.
+fn stat_options(binary: &Path) -> Vec<String> {
+    let s1 = NameServer::start("s1", free_port());
+    let (fe, closed) = (free_port(), free_port());
+    let socket = xtests::socket_path(&format!("statopts-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("statopts-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{p1} check inter 100\n    server s2 127.0.0.1:{p1} disabled\n    server s3 127.0.0.1:{closed} check inter 100 fall 1\n    server s4 127.0.0.1:{p1}\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    proxy.wait_for("Server app/s3 is DOWN", Duration::from_secs(5));
+    // s1 fully up: its checks have passed, whatever order they ran in.
+    xtests::wait_until(Duration::from_secs(5), "s1 checked", || {
+        xtests::api(&socket, "show stat app 4 1").contains(",UP,")
+    });
+    [
+        "show stat up",
+        "show stat no-maint",
+        "show stat app 6 -1 up no-maint",
+        "show stat nope 4 -1",
+        "show stat 99 -1 -1",
+        "show stat -1 x -1",
+        "show stat up foo",
+    ]
+    .iter()
+    .map(|c| {
+        xtests::api(&socket, c)
+            .lines()
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                match cells.len() {
+                    1 => l.to_string(),
+                    _ => format!("{},{},{}", cells[0], cells[1], cells[17]),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    })
+    .collect()
+}
+
+#[test]
+fn show_stat_options_filter_servers_as_with_haproxy() {
+    let ours = stat_options(&xtests::engine_bin!());
+    assert_eq!(
+        ours[0],
+        "# pxname,svname,status | app,FRONTEND,OPEN | app,s1,UP | app,s4,no check | app,BACKEND,UP (2/4) | "
+    );
+    assert_eq!(ours[3], "No such proxy. | ");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, stat_options(&haproxy));
+    }
+}

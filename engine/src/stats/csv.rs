@@ -161,7 +161,7 @@ impl Line {
         self
     }
 
-    fn get(&self, column: &str) -> &str {
+    pub fn cell(&self, column: &str) -> &str {
         self.cells
             .iter()
             .rev()
@@ -173,7 +173,7 @@ impl Line {
     pub fn render(&self) -> String {
         let mut out = String::new();
         for c in COLUMNS {
-            out.push_str(self.get(c));
+            out.push_str(self.cell(c));
             out.push(',');
         }
         out

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::api::Filter;
 use crate::backend::Backend;
+use crate::config::parse::atol;
 use crate::proxy::Frontend;
 use crate::server::ServerState;
 use counters::Traffic;
@@ -45,6 +46,12 @@ impl Registry {
             .and_then(|p| p.backend.as_deref())
     }
 
+    /// A proxy `show stat` can name: by name, or by id (atoi, -1 for all).
+    pub fn knows_proxy(&self, px: &str) -> bool {
+        // An id that matches no proxy lists nothing, as in HAProxy.
+        self.proxies.iter().any(|p| p.name == px) || atol(px) != 0
+    }
+
     /// HAProxy's `show stat`: the header, then per proxy in declaration
     /// order its frontend line, its server lines and its backend line,
     /// as far as `filter` lets them through.
@@ -55,7 +62,7 @@ impl Registry {
         out.push('\n');
         for p in self.proxies.iter().filter(|p| !p.disabled) {
             if let Some(px) = &filter.proxy {
-                if *px != p.name && *px != p.iid.to_string() {
+                if *px != p.name && atol(px) != i64::from(p.iid) {
                     continue;
                 }
             }
@@ -69,13 +76,26 @@ impl Registry {
                         .servers
                         .iter()
                         .filter(|s| filter.sid.is_none_or(|id| id == s.id))
+                        .filter(|s| !(filter.hide_maint && s.in_maint()))
+                        .filter(|s| !(filter.hide_down && is_down_for_good(s)))
                     {
                         out.push_str(&server_line(b, s, p.mode).render());
                         out.push('\n');
                     }
                 }
                 if wants(2) {
-                    out.push_str(&backend_line(b, p.mode).render());
+                    let mut line = backend_line(b, p.mode);
+                    if filter.hide_maint || filter.hide_down {
+                        // HAProxy adds how many servers are not stopped.
+                        let up = b
+                            .servers
+                            .iter()
+                            .filter(|s| s.is_up() && !s.in_maint())
+                            .count();
+                        let status = format!("{} ({up}/{})", line.cell("status"), b.servers.len());
+                        line.set("status", status);
+                    }
+                    out.push_str(&line.render());
                     out.push('\n');
                 }
             }
@@ -83,6 +103,14 @@ impl Registry {
         out.push('\n');
         out
     }
+}
+
+/// `show stat up` hides servers in maintenance, and DOWN servers unless a
+/// check is moving them (health above 0).
+fn is_down_for_good(s: &ServerState) -> bool {
+    s.in_maint()
+        || (!s.is_up()
+            && (!s.config.check.enabled || s.health.lock().expect("health lock").value() == 0))
 }
 
 /// HAProxy's relative process number, always 1 here.
