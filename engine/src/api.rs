@@ -14,6 +14,8 @@
 //!   static algorithms only take 0% and 100%;
 //! - `set server <b>/<s> state ready|drain|maint` (level admin), with
 //!   HAProxy's messages (see [`crate::admin`]);
+//! - `clear counters` (level operator): the peaks (`smax`, `rate_max`,
+//!   `conn_rate_max`) start over;
 //! - `show backend`: the backends' names;
 //! - `show servers state [<b>]`: the server-state dump (version 1).
 //!
@@ -58,6 +60,10 @@ impl Level {
 
 /// Commands, with their help text, as HAProxy's `help` aligns them.
 const COMMANDS: &[(&str, &str)] = &[
+    (
+        "clear counters",
+        "clear max statistics counters ('all' is not built yet)",
+    ),
     (
         "disable server (DEPRECATED)",
         "disable a server for maintenance (use 'set server' instead)",
@@ -167,6 +173,13 @@ pub fn execute(
             },
         },
         ["show", "backend", ..] => show_backend(registry),
+        ["clear", "counters", "all", ..] => admin(level, || {
+            "'clear counters all' is not implemented yet.\n\n".into()
+        }),
+        ["clear", "counters", ..] => operator(level, || {
+            registry.clear_max();
+            "\n".into()
+        }),
         ["show", "servers", "state", rest @ ..] => {
             show_servers_state(registry, rest.first().copied())
         }
@@ -347,6 +360,14 @@ fn set_weight(b: &Backend, s: &ServerState, arg: Option<&str>) -> String {
     }
     b.set_server_weight(s, weight);
     "\n".into()
+}
+
+fn operator(level: Level, run: impl FnOnce() -> String) -> String {
+    if level < Level::Operator {
+        "Permission denied\n\n".into()
+    } else {
+        run()
+    }
 }
 
 fn admin(level: Level, run: impl FnOnce() -> String) -> String {

@@ -249,3 +249,59 @@ fn weights_change_at_run_time_as_with_haproxy() {
         assert_eq!(ours, weights_session(&haproxy));
     }
 }
+
+/// `smax` before and after `clear counters`, with the total kept.
+fn cleared_peaks(binary: &Path) -> Vec<String> {
+    let s1 = NameServer::start_holding("s1", free_port());
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("clear-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("clear-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level operator\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{p1}\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let peaks = |socket: &Path| {
+        xtests::api(socket, "show stat")
+            .lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                format!("{}: scur={} smax={} stot={}", c[1], c[4], c[5], c[7])
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (a, got_a) = xtests::hold(fe, 2, Duration::from_secs(5));
+    let (b, got_b) = xtests::hold(fe, 2, Duration::from_secs(5));
+    assert_eq!(
+        (got_a.as_deref(), got_b.as_deref()),
+        (Some("s1"), Some("s1"))
+    );
+    drop((a, b));
+    xtests::wait_until(Duration::from_secs(5), "sessions closed", || {
+        peaks(&socket).starts_with("FRONTEND: scur=0")
+    });
+    let before = peaks(&socket);
+    let answer = xtests::api(&socket, "clear counters");
+    let denied = xtests::api(&socket, "clear counters all");
+    vec![before, answer, peaks(&socket), denied]
+}
+
+#[test]
+fn clear_counters_resets_the_peaks_as_haproxy_does() {
+    let ours = cleared_peaks(&xtests::engine_bin!());
+    assert_eq!(
+        ours[2],
+        "FRONTEND: scur=0 smax=0 stot=2 s1: scur=0 smax=0 stot=2 BACKEND: scur=0 smax=0 stot=2"
+    );
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        // `clear counters all` needs admin: both refuse it at operator level.
+        assert_eq!(ours, cleared_peaks(&haproxy));
+    }
+}

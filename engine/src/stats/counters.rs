@@ -50,6 +50,11 @@ impl Rate {
     pub fn max(&self) -> u64 {
         self.max.load(Ordering::Relaxed)
     }
+
+    /// `clear counters`: the peak starts over.
+    pub fn clear_max(&self) {
+        self.max.store(0, Ordering::Relaxed);
+    }
 }
 
 fn roll(s: &mut (u64, u64, u64), sec: u64) {
@@ -95,6 +100,12 @@ pub struct Traffic {
 }
 
 impl Traffic {
+    /// `clear counters`: the peaks (`smax`, `rate_max`) start over.
+    pub fn clear_max(&self) {
+        self.max_sessions.store(0, Ordering::Relaxed);
+        self.rate.clear_max();
+    }
+
     /// A session starts; `current` is the number now active, itself included.
     pub fn session(&self, current: u64) {
         self.sessions.fetch_add(1, Ordering::Relaxed);

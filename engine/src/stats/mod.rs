@@ -46,6 +46,21 @@ impl Registry {
             .and_then(|p| p.backend.as_deref())
     }
 
+    /// `clear counters`: every peak of every proxy and server starts over.
+    pub fn clear_max(&self) {
+        for p in &self.proxies {
+            if let Some(f) = &p.frontend {
+                f.traffic.clear_max();
+            }
+            if let Some(b) = &p.backend {
+                b.traffic.clear_max();
+                for s in &b.servers {
+                    s.traffic.clear_max();
+                }
+            }
+        }
+    }
+
     /// A proxy `show stat` can name: by name, or by id (atoi, -1 for all).
     pub fn knows_proxy(&self, px: &str) -> bool {
         // An id that matches no proxy lists nothing, as in HAProxy.
