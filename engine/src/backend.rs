@@ -59,6 +59,8 @@ pub struct Backend {
     streams: AtomicUsize,
     total_streams: AtomicU64,
     queued: AtomicUsize,
+    /// The longest the queue has been (`qmax`).
+    queued_max: AtomicUsize,
 }
 
 /// Why no server connection could be made; each maps to what the client sees.
@@ -111,6 +113,7 @@ struct QueueGuard<'a> {
 impl<'a> QueueGuard<'a> {
     fn join(backend: &'a Backend) -> Self {
         let ahead = backend.queued.fetch_add(1, Ordering::AcqRel);
+        backend.queued_max.fetch_max(ahead + 1, Ordering::AcqRel);
         QueueGuard { backend, ahead }
     }
 }
@@ -190,6 +193,7 @@ impl Backend {
             streams: AtomicUsize::new(0),
             total_streams: AtomicU64::new(0),
             queued: AtomicUsize::new(0),
+            queued_max: AtomicUsize::new(0),
         })
     }
 
@@ -387,6 +391,17 @@ impl Backend {
     /// Streams waiting in the backend's queue now (`qcur`).
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Acquire)
+    }
+
+    /// The longest the queue has been (`qmax`), since `clear counters`.
+    pub fn queued_max(&self) -> usize {
+        self.queued_max.load(Ordering::Acquire)
+    }
+
+    /// `clear counters`: the backend's peaks start over.
+    pub fn clear_max(&self) {
+        self.traffic.clear_max();
+        self.queued_max.store(0, Ordering::Release);
     }
 
     /// Whether any server can take traffic (the backend's stats status).

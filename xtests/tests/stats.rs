@@ -305,3 +305,59 @@ fn clear_counters_resets_the_peaks_as_haproxy_does() {
         assert_eq!(ours, cleared_peaks(&haproxy));
     }
 }
+
+/// The backend queue's `qcur`/`qmax` while a stream waits for a full
+/// server, once it went through, and after `clear counters`.
+fn queue_counters(binary: &Path) -> Vec<String> {
+    let s1 = NameServer::start_holding("s1", free_port());
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("queue-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("queue-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout queue 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{p1} maxconn 1\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let queues = |socket: &Path| {
+        xtests::api(socket, "show stat app 6 -1")
+            .lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                format!("{}: qcur={} qmax={}", c[1], c[2], c[3])
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (first, got) = xtests::hold(fe, 2, Duration::from_secs(5));
+    assert_eq!(got.as_deref(), Some("s1"));
+    let second = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    xtests::wait_until(Duration::from_secs(5), "a stream queued", || {
+        queues(&socket).contains("BACKEND: qcur=1")
+    });
+    let mut out = vec![queues(&socket)];
+    drop(first);
+    xtests::wait_until(Duration::from_secs(5), "the queue emptied", || {
+        queues(&socket).contains("BACKEND: qcur=0")
+    });
+    out.push(queues(&socket));
+    xtests::api(&socket, "clear counters");
+    out.push(queues(&socket));
+    drop(second);
+    out
+}
+
+#[test]
+fn the_backend_queue_is_counted_as_haproxy_counts_it() {
+    let ours = queue_counters(&xtests::engine_bin!());
+    assert_eq!(ours[1], "s1: qcur=0 qmax=0 BACKEND: qcur=0 qmax=1");
+    assert_eq!(ours[2], "s1: qcur=0 qmax=0 BACKEND: qcur=0 qmax=0");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, queue_counters(&haproxy));
+    }
+}

@@ -53,7 +53,7 @@ impl Registry {
                 f.traffic.clear_max();
             }
             if let Some(b) = &p.backend {
-                b.traffic.clear_max();
+                b.clear_max();
                 for s in &b.servers {
                     s.traffic.clear_max();
                 }
@@ -165,7 +165,6 @@ const SERVER_ZEROS: &[&str] = &[
     "ssl_failed_handshake",
 ];
 const BACKEND_ZEROS: &[&str] = &[
-    "qmax",
     "dreq",
     "dresp",
     "comp_in",
@@ -296,6 +295,7 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
     l.set("pxname", &b.name)
         .set("svname", "BACKEND")
         .set("qcur", b.queued())
+        .set("qmax", b.queued_max())
         .set("scur", b.current_streams())
         .set("status", if b.is_up() { "UP" } else { "DOWN" })
         .set("weight", weight)
