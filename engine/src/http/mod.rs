@@ -1,0 +1,9 @@
+//! The HTTP/1 wire layer, as HAProxy 2.6's H1 mux sees it.
+//!
+//! - [`head`]: request and response heads: original bytes plus spans;
+//! - [`body`]: body framing decided from a head (length, chunked, close);
+//! - [`errors`]: the built-in error responses, byte for byte.
+
+pub mod body;
+pub mod errors;
+pub mod head;
