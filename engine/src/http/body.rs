@@ -27,6 +27,9 @@ pub struct Decision {
     pub framing: Framing,
     /// Content-Length came with Transfer-Encoding: drop it before forwarding.
     pub drop_content_length: bool,
+    /// Close the client connection after this exchange: haproxy 2.6.12
+    /// answered a CL+TE request with `connection: close` (wire_cases.rs).
+    pub force_close: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,14 +67,19 @@ fn chunked_last(head: &Head, buf: &[u8]) -> Option<bool> {
 pub fn request(head: &Head, buf: &[u8]) -> Result<Decision, FramingError> {
     let cl = content_length(head, buf);
     match chunked_last(head, buf) {
-        Some(true) => Ok(Decision {
-            framing: Framing::Chunked,
-            drop_content_length: head.values(buf, "content-length").next().is_some(),
-        }),
+        Some(true) => {
+            let both = head.values(buf, "content-length").next().is_some();
+            Ok(Decision {
+                framing: Framing::Chunked,
+                drop_content_length: both,
+                force_close: both,
+            })
+        }
         Some(false) => Err(FramingError::TransferEncoding),
         None => Ok(Decision {
             framing: cl?.map_or(Framing::None, Framing::Length),
             drop_content_length: false,
+            force_close: false,
         }),
     }
 }
@@ -83,6 +91,7 @@ pub fn response(head: &Head, buf: &[u8], method: &[u8]) -> Result<Decision, Fram
         return Ok(Decision {
             framing: Framing::None,
             drop_content_length: false,
+            force_close: false,
         });
     }
     let cl = content_length(head, buf);
@@ -90,14 +99,17 @@ pub fn response(head: &Head, buf: &[u8], method: &[u8]) -> Result<Decision, Fram
         Some(true) => Ok(Decision {
             framing: Framing::Chunked,
             drop_content_length: head.values(buf, "content-length").next().is_some(),
+            force_close: false,
         }),
         Some(false) => Ok(Decision {
             framing: Framing::Close,
             drop_content_length: true,
+            force_close: true,
         }),
         None => Ok(Decision {
             framing: cl?.map_or(Framing::Close, Framing::Length),
             drop_content_length: false,
+            force_close: false,
         }),
     }
 }
@@ -119,7 +131,8 @@ mod tests {
             d,
             Ok(Decision {
                 framing: Framing::Chunked,
-                drop_content_length: true
+                drop_content_length: true,
+                force_close: true,
             })
         );
     }

@@ -35,7 +35,6 @@ fn refused_heads_are_400() {
         "GET / HTTP/1.x\r\n\r\n",
         "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
         "GET / HTTP/1.1\r\nHo\"st: a\r\n\r\n",
-        "GET / HTTP/1.1\r\nA: b\0c\r\n\r\n",
         "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",
         "GET / HTTP/1.1\r\n: b\r\n\r\n",
     ] {
@@ -60,6 +59,7 @@ fn oversized_head_is_refused() {
     );
     assert_eq!(req(&big), Err(HeadError::TooLarge));
     assert_eq!(req(&big[..MAX_HEAD_BYTES + 1]), Err(HeadError::TooLarge));
+    assert_eq!(req(&big[..MAX_HEAD_BYTES]), Ok(None));
 }
 
 #[test]
