@@ -2,8 +2,10 @@
 //!
 //! - [`head`]: request and response heads: original bytes plus spans;
 //! - [`body`]: body framing decided from a head (length, chunked, close);
+//! - [`chunked`]: the streaming chunked-body validator;
 //! - [`errors`]: the built-in error responses, byte for byte.
 
 pub mod body;
+pub mod chunked;
 pub mod errors;
 pub mod head;
