@@ -4,8 +4,10 @@
 //! - [`body`]: body framing decided from a head (length, chunked, close);
 //! - [`chunked`]: the streaming chunked-body validator;
 //! - [`errors`]: the built-in error responses, byte for byte.
+//! - [`forward`]: copying one body source → sink with bounded buffers.
 
 pub mod body;
 pub mod chunked;
 pub mod errors;
+pub mod forward;
 pub mod head;
