@@ -36,6 +36,10 @@ pub struct Decision {
 pub enum FramingError {
     #[error("Transfer-Encoding does not end with chunked")]
     TransferEncoding,
+    /// A coding before `chunked` (`gzip, chunked`): haproxy 2.6.12 answers
+    /// the mux's 422 without closing.
+    #[error("unsupported transfer-coding")]
+    UnsupportedCoding,
     #[error("invalid or conflicting Content-Length")]
     ContentLength,
 }
@@ -63,9 +67,27 @@ fn chunked_last(head: &Head, buf: &[u8]) -> Option<bool> {
     Some(last.eq_ignore_ascii_case(b"chunked"))
 }
 
+impl FramingError {
+    /// What a client gets for its request.
+    pub fn request_status(&self) -> u16 {
+        match self {
+            FramingError::UnsupportedCoding => 422,
+            _ => 400,
+        }
+    }
+}
+
 /// Framing of a request body.
 pub fn request(head: &Head, buf: &[u8]) -> Result<Decision, FramingError> {
     let cl = content_length(head, buf);
+    let te = head.tokens(buf, "transfer-encoding");
+    if te.len() > 1
+        && te
+            .last()
+            .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"))
+    {
+        return Err(FramingError::UnsupportedCoding);
+    }
     match chunked_last(head, buf) {
         Some(true) => {
             let both = head.values(buf, "content-length").next().is_some();

@@ -58,6 +58,11 @@ pub const BUILTIN_ERRORS: &[BuiltinError] = &[
         "Misdirected Request",
         "Request sent to a non-authoritative server.",
     ),
+    e(
+        422,
+        "Unprocessable Content",
+        "The server cannot process the contained instructions.",
+    ),
     e(425, "Too Early", "Your browser sent early data."),
     e(
         429,
@@ -117,13 +122,21 @@ impl BuiltinError {
     /// The bytes the HTTP/1 mux writes for its own errors (400, 408, 500,
     /// 501): mixed-case names, `Connection: close` before Content-Type.
     pub fn mux_h1_bytes(&self) -> Vec<u8> {
+        self.mux_h1_bytes_with(true)
+    }
+
+    /// The mux's rendering; the 422 for an unsupported transfer-coding came
+    /// without `Connection: close` on haproxy 2.6.12.
+    pub fn mux_h1_bytes_with(&self, close: bool) -> Vec<u8> {
         let body = self.body();
+        let conn = if close { "Connection: close\r\n" } else { "" };
         format!(
             "HTTP/1.1 {} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\n\
-             Connection: close\r\nContent-Type: text/html\r\n\r\n{}",
+             {}Content-Type: text/html\r\n\r\n{}",
             self.status,
             self.reason,
             body.len(),
+            conn,
             body
         )
         .into_bytes()

@@ -38,3 +38,14 @@ fn htx_rendering_matches_the_binary() {
 fn mux_408_matches_the_binary() {
     assert_eq!(builtin(408).unwrap().mux_h1_bytes(), MUX_408.as_bytes());
 }
+
+/// `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`
+/// to the `http-request return` frontend of wire_cases.rs.
+#[test]
+fn mux_422_matches_the_binary() {
+    let want = "HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n";
+    assert_eq!(
+        builtin(422).unwrap().mux_h1_bytes_with(false),
+        want.as_bytes()
+    );
+}
