@@ -118,3 +118,22 @@ fn huge_heads_at_haproxys_boundary() {
     assert_eq!(verdict(&head(15278)), 400);
     assert_eq!(verdict(&head(20000)), 400);
 }
+
+/// Responses: a python3 server on 127.0.0.1:18490 answering raw bytes per
+/// path, behind `frontend fe` (bind 127.0.0.1:18482) → `backend be` →
+/// `server s1 127.0.0.1:18490`; haproxy answered the client the HTX 502
+/// (errors.rs, lowercase, no close) for both, and passed the valid one.
+#[test]
+fn malformed_responses_are_502() {
+    for (raw, want) in [
+        (&b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..], None),
+        (
+            b"HTTP/1.1 200 OK\r\nA : b\r\nContent-Length: 0\r\n\r\n",
+            Some(502),
+        ),
+        (b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n", Some(502)),
+    ] {
+        let got = parse_response(raw).err().map(|e| e.status(false));
+        assert_eq!(got, want, "{raw:?}");
+    }
+}
