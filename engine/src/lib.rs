@@ -11,6 +11,9 @@
 //! - [`check`]: health checks and the rise/fall counter;
 //! - [`acl`] and [`rules`]: ACLs, and what a frontend decides for an HTTP
 //!   request (deny, redirect, which backend) — ready for the HTTP path;
+//! - [`http`]: the HTTP/1 wire layer (heads, framing, chunked bodies,
+//!   HAProxy's error responses) — ready for the HTTP path;
+//! - [`admin`]: maintenance and drain, with HAProxy's messages;
 //! - [`log`]: stderr messages, syslog targets, the TCP log line;
 //! - [`net`]: the seam to the outside world (real or simulated).
 
@@ -22,6 +25,7 @@ pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod identity;
 pub mod log;
 pub mod net;
