@@ -143,7 +143,8 @@ impl Engine {
         if !unimplemented.is_empty() {
             return Err(StartError::NotImplemented(unimplemented));
         }
-        let backends = build_backends(config, &targets, net.seed())?;
+        let ids = proxy_ids(config);
+        let backends = build_backends(config, &ids, &targets, net.seed())?;
         let tag = config.global.log_tag.as_deref().unwrap_or(log_tag);
         let logger = Arc::new(Logger::new(net.clone(), sink, tag));
         let process = Arc::new(Process {
@@ -172,7 +173,7 @@ impl Engine {
                 .map_or(DEFAULT_MAXCONN, |m| m as usize);
             let frontend = Arc::new(Frontend {
                 name: proxy.name.clone(),
-                iid: proxy_id(config, i),
+                iid: ids[i],
                 mode: proxy.mode.as_str(),
                 maxconn,
                 traffic: Traffic::default(),
@@ -256,7 +257,7 @@ impl Engine {
                 .enumerate()
                 .map(|(i, p)| Entry {
                     name: p.name.clone(),
-                    iid: proxy_id(config, i),
+                    iid: ids[i],
                     mode: p.mode.as_str(),
                     frontend: frontends
                         .iter()
@@ -396,6 +397,7 @@ impl Drop for Engine {
 /// check tasks start in name order, which keeps runs repeatable.
 fn build_backends(
     config: &Config,
+    ids: &[u32],
     targets: &[Vec<Target>],
     seed: u64,
 ) -> Result<BTreeMap<String, Arc<Backend>>, StartError> {
@@ -404,8 +406,8 @@ fn build_backends(
         if !proxy.kind.is_backend() {
             continue;
         }
-        let backend = Backend::new(proxy, proxy_id(config, i), targets.clone(), seed ^ i as u64)
-            .ok_or_else(|| {
+        let backend =
+            Backend::new(proxy, ids[i], targets.clone(), seed ^ i as u64).ok_or_else(|| {
                 StartError::NotImplemented(vec![Unimplemented {
                     at: proxy.at.clone(),
                     keyword: format!("balance {}", proxy.balance.name()),
@@ -415,12 +417,6 @@ fn build_backends(
         backends.insert(proxy.name.clone(), Arc::new(backend));
     }
     Ok(backends)
-}
-
-/// HAProxy numbers proxies in declaration order from 1, after the
-/// internal proxy of the stats socket when there is one.
-fn proxy_id(config: &Config, index: usize) -> u32 {
-    proxy_ids(config)[index]
 }
 
 /// The proxies' ids as HAProxy 2.6 numbers them, the stats socket's

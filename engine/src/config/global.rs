@@ -12,7 +12,7 @@ use crate::identity;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::units::{parse_time_ms, trailing_warning, Time, TimeError};
+use super::units::{parse_time_ms, trailing_warning, TimeError};
 
 /// Does the engine runtime do what this keyword asks?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,12 +162,7 @@ fn maxconn(g: &mut Global, ctx: &mut Ctx) {
     if ctx.too_many_args(1, 0) || expects_integer(ctx) {
         return;
     }
-    if g.maxconn.is_some() {
-        ctx.alert_continue(format!(
-            "{} : '{}' already specified. Continuing.",
-            ctx.here(),
-            ctx.arg(0)
-        ));
+    if already_set(ctx, g.maxconn.is_some()) {
         return;
     }
     g.maxconn = Some(atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32);
@@ -262,13 +257,8 @@ fn proxy_time(ctx: &mut Ctx) -> Option<Duration> {
         return None;
     }
     let (kw, arg) = (ctx.arg(0).to_string(), ctx.arg(1).to_string());
-    let problem = match parse_time_ms(&arg) {
-        Ok(Time { trailing, ms }) => {
-            if let Some(c) = trailing {
-                ctx.warn(trailing_warning(c, &arg));
-            }
-            return Some(Duration::from_millis(ms));
-        }
+    let problem = match warned_time(ctx, &arg) {
+        Ok(t) => return Some(t),
         Err(TimeError::Char(c)) => format!("unexpected character '{c}' in argument to <{kw}>.\n"),
         Err(TimeError::Over) => format!(
             "timer overflow in argument '{arg}' to '{kw}' (maximum value is 2147483647 ms or ~24.8 days)"
@@ -283,18 +273,25 @@ fn proxy_time(ctx: &mut Ctx) -> Option<Duration> {
     None
 }
 
+/// A time argument; junk after a valid unit is only warned about, as in
+/// HAProxy 2.6. The caller words the errors, which differ by keyword.
+fn warned_time(ctx: &mut Ctx, arg: &str) -> Result<Duration, TimeError> {
+    let time = parse_time_ms(arg)?;
+    if let Some(c) = time.trailing {
+        ctx.warn(trailing_warning(c, arg));
+    }
+    Ok(time.duration())
+}
+
 /// `max-spread-checks <time>`, with cfgparse-global.c's own wording.
 fn max_spread_checks(g: &mut Global, ctx: &mut Ctx) {
     if ctx.too_many_args(1, 0) || missing_arg(ctx) {
         return;
     }
     let (kw, arg) = (ctx.arg(0).to_string(), ctx.arg(1).to_string());
-    let problem = match parse_time_ms(&arg) {
-        Ok(Time { trailing, ms }) => {
-            if let Some(c) = trailing {
-                ctx.warn(trailing_warning(c, &arg));
-            }
-            g.max_spread_checks = Some(Duration::from_millis(ms));
+    let problem = match warned_time(ctx, &arg) {
+        Ok(t) => {
+            g.max_spread_checks = Some(t);
             return;
         }
         Err(TimeError::Char(c)) => {
@@ -312,8 +309,9 @@ fn max_spread_checks(g: &mut Global, ctx: &mut Ctx) {
     ctx.alert(msg);
 }
 
-/// HAProxy's "already specified. Continuing." when `set`.
-fn already_nonzero(ctx: &mut Ctx, set: bool) -> bool {
+/// HAProxy's "'<kw>' already specified. Continuing." when `set`: an
+/// alert that keeps the first value and leaves the configuration valid.
+fn already_set(ctx: &mut Ctx, set: bool) -> bool {
     if set {
         let msg = format!(
             "{} : '{}' already specified. Continuing.",
@@ -332,7 +330,7 @@ fn once_integer(g: &mut Global, ctx: &mut Ctx) {
         return;
     }
     let kw = ctx.arg(0).to_string();
-    if already_nonzero(ctx, g.tuning.get(&kw).is_some_and(|v| *v != 0)) {
+    if already_set(ctx, g.tuning.get(&kw).is_some_and(|v| *v != 0)) {
         return;
     }
     if expects_integer(ctx) {
@@ -366,7 +364,7 @@ fn ssl_base(g: &mut Global, ctx: &mut Ctx) {
 
 /// `server-state-base <dir>` (no check of extra arguments in HAProxy).
 fn server_state_base(g: &mut Global, ctx: &mut Ctx) {
-    if already_nonzero(ctx, g.server_state_base.is_some()) {
+    if already_set(ctx, g.server_state_base.is_some()) {
         return;
     }
     if !missing_arg(ctx) {
@@ -376,7 +374,7 @@ fn server_state_base(g: &mut Global, ctx: &mut Ctx) {
 
 /// `log-send-hostname [<name>]`: the host's own name without argument.
 fn log_send_hostname(g: &mut Global, ctx: &mut Ctx) {
-    if already_nonzero(ctx, g.log_send_hostname.is_some()) {
+    if already_set(ctx, g.log_send_hostname.is_some()) {
         return;
     }
     g.log_send_hostname = Some(ctx.arg(1).to_string());
@@ -456,24 +454,14 @@ fn path_arg(ctx: &mut Ctx, what: &str) -> Option<PathBuf> {
 }
 
 fn pidfile(g: &mut Global, ctx: &mut Ctx) {
-    if g.pidfile.is_some() {
-        ctx.alert_continue(format!(
-            "{} : '{}' already specified. Continuing.",
-            ctx.here(),
-            ctx.arg(0)
-        ));
+    if already_set(ctx, g.pidfile.is_some()) {
         return;
     }
     g.pidfile = path_arg(ctx, "a file name");
 }
 
 fn chroot(g: &mut Global, ctx: &mut Ctx) {
-    if g.chroot.is_some() {
-        ctx.alert_continue(format!(
-            "{} : '{}' already specified. Continuing.",
-            ctx.here(),
-            ctx.arg(0)
-        ));
+    if already_set(ctx, g.chroot.is_some()) {
         return;
     }
     g.chroot = path_arg(ctx, "a directory");
@@ -538,46 +526,35 @@ fn strict_int(s: &str) -> Option<i32> {
 
 /// `user <name>`: looked up now, as HAProxy does with getpwnam.
 fn user(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) {
-        return;
-    }
-    if g.uid != 0 {
-        ctx.alert_continue(format!(
-            "{} : user/uid already specified. Continuing.",
-            ctx.here()
-        ));
-        return;
-    }
-    match identity::user_id(ctx.arg(1)) {
-        Ok(id) => g.uid = id,
-        Err(e) => {
-            let msg = format!(
-                "{} : cannot find user id for '{}' ({e})",
-                ctx.here(),
-                ctx.arg(1)
-            );
-            ctx.alert(msg);
-        }
-    }
+    let already = "user/uid already specified";
+    named_id(ctx, &mut g.uid, already, "user", identity::user_id);
 }
 
 /// `group <name>`: looked up now, with getgrnam.
 fn group(g: &mut Global, ctx: &mut Ctx) {
+    let already = "gid/group was already specified";
+    named_id(ctx, &mut g.gid, already, "group", identity::group_id);
+}
+
+fn named_id(
+    ctx: &mut Ctx,
+    id: &mut i32,
+    already: &str,
+    what: &str,
+    lookup: fn(&str) -> Result<i32, identity::LookupError>,
+) {
     if ctx.too_many_args(1, 0) {
         return;
     }
-    if g.gid != 0 {
-        ctx.alert_continue(format!(
-            "{} : gid/group was already specified. Continuing.",
-            ctx.here()
-        ));
+    if *id != 0 {
+        ctx.alert_continue(format!("{} : {already}. Continuing.", ctx.here()));
         return;
     }
-    match identity::group_id(ctx.arg(1)) {
-        Ok(id) => g.gid = id,
+    match lookup(ctx.arg(1)) {
+        Ok(found) => *id = found,
         Err(e) => {
             let msg = format!(
-                "{} : cannot find group id for '{}' ({e})",
+                "{} : cannot find {what} id for '{}' ({e})",
                 ctx.here(),
                 ctx.arg(1)
             );
@@ -661,12 +638,7 @@ fn ulimit_n(g: &mut Global, ctx: &mut Ctx) {
     if ctx.too_many_args(1, 0) {
         return;
     }
-    if g.ulimit_n != 0 {
-        ctx.alert_continue(format!(
-            "{} : '{}' already specified. Continuing.",
-            ctx.here(),
-            ctx.arg(0)
-        ));
+    if already_set(ctx, g.ulimit_n != 0) {
         return;
     }
     if missing_arg(ctx) {
@@ -677,7 +649,7 @@ fn ulimit_n(g: &mut Global, ctx: &mut Ctx) {
 }
 
 fn maxaccept(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || already_nonzero(ctx, g.tune_maxaccept.unwrap_or(0) != 0) {
+    if ctx.too_many_args(1, 0) || already_set(ctx, g.tune_maxaccept.unwrap_or(0) != 0) {
         return;
     }
     if expects_integer(ctx) {
@@ -687,7 +659,7 @@ fn maxaccept(g: &mut Global, ctx: &mut Ctx) {
 }
 
 fn maxpollevents(g: &mut Global, ctx: &mut Ctx) {
-    if ctx.too_many_args(1, 0) || already_nonzero(ctx, g.tune_maxpollevents.unwrap_or(0) != 0) {
+    if ctx.too_many_args(1, 0) || already_set(ctx, g.tune_maxpollevents.unwrap_or(0) != 0) {
         return;
     }
     if expects_integer(ctx) {
