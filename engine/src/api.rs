@@ -292,7 +292,7 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
         "{} {} {} {} {} {op_state} {admin} {} {} {} {status} {result} {} {check_state} 0 {} {} {} {port} - 0 {} {check_addr} {check_addr} {}",
         b.iid,
         b.name,
-        if b.disabled { 0 } else { s.id },
+        s.id,
         s.name(),
         c.ip,
         s.weight(),

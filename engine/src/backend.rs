@@ -144,7 +144,12 @@ impl Backend {
     ) -> Option<Self> {
         let shared = Shared::default();
         let forced: Vec<Option<u32>> = proxy.servers.iter().map(|s| s.id).collect();
-        let ids = config::number_ids(&forced);
+        // HAProxy never numbers the servers of a disabled proxy: id 0.
+        let ids = if proxy.disabled {
+            vec![0; forced.len()]
+        } else {
+            config::number_ids(&forced)
+        };
         let servers = proxy
             .servers
             .iter()
