@@ -90,7 +90,8 @@ pub fn apply(backend: &Backend, server: &ServerState, request: Request) -> Vec<N
     notices
 }
 
-fn label(backend: &Backend, server: &ServerState) -> String {
+/// `Server be/s1` or `Backup Server be/s1`, as HAProxy's messages start.
+pub fn label(backend: &Backend, server: &ServerState) -> String {
     let kind = if server.is_backup() {
         "Backup Server"
     } else {
@@ -102,7 +103,7 @@ fn label(backend: &Backend, server: &ServerState) -> String {
 /// HAProxy's srv_append_status tail: the servers left (or online) and
 /// what happened to the streams; nothing is ever requeued here because
 /// the engine queues in the backend, not on servers.
-fn tail(backend: &Backend, server: &ServerState) -> String {
+pub fn tail(backend: &Backend, server: &ServerState) -> String {
     let (active, backup) = backend.count_up();
     let on_backup = if active == 0 && backup > 0 {
         " Running on backup."

@@ -17,7 +17,7 @@ use std::time::Duration;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::admin::Notice;
+use crate::admin::{self, Notice};
 use crate::backend::Backend;
 use crate::log::syslog::Level;
 use crate::log::{Logger, Severity};
@@ -176,45 +176,24 @@ async fn announce(
     report: &Report,
     transition: Transition,
 ) {
-    let kind = if server.is_backup() {
-        "Backup Server"
-    } else {
-        "Server"
+    let (state, level) = match transition {
+        Transition::None => return,
+        Transition::WentDown => ("DOWN", Level::Alert),
+        Transition::WentUp => ("UP", Level::Notice),
     };
-    let (active, backup) = backend.count_up();
     let mut reason = format!("reason: {}", report.reason);
     if let Some(info) = &report.info {
         reason.push_str(&format!(", info: \"{info}\""));
     }
-    let duration = report.duration.as_millis();
-    let running_on_backup = if active == 0 && backup > 0 {
-        " Running on backup."
-    } else {
-        ""
-    };
-    let (message, level) = match transition {
-        Transition::None => return,
-        Transition::WentDown => (
-            format!(
-                "{kind} {}/{} is DOWN, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers left.{running_on_backup} {} sessions active, 0 requeued, 0 remaining in queue.",
-                backend.name,
-                server.name(),
-                server.current_conns(),
-            ),
-            Level::Alert,
-        ),
-        Transition::WentUp => (
-            format!(
-                "{kind} {}/{} is UP, {reason}, check duration: {duration}ms. {active} active and {backup} backup servers online.{running_on_backup} 0 sessions requeued, 0 total in queue.",
-                backend.name,
-                server.name(),
-            ),
-            Level::Notice,
-        ),
-    };
+    let message = format!(
+        "{} is {state}, {reason}, check duration: {}ms{}.",
+        admin::label(backend, server),
+        report.duration.as_millis(),
+        admin::tail(backend, server),
+    );
     logger.sink().emit(Severity::Warning, &message);
     logger.send(&backend.log_targets, level, &message).await;
-    if transition == Transition::WentDown && active == 0 && backup == 0 {
+    if transition == Transition::WentDown && backend.count_up() == (0, 0) {
         Notice::no_server(backend).publish(logger).await;
     }
 }
