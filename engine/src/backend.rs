@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::balance::{self, Algorithm, Pick, ServerInfo};
 use crate::config;
+use crate::http::policy::Policy;
 use crate::log::syslog::Target;
 use crate::net::{BoxStream, Net};
 use crate::server::{ServerState, Shared, Slot};
@@ -47,6 +48,8 @@ pub struct Backend {
     /// traffic, server ids never numbered).
     pub disabled: bool,
     pub balance: &'static str,
+    /// Its HTTP settings (mode, forwardfor, error pages).
+    pub http: Policy,
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
     algorithm: Mutex<Box<dyn Algorithm>>,
@@ -93,6 +96,14 @@ pub struct Attempt {
     pub redispatched: bool,
     /// Streams already waiting when this one joined the backend's queue.
     pub backend_queue: usize,
+    /// The connection was an idle one kept from an earlier request.
+    pub reused: bool,
+}
+
+/// A server connection kept open between two requests of one client.
+pub struct Idle {
+    pub server: Arc<ServerState>,
+    pub stream: BoxStream,
 }
 
 /// A stream's place in a backend (`beconn`); dropping it leaves.
@@ -193,6 +204,7 @@ impl Backend {
             forced_id: proxy.id.is_some(),
             disabled: proxy.disabled,
             balance: proxy.balance.name(),
+            http: Policy::from_proxy(proxy),
             traffic: Traffic::default(),
             availability: Mutex::new((Availability::new(true), 0)),
             streams: AtomicUsize::new(0),
@@ -342,6 +354,21 @@ impl Backend {
         client_port: u16,
         attempt: &mut Attempt,
     ) -> Result<(BoxStream, Slot), ConnectError> {
+        self.connect_or_reuse(net, client, client_port, attempt, None)
+            .await
+    }
+
+    /// [`Backend::connect`], reusing `idle` (a connection an earlier request
+    /// of the same client left open) when the server chosen is its server.
+    /// An idle connection to another server is closed.
+    pub async fn connect_or_reuse(
+        &self,
+        net: &dyn Net,
+        client: Option<IpAddr>,
+        client_port: u16,
+        attempt: &mut Attempt,
+        idle: Option<Idle>,
+    ) -> Result<(BoxStream, Slot), ConnectError> {
         let key = client
             .filter(|_| self.hash_source)
             .map(balance::source_key)
@@ -353,6 +380,10 @@ impl Backend {
                 }
             });
         let mut slot = self.assign(None, key, attempt).await?;
+        if let Some(idle) = idle.filter(|i| Arc::ptr_eq(&i.server, slot.server())) {
+            attempt.reused = true;
+            return Ok((idle.stream, slot));
+        }
         let mut retries_left = self.retries;
         loop {
             let server = slot.server().clone();

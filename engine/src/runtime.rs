@@ -24,6 +24,8 @@ use crate::config::{
 use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Net};
+use crate::http::policy::Policy;
+use crate::proxy::http::HttpFrontend;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::stats::counters::Traffic;
 use crate::stats::{Entry, Registry};
@@ -186,8 +188,13 @@ impl Engine {
                     tcplog: proxy.options.tcplog
                         || (proxy.mode == Mode::Tcp && proxy.options.httplog),
                     dontlognull: proxy.options.dontlognull,
+                    httplog: proxy.mode == Mode::Http && proxy.options.httplog,
                 },
                 total_conns: AtomicU64::new(0),
+                http: match proxy.mode {
+                    Mode::Http => Some(http_frontend(proxy, &backends)?),
+                    Mode::Tcp => None,
+                },
             });
             frontends.push(frontend.clone());
             for (at, addr) in listen_addrs(proxy) {
@@ -429,6 +436,35 @@ fn proxy_ids(config: &Config) -> Vec<u32> {
         .chain(config.proxies.iter().map(|p| p.id))
         .collect();
     crate::config::number_ids(&forced)[usize::from(global)..].to_vec()
+}
+
+/// What a `mode http` frontend needs: its rules and ACLs, the backends
+/// its rules may name, where requests go by default.
+fn http_frontend(
+    proxy: &Proxy,
+    backends: &BTreeMap<String, Arc<Backend>>,
+) -> Result<HttpFrontend, StartError> {
+    let acls = crate::acl::compile(&proxy.acls).map_err(|u| {
+        StartError::NotImplemented(vec![Unimplemented {
+            at: u.at,
+            keyword: format!("acl {} {}", u.name, u.fetch),
+            section: proxy.kind.as_str().to_string(),
+        }])
+    })?;
+    // A `default_backend` wins over a listen section's own servers.
+    let default = proxy
+        .default_backend
+        .as_ref()
+        .or(proxy.kind.is_backend().then_some(&proxy.name))
+        .and_then(|n| backends.get(n))
+        .cloned();
+    Ok(HttpFrontend {
+        rules: proxy.clone(),
+        acls,
+        backends: backends.clone(),
+        default,
+        policy: Policy::from_proxy(proxy),
+    })
 }
 
 /// A listen section serves its own servers; a frontend its default_backend.

@@ -4,6 +4,8 @@
 //! Every wait is bounded by a deadline, and waits on an event (a line on
 //! stderr, a connection answered), never on a bare sleep.
 
+pub mod http;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

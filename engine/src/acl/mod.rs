@@ -11,6 +11,7 @@ mod fetch;
 mod pattern;
 
 pub use fetch::{path, Request};
+pub use pattern::{in_net, network};
 
 use std::collections::BTreeMap;
 

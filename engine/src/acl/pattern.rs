@@ -128,6 +128,11 @@ fn int_pattern(op: Option<&str>, v: &str) -> Option<Pattern> {
 }
 
 fn ip_pattern(v: &str) -> Option<Pattern> {
+    network(v).map(|(ip, bits)| Pattern::Net(ip, bits))
+}
+
+/// `addr[/mask]`, the mask in bits or dotted: a network as (address, bits).
+pub fn network(v: &str) -> Option<(IpAddr, u8)> {
     let (addr, mask) = match v.split_once('/') {
         Some((a, m)) => (a, Some(m)),
         None => (v, None),
@@ -146,7 +151,7 @@ fn ip_pattern(v: &str) -> Option<Pattern> {
             },
         },
     };
-    Some(Pattern::Net(ip, bits))
+    Some((ip, bits))
 }
 
 /// Whether `value` matches any of `patterns` under `method`.
@@ -233,7 +238,7 @@ fn match_word(s: &[u8], p: &[u8], delimiters: &[u8], ic: bool) -> bool {
     false
 }
 
-fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+pub fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     let ip = match (ip, net) {
         (IpAddr::V6(v6), IpAddr::V4(_)) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

@@ -34,7 +34,7 @@ pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagno
             }
         }
         for p in st.pending.drain(..) {
-            let harmless = tcp && p.http_only;
+            let harmless = (tcp && p.http_only) || (!tcp && p.http_yes);
             if !harmless && !config.unimplemented.contains(&p.item) {
                 config.unimplemented.push(p.item);
             }

@@ -124,11 +124,12 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
-    // The engine has no HTTP layer yet: every rule is unimplemented.
-    ctx.unimplemented(format!(
-        "http-request {}",
-        name.split('(').next().unwrap_or(&name)
-    ));
+    if matches!(action, HttpRequestAction::Other { .. }) {
+        ctx.unimplemented(format!(
+            "http-request {}",
+            name.split('(').next().unwrap_or(&name)
+        ));
+    }
     p.px.http_request.push(HttpRequestRule {
         at: ctx.at.clone(),
         action,

@@ -26,6 +26,8 @@ pub enum Support {
     No,
     /// HAProxy ignores it outside `mode http`: unimplemented only there.
     HttpOnly,
+    /// Runs in `mode http`; not built for `mode tcp` yet.
+    HttpYes,
     /// The parser decides and calls [`ProxyState::note`].
     Parser,
 }
@@ -49,6 +51,7 @@ pub struct ServerCheck {
 pub struct Pending {
     pub item: Unimplemented,
     pub http_only: bool,
+    pub http_yes: bool,
 }
 
 /// A proxy or defaults section while it is being parsed.
@@ -139,6 +142,7 @@ impl ProxyState {
                 section: section.into(),
             },
             http_only: support == Support::HttpOnly,
+            http_yes: support == Support::HttpYes,
         });
     }
 
@@ -190,7 +194,7 @@ const fn kw(
     }
 }
 
-use Support::{No, Parser, Yes};
+use Support::{HttpYes, No, Parser, Yes};
 
 /// The proxy keywords, alphabetical. Columns: name, capability needed,
 /// allowed in `defaults`, engine support, parser, documentation. Rows
@@ -198,7 +202,7 @@ use Support::{No, Parser, Yes};
 /// engine does not implement them, so they always land in `unimplemented`.
 #[rustfmt::skip]
 pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
-    kw("acl", Cap::Any, false, No, acl::parse_acl_line, "acl <name> <criterion> [flags] [operator] <value>..."),
+    kw("acl", Cap::Any, false, HttpYes, acl::parse_acl_line, "acl <name> <criterion> [flags] [operator] <value>..."),
     kw("backlog", Cap::Fe, true, No, shape::check, "backlog <n>: listen queue length."),
     kw("balance", Cap::Be, true, Parser, balance, "balance <algorithm> [args]: default roundrobin."),
     kw("bind", Cap::Fe, false, Parser, bind, "bind <addr>[,<addr>...] [options]."),
@@ -215,11 +219,11 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("dispatch", Cap::Be, false, No, dispatch, "dispatch <addr>:<port>: server of last resort."),
     kw("email-alert", Cap::Any, true, No, shape::check, "email-alert from|to|level|mailers|myhostname <value>."),
     kw("enabled", Cap::Any, true, Yes, disabled, "enabled: undo `disabled`."),
-    kw("errorfile", Cap::Any, true, No, errorfile, "errorfile <code> <file>."),
+    kw("errorfile", Cap::Any, true, Yes, errorfile, "errorfile <code> <file>."),
     kw("errorfiles", Cap::Any, true, No, shape::check, "errorfiles <http-errors section> [<code>...]."),
-    kw("errorloc", Cap::Any, true, No, errorloc, "errorloc <code> <url>: 302 redirect."),
-    kw("errorloc302", Cap::Any, true, No, errorloc, "errorloc302 <code> <url>."),
-    kw("errorloc303", Cap::Any, true, No, errorloc, "errorloc303 <code> <url>."),
+    kw("errorloc", Cap::Any, true, Yes, errorloc, "errorloc <code> <url>: 302 redirect."),
+    kw("errorloc302", Cap::Any, true, Yes, errorloc, "errorloc302 <code> <url>."),
+    kw("errorloc303", Cap::Any, true, Yes, errorloc, "errorloc303 <code> <url>."),
     kw("external-check", Cap::Be, true, No, shape::check, "external-check command|path <value>."),
     kw("force-persist", Cap::Be, false, No, shape::check, "force-persist if|unless <cond>."),
     kw("fullconn", Cap::Be, true, No, fullconn, "fullconn <n>: dynamic maxconn reference."),
@@ -245,7 +249,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("option", Cap::Any, true, Parser, options::parse, "[no] option <name> [args]."),
     kw("persist", Cap::Be, true, No, shape::check, "persist rdp-cookie[(<name>)]."),
     kw("rate-limit", Cap::Fe, true, No, shape::check, "rate-limit sessions <rate>."),
-    kw("redirect", Cap::Any, false, No, acl::parse_redirect, "redirect location|prefix|scheme <to> [code N] [if|unless <cond>]."),
+    kw("redirect", Cap::Any, false, Yes, acl::parse_redirect, "redirect location|prefix|scheme <to> [code N] [if|unless <cond>]."),
     kw("retries", Cap::Be, true, Yes, retries, "retries <n>: connection retries (default 3)."),
     kw("retry-on", Cap::Be, true, No, shape::check, "retry-on <events>."),
     kw("server", Cap::Be, false, Parser, server, "server <name> <addr>[:port] [settings]."),
@@ -262,7 +266,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("unique-id-format", Cap::Fe, true, No, shape::check, "unique-id-format <format>."),
     kw("unique-id-header", Cap::Fe, true, No, shape::check, "unique-id-header <name>."),
     kw("use-server", Cap::Be, false, No, shape::check, "use-server <server> [if|unless <cond>]."),
-    kw("use_backend", Cap::Fe, false, No, acl::parse_use_backend, "use_backend <backend> [if|unless <cond>]."),
+    kw("use_backend", Cap::Fe, false, HttpYes, acl::parse_use_backend, "use_backend <backend> [if|unless <cond>]."),
 ];
 
 /// Parses one line of a proxy or defaults section.
@@ -373,7 +377,6 @@ fn mode(p: &mut ProxyState, ctx: &mut Ctx) {
     match ctx.arg(1) {
         "http" => {
             p.px.mode = Mode::Http;
-            p.note(ctx, "mode http".into(), Support::No);
         }
         "tcp" => p.px.mode = Mode::Tcp,
         "health" => ctx.alert(format!(

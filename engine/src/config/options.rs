@@ -3,9 +3,8 @@
 //!
 //! Each row says whether `no option` is allowed, which capability the
 //! option needs, and whether the engine runtime implements it. Options
-//! HAProxy ignores in TCP mode (`httpclose`, `forwardfor`...) are marked
-//! `HttpOnly`: they count as unimplemented only in proxies that end up in
-//! `mode http`.
+//! HAProxy ignores in TCP mode (`httpclose`, `forwardfor`...) are dropped
+//! there with its warning (check.rs).
 
 use super::listen::{has_cap, Cap, ProxyState, Support};
 use super::parse::{Ctx, Kwm};
@@ -53,7 +52,7 @@ macro_rules! flag {
     };
 }
 
-use Support::{HttpOnly, No, Yes};
+use Support::{No, Yes};
 
 #[rustfmt::skip]
 pub const OPTIONS: &[OptionKeyword] = &[
@@ -68,19 +67,19 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("dontlog-normal", Cap::Fe, true, No, switch_only, "option dontlog-normal: recognised, not run by the engine."),
     opt("dontlognull", Cap::Fe, true, Yes, flag!(dontlognull), "do not log connections without data."),
     opt("external-check", Cap::Be, false, No, switch_only, "option external-check: recognised, not run by the engine."),
-    opt("forwardfor", Cap::Any, false, HttpOnly, forwardfor, "add X-Forwarded-For [except NET] [header NAME] [if-none]."),
+    opt("forwardfor", Cap::Any, false, Yes, forwardfor, "add X-Forwarded-For [except NET] [header NAME] [if-none]."),
     opt("h1-case-adjust-bogus-client", Cap::Fe, true, No, switch_only, "option h1-case-adjust-bogus-client: recognised, not run by the engine."),
     opt("h1-case-adjust-bogus-server", Cap::Be, true, No, switch_only, "option h1-case-adjust-bogus-server: recognised, not run by the engine."),
     opt("http-buffer-request", Cap::Any, true, No, switch_only, "option http-buffer-request: recognised, not run by the engine."),
     opt("http-ignore-probes", Cap::Fe, true, No, switch_only, "option http-ignore-probes: recognised, not run by the engine."),
-    opt("http-keep-alive", Cap::Any, true, HttpOnly, flag!(http_keep_alive), "keep-alive on both sides (default)."),
+    opt("http-keep-alive", Cap::Any, true, Yes, conn_mode, "keep-alive on both sides (default)."),
     opt("http-no-delay", Cap::Any, true, No, switch_only, "option http-no-delay: recognised, not run by the engine."),
     opt("http-pretend-keepalive", Cap::Be, true, No, switch_only, "option http-pretend-keepalive: recognised, not run by the engine."),
-    opt("http-server-close", Cap::Any, true, HttpOnly, flag!(http_server_close), "close the server side after each response."),
+    opt("http-server-close", Cap::Any, true, Yes, conn_mode, "close the server side after each response."),
     opt("http-use-proxy-header", Cap::Fe, true, No, switch_only, "option http-use-proxy-header: recognised, not run by the engine."),
     opt("httpchk", Cap::Be, false, No, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
-    opt("httpclose", Cap::Any, true, HttpOnly, flag!(httpclose), "close both sides after each response."),
-    opt("httplog", Cap::Fe, true, HttpOnly, httplog, "HTTP log format [clf]."),
+    opt("httpclose", Cap::Any, true, Yes, conn_mode, "close both sides after each response."),
+    opt("httplog", Cap::Fe, true, Yes, httplog, "HTTP log format [clf]."),
     opt("httpslog", Cap::Fe, true, No, httpslog, "option httpslog: recognised, not run by the engine."),
     opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
     opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
@@ -208,6 +207,26 @@ fn tcplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     }
 }
 
+/// `http-keep-alive`, `http-server-close`, `httpclose`: one connection
+/// mode per proxy, the last one set wins (HAProxy's PR_O_HTTP_MODE); `no`
+/// clears only the mode it names.
+fn conn_mode(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    if ctx.too_many_args(0, 1) {
+        return;
+    }
+    let o = &mut p.px.options;
+    if on {
+        o.http_keep_alive = false;
+        o.http_server_close = false;
+        o.httpclose = false;
+    }
+    match ctx.arg(1) {
+        "http-keep-alive" => o.http_keep_alive = on,
+        "http-server-close" => o.http_server_close = on,
+        _ => o.httpclose = on,
+    }
+}
+
 fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     if !ctx.arg(2).is_empty() && ctx.arg(2) != "clf" {
         let msg = format!(
@@ -222,6 +241,9 @@ fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     }
     set_log_format(p, LogFormat::Http, on);
     p.httplog_at = on.then(|| ctx.at.clone());
+    if on && ctx.arg(2) == "clf" {
+        ctx.unimplemented("option httplog clf".to_string());
+    }
 }
 
 /// `option redispatch [<interval>]`; HAProxy ignores further words.

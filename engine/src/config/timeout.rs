@@ -16,8 +16,8 @@ const TIMEOUTS: &[(&str, Support)] = &[
     ("queue", Support::Yes),
     // Only meaningful in HTTP mode; HAProxy ignores them in TCP proxies,
     // so a tcp proxy inheriting them from defaults is not "unimplemented".
-    ("http-keep-alive", Support::HttpOnly),
-    ("http-request", Support::HttpOnly),
+    ("http-keep-alive", Support::Yes),
+    ("http-request", Support::Yes),
     ("tunnel", Support::No),
     ("tarpit", Support::HttpOnly),
     ("client-fin", Support::Yes),

@@ -1,9 +1,11 @@
 //! A streaming chunked-body validator/decoder, sans I/O.
 //!
-//! HAProxy forwards a chunked body as chunked, so the forwarder passes the
-//! raw bytes on; this machine tells it where the body ends and refuses what
-//! HAProxy refuses (a non-hex or over-long chunk size: 400 for a request,
-//! 502 for a response). Chunk extensions are skipped; trailers are passed.
+//! HAProxy decodes a chunked body and encodes it again on the way out
+//! (its chunks are the data of each read, sizes in uppercase hex, no
+//! extensions, trailer names lowercase): this machine yields the data and
+//! the trailer section, tells where the body ends, and refuses what HAProxy
+//! refuses (a non-hex or over-long chunk size: 400 for a request, 502 for a
+//! response).
 
 /// Hex digits allowed in a chunk size: 16 fills a u64.
 pub const MAX_CHUNK_SIZE_DIGITS: usize = 16;
@@ -36,12 +38,15 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct ChunkedDecoder {
     state: State,
+    /// The trailer section's raw bytes (without its final blank line).
+    trailers: Vec<u8>,
 }
 
 impl Default for ChunkedDecoder {
     fn default() -> Self {
         ChunkedDecoder {
             state: State::Size(0, 0),
+            trailers: Vec::new(),
         }
     }
 }
@@ -49,6 +54,19 @@ impl Default for ChunkedDecoder {
 impl ChunkedDecoder {
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// The trailer fields received, as (lowercase name, trimmed value).
+    pub fn trailers(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.trailers
+            .split(|&c| c == b'\n')
+            .filter_map(|line| {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                let colon = line.iter().position(|&c| c == b':')?;
+                let value = line[colon + 1..].trim_ascii();
+                Some((line[..colon].to_ascii_lowercase(), value.to_vec()))
+            })
+            .collect()
     }
 
     /// Consumes body bytes from `input`, appending decoded data to `data`
@@ -94,7 +112,10 @@ impl ChunkedDecoder {
                 State::DataCr | State::DataLf => return Err(ChunkError::DataEnd),
                 State::Trailer(true) if c == b'\n' => State::Done,
                 State::Trailer(true) if c == b'\r' => State::Trailer(true),
-                State::Trailer(_) => State::Trailer(c == b'\n'),
+                State::Trailer(_) => {
+                    self.trailers.push(c);
+                    State::Trailer(c == b'\n')
+                }
                 State::Done => unreachable!("loop stops at Done"),
             };
             i += 1;
@@ -138,6 +159,7 @@ mod tests {
         assert_eq!(&raw[n..], b"NEXT");
         assert_eq!(out, b"abc");
         assert!(d.is_done());
+        assert_eq!(d.trailers(), vec![(b"x-t".to_vec(), b"1".to_vec())]);
     }
 
     #[test]

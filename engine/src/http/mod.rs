@@ -4,10 +4,18 @@
 //! - [`body`]: body framing decided from a head (length, chunked, close);
 //! - [`chunked`]: the streaming chunked-body validator;
 //! - [`errors`]: the built-in error responses, byte for byte.
-//! - [`forward`]: copying one body source → sink with bounded buffers.
+//! - [`forward`]: copying one body source → sink with bounded buffers;
+//! - [`message`]: a head being edited on its way to the other side;
+//! - [`connection`]: keep-alive or close on each side;
+//! - [`policy`]: a proxy's HTTP settings (mode, forwardfor, error pages);
+//! - [`reply`]: responses the proxy writes itself.
 
 pub mod body;
 pub mod chunked;
+pub mod connection;
 pub mod errors;
 pub mod forward;
 pub mod head;
+pub mod message;
+pub mod policy;
+pub mod reply;

@@ -10,6 +10,7 @@
 //!
 //! [`tcplog`] holds what a TCP stream logs.
 
+pub mod httplog;
 pub mod syslog;
 pub mod tcplog;
 

@@ -27,6 +27,8 @@ pub enum Cause {
     ServerTimeout,
     /// `P`: the proxy ended it (e.g. no backend).
     Proxy,
+    /// `L`: the proxy answered itself (a redirect).
+    Local,
     /// `K`: killed (shutdown sessions, hard stop).
     Killed,
 }
@@ -36,10 +38,14 @@ pub enum Cause {
 pub enum Phase {
     /// `-`: normal end.
     None,
+    /// `R`: waiting for the client's request (HTTP).
+    Request,
     /// `Q`: waiting in a queue.
     Queue,
     /// `C`: connecting to a server.
     Connect,
+    /// `H`: waiting for the server's response headers (HTTP).
+    Headers,
     /// `D`: forwarding data.
     Data,
 }
@@ -53,6 +59,7 @@ impl Cause {
             Cause::ClientTimeout => 'c',
             Cause::ServerTimeout => 's',
             Cause::Proxy => 'P',
+            Cause::Local => 'L',
             Cause::Killed => 'K',
         }
     }
@@ -62,6 +69,8 @@ impl Phase {
     pub fn letter(self) -> char {
         match self {
             Phase::None => '-',
+            Phase::Request => 'R',
+            Phase::Headers => 'H',
             Phase::Queue => 'Q',
             Phase::Connect => 'C',
             Phase::Data => 'D',
@@ -138,7 +147,7 @@ impl StreamLog {
 }
 
 /// `%ci:%cp`; a unix-socket client has no address (HAProxy prints `unix:1`).
-fn client(addr: Option<SocketAddr>) -> String {
+pub fn client(addr: Option<SocketAddr>) -> String {
     match addr {
         Some(SocketAddr::V4(a)) => format!("{}:{}", a.ip(), a.port()),
         Some(SocketAddr::V6(a)) => format!("{}:{}", a.ip(), a.port()),

@@ -2,6 +2,7 @@
 //! [`stream`] is the life of a stream from accept to close; [`tcp`] the
 //! forwarding of its bytes.
 
+pub mod http;
 mod stream;
 pub mod tcp;
 
@@ -93,6 +94,8 @@ pub struct FrontendLog {
     pub tcplog: bool,
     /// `option dontlognull`: no line for streams the client sent nothing on.
     pub dontlognull: bool,
+    /// `option httplog` in `mode http`: one line per request.
+    pub httplog: bool,
 }
 
 /// What a frontend's streams need at run time.
@@ -112,6 +115,8 @@ pub struct Frontend {
     pub log: FrontendLog,
     /// Connections ever accepted (the `FE:` of "cumulated conns").
     pub total_conns: AtomicU64,
+    /// `mode http`: its rules and settings.
+    pub http: Option<http::HttpFrontend>,
 }
 
 /// Counts live streams, so a soft stop can wait for the last one.
@@ -185,7 +190,10 @@ pub async fn accept_loop(
                 tokio::spawn(async move {
                     // The stream logs while it still holds its slots, so
                     // `actconn` and `feconn` count it, as in HAProxy.
-                    stream::serve(client, &frontend, &process).await;
+                    match &frontend.http {
+                        Some(h) => http::serve(client, &frontend, h, &process).await,
+                        None => stream::serve(client, &frontend, &process).await,
+                    }
                     drop(seats);
                     drop(guard);
                 });

@@ -19,6 +19,8 @@
 //! - a connection that will close says `connection: close` last.
 
 use crate::acl::Request;
+use crate::http::message::Message;
+use crate::http::reply::Reply;
 use crate::config::{Redirect, RedirectKind};
 
 /// A redirect response, ready to be written.
@@ -75,25 +77,30 @@ impl Redirection {
         })
     }
 
-    /// The response bytes; `close` when the connection ends after it.
-    pub fn to_bytes(&self, close: bool) -> Vec<u8> {
-        let mut out = format!(
-            "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: {}\r\n",
-            self.status,
-            reason(self.status),
-            self.location
-        );
+    /// The response, as HAProxy builds it.
+    pub fn reply(&self) -> Reply {
+        let mut head = Message {
+            start: [
+                b"HTTP/1.1".to_vec(),
+                self.status.to_string().into_bytes(),
+                reason(self.status).as_bytes().to_vec(),
+            ],
+            headers: vec![],
+        };
+        head.add("content-length", "0");
+        head.add("location", self.location.as_bytes());
         if matches!(self.status, 302 | 303 | 307) {
-            out.push_str("cache-control: no-cache\r\n");
+            head.add("cache-control", "no-cache");
         }
         if let Some(c) = &self.set_cookie {
-            out.push_str(&format!("set-cookie: {c}\r\n"));
+            head.add("set-cookie", c.as_bytes());
         }
-        if close {
-            out.push_str("connection: close\r\n");
-        }
-        out.push_str("\r\n");
-        out.into_bytes()
+        Reply { head, body: vec![] }
+    }
+
+    /// The response bytes; `close` when the connection ends after it.
+    pub fn to_bytes(&self, close: bool) -> Vec<u8> {
+        self.reply().to_bytes(close.then_some("close"))
     }
 }
 

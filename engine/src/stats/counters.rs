@@ -93,6 +93,9 @@ pub struct Traffic {
     pub selected: AtomicU64,
     /// Connections established (`connect`).
     pub connects: AtomicU64,
+    /// HTTP requests received (`req_tot`) and denied (`dreq`).
+    pub requests: AtomicU64,
+    pub denied_requests: AtomicU64,
     /// Sessions per second (`rate`, `rate_max`).
     pub rate: Rate,
     /// When the last session started (`lastsess`).

@@ -1,0 +1,174 @@
+//! `option httplog`'s line, as HAProxy 2.6 writes it:
+//!
+//! `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r`
+//!
+//! e.g. `127.0.0.1:44272 [25/Nov/2026:05:17:44.965] fe be/s1 0/0/0/0/0 200 200 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"`.
+//! `%hr` and `%hs` (captured headers) print nothing, with their space,
+//! when nothing is captured. A timer that did not run is -1.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use super::tcplog::{accept_date, client, Cause, Phase};
+
+/// What the log shows in place of a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Served {
+    /// No server was assigned (`<NOSRV>`).
+    None,
+    Server(String),
+}
+
+/// Everything one HTTP request's log line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLog {
+    pub client: Option<SocketAddr>,
+    /// `%tr`: when the request began (its first byte's arrival).
+    pub request_date: SystemTime,
+    pub frontend: String,
+    pub backend: String,
+    pub server: Served,
+    /// `%TR`: the request head's arrival, from its first byte.
+    pub t_request: i64,
+    /// `%Tw`: time in queues.
+    pub t_wait: i64,
+    /// `%Tc`: time to connect to the server.
+    pub t_connect: i64,
+    /// `%Tr`: the server's response time, to its headers.
+    pub t_response: i64,
+    /// `%Ta`: from the request's start to the end of its response.
+    pub t_active: i64,
+    /// `%ST`; -1 when nothing was answered.
+    pub status: i32,
+    /// `%B`: bytes sent to the client.
+    pub bytes_out: u64,
+    pub cause: Cause,
+    pub phase: Phase,
+    /// The persistence cookie's letters (`%tsc`'s last two), `--` without one.
+    pub cookie: [char; 2],
+    pub actconn: usize,
+    pub feconn: usize,
+    pub beconn: usize,
+    pub srv_conn: usize,
+    pub retries: u32,
+    pub redispatched: bool,
+    pub srv_queue: usize,
+    pub backend_queue: usize,
+    /// The request line as received; None for a request that could not be
+    /// parsed (`<BADREQ>`).
+    pub request_line: Option<Vec<u8>>,
+}
+
+impl HttpLog {
+    pub fn line(&self) -> String {
+        let server = match &self.server {
+            Served::None => "<NOSRV>",
+            Served::Server(s) => s,
+        };
+        let request = match &self.request_line {
+            Some(r) => quoted(r),
+            None => "\"<BADREQ>\"".to_string(),
+        };
+        format!(
+            "{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}{}{}{} {}/{}/{}/{}/{}{} {}/{} {request}",
+            client(self.client),
+            accept_date(self.request_date),
+            self.frontend,
+            self.backend,
+            server,
+            self.t_request,
+            self.t_wait,
+            self.t_connect,
+            self.t_response,
+            self.t_active,
+            self.status,
+            self.bytes_out,
+            self.cause.letter(),
+            self.phase.letter(),
+            self.cookie[0],
+            self.cookie[1],
+            self.actconn,
+            self.feconn,
+            self.beconn,
+            self.srv_conn,
+            if self.redispatched { "+" } else { "" },
+            self.retries,
+            self.srv_queue,
+            self.backend_queue,
+        )
+    }
+}
+
+/// `%{+Q}r`: in quotes, with `"`, `#`, control and non-ASCII bytes as
+/// `#XX` (HAProxy's log escaping).
+fn quoted(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len() + 2);
+    out.push('"');
+    for &c in raw {
+        if c < 0x20 || c >= 0x7f || c == b'"' || c == b'#' {
+            out.push_str(&format!("#{c:02X}"));
+        } else {
+            out.push(c as char);
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn ok() -> HttpLog {
+        HttpLog {
+            client: "127.0.0.1:44272".parse().ok(),
+            // 2026-11-25 05:17:44.965 UTC
+            request_date: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_583_864_965),
+            frontend: "fe".into(),
+            backend: "be".into(),
+            server: Served::Server("s1".into()),
+            t_request: 0,
+            t_wait: 0,
+            t_connect: 0,
+            t_response: 0,
+            t_active: 0,
+            status: 200,
+            bytes_out: 200,
+            cause: Cause::None,
+            phase: Phase::None,
+            cookie: ['-', '-'],
+            actconn: 1,
+            feconn: 1,
+            beconn: 0,
+            srv_conn: 0,
+            retries: 0,
+            redispatched: false,
+            srv_queue: 0,
+            backend_queue: 0,
+            request_line: Some(b"GET / HTTP/1.1".to_vec()),
+        }
+    }
+
+    #[test]
+    fn the_default_line() {
+        assert_eq!(
+            ok().line(),
+            "127.0.0.1:44272 [25/Nov/2026:05:17:44.965] fe be/s1 0/0/0/0/0 200 200 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""
+        );
+    }
+
+    #[test]
+    fn a_bad_request_and_escapes() {
+        let bad = HttpLog {
+            server: Served::None,
+            request_line: None,
+            status: 400,
+            cause: Cause::ClientAbort,
+            phase: Phase::Request,
+            ..ok()
+        };
+        assert!(bad.line().ends_with("fe be/<NOSRV> 0/0/0/0/0 400 200 - - CR-- 1/1/0/0/0 0/0 \"<BADREQ>\""));
+        assert_eq!(quoted(b"GET /\"#\x01 HTTP/1.1"), "\"GET /#22#23#01 HTTP/1.1\"");
+    }
+}

@@ -1,0 +1,848 @@
+//! A `mode http` connection, read top to bottom: requests one after
+//! another on the client connection; for each, the head is read and
+//! checked, the frontend's rules decide (deny, redirect, which backend),
+//! a server connection is made or reused, the request and its response
+//! cross with their bodies streamed, and one log line is written.
+//!
+//! Every reply the proxy writes itself goes through [`Txn::reply`], so its
+//! connection header and the decision to close stay HAProxy's.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::time::Instant;
+
+use super::tcp::{self, sleep_until, Early, End, Side};
+use super::{Frontend, Process};
+use crate::acl::{Acls, Request};
+use crate::backend::{Attempt, Backend, ConnectError, Idle};
+use crate::config::{self, Timeouts};
+use crate::http::body::{self, Framing};
+use crate::http::connection;
+use crate::http::errors::builtin;
+use crate::http::forward::{forward_body, timed, ForwardError, Transfer};
+use crate::http::head::{self, Head};
+use crate::http::message::Message;
+use crate::http::policy::{self, Policy};
+use crate::http::reply::Reply;
+use crate::log::httplog::{HttpLog, Served};
+use crate::log::syslog::Level;
+use crate::log::tcplog::{Cause, Phase};
+use crate::net::{Accepted, BoxStream};
+use crate::rules::{self, Verdict};
+use crate::server::Slot;
+use crate::stats::counters::Traffic;
+
+type ClientRd = ReadHalf<BoxStream>;
+type ClientWr = WriteHalf<BoxStream>;
+
+/// What an HTTP frontend's streams need beyond a TCP one's.
+pub struct HttpFrontend {
+    /// The frontend's configuration: its rules (`http-request`,
+    /// `redirect`, `use_backend`, `default_backend`).
+    pub rules: config::Proxy,
+    pub acls: Acls,
+    /// Every backend a rule may name.
+    pub backends: BTreeMap<String, Arc<Backend>>,
+    /// Where requests go when no rule chose: the `default_backend`, or a
+    /// listen section's own servers.
+    pub default: Option<Arc<Backend>>,
+    pub policy: Policy,
+}
+
+/// One client connection's state between requests.
+struct Conn<'a> {
+    frontend: &'a Frontend,
+    http: &'a HttpFrontend,
+    process: &'a Process,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+    rd: ClientRd,
+    wr: ClientWr,
+    /// Bytes read from the client and not consumed yet (pipelining).
+    inbuf: Vec<u8>,
+    /// A server connection kept from the previous request.
+    idle: Option<(Idle, Arc<Backend>)>,
+}
+
+/// How a request ended, for the connection.
+#[derive(PartialEq, Eq)]
+enum Next {
+    /// Another request may follow on this connection.
+    KeepAlive,
+    Close,
+    /// Closed without a log line (an idle keep-alive connection).
+    Silent,
+}
+
+/// One request's life, as its log line reports it.
+struct Txn {
+    start: Instant,
+    start_wall: SystemTime,
+    first_byte: Option<Instant>,
+    head_done: Option<Instant>,
+    connected: Option<Instant>,
+    response_at: Option<Instant>,
+    attempt: Attempt,
+    backend: Option<Arc<Backend>>,
+    status: i32,
+    bytes_out: u64,
+    cause: Cause,
+    phase: Phase,
+    request_line: Option<Vec<u8>>,
+    /// The request's HTTP version.
+    version: (u8, u8),
+    /// The client connection must close after this request.
+    close: bool,
+}
+
+pub async fn serve(
+    client: Accepted,
+    frontend: &Frontend,
+    http: &HttpFrontend,
+    process: &Process,
+) {
+    frontend.total_conns.fetch_add(1, Ordering::Relaxed);
+    frontend.traffic.session(frontend.limit.in_use() as u64);
+    let (rd, wr) = tokio::io::split(client.stream);
+    let mut conn = Conn {
+        frontend,
+        http,
+        process,
+        peer: client.peer,
+        local: client.local,
+        rd,
+        wr,
+        inbuf: Vec::new(),
+        idle: None,
+    };
+    let mut start = (Instant::now(), process.net.wall_clock());
+    let mut first = true;
+    loop {
+        let mut txn = Txn::new(start);
+        let next = conn.exchange(&mut txn, first).await;
+        if next == Next::Silent {
+            break;
+        }
+        conn.log(&txn).await;
+        if next == Next::Close {
+            break;
+        }
+        start = (Instant::now(), process.net.wall_clock());
+        first = false;
+    }
+    let _ = conn.wr.shutdown().await;
+}
+
+impl Txn {
+    fn new((start, start_wall): (Instant, SystemTime)) -> Txn {
+        Txn {
+            start,
+            start_wall,
+            first_byte: None,
+            head_done: None,
+            connected: None,
+            response_at: None,
+            attempt: Attempt::default(),
+            backend: None,
+            status: -1,
+            bytes_out: 0,
+            cause: Cause::None,
+            phase: Phase::None,
+            request_line: None,
+            version: (1, 1),
+            close: false,
+        }
+    }
+
+    fn end(&mut self, cause: Cause, phase: Phase) {
+        if self.cause == Cause::None {
+            self.cause = cause;
+            self.phase = phase;
+        }
+    }
+}
+
+/// What the wait for a request head gave.
+enum Arrival {
+    Head(Head),
+    /// Nothing arrived and the client closed.
+    Closed,
+    /// Nothing arrived within the timeout.
+    Idle,
+    /// Part of a head arrived, then the timeout struck (408).
+    Timeout,
+    /// The client closed or failed in the middle of a head.
+    Aborted,
+    Bad,
+}
+
+/// What the server said, once its final head arrived.
+struct Response {
+    head: Head,
+    buf: Vec<u8>,
+}
+
+/// Why no response head came from the server.
+enum ResponseError {
+    Timeout,
+    /// Closed or failed before a complete head; `nothing`: before any byte.
+    Aborted { nothing: bool },
+    Bad,
+    /// Writing a 1xx to the client failed.
+    Client,
+}
+
+impl Conn<'_> {
+    fn timeouts(&self) -> &Timeouts {
+        &self.frontend.timeouts
+    }
+
+    /// One request and its response.
+    async fn exchange(&mut self, txn: &mut Txn, first: bool) -> Next {
+        let t = *self.timeouts();
+        let request_timeout = t.http_request.or(t.client);
+        // The first request's clock starts at accept; a later one's at its
+        // first byte, after an idle wait bounded by `http-keep-alive`.
+        let idle_timeout = if first {
+            None
+        } else {
+            t.http_keep_alive.or(request_timeout)
+        };
+        // HAProxy's own errors from its HTTP/1 layer carry no logged size.
+        let head = match self.read_head(txn, idle_timeout, request_timeout).await {
+            Arrival::Head(h) => h,
+            // An idle keep-alive connection ends without a word.
+            Arrival::Closed | Arrival::Idle if !first => return Next::Silent,
+            Arrival::Closed => {
+                txn.end(Cause::ClientAbort, Phase::Request);
+                txn.status = 400;
+                return Next::Close;
+            }
+            Arrival::Idle | Arrival::Timeout => {
+                txn.end(Cause::ClientTimeout, Phase::Request);
+                self.mux_error(txn, 408, true).await;
+                return Next::Close;
+            }
+            Arrival::Aborted => {
+                txn.end(Cause::ClientAbort, Phase::Request);
+                self.mux_error(txn, 400, true).await;
+                return Next::Close;
+            }
+            Arrival::Bad => {
+                txn.end(Cause::Proxy, Phase::Request);
+                self.mux_error(txn, 400, true).await;
+                return Next::Close;
+            }
+        };
+        let raw = self.inbuf[..head.len].to_vec();
+        self.inbuf.drain(..head.len);
+        txn.request_line = Some(raw[..line_end(&raw)].to_vec());
+        txn.version = head.version;
+        let framing = match body::request(&head, &raw) {
+            Ok(d) => d,
+            Err(e) => {
+                txn.request_line = None;
+                txn.end(Cause::Proxy, Phase::Request);
+                let status = e.request_status();
+                // The 422 for an unsupported coding keeps the connection.
+                let close = status != 422;
+                self.mux_error(txn, status, close).await;
+                return if close { Next::Close } else { Next::KeepAlive };
+            }
+        };
+        let mut msg = Message::request(&head, &raw);
+        if let Some(status) = refused(&head, &msg) {
+            txn.request_line = None;
+            txn.end(Cause::Proxy, Phase::Request);
+            self.mux_error(txn, status, status == 400).await;
+            return Next::Close;
+        }
+        Traffic::add(&self.frontend.traffic.requests, 1);
+        if framing.drop_content_length {
+            msg.remove("content-length");
+        }
+        let tokens = connection::take_tokens(&mut msg);
+        txn.close = framing.force_close || connection::client_wants_close(head.version, tokens);
+        if self.http.policy.mode == connection::Mode::Close {
+            txn.close = true;
+        }
+        let has_body = framing.framing != Framing::None;
+
+        let verdict = {
+            let view = View {
+                msg: &msg,
+                src: self.peer,
+                dst: self.local,
+            };
+            rules::decide(&self.http.rules, &self.http.acls, &view)
+        };
+        let backend = match verdict {
+            Verdict::Deny(status) => {
+                txn.end(Cause::Proxy, Phase::Request);
+                Traffic::add(&self.frontend.traffic.denied_requests, 1);
+                return self.reply(txn, None, status, has_body).await;
+            }
+            Verdict::Redirect(r) => {
+                txn.end(Cause::Local, Phase::Request);
+                let reply = r.reply();
+                return self.send_reply(txn, &reply, has_body).await;
+            }
+            Verdict::Backend(name) => match name {
+                Some(n) => self.http.backends.get(&n).cloned(),
+                None => self.http.default.clone(),
+            },
+        };
+        let Some(backend) = backend.filter(|b| !b.disabled) else {
+            txn.end(Cause::ServerAbort, Phase::Connect);
+            return self.reply(txn, None, 503, has_body).await;
+        };
+        txn.backend = Some(backend.clone());
+        let _in_backend = backend.enter();
+        policy::forward_for(
+            &self.http.policy,
+            &backend.http,
+            self.peer.map(|p| p.ip()),
+            &mut msg,
+        );
+
+        // The server side: reuse or connect.
+        let idle = self
+            .idle
+            .take()
+            .filter(|(_, b)| Arc::ptr_eq(b, &backend))
+            .map(|(i, _)| i);
+        let port = self.local.map_or(0, |a| a.port());
+        let connected = backend
+            .connect_or_reuse(
+                &*self.process.net,
+                self.peer.map(|p| p.ip()),
+                port,
+                &mut txn.attempt,
+                idle,
+            )
+            .await;
+        let (server, slot) = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                let (cause, phase) = match e {
+                    ConnectError::QueueTimeout => (Cause::ServerTimeout, Phase::Queue),
+                    _ => (Cause::ServerAbort, Phase::Connect),
+                };
+                txn.end(cause, phase);
+                return self.reply(txn, Some(&backend), 503, has_body).await;
+            }
+        };
+        txn.connected = Some(Instant::now());
+        let server_close = connection::server_close_for_request(
+            self.http.policy.mode,
+            backend.http.mode,
+        );
+        if let Some(v) = connection::request_value(server_close, head.version, tokens.upgrade) {
+            msg.add("connection", v);
+        }
+        self.relay(txn, &backend, msg, framing.framing, server, slot, server_close, &head)
+            .await
+    }
+
+    /// Sends the request on, then the response back.
+    #[allow(clippy::too_many_arguments)]
+    async fn relay(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        msg: Message,
+        framing: Framing,
+        server: BoxStream,
+        slot: Slot,
+        server_close: bool,
+        request: &Head,
+    ) -> Next {
+        let timeouts = Timeouts {
+            client: self.timeouts().client,
+            ..backend.timeouts
+        };
+        let srv = slot.server().clone();
+        let (mut srd, mut swr) = tokio::io::split(server);
+        let head_bytes = msg.to_bytes();
+        let has_body = framing != Framing::None;
+        if timed(timeouts.server, swr.write_all(&head_bytes)).await.is_err() {
+            txn.end(Cause::ServerAbort, Phase::Headers);
+            return self.reply(txn, Some(backend), 502, has_body).await;
+        }
+        let method = msg.start[0].clone();
+        let websocket = msg.has("sec-websocket-key");
+
+        // The body goes up while the response is awaited: a server may
+        // answer `100 Continue` first, or answer before the body's end.
+        let upload = Transfer {
+            framing,
+            read_timeout: timeouts.client,
+            write_timeout: timeouts.server,
+        };
+        let mut inbuf = std::mem::take(&mut self.inbuf);
+        let (up, down) = {
+            let rd = &mut self.rd;
+            let wr = &mut self.wr;
+            let up = async {
+                let r = forward_body(rd, &mut swr, upload, &mut inbuf).await;
+                if r.is_ok() {
+                    let _ = swr.flush().await;
+                }
+                r
+            };
+            let down = read_response(&mut srd, wr, timeouts.server, &mut txn.bytes_out);
+            tokio::join!(up, down)
+        };
+        self.inbuf = inbuf;
+        if let Err(e) = &up {
+            if down.is_err() {
+                // Neither the request went up whole nor a response came.
+                let (cause, status) = match e {
+                    ForwardError::Chunk(_) => (Cause::ClientAbort, 400),
+                    ForwardError::Read(_) | ForwardError::Truncated if e.is_timeout() => {
+                        (Cause::ClientTimeout, 408)
+                    }
+                    ForwardError::Read(_) | ForwardError::Truncated => (Cause::ClientAbort, 400),
+                    ForwardError::Write(_) if e.is_timeout() => (Cause::ServerTimeout, 504),
+                    ForwardError::Write(_) => (Cause::ServerAbort, 502),
+                };
+                txn.end(cause, Phase::Data);
+                drop(slot);
+                return self.reply(txn, Some(backend), status, true).await;
+            }
+            txn.close = true;
+        }
+        let response = match down {
+            Ok(r) => r,
+            Err(e) => {
+                drop(slot);
+                let (cause, status) = match e {
+                    ResponseError::Timeout => (Cause::ServerTimeout, 504),
+                    // A kept connection the server closed meanwhile: the
+                    // client's connection ends without an answer.
+                    ResponseError::Aborted { nothing: true } if txn.attempt.reused => {
+                        return Next::Silent;
+                    }
+                    ResponseError::Aborted { .. } => (Cause::ServerAbort, 502),
+                    ResponseError::Bad => (Cause::Proxy, 502),
+                    ResponseError::Client => {
+                        txn.end(Cause::ClientAbort, Phase::Headers);
+                        return Next::Close;
+                    }
+                };
+                txn.end(cause, Phase::Headers);
+                Traffic::add(&srv.traffic.response_errors, 1);
+                Traffic::add(&backend.traffic.response_errors, 1);
+                return self.reply(txn, Some(backend), status, up.is_err()).await;
+            }
+        };
+        txn.response_at = Some(Instant::now());
+        let Response { head, mut buf } = response;
+        let status = head.status.unwrap_or(0);
+        let decision = match body::response(&head, &buf, &method) {
+            Ok(d) => d,
+            Err(_) => {
+                txn.end(Cause::Proxy, Phase::Headers);
+                drop(slot);
+                return self.reply(txn, Some(backend), 502, false).await;
+            }
+        };
+        let mut out = Message::response(&head, &buf);
+        if decision.drop_content_length {
+            out.remove("content-length");
+        }
+        let tokens = connection::take_tokens(&mut out);
+        let tunnel = status == 101;
+        if tunnel && websocket && !out.has("sec-websocket-accept") {
+            // HAProxy checks the server's half of the WebSocket handshake.
+            txn.end(Cause::Proxy, Phase::Headers);
+            drop(slot);
+            return self.reply(txn, Some(backend), 502, false).await;
+        }
+        txn.status = i32::from(status);
+        let has_length = decision.framing != Framing::Close;
+        if !tunnel && (!has_length || decision.force_close) {
+            txn.close = true;
+        }
+        let server_close =
+            server_close || tunnel || connection::server_closes(head.version, tokens, has_length);
+        txn.bytes_out += out.htx_size();
+        if let Some(v) = (!tunnel)
+            .then(|| connection::response_value(txn.close, head.version, request.version, tokens.upgrade))
+            .flatten()
+        {
+            out.add("connection", v);
+        }
+        if status == 204 {
+            // Neither length header goes out with a 204 (HTX keeps them).
+            out.remove("content-length");
+            out.remove("transfer-encoding");
+        }
+        let rest = buf.split_off(head.len);
+        let head_bytes = out.to_bytes();
+        if timed(timeouts.client, self.wr.write_all(&head_bytes))
+            .await
+            .is_err()
+        {
+            txn.end(Cause::ClientAbort, Phase::Data);
+            return Next::Close;
+        }
+
+        if tunnel {
+            drop(slot);
+            return self.tunnel(txn, srd, swr, rest, &timeouts).await;
+        }
+        let download = Transfer {
+            framing: decision.framing,
+            read_timeout: timeouts.server,
+            write_timeout: timeouts.client,
+        };
+        let mut rest = rest;
+        match forward_body(&mut srd, &mut self.wr, download, &mut rest).await {
+            Ok(moved) => txn.bytes_out += moved.htx(decision.framing),
+            Err(e) => {
+                let cause = match &e {
+                    ForwardError::Write(_) if e.is_timeout() => Cause::ClientTimeout,
+                    ForwardError::Write(_) => Cause::ClientAbort,
+                    _ if e.is_timeout() => Cause::ServerTimeout,
+                    _ => {
+                        Traffic::add(&srv.traffic.response_errors, 1);
+                        Cause::ServerAbort
+                    }
+                };
+                txn.end(cause, Phase::Data);
+                return Next::Close;
+            }
+        }
+        drop(slot);
+        if !server_close && rest.is_empty() && up.is_ok() {
+            let stream = srd.unsplit(swr);
+            self.idle = Some((
+                Idle {
+                    server: srv,
+                    stream,
+                },
+                backend.clone(),
+            ));
+        }
+        if txn.close {
+            Next::Close
+        } else {
+            Next::KeepAlive
+        }
+    }
+
+    /// A 101 answer: from now on both connections carry opaque bytes.
+    async fn tunnel(
+        &mut self,
+        txn: &mut Txn,
+        srd: ReadHalf<BoxStream>,
+        mut swr: WriteHalf<BoxStream>,
+        from_server: Vec<u8>,
+        timeouts: &Timeouts,
+    ) -> Next {
+        if !from_server.is_empty() {
+            if self.wr.write_all(&from_server).await.is_err() {
+                txn.end(Cause::ClientAbort, Phase::Data);
+                return Next::Close;
+            }
+            txn.bytes_out += from_server.len() as u64;
+        }
+        let _ = swr.flush().await;
+        let server = srd.unsplit(swr);
+        // The client halves are rejoined for the tunnel; the connection
+        // ends with it.
+        let (rd, wr) = {
+            let (r, w) = tokio::io::split(Box::new(tokio::io::empty()) as BoxStream);
+            (
+                std::mem::replace(&mut self.rd, r),
+                std::mem::replace(&mut self.wr, w),
+            )
+        };
+        let client = rd.unsplit(wr);
+        let tunnel_timeouts = Timeouts {
+            client: timeouts.tunnel.or(timeouts.client),
+            server: timeouts.tunnel.or(timeouts.server),
+            ..*timeouts
+        };
+        let early = Early {
+            bytes: std::mem::take(&mut self.inbuf),
+            eof: false,
+        };
+        let (end, volume) = tcp::forward(client, server, &tunnel_timeouts, early).await;
+        txn.bytes_out += volume.to_client;
+        match end {
+            End::Closed => {}
+            End::Timeout(Side::Client) => txn.end(Cause::ClientTimeout, Phase::Data),
+            End::Timeout(Side::Server) => txn.end(Cause::ServerTimeout, Phase::Data),
+            End::Abort(Side::Client) => txn.end(Cause::ClientAbort, Phase::Data),
+            End::Abort(Side::Server) => txn.end(Cause::ServerAbort, Phase::Data),
+        }
+        Next::Close
+    }
+
+    /// Waits for a request head.
+    async fn read_head(
+        &mut self,
+        txn: &mut Txn,
+        idle_timeout: Option<Duration>,
+        request_timeout: Option<Duration>,
+    ) -> Arrival {
+        let idle_deadline = match idle_timeout {
+            Some(t) => Some(txn.start + t),
+            None => request_timeout.map(|t| txn.start + t),
+        };
+        let mut buf = [0u8; 8192];
+        loop {
+            if !self.inbuf.is_empty() {
+                txn.first_byte.get_or_insert_with(Instant::now);
+                match head::parse_request(&self.inbuf) {
+                    Ok(Some(h)) => {
+                        txn.head_done = Some(Instant::now());
+                        return Arrival::Head(h);
+                    }
+                    Ok(None) => {}
+                    Err(_) => return Arrival::Bad,
+                }
+            }
+            let deadline = match txn.first_byte {
+                Some(at) if idle_timeout.is_some() => request_timeout.map(|t| at + t),
+                _ => idle_deadline,
+            };
+            tokio::select! {
+                biased;
+                n = self.rd.read(&mut buf) => match n {
+                    Ok(0) | Err(_) if self.inbuf.is_empty() => return Arrival::Closed,
+                    Ok(0) | Err(_) => return Arrival::Aborted,
+                    Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
+                },
+                _ = sleep_until(deadline) => {
+                    return if self.inbuf.is_empty() { Arrival::Idle } else { Arrival::Timeout };
+                }
+            }
+        }
+    }
+
+    /// Answers with one of the HTTP/1 layer's own errors (400, 408, 413,
+    /// 422): mixed-case names, `Connection: close` when `close`; HAProxy
+    /// logs no size for them.
+    async fn mux_error(&mut self, txn: &mut Txn, status: u16, close: bool) {
+        let bytes = builtin(status).expect("built in").mux_h1_bytes_with(close);
+        txn.status = i32::from(status);
+        let _ = timed(self.timeouts().client, self.wr.write_all(&bytes)).await;
+    }
+
+    /// Answers `status` with the page the proxies configure for it.
+    async fn reply(
+        &mut self,
+        txn: &mut Txn,
+        backend: Option<&Arc<Backend>>,
+        status: u16,
+        body_pending: bool,
+    ) -> Next {
+        let page = policy::error_page(&self.http.policy, backend.map(|b| &b.http), status);
+        match page {
+            Some(reply) => self.send_reply(txn, &reply, body_pending).await,
+            None => {
+                txn.status = i32::from(status);
+                Next::Close
+            }
+        }
+    }
+
+    /// Writes a reply of the proxy's own; the connection closes after it
+    /// when the request's body was not read (HAProxy forces it).
+    async fn send_reply(&mut self, txn: &mut Txn, reply: &Reply, body_pending: bool) -> Next {
+        if body_pending {
+            txn.close = true;
+        }
+        let value = connection::response_value(txn.close, (1, 1), txn.version, false);
+        let bytes = reply.to_bytes(value);
+        txn.status = i32::from(reply.status());
+        if timed(self.timeouts().client, self.wr.write_all(&bytes))
+            .await
+            .is_ok()
+        {
+            txn.bytes_out += reply.head.htx_size() + reply.body.len() as u64;
+        }
+        if txn.close {
+            Next::Close
+        } else {
+            Next::KeepAlive
+        }
+    }
+
+    async fn log(&mut self, txn: &Txn) {
+        let log = &self.frontend.log;
+        if log.targets.is_empty() || !log.httplog || (log.dontlognull && txn.first_byte.is_none()) {
+            return;
+        }
+        let backend = txn.backend.as_ref();
+        let srv_conn = txn
+            .attempt
+            .server
+            .as_deref()
+            .and_then(|name| backend?.servers.iter().find(|s| s.name() == name))
+            .map_or(0, |s| s.current_conns() as usize);
+        let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
+            _ => -1,
+        };
+        let first = txn.first_byte.unwrap_or(txn.start);
+        let line = HttpLog {
+            client: self.peer,
+            request_date: txn.start_wall + first.duration_since(txn.start),
+            frontend: self.frontend.name.clone(),
+            backend: backend.map_or_else(|| self.frontend.name.clone(), |b| b.name.clone()),
+            server: match &txn.attempt.server {
+                Some(s) => Served::Server(s.clone()),
+                None => Served::None,
+            },
+            t_request: ms(Some(first), txn.head_done),
+            t_wait: ms(txn.head_done, txn.attempt.assigned_at),
+            t_connect: ms(txn.attempt.assigned_at, txn.connected),
+            t_response: ms(txn.connected, txn.response_at),
+            t_active: ms(Some(first), Some(Instant::now())),
+            status: txn.status,
+            bytes_out: txn.bytes_out,
+            cause: txn.cause,
+            phase: txn.phase,
+            cookie: ['-', '-'],
+            actconn: self.process.global.in_use(),
+            feconn: self.frontend.limit.in_use(),
+            beconn: backend.map_or(0, |b| b.current_streams()),
+            srv_conn,
+            retries: txn.attempt.retries,
+            redispatched: txn.attempt.redispatched,
+            srv_queue: 0,
+            backend_queue: txn.attempt.backend_queue,
+            request_line: txn.request_line.clone(),
+        };
+        self.process
+            .logger
+            .send(&log.targets, Level::Info, &line.line())
+            .await;
+    }
+}
+
+/// Requests HAProxy's HTTP/1 layer refuses after parsing their head: an
+/// HTTP/1.0 request expecting `100-continue` (413), a WebSocket upgrade
+/// without its key (400).
+fn refused(head: &Head, msg: &Message) -> Option<u16> {
+    let has_token = |name: &str, token: &[u8]| {
+        msg.values(name)
+            .flat_map(|v| v.split(|&c| c == b','))
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+    };
+    if head.version < (1, 1) && has_token("expect", b"100-continue") {
+        return Some(413);
+    }
+    if has_token("connection", b"upgrade")
+        && has_token("upgrade", b"websocket")
+        && !msg.has("sec-websocket-key")
+    {
+        return Some(400);
+    }
+    None
+}
+
+/// The end of the start line (without its CR LF).
+fn line_end(raw: &[u8]) -> usize {
+    let nl = raw.iter().position(|&c| c == b'\n').unwrap_or(raw.len());
+    if nl > 0 && raw[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    }
+}
+
+/// Reads the server's response head, passing interim (1xx) responses on
+/// to the client as they come. `timeout server` bounds each wait.
+async fn read_response(
+    srd: &mut ReadHalf<BoxStream>,
+    client: &mut ClientWr,
+    timeout: Option<Duration>,
+    bytes_out: &mut u64,
+) -> Result<Response, ResponseError> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match head::parse_response(&buf) {
+            Ok(Some(head)) => {
+                let status = head.status.unwrap_or(0);
+                if (100..200).contains(&status) && status != 101 {
+                    let mut interim = Message::response(&head, &buf);
+                    connection::take_tokens(&mut interim);
+                    *bytes_out += interim.htx_size();
+                    interim.remove("content-length");
+                    interim.remove("transfer-encoding");
+                    let bytes = interim.to_bytes();
+                    client
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|_| ResponseError::Client)?;
+                    let _ = client.flush().await;
+                    buf.drain(..head.len);
+                    continue;
+                }
+                return Ok(Response { head, buf });
+            }
+            Ok(None) => {}
+            Err(_) => return Err(ResponseError::Bad),
+        }
+        let n = timed(timeout, srd.read(&mut chunk))
+            .await
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::TimedOut {
+                    ResponseError::Timeout
+                } else {
+                    ResponseError::Aborted {
+                        nothing: buf.is_empty(),
+                    }
+                }
+            })?;
+        if n == 0 {
+            return Err(ResponseError::Aborted {
+                nothing: buf.is_empty(),
+            });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A request as the ACLs see it.
+struct View<'a> {
+    msg: &'a Message,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+}
+
+impl Request for View<'_> {
+    fn method(&self) -> &[u8] {
+        &self.msg.start[0]
+    }
+    fn uri(&self) -> &[u8] {
+        &self.msg.start[1]
+    }
+    fn version(&self) -> &[u8] {
+        &self.msg.start[2]
+    }
+    fn headers(&self) -> Vec<(&[u8], &[u8])> {
+        self.msg
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_slice(), v.as_slice()))
+            .collect()
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        self.src
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.dst
+    }
+}
