@@ -21,10 +21,10 @@ use crate::check::{self, Checker};
 use crate::config::{
     BindAddr, Config, Location, LogTarget, Mode, Proxy, StatsSocket, Unimplemented,
 };
+use crate::http::policy::Policy;
 use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Net};
-use crate::http::policy::Policy;
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::stats::counters::Traffic;

@@ -165,7 +165,7 @@ fn directories_load_their_cfg_files_in_name_order_after_earlier_f() {
 fn http_timeouts_inherited_by_tcp_proxies_are_harmless() {
     let l = load_text(
         "harmless",
-        &format!("{TIMEOUTS} timeout http-request 5s\n option http-server-close\nlisten a\n bind :80\n server s 1.1.1.1:80\n"),
+        &format!("{TIMEOUTS} timeout tarpit 5s\n option http-server-close\nlisten a\n bind :80\n server s 1.1.1.1:80\n"),
     );
     assert!(
         l.config.unimplemented.is_empty(),
@@ -174,7 +174,7 @@ fn http_timeouts_inherited_by_tcp_proxies_are_harmless() {
     );
     let l = load_text(
         "harmful",
-        &format!("{TIMEOUTS} timeout http-request 5s\nlisten a\n mode http\n bind :80\n"),
+        &format!("{TIMEOUTS} timeout tarpit 5s\nlisten a\n mode http\n bind :80\n"),
     );
     let kws: Vec<&str> = l
         .config
@@ -182,7 +182,7 @@ fn http_timeouts_inherited_by_tcp_proxies_are_harmless() {
         .iter()
         .map(|u| u.keyword.as_str())
         .collect();
-    assert_eq!(kws, ["timeout http-request", "mode http"]);
+    assert_eq!(kws, ["timeout tarpit"]);
     assert_eq!(l.config.unimplemented[0].section, "defaults");
 }
 

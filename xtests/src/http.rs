@@ -160,7 +160,10 @@ impl Reader {
                 false
             }
             Err(e) => {
-                let silent = matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut);
+                let silent = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
                 (self.eof, self.closed) = (true, !silent);
                 false
             }
@@ -203,11 +206,9 @@ impl Reader {
             };
             out.extend_from_slice(&line);
             let size_text = String::from_utf8_lossy(&line);
-            let size = usize::from_str_radix(
-                size_text.trim().split(';').next().unwrap_or("").trim(),
-                16,
-            )
-            .unwrap_or(0);
+            let size =
+                usize::from_str_radix(size_text.trim().split(';').next().unwrap_or("").trim(), 16)
+                    .unwrap_or(0);
             if size == 0 {
                 // Trailers up to the blank line.
                 loop {
@@ -280,7 +281,9 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 fn framing(head: &[u8]) -> Option<Framing> {
     let text = String::from_utf8_lossy(head);
-    if header(&text, "transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().ends_with("chunked")) {
+    if header(&text, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().ends_with("chunked"))
+    {
         return Some(Framing::Chunked);
     }
     header(&text, "content-length")

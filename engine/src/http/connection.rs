@@ -163,8 +163,11 @@ mod tests {
     #[test]
     fn keep_alive_and_close_tokens_go_the_rest_stays() {
         assert_eq!(cleaned("close").0, "");
-        assert_eq!(cleaned("Keep-Alive").1.keep_alive, true);
-        assert_eq!(cleaned("Upgrade, HTTP2-Settings").0, "Upgrade, HTTP2-Settings");
+        assert!(cleaned("Keep-Alive").1.keep_alive);
+        assert_eq!(
+            cleaned("Upgrade, HTTP2-Settings").0,
+            "Upgrade, HTTP2-Settings"
+        );
         assert_eq!(cleaned("keep-alive, Upgrade").0, "Upgrade");
         assert_eq!(cleaned("Upgrade, close, foo").0, "Upgrade,foo");
         assert!(cleaned("x, upgrade").1.upgrade);
@@ -173,7 +176,10 @@ mod tests {
     #[test]
     fn what_each_side_is_told() {
         // A 1.0 client kept alive is told so; a 1.1 one hears nothing.
-        assert_eq!(response_value(false, (1, 1), (1, 0), false), Some("keep-alive"));
+        assert_eq!(
+            response_value(false, (1, 1), (1, 0), false),
+            Some("keep-alive")
+        );
         assert_eq!(response_value(false, (1, 1), (1, 1), false), None);
         assert_eq!(response_value(true, (1, 1), (1, 1), false), Some("close"));
         assert_eq!(response_value(true, (1, 0), (1, 1), false), None);

@@ -32,7 +32,10 @@ impl Reply {
                     e.reason.as_bytes().to_vec(),
                 ],
                 headers: vec![
-                    (b"content-length".to_vec(), body.len().to_string().into_bytes()),
+                    (
+                        b"content-length".to_vec(),
+                        body.len().to_string().into_bytes(),
+                    ),
                     (b"cache-control".to_vec(), b"no-cache".to_vec()),
                     (b"content-type".to_vec(), b"text/html".to_vec()),
                 ],
@@ -101,14 +104,21 @@ mod tests {
         for status in [403, 502, 503, 504] {
             let e = builtin(status).unwrap();
             assert_eq!(Reply::builtin(status).to_bytes(None), e.htx_bytes(false));
-            assert_eq!(Reply::builtin(status).to_bytes(Some("close")), e.htx_bytes(true));
+            assert_eq!(
+                Reply::builtin(status).to_bytes(Some("close")),
+                e.htx_bytes(true)
+            );
         }
     }
 
     #[test]
     fn errorfiles_go_lowercase_and_keep_their_body() {
-        let r = Reply::from_file(b"HTTP/1.0 503 Busy\r\nContent-Type: text/plain\r\n\r\nsorry").unwrap();
-        assert_eq!(r.to_bytes(None), b"HTTP/1.0 503 Busy\r\ncontent-type: text/plain\r\n\r\nsorry");
+        let r = Reply::from_file(b"HTTP/1.0 503 Busy\r\nContent-Type: text/plain\r\n\r\nsorry")
+            .unwrap();
+        assert_eq!(
+            r.to_bytes(None),
+            b"HTTP/1.0 503 Busy\r\ncontent-type: text/plain\r\n\r\nsorry"
+        );
         assert_eq!(r.status(), 503);
         assert!(Reply::from_file(b"").is_none());
     }

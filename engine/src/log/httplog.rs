@@ -105,7 +105,7 @@ fn quoted(raw: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len() + 2);
     out.push('"');
     for &c in raw {
-        if c < 0x20 || c >= 0x7f || c == b'"' || c == b'#' {
+        if !(0x20..0x7f).contains(&c) || c == b'"' || c == b'#' {
             out.push_str(&format!("#{c:02X}"));
         } else {
             out.push(c as char);
@@ -168,7 +168,12 @@ mod tests {
             phase: Phase::Request,
             ..ok()
         };
-        assert!(bad.line().ends_with("fe be/<NOSRV> 0/0/0/0/0 400 200 - - CR-- 1/1/0/0/0 0/0 \"<BADREQ>\""));
-        assert_eq!(quoted(b"GET /\"#\x01 HTTP/1.1"), "\"GET /#22#23#01 HTTP/1.1\"");
+        assert!(bad
+            .line()
+            .ends_with("fe be/<NOSRV> 0/0/0/0/0 400 200 - - CR-- 1/1/0/0/0 0/0 \"<BADREQ>\""));
+        assert_eq!(
+            quoted(b"GET /\"#\x01 HTTP/1.1"),
+            "\"GET /#22#23#01 HTTP/1.1\""
+        );
     }
 }

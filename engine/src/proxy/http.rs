@@ -98,14 +98,11 @@ struct Txn {
     version: (u8, u8),
     /// The client connection must close after this request.
     close: bool,
+    /// The connection's first request.
+    first: bool,
 }
 
-pub async fn serve(
-    client: Accepted,
-    frontend: &Frontend,
-    http: &HttpFrontend,
-    process: &Process,
-) {
+pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
     frontend.total_conns.fetch_add(1, Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
     let (rd, wr) = tokio::io::split(client.stream);
@@ -124,6 +121,7 @@ pub async fn serve(
     let mut first = true;
     loop {
         let mut txn = Txn::new(start);
+        txn.first = first;
         let next = conn.exchange(&mut txn, first).await;
         if next == Next::Silent {
             break;
@@ -156,6 +154,7 @@ impl Txn {
             request_line: None,
             version: (1, 1),
             close: false,
+            first: true,
         }
     }
 
@@ -191,7 +190,9 @@ struct Response {
 enum ResponseError {
     Timeout,
     /// Closed or failed before a complete head; `nothing`: before any byte.
-    Aborted { nothing: bool },
+    Aborted {
+        nothing: bool,
+    },
     Bad,
     /// Writing a 1xx to the client failed.
     Client,
@@ -247,6 +248,7 @@ impl Conn<'_> {
             Ok(d) => d,
             Err(e) => {
                 txn.request_line = None;
+                txn.head_done = None;
                 txn.end(Cause::Proxy, Phase::Request);
                 let status = e.request_status();
                 // The 422 for an unsupported coding keeps the connection.
@@ -258,6 +260,7 @@ impl Conn<'_> {
         let mut msg = Message::request(&head, &raw);
         if let Some(status) = refused(&head, &msg) {
             txn.request_line = None;
+            txn.head_done = None;
             txn.end(Cause::Proxy, Phase::Request);
             self.mux_error(txn, status, status == 400).await;
             return Next::Close;
@@ -338,15 +341,22 @@ impl Conn<'_> {
             }
         };
         txn.connected = Some(Instant::now());
-        let server_close = connection::server_close_for_request(
-            self.http.policy.mode,
-            backend.http.mode,
-        );
+        let server_close =
+            connection::server_close_for_request(self.http.policy.mode, backend.http.mode);
         if let Some(v) = connection::request_value(server_close, head.version, tokens.upgrade) {
             msg.add("connection", v);
         }
-        self.relay(txn, &backend, msg, framing.framing, server, slot, server_close, &head)
-            .await
+        self.relay(
+            txn,
+            &backend,
+            msg,
+            framing.framing,
+            server,
+            slot,
+            server_close,
+            &head,
+        )
+        .await
     }
 
     /// Sends the request on, then the response back.
@@ -370,7 +380,10 @@ impl Conn<'_> {
         let (mut srd, mut swr) = tokio::io::split(server);
         let head_bytes = msg.to_bytes();
         let has_body = framing != Framing::None;
-        if timed(timeouts.server, swr.write_all(&head_bytes)).await.is_err() {
+        if timed(timeouts.server, swr.write_all(&head_bytes))
+            .await
+            .is_err()
+        {
             txn.end(Cause::ServerAbort, Phase::Headers);
             return self.reply(txn, Some(backend), 502, has_body).await;
         }
@@ -423,9 +436,10 @@ impl Conn<'_> {
                 drop(slot);
                 let (cause, status) = match e {
                     ResponseError::Timeout => (Cause::ServerTimeout, 504),
-                    // A kept connection the server closed meanwhile: the
-                    // client's connection ends without an answer.
-                    ResponseError::Aborted { nothing: true } if txn.attempt.reused => {
+                    // Not a connection's first request: the client's
+                    // connection ends without an answer and unlogged, as a
+                    // keep-alive connection may end, so the client retries.
+                    ResponseError::Aborted { nothing: true } if !txn.first => {
                         return Next::Silent;
                     }
                     ResponseError::Aborted { .. } => (Cause::ServerAbort, 502),
@@ -473,7 +487,9 @@ impl Conn<'_> {
             server_close || tunnel || connection::server_closes(head.version, tokens, has_length);
         txn.bytes_out += out.htx_size();
         if let Some(v) = (!tunnel)
-            .then(|| connection::response_value(txn.close, head.version, request.version, tokens.upgrade))
+            .then(|| {
+                connection::response_value(txn.close, head.version, request.version, tokens.upgrade)
+            })
             .flatten()
         {
             out.add("connection", v);
@@ -574,7 +590,7 @@ impl Conn<'_> {
             bytes: std::mem::take(&mut self.inbuf),
             eof: false,
         };
-        let (end, volume) = tcp::forward(client, server, &tunnel_timeouts, early).await;
+        let (end, volume) = tcp::tunnel(client, server, &tunnel_timeouts, early).await;
         txn.bytes_out += volume.to_client;
         match end {
             End::Closed => {}
@@ -795,17 +811,15 @@ async fn read_response(
             Ok(None) => {}
             Err(_) => return Err(ResponseError::Bad),
         }
-        let n = timed(timeout, srd.read(&mut chunk))
-            .await
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::TimedOut {
-                    ResponseError::Timeout
-                } else {
-                    ResponseError::Aborted {
-                        nothing: buf.is_empty(),
-                    }
+        let n = timed(timeout, srd.read(&mut chunk)).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                ResponseError::Timeout
+            } else {
+                ResponseError::Aborted {
+                    nothing: buf.is_empty(),
                 }
-            })?;
+            }
+        })?;
         if n == 0 {
             return Err(ResponseError::Aborted {
                 nothing: buf.is_empty(),

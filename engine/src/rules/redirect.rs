@@ -19,9 +19,9 @@
 //! - a connection that will close says `connection: close` last.
 
 use crate::acl::Request;
+use crate::config::{Redirect, RedirectKind};
 use crate::http::message::Message;
 use crate::http::reply::Reply;
-use crate::config::{Redirect, RedirectKind};
 
 /// A redirect response, ready to be written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,467 @@
+//! HTTP mode side by side with HAProxy 2.6: the same configuration, the
+//! same scripted server, the same client bytes; what the client receives,
+//! what the server receives, and the `option httplog` lines must agree.
+//!
+//! Each case is a transcript: every response the client read (exact
+//! bytes), whether the proxy then closed, every request head and body the
+//! server got (per server connection), and the log lines with the client
+//! port, the date and the timers' jitter normalised away.
+
+use std::time::Duration;
+
+use xtests::http::{ok_response, Action, Client, Received, ScriptedServer};
+use xtests::{config_file, free_port, proxies, ProxyProcess};
+
+/// One step of the client's script.
+#[derive(Clone)]
+enum Step {
+    Send(&'static str),
+    /// Read one whole response.
+    Response,
+    /// Read the response to a HEAD request.
+    HeadResponse,
+    /// Read until the proxy closes.
+    UntilClose,
+}
+
+use Step::*;
+
+struct Case {
+    name: &'static str,
+    /// Proxy lines after `listen L` and its bind (`{S1}` is the server).
+    proxy: &'static str,
+    server: fn(&Received) -> Action,
+    client: &'static [Step],
+    /// Log lines the case produces (the test waits for them).
+    logs: usize,
+}
+
+fn ok(_: &Received) -> Action {
+    Action::Send(ok_response("ok"))
+}
+
+fn transcript(proxy_bin: &std::path::Path, case: &Case) -> Vec<String> {
+    let (port, s1) = (free_port(), free_port());
+    let server = ScriptedServer::start(s1, case.server);
+    let proxy_lines = case.proxy.replace("{S1}", &format!("127.0.0.1:{s1}"));
+    let config = format!(
+        "global\n    log stderr format raw local0 info\n\
+         defaults\n    mode http\n    option httplog\n    log global\n\
+         \x20   timeout connect 1s\n    timeout client 3s\n    timeout server 3s\n\
+         listen L\n    bind 127.0.0.1:{port}\n{proxy_lines}\n"
+    );
+    let path = config_file(&format!("http-{}-{port}", case.name), &config);
+    let mut proxy = ProxyProcess::start(proxy_bin, &path);
+    proxy.wait_bound(port, Duration::from_secs(5));
+
+    let mut out = vec![];
+    let mut client = Client::connect(port);
+    for step in case.client {
+        match step {
+            Send(bytes) => {
+                client.send(bytes.as_bytes());
+            }
+            Response => out.push(format!("client< {:?}", client.response())),
+            HeadResponse => out.push(format!("client< {:?}", client.head_response())),
+            UntilClose => {
+                let (rest, closed) = client.rest();
+                out.push(format!("client< {rest:?} closed={closed}"));
+            }
+        }
+    }
+    for (i, conn) in server.connections().iter().enumerate() {
+        for r in conn {
+            out.push(format!(
+                "server#{i}< {:?} {:?}",
+                r.head_text(),
+                String::from_utf8_lossy(&r.body)
+            ));
+        }
+    }
+    let logs = wait_logs(&proxy, case.logs);
+    out.extend(logs);
+    out
+}
+
+/// The httplog lines on the proxy's stderr, normalised; waits for `n`.
+fn wait_logs(proxy: &ProxyProcess, n: usize) -> Vec<String> {
+    let lines = || -> Vec<String> {
+        proxy
+            .stderr()
+            .lines()
+            .filter(|l| l.starts_with("127.0.0.1:"))
+            .map(normalize)
+            .collect()
+    };
+    // Bounded: a missing line shows in the comparison that follows.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lines().len() < n && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10)); // polling another process's output
+    }
+    lines()
+}
+
+/// `127.0.0.1:PORT [DATE] L L/s1 TR/Tw/Tc/Tr/Ta ...`: the port and date
+/// go; each timer keeps -1 or its value to the nearest 500 ms.
+fn normalize(line: &str) -> String {
+    let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+    words[0] = "CLIENT".into();
+    words[1] = "[DATE]".into();
+    if let Some(t) = words.get_mut(4) {
+        *t = t
+            .split('/')
+            .map(|v| match v.parse::<i64>() {
+                Ok(-1) => "-1".to_string(),
+                Ok(ms) => ((ms + 250) / 500 * 500).to_string(),
+                Err(_) => v.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+    }
+    format!("log {}", words.join(" "))
+}
+
+fn check(case: &Case) {
+    let runs: Vec<(String, Vec<String>)> = proxies!()
+        .iter()
+        .map(|bin| (bin.display().to_string(), transcript(bin, case)))
+        .collect();
+    let (engine_name, engine) = runs.last().unwrap();
+    if let [(haproxy_name, haproxy), _] = runs.as_slice() {
+        assert_eq!(
+            engine, haproxy,
+            "case {}: {engine_name} (left) and {haproxy_name} (right) differ",
+            case.name
+        );
+    }
+    let logged = engine.iter().filter(|l| l.starts_with("log ")).count();
+    assert_eq!(logged, case.logs, "case {}: {engine:#?}", case.name);
+}
+
+const GET: &str = "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: T\r\nX-Mixed-Case: V\r\n\r\n";
+
+#[test]
+fn header_case_and_keep_alive() {
+    check(&Case {
+        name: "basic",
+        proxy: "    server s1 {S1}",
+        server: |_| {
+            Action::Send(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Srv-Header: y\r\n\r\nok".to_vec(),
+            )
+        },
+        client: &[Send(GET), Response, Send(GET), Response],
+        logs: 2,
+    });
+}
+
+#[test]
+fn http_1_0_clients() {
+    check(&Case {
+        name: "http10",
+        proxy: "    server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
+            Response,
+            Send("GET /b HTTP/1.0\r\n\r\n"),
+            Response,
+            UntilClose,
+        ],
+        logs: 2,
+    });
+}
+
+#[test]
+fn connection_close_from_either_side() {
+    check(&Case {
+        name: "close",
+        proxy: "    server s1 {S1}",
+        server: |r| {
+            if r.head_text().starts_with("GET /srv-close") {
+                Action::SendClose(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_vec(),
+                )
+            } else {
+                Action::Send(ok_response("ok"))
+            }
+        },
+        client: &[
+            Send("GET /srv-close HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /client-close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            Response,
+            UntilClose,
+        ],
+        logs: 2,
+    });
+}
+
+#[test]
+fn close_delimited_response() {
+    check(&Case {
+        name: "eof-body",
+        proxy: "    server s1 {S1}",
+        server: |_| Action::SendClose(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nhello world".to_vec()),
+        client: &[Send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"), UntilClose],
+        logs: 1,
+    });
+}
+
+#[test]
+fn server_close_and_httpclose_modes() {
+    for (name, proxy, logs) in [
+        (
+            "server-close",
+            "    option http-server-close\n    server s1 {S1}",
+            2,
+        ),
+        // The client's connection closes after the first response.
+        ("httpclose", "    option httpclose\n    server s1 {S1}", 1),
+        (
+            "keep-alive",
+            "    option http-keep-alive\n    server s1 {S1}",
+            2,
+        ),
+    ] {
+        check(&Case {
+            name,
+            proxy,
+            server: ok,
+            client: &[
+                Send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+                Response,
+                Send("GET /2 HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
+                Response,
+            ],
+            logs,
+        });
+    }
+}
+
+#[test]
+fn forwardfor_variants() {
+    for (name, proxy) in [
+        ("xff", "    option forwardfor\n    server s1 {S1}"),
+        (
+            "xff-except",
+            "    option forwardfor except 127.0.0.0/8\n    server s1 {S1}",
+        ),
+        (
+            "xff-header",
+            "    option forwardfor header X-Real-IP\n    server s1 {S1}",
+        ),
+        (
+            "xff-if-none",
+            "    option forwardfor if-none\n    server s1 {S1}",
+        ),
+    ] {
+        check(&Case {
+            name,
+            proxy,
+            server: ok,
+            client: &[
+                Send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+                Response,
+                Send("GET /2 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"),
+                Response,
+            ],
+            logs: 2,
+        });
+    }
+}
+
+#[test]
+fn chunked_bodies_are_rechunked() {
+    check(&Case {
+        name: "chunked",
+        proxy: "    server s1 {S1}",
+        server: |_| {
+            Action::Send(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;foo=bar\r\nabc\r\n00A\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n"
+                    .to_vec(),
+            )
+        },
+        client: &[
+            Send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0006\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"),
+            Response,
+            Send("POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"),
+            Response,
+            UntilClose,
+        ],
+        logs: 2,
+    });
+}
+
+#[test]
+fn bodiless_responses() {
+    check(&Case {
+        name: "bodiless",
+        proxy: "    server s1 {S1}",
+        server: |r| {
+            let head = r.head_text();
+            Action::Send(if head.starts_with("HEAD") {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".to_vec()
+            } else if head.starts_with("GET /204") {
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n".to_vec()
+            } else {
+                b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\nETag: \"e\"\r\n\r\n".to_vec()
+            })
+        },
+        client: &[
+            Send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n"),
+            HeadResponse,
+            Send("GET /204 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /304 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+        ],
+        logs: 3,
+    });
+}
+
+#[test]
+fn expect_100_continue() {
+    check(&Case {
+        name: "expect",
+        proxy: "    server s1 {S1}",
+        server: |_| Action::Send(b"HTTP/1.1 100 Continue\r\nX-Info: i\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()),
+        client: &[
+            Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello"),
+            Response,
+            Response,
+            Send("GET / HTTP/1.0\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"),
+            UntilClose,
+        ],
+        logs: 2,
+    });
+}
+
+#[test]
+fn websocket_upgrade_becomes_a_tunnel() {
+    check(&Case {
+        name: "websocket",
+        proxy: "    server s1 {S1}",
+        server: |_| {
+            Action::SendClose(
+                b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nfrom-server"
+                    .to_vec(),
+            )
+        },
+        client: &[
+            Send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+            HeadResponse,
+            UntilClose,
+        ],
+        logs: 1,
+    });
+    check(&Case {
+        name: "websocket-no-key",
+        proxy: "    server s1 {S1}",
+        server: ok,
+        client: &[
+            Send(
+                "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+            ),
+            UntilClose,
+        ],
+        logs: 1,
+    });
+}
+
+#[test]
+fn server_failures() {
+    // A server that closes without answering: a 502 for a connection's
+    // first request; a later one's connection just closes, unlogged, so
+    // that the client may retry.
+    check(&Case {
+        name: "garbage",
+        proxy: "    server s1 {S1}",
+        server: |r| {
+            if r.head_text().starts_with("GET /garbage") {
+                Action::SendClose(b"FOO\r\n\r\n".to_vec())
+            } else {
+                Action::Close
+            }
+        },
+        client: &[
+            Send("GET /garbage HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /close HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+        ],
+        logs: 1,
+    });
+    check(&Case {
+        name: "close-first",
+        proxy: "    server s1 {S1}",
+        server: |_| Action::Close,
+        client: &[Send("GET /close HTTP/1.1\r\nHost: x\r\n\r\n"), Response],
+        logs: 1,
+    });
+    check(&Case {
+        name: "timeout-server",
+        proxy: "    timeout server 1s\n    server s1 {S1}",
+        server: |_| Action::Hang,
+        client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n"), Response],
+        logs: 1,
+    });
+}
+
+#[test]
+fn no_server_and_refused_connections() {
+    check(&Case {
+        name: "refused",
+        proxy: "    retries 1\n    server s1 127.0.0.1:1",
+        server: ok,
+        client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n"), Response],
+        logs: 1,
+    });
+}
+
+#[test]
+fn bad_requests_and_request_timeouts() {
+    check(&Case {
+        name: "bad-header",
+        proxy: "    server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /g HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n"),
+            UntilClose,
+        ],
+        logs: 1,
+    });
+    check(&Case {
+        name: "partial-head",
+        proxy: "    timeout http-request 1s\n    server s1 {S1}",
+        server: ok,
+        client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n"), UntilClose],
+        logs: 1,
+    });
+    check(&Case {
+        name: "keep-alive-timeout",
+        proxy: "    timeout http-keep-alive 1s\n    server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            UntilClose,
+        ],
+        logs: 1,
+    });
+}
+
+#[test]
+fn deny_and_pipelining() {
+    check(&Case {
+        name: "deny",
+        proxy: "    http-request deny if { path /d }\n    server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /d HTTP/1.1\r\nHost: x\r\n\r\nGET /1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Response,
+        ],
+        logs: 2,
+    });
+}
