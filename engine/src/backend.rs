@@ -34,7 +34,12 @@ pub struct Backend {
     /// a listen section, `proxy`.
     pub kind_word: &'static str,
     pub retries: u32,
-    pub redispatch: bool,
+    /// `option redispatch [<interval>]`: None without it; the interval
+    /// (-1 by default: the last retry) otherwise.
+    pub redispatch: Option<i32>,
+    /// Round-robin kind algorithms (roundrobin, static-rr, random): a
+    /// failed connection may go to the next server at once.
+    round_robin_kind: bool,
     pub timeouts: config::Timeouts,
     pub servers: Vec<Arc<ServerState>>,
     /// The proxy's `log` targets, for server state changes.
@@ -192,7 +197,13 @@ impl Backend {
                 "backend"
             },
             retries: proxy.retries,
-            redispatch: proxy.redispatch.is_some(),
+            redispatch: proxy.redispatch,
+            round_robin_kind: matches!(
+                proxy.balance,
+                config::Balance::RoundRobin
+                    | config::Balance::StaticRr
+                    | config::Balance::Random(_)
+            ),
             timeouts: proxy.timeouts,
             algorithm: Mutex::new(algorithm),
             hash_source: proxy.balance == config::Balance::Source,
@@ -384,7 +395,6 @@ impl Backend {
             attempt.reused = true;
             return Ok((idle.stream, slot));
         }
-        let mut retries_left = self.retries;
         loop {
             let server = slot.server().clone();
             let addr = target(&server.config, client_port);
@@ -397,31 +407,55 @@ impl Backend {
             };
             Traffic::add(&server.traffic.connect_errors, 1);
             Traffic::add(&self.traffic.connect_errors, 1);
-            if retries_left == 0 {
+            if attempt.retries >= self.retries {
                 return Err(ConnectError::Failed {
                     server: server.name().to_string(),
                     source: error,
                 });
             }
-            retries_left -= 1;
             attempt.retries += 1;
-            Traffic::add(&server.traffic.retries, 1);
-            Traffic::add(&self.traffic.retries, 1);
-            if self.redispatch && retries_left == 0 {
-                let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));
-                drop(slot);
-                attempt.redispatched = true;
-                Traffic::add(&server.traffic.redispatches, 1);
-                Traffic::add(&self.traffic.redispatches, 1);
-                slot = self.assign(failed, key, attempt).await?;
-            } else {
+            // HAProxy 2.6 (back_handle_st_cer, stream_choose_redispatch):
+            // with `option redispatch`, a retry goes back to the balancer
+            // when the server is down, when the interval says so, or at
+            // once with a round-robin algorithm and other servers up;
+            // otherwise it waits min(timeout connect, 1s) and tries the
+            // same server again. A connect timeout has waited already.
+            let others = self.count_up().0 > 1 && self.round_robin_kind;
+            let redispatch = self.redispatch.is_some_and(|after| {
+                !server.is_usable() || self.interval_hit(after, attempt.retries) || others
+            });
+            let timed_out = error.kind() == io::ErrorKind::TimedOut;
+            if !timed_out && (!redispatch || !others) {
                 let pause = self
                     .timeouts
                     .connect
                     .map_or(MAX_RETRY_PAUSE, |c| c.min(MAX_RETRY_PAUSE));
                 tokio::time::sleep(pause).await;
             }
+            if redispatch {
+                drop(slot);
+                slot = self.assign(None, key, attempt).await?;
+                if !Arc::ptr_eq(slot.server(), &server) {
+                    attempt.redispatched = true;
+                    Traffic::add(&server.traffic.redispatches, 1);
+                    Traffic::add(&self.traffic.redispatches, 1);
+                    continue;
+                }
+            }
+            Traffic::add(&server.traffic.retries, 1);
+            Traffic::add(&self.traffic.retries, 1);
         }
+    }
+
+    /// Whether the `option redispatch` interval falls on this retry: every
+    /// `after` retries, or for a negative one that many before the last.
+    fn interval_hit(&self, after: i32, retries: u32) -> bool {
+        let period = if after > 0 {
+            after as i64
+        } else {
+            i64::from(self.retries) + 1 + i64::from(after)
+        };
+        period > 0 && i64::from(retries) % period == 0
     }
 
     /// Streams waiting in the backend's queue now (`qcur`).

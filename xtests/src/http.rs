@@ -351,3 +351,162 @@ impl Client {
 pub fn fetch(port: u16, request: &str) -> Option<String> {
     Client::connect(port).send(request.as_bytes()).response()
 }
+
+/// One step of a client's script.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Send(&'static str),
+    /// Read one whole response.
+    Response,
+    /// Read the response to a HEAD request.
+    HeadResponse,
+    /// Read until the proxy closes.
+    UntilClose,
+    /// Continue on a new client connection.
+    Reconnect,
+}
+
+/// How a scripted server answers each request.
+pub type Respond = fn(&Received) -> Action;
+
+/// A side-by-side case: a configuration whose `{PORT}` is the proxy's
+/// port and whose `{NAME}` placeholders are the servers', the servers'
+/// scripts, the client's script, and how many log lines it produces.
+pub struct Scenario<'a> {
+    pub name: &'a str,
+    pub config: &'a str,
+    pub servers: &'a [(&'a str, Respond)],
+    pub client: &'a [Step],
+    pub logs: usize,
+}
+
+/// Runs `scenario` against each of `proxies` (`xtests::proxies!()`:
+/// HAProxy 2.6 when installed, then the engine); their transcripts must be
+/// equal, and the engine must log as many lines as the scenario says.
+pub fn compare(proxies: &[std::path::PathBuf], scenario: &Scenario) {
+    let runs: Vec<(String, Vec<String>)> = proxies
+        .iter()
+        .map(|bin| (bin.display().to_string(), transcript(bin, scenario)))
+        .collect();
+    let (engine_name, engine) = runs.last().expect("the engine runs");
+    if let [(haproxy_name, haproxy), _] = runs.as_slice() {
+        assert_eq!(
+            engine, haproxy,
+            "case {}: {engine_name} (left) and {haproxy_name} (right) differ",
+            scenario.name
+        );
+    }
+    let logged = engine.iter().filter(|l| l.starts_with("log ")).count();
+    assert_eq!(logged, scenario.logs, "case {}: {engine:#?}", scenario.name);
+}
+
+/// What the client read (exact bytes, and whether the proxy closed), what
+/// each server received (connections without a request, such as health
+/// checks, left out), and the normalised log lines.
+pub fn transcript(proxy_bin: &std::path::Path, scenario: &Scenario) -> Vec<String> {
+    let port = crate::free_port();
+    let mut config = scenario.config.replace("{PORT}", &port.to_string());
+    let servers: Vec<(String, ScriptedServer)> = scenario
+        .servers
+        .iter()
+        .map(|(name, script)| {
+            let s = ScriptedServer::start(crate::free_port(), *script);
+            config = config.replace(&format!("{{{name}}}"), &format!("127.0.0.1:{}", s.port));
+            config = config.replace(&format!("{{{name}_PORT}}"), &s.port.to_string());
+            (name.to_string(), s)
+        })
+        .collect();
+    let path = crate::config_file(&format!("http-{}-{port}", scenario.name), &config);
+    let mut proxy = crate::ProxyProcess::start(proxy_bin, &path);
+    proxy.wait_bound(port, Duration::from_secs(5));
+
+    let mut out = vec![];
+    let mut client = Client::connect(port);
+    for step in scenario.client {
+        match step {
+            Step::Send(bytes) => {
+                client.send(bytes.as_bytes());
+            }
+            Step::Response => out.push(format!("client< {:?}", client.response())),
+            Step::HeadResponse => out.push(format!("client< {:?}", client.head_response())),
+            Step::UntilClose => {
+                let (rest, closed) = client.rest();
+                out.push(format!("client< {rest:?} closed={closed}"));
+            }
+            Step::Reconnect => client = Client::connect(port),
+        }
+    }
+    for (name, server) in &servers {
+        let with_requests = server.connections().into_iter().filter(|c| !c.is_empty());
+        for (i, conn) in with_requests.enumerate() {
+            for r in conn {
+                out.push(format!(
+                    "{name}#{i}< {:?} {:?}",
+                    r.head_text(),
+                    String::from_utf8_lossy(&r.body)
+                ));
+            }
+        }
+    }
+    // With several client connections, the concurrency counters depend on
+    // when the proxy noticed the earlier ones close: not compared then.
+    // So does the order of their lines (each is written when its
+    // connection ends): sorted then.
+    let racy = scenario.client.iter().any(|s| matches!(s, Step::Reconnect));
+    let mut logs = wait_logs(&proxy, scenario.logs);
+    if racy {
+        logs = logs.iter().map(|l| without_counts(l)).collect();
+        logs.sort();
+    }
+    out.extend(logs);
+    out
+}
+
+/// A normalised log line with `%ac/%fc/%bc/%sc` blanked (`%rc` kept).
+fn without_counts(line: &str) -> String {
+    let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+    // "log CLIENT [DATE] fe be/srv timers status bytes - - tsc counts ..."
+    if let Some(c) = words.get_mut(11) {
+        let retries = c.rsplit('/').next().unwrap_or("").to_string();
+        *c = format!("*/*/*/*/{retries}");
+    }
+    words.join(" ")
+}
+
+/// The httplog lines on the proxy's stderr, normalised; waits (bounded)
+/// for `n` of them: a missing one shows in the comparison that follows.
+fn wait_logs(proxy: &crate::ProxyProcess, n: usize) -> Vec<String> {
+    let lines = || -> Vec<String> {
+        proxy
+            .stderr()
+            .lines()
+            .filter(|l| l.starts_with("127.0.0.1:"))
+            .map(normalize)
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lines().len() < n && std::time::Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10)); // polling another process's output
+    }
+    lines()
+}
+
+/// `127.0.0.1:PORT [DATE] L L/s1 TR/Tw/Tc/Tr/Ta ...`: the port and date
+/// go; each timer keeps -1 or its value to the nearest 500 ms.
+fn normalize(line: &str) -> String {
+    let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+    words[0] = "CLIENT".into();
+    words[1] = "[DATE]".into();
+    if let Some(t) = words.get_mut(4) {
+        *t = t
+            .split('/')
+            .map(|v| match v.parse::<i64>() {
+                Ok(-1) => "-1".to_string(),
+                Ok(ms) => ((ms + 250) / 500 * 500).to_string(),
+                Err(_) => v.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+    }
+    format!("log {}", words.join(" "))
+}

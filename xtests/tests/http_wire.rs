@@ -7,24 +7,8 @@
 //! server got (per server connection), and the log lines with the client
 //! port, the date and the timers' jitter normalised away.
 
-use std::time::Duration;
-
-use xtests::http::{ok_response, Action, Client, Received, ScriptedServer};
-use xtests::{config_file, free_port, proxies, ProxyProcess};
-
-/// One step of the client's script.
-#[derive(Clone)]
-enum Step {
-    Send(&'static str),
-    /// Read one whole response.
-    Response,
-    /// Read the response to a HEAD request.
-    HeadResponse,
-    /// Read until the proxy closes.
-    UntilClose,
-}
-
-use Step::*;
+use xtests::http::{compare, ok_response, Action, Received, Scenario, Step, Step::*};
+use xtests::proxies;
 
 struct Case {
     name: &'static str,
@@ -40,102 +24,24 @@ fn ok(_: &Received) -> Action {
     Action::Send(ok_response("ok"))
 }
 
-fn transcript(proxy_bin: &std::path::Path, case: &Case) -> Vec<String> {
-    let (port, s1) = (free_port(), free_port());
-    let server = ScriptedServer::start(s1, case.server);
-    let proxy_lines = case.proxy.replace("{S1}", &format!("127.0.0.1:{s1}"));
+fn check(case: &Case) {
     let config = format!(
         "global\n    log stderr format raw local0 info\n\
          defaults\n    mode http\n    option httplog\n    log global\n\
          \x20   timeout connect 1s\n    timeout client 3s\n    timeout server 3s\n\
-         listen L\n    bind 127.0.0.1:{port}\n{proxy_lines}\n"
+         listen L\n    bind 127.0.0.1:{{PORT}}\n{}\n",
+        case.proxy
     );
-    let path = config_file(&format!("http-{}-{port}", case.name), &config);
-    let mut proxy = ProxyProcess::start(proxy_bin, &path);
-    proxy.wait_bound(port, Duration::from_secs(5));
-
-    let mut out = vec![];
-    let mut client = Client::connect(port);
-    for step in case.client {
-        match step {
-            Send(bytes) => {
-                client.send(bytes.as_bytes());
-            }
-            Response => out.push(format!("client< {:?}", client.response())),
-            HeadResponse => out.push(format!("client< {:?}", client.head_response())),
-            UntilClose => {
-                let (rest, closed) = client.rest();
-                out.push(format!("client< {rest:?} closed={closed}"));
-            }
-        }
-    }
-    for (i, conn) in server.connections().iter().enumerate() {
-        for r in conn {
-            out.push(format!(
-                "server#{i}< {:?} {:?}",
-                r.head_text(),
-                String::from_utf8_lossy(&r.body)
-            ));
-        }
-    }
-    let logs = wait_logs(&proxy, case.logs);
-    out.extend(logs);
-    out
-}
-
-/// The httplog lines on the proxy's stderr, normalised; waits for `n`.
-fn wait_logs(proxy: &ProxyProcess, n: usize) -> Vec<String> {
-    let lines = || -> Vec<String> {
-        proxy
-            .stderr()
-            .lines()
-            .filter(|l| l.starts_with("127.0.0.1:"))
-            .map(normalize)
-            .collect()
-    };
-    // Bounded: a missing line shows in the comparison that follows.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while lines().len() < n && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10)); // polling another process's output
-    }
-    lines()
-}
-
-/// `127.0.0.1:PORT [DATE] L L/s1 TR/Tw/Tc/Tr/Ta ...`: the port and date
-/// go; each timer keeps -1 or its value to the nearest 500 ms.
-fn normalize(line: &str) -> String {
-    let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
-    words[0] = "CLIENT".into();
-    words[1] = "[DATE]".into();
-    if let Some(t) = words.get_mut(4) {
-        *t = t
-            .split('/')
-            .map(|v| match v.parse::<i64>() {
-                Ok(-1) => "-1".to_string(),
-                Ok(ms) => ((ms + 250) / 500 * 500).to_string(),
-                Err(_) => v.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("/");
-    }
-    format!("log {}", words.join(" "))
-}
-
-fn check(case: &Case) {
-    let runs: Vec<(String, Vec<String>)> = proxies!()
-        .iter()
-        .map(|bin| (bin.display().to_string(), transcript(bin, case)))
-        .collect();
-    let (engine_name, engine) = runs.last().unwrap();
-    if let [(haproxy_name, haproxy), _] = runs.as_slice() {
-        assert_eq!(
-            engine, haproxy,
-            "case {}: {engine_name} (left) and {haproxy_name} (right) differ",
-            case.name
-        );
-    }
-    let logged = engine.iter().filter(|l| l.starts_with("log ")).count();
-    assert_eq!(logged, case.logs, "case {}: {engine:#?}", case.name);
+    compare(
+        &proxies!(),
+        &Scenario {
+            name: case.name,
+            config: &config,
+            servers: &[("S1", case.server)],
+            client: case.client,
+            logs: case.logs,
+        },
+    );
 }
 
 const GET: &str = "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: T\r\nX-Mixed-Case: V\r\n\r\n";

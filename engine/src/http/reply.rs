@@ -5,6 +5,7 @@
 //! like any response: lowercase header names, and the connection header
 //! the client needs (see [`super::connection`]).
 
+use super::connection::take_tokens;
 use super::errors::builtin;
 use super::head::parse_response;
 use super::message::Message;
@@ -83,9 +84,27 @@ impl Reply {
             .unwrap_or(0)
     }
 
-    /// The bytes, with `connection: <value>` last when given.
+    /// Its HTTP version.
+    pub fn version(&self) -> (u8, u8) {
+        match self.head.start[0].as_slice() {
+            b"HTTP/1.0" => (1, 0),
+            _ => (1, 1),
+        }
+    }
+
+    /// Whether the connection must end after it: its length is unknown,
+    /// or it says `Connection: close` itself (an errorfile may).
+    pub fn closes(&self) -> bool {
+        let length = self.head.has("content-length") || self.head.has("transfer-encoding");
+        !length || take_tokens(&mut self.head.clone()).close
+    }
+
+    /// The bytes, with `connection: <value>` last when given. Its own
+    /// `close`/`keep-alive` tokens are not written (HAProxy's output
+    /// drops them, though its size for the log counts them).
     pub fn to_bytes(&self, connection: Option<&str>) -> Vec<u8> {
         let mut head = self.head.clone();
+        take_tokens(&mut head);
         if let Some(v) = connection {
             head.add("connection", v);
         }

@@ -674,10 +674,10 @@ impl Conn<'_> {
     /// Writes a reply of the proxy's own; the connection closes after it
     /// when the request's body was not read (HAProxy forces it).
     async fn send_reply(&mut self, txn: &mut Txn, reply: &Reply, body_pending: bool) -> Next {
-        if body_pending {
+        if body_pending || reply.closes() {
             txn.close = true;
         }
-        let value = connection::response_value(txn.close, (1, 1), txn.version, false);
+        let value = connection::response_value(txn.close, reply.version(), txn.version, false);
         let bytes = reply.to_bytes(value);
         txn.status = i32::from(reply.status());
         if timed(self.timeouts().client, self.wr.write_all(&bytes))
