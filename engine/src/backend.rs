@@ -433,8 +433,11 @@ impl Backend {
                 tokio::time::sleep(pause).await;
             }
             if redispatch {
+                // The balancer is told which server failed, to pass it by
+                // when it can (HAProxy's prev_srv).
+                let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));
                 drop(slot);
-                slot = self.assign(None, key, attempt).await?;
+                slot = self.assign(failed, key, attempt).await?;
                 if !Arc::ptr_eq(slot.server(), &server) {
                     attempt.redispatched = true;
                     Traffic::add(&server.traffic.redispatches, 1);
@@ -600,11 +603,33 @@ listen app
         assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 
+    /// HAProxy 2.6 (stream_choose_redispatch): under round robin with
+    /// another server up, the first retry already goes there, without the
+    /// pause.
     #[tokio::test(start_paused = true)]
-    async fn redispatch_sends_the_last_retry_elsewhere() {
+    async fn redispatch_goes_elsewhere_at_once_under_round_robin() {
         let net = FakeNet::new();
         net.set("10.0.0.2:80", Behaviour::Accept);
         let be = backend(&TWO.replace("mode tcp", "mode tcp\n    option redispatch"));
+        let start = Instant::now();
+        let mut attempt = Attempt::default();
+        be.connect(&*net, None, 80, &mut attempt).await.unwrap();
+        assert_eq!(net.attempts(), ["10.0.0.1:80", "10.0.0.2:80"]);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!((attempt.retries, attempt.redispatched), (1, true));
+    }
+
+    /// Other algorithms retry the same server, pausing, and redispatch on
+    /// the last retry only (`option redispatch`'s default interval, -1).
+    #[tokio::test(start_paused = true)]
+    async fn redispatch_waits_for_the_last_retry_otherwise() {
+        let net = FakeNet::new();
+        net.set("10.0.0.2:80", Behaviour::Accept);
+        let be = backend(&TWO.replace(
+            "mode tcp",
+            "mode tcp\n    option redispatch\n    balance leastconn",
+        ));
+        let start = Instant::now();
         be.connect(&*net, None, 80, &mut Attempt::default())
             .await
             .unwrap();
@@ -612,6 +637,7 @@ listen app
             net.attempts(),
             ["10.0.0.1:80", "10.0.0.1:80", "10.0.0.1:80", "10.0.0.2:80"]
         );
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
     }
 
     #[tokio::test(start_paused = true)]

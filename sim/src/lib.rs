@@ -5,11 +5,13 @@
 //! - [`world`]: the scenario as a turmoil world, run step by step with its
 //!   timeline and expectations;
 //! - [`net`]: the engine's network seam implemented over turmoil;
+//! - [`http`]: the HTTP servers and clients of the world (hyper);
 //! - [`transcript`] and [`report`]: what a run prints.
 //!
 //! Time is virtual and every random choice is seeded: the same scenario
 //! gives the same bytes.
 
+pub mod http;
 pub mod net;
 pub mod report;
 pub mod scenario;

@@ -20,6 +20,7 @@
 //!     service_time: 5ms          # or { exponential: 5ms } (mean) or
 //!                                # { lognormal: { median: 5ms, sigma: 0.5 } }
 //!     concurrency: 100           # connections served at once; others wait
+//!     protocol: http             # default tcp (reply, then close)
 //! clients:
 //!   - name: client
 //!     address: 10.96.20.89
@@ -27,7 +28,10 @@
 //!     every: 500ms               # one user: a connection, then this pause
 //!     # or: users: 10 with think: 100ms (closed loop), or
 //!     #     rate: 200/s with arrival: poisson|constant (open loop)
-//!     send: "GET / HTTP/1.0\r\n\r\n"   # optional bytes to send first
+//!     send: "GET / HTTP/1.0\r\n\r\n"   # optional bytes to send first, or
+//!     requests:                  # an HTTP client: each connection sends
+//!       - { path: /php/x, headers: ["Host: www.test.com"] }   # the next one
+//!       - { method: POST, path: /, headers: ["User-Agent: iPhone"] }
 //!     patience: 5s               # give up on a silent connection
 //! syslog: 10.96.20.200           # optional collector on UDP 514
 //! timeline:
@@ -36,7 +40,7 @@
 //!   - { at: 5s, partition: [proxy-1-1, web2] }   # connects refused
 //!   - { at: 9s, heal: [proxy-1-1, web2] }
 //!   - { at: 12s, api: { proxy: proxy-1-1, command: "disable server test/web1" } }
-//!   - { at: 15s, fail: { server: web2, mode: hang } }   # refuse|hang|close|slow|none
+//!   - { at: 15s, fail: { server: web2, mode: hang } }   # refuse|hang|close|slow|error|none
 //!   - { at: 18s, fail: { server: web2, mode: slow, delay: 2s } }
 //!   - { at: 20s, latency: { between: [proxy-1-1, web1], value: 80ms } }
 //! expect:
@@ -190,6 +194,40 @@ pub struct ServerSpec {
     pub service_time: Option<ServiceTime>,
     /// Connections it serves at once; None: unlimited.
     pub concurrency: Option<usize>,
+    /// `tcp` (the default: it writes its reply and closes) or `http` (an
+    /// HTTP/1.1 server answering each request `200` with the reply as the
+    /// body, keep-alive).
+    #[serde(default)]
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Http,
+}
+
+/// One HTTP request of a client's mix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    #[serde(default = "default_method")]
+    pub method: String,
+    #[serde(default = "default_path")]
+    pub path: String,
+    /// Header lines `Name: value`, in order (a `Host` among them or not).
+    #[serde(default)]
+    pub headers: Vec<String>,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+fn default_path() -> String {
+    "/".into()
 }
 
 /// A service-time distribution.
@@ -259,6 +297,9 @@ pub struct ClientSpec {
     pub arrival: Arrival,
     /// Bytes sent before reading the answer (then the client half-closes).
     pub send: Option<String>,
+    /// An HTTP client: each connection sends the next request of this
+    /// mix (in turn) and notes the status and body of the answer.
+    pub requests: Option<Vec<HttpRequest>>,
     #[serde(default = "default_patience")]
     pub patience: Time,
     /// Leave each connection out of the transcript (heavy loads): the
@@ -324,6 +365,8 @@ pub enum FailureMode {
     Close,
     /// Answers after `delay` more.
     Slow,
+    /// An HTTP server answers `500 Internal Server Error` (a TCP one closes).
+    Error,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -435,6 +478,26 @@ impl Scenario {
             }
             if c.users == Some(0) {
                 return Err(invalid(&field, "'users' must be at least 1".into()));
+            }
+            if c.send.is_some() && c.requests.is_some() {
+                return Err(invalid(
+                    &field,
+                    "give 'send' or 'requests', not both".into(),
+                ));
+            }
+            for (j, r) in c.requests.iter().flatten().enumerate() {
+                if let Some(h) = r.headers.iter().find(|h| !h.contains(':')) {
+                    return Err(invalid(
+                        &format!("{field}.requests[{j}].headers"),
+                        format!("'{h}' is not a 'Name: value' header line"),
+                    ));
+                }
+            }
+            if c.requests.as_ref().is_some_and(|r| r.is_empty()) {
+                return Err(invalid(
+                    &format!("{field}.requests"),
+                    "the mix is empty".into(),
+                ));
             }
         }
         for (i, o) in scenario.outcome.iter().enumerate() {

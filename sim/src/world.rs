@@ -6,6 +6,7 @@
 //! configuration uses the same addresses as in production. Time is
 //! virtual: a thirty-second scenario runs in well under a second.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,8 +22,8 @@ use tokio::sync::Semaphore;
 use crate::net::SimNet;
 use crate::report::{Outcome as ClientOutcome, Report};
 use crate::scenario::{
-    Action, Arrival, ClientSpec, Distribution, Failure, FailureMode, Load, Scenario, ServerSpec,
-    ServiceTime,
+    Action, Arrival, ClientSpec, Distribution, Failure, FailureMode, Load, Protocol, Scenario,
+    ServerSpec, ServiceTime,
 };
 use crate::transcript::Transcript;
 
@@ -425,15 +426,21 @@ async fn serve(
             };
             let service = service_time(spec.service_time.as_ref(), &mut rng) + extra;
             let (reply, workers, behaviour) = (reply.clone(), workers.clone(), failure.mode);
+            let http = spec.protocol == Protocol::Http;
             tokio::spawn(async move {
                 match behaviour {
                     FailureMode::Hang => std::future::pending::<()>().await,
                     FailureMode::Close => return,
+                    FailureMode::Error if !http => return,
                     _ => {}
                 }
                 let Ok(_worker) = workers.acquire_owned().await else {
                     return;
                 };
+                if http {
+                    crate::http::serve(stream, reply.to_string(), behaviour, service).await;
+                    return;
+                }
                 tokio::time::sleep(service).await;
                 let _ = stream.write_all(reply.as_bytes()).await;
                 let _ = stream.shutdown().await;
@@ -486,15 +493,19 @@ async fn run_client(
     report: &Report,
 ) {
     let start = tokio::time::Instant::now();
+    // Which request of the mix the next connection sends.
+    let turn = Arc::new(AtomicUsize::new(0));
     match spec.load() {
         Load::Closed { users, think } => {
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..users {
                 let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
+                let turn = turn.clone();
                 tasks.spawn(async move {
                     while start.elapsed() < duration {
                         tokio::time::sleep(think).await;
-                        one_connection(&spec, &transcript, &report).await;
+                        let n = turn.fetch_add(1, Ordering::Relaxed);
+                        one_connection(&spec, n, &transcript, &report).await;
                     }
                 });
             }
@@ -511,16 +522,25 @@ async fn run_client(
                 };
                 tokio::time::sleep(gap).await;
                 let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
-                tasks.spawn(async move { one_connection(&spec, &transcript, &report).await });
+                let n = turn.fetch_add(1, Ordering::Relaxed);
+                tasks.spawn(async move { one_connection(&spec, n, &transcript, &report).await });
             }
             while tasks.join_next().await.is_some() {}
         }
     }
 }
 
-async fn one_connection(spec: &ClientSpec, transcript: &Transcript, report: &Report) {
+async fn one_connection(spec: &ClientSpec, n: usize, transcript: &Transcript, report: &Report) {
     let sent = tokio::time::Instant::now();
-    let outcome = ask(spec).await;
+    let outcome = match &spec.requests {
+        Some(mix) => {
+            let asking = crate::http::ask(spec.target, &mix[n % mix.len()]);
+            tokio::time::timeout(spec.patience.0, asking)
+                .await
+                .unwrap_or(ClientOutcome::NoAnswer)
+        }
+        None => ask(spec).await,
+    };
     let latency = sent.elapsed();
     if spec.quiet {
         report.record(&spec.name, outcome, latency);

@@ -13,6 +13,7 @@
 pub mod body;
 pub mod chunked;
 pub mod connection;
+pub mod cookie;
 pub mod errors;
 pub mod forward;
 pub mod head;
