@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::balance::{self, Algorithm, Pick, ServerInfo};
 use crate::config;
+use crate::http::cookie::{Candidate, Persistence};
 use crate::http::policy::Policy;
 use crate::log::syslog::Target;
 use crate::net::{BoxStream, Net};
@@ -55,6 +56,8 @@ pub struct Backend {
     pub balance: &'static str,
     /// Its HTTP settings (mode, forwardfor, error pages).
     pub http: Policy,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub persistence: Option<Persistence>,
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
     algorithm: Mutex<Box<dyn Algorithm>>,
@@ -216,6 +219,10 @@ impl Backend {
             disabled: proxy.disabled,
             balance: proxy.balance.name(),
             http: Policy::from_proxy(proxy),
+            persistence: proxy.cookie.as_ref().and_then(|words| {
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                Persistence::parse(&words).ok()
+            }),
             traffic: Traffic::default(),
             availability: Mutex::new((Availability::new(true), 0)),
             streams: AtomicUsize::new(0),
@@ -319,6 +326,7 @@ impl Backend {
         avoid: Option<usize>,
         key: Option<u32>,
         attempt: &mut Attempt,
+        direct: Option<usize>,
     ) -> Result<Slot, ConnectError> {
         let queue_timeout = self.timeouts.queue.or(self.timeouts.connect);
         let deadline = queue_timeout.map(|t| tokio::time::Instant::now() + t);
@@ -326,7 +334,12 @@ impl Backend {
         loop {
             // Register before looking, so a slot freed in between wakes us.
             let freed = self.slot_freed.notified();
-            match self.pick(avoid, key) {
+            // A persistence cookie names its server: it is waited for.
+            let choice = match direct {
+                Some(i) => Choice::Server(i),
+                None => self.pick(avoid, key),
+            };
+            match choice {
                 Choice::Server(i) => {
                     if let Some(slot) = self.servers[i].take_slot() {
                         attempt.server = Some(self.servers[i].name().to_string());
@@ -365,20 +378,21 @@ impl Backend {
         client_port: u16,
         attempt: &mut Attempt,
     ) -> Result<(BoxStream, Slot), ConnectError> {
-        self.connect_or_reuse(net, client, client_port, attempt, None)
+        self.connect_or_reuse(net, client, client_port, attempt, &mut Vec::new(), None)
             .await
     }
 
-    /// [`Backend::connect`], reusing `idle` (a connection an earlier request
-    /// of the same client left open) when the server chosen is its server.
-    /// An idle connection to another server is closed.
+    /// [`Backend::connect`], reusing one of `idle` (connections earlier
+    /// requests of the same client left open) when the server chosen is
+    /// its server; the others stay in `idle`.
     pub async fn connect_or_reuse(
         &self,
         net: &dyn Net,
         client: Option<IpAddr>,
         client_port: u16,
         attempt: &mut Attempt,
-        idle: Option<Idle>,
+        idle: &mut Vec<Idle>,
+        direct: Option<usize>,
     ) -> Result<(BoxStream, Slot), ConnectError> {
         let key = client
             .filter(|_| self.hash_source)
@@ -390,10 +404,13 @@ impl Backend {
                     k
                 }
             });
-        let mut slot = self.assign(None, key, attempt).await?;
-        if let Some(idle) = idle.filter(|i| Arc::ptr_eq(&i.server, slot.server())) {
+        let mut slot = self.assign(None, key, attempt, direct).await?;
+        if let Some(i) = idle
+            .iter()
+            .position(|i| Arc::ptr_eq(&i.server, slot.server()))
+        {
             attempt.reused = true;
-            return Ok((idle.stream, slot));
+            return Ok((idle.remove(i).stream, slot));
         }
         loop {
             let server = slot.server().clone();
@@ -420,7 +437,7 @@ impl Backend {
             // once with a round-robin algorithm and other servers up;
             // otherwise it waits min(timeout connect, 1s) and tries the
             // same server again. A connect timeout has waited already.
-            let others = self.count_up().0 > 1 && self.round_robin_kind;
+            let others = self.count_up().0 > 1 && self.round_robin_kind && direct.is_none();
             let redispatch = self.redispatch.is_some_and(|after| {
                 !server.is_usable() || self.interval_hit(after, attempt.retries) || others
             });
@@ -437,7 +454,7 @@ impl Backend {
                 // when it can (HAProxy's prev_srv).
                 let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));
                 drop(slot);
-                slot = self.assign(failed, key, attempt).await?;
+                slot = self.assign(failed, key, attempt, None).await?;
                 if !Arc::ptr_eq(slot.server(), &server) {
                     attempt.redispatched = true;
                     Traffic::add(&server.traffic.redispatches, 1);
@@ -448,6 +465,18 @@ impl Backend {
             Traffic::add(&server.traffic.retries, 1);
             Traffic::add(&self.traffic.retries, 1);
         }
+    }
+
+    /// The servers as the persistence cookie sees them, in order.
+    pub fn candidates(&self) -> Vec<Candidate<'_>> {
+        self.servers
+            .iter()
+            .map(|s| Candidate {
+                cookie: s.config.cookie.as_deref(),
+                // A draining server keeps its persistent clients.
+                up: s.is_up() && !s.in_maint(),
+            })
+            .collect()
     }
 
     /// Whether the `option redispatch` interval falls on this retry: every

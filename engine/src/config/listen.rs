@@ -210,7 +210,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("clitimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout client."),
     kw("compression", Cap::Any, true, No, shape::check, "compression algo|type|offload ..."),
     kw("contimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout connect."),
-    kw("cookie", Cap::Be, true, No, cookie, "cookie <name> [insert|rewrite|prefix] [indirect] [nocache]..."),
+    kw("cookie", Cap::Be, true, Yes, cookie, "cookie <name> [insert|rewrite|prefix] [indirect] [nocache]..."),
     kw("declare", Cap::Fe, false, No, shape::check, "declare capture request|response len <n>."),
     kw("default-server", Cap::Be, true, Parser, default_server, "default-server [settings]: template for servers."),
     kw("default_backend", Cap::Fe, true, Yes, default_backend, "default_backend <backend>."),
@@ -683,6 +683,37 @@ fn cookie(p: &mut ProxyState, ctx: &mut Ctx) {
             ctx.alert(msg);
             return;
         }
+        if valued && ctx.arg(i + 1).is_empty() {
+            let what = match w.as_str() {
+                "domain" => "<domain>",
+                "maxidle" => "<idletime> in seconds",
+                "maxlife" => "<lifetime> in seconds",
+                _ => "<value>",
+            };
+            let msg = format!("parsing [{}]: '{w}' expects {what} as argument.", ctx.at);
+            ctx.alert(msg);
+            return;
+        }
+        if w == "domain" && !ctx.arg(i + 1).contains('.') {
+            let msg = format!(
+                "parsing [{}]: domain '{}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).",
+                ctx.at,
+                ctx.arg(i + 1)
+            );
+            ctx.warn(msg);
+        }
         i += if valued { 2 } else { 1 };
+    }
+    let words: Vec<&str> = (1..i).map(|k| ctx.arg(k)).collect();
+    match crate::http::cookie::Persistence::parse(&words) {
+        Ok(_) => p.px.cookie = Some(words.iter().map(|w| w.to_string()).collect()),
+        Err(e) => {
+            let msg = format!("parsing [{}] : {e}", ctx.at);
+            ctx.alert(msg);
+            return;
+        }
+    }
+    if words.contains(&"dynamic") {
+        ctx.unimplemented("cookie dynamic");
     }
 }

@@ -236,6 +236,8 @@ pub struct Proxy {
     pub errors: Vec<ErrorMessage>,
     /// `disabled`: the proxy is parsed and checked but does not start.
     pub disabled: bool,
+    /// The persistence cookie: the words after `cookie`, validated.
+    pub cookie: Option<Vec<String>>,
 }
 
 /// Options stored as switches; `no option X` clears them.

@@ -42,6 +42,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             http_request: vec![],
             redirects: vec![],
             errors: vec![],
+            cookie: None,
             disabled: false,
             id: None,
         },
@@ -179,6 +180,9 @@ fn inherit(st: &mut ProxyState, b: &ProxyState) {
     st.httplog_at = b.httplog_at.clone();
     // The persistence cookie is a backend setting.
     st.cookie = b.cookie && kind.is_backend();
+    if !kind.is_backend() {
+        st.px.cookie = None;
+    }
 }
 
 /// Handles a section header line. `done` holds the sections before it.

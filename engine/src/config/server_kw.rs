@@ -100,7 +100,7 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("check", 0, None, |d, _, _| { d.srv.check.enabled = true; Ok(()) }, Yes, "check: enable health checks."),
     kw("check-send-proxy", 0, None, nothing, No, "check-send-proxy: PROXY header on checks."),
     kw("check-ssl", 0, None, |d, _, _| { d.check_ssl = true; Ok(()) }, No, "check-ssl: checks over SSL."),
-    kw("cookie", 1, Some("'cookie' expects <value> as argument."), |d, _, v| { d.srv.cookie = Some(v.into()); Ok(()) }, No, "cookie <value>: persistence cookie value."),
+    kw("cookie", 1, Some("'cookie' expects <value> as argument."), |d, _, v| { d.srv.cookie = Some(v.into()); Ok(()) }, Yes, "cookie <value>: persistence cookie value."),
     kw("disabled", 0, None, |d, _, _| { d.srv.disabled = true; Ok(()) }, Yes, "disabled: start in maintenance."),
     kw("downinter", 1, DELAY, |d, k, v| { d.srv.check.downinter = Some(delay(&d.srv, k, v)?); Ok(()) }, Yes, "downinter <delay>: check interval while down."),
     kw("enabled", 0, None, |d, _, _| { d.srv.disabled = false; Ok(()) }, Yes, "enabled: start in service."),

@@ -23,6 +23,7 @@ use crate::backend::{Attempt, Backend, ConnectError, Idle};
 use crate::config::{self, Timeouts};
 use crate::http::body::{self, Framing};
 use crate::http::connection;
+use crate::http::cookie::{RequestFlags, ServerCookie, Sticky};
 use crate::http::errors::builtin;
 use crate::http::forward::{forward_body, timed, ForwardError, Transfer};
 use crate::http::head::{self, Head};
@@ -36,6 +37,10 @@ use crate::net::{Accepted, BoxStream};
 use crate::rules::{self, Verdict};
 use crate::server::Slot;
 use crate::stats::counters::Traffic;
+
+/// Idle server connections a client connection keeps for its next
+/// requests (HAProxy keeps a session's few in its own list).
+const MAX_IDLE_PER_CLIENT: usize = 5;
 
 type ClientRd = ReadHalf<BoxStream>;
 type ClientWr = WriteHalf<BoxStream>;
@@ -65,8 +70,8 @@ struct Conn<'a> {
     wr: ClientWr,
     /// Bytes read from the client and not consumed yet (pipelining).
     inbuf: Vec<u8>,
-    /// A server connection kept from the previous request.
-    idle: Option<(Idle, Arc<Backend>)>,
+    /// Server connections kept from earlier requests, oldest first.
+    idle: Vec<(Idle, Arc<Backend>)>,
 }
 
 /// How a request ended, for the connection.
@@ -100,6 +105,11 @@ struct Txn {
     close: bool,
     /// The connection's first request.
     first: bool,
+    /// The persistence cookie's decision, and the log's two cookie letters.
+    sticky: Option<Sticky>,
+    cookie: [char; 2],
+    /// The server used, by its place in the backend.
+    server_index: Option<usize>,
 }
 
 pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
@@ -115,7 +125,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, p
         rd,
         wr,
         inbuf: Vec::new(),
-        idle: None,
+        idle: Vec::new(),
     };
     let mut start = (Instant::now(), process.net.wall_clock());
     let mut first = true;
@@ -155,6 +165,9 @@ impl Txn {
             version: (1, 1),
             close: false,
             first: true,
+            sticky: None,
+            cookie: ['-', '-'],
+            server_index: None,
         }
     }
 
@@ -313,12 +326,28 @@ impl Conn<'_> {
             &mut msg,
         );
 
+        // Persistence: a cookie may name the server.
+        if let Some(p) = &backend.persistence {
+            let now = unix_secs(self.process.net.wall_clock());
+            let sticky = p.on_request(
+                &mut msg,
+                &backend.candidates(),
+                RequestFlags::default(),
+                now,
+            );
+            if p.logged() {
+                txn.cookie = [sticky.client.letter(), ServerCookie::None.letter()];
+            }
+            txn.sticky = Some(sticky);
+        }
+        let direct = txn.sticky.as_ref().and_then(|s| s.server);
+
         // The server side: reuse or connect.
-        let idle = self
-            .idle
-            .take()
-            .filter(|(_, b)| Arc::ptr_eq(b, &backend))
-            .map(|(i, _)| i);
+        let (mut idle, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.idle)
+            .into_iter()
+            .partition(|(_, b)| Arc::ptr_eq(b, &backend));
+        self.idle = others;
+        let mut idle: Vec<Idle> = idle.drain(..).map(|(i, _)| i).collect();
         let port = self.local.map_or(0, |a| a.port());
         let connected = backend
             .connect_or_reuse(
@@ -326,9 +355,12 @@ impl Conn<'_> {
                 self.peer.map(|p| p.ip()),
                 port,
                 &mut txn.attempt,
-                idle,
+                &mut idle,
+                direct,
             )
             .await;
+        self.idle
+            .extend(idle.into_iter().map(|i| (i, backend.clone())));
         let (server, slot) = match connected {
             Ok(c) => c,
             Err(e) => {
@@ -341,6 +373,19 @@ impl Conn<'_> {
             }
         };
         txn.connected = Some(Instant::now());
+        txn.server_index = backend
+            .servers
+            .iter()
+            .position(|s| Arc::ptr_eq(s, slot.server()));
+        if let Some(sticky) = txn.sticky.as_mut().filter(|s| s.server.is_some()) {
+            if sticky.server != txn.server_index {
+                // Redispatched: persistence broke, a new cookie is due.
+                sticky.redispatched(txn.server_index);
+                if txn.cookie[0] != '-' {
+                    txn.cookie[0] = sticky.client.letter();
+                }
+            }
+        }
         let server_close =
             connection::server_close_for_request(self.http.policy.mode, backend.http.mode);
         if let Some(v) = connection::request_value(server_close, head.version, tokens.upgrade) {
@@ -478,6 +523,16 @@ impl Conn<'_> {
             drop(slot);
             return self.reply(txn, Some(backend), 502, false).await;
         }
+        // HAProxy counts the response as it came in, before its edits.
+        txn.bytes_out += out.htx_size();
+        if let (Some(p), Some(sticky)) = (&backend.persistence, &txn.sticky) {
+            let server = txn.server_index.map(|i| backend.candidates()[i]);
+            let now = unix_secs(self.process.net.wall_clock());
+            let edited = p.on_response(&mut out, sticky, server, now);
+            if p.logged() {
+                txn.cookie[1] = edited.letter();
+            }
+        }
         txn.status = i32::from(status);
         let has_length = decision.framing != Framing::Close;
         if !tunnel && (!has_length || decision.force_close) {
@@ -485,7 +540,6 @@ impl Conn<'_> {
         }
         let server_close =
             server_close || tunnel || connection::server_closes(head.version, tokens, has_length);
-        txn.bytes_out += out.htx_size();
         if let Some(v) = (!tunnel)
             .then(|| {
                 connection::response_value(txn.close, head.version, request.version, tokens.upgrade)
@@ -538,7 +592,10 @@ impl Conn<'_> {
         drop(slot);
         if !server_close && rest.is_empty() && up.is_ok() {
             let stream = srd.unsplit(swr);
-            self.idle = Some((
+            if self.idle.len() == MAX_IDLE_PER_CLIENT {
+                self.idle.remove(0);
+            }
+            self.idle.push((
                 Idle {
                     server: srv,
                     stream,
@@ -728,7 +785,7 @@ impl Conn<'_> {
             bytes_out: txn.bytes_out,
             cause: txn.cause,
             phase: txn.phase,
-            cookie: ['-', '-'],
+            cookie: txn.cookie,
             actconn: self.process.global.in_use(),
             feconn: self.frontend.limit.in_use(),
             beconn: backend.map_or(0, |b| b.current_streams()),
@@ -765,6 +822,12 @@ fn refused(head: &Head, msg: &Message) -> Option<u16> {
         return Some(400);
     }
     None
+}
+
+/// Seconds since the epoch, as the cookie dates count them.
+fn unix_secs(t: SystemTime) -> u32 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32)
 }
 
 /// The end of the start line (without its CR LF).
