@@ -82,30 +82,44 @@ pub async fn timed<T>(
     }
 }
 
-/// Copies one body from `src` to `sink`. `pending` holds bytes the caller
-/// already read past the head; it is consumed first, and bytes past the
-/// body's end (a pipelined next message) are left in it. A chunked body
-/// is decoded and encoded again as HAProxy does: one chunk per read, its
-/// size in uppercase hex, no extensions, trailer names in lowercase.
+/// Copies one body from `src` to `sink`, after `head` (the message's head,
+/// sent with the body's first bytes when they are at hand, so that a small
+/// message leaves in one write). `pending` holds bytes the caller already
+/// read past the head; it is consumed first, and bytes past the body's end
+/// (a pipelined next message) are left in it. A chunked body is decoded
+/// and encoded again as HAProxy does: one chunk per read, its size in
+/// uppercase hex, no extensions, trailer names in lowercase.
 pub async fn forward_body<R, W>(
     src: &mut R,
     sink: &mut W,
     how: Transfer,
     pending: &mut Vec<u8>,
+    head: &[u8],
 ) -> Result<Moved, ForwardError>
 where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
 {
-    let mut buf = vec![0u8; FORWARD_BUF_BYTES];
     let mut moved = Moved::default();
-    let mut chunked = ChunkedDecoder::default();
+    let mut head = head;
     let mut left = match how.framing {
-        Framing::None => return Ok(moved),
+        Framing::None => 0,
         Framing::Length(n) => n,
         Framing::Chunked | Framing::Close => u64::MAX,
     };
-    let mut data = Vec::with_capacity(FORWARD_BUF_BYTES);
+    if how.framing == Framing::None || left == 0 {
+        if !head.is_empty() {
+            write(sink, head, how.write_timeout).await?;
+            moved.wire += head.len() as u64;
+        }
+        timed(how.write_timeout, sink.flush())
+            .await
+            .map_err(ForwardError::Write)?;
+        return Ok(moved);
+    }
+    let mut chunked = ChunkedDecoder::default();
+    let mut buf = Vec::new();
+    let mut data = Vec::new();
     loop {
         let done = match how.framing {
             Framing::Length(_) => left == 0,
@@ -116,6 +130,15 @@ where
             break;
         }
         let input: Vec<u8> = if pending.is_empty() {
+            if !head.is_empty() {
+                // Nothing of the body yet: the head goes alone, now.
+                write(sink, head, how.write_timeout).await?;
+                moved.wire += head.len() as u64;
+                head = &[];
+            }
+            if buf.is_empty() {
+                buf = vec![0u8; FORWARD_BUF_BYTES];
+            }
             let n = timed(how.read_timeout, src.read(&mut buf))
                 .await
                 .map_err(ForwardError::Read)?;
@@ -159,12 +182,25 @@ where
                 (take, input[..take].to_vec())
             }
         };
+        let out = if head.is_empty() {
+            out
+        } else {
+            let mut joined = Vec::with_capacity(head.len() + out.len());
+            joined.extend_from_slice(head);
+            joined.extend_from_slice(&out);
+            head = &[];
+            joined
+        };
         if !out.is_empty() {
             write(sink, &out, how.write_timeout).await?;
             moved.wire += out.len() as u64;
         }
         left = left.saturating_sub(take as u64);
         *pending = input[take..].to_vec();
+    }
+    if !head.is_empty() {
+        write(sink, head, how.write_timeout).await?;
+        moved.wire += head.len() as u64;
     }
     timed(how.write_timeout, sink.flush())
         .await
@@ -187,6 +223,22 @@ mod tests {
     use super::super::chunked::encode;
     use super::*;
 
+    #[tokio::test]
+    async fn the_head_leaves_with_the_body_when_it_is_at_hand() {
+        let mut src: &[u8] = b"";
+        let (mut out, mut pending) = (Vec::new(), b"ok".to_vec());
+        let how = plain(Framing::Length(2));
+        forward_body(&mut src, &mut out, how, &mut pending, b"HEAD\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(out, b"HEAD\r\n\r\nok");
+        let mut out = Vec::new();
+        forward_body(&mut src, &mut out, plain(Framing::None), &mut pending, b"H")
+            .await
+            .unwrap();
+        assert_eq!(out, b"H");
+    }
+
     fn plain(framing: Framing) -> Transfer {
         Transfer {
             framing,
@@ -200,7 +252,14 @@ mod tests {
         let mut src: &[u8] = b"cdef";
         let mut out = Vec::new();
         let mut pending = b"ab".to_vec();
-        let n = forward_body(&mut src, &mut out, plain(Framing::Length(3)), &mut pending).await;
+        let n = forward_body(
+            &mut src,
+            &mut out,
+            plain(Framing::Length(3)),
+            &mut pending,
+            b"",
+        )
+        .await;
         assert_eq!(n.unwrap().data, 3);
         assert_eq!(out, b"abc");
         assert_eq!(pending, b"def");
@@ -215,9 +274,15 @@ mod tests {
         let mut pending =
             b"5;ext=1\r\nhello\r\n0006\r\n world\r\n0\r\nX-Trailer: t\r\n\r\nGET /next".to_vec();
         let mut out = Vec::new();
-        let moved = forward_body(&mut src, &mut out, plain(Framing::Chunked), &mut pending)
-            .await
-            .unwrap();
+        let moved = forward_body(
+            &mut src,
+            &mut out,
+            plain(Framing::Chunked),
+            &mut pending,
+            b"",
+        )
+        .await
+        .unwrap();
         assert_eq!(out, b"B\r\nhello world\r\n0\r\nx-trailer: t\r\n\r\n");
         assert_eq!(pending, b"GET /next");
         assert_eq!((moved.data, moved.trailers), (11, 10));
@@ -230,9 +295,15 @@ mod tests {
         let wire = encode(&body, 4096);
         let mut src: &[u8] = &wire;
         let (mut out, mut pending) = (Vec::new(), Vec::new());
-        let moved = forward_body(&mut src, &mut out, plain(Framing::Chunked), &mut pending)
-            .await
-            .unwrap();
+        let moved = forward_body(
+            &mut src,
+            &mut out,
+            plain(Framing::Chunked),
+            &mut pending,
+            b"",
+        )
+        .await
+        .unwrap();
         assert_eq!(moved.data, 50_000);
         let mut decoded = Vec::new();
         let mut d = ChunkedDecoder::default();
@@ -245,10 +316,10 @@ mod tests {
     async fn truncated_and_close_delimited() {
         let mut src: &[u8] = b"ab";
         let (mut out, mut p) = (Vec::new(), Vec::new());
-        let r = forward_body(&mut src, &mut out, plain(Framing::Length(3)), &mut p).await;
+        let r = forward_body(&mut src, &mut out, plain(Framing::Length(3)), &mut p, b"").await;
         assert!(matches!(r, Err(ForwardError::Truncated)));
         let mut src: &[u8] = b"xyz";
-        let r = forward_body(&mut src, &mut out, plain(Framing::Close), &mut p).await;
+        let r = forward_body(&mut src, &mut out, plain(Framing::Close), &mut p, b"").await;
         assert_eq!(r.unwrap().data, 3);
     }
 
@@ -260,7 +331,7 @@ mod tests {
             read_timeout: Some(Duration::from_secs(1)),
             ..plain(Framing::Length(3))
         };
-        let r = forward_body(&mut src, &mut out, how, &mut p).await;
+        let r = forward_body(&mut src, &mut out, how, &mut p, b"").await;
         assert!(r.unwrap_err().is_timeout());
     }
 }

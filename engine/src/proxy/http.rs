@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::tcp::{self, sleep_until, Early, End, Side};
@@ -25,7 +25,7 @@ use crate::http::body::{self, Framing};
 use crate::http::connection;
 use crate::http::cookie::{RequestFlags, ServerCookie, Sticky};
 use crate::http::errors::builtin;
-use crate::http::forward::{forward_body, timed, ForwardError, Transfer};
+use crate::http::forward::{forward_body, timed, ForwardError, Moved, Transfer};
 use crate::http::head::{self, Head};
 use crate::http::message::Message;
 use crate::http::policy::{self, Policy};
@@ -41,9 +41,6 @@ use crate::stats::counters::Traffic;
 /// Idle server connections a client connection keeps for its next
 /// requests (HAProxy keeps a session's few in its own list).
 const MAX_IDLE_PER_CLIENT: usize = 5;
-
-type ClientRd = ReadHalf<BoxStream>;
-type ClientWr = WriteHalf<BoxStream>;
 
 /// What an HTTP frontend's streams need beyond a TCP one's.
 pub struct HttpFrontend {
@@ -66,12 +63,11 @@ struct Conn<'a> {
     process: &'a Process,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
-    rd: ClientRd,
-    wr: ClientWr,
+    client: BoxStream,
     /// Bytes read from the client and not consumed yet (pipelining).
     inbuf: Vec<u8>,
     /// Server connections kept from earlier requests, oldest first.
-    idle: Vec<(Idle, Arc<Backend>)>,
+    idle: Vec<Idle>,
 }
 
 /// How a request ended, for the connection.
@@ -115,15 +111,13 @@ struct Txn {
 pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
     frontend.total_conns.fetch_add(1, Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
-    let (rd, wr) = tokio::io::split(client.stream);
     let mut conn = Conn {
         frontend,
         http,
         process,
         peer: client.peer,
         local: client.local,
-        rd,
-        wr,
+        client: client.stream,
         inbuf: Vec::new(),
         idle: Vec::new(),
     };
@@ -143,7 +137,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, p
         start = (Instant::now(), process.net.wall_clock());
         first = false;
     }
-    let _ = conn.wr.shutdown().await;
+    let _ = conn.client.shutdown().await;
 }
 
 impl Txn {
@@ -343,11 +337,6 @@ impl Conn<'_> {
         let direct = txn.sticky.as_ref().and_then(|s| s.server);
 
         // The server side: reuse or connect.
-        let (mut idle, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.idle)
-            .into_iter()
-            .partition(|(_, b)| Arc::ptr_eq(b, &backend));
-        self.idle = others;
-        let mut idle: Vec<Idle> = idle.drain(..).map(|(i, _)| i).collect();
         let port = self.local.map_or(0, |a| a.port());
         let connected = backend
             .connect_or_reuse(
@@ -355,12 +344,10 @@ impl Conn<'_> {
                 self.peer.map(|p| p.ip()),
                 port,
                 &mut txn.attempt,
-                &mut idle,
+                &mut self.idle,
                 direct,
             )
             .await;
-        self.idle
-            .extend(idle.into_iter().map(|i| (i, backend.clone())));
         let (server, slot) = match connected {
             Ok(c) => c,
             Err(e) => {
@@ -422,39 +409,44 @@ impl Conn<'_> {
             ..backend.timeouts
         };
         let srv = slot.server().clone();
-        let (mut srd, mut swr) = tokio::io::split(server);
+        let mut server = server;
         let head_bytes = msg.to_bytes();
         let has_body = framing != Framing::None;
-        if timed(timeouts.server, swr.write_all(&head_bytes))
-            .await
-            .is_err()
-        {
-            txn.end(Cause::ServerAbort, Phase::Headers);
-            return self.reply(txn, Some(backend), 502, has_body).await;
-        }
         let method = msg.start[0].clone();
         let websocket = msg.has("sec-websocket-key");
 
-        // The body goes up while the response is awaited: a server may
+        // A body goes up while the response is awaited: a server may
         // answer `100 Continue` first, or answer before the body's end.
+        // Without one, the head goes and the response is read in turn.
         let upload = Transfer {
             framing,
             read_timeout: timeouts.client,
             write_timeout: timeouts.server,
         };
         let mut inbuf = std::mem::take(&mut self.inbuf);
-        let (up, down) = {
-            let rd = &mut self.rd;
-            let wr = &mut self.wr;
-            let up = async {
-                let r = forward_body(rd, &mut swr, upload, &mut inbuf).await;
-                if r.is_ok() {
-                    let _ = swr.flush().await;
-                }
-                r
-            };
-            let down = read_response(&mut srd, wr, timeouts.server, &mut txn.bytes_out);
+        let (up, down) = if has_body {
+            let (mut crd, mut cwr) = tokio::io::split(&mut self.client);
+            let (mut srd, mut swr) = tokio::io::split(&mut server);
+            let up = forward_body(&mut crd, &mut swr, upload, &mut inbuf, &head_bytes);
+            let down = read_response(&mut srd, &mut cwr, timeouts.server, &mut txn.bytes_out);
             tokio::join!(up, down)
+        } else {
+            if timed(timeouts.server, server.write_all(&head_bytes))
+                .await
+                .is_err()
+            {
+                self.inbuf = inbuf;
+                txn.end(Cause::ServerAbort, Phase::Headers);
+                return self.reply(txn, Some(backend), 502, false).await;
+            }
+            let down = read_response(
+                &mut server,
+                &mut self.client,
+                timeouts.server,
+                &mut txn.bytes_out,
+            )
+            .await;
+            (Ok(Moved::default()), down)
         };
         self.inbuf = inbuf;
         if let Err(e) = &up {
@@ -555,17 +547,16 @@ impl Conn<'_> {
         }
         let rest = buf.split_off(head.len);
         let head_bytes = out.to_bytes();
-        if timed(timeouts.client, self.wr.write_all(&head_bytes))
-            .await
-            .is_err()
-        {
-            txn.end(Cause::ClientAbort, Phase::Data);
-            return Next::Close;
-        }
-
         if tunnel {
             drop(slot);
-            return self.tunnel(txn, srd, swr, rest, &timeouts).await;
+            if timed(timeouts.client, self.client.write_all(&head_bytes))
+                .await
+                .is_err()
+            {
+                txn.end(Cause::ClientAbort, Phase::Data);
+                return Next::Close;
+            }
+            return self.tunnel(txn, server, rest, &timeouts).await;
         }
         let download = Transfer {
             framing: decision.framing,
@@ -573,7 +564,14 @@ impl Conn<'_> {
             write_timeout: timeouts.client,
         };
         let mut rest = rest;
-        match forward_body(&mut srd, &mut self.wr, download, &mut rest).await {
+        let sent = forward_body(
+            &mut server,
+            &mut self.client,
+            download,
+            &mut rest,
+            &head_bytes,
+        );
+        match sent.await {
             Ok(moved) => txn.bytes_out += moved.htx(decision.framing),
             Err(e) => {
                 let cause = match &e {
@@ -591,17 +589,13 @@ impl Conn<'_> {
         }
         drop(slot);
         if !server_close && rest.is_empty() && up.is_ok() {
-            let stream = srd.unsplit(swr);
             if self.idle.len() == MAX_IDLE_PER_CLIENT {
                 self.idle.remove(0);
             }
-            self.idle.push((
-                Idle {
-                    server: srv,
-                    stream,
-                },
-                backend.clone(),
-            ));
+            self.idle.push(Idle {
+                server: srv,
+                stream: server,
+            });
         }
         if txn.close {
             Next::Close
@@ -614,30 +608,19 @@ impl Conn<'_> {
     async fn tunnel(
         &mut self,
         txn: &mut Txn,
-        srd: ReadHalf<BoxStream>,
-        mut swr: WriteHalf<BoxStream>,
+        server: BoxStream,
         from_server: Vec<u8>,
         timeouts: &Timeouts,
     ) -> Next {
         if !from_server.is_empty() {
-            if self.wr.write_all(&from_server).await.is_err() {
+            if self.client.write_all(&from_server).await.is_err() {
                 txn.end(Cause::ClientAbort, Phase::Data);
                 return Next::Close;
             }
             txn.bytes_out += from_server.len() as u64;
         }
-        let _ = swr.flush().await;
-        let server = srd.unsplit(swr);
-        // The client halves are rejoined for the tunnel; the connection
-        // ends with it.
-        let (rd, wr) = {
-            let (r, w) = tokio::io::split(Box::new(tokio::io::empty()) as BoxStream);
-            (
-                std::mem::replace(&mut self.rd, r),
-                std::mem::replace(&mut self.wr, w),
-            )
-        };
-        let client = rd.unsplit(wr);
+        // The connection ends with the tunnel.
+        let client = std::mem::replace(&mut self.client, Box::new(tokio::io::empty()));
         let tunnel_timeouts = Timeouts {
             client: timeouts.tunnel.or(timeouts.client),
             server: timeouts.tunnel.or(timeouts.server),
@@ -689,7 +672,7 @@ impl Conn<'_> {
             };
             tokio::select! {
                 biased;
-                n = self.rd.read(&mut buf) => match n {
+                n = self.client.read(&mut buf) => match n {
                     Ok(0) | Err(_) if self.inbuf.is_empty() => return Arrival::Closed,
                     Ok(0) | Err(_) => return Arrival::Aborted,
                     Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
@@ -707,7 +690,7 @@ impl Conn<'_> {
     async fn mux_error(&mut self, txn: &mut Txn, status: u16, close: bool) {
         let bytes = builtin(status).expect("built in").mux_h1_bytes_with(close);
         txn.status = i32::from(status);
-        let _ = timed(self.timeouts().client, self.wr.write_all(&bytes)).await;
+        let _ = timed(self.timeouts().client, self.client.write_all(&bytes)).await;
     }
 
     /// Answers `status` with the page the proxies configure for it.
@@ -737,7 +720,7 @@ impl Conn<'_> {
         let value = connection::response_value(txn.close, reply.version(), txn.version, false);
         let bytes = reply.to_bytes(value);
         txn.status = i32::from(reply.status());
-        if timed(self.timeouts().client, self.wr.write_all(&bytes))
+        if timed(self.timeouts().client, self.client.write_all(&bytes))
             .await
             .is_ok()
         {
@@ -842,12 +825,16 @@ fn line_end(raw: &[u8]) -> usize {
 
 /// Reads the server's response head, passing interim (1xx) responses on
 /// to the client as they come. `timeout server` bounds each wait.
-async fn read_response(
-    srd: &mut ReadHalf<BoxStream>,
-    client: &mut ClientWr,
+async fn read_response<R, W>(
+    srd: &mut R,
+    client: &mut W,
     timeout: Option<Duration>,
     bytes_out: &mut u64,
-) -> Result<Response, ResponseError> {
+) -> Result<Response, ResponseError>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
