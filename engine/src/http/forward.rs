@@ -69,16 +69,27 @@ impl Moved {
 }
 
 /// Runs one I/O step under an optional timeout; a timeout is an
-/// `ErrorKind::TimedOut` error.
+/// `ErrorKind::TimedOut` error. A step that completes at once (most
+/// writes, reads of bytes already there) arms no timer: the timer wheel
+/// costs more than the step.
 pub async fn timed<T>(
     limit: Option<Duration>,
     io: impl std::future::Future<Output = std::io::Result<T>>,
 ) -> std::io::Result<T> {
-    match limit {
-        Some(t) => tokio::time::timeout(t, io)
+    let Some(t) = limit else {
+        return io.await;
+    };
+    let mut io = std::pin::pin!(io);
+    let ready = std::future::poll_fn(|cx| match io.as_mut().poll(cx) {
+        std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await;
+    match ready {
+        Some(r) => r,
+        None => tokio::time::timeout(t, io)
             .await
             .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
-        None => io.await,
     }
 }
 

@@ -38,6 +38,9 @@ use crate::rules::{self, Verdict};
 use crate::server::Slot;
 use crate::stats::counters::Traffic;
 
+/// Room made for each read of a request head.
+const READ_BYTES: usize = 8192;
+
 /// Idle server connections a client connection keeps for its next
 /// requests (HAProxy keeps a session's few in its own list).
 const MAX_IDLE_PER_CLIENT: usize = 5;
@@ -247,8 +250,8 @@ impl Conn<'_> {
                 return Next::Close;
             }
         };
-        let raw = self.inbuf[..head.len].to_vec();
-        self.inbuf.drain(..head.len);
+        let rest = self.inbuf.split_off(head.len);
+        let raw = std::mem::replace(&mut self.inbuf, rest);
         txn.request_line = Some(raw[..line_end(&raw)].to_vec());
         txn.version = head.version;
         let framing = match body::request(&head, &raw) {
@@ -653,7 +656,6 @@ impl Conn<'_> {
             Some(t) => Some(txn.start + t),
             None => request_timeout.map(|t| txn.start + t),
         };
-        let mut buf = [0u8; 8192];
         loop {
             if !self.inbuf.is_empty() {
                 txn.first_byte.get_or_insert_with(Instant::now);
@@ -670,16 +672,19 @@ impl Conn<'_> {
                 Some(at) if idle_timeout.is_some() => request_timeout.map(|t| at + t),
                 _ => idle_deadline,
             };
-            tokio::select! {
+            // Read straight into the buffer's spare room.
+            self.inbuf.reserve(READ_BYTES);
+            let read = tokio::select! {
                 biased;
-                n = self.client.read(&mut buf) => match n {
-                    Ok(0) | Err(_) if self.inbuf.is_empty() => return Arrival::Closed,
-                    Ok(0) | Err(_) => return Arrival::Aborted,
-                    Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
-                },
-                _ = sleep_until(deadline) => {
-                    return if self.inbuf.is_empty() { Arrival::Idle } else { Arrival::Timeout };
-                }
+                n = self.client.read_buf(&mut self.inbuf) => Some(n),
+                _ = sleep_until(deadline) => None,
+            };
+            match read {
+                Some(Ok(0) | Err(_)) if self.inbuf.is_empty() => return Arrival::Closed,
+                Some(Ok(0) | Err(_)) => return Arrival::Aborted,
+                Some(Ok(_)) => {}
+                None if self.inbuf.is_empty() => return Arrival::Idle,
+                None => return Arrival::Timeout,
             }
         }
     }
@@ -835,8 +840,7 @@ where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
 {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
+    let mut buf = Vec::with_capacity(READ_BYTES);
     loop {
         match head::parse_response(&buf) {
             Ok(Some(head)) => {
@@ -861,21 +865,18 @@ where
             Ok(None) => {}
             Err(_) => return Err(ResponseError::Bad),
         }
-        let n = timed(timeout, srd.read(&mut chunk)).await.map_err(|e| {
+        buf.reserve(READ_BYTES);
+        let nothing = buf.is_empty();
+        let n = timed(timeout, srd.read_buf(&mut buf)).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::TimedOut {
                 ResponseError::Timeout
             } else {
-                ResponseError::Aborted {
-                    nothing: buf.is_empty(),
-                }
+                ResponseError::Aborted { nothing }
             }
         })?;
         if n == 0 {
-            return Err(ResponseError::Aborted {
-                nothing: buf.is_empty(),
-            });
+            return Err(ResponseError::Aborted { nothing });
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
