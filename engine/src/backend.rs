@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::acl::Acls;
 use crate::balance::{self, Algorithm, Pick, ServerInfo};
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
@@ -58,6 +59,9 @@ pub struct Backend {
     pub http: Policy,
     /// `cookie`: persistence by a cookie naming the server.
     pub persistence: Option<Persistence>,
+    /// Its `http-response` rules and the ACLs they use.
+    pub http_response: Vec<config::HttpResponseRule>,
+    pub acls: Acls,
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
     algorithm: Mutex<Box<dyn Algorithm>>,
@@ -219,6 +223,9 @@ impl Backend {
             disabled: proxy.disabled,
             balance: proxy.balance.name(),
             http: Policy::from_proxy(proxy),
+            http_response: proxy.http_response.clone(),
+            // The runtime refuses to start on an ACL it cannot run.
+            acls: crate::acl::compile(&proxy.acls).unwrap_or_default(),
             persistence: proxy.cookie.as_ref().and_then(|words| {
                 let words: Vec<&str> = words.iter().map(String::as_str).collect();
                 Persistence::parse(&words).ok()

@@ -413,6 +413,9 @@ fn build_backends(
         if !proxy.kind.is_backend() {
             continue;
         }
+        if proxy.mode == Mode::Http {
+            crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
+        }
         let backend =
             Backend::new(proxy, ids[i], targets.clone(), seed ^ i as u64).ok_or_else(|| {
                 StartError::NotImplemented(vec![Unimplemented {
@@ -438,19 +441,22 @@ fn proxy_ids(config: &Config) -> Vec<u32> {
     crate::config::number_ids(&forced)[usize::from(global)..].to_vec()
 }
 
+/// An ACL whose fetch the runtime lacks stops the start, naming its line.
+fn unsupported_acl(proxy: &Proxy, u: crate::acl::Unsupported) -> StartError {
+    StartError::NotImplemented(vec![Unimplemented {
+        at: u.at,
+        keyword: format!("acl {} {}", u.name, u.fetch),
+        section: proxy.kind.as_str().to_string(),
+    }])
+}
+
 /// What a `mode http` frontend needs: its rules and ACLs, the backends
 /// its rules may name, where requests go by default.
 fn http_frontend(
     proxy: &Proxy,
     backends: &BTreeMap<String, Arc<Backend>>,
 ) -> Result<HttpFrontend, StartError> {
-    let acls = crate::acl::compile(&proxy.acls).map_err(|u| {
-        StartError::NotImplemented(vec![Unimplemented {
-            at: u.at,
-            keyword: format!("acl {} {}", u.name, u.fetch),
-            section: proxy.kind.as_str().to_string(),
-        }])
-    })?;
+    let acls = crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
     // A `default_backend` wins over a listen section's own servers.
     let default = proxy
         .default_backend

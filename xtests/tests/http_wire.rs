@@ -371,3 +371,52 @@ fn deny_and_pipelining() {
         logs: 2,
     });
 }
+
+#[test]
+fn request_and_response_rules_edit_headers() {
+    check(&Case {
+        name: "rules",
+        proxy: "    http-request set-header X-Proto http\n\
+                 \x20   http-request add-header X-Added a\n\
+                 \x20   http-request del-header X-Remove\n\
+                 \x20   http-request replace-header User-Agent (.*)bot(.*) \\1robot\\2\n\
+                 \x20   http-request replace-value Accept ^text/(.*)$ app/\\1\n\
+                 \x20   http-request set-path /rewritten if { path_beg /old }\n\
+                 \x20   http-request set-query q=1 if { path_beg /query }\n\
+                 \x20   http-request set-method POST if { path_beg /method }\n\
+                 \x20   http-response set-header X-Resp yes\n\
+                 \x20   http-response del-header X-Server\n\
+                 \x20   http-response add-header Cache-Control no-store\n\
+                 \x20   server s1 {S1}",
+        server: |r| {
+            let deny = if r.head_text().contains("/deny") { "X-Deny: 1\r\n" } else { "" };
+            Action::Send(
+                format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Server: s1\r\n{deny}\r\nok")
+                    .into_bytes(),
+            )
+        },
+        client: &[
+            Send("GET /old/x?a=b HTTP/1.1\r\nHost: x\r\nX-Proto: https\r\nX-Remove: 1\r\nUser-Agent: googlebot/2\r\nAccept: text/html, image/png\r\n\r\n"),
+            Response,
+            Send("GET /query?z=9 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /method HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+        ],
+        logs: 4,
+    });
+    check(&Case {
+        name: "response-deny",
+        proxy: "    http-response deny deny_status 503\n    server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n"),
+            UntilClose,
+        ],
+        logs: 2,
+    });
+}

@@ -11,7 +11,9 @@ use super::acl::parse_condition;
 use super::listen::ProxyState;
 use super::listen_http::ERROR_CODES;
 use super::parse::{atol, Ctx};
-use super::{HttpRequestAction, HttpRequestRule};
+use super::{
+    HeaderAction, HttpRequestAction, HttpRequestRule, HttpResponseAction, HttpResponseRule,
+};
 
 /// The action list exactly as HAProxy 2.6.12 prints it when an action is
 /// unknown (its registration order).
@@ -34,6 +36,226 @@ pub fn action_in(list: &str, name: &str) -> bool {
                 || a.strip_suffix("(*)")
                     .is_some_and(|prefix| name.starts_with(prefix))
         })
+}
+
+/// Header edits, in either direction.
+fn header_action_name(name: &str) -> bool {
+    matches!(
+        name,
+        "set-header" | "add-header" | "del-header" | "replace-header" | "replace-value"
+    )
+}
+
+/// Request-line edits of `http-request`.
+fn plain_line_action(name: &str) -> bool {
+    matches!(name, "set-path" | "set-query" | "set-uri" | "set-method")
+}
+
+/// A value HAProxy reads as a log-format string: plain text is built; a
+/// `%` expression is not yet.
+fn is_plain(value: &str) -> bool {
+    !value.replace("%%", "").contains('%')
+}
+
+/// Parses a header or request-line edit with HAProxy's argument checks;
+/// returns the action and the index of the word after its arguments.
+/// A value with a log-format expression becomes an `Other` action.
+fn parse_edit(
+    p: &mut ProxyState,
+    ctx: &mut Ctx,
+    rule: &str,
+    name: &str,
+) -> Option<(HttpRequestAction, usize)> {
+    let here = ctx.here();
+    // HAProxy notes where the last log-format value was parsed (its
+    // "option httplog not usable" warning cites it): these take one.
+    if p.httplog_at.is_some() && !matches!(name, "del-header" | "replace-header" | "replace-value")
+    {
+        p.httplog_at = Some(ctx.at.clone());
+    }
+    let (ty, px_name) = (p.type_str(), p.px.name.clone());
+    let fail = |ctx: &mut Ctx, err: &str| {
+        ctx.abort(format!(
+            "{here} : error detected in {ty} '{px_name}' while parsing '{rule} {name}' rule : {err}."
+        ));
+    };
+    let arg = |k: usize| ctx.arg(k).to_string();
+    let other = |end: usize, ctx: &Ctx| HttpRequestAction::Other {
+        action: name.to_string(),
+        args: ctx.args[2..end].to_vec(),
+    };
+    match name {
+        "set-header" | "add-header" => {
+            if arg(2).is_empty() || arg(3).is_empty() {
+                fail(ctx, "expects exactly 2 arguments");
+                return None;
+            }
+            let (header, value) = (arg(2), arg(3));
+            if !is_plain(&value) {
+                return Some((other(4, ctx), 4));
+            }
+            let value = value.replace("%%", "%");
+            let edit = if name == "set-header" {
+                HeaderAction::Set {
+                    name: header,
+                    value,
+                }
+            } else {
+                HeaderAction::Add {
+                    name: header,
+                    value,
+                }
+            };
+            Some((HttpRequestAction::Header(edit), 4))
+        }
+        "del-header" => {
+            if arg(2).is_empty() {
+                fail(ctx, "expects at least 1 argument");
+                return None;
+            }
+            if arg(3) == "-m" {
+                // Matching methods for the name are not built yet.
+                let end = if arg(4).is_empty() { 4 } else { 5 };
+                return Some((other(end, ctx), end));
+            }
+            Some((
+                HttpRequestAction::Header(HeaderAction::Del { name: arg(2) }),
+                3,
+            ))
+        }
+        "replace-header" | "replace-value" => {
+            if arg(2).is_empty() || arg(3).is_empty() || arg(4).is_empty() {
+                fail(ctx, "expects exactly 3 arguments");
+                return None;
+            }
+            if let Err(e) = regex::Regex::new(&arg(3)) {
+                fail(ctx, &format!("failed to parse the regex : {e}"));
+                return None;
+            }
+            if !is_plain(&arg(4)) {
+                return Some((other(5, ctx), 5));
+            }
+            Some((
+                HttpRequestAction::Header(HeaderAction::Replace {
+                    name: arg(2),
+                    regex: arg(3),
+                    replace: arg(4).replace("%%", "%"),
+                    each_value: name == "replace-value",
+                }),
+                5,
+            ))
+        }
+        _ => {
+            let next = arg(3);
+            if arg(2).is_empty() || (!next.is_empty() && next != "if" && next != "unless") {
+                fail(ctx, "expects exactly 1 argument <format>");
+                return None;
+            }
+            if !is_plain(&arg(2)) {
+                return Some((other(3, ctx), 3));
+            }
+            let value = arg(2).replace("%%", "%");
+            let action = match name {
+                "set-path" => HttpRequestAction::SetPath(value),
+                "set-query" => HttpRequestAction::SetQuery(value),
+                "set-uri" => HttpRequestAction::SetUri(value),
+                _ => HttpRequestAction::SetMethod(value),
+            };
+            Some((action, 3))
+        }
+    }
+}
+
+/// Parses one `http-response` line: header edits, `allow` and `deny`
+/// are modelled; other actions are kept as written, not built yet.
+pub fn parse_http_response(p: &mut ProxyState, ctx: &mut Ctx) {
+    super::shape::http_response(p, ctx);
+    if ctx.failed {
+        return;
+    }
+    let here = ctx.here();
+    let name = ctx.arg(1).to_string();
+    let mut i = 2;
+    let action = match name.as_str() {
+        "allow" => HttpResponseAction::Allow,
+        "deny" => {
+            let mut status = 502;
+            if ctx.arg(2) == "deny_status" {
+                let code = atol(ctx.arg(3));
+                if !ERROR_CODES.iter().any(|&c| i64::from(c) == code) {
+                    ctx.abort(format!(
+                        "{here} : error detected in {} '{}' while parsing 'http-response deny' rule : Unexpected status code '{}'.",
+                        p.type_str(),
+                        p.px.name,
+                        ctx.arg(3)
+                    ));
+                    return;
+                }
+                status = code as u16;
+                i = 4;
+            }
+            HttpResponseAction::Deny { status }
+        }
+        other if header_action_name(other) => {
+            let Some((action, next)) = parse_edit(p, ctx, "http-response", other) else {
+                return;
+            };
+            i = next;
+            match action {
+                HttpRequestAction::Header(h) => HttpResponseAction::Header(h),
+                HttpRequestAction::Other { action, args } => {
+                    HttpResponseAction::Other { action, args }
+                }
+                _ => unreachable!("header edits only"),
+            }
+        }
+        _ => {
+            // Recognised (the shape check said so), not modelled.
+            let end = ctx.args[2..]
+                .iter()
+                .position(|w| w == "if" || w == "unless")
+                .map_or(ctx.args.len(), |k| k + 2);
+            i = end;
+            HttpResponseAction::Other {
+                action: name.clone(),
+                args: ctx.args[2..end].to_vec(),
+            }
+        }
+    };
+    let condition = match ctx.arg(i) {
+        "" => None,
+        "if" | "unless" => match parse_condition(&ctx.args[i..], p, ctx.at) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                ctx.abort(format!(
+                    "{here} : error detected while parsing an 'http-response {name}' condition : {e}."
+                ));
+                return;
+            }
+        },
+        other => {
+            ctx.abort(format!(
+                "parsing [{}]: 'http-response {name}' expects either 'if' or 'unless' followed by a condition but found '{other}'.",
+                ctx.at
+            ));
+            return;
+        }
+    };
+    if matches!(action, HttpResponseAction::Other { .. }) {
+        ctx.unimplemented(format!(
+            "http-response {}",
+            name.split('(').next().unwrap_or(&name)
+        ));
+    } else if condition.is_some() {
+        // Response-side fetches (res.hdr, status) are not built yet, and
+        // request-side ones do not match there in haproxy 2.6.12.
+        ctx.unimplemented(format!("http-response {name} with a condition"));
+    }
+    p.px.http_response.push(HttpResponseRule {
+        at: ctx.at.clone(),
+        action,
+        condition,
+    });
 }
 
 /// Parses one `http-request` line.
@@ -61,6 +283,14 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             HttpRequestAction::Deny { status }
         }
         "allow" => HttpRequestAction::Allow,
+        other if header_action_name(other) || plain_line_action(other) => {
+            let (action, next) = match parse_edit(p, ctx, "http-request", other) {
+                Some(parsed) => parsed,
+                None => return,
+            };
+            i = next;
+            action
+        }
         other if known_action(other) => {
             // Recognised, not modelled: its arguments run up to the
             // condition, which is still checked.
@@ -124,7 +354,8 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
-    if matches!(action, HttpRequestAction::Other { .. }) {
+    let built = !matches!(action, HttpRequestAction::Other { .. });
+    if !built {
         ctx.unimplemented(format!(
             "http-request {}",
             name.split('(').next().unwrap_or(&name)

@@ -232,7 +232,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("http-check", Cap::Be, true, No, shape::check, "http-check send|expect|connect|... ."),
     kw("http-error", Cap::Any, true, No, shape::check, "http-error status <code> [content-type ...]."),
     kw("http-request", Cap::Any, false, Parser, http_request::parse_http_request, "http-request <action> [if|unless <cond>]."),
-    kw("http-response", Cap::Any, false, No, shape::http_response, "http-response <action> [if|unless <cond>]."),
+    kw("http-response", Cap::Any, false, Parser, http_request::parse_http_response, "http-response <action> [if|unless <cond>]."),
     kw("http-reuse", Cap::Be, true, No, shape::check, "http-reuse never|safe|aggressive|always."),
     kw("http-send-name-header", Cap::Be, false, No, shape::check, "http-send-name-header [<name>]."),
     kw("id", Cap::Any, true, Yes, proxy_id, "id <n>: numeric proxy identifier."),

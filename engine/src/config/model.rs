@@ -229,6 +229,8 @@ pub struct Proxy {
     pub acls: Vec<Acl>,
     /// `http-request` rules, in order.
     pub http_request: Vec<HttpRequestRule>,
+    /// `http-response` rules, in order.
+    pub http_response: Vec<HttpResponseRule>,
     /// `redirect` rules, in order.
     pub redirects: Vec<Redirect>,
     /// `errorfile` / `errorloc*` replacements, by status code; a later line
@@ -361,12 +363,67 @@ pub struct HttpRequestRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpRequestAction {
     /// `deny [deny_status <code>]`. Default 403.
-    Deny { status: u16 },
+    Deny {
+        status: u16,
+    },
     /// `allow`.
     Allow,
+    /// A header edit (`set-header`, `add-header`, ...).
+    Header(HeaderAction),
+    /// `set-path`, `set-query`, `set-uri`, `set-method` with a plain value.
+    SetPath(String),
+    SetQuery(String),
+    SetUri(String),
+    SetMethod(String),
     /// Any other HAProxy action (`set-header`, `redirect`, `track-sc0`...):
     /// its words up to the condition, as written. Always unimplemented.
-    Other { action: String, args: Vec<String> },
+    Other {
+        action: String,
+        args: Vec<String>,
+    },
+}
+
+/// A header edit of `http-request` or `http-response`, with a plain value
+/// (a log-format value is not built yet and stays an `Other` action).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderAction {
+    /// `set-header <name> <value>`: replaces every line of that name.
+    Set { name: String, value: String },
+    /// `add-header <name> <value>`: one more line.
+    Add { name: String, value: String },
+    /// `del-header <name>`.
+    Del { name: String },
+    /// `replace-header <name> <regex> <replace>`: on each whole line;
+    /// `replace-value`: on each comma-separated value.
+    Replace {
+        name: String,
+        regex: String,
+        replace: String,
+        each_value: bool,
+    },
+}
+
+/// An `http-response` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponseRule {
+    pub at: Location,
+    pub action: HttpResponseAction,
+    pub condition: Option<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpResponseAction {
+    Allow,
+    /// `deny [deny_status <code>]`: the response is replaced (502 default).
+    Deny {
+        status: u16,
+    },
+    Header(HeaderAction),
+    /// Any other action, as written: not built yet.
+    Other {
+        action: String,
+        args: Vec<String>,
+    },
 }
 
 /// `redirect location|prefix|scheme <to> [code N] [options] [if|unless c]`.

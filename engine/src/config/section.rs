@@ -43,6 +43,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             redirects: vec![],
             errors: vec![],
             cookie: None,
+            http_response: vec![],
             disabled: false,
             id: None,
         },

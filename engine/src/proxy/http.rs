@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::tcp::{self, sleep_until, Early, End, Side};
 use super::{Frontend, Process};
-use crate::acl::{Acls, Request};
+use crate::acl::Acls;
 use crate::backend::{Attempt, Backend, ConnectError, Idle};
 use crate::config::{self, Timeouts};
 use crate::http::body::{self, Framing};
@@ -35,7 +35,7 @@ use crate::log::syslog::Level;
 use crate::log::tcplog::{Cause, Phase};
 use crate::net::{Accepted, BoxStream};
 use crate::rules::{self, Verdict};
-use crate::server::Slot;
+use crate::server::{ServerState, Slot};
 use crate::stats::counters::Traffic;
 
 /// Room made for each read of a request head.
@@ -286,14 +286,13 @@ impl Conn<'_> {
         }
         let has_body = framing.framing != Framing::None;
 
-        let verdict = {
-            let view = View {
-                msg: &msg,
-                src: self.peer,
-                dst: self.local,
-            };
-            rules::decide(&self.http.rules, &self.http.acls, &view)
-        };
+        let verdict = rules::decide(
+            &self.http.rules,
+            &self.http.acls,
+            &mut msg,
+            self.peer,
+            self.local,
+        );
         let backend = match verdict {
             Verdict::Deny(status) => {
                 txn.end(Cause::Proxy, Phase::Request);
@@ -520,6 +519,56 @@ impl Conn<'_> {
         }
         // HAProxy counts the response as it came in, before its edits.
         txn.bytes_out += out.htx_size();
+        // `http-response` rules: the backend's, then the frontend's.
+        let denied = rules::respond(
+            &backend.http_response,
+            &backend.acls,
+            &msg,
+            &mut out,
+            self.peer,
+            self.local,
+        )
+        .or_else(|| {
+            // A listen section's rules ran already, as its backend's.
+            (backend.name != self.frontend.name)
+                .then(|| {
+                    rules::respond(
+                        &self.http.rules.http_response,
+                        &self.http.acls,
+                        &msg,
+                        &mut out,
+                        self.peer,
+                        self.local,
+                    )
+                })
+                .flatten()
+        });
+        if let Some(status) = denied {
+            // The response is replaced, its size still counted; the server
+            // connection stays when the whole response is at hand.
+            txn.end(Cause::Proxy, Phase::Headers);
+            txn.response_at = None;
+            Traffic::add(&backend.traffic.denied_responses, 1);
+            drop(slot);
+            let body = buf.len() - head.len;
+            // What of the body had arrived counts too.
+            txn.bytes_out += body as u64;
+            let whole = match decision.framing {
+                Framing::None => body == 0,
+                Framing::Length(n) => body as u64 == n,
+                _ => false,
+            };
+            let server_close = server_close
+                || connection::server_closes(
+                    head.version,
+                    tokens,
+                    decision.framing != Framing::Close,
+                );
+            if whole && !server_close && up.is_ok() {
+                self.keep_idle(srv, server);
+            }
+            return self.reply(txn, Some(backend), status, false).await;
+        }
         if let (Some(p), Some(sticky)) = (&backend.persistence, &txn.sticky) {
             let server = txn.server_index.map(|i| backend.candidates()[i]);
             let now = unix_secs(self.process.net.wall_clock());
@@ -592,19 +641,21 @@ impl Conn<'_> {
         }
         drop(slot);
         if !server_close && rest.is_empty() && up.is_ok() {
-            if self.idle.len() == MAX_IDLE_PER_CLIENT {
-                self.idle.remove(0);
-            }
-            self.idle.push(Idle {
-                server: srv,
-                stream: server,
-            });
+            self.keep_idle(srv, server);
         }
         if txn.close {
             Next::Close
         } else {
             Next::KeepAlive
         }
+    }
+
+    /// Keeps a server connection for the client's next requests.
+    fn keep_idle(&mut self, server: Arc<ServerState>, stream: BoxStream) {
+        if self.idle.len() == MAX_IDLE_PER_CLIENT {
+            self.idle.remove(0);
+        }
+        self.idle.push(Idle { server, stream });
     }
 
     /// A 101 answer: from now on both connections carry opaque bytes.
@@ -877,37 +928,5 @@ where
         if n == 0 {
             return Err(ResponseError::Aborted { nothing });
         }
-    }
-}
-
-/// A request as the ACLs see it.
-struct View<'a> {
-    msg: &'a Message,
-    src: Option<SocketAddr>,
-    dst: Option<SocketAddr>,
-}
-
-impl Request for View<'_> {
-    fn method(&self) -> &[u8] {
-        &self.msg.start[0]
-    }
-    fn uri(&self) -> &[u8] {
-        &self.msg.start[1]
-    }
-    fn version(&self) -> &[u8] {
-        &self.msg.start[2]
-    }
-    fn headers(&self) -> Vec<(&[u8], &[u8])> {
-        self.msg
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_slice(), v.as_slice()))
-            .collect()
-    }
-    fn src(&self) -> Option<SocketAddr> {
-        self.src
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        self.dst
     }
 }

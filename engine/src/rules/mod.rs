@@ -6,10 +6,14 @@
 //! not matter, only the order within each kind (HAProxy warns when the
 //! file says otherwise).
 
+pub mod edit;
 pub mod redirect;
 
+use std::net::SocketAddr;
+
 use crate::acl::{Acls, Request};
-use crate::config::{Condition, HttpRequestAction, Proxy};
+use crate::config::{Condition, HttpRequestAction, HttpResponseAction, HttpResponseRule, Proxy};
+use crate::http::message::Message;
 use redirect::Redirection;
 
 /// The outcome of the rules for one request.
@@ -22,26 +26,79 @@ pub enum Verdict {
     Backend(Option<String>),
 }
 
+/// A request as the ACLs see it.
+pub struct View<'a> {
+    pub request: &'a Message,
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+}
+
+impl Request for View<'_> {
+    fn method(&self) -> &[u8] {
+        &self.request.start[0]
+    }
+    fn uri(&self) -> &[u8] {
+        &self.request.start[1]
+    }
+    fn version(&self) -> &[u8] {
+        &self.request.start[2]
+    }
+    fn headers(&self) -> Vec<(&[u8], &[u8])> {
+        self.request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_slice(), v.as_slice()))
+            .collect()
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        self.src
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.dst
+    }
+}
+
 fn holds(cond: Option<&Condition>, acls: &Acls, req: &dyn Request) -> bool {
     cond.is_none_or(|c| acls.eval(c, req))
 }
 
-/// Runs a frontend's rules on a request.
-pub fn decide(proxy: &Proxy, acls: &Acls, req: &dyn Request) -> Verdict {
+/// Runs a frontend's rules on a request, editing it as they say.
+pub fn decide(
+    proxy: &Proxy,
+    acls: &Acls,
+    msg: &mut Message,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+) -> Verdict {
     for rule in &proxy.http_request {
-        if !holds(rule.condition.as_ref(), acls, req) {
+        let view = View {
+            request: msg,
+            src,
+            dst,
+        };
+        if !holds(rule.condition.as_ref(), acls, &view) {
             continue;
         }
         match &rule.action {
             HttpRequestAction::Allow => break,
             HttpRequestAction::Deny { status } => return Verdict::Deny(*status),
+            HttpRequestAction::Header(h) => edit::apply(h, msg),
+            HttpRequestAction::SetPath(p) => edit::set_path(msg, p),
+            HttpRequestAction::SetQuery(q) => edit::set_query(msg, q),
+            HttpRequestAction::SetUri(u) => msg.start[1] = u.as_bytes().to_vec(),
+            HttpRequestAction::SetMethod(m) => msg.start[0] = m.as_bytes().to_vec(),
             // Other actions are refused at start until they are built.
             HttpRequestAction::Other { .. } => {}
         }
     }
+    let view = View {
+        request: msg,
+        src,
+        dst,
+    };
     for rule in &proxy.redirects {
-        if holds(rule.condition.as_ref(), acls, req) {
-            if let Some(r) = Redirection::for_request(rule, req) {
+        if holds(rule.condition.as_ref(), acls, &view) {
+            if let Some(r) = Redirection::for_request(rule, &view) {
                 return Verdict::Redirect(r);
             }
         }
@@ -49,47 +106,40 @@ pub fn decide(proxy: &Proxy, acls: &Acls, req: &dyn Request) -> Verdict {
     let chosen = proxy
         .use_backends
         .iter()
-        .find(|u| holds(u.parsed.as_ref(), acls, req))
+        .find(|u| holds(u.parsed.as_ref(), acls, &view))
         .map(|u| u.backend.clone())
         .or_else(|| proxy.default_backend.clone());
     Verdict::Backend(chosen)
+}
+
+/// Runs `http-response` rules on a response; Some(status) when one denies.
+pub fn respond(
+    rules: &[HttpResponseRule],
+    acls: &Acls,
+    request: &Message,
+    response: &mut Message,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+) -> Option<u16> {
+    for rule in rules {
+        let view = View { request, src, dst };
+        if !holds(rule.condition.as_ref(), acls, &view) {
+            continue;
+        }
+        match &rule.action {
+            HttpResponseAction::Allow => break,
+            HttpResponseAction::Deny { status } => return Some(*status),
+            HttpResponseAction::Header(h) => edit::apply(h, response),
+            HttpResponseAction::Other { .. } => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config;
-    use std::net::SocketAddr;
-
-    struct Req {
-        uri: &'static str,
-        ua: &'static str,
-        src: &'static str,
-    }
-
-    impl Request for Req {
-        fn method(&self) -> &[u8] {
-            b"GET"
-        }
-        fn uri(&self) -> &[u8] {
-            self.uri.as_bytes()
-        }
-        fn version(&self) -> &[u8] {
-            b"HTTP/1.1"
-        }
-        fn headers(&self) -> Vec<(&[u8], &[u8])> {
-            vec![
-                (b"Host", b"www.test.com"),
-                (b"User-Agent", self.ua.as_bytes()),
-            ]
-        }
-        fn src(&self) -> Option<SocketAddr> {
-            self.src.parse().ok()
-        }
-        fn dst(&self) -> Option<SocketAddr> {
-            None
-        }
-    }
 
     /// The seed's user-agent and source rules, with its routing by path.
     const SEED: &str = "
@@ -119,7 +169,18 @@ backend blog
         let loaded = config::load_str("seed.cfg", SEED).unwrap();
         let fe = loaded.config.proxies.into_iter().next().unwrap();
         let acls = crate::acl::compile(&fe.acls).unwrap();
-        decide(&fe, &acls, &Req { uri, ua, src })
+        let mut msg = Message {
+            start: [
+                b"GET".to_vec(),
+                uri.as_bytes().to_vec(),
+                b"HTTP/1.1".to_vec(),
+            ],
+            headers: vec![
+                (b"host".to_vec(), b"www.test.com".to_vec()),
+                (b"user-agent".to_vec(), ua.as_bytes().to_vec()),
+            ],
+        };
+        decide(&fe, &acls, &mut msg, src.parse().ok(), None)
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub struct Traffic {
     /// HTTP requests received (`req_tot`) and denied (`dreq`).
     pub requests: AtomicU64,
     pub denied_requests: AtomicU64,
+    /// HTTP responses denied (`dresp`).
+    pub denied_responses: AtomicU64,
     /// Sessions per second (`rate`, `rate_max`).
     pub rate: Rate,
     /// When the last session started (`lastsess`).
