@@ -191,11 +191,13 @@ fn chunked_bodies_are_rechunked() {
         client: &[
             Send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0006\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"),
             Response,
+            Send("POST /l HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\nX-A: 1\r\ncontent-length: 2\r\n\r\nhi"),
+            Response,
             Send("POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"),
             Response,
             UntilClose,
         ],
-        logs: 2,
+        logs: 3,
     });
 }
 
@@ -344,6 +346,14 @@ fn bad_requests_and_request_timeouts() {
         client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n"), UntilClose],
         logs: 1,
     });
+    // The seed's Chrome pre-connect workaround: an empty 408 page.
+    check(&Case {
+        name: "408-dev-null",
+        proxy: "    timeout http-request 1s\n    errorfile 408 /dev/null\n    server s1 {S1}",
+        server: ok,
+        client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n"), UntilClose],
+        logs: 1,
+    });
     check(&Case {
         name: "keep-alive-timeout",
         proxy: "    timeout http-keep-alive 1s\n    server s1 {S1}",
@@ -418,5 +428,23 @@ fn request_and_response_rules_edit_headers() {
             UntilClose,
         ],
         logs: 2,
+    });
+}
+
+#[test]
+fn error_locations() {
+    check(&Case {
+        name: "errorloc",
+        proxy: "    errorloc 502 http://www.test.com/502.html\n    errorloc303 503 http://www.test.com/503.html\n    server s1 {S1}",
+        server: |_| Action::SendClose(b"FOO\r\n\r\n".to_vec()),
+        client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n"), Response],
+        logs: 1,
+    });
+    check(&Case {
+        name: "errorloc303",
+        proxy: "    errorloc303 503 http://www.test.com/503.html\n    retries 0\n    server s1 127.0.0.1:1",
+        server: ok,
+        client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n"), Response],
+        logs: 1,
     });
 }

@@ -67,6 +67,33 @@ impl Message {
             .push((name.to_ascii_lowercase().into_bytes(), value.into()));
     }
 
+    /// One `content-length` line with the single value, where several
+    /// lines or a list (`2, 2`) said the same (HAProxy keeps one).
+    pub fn normalize_length(&mut self, length: u64) {
+        let lines = self.values("content-length").count();
+        let listed = self.values("content-length").any(|v| v.contains(&b','));
+        if lines < 2 && !listed {
+            return;
+        }
+        let Some(first) = self
+            .headers
+            .iter()
+            .position(|(n, _)| n == b"content-length")
+        else {
+            return;
+        };
+        self.headers[first].1 = length.to_string().into_bytes();
+        let mut seen = false;
+        self.headers.retain(|(n, _)| {
+            if n != b"content-length" {
+                return true;
+            }
+            let keep = !seen;
+            seen = true;
+            keep
+        });
+    }
+
     /// The head's size in HAProxy's internal representation, which its
     /// `%B` counts: a 20-byte start-line block with its three parts, each
     /// header's name and value, and one byte ending the headers.

@@ -279,6 +279,9 @@ impl Conn<'_> {
         if framing.drop_content_length {
             msg.remove("content-length");
         }
+        if let Framing::Length(n) = framing.framing {
+            msg.normalize_length(n);
+        }
         let tokens = connection::take_tokens(&mut msg);
         txn.close = framing.force_close || connection::client_wants_close(head.version, tokens);
         if self.http.policy.mode == connection::Mode::Close {
@@ -508,6 +511,9 @@ impl Conn<'_> {
         let mut out = Message::response(&head, &buf);
         if decision.drop_content_length {
             out.remove("content-length");
+        }
+        if let Framing::Length(n) = decision.framing {
+            out.normalize_length(n);
         }
         let tokens = connection::take_tokens(&mut out);
         let tunnel = status == 101;
@@ -744,8 +750,13 @@ impl Conn<'_> {
     /// 422): mixed-case names, `Connection: close` when `close`; HAProxy
     /// logs no size for them.
     async fn mux_error(&mut self, txn: &mut Txn, status: u16, close: bool) {
-        let bytes = builtin(status).expect("built in").mux_h1_bytes_with(close);
         txn.status = i32::from(status);
+        // Of the frontend's error files, the layer honours only an empty
+        // one (`errorfile 408 /dev/null`): it closes without a word.
+        if matches!(self.http.policy.errors.get(&status), Some(None)) {
+            return;
+        }
+        let bytes = builtin(status).expect("built in").mux_h1_bytes_with(close);
         let _ = timed(self.timeouts().client, self.client.write_all(&bytes)).await;
     }
 
@@ -759,7 +770,12 @@ impl Conn<'_> {
     ) -> Next {
         let page = policy::error_page(&self.http.policy, backend.map(|b| &b.http), status);
         match page {
-            Some(reply) => self.send_reply(txn, &reply, body_pending).await,
+            Some(reply) => {
+                let next = self.send_reply(txn, &reply, body_pending).await;
+                // The log keeps the error's status, whatever page told it.
+                txn.status = i32::from(status);
+                next
+            }
             None => {
                 txn.status = i32::from(status);
                 Next::Close
