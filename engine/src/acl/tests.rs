@@ -217,3 +217,28 @@ frontend test
     assert!(acls.test("by_or", &req), "same-name ACLs are ORed");
     assert!(!acls.test("by_or", &get("/c", &[])));
 }
+
+#[test]
+fn patterns_from_a_file_join_the_line_s_own() {
+    let dir = std::env::temp_dir().join(format!("acl-f-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("agents.lst");
+    std::fs::write(&file, "# mobile browsers\niphone\n\n  android  \n").unwrap();
+    let text = format!(
+        "frontend f\n bind :80\n mode http\n acl mobile hdr_sub(user-agent) -i -f {} blackberry\n",
+        file.display()
+    );
+    let (_, acls) = frontend(&text);
+    for (ua, hit) in [
+        ("Mozilla (iPhone)", true),
+        ("Android 9", true),
+        ("BlackBerry", true),
+        ("curl", false),
+    ] {
+        assert_eq!(
+            acls.test("mobile", &get("/", &[("User-Agent", ua)])),
+            hit,
+            "{ua}"
+        );
+    }
+}

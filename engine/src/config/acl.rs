@@ -86,6 +86,7 @@ pub fn parse_expr(
         values: vec![],
     };
     let mut i = 1;
+    let mut from_files: Vec<String> = vec![];
     while let Some(w) = words.get(i).filter(|w| w.starts_with('-')) {
         match w.as_str() {
             "-i" => acl.ignore_case = true,
@@ -101,8 +102,16 @@ pub fn parse_expr(
                         return Err(format!("unknown matching method '{v}' when parsing ACL expression"));
                     }
                     acl.match_method = Some(v.clone());
-                } else if std::fs::metadata(v).is_err() {
-                    return Err(format!("failed to open pattern file <{v}>"));
+                } else {
+                    // One pattern per line; blank lines and `#` comments skipped.
+                    let text = std::fs::read_to_string(v)
+                        .map_err(|_| format!("failed to open pattern file <{v}>"))?;
+                    from_files.extend(
+                        text.lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                            .map(str::to_string),
+                    );
                 }
                 i += 1;
             }
@@ -114,7 +123,8 @@ pub fn parse_expr(
         }
         i += 1;
     }
-    acl.values = words[i.min(words.len())..].to_vec();
+    acl.values = from_files;
+    acl.values.extend_from_slice(&words[i.min(words.len())..]);
     let ptype = match acl.match_method.as_deref() {
         Some("reg") => Pattern::Reg,
         Some("ip") => Pattern::Ip,
