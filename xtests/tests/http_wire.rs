@@ -448,3 +448,23 @@ fn error_locations() {
         logs: 1,
     });
 }
+
+#[test]
+fn http_request_redirect() {
+    check(&Case {
+        name: "hr-redirect",
+        proxy: "    http-request redirect scheme https code 301 if { hdr(host) -i secure.x }\n\
+                 \x20   http-request redirect location /moved drop-query if { path_beg /old }\n\
+                 \x20   server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /a?b=1 HTTP/1.1\r\nHost: secure.x\r\n\r\n"),
+            Response,
+            Send("GET /old/x?y=2 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /other HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+        ],
+        logs: 3,
+    });
+}

@@ -413,12 +413,34 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
         p.type_str(),
         p.px.name
     );
+    if let Some(r) = redirect_rule(p, ctx, 1, &wrap, false) {
+        p.px.redirects.push(r);
+    }
+}
+
+/// A redirect rule from the words at `start` (`redirect ...` or
+/// `http-request redirect ...`), HAProxy's http_parse_redirect_rule;
+/// errors start with `wrap` and, for `http-request`, abort the parsing.
+pub fn redirect_rule(
+    p: &mut ProxyState,
+    ctx: &mut Ctx,
+    start: usize,
+    wrap: &str,
+    abort: bool,
+) -> Option<Redirect> {
+    let fail = |ctx: &mut Ctx, msg: String| {
+        if abort {
+            ctx.abort(msg);
+        } else {
+            ctx.alert(msg);
+        }
+    };
     let mut kind = None;
     let mut to = String::new();
     let mut code = 302;
     let mut options = vec![];
     let mut condition = None;
-    let mut i = 1;
+    let mut i = start;
     while i < ctx.args.len() {
         let w = ctx.arg(i).to_string();
         let v = ctx.arg(i + 1).to_string();
@@ -435,8 +457,8 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
             "code" => {
                 let c = atol(&v);
                 if ![301, 302, 303, 307, 308].contains(&c) {
-                    ctx.alert(format!("{wrap}'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."));
-                    return;
+                    fail(ctx, format!("{wrap}'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."));
+                    return None;
                 }
                 code = c as u16;
                 i += 2;
@@ -453,43 +475,47 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
                 match parse_condition(&ctx.args[i..], p, ctx.at) {
                     Ok(c) => condition = Some(c),
                     Err(e) => {
-                        ctx.alert(format!("{wrap}error in condition: {e}."));
-                        return;
+                        fail(ctx, format!("{wrap}error in condition: {e}."));
+                        return None;
                     }
                 }
                 break;
             }
             _ => {
-                ctx.alert(format!("{wrap}expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{w}')."));
-                return;
+                fail(ctx, format!("{wrap}expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{w}')."));
+                return None;
             }
         }
     }
     let Some(kind) = kind else {
-        ctx.alert(format!(
-            "{wrap}redirection type expected ('prefix', 'location', or 'scheme')."
-        ));
-        return;
+        fail(
+            ctx,
+            format!("{wrap}redirection type expected ('prefix', 'location', or 'scheme')."),
+        );
+        return None;
     };
     if to.is_empty() {
-        ctx.alert(format!(
-            "{wrap}missing argument for '{}'.",
-            match kind {
-                RedirectKind::Location => "location",
-                RedirectKind::Prefix => "prefix",
-                RedirectKind::Scheme => "scheme",
-            }
-        ));
-        return;
+        fail(
+            ctx,
+            format!(
+                "{wrap}missing argument for '{}'.",
+                match kind {
+                    RedirectKind::Location => "location",
+                    RedirectKind::Prefix => "prefix",
+                    RedirectKind::Scheme => "scheme",
+                }
+            ),
+        );
+        return None;
     }
-    p.px.redirects.push(Redirect {
+    Some(Redirect {
         at: ctx.at.clone(),
         kind,
         to,
         code,
         options,
         condition,
-    });
+    })
 }
 
 #[cfg(test)]

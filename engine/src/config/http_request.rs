@@ -283,6 +283,27 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             HttpRequestAction::Deny { status }
         }
         "allow" => HttpRequestAction::Allow,
+        "redirect" => {
+            let wrap = format!(
+                "{here} : error detected in {} '{}' while parsing 'http-request redirect' rule : ",
+                p.type_str(),
+                p.px.name
+            );
+            let Some(mut rule) = super::acl::redirect_rule(p, ctx, 2, &wrap, true) else {
+                return;
+            };
+            // Its location is a log-format string (see parse_edit).
+            if p.httplog_at.is_some() {
+                p.httplog_at = Some(ctx.at.clone());
+            }
+            let condition = rule.condition.take();
+            p.px.http_request.push(HttpRequestRule {
+                at: ctx.at.clone(),
+                action: HttpRequestAction::Redirect(rule),
+                condition,
+            });
+            return;
+        }
         other if header_action_name(other) || plain_line_action(other) => {
             let (action, next) = match parse_edit(p, ctx, "http-request", other) {
                 Some(parsed) => parsed,

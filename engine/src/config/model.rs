@@ -375,6 +375,9 @@ pub enum HttpRequestAction {
     SetQuery(String),
     SetUri(String),
     SetMethod(String),
+    /// `redirect <rule>`: as the `redirect` keyword (its condition is the
+    /// rule's).
+    Redirect(Redirect),
     /// Any other HAProxy action (`set-header`, `redirect`, `track-sc0`...):
     /// its words up to the condition, as written. Always unimplemented.
     Other {

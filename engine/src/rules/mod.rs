@@ -87,6 +87,11 @@ pub fn decide(
             HttpRequestAction::SetQuery(q) => edit::set_query(msg, q),
             HttpRequestAction::SetUri(u) => msg.start[1] = u.as_bytes().to_vec(),
             HttpRequestAction::SetMethod(m) => msg.start[0] = m.as_bytes().to_vec(),
+            HttpRequestAction::Redirect(r) => {
+                if let Some(to) = Redirection::for_request(r, &view) {
+                    return Verdict::Redirect(to);
+                }
+            }
             // Other actions are refused at start until they are built.
             HttpRequestAction::Other { .. } => {}
         }
