@@ -468,3 +468,23 @@ fn http_request_redirect() {
         logs: 3,
     });
 }
+
+#[test]
+fn http_request_return() {
+    check(&Case {
+        name: "hr-return",
+        proxy: "    http-request return status 200 content-type text/plain string ok hdr X-A 1 if { path /health }\n\
+                 \x20   http-request return status 404 if { path /missing }\n\
+                 \x20   server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /missing HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
+            Response,
+            Send("GET /other HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+        ],
+        logs: 3,
+    });
+}

@@ -13,6 +13,7 @@ use super::listen_http::ERROR_CODES;
 use super::parse::{atol, Ctx};
 use super::{
     HeaderAction, HttpRequestAction, HttpRequestRule, HttpResponseAction, HttpResponseRule,
+    ReturnSpec,
 };
 
 /// The action list exactly as HAProxy 2.6.12 prints it when an action is
@@ -166,6 +167,147 @@ fn parse_edit(
     }
 }
 
+/// `return`'s arguments, with HAProxy's checks (http_parse_http_reply).
+/// Bodies from error files or log-format strings are not built yet: the
+/// action then stays `Other`.
+fn parse_return(p: &ProxyState, ctx: &mut Ctx) -> Option<(HttpRequestAction, usize)> {
+    let here = ctx.here();
+    let (ty, px_name) = (p.type_str(), p.px.name.clone());
+    let fail = |ctx: &mut Ctx, err: String| {
+        ctx.abort(format!(
+            "{here} : error detected in {ty} '{px_name}' while parsing 'http-request return' rule : {err}."
+        ));
+    };
+    let mut spec = ReturnSpec {
+        status: 200,
+        content_type: None,
+        body: vec![],
+        headers: vec![],
+    };
+    let mut payload: Option<String> = None;
+    let mut other = false;
+    let mut i = 2;
+    loop {
+        let w = ctx.arg(i).to_string();
+        let v = ctx.arg(i + 1).to_string();
+        match w.as_str() {
+            "status" => {
+                if v.is_empty() {
+                    fail(ctx, format!("'{w}' expects <status_code> as argument"));
+                    return None;
+                }
+                let code = atol(&v);
+                if !(200..=599).contains(&code) {
+                    fail(ctx, format!("Unexpected status code '{code}'"));
+                    return None;
+                }
+                spec.status = code as u16;
+                i += 2;
+            }
+            "content-type" => {
+                if v.is_empty() {
+                    fail(ctx, format!("'{w}' expects <ctype> as argument"));
+                    return None;
+                }
+                spec.content_type = Some(v);
+                i += 2;
+            }
+            "string" | "file" | "errorfile" | "errorfiles" | "lf-string" | "lf-file"
+            | "default-errorfiles" => {
+                if let Some(prev) = &payload {
+                    fail(
+                        ctx,
+                        format!("unexpected '{w}' argument, '{prev}' already defined"),
+                    );
+                    return None;
+                }
+                payload = Some(w.clone());
+                if w == "default-errorfiles" {
+                    other = true;
+                    i += 1;
+                    continue;
+                }
+                if v.is_empty() {
+                    let what = match w.as_str() {
+                        "string" => "<str>",
+                        "file" | "lf-file" => "<file>",
+                        "errorfiles" => "<name>",
+                        _ => "<fmt>",
+                    };
+                    fail(ctx, format!("'{w}' expects {what} as argument"));
+                    return None;
+                }
+                match w.as_str() {
+                    "string" => spec.body = v.into_bytes(),
+                    "file" => match std::fs::read(&v) {
+                        Ok(b) => spec.body = b,
+                        Err(_) => {
+                            fail(ctx, format!("error opening file '{v}'"));
+                            return None;
+                        }
+                    },
+                    _ => other = true,
+                }
+                i += 2;
+            }
+            "hdr" => {
+                let value = ctx.arg(i + 2).to_string();
+                if v.is_empty() || value.is_empty() {
+                    fail(
+                        ctx,
+                        format!("'{w}' expects <name> and <value> as arguments"),
+                    );
+                    return None;
+                }
+                if !is_plain(&value) {
+                    other = true;
+                }
+                spec.headers.push((v, value.replace("%%", "%")));
+                i += 3;
+            }
+            _ => break,
+        }
+    }
+    if !other && !spec.body.is_empty() {
+        if matches!(spec.status, 204 | 304) {
+            fail(
+                ctx,
+                format!("No body expected for {} responses", spec.status),
+            );
+            return None;
+        }
+        if spec.content_type.is_none() {
+            fail(
+                ctx,
+                "a content type must be defined when non-empty payload is configured".into(),
+            );
+            return None;
+        }
+    }
+    if let (Some(t), true) = (&spec.content_type, spec.body.is_empty() && !other) {
+        let why = if payload.is_none() {
+            "because neither errorfile nor payload defined"
+        } else {
+            "when used with an empty payload"
+        };
+        let msg = format!(
+            "parsing [{}] : content-type '{t}' ignored by the http reply {why}.",
+            ctx.at
+        );
+        ctx.warn(msg);
+        spec.content_type = None;
+    }
+    let action = if other {
+        HttpRequestAction::Other {
+            action: "return".into(),
+            args: ctx.args[2..i].to_vec(),
+        }
+    } else {
+        HttpRequestAction::Return(spec)
+    };
+    Some((action, i))
+}
+
 /// Parses one `http-response` line: header edits, `allow` and `deny`
 /// are modelled; other actions are kept as written, not built yet.
 pub fn parse_http_response(p: &mut ProxyState, ctx: &mut Ctx) {
@@ -304,6 +446,13 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             });
             return;
         }
+        "return" => match parse_return(p, ctx) {
+            Some((action, next)) => {
+                i = next;
+                action
+            }
+            None => return,
+        },
         other if header_action_name(other) || plain_line_action(other) => {
             let (action, next) = match parse_edit(p, ctx, "http-request", other) {
                 Some(parsed) => parsed,

@@ -378,6 +378,8 @@ pub enum HttpRequestAction {
     /// `redirect <rule>`: as the `redirect` keyword (its condition is the
     /// rule's).
     Redirect(Redirect),
+    /// `return [status N] [content-type T] [string S | file F] [hdr N V]*`.
+    Return(ReturnSpec),
     /// Any other HAProxy action (`set-header`, `redirect`, `track-sc0`...):
     /// its words up to the condition, as written. Always unimplemented.
     Other {
@@ -404,6 +406,17 @@ pub enum HeaderAction {
         replace: String,
         each_value: bool,
     },
+}
+
+/// What `http-request return` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnSpec {
+    /// 200 by default.
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    /// `hdr <name> <value>` lines, in order.
+    pub headers: Vec<(String, String)>,
 }
 
 /// An `http-response` rule.

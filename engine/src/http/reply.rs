@@ -76,6 +76,32 @@ impl Reply {
         }
     }
 
+    /// `http-request return`: its headers, then the length and type.
+    pub fn returned(spec: &crate::config::ReturnSpec) -> Reply {
+        let mut head = Message {
+            start: [
+                b"HTTP/1.1".to_vec(),
+                spec.status.to_string().into_bytes(),
+                reason(spec.status).as_bytes().to_vec(),
+            ],
+            headers: vec![],
+        };
+        for (n, v) in &spec.headers {
+            // An empty value adds nothing, as in HAProxy.
+            if !v.is_empty() {
+                head.add(n, v.as_bytes());
+            }
+        }
+        head.add("content-length", spec.body.len().to_string());
+        if let Some(t) = spec.content_type.as_ref().filter(|_| !spec.body.is_empty()) {
+            head.add("content-type", t.as_bytes());
+        }
+        Reply {
+            head,
+            body: spec.body.clone(),
+        }
+    }
+
     /// The status the reply carries.
     pub fn status(&self) -> u16 {
         std::str::from_utf8(&self.head.start[1])
@@ -111,6 +137,51 @@ impl Reply {
         let mut out = head.to_bytes();
         out.extend_from_slice(&self.body);
         out
+    }
+}
+
+/// HAProxy's reason phrases (http_get_reason), for the replies it builds
+/// from a status alone.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Moved Temporarily",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Time-out",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "Request Entity Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway or Proxy Error",
+        503 => "Service Unavailable",
+        504 => "Gateway Time-out",
+        _ => match status / 100 {
+            1 => "Informational",
+            2 => "Success",
+            3 => "Redirection",
+            4 => "Client Error",
+            _ => "Server Error",
+        },
     }
 }
 

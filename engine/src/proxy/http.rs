@@ -302,6 +302,10 @@ impl Conn<'_> {
                 Traffic::add(&self.frontend.traffic.denied_requests, 1);
                 return self.reply(txn, None, status, has_body).await;
             }
+            Verdict::Return(reply) => {
+                txn.end(Cause::Local, Phase::Request);
+                return self.send_reply(txn, &reply, has_body).await;
+            }
             Verdict::Redirect(r) => {
                 txn.end(Cause::Local, Phase::Request);
                 let reply = r.reply();

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use crate::acl::{Acls, Request};
 use crate::config::{Condition, HttpRequestAction, HttpResponseAction, HttpResponseRule, Proxy};
 use crate::http::message::Message;
+use crate::http::reply::Reply;
 use redirect::Redirection;
 
 /// The outcome of the rules for one request.
@@ -24,6 +25,8 @@ pub enum Verdict {
     Redirect(Redirection),
     /// Go to this backend; None when no rule and no default apply (503).
     Backend(Option<String>),
+    /// `http-request return`.
+    Return(Reply),
 }
 
 /// A request as the ACLs see it.
@@ -87,6 +90,7 @@ pub fn decide(
             HttpRequestAction::SetQuery(q) => edit::set_query(msg, q),
             HttpRequestAction::SetUri(u) => msg.start[1] = u.as_bytes().to_vec(),
             HttpRequestAction::SetMethod(m) => msg.start[0] = m.as_bytes().to_vec(),
+            HttpRequestAction::Return(spec) => return Verdict::Return(Reply::returned(spec)),
             HttpRequestAction::Redirect(r) => {
                 if let Some(to) = Redirection::for_request(r, &view) {
                     return Verdict::Redirect(to);
