@@ -456,6 +456,13 @@ fn http_frontend(
     proxy: &Proxy,
     backends: &BTreeMap<String, Arc<Backend>>,
 ) -> Result<HttpFrontend, StartError> {
+    if proxy.options.tcplog && !proxy.options.httplog {
+        return Err(StartError::NotImplemented(vec![Unimplemented {
+            at: proxy.at.clone(),
+            keyword: "option tcplog (mode http)".into(),
+            section: proxy.kind.as_str().to_string(),
+        }]));
+    }
     let acls = crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
     // A `default_backend` wins over a listen section's own servers.
     let default = proxy

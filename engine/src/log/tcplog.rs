@@ -173,21 +173,23 @@ pub fn accept_date(t: SystemTime) -> String {
     )
 }
 
-/// The line HAProxy logs at accept in TCP mode without `option tcplog`.
+/// The line HAProxy logs at accept when no log format is set; `mode` is
+/// `TCP` or `HTTP`.
 pub fn connect_line(
     client: Option<SocketAddr>,
     local: Option<SocketAddr>,
     frontend: &str,
+    mode: &str,
 ) -> String {
     match (client, local) {
         (Some(c), Some(l)) => format!(
-            "Connect from {}:{} to {}:{} ({frontend}/TCP)",
+            "Connect from {}:{} to {}:{} ({frontend}/{mode})",
             c.ip(),
             c.port(),
             l.ip(),
             l.port()
         ),
-        _ => format!("Connect to unix:1 ({frontend}/TCP)"),
+        _ => format!("Connect to unix:1 ({frontend}/{mode})"),
     }
 }
 
@@ -264,7 +266,7 @@ mod tests {
         let c = "127.0.0.1:35274".parse().ok();
         let l = "127.0.0.1:18802".parse().ok();
         assert_eq!(
-            connect_line(c, l, "app"),
+            connect_line(c, l, "app", "TCP"),
             "Connect from 127.0.0.1:35274 to 127.0.0.1:18802 (app/TCP)"
         );
     }

@@ -32,7 +32,7 @@ use crate::http::policy::{self, Policy};
 use crate::http::reply::Reply;
 use crate::log::httplog::{HttpLog, Served};
 use crate::log::syslog::Level;
-use crate::log::tcplog::{Cause, Phase};
+use crate::log::tcplog::{connect_line, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
 use crate::rules::{self, Verdict};
 use crate::server::{ServerState, Slot};
@@ -114,6 +114,11 @@ struct Txn {
 pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
     frontend.total_conns.fetch_add(1, Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
+    let log = &frontend.log;
+    if !log.targets.is_empty() && !log.httplog {
+        let line = connect_line(client.peer, client.local, &frontend.name, "HTTP");
+        process.logger.send(&log.targets, Level::Info, &line).await;
+    }
     let mut conn = Conn {
         frontend,
         http,

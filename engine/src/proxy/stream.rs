@@ -27,7 +27,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     frontend.traffic.session(frontend.limit.in_use() as u64);
     let log = &frontend.log;
     if !log.targets.is_empty() && !log.tcplog {
-        let line = tcplog::connect_line(client.peer, client.local, &frontend.name);
+        let line = tcplog::connect_line(client.peer, client.local, &frontend.name, "TCP");
         process.logger.send(&log.targets, Level::Info, &line).await;
     }
     let Some(backend) = &frontend.backend else {
