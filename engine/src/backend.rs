@@ -401,6 +401,7 @@ impl Backend {
         idle: &mut Vec<Idle>,
         direct: Option<usize>,
     ) -> Result<(BoxStream, Slot), ConnectError> {
+        let mut direct = direct;
         let key = client
             .filter(|_| self.hash_source)
             .map(balance::source_key)
@@ -444,9 +445,11 @@ impl Backend {
             // once with a round-robin algorithm and other servers up;
             // otherwise it waits min(timeout connect, 1s) and tries the
             // same server again. A connect timeout has waited already.
-            let others = self.count_up().0 > 1 && self.round_robin_kind && direct.is_none();
+            let others = self.count_up().0 > 1 && self.round_robin_kind;
             let redispatch = self.redispatch.is_some_and(|after| {
-                !server.is_usable() || self.interval_hit(after, attempt.retries) || others
+                !server.is_usable()
+                    || self.interval_hit(after, attempt.retries)
+                    || (others && direct.is_none())
             });
             let timed_out = error.kind() == io::ErrorKind::TimedOut;
             if !timed_out && (!redispatch || !others) {
@@ -457,6 +460,8 @@ impl Backend {
                 tokio::time::sleep(pause).await;
             }
             if redispatch {
+                // Persistence is broken: the balancer chooses.
+                direct = None;
                 // The balancer is told which server failed, to pass it by
                 // when it can (HAProxy's prev_srv).
                 let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));

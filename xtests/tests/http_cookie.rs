@@ -111,3 +111,28 @@ fn a_cookie_naming_a_server_that_is_gone() {
         1,
     );
 }
+
+#[test]
+fn a_cookie_naming_a_server_that_refuses() {
+    // s2's port refuses: with option redispatch, the last retry goes to
+    // s1 at once, and the client gets a new cookie.
+    let client = [
+        Send("GET /1 HTTP/1.1\r\nHost: x\r\nCookie: SERVERID=a2\r\n\r\n"),
+        Response,
+    ];
+    compare(
+        &proxies!(),
+        &Scenario {
+            name: "refused",
+            config: "global\n    log stderr format raw local0 info\n\
+                     defaults\n    mode http\n    option httplog\n    log global\n\
+                     \x20   timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+                     \x20   option redispatch\n\
+                     listen L\n    bind 127.0.0.1:{PORT}\n    cookie SERVERID insert indirect\n\
+                     \x20   server s1 {S1} cookie a1\n    server s2 127.0.0.1:1 cookie a2\n",
+            servers: &[("S1", |r| web("web1", r))],
+            client: &client,
+            logs: 1,
+        },
+    );
+}

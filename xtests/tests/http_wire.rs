@@ -442,10 +442,15 @@ fn error_locations() {
     });
     check(&Case {
         name: "errorloc303",
-        proxy: "    errorloc303 503 http://www.test.com/503.html\n    retries 0\n    server s1 127.0.0.1:1",
+        proxy: "    errorloc303 503 http://www.test.com/503.html\n    timeout client 1s\n    retries 0\n    server s1 127.0.0.1:1",
         server: ok,
-        client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n"), Response],
-        logs: 1,
+        client: &[
+            Send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /h HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+        ],
+        logs: 2,
     });
 }
 

@@ -415,6 +415,7 @@ pub fn parse_redirect(p: &mut ProxyState, ctx: &mut Ctx) {
     );
     if let Some(r) = redirect_rule(p, ctx, 1, &wrap, false) {
         p.px.redirects.push(r);
+        super::http_request::warn_misplaced(p, ctx, "redirect", false);
     }
 }
 

@@ -405,6 +405,17 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
     let here = ctx.here();
     let name = ctx.arg(1).to_string();
     let mut i = 2;
+    if p.px
+        .http_request
+        .last()
+        .is_some_and(|r| r.condition.is_none() && is_final(&r.action))
+    {
+        let msg = format!(
+            "parsing [{}]: previous 'http-request' action is final and has no condition attached, further entries are NOOP.",
+            ctx.at
+        );
+        ctx.warn(msg);
+    }
     let action = match name.as_str() {
         "deny" => {
             let mut status = 403;
@@ -439,6 +450,7 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
                 p.httplog_at = Some(ctx.at.clone());
             }
             let condition = rule.condition.take();
+            warn_misplaced(p, ctx, "http-request", true);
             p.px.http_request.push(HttpRequestRule {
                 at: ctx.at.clone(),
                 action: HttpRequestAction::Redirect(rule),
@@ -531,11 +543,46 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             name.split('(').next().unwrap_or(&name)
         ));
     }
+    warn_misplaced(p, ctx, "http-request", true);
     p.px.http_request.push(HttpRequestRule {
         at: ctx.at.clone(),
         action,
         condition,
     });
+}
+
+/// Actions after which HAProxy evaluates no further `http-request` rule
+/// (ACT_FLAG_FINAL).
+fn is_final(action: &HttpRequestAction) -> bool {
+    match action {
+        HttpRequestAction::Allow
+        | HttpRequestAction::Deny { .. }
+        | HttpRequestAction::Redirect(_)
+        | HttpRequestAction::Return(_) => true,
+        HttpRequestAction::Other { action, .. } => matches!(
+            action.as_str(),
+            "tarpit" | "auth" | "reject" | "silent-drop" | "use-service"
+        ),
+        _ => false,
+    }
+}
+
+/// HAProxy's warning for a rule written after one of a kind that runs
+/// later (`http-request` after `redirect` or `use_backend`, `redirect`
+/// after `use_backend`): it still runs first. Only the first applies.
+pub fn warn_misplaced(p: &ProxyState, ctx: &mut Ctx, what: &str, after_redirect: bool) {
+    let later = if after_redirect && !p.px.redirects.is_empty() {
+        "a 'redirect'"
+    } else if !p.px.use_backends.is_empty() {
+        "a 'use_backend'"
+    } else {
+        return;
+    };
+    let msg = format!(
+        "parsing [{}] : a '{what}' rule placed after {later} rule will still be processed before.",
+        ctx.at
+    );
+    ctx.warn(msg);
 }
 
 #[cfg(test)]
