@@ -150,11 +150,13 @@ fn run(config: Config, options: &Options) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = config.global.nbthread {
-        builder.worker_threads(n);
-    }
-    let runtime = match builder.enable_all().build() {
+    // The process's own work (accepting, checks, the runtime API, signals)
+    // runs on this thread; client connections run on the seam's `nbthread`
+    // event loops (one per CPU without it, as HAProxy).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -167,9 +169,17 @@ fn run(config: Config, options: &Options) -> ExitCode {
 
 async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> ExitCode {
     let sink: Arc<dyn LogSink> = Arc::new(log::Stderr { pid, quiet });
-    let engine = match Engine::start(&config, Arc::new(TokioNet::new()), sink.clone(), &log_tag())
-        .await
-    {
+    let threads = config.global.nbthread.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let net = match TokioNet::new().with_threads(threads) {
+        Ok(net) => net,
+        Err(e) => {
+            eprintln!("cannot start the event loops: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let engine = match Engine::start(&config, Arc::new(net), sink.clone(), &log_tag()).await {
         Ok(e) => e,
         Err(e) => {
             // Alerts show even with -q, as HAProxy's do.

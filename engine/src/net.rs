@@ -15,9 +15,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A boxed future, as trait methods return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -59,6 +62,11 @@ pub struct Accepted {
 /// A listening socket.
 pub trait Listener: Send + Sync {
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>>;
+    /// Another handle on the same listening socket, for an accept loop on
+    /// another event loop; None when the kind cannot be shared.
+    fn try_clone(&self) -> Option<io::Result<Box<dyn Listener>>> {
+        None
+    }
 }
 
 /// A bound UDP socket.
@@ -79,12 +87,32 @@ pub trait Net: Send + Sync + 'static {
     fn seed(&self) -> u64;
     /// The process id printed in log lines.
     fn pid(&self) -> u32;
+    /// Runs a stream's task (a client connection's life). The production
+    /// seam spreads them over its threads' event loops, as HAProxy spreads
+    /// connections over its threads; by default, the current runtime.
+    fn spawn_stream(&self, task: BoxFuture<'static, ()>) {
+        tokio::spawn(task);
+    }
+    /// How many event loops the seam runs for streams (0: the caller's).
+    fn event_loops(&self) -> usize {
+        0
+    }
+    /// Runs a task (an accept loop) on event loop `n`.
+    fn spawn_on(&self, n: usize, task: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
+        let _ = n;
+        tokio::spawn(task)
+    }
 }
 
 /// The production seam: real sockets through tokio.
 #[derive(Debug, Clone)]
 pub struct TokioNet {
     seed: u64,
+    /// The event loops that run client connections (`nbthread` of them),
+    /// each a single-threaded runtime on its own thread; none: the caller's
+    /// runtime runs them.
+    workers: Arc<Vec<tokio::runtime::Handle>>,
+    next: Arc<AtomicUsize>,
 }
 
 impl TokioNet {
@@ -100,7 +128,32 @@ impl TokioNet {
     }
 
     pub fn with_seed(seed: u64) -> Self {
-        TokioNet { seed }
+        TokioNet {
+            seed,
+            workers: Arc::default(),
+            next: Arc::default(),
+        }
+    }
+
+    /// Starts `threads` event loops for client connections. Each accepted
+    /// connection joins one of them, in turn, and stays there with its
+    /// server connections and timers: no work moves between threads
+    /// mid-request, as in HAProxy's thread model.
+    pub fn with_threads(mut self, threads: usize) -> io::Result<Self> {
+        let mut workers = Vec::with_capacity(threads);
+        for n in 0..threads {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            workers.push(runtime.handle().clone());
+            // The event loops live as long as the process.
+            #[allow(clippy::disallowed_methods)] // the production seam owns the threads
+            std::thread::Builder::new()
+                .name(format!("engine-{n}"))
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+        }
+        self.workers = Arc::new(workers);
+        Ok(self)
     }
 }
 
@@ -113,24 +166,137 @@ impl Default for TokioNet {
 /// Listen backlog: HAProxy uses the frontend's maxconn; the kernel caps it.
 const LISTEN_BACKLOG: u32 = 1024;
 
-struct TcpListener(tokio::net::TcpListener);
+/// A TCP listener, registered with the event loop that first accepts on it.
+struct TcpListener {
+    waiting: std::sync::Mutex<Option<std::net::TcpListener>>,
+    io: std::sync::OnceLock<tokio::net::TcpListener>,
+}
+
+impl TcpListener {
+    fn new(listener: tokio::net::TcpListener) -> io::Result<Self> {
+        Ok(Self::waiting(listener.into_std()?))
+    }
+
+    fn waiting(listener: std::net::TcpListener) -> Self {
+        TcpListener {
+            waiting: std::sync::Mutex::new(Some(listener)),
+            io: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn io(&self) -> io::Result<&tokio::net::TcpListener> {
+        if let Some(l) = self.io.get() {
+            return Ok(l);
+        }
+        let std = self
+            .waiting
+            .lock()
+            .map_err(|_| io::Error::other("listener lock"))?
+            .take();
+        if let Some(std) = std {
+            let _ = self.io.set(tokio::net::TcpListener::from_std(std)?);
+        }
+        self.io
+            .get()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
+}
 #[cfg(unix)]
 struct UnixListener(tokio::net::UnixListener);
 struct Udp(tokio::net::UdpSocket);
 
 impl Listener for TcpListener {
+    fn try_clone(&self) -> Option<io::Result<Box<dyn Listener>>> {
+        use std::os::fd::AsFd;
+        let cloned = match (self.io.get(), self.waiting.lock()) {
+            (Some(l), _) => l.as_fd().try_clone_to_owned(),
+            (None, Ok(w)) => match w.as_ref() {
+                Some(l) => l.as_fd().try_clone_to_owned(),
+                None => return None,
+            },
+            (None, Err(_)) => return None,
+        };
+        Some(cloned.map(|fd| {
+            Box::new(TcpListener::waiting(std::net::TcpListener::from(fd))) as Box<dyn Listener>
+        }))
+    }
+
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
         Box::pin(async move {
-            let (stream, peer) = self.0.accept().await?;
+            let (stream, peer) = self.io()?.accept().await?;
             let local = stream.local_addr().ok();
             // Proxied traffic is mostly small writes; Nagle would add latency.
             let _ = stream.set_nodelay(true);
+            // Registered with the event loop of whichever thread first
+            // uses it, not the accepting one's.
+            let stream = LazyTcp {
+                waiting: Some(stream.into_std()?),
+                io: None,
+            };
             Ok(Accepted {
                 stream: Box::new(stream),
                 peer: Some(peer),
                 local,
             })
         })
+    }
+}
+
+/// An accepted TCP connection that joins the event loop of the task that
+/// first reads or writes it.
+struct LazyTcp {
+    waiting: Option<std::net::TcpStream>,
+    io: Option<tokio::net::TcpStream>,
+}
+
+impl LazyTcp {
+    fn io(&mut self) -> io::Result<&mut tokio::net::TcpStream> {
+        if let Some(std) = self.waiting.take() {
+            self.io = Some(tokio::net::TcpStream::from_std(std)?);
+        }
+        self.io
+            .as_mut()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
+}
+
+impl AsyncRead for LazyTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut().io() {
+            Ok(s) => Pin::new(s).poll_read(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl AsyncWrite for LazyTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().io() {
+            Ok(s) => Pin::new(s).poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().io() {
+            Ok(s) => Pin::new(s).poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().io() {
+            Ok(s) => Pin::new(s).poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }
 
@@ -205,11 +371,11 @@ impl Net for TokioNet {
         let addr = addr.clone();
         Box::pin(async move {
             let listener: Box<dyn Listener> = match addr {
-                ListenAddr::Inet(a) => Box::new(TcpListener(listen_inet(a)?)),
+                ListenAddr::Inet(a) => Box::new(TcpListener::new(listen_inet(a)?)?),
                 #[cfg(unix)]
                 ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(&p)?)),
                 #[cfg(unix)]
-                ListenAddr::Fd(n) => Box::new(TcpListener(listen_fd(n)?)),
+                ListenAddr::Fd(n) => Box::new(TcpListener::new(listen_fd(n)?)?),
                 #[cfg(not(unix))]
                 _ => return Err(io::Error::from(io::ErrorKind::Unsupported)),
             };
@@ -243,6 +409,26 @@ impl Net for TokioNet {
 
     fn pid(&self) -> u32 {
         std::process::id()
+    }
+
+    fn spawn_stream(&self, task: BoxFuture<'static, ()>) {
+        if self.workers.is_empty() {
+            tokio::spawn(task);
+            return;
+        }
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        self.workers[n].spawn(task);
+    }
+
+    fn event_loops(&self) -> usize {
+        self.workers.len()
+    }
+
+    fn spawn_on(&self, n: usize, task: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
+        match self.workers.get(n) {
+            Some(w) => w.spawn(task),
+            None => tokio::spawn(task),
+        }
     }
 }
 

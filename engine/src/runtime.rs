@@ -24,7 +24,7 @@ use crate::config::{
 use crate::http::policy::Policy;
 use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
-use crate::net::{strerror, ListenAddr, Net};
+use crate::net::{strerror, ListenAddr, Listener, Net};
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::stats::counters::Traffic;
@@ -241,13 +241,35 @@ impl Engine {
         let mut bound = vec![];
         for (addr, listener, frontend) in listeners {
             bound.push(addr);
-            tasks.push(tokio::spawn(proxy::accept_loop(
-                listener,
-                frontend,
-                process.clone(),
-                streams.clone(),
-                stop_rx.clone(),
-            )));
+            // One accept loop per event loop when the socket can be shared,
+            // as each HAProxy thread accepts; else one here that spreads.
+            let clones: Option<Vec<Box<dyn Listener>>> = (1..net.event_loops())
+                .map(|_| listener.try_clone().and_then(Result::ok))
+                .collect();
+            match clones {
+                Some(clones) if net.event_loops() > 0 => {
+                    let all = std::iter::once(listener).chain(clones);
+                    for (n, l) in all.enumerate() {
+                        let task = proxy::accept_loop(
+                            l,
+                            frontend.clone(),
+                            process.clone(),
+                            streams.clone(),
+                            stop_rx.clone(),
+                            false,
+                        );
+                        tasks.push(net.spawn_on(n, Box::pin(task)));
+                    }
+                }
+                _ => tasks.push(tokio::spawn(proxy::accept_loop(
+                    listener,
+                    frontend,
+                    process.clone(),
+                    streams.clone(),
+                    stop_rx.clone(),
+                    true,
+                ))),
+            }
         }
         let checker = Arc::new(Checker {
             net: net.clone(),

@@ -163,12 +163,15 @@ impl Drop for StreamGuard {
 /// Accepts on one listener until `stop` turns true. A connection is only
 /// accepted when both the global and the frontend `maxconn` have room, as
 /// HAProxy stops polling a listener that is full.
+/// `spread`: its streams go to the seam's event loops (an accept loop of
+/// the process's own thread); otherwise they stay on this loop.
 pub async fn accept_loop(
     listener: Box<dyn Listener>,
     frontend: Arc<Frontend>,
     process: Arc<Process>,
     streams: Arc<Streams>,
     mut stop: watch::Receiver<bool>,
+    spread: bool,
 ) {
     loop {
         let (global, local) = tokio::select! {
@@ -187,7 +190,8 @@ pub async fn accept_loop(
                 let guard = StreamGuard::new(&streams);
                 let frontend = frontend.clone();
                 let process = process.clone();
-                tokio::spawn(async move {
+                let net = process.net.clone();
+                let task = Box::pin(async move {
                     // The stream logs while it still holds its slots, so
                     // `actconn` and `feconn` count it, as in HAProxy.
                     match &frontend.http {
@@ -197,6 +201,11 @@ pub async fn accept_loop(
                     drop(seats);
                     drop(guard);
                 });
+                if spread {
+                    net.spawn_stream(task);
+                } else {
+                    tokio::spawn(task);
+                }
             }
             Err(_) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
         }
