@@ -17,10 +17,9 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::SystemTime;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// A boxed future, as trait methods return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -227,76 +226,13 @@ impl Listener for TcpListener {
             let local = stream.local_addr().ok();
             // Proxied traffic is mostly small writes; Nagle would add latency.
             let _ = stream.set_nodelay(true);
-            // Registered with the event loop of whichever thread first
-            // uses it, not the accepting one's.
-            let stream = LazyTcp {
-                waiting: Some(stream.into_std()?),
-                io: None,
-            };
+            // It stays on the accepting event loop, which serves it.
             Ok(Accepted {
                 stream: Box::new(stream),
                 peer: Some(peer),
                 local,
             })
         })
-    }
-}
-
-/// An accepted TCP connection that joins the event loop of the task that
-/// first reads or writes it.
-struct LazyTcp {
-    waiting: Option<std::net::TcpStream>,
-    io: Option<tokio::net::TcpStream>,
-}
-
-impl LazyTcp {
-    fn io(&mut self) -> io::Result<&mut tokio::net::TcpStream> {
-        if let Some(std) = self.waiting.take() {
-            self.io = Some(tokio::net::TcpStream::from_std(std)?);
-        }
-        self.io
-            .as_mut()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
-    }
-}
-
-impl AsyncRead for LazyTcp {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut().io() {
-            Ok(s) => Pin::new(s).poll_read(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-}
-
-impl AsyncWrite for LazyTcp {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut().io() {
-            Ok(s) => Pin::new(s).poll_write(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().io() {
-            Ok(s) => Pin::new(s).poll_flush(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().io() {
-            Ok(s) => Pin::new(s).poll_shutdown(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
     }
 }
 
