@@ -339,6 +339,22 @@ fn bad_requests_and_request_timeouts() {
         ],
         logs: 1,
     });
+    // A head larger than HAProxy's buffer (tune.bufsize, 16 KiB).
+    let big: &'static str = Box::leak(
+        format!(
+            "GET /big HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(17_000)
+        )
+        .into_boxed_str(),
+    );
+    let client: &'static [Step] = Box::leak(Box::new([Send(big), UntilClose]));
+    check(&Case {
+        name: "too-large",
+        proxy: "    server s1 {S1}",
+        server: ok,
+        client,
+        logs: 1,
+    });
     check(&Case {
         name: "partial-head",
         proxy: "    timeout http-request 1s\n    server s1 {S1}",
