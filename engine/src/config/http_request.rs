@@ -320,24 +320,13 @@ pub fn parse_http_response(p: &mut ProxyState, ctx: &mut Ctx) {
     let mut i = 2;
     let action = match name.as_str() {
         "allow" => HttpResponseAction::Allow,
-        "deny" => {
-            let mut status = 502;
-            if ctx.arg(2) == "deny_status" {
-                let code = atol(ctx.arg(3));
-                if !ERROR_CODES.iter().any(|&c| i64::from(c) == code) {
-                    ctx.abort(format!(
-                        "{here} : error detected in {} '{}' while parsing 'http-response deny' rule : Unexpected status code '{}'.",
-                        p.type_str(),
-                        p.px.name,
-                        ctx.arg(3)
-                    ));
-                    return;
-                }
-                status = code as u16;
-                i = 4;
+        "deny" => match deny_status(p, ctx, "http-response", 502) {
+            Some((status, next)) => {
+                i = next;
+                HttpResponseAction::Deny { status }
             }
-            HttpResponseAction::Deny { status }
-        }
+            None => return,
+        },
         other if header_action_name(other) => {
             let Some((action, next)) = parse_edit(p, ctx, "http-response", other) else {
                 return;
@@ -417,24 +406,13 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
         ctx.warn(msg);
     }
     let action = match name.as_str() {
-        "deny" => {
-            let mut status = 403;
-            if ctx.arg(2) == "deny_status" {
-                let code = atol(ctx.arg(3));
-                if !ERROR_CODES.iter().any(|&c| i64::from(c) == code) {
-                    ctx.abort(format!(
-                        "{here} : error detected in {} '{}' while parsing 'http-request deny' rule : Unexpected status code '{}'.",
-                        p.type_str(),
-                        p.px.name,
-                        ctx.arg(3)
-                    ));
-                    return;
-                }
-                status = code as u16;
-                i = 4;
+        "deny" => match deny_status(p, ctx, "http-request", 403) {
+            Some((status, next)) => {
+                i = next;
+                HttpRequestAction::Deny { status }
             }
-            HttpRequestAction::Deny { status }
-        }
+            None => return,
+        },
         "allow" => HttpRequestAction::Allow,
         "redirect" => {
             let wrap = format!(
@@ -549,6 +527,27 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
         action,
         condition,
     });
+}
+
+/// `deny [deny_status <code>]` of either rule kind: the status (by
+/// default `default`) and the index of the next word; None after an error.
+fn deny_status(p: &ProxyState, ctx: &mut Ctx, rule: &str, default: u16) -> Option<(u16, usize)> {
+    if ctx.arg(2) != "deny_status" {
+        return Some((default, 2));
+    }
+    let code = atol(ctx.arg(3));
+    if !ERROR_CODES.iter().any(|&c| i64::from(c) == code) {
+        let msg = format!(
+            "{} : error detected in {} '{}' while parsing '{rule} deny' rule : Unexpected status code '{}'.",
+            ctx.here(),
+            p.type_str(),
+            p.px.name,
+            ctx.arg(3)
+        );
+        ctx.abort(msg);
+        return None;
+    }
+    Some((code as u16, 4))
 }
 
 /// Actions after which HAProxy evaluates no further `http-request` rule

@@ -324,31 +324,13 @@ impl Persistence {
             while att_beg < end && sp(v[att_beg]) {
                 att_beg += 1;
             }
-            let (mut equal, mut att_end) = (att_beg, att_beg);
-            while equal < end {
-                let c = v[equal];
-                if c == b'=' || c == b',' || c == b';' {
-                    break;
-                }
-                equal += 1;
-                if !sp(c) {
-                    att_end = equal;
-                }
-            }
-            let (mut val_beg, mut val_end, mut next);
-            if equal < end && v[equal] == b'=' {
-                val_beg = equal + 1;
-                while val_beg < end && sp(v[val_beg]) {
-                    val_beg += 1;
-                }
-                next = cookie_value_end(v, val_beg, end, true);
-                val_end = next;
-                while val_end > val_beg && sp(v[val_end - 1]) {
-                    val_end -= 1;
-                }
-            } else {
-                (val_beg, val_end, next) = (equal, equal, equal);
-            }
+            let Attr {
+                mut equal,
+                att_end,
+                mut val_beg,
+                mut val_end,
+                mut next,
+            } = scan_attr(v, att_beg, true);
             // `$Version`, `$Path`...: RFC 2109 attributes of the previous
             // cookie; they go away only with the cookie before them.
             if v.get(att_beg) == Some(&b'$') {
@@ -600,31 +582,13 @@ impl Persistence {
             while att_beg < end && sp(v[att_beg]) {
                 att_beg += 1;
             }
-            let (mut equal, mut att_end) = (att_beg, att_beg);
-            while equal < end {
-                let c = v[equal];
-                if c == b'=' || c == b';' || (cookie2 && c == b',') {
-                    break;
-                }
-                equal += 1;
-                if !sp(c) {
-                    att_end = equal;
-                }
-            }
-            let (mut val_beg, mut val_end, mut next);
-            if equal < end && v[equal] == b'=' {
-                val_beg = equal + 1;
-                while val_beg < end && sp(v[val_beg]) {
-                    val_beg += 1;
-                }
-                next = cookie_value_end(v, val_beg, end, true);
-                val_end = next;
-                while val_end > val_beg && sp(v[val_end - 1]) {
-                    val_end -= 1;
-                }
-            } else {
-                (val_beg, val_end, next) = (equal, equal, equal);
-            }
+            let Attr {
+                mut equal,
+                att_end,
+                mut val_beg,
+                mut val_end,
+                mut next,
+            } = scan_attr(v, att_beg, cookie2);
             // Set-Cookie: only the first NAME=VALUE counts (Expires dates
             // hold commas); Set-Cookie2: go on after the next comma.
             if next < end {
@@ -770,6 +734,62 @@ fn sp(c: u8) -> bool {
 
 fn shift(pos: usize, delta: isize) -> usize {
     pos.wrapping_add_signed(delta)
+}
+
+/// One `name[=value]` of a cookie header, as positions in it.
+struct Attr {
+    /// Just past the name (blanks before `=` not included).
+    att_end: usize,
+    /// The `=`, or where the name stopped.
+    equal: usize,
+    val_beg: usize,
+    val_end: usize,
+    /// Where the next attribute's delimiter is.
+    next: usize,
+}
+
+/// HAProxy's scan of one attribute from `att_beg` (blanks skipped): the
+/// name runs to `=`, `;` or, when `comma_ends` (Cookie, Set-Cookie2), `,`;
+/// the value's outer blanks are trimmed.
+fn scan_attr(v: &[u8], att_beg: usize, comma_ends: bool) -> Attr {
+    let end = v.len();
+    let (mut equal, mut att_end) = (att_beg, att_beg);
+    while equal < end {
+        let c = v[equal];
+        if c == b'=' || c == b';' || (comma_ends && c == b',') {
+            break;
+        }
+        equal += 1;
+        if !sp(c) {
+            att_end = equal;
+        }
+    }
+    if equal < end && v[equal] == b'=' {
+        let mut val_beg = equal + 1;
+        while val_beg < end && sp(v[val_beg]) {
+            val_beg += 1;
+        }
+        let next = cookie_value_end(v, val_beg, end, true);
+        let mut val_end = next;
+        while val_end > val_beg && sp(v[val_end - 1]) {
+            val_end -= 1;
+        }
+        Attr {
+            att_end,
+            equal,
+            val_beg,
+            val_end,
+            next,
+        }
+    } else {
+        Attr {
+            att_end,
+            equal,
+            val_beg: equal,
+            val_end: equal,
+            next: equal,
+        }
+    }
 }
 
 /// End of a value starting at `s`, skipping quoted strings: the first

@@ -122,6 +122,27 @@ pub async fn forward(
     timeouts: &Timeouts,
     early: Early,
 ) -> (End, Volume) {
+    pipe(client, server, timeouts, early, false).await
+}
+
+/// An HTTP tunnel (after a `101`): like [`forward`], but the server's end
+/// ends it all, as HAProxy closes the client once the server has closed.
+pub async fn tunnel(
+    client: BoxStream,
+    server: BoxStream,
+    timeouts: &Timeouts,
+    early: Early,
+) -> (End, Volume) {
+    pipe(client, server, timeouts, early, true).await
+}
+
+async fn pipe(
+    client: BoxStream,
+    server: BoxStream,
+    timeouts: &Timeouts,
+    early: Early,
+    server_ends: bool,
+) -> (End, Volume) {
     let (mut client_rd, mut client_wr) = tokio::io::split(client);
     let (mut server_rd, mut server_wr) = tokio::io::split(server);
     let (client_side, server_side) = (
@@ -159,64 +180,19 @@ pub async fn forward(
         &shut,
         &to_client,
     );
-    let result = tokio::try_join!(up, down);
-    let volume = Volume {
-        to_server: to_server.load(Ordering::Relaxed),
-        to_client: to_client.load(Ordering::Relaxed),
-    };
-    let end = match result {
-        Ok((up, down)) => up.or(down).unwrap_or(End::Closed),
-        Err(Abort(end)) => end,
-    };
-    (end, volume)
-}
-
-/// An HTTP tunnel (after a `101`): like [`forward`], but the server's end
-/// ends it all, as HAProxy closes the client once the server has closed.
-pub async fn tunnel(
-    client: BoxStream,
-    server: BoxStream,
-    timeouts: &Timeouts,
-    early: Early,
-) -> (End, Volume) {
-    let (mut client_rd, mut client_wr) = tokio::io::split(client);
-    let (mut server_rd, mut server_wr) = tokio::io::split(server);
-    let (client_side, server_side) = (
-        SideTimeouts::client(timeouts),
-        SideTimeouts::server(timeouts),
-    );
-    let shut = Shut::default();
-    let (to_server, to_client) = (AtomicU64::new(0), AtomicU64::new(0));
-    let up = async {
-        if !early.bytes.is_empty() {
-            write(&mut server_wr, &early.bytes, server_side, &shut).await?;
-            to_server.fetch_add(early.bytes.len() as u64, Ordering::Relaxed);
+    let result = if server_ends {
+        // The client being done, what the server still sends is awaited.
+        let up = async {
+            up.await?;
+            std::future::pending::<Result<Option<End>, Abort>>().await
+        };
+        tokio::select! {
+            biased;
+            r = down => r,
+            r = up => r,
         }
-        pump(
-            &mut client_rd,
-            &mut server_wr,
-            client_side,
-            server_side,
-            &shut,
-            &to_server,
-        )
-        .await?;
-        // The client is done: what the server still sends is awaited.
-        std::future::pending::<()>().await;
-        Ok::<Option<End>, Abort>(None)
-    };
-    let down = pump(
-        &mut server_rd,
-        &mut client_wr,
-        server_side,
-        client_side,
-        &shut,
-        &to_client,
-    );
-    let result = tokio::select! {
-        biased;
-        r = down => r,
-        r = up => r,
+    } else {
+        tokio::try_join!(up, down).map(|(up, down)| up.or(down))
     };
     let volume = Volume {
         to_server: to_server.load(Ordering::Relaxed),
