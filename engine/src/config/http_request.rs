@@ -12,8 +12,8 @@ use super::listen::ProxyState;
 use super::listen_http::ERROR_CODES;
 use super::parse::{atol, Ctx};
 use super::{
-    HeaderAction, HttpRequestAction, HttpRequestRule, HttpResponseAction, HttpResponseRule,
-    ReturnSpec,
+    Condition, HeaderAction, HttpRequestAction, HttpRequestRule, HttpResponseAction,
+    HttpResponseRule, ReturnSpec,
 };
 
 /// The action list exactly as HAProxy 2.6.12 prints it when an action is
@@ -315,7 +315,6 @@ pub fn parse_http_response(p: &mut ProxyState, ctx: &mut Ctx) {
     if ctx.failed {
         return;
     }
-    let here = ctx.here();
     let name = ctx.arg(1).to_string();
     let mut i = 2;
     let action = match name.as_str() {
@@ -353,24 +352,8 @@ pub fn parse_http_response(p: &mut ProxyState, ctx: &mut Ctx) {
             }
         }
     };
-    let condition = match ctx.arg(i) {
-        "" => None,
-        "if" | "unless" => match parse_condition(&ctx.args[i..], p, ctx.at) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                ctx.abort(format!(
-                    "{here} : error detected while parsing an 'http-response {name}' condition : {e}."
-                ));
-                return;
-            }
-        },
-        other => {
-            ctx.abort(format!(
-                "parsing [{}]: 'http-response {name}' expects either 'if' or 'unless' followed by a condition but found '{other}'.",
-                ctx.at
-            ));
-            return;
-        }
+    let Some(condition) = rule_condition(p, ctx, i, "http-response", &name) else {
+        return;
     };
     if matches!(action, HttpResponseAction::Other { .. }) {
         ctx.unimplemented(format!(
@@ -495,24 +478,8 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     };
-    let condition = match ctx.arg(i) {
-        "" => None,
-        "if" | "unless" => match parse_condition(&ctx.args[i..], p, ctx.at) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                ctx.abort(format!(
-                    "{here} : error detected while parsing an 'http-request {name}' condition : {e}."
-                ));
-                return;
-            }
-        },
-        other => {
-            ctx.abort(format!(
-                "parsing [{}]: 'http-request {name}' expects either 'if' or 'unless' followed by a condition but found '{other}'.",
-                ctx.at
-            ));
-            return;
-        }
+    let Some(condition) = rule_condition(p, ctx, i, "http-request", &name) else {
+        return;
     };
     let built = !matches!(action, HttpRequestAction::Other { .. });
     if !built {
@@ -527,6 +494,39 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
         action,
         condition,
     });
+}
+
+/// The `if`/`unless` condition that ends a rule at word `i`: Some(None)
+/// without one, None after an error (which aborts the parsing).
+fn rule_condition(
+    p: &mut ProxyState,
+    ctx: &mut Ctx,
+    i: usize,
+    rule: &str,
+    name: &str,
+) -> Option<Option<Condition>> {
+    match ctx.arg(i) {
+        "" => Some(None),
+        "if" | "unless" => match parse_condition(&ctx.args[i..], p, ctx.at) {
+            Ok(c) => Some(Some(c)),
+            Err(e) => {
+                let msg = format!(
+                    "{} : error detected while parsing an '{rule} {name}' condition : {e}.",
+                    ctx.here()
+                );
+                ctx.abort(msg);
+                None
+            }
+        },
+        other => {
+            let msg = format!(
+                "parsing [{}]: '{rule} {name}' expects either 'if' or 'unless' followed by a condition but found '{other}'.",
+                ctx.at
+            );
+            ctx.abort(msg);
+            None
+        }
+    }
 }
 
 /// `deny [deny_status <code>]` of either rule kind: the status (by
