@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::acl::Acls;
-use crate::balance::{self, Algorithm, Pick, ServerInfo};
+use crate::balance::{self, Algorithm, HashInput, Pick, ServerInfo};
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
 use crate::http::policy::Policy;
@@ -67,7 +67,8 @@ pub struct Backend {
     algorithm: Mutex<Box<dyn Algorithm>>,
     /// `balance source`: the client's address is the hash key, through
     /// the avalanche hash with `hash-type ... avalanche`.
-    hash_source: bool,
+    /// What a hash-based algorithm hashes.
+    pub hash: HashInput,
     avalanche: bool,
     slot_freed: Arc<Notify>,
     /// Streams in the backend now, ever, and waiting in its queue.
@@ -213,7 +214,7 @@ impl Backend {
             ),
             timeouts: proxy.timeouts,
             algorithm: Mutex::new(algorithm),
-            hash_source: proxy.balance == config::Balance::Source,
+            hash: HashInput::from_balance(&proxy.balance),
             avalanche: proxy.hash_type.avalanche,
             servers,
             slot_freed: shared.slot_freed,
@@ -385,7 +386,8 @@ impl Backend {
         client_port: u16,
         attempt: &mut Attempt,
     ) -> Result<(BoxStream, Slot), ConnectError> {
-        self.connect_or_reuse(net, client, client_port, attempt, &mut Vec::new(), None)
+        let key = self.hash.key(client, None, &|_| None);
+        self.connect_or_reuse(net, client_port, attempt, &mut Vec::new(), None, key)
             .await
     }
 
@@ -395,23 +397,20 @@ impl Backend {
     pub async fn connect_or_reuse(
         &self,
         net: &dyn Net,
-        client: Option<IpAddr>,
         client_port: u16,
         attempt: &mut Attempt,
         idle: &mut Vec<Idle>,
         direct: Option<usize>,
+        key: Option<u32>,
     ) -> Result<(BoxStream, Slot), ConnectError> {
         let mut direct = direct;
-        let key = client
-            .filter(|_| self.hash_source)
-            .map(balance::source_key)
-            .map(|k| {
-                if self.avalanche {
-                    balance::full_hash(k)
-                } else {
-                    k
-                }
-            });
+        let key = key.map(|k| {
+            if self.avalanche {
+                balance::full_hash(k)
+            } else {
+                k
+            }
+        });
         let mut slot = self.assign(None, key, attempt, direct).await?;
         if let Some(i) = idle
             .iter()

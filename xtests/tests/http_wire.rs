@@ -362,6 +362,18 @@ fn bad_requests_and_request_timeouts() {
         client: &[Send("GET /g HTTP/1.1\r\nHost: x\r\n"), UntilClose],
         logs: 1,
     });
+    check(&Case {
+        name: "host-mismatch",
+        proxy: "    server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET http://a.test.com/x HTTP/1.1\r\nHost: A.test.com\r\n\r\n"),
+            Response,
+            Send("GET http://a.test.com/x HTTP/1.1\r\nHost: b.test.com\r\n\r\n"),
+            UntilClose,
+        ],
+        logs: 2,
+    });
     // The seed's Chrome pre-connect workaround: an empty 408 page.
     check(&Case {
         name: "408-dev-null",

@@ -13,17 +13,17 @@
 
 mod chash;
 mod first;
+pub mod key;
 mod leastconn;
 mod map;
 mod roundrobin;
 
 pub use chash::{full_hash, Chash};
 pub use first::First;
+pub use key::{sdbm, source_key, HashInput};
 pub use leastconn::LeastConn;
 pub use map::Map;
 pub use roundrobin::RoundRobin;
-
-use std::net::IpAddr;
 
 /// What an algorithm needs to know of a server when the backend starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,26 +84,21 @@ pub fn for_config(
     use crate::config::Balance;
     Some(match balance {
         Balance::RoundRobin => Box::new(RoundRobin::new(servers, allbackups)),
-        Balance::Source if hash_type.consistent => Box::new(Chash::new(servers, allbackups)),
-        Balance::StaticRr | Balance::Source => Box::new(Map::new(servers, allbackups)),
+        Balance::Source | Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }
+            if hash_type.consistent =>
+        {
+            Box::new(Chash::new(servers, allbackups))
+        }
+        Balance::StaticRr
+        | Balance::Source
+        | Balance::Uri(_)
+        | Balance::UrlParam(_)
+        | Balance::Hdr { .. } => Box::new(Map::new(servers, allbackups)),
         Balance::LeastConn => Box::new(LeastConn::new(servers, allbackups)),
         Balance::First => Box::new(First::new(servers, allbackups)),
         Balance::Random(draws) => Box::new(Chash::random(servers, allbackups, *draws, seed)),
         _ => return None,
     })
-}
-
-/// `balance source`'s key: the client address folded into 32 bits, as
-/// HAProxy's get_server_sh does (the XOR of its big-endian 32-bit words).
-pub fn source_key(addr: IpAddr) -> u32 {
-    match addr {
-        IpAddr::V4(a) => u32::from(a),
-        IpAddr::V6(a) => a
-            .octets()
-            .chunks(4)
-            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
-            .fold(0, |h, w| h ^ w),
-    }
 }
 
 /// Which group a pick draws from, in HAProxy's order: usable actives,

@@ -516,7 +516,9 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
             | Balance::LeastConn
             | Balance::First
             | Balance::Source
-    );
+            | Balance::Uri(_)
+            | Balance::Hdr { .. }
+    ) || matches!(&b, Balance::UrlParam(args) if args.len() == 1);
     if !built {
         p.note(ctx, format!("balance {}", b.name()), Support::No);
     }

@@ -352,14 +352,23 @@ impl Conn<'_> {
 
         // The server side: reuse or connect.
         let port = self.local.map_or(0, |a| a.port());
+        // A hash-based algorithm's key, from the request as it goes out.
+        let key = backend
+            .hash
+            .key(self.peer.map(|p| p.ip()), Some(&msg.start[1]), &|name| {
+                msg.values(name)
+                    .flat_map(|v| v.split(|&c| c == b','))
+                    .map(|v| v.trim_ascii().to_vec())
+                    .next()
+            });
         let connected = backend
             .connect_or_reuse(
                 &*self.process.net,
-                self.peer.map(|p| p.ip()),
                 port,
                 &mut txn.attempt,
                 &mut self.idle,
                 direct,
+                key,
             )
             .await;
         let (server, slot) = match connected {
@@ -869,7 +878,8 @@ impl Conn<'_> {
 
 /// Requests HAProxy's HTTP/1 layer refuses after parsing their head: an
 /// HTTP/1.0 request expecting `100-continue` (413), a WebSocket upgrade
-/// without its key (400).
+/// without its key (400), an absolute URI naming another host than the
+/// Host header (400).
 fn refused(head: &Head, msg: &Message) -> Option<u16> {
     let has_token = |name: &str, token: &[u8]| {
         msg.values(name)
@@ -884,6 +894,21 @@ fn refused(head: &Head, msg: &Message) -> Option<u16> {
         && !msg.has("sec-websocket-key")
     {
         return Some(400);
+    }
+    // An absolute URI whose authority is not the Host header's value.
+    let uri = &msg.start[1];
+    if let Some(i) = uri.windows(3).position(|w| w == b"://") {
+        let rest = &uri[i + 3..];
+        let authority = &rest[..rest
+            .iter()
+            .position(|&c| c == b'/' || c == b'?')
+            .unwrap_or(rest.len())];
+        if msg
+            .values("host")
+            .any(|h| !h.eq_ignore_ascii_case(authority))
+        {
+            return Some(400);
+        }
     }
     None
 }

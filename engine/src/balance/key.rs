@@ -1,0 +1,234 @@
+//! What a hash-based `balance` hashes, as HAProxy 2.6's get_server_sh,
+//! get_server_uh, get_server_ph and get_server_hh (src/backend.c) read
+//! it, and sdbm, its default hash function (`hash-type ... sdbm`).
+//!
+//! A key that is missing (no such parameter, no such header) is None: the
+//! algorithm then goes round robin, as HAProxy does.
+
+use std::net::IpAddr;
+
+use crate::config::Balance;
+
+/// HAProxy's hash_sdbm.
+pub fn sdbm(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0u32, |hash, &c| {
+        u32::from(c)
+            .wrapping_add(hash << 6)
+            .wrapping_add(hash << 16)
+            .wrapping_sub(hash)
+    })
+}
+
+/// `balance source`'s key: the client address folded into 32 bits (the
+/// XOR of its big-endian 32-bit words).
+pub fn source_key(addr: IpAddr) -> u32 {
+    match addr {
+        IpAddr::V4(a) => u32::from(a),
+        IpAddr::V6(a) => a
+            .octets()
+            .chunks(4)
+            .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+            .fold(0, |h, w| h ^ w),
+    }
+}
+
+/// A backend's hash input, read from its `balance` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashInput {
+    /// Not a hash-based algorithm.
+    None,
+    Source,
+    /// `uri [len N] [depth N] [whole] [path-only]`.
+    Uri {
+        len: Option<usize>,
+        /// The number of the `/` that ends the hashed part (depth + 1).
+        depth_end: Option<usize>,
+        whole: bool,
+        path_only: bool,
+    },
+    /// `url_param <name>`.
+    Param(String),
+    /// `hdr(<name>) [use_domain_only]`.
+    Header {
+        name: String,
+        domain_only: bool,
+    },
+}
+
+impl HashInput {
+    pub fn from_balance(balance: &Balance) -> HashInput {
+        match balance {
+            Balance::Source => HashInput::Source,
+            Balance::Uri(args) => {
+                let (mut len, mut depth_end, mut whole, mut path_only) = (None, None, false, false);
+                let mut words = args.iter();
+                while let Some(w) = words.next() {
+                    match w.as_str() {
+                        "len" => len = words.next().and_then(|n| n.parse().ok()).filter(|&n| n > 0),
+                        "depth" => {
+                            depth_end = words
+                                .next()
+                                .and_then(|n| n.parse::<usize>().ok())
+                                .filter(|&n| n > 0)
+                                .map(|n| n + 1)
+                        }
+                        "whole" => whole = true,
+                        "path-only" => path_only = true,
+                        _ => {}
+                    }
+                }
+                HashInput::Uri {
+                    len,
+                    depth_end,
+                    whole,
+                    path_only,
+                }
+            }
+            Balance::UrlParam(args) => HashInput::Param(args.first().cloned().unwrap_or_default()),
+            Balance::Hdr {
+                name,
+                use_domain_only,
+            } => HashInput::Header {
+                name: name.to_ascii_lowercase(),
+                domain_only: *use_domain_only,
+            },
+            _ => HashInput::None,
+        }
+    }
+
+    /// The key for a request: its URI (as sent) and headers, or the
+    /// client's address.
+    pub fn key(
+        &self,
+        client: Option<IpAddr>,
+        uri: Option<&[u8]>,
+        header: &dyn Fn(&str) -> Option<Vec<u8>>,
+    ) -> Option<u32> {
+        match self {
+            HashInput::None => None,
+            HashInput::Source => client.map(source_key),
+            HashInput::Uri {
+                len,
+                depth_end,
+                whole,
+                path_only,
+            } => {
+                let uri = uri?;
+                let uri = if *path_only { path_of(uri) } else { uri };
+                let uri = &uri[..len.map_or(uri.len(), |l| l.min(uri.len()))];
+                let mut slashes = 0;
+                let mut end = 0;
+                for &c in uri {
+                    if c == b'/' {
+                        slashes += 1;
+                        if Some(slashes) == *depth_end {
+                            break;
+                        }
+                    } else if c == b'?' && !whole {
+                        break;
+                    }
+                    end += 1;
+                }
+                Some(sdbm(&uri[..end]))
+            }
+            HashInput::Param(name) => param_value(uri?, name.as_bytes()).map(sdbm),
+            HashInput::Header { name, domain_only } => {
+                let value = header(name).filter(|v| !v.is_empty())?;
+                Some(if *domain_only {
+                    sdbm(main_domain(&value))
+                } else {
+                    sdbm(&value)
+                })
+            }
+        }
+    }
+}
+
+/// http_parse_path: an absolute URI loses its scheme and authority.
+fn path_of(uri: &[u8]) -> &[u8] {
+    if uri.first() == Some(&b'/') || uri == b"*" {
+        return uri;
+    }
+    match uri.windows(3).position(|w| w == b"://") {
+        Some(i) => {
+            let after = &uri[i + 3..];
+            after
+                .iter()
+                .position(|&c| c == b'/')
+                .map_or(&b""[..], |j| &after[j..])
+        }
+        None => uri,
+    }
+}
+
+/// get_server_ph: the value of the first `name=` in the query string, up
+/// to the next `&`.
+fn param_value<'a>(uri: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let q = uri.iter().position(|&c| c == b'?')?;
+    let mut params = &uri[q + 1..];
+    while params.len() > name.len() {
+        if params[name.len()] == b'=' && params.starts_with(name) {
+            let value = &params[name.len() + 1..];
+            let end = value.iter().position(|&c| c == b'&').unwrap_or(value.len());
+            return Some(&value[..end]);
+        }
+        let next = params.iter().position(|&c| c == b'&')?;
+        params = &params[next + 1..];
+    }
+    None
+}
+
+/// `use_domain_only`: from `www.example.com` only `example` is hashed (the
+/// label before the last dot); without a dot, the whole value.
+fn main_domain(value: &[u8]) -> &[u8] {
+    let Some(last_dot) = value.iter().rposition(|&c| c == b'.') else {
+        return value;
+    };
+    let start = value[..last_dot]
+        .iter()
+        .rposition(|&c| c == b'.')
+        .map_or(0, |d| d + 1);
+    &value[start..last_dot]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri_key(opts: &[&str], uri: &str) -> Option<u32> {
+        let input =
+            HashInput::from_balance(&Balance::Uri(opts.iter().map(|s| s.to_string()).collect()));
+        input.key(None, Some(uri.as_bytes()), &|_| None)
+    }
+
+    #[test]
+    fn sdbm_is_haprox_s() {
+        // hash_sdbm("a") = 97; ("ab") = 98 + 97*65599.
+        assert_eq!(sdbm(b"a"), 97);
+        assert_eq!(sdbm(b"ab"), 98u32.wrapping_add(97u32.wrapping_mul(65599)));
+    }
+
+    #[test]
+    fn uri_options() {
+        assert_eq!(uri_key(&[], "/a/b?x=1"), Some(sdbm(b"/a/b")));
+        assert_eq!(uri_key(&["whole"], "/a/b?x=1"), Some(sdbm(b"/a/b?x=1")));
+        assert_eq!(uri_key(&["depth", "1"], "/a/b/c"), Some(sdbm(b"/a")));
+        assert_eq!(uri_key(&["len", "3"], "/abcdef"), Some(sdbm(b"/ab")));
+        assert_eq!(
+            uri_key(&["path-only"], "http://x.com/p?q"),
+            Some(sdbm(b"/p"))
+        );
+    }
+
+    #[test]
+    fn params_and_domains() {
+        assert_eq!(
+            param_value(b"/p?a=1&userid=42&b=2", b"userid"),
+            Some(&b"42"[..])
+        );
+        assert_eq!(param_value(b"/p?xuserid=42", b"userid"), None);
+        assert_eq!(param_value(b"/p", b"userid"), None);
+        assert_eq!(main_domain(b"www.example.com"), b"example");
+        assert_eq!(main_domain(b"localhost"), b"localhost");
+    }
+}
