@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::acl::Acls;
-use crate::balance::{self, Algorithm, HashInput, Pick, ServerInfo};
+use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo};
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
 use crate::http::policy::Policy;
@@ -67,8 +67,8 @@ pub struct Backend {
     algorithm: Mutex<Box<dyn Algorithm>>,
     /// `balance source`: the client's address is the hash key, through
     /// the avalanche hash with `hash-type ... avalanche`.
-    /// What a hash-based algorithm hashes.
-    pub hash: HashInput,
+    /// What a hash-based algorithm hashes, and how.
+    pub hash: Hashing,
     avalanche: bool,
     slot_freed: Arc<Notify>,
     /// Streams in the backend now, ever, and waiting in its queue.
@@ -214,7 +214,7 @@ impl Backend {
             ),
             timeouts: proxy.timeouts,
             algorithm: Mutex::new(algorithm),
-            hash: HashInput::from_balance(&proxy.balance),
+            hash: Hashing::from_config(&proxy.balance, &proxy.hash_type),
             avalanche: proxy.hash_type.avalanche,
             servers,
             slot_freed: shared.slot_freed,

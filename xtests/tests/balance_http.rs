@@ -1,7 +1,8 @@
 //! The HTTP hash algorithms choose the same server as HAProxy 2.6 for the
 //! same requests: `balance uri` (and its `len`, `depth`, `whole`,
 //! `path-only`), `url_param`, `hdr(<name>)` with `use_domain_only`, map-based
-//! and consistent, with weights, and round robin when the key is missing.
+//! and consistent, each hash function, with weights, and round robin when
+//! the key is missing.
 
 use xtests::http::{compare, ok_response, Action, Received, Scenario, Step, Step::*};
 use xtests::proxies;
@@ -64,6 +65,22 @@ fn uri_map_based_and_consistent() {
     run("uri-len", "uri len 5", PATHS);
     run("uri-path-only", "uri path-only", PATHS);
     run("uri-consistent", "uri\n    hash-type consistent", PATHS);
+}
+
+#[test]
+fn hash_functions() {
+    for f in ["djb2", "wt6", "crc32", "sdbm avalanche"] {
+        run(
+            &format!("map-{f}"),
+            &format!("uri\n    hash-type map-based {f}"),
+            PATHS,
+        );
+        run(
+            &format!("consistent-{f}"),
+            &format!("uri\n    hash-type consistent {f}"),
+            PATHS,
+        );
+    }
 }
 
 #[test]

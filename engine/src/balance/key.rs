@@ -1,13 +1,14 @@
 //! What a hash-based `balance` hashes, as HAProxy 2.6's get_server_sh,
 //! get_server_uh, get_server_ph and get_server_hh (src/backend.c) read
-//! it, and sdbm, its default hash function (`hash-type ... sdbm`).
+//! it, and the hash functions of `hash-type ... sdbm|djb2|wt6|crc32`
+//! (src/hash.c; sdbm by default).
 //!
 //! A key that is missing (no such parameter, no such header) is None: the
 //! algorithm then goes round robin, as HAProxy does.
 
 use std::net::IpAddr;
 
-use crate::config::Balance;
+use crate::config::{Balance, HashType};
 
 /// HAProxy's hash_sdbm.
 pub fn sdbm(bytes: &[u8]) -> u32 {
@@ -17,6 +18,75 @@ pub fn sdbm(bytes: &[u8]) -> u32 {
             .wrapping_add(hash << 16)
             .wrapping_sub(hash)
     })
+}
+
+/// HAProxy's hash_djb2.
+pub fn djb2(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(5381u32, |hash, &c| {
+        (hash << 5).wrapping_add(hash).wrapping_add(u32::from(c))
+    })
+}
+
+/// HAProxy's hash_wt6.
+pub fn wt6(bytes: &[u8]) -> u32 {
+    let (mut h0, mut h1) = (0xa53c_965a_u32, 0x5ca6_953a_u32);
+    let (mut step0, mut step1) = (6u32, 18u32);
+    for &c in bytes {
+        let t = u32::from(c);
+        h0 = !(h0 ^ t);
+        h1 = !(h1.wrapping_add(t));
+        let t = h1.rotate_left(step0);
+        h1 = h0.rotate_left(step1);
+        h0 = t;
+        let t = ((h0 >> 16) ^ h1) & 0xffff;
+        step0 = t & 0x1f;
+        step1 = t >> 11;
+    }
+    h0 ^ h1
+}
+
+/// HAProxy's hash_crc32 (the IEEE polynomial, bit by bit).
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut hash = !0u32;
+    for &c in bytes {
+        hash ^= u32::from(c);
+        for _ in 0..8 {
+            hash = (hash >> 1) ^ if hash & 1 == 1 { 0xedb8_8320 } else { 0 };
+        }
+    }
+    !hash
+}
+
+/// `hash-type`'s function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashFn {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+}
+
+impl HashFn {
+    /// From `hash-type`'s word; `none` and no word hash with sdbm, as
+    /// HAProxy's gen_hash does.
+    pub fn from_name(name: Option<&str>) -> HashFn {
+        match name {
+            Some("djb2") => HashFn::Djb2,
+            Some("wt6") => HashFn::Wt6,
+            Some("crc32") => HashFn::Crc32,
+            _ => HashFn::Sdbm,
+        }
+    }
+
+    pub fn hash(self, bytes: &[u8]) -> u32 {
+        match self {
+            HashFn::Sdbm => sdbm(bytes),
+            HashFn::Djb2 => djb2(bytes),
+            HashFn::Wt6 => wt6(bytes),
+            HashFn::Crc32 => crc32(bytes),
+        }
+    }
 }
 
 /// `balance source`'s key: the client address folded into 32 bits (the
@@ -32,7 +102,34 @@ pub fn source_key(addr: IpAddr) -> u32 {
     }
 }
 
-/// A backend's hash input, read from its `balance` line.
+/// A backend's hash input (from its `balance` line) and function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hashing {
+    pub input: HashInput,
+    pub function: HashFn,
+}
+
+impl Hashing {
+    pub fn from_config(balance: &Balance, hash_type: &HashType) -> Hashing {
+        Hashing {
+            input: HashInput::from_balance(balance),
+            function: HashFn::from_name(hash_type.function.as_deref()),
+        }
+    }
+
+    /// The key for a request: its URI (as sent) and headers, or the
+    /// client's address.
+    pub fn key(
+        &self,
+        client: Option<IpAddr>,
+        uri: Option<&[u8]>,
+        header: &dyn Fn(&str) -> Option<Vec<u8>>,
+    ) -> Option<u32> {
+        self.input.key(self.function, client, uri, header)
+    }
+}
+
+/// What a hash-based algorithm reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HashInput {
     /// Not a hash-based algorithm.
@@ -96,10 +193,9 @@ impl HashInput {
         }
     }
 
-    /// The key for a request: its URI (as sent) and headers, or the
-    /// client's address.
-    pub fn key(
+    fn key(
         &self,
+        function: HashFn,
         client: Option<IpAddr>,
         uri: Option<&[u8]>,
         header: &dyn Fn(&str) -> Option<Vec<u8>>,
@@ -129,15 +225,15 @@ impl HashInput {
                     }
                     end += 1;
                 }
-                Some(sdbm(&uri[..end]))
+                Some(function.hash(&uri[..end]))
             }
-            HashInput::Param(name) => param_value(uri?, name.as_bytes()).map(sdbm),
+            HashInput::Param(name) => param_value(uri?, name.as_bytes()).map(|v| function.hash(v)),
             HashInput::Header { name, domain_only } => {
                 let value = header(name).filter(|v| !v.is_empty())?;
                 Some(if *domain_only {
-                    sdbm(main_domain(&value))
+                    function.hash(main_domain(&value))
                 } else {
-                    sdbm(&value)
+                    function.hash(&value)
                 })
             }
         }
@@ -198,7 +294,7 @@ mod tests {
     fn uri_key(opts: &[&str], uri: &str) -> Option<u32> {
         let input =
             HashInput::from_balance(&Balance::Uri(opts.iter().map(|s| s.to_string()).collect()));
-        input.key(None, Some(uri.as_bytes()), &|_| None)
+        input.key(HashFn::Sdbm, None, Some(uri.as_bytes()), &|_| None)
     }
 
     #[test]
@@ -206,6 +302,15 @@ mod tests {
         // hash_sdbm("a") = 97; ("ab") = 98 + 97*65599.
         assert_eq!(sdbm(b"a"), 97);
         assert_eq!(sdbm(b"ab"), 98u32.wrapping_add(97u32.wrapping_mul(65599)));
+    }
+
+    /// Check values of the usual definitions (djb2 of "a" = 5381*33+97,
+    /// crc32 of "123456789" = 0xCBF43926).
+    #[test]
+    fn the_other_functions() {
+        assert_eq!(djb2(b"a"), 5381 * 33 + 97);
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_ne!(wt6(b"a"), wt6(b"b"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod roundrobin;
 
 pub use chash::{full_hash, Chash};
 pub use first::First;
-pub use key::{sdbm, source_key, HashInput};
+pub use key::{sdbm, source_key, HashFn, HashInput, Hashing};
 pub use leastconn::LeastConn;
 pub use map::Map;
 pub use roundrobin::RoundRobin;

@@ -565,11 +565,6 @@ fn hash_type(p: &mut ProxyState, ctx: &mut Ctx) {
     // HAProxy: `consistent` with no function also implies avalanche.
     let avalanche = ctx.arg(3) == "avalanche" || (consistent && f.is_empty());
     let function = (!f.is_empty()).then_some(f);
-    // Key functions only matter to the layer-7 hashes, not built yet;
-    // `source` hashes addresses without them.
-    if function.as_deref().is_some_and(|f| f != "sdbm") {
-        p.note(ctx, "hash-type function".to_string(), Support::No);
-    }
     p.px.hash_type = crate::config::HashType {
         consistent,
         function,
