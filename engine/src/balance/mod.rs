@@ -124,3 +124,127 @@ pub fn group(servers: impl Iterator<Item = (bool, bool)> + Clone, allbackups: bo
         Group::None
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! What every algorithm owes, whatever the weights, states and loads.
+
+    use super::*;
+    use crate::config::{Balance, HashType};
+    use proptest::prelude::*;
+
+    fn infos(weights: &[u32]) -> Vec<ServerInfo> {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| ServerInfo {
+                weight: w,
+                backup: false,
+                usable: true,
+                id: i as u32 + 1,
+            })
+            .collect()
+    }
+
+    fn pick(a: &mut dyn Algorithm, key: Option<u32>, load: &[u32]) -> Option<usize> {
+        let room = |_: usize| true;
+        let inflight = |i: usize| (load[i], i as u64);
+        a.next_server(&Pick {
+            has_room: &room,
+            avoid: None,
+            key,
+            inflight: &inflight,
+        })
+    }
+
+    fn every_algorithm() -> Vec<(Balance, HashType)> {
+        let map = HashType::default();
+        let consistent = HashType {
+            consistent: true,
+            function: None,
+            avalanche: true,
+        };
+        vec![
+            (Balance::RoundRobin, map.clone()),
+            (Balance::StaticRr, map.clone()),
+            (Balance::LeastConn, map.clone()),
+            (Balance::First, map.clone()),
+            (Balance::Source, map.clone()),
+            (Balance::Source, consistent.clone()),
+            (Balance::Uri(vec![]), consistent),
+            (Balance::Random(2), map),
+        ]
+    }
+
+    proptest! {
+        /// No algorithm sends anything to a server that is down.
+        #[test]
+        fn nothing_goes_to_a_down_server(
+            weights in proptest::collection::vec(1u32..8, 2..6),
+            down in proptest::collection::vec(any::<bool>(), 6),
+            keys in proptest::collection::vec(any::<u32>(), 20),
+        ) {
+            for (balance, hash_type) in every_algorithm() {
+                let mut a = for_config(&balance, &hash_type, &infos(&weights), false, 7).unwrap();
+                for (i, &d) in down.iter().take(weights.len()).enumerate() {
+                    if d {
+                        a.server_down(i);
+                    }
+                }
+                let load = vec![0; weights.len()];
+                for &k in &keys {
+                    if let Some(s) = pick(a.as_mut(), Some(k), &load) {
+                        prop_assert!(!down[s], "{balance:?} picked down server {s}");
+                    }
+                }
+            }
+        }
+
+        /// Consistent hashing moves only the keys of the server that goes
+        /// down, and they come back when it returns.
+        #[test]
+        fn consistent_hashing_moves_only_the_keys_of_the_server_that_left(
+            weights in proptest::collection::vec(1u32..6, 2..6),
+            leaving in 0usize..6,
+            keys in proptest::collection::vec(any::<u32>(), 100),
+        ) {
+            let leaving = leaving % weights.len();
+            let mut c = Chash::new(&infos(&weights), false);
+            let load = vec![0; weights.len()];
+            let before: Vec<_> = keys.iter().map(|&k| pick(&mut c, Some(k), &load)).collect();
+            c.server_down(leaving);
+            for (&k, b) in keys.iter().zip(&before) {
+                let now = pick(&mut c, Some(k), &load);
+                if *b != Some(leaving) {
+                    prop_assert_eq!(now, *b);
+                } else {
+                    prop_assert_ne!(now, Some(leaving));
+                }
+            }
+            c.server_up(leaving);
+            let back: Vec<_> = keys.iter().map(|&k| pick(&mut c, Some(k), &load)).collect();
+            prop_assert_eq!(back, before);
+        }
+
+        /// leastconn never picks a server strictly busier than another
+        /// usable one, busy as HAProxy measures it: what it would carry
+        /// with this connection, for its weight ((n + 1) / w; an idle
+        /// server is the least busy).
+        #[test]
+        fn leastconn_never_picks_a_strictly_busier_server(
+            weights in proptest::collection::vec(1u32..8, 2..6),
+            load in proptest::collection::vec(0u32..50, 6),
+        ) {
+            let load = &load[..weights.len()];
+            let mut l = LeastConn::new(&infos(&weights), false);
+            let s = pick(&mut l, None, load).unwrap();
+            let busy = |i: usize| if load[i] == 0 { 0 } else { (u64::from(load[i]) + 1) * 4096 / (u64::from(weights[i]) * 16) };
+            for o in 0..weights.len() {
+                prop_assert!(
+                    busy(s) <= busy(o),
+                    "picked {s} ({}/{}) over {o} ({}/{})", load[s], weights[s], load[o], weights[o]
+                );
+            }
+        }
+    }
+}
