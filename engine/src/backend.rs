@@ -77,6 +77,8 @@ pub struct Backend {
     queued: AtomicUsize,
     /// The longest the queue has been (`qmax`).
     queued_max: AtomicUsize,
+    /// Streams that left the queue with a slot (for queue positions).
+    dequeued: AtomicU64,
 }
 
 /// Why no server connection could be made; each maps to what the client sees.
@@ -88,6 +90,9 @@ pub enum ConnectError {
     /// Every server stayed full for `timeout queue` (503, `sQ`).
     #[error("queue timeout")]
     QueueTimeout,
+    /// The chosen server's queue is at its `maxqueue` (503).
+    #[error("server queue full")]
+    QueueFull,
     /// Every attempt failed (503, `SC`).
     #[error("connection to {server} failed: {source}")]
     Failed {
@@ -107,8 +112,10 @@ pub struct Attempt {
     /// Connection retries made, and whether one went to another server.
     pub retries: u32,
     pub redispatched: bool,
-    /// Streams already waiting when this one joined the backend's queue.
+    /// Streams already waiting when this one joined the backend's queue,
+    /// or its server's.
     pub backend_queue: usize,
+    pub srv_queue: usize,
     /// The connection was an idle one kept from an earlier request.
     pub reused: bool,
 }
@@ -128,23 +135,40 @@ impl Drop for BackendGuard {
     }
 }
 
-/// A stream waiting in the backend's queue; dropping it leaves the queue.
+/// A stream waiting in a queue (the backend's, or a server's); dropping
+/// it leaves the queue.
 struct QueueGuard<'a> {
-    backend: &'a Backend,
-    ahead: usize,
+    length: &'a AtomicUsize,
+    /// The queue's count of streams that left it with a slot, when this
+    /// one joined.
+    dequeued: &'a AtomicU64,
+    start: u64,
+    of_server: bool,
 }
 
 impl<'a> QueueGuard<'a> {
-    fn join(backend: &'a Backend) -> Self {
-        let ahead = backend.queued.fetch_add(1, Ordering::AcqRel);
-        backend.queued_max.fetch_max(ahead + 1, Ordering::AcqRel);
-        QueueGuard { backend, ahead }
+    fn join(queue: (&'a AtomicUsize, &AtomicUsize, &'a AtomicU64), of_server: bool) -> Self {
+        let (length, longest, dequeued) = queue;
+        let ahead = length.fetch_add(1, Ordering::AcqRel);
+        longest.fetch_max(ahead + 1, Ordering::AcqRel);
+        QueueGuard {
+            length,
+            dequeued,
+            start: dequeued.load(Ordering::Acquire),
+            of_server,
+        }
+    }
+
+    /// Leaves with a slot: the log's queue position, HAProxy's count of
+    /// the streams served from this queue meanwhile, this one included.
+    fn served(self) -> usize {
+        (self.dequeued.fetch_add(1, Ordering::AcqRel) + 1 - self.start) as usize
     }
 }
 
 impl Drop for QueueGuard<'_> {
     fn drop(&mut self) {
-        self.backend.queued.fetch_sub(1, Ordering::AcqRel);
+        self.length.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -237,6 +261,7 @@ impl Backend {
             total_streams: AtomicU64::new(0),
             queued: AtomicUsize::new(0),
             queued_max: AtomicUsize::new(0),
+            dequeued: AtomicU64::new(0),
         })
     }
 
@@ -349,20 +374,43 @@ impl Backend {
             };
             match choice {
                 Choice::Server(i) => {
-                    if let Some(slot) = self.servers[i].take_slot() {
-                        attempt.server = Some(self.servers[i].name().to_string());
+                    let server = &self.servers[i];
+                    if let Some(slot) = server.take_slot() {
+                        attempt.server = Some(server.name().to_string());
                         attempt.assigned_at = Some(tokio::time::Instant::now());
+                        if let Some(guard) = queued.take() {
+                            let position = if guard.of_server {
+                                &mut attempt.srv_queue
+                            } else {
+                                &mut attempt.backend_queue
+                            };
+                            *position = guard.served();
+                        }
                         return Ok(slot);
+                    }
+                    // That very server was chosen (a hash, a cookie): its
+                    // own queue, within its `maxqueue`.
+                    if queued.is_none() {
+                        let length = server.queued.load(Ordering::Acquire);
+                        if server
+                            .config
+                            .maxqueue
+                            .is_some_and(|m| m > 0 && length >= m as usize)
+                        {
+                            attempt.server = Some(server.name().to_string());
+                            return Err(ConnectError::QueueFull);
+                        }
+                        let queue = (&server.queued, &server.queued_max, &server.dequeued);
+                        queued = Some(QueueGuard::join(queue, true));
                     }
                 }
                 Choice::NoServer => return Err(ConnectError::NoServer),
+                Choice::Full if queued.is_none() => {
+                    // Every server that may take it is full: the backend's.
+                    let queue = (&self.queued, &self.queued_max, &self.dequeued);
+                    queued = Some(QueueGuard::join(queue, false));
+                }
                 Choice::Full => {}
-            }
-            // Every server that may take it is full: wait in the queue.
-            if queued.is_none() {
-                let guard = QueueGuard::join(self);
-                attempt.backend_queue = guard.ahead;
-                queued = Some(guard);
             }
             match deadline {
                 Some(d) => {
@@ -411,7 +459,18 @@ impl Backend {
                 k
             }
         });
-        let mut slot = self.assign(None, key, attempt, direct).await?;
+        let mut slot = match self.assign(None, key, attempt, direct).await {
+            // The cookie's server has no room left in its queue: with
+            // `option redispatch`, persistence gives way (HAProxy's
+            // srv_redispatch_connect).
+            Err(ConnectError::QueueFull) if direct.is_some() && self.redispatch.is_some() => {
+                direct = None;
+                attempt.redispatched = true;
+                Traffic::add(&self.traffic.redispatches, 1);
+                self.assign(None, key, attempt, None).await?
+            }
+            r => r?,
+        };
         if let Some(i) = idle
             .iter()
             .position(|i| Arc::ptr_eq(&i.server, slot.server()))

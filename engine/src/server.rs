@@ -4,7 +4,7 @@
 //! changes while the engine runs. Health checks flip `up`; streams take and
 //! release connection slots, which is how `maxconn` is honoured.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -29,6 +29,12 @@ pub struct ServerState {
     cur_conns: AtomicU32,
     /// Connections ever established to it (HAProxy's `stot`).
     total_conns: AtomicU32,
+    /// Streams waiting for this very server (a hash or a cookie chose it
+    /// while it was full), and the most there have been (`qcur`, `qmax`).
+    pub queued: AtomicUsize,
+    pub queued_max: AtomicUsize,
+    /// Streams that left its queue with a slot (for queue positions).
+    pub dequeued: AtomicU64,
     pub health: Mutex<Health>,
     /// Wakes streams queued in the backend when a slot frees up.
     slot_freed: Arc<Notify>,
@@ -72,6 +78,9 @@ impl ServerState {
             weight: AtomicU32::new(config.weight),
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU32::new(0),
+            queued: AtomicUsize::new(0),
+            queued_max: AtomicUsize::new(0),
+            dequeued: AtomicU64::new(0),
             health: Mutex::new(health),
             slot_freed: shared.slot_freed.clone(),
             // Declaration order first, as servers enter HAProxy's tree.

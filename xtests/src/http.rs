@@ -24,6 +24,8 @@ pub enum Action {
     Close,
     /// Never answers; keeps the connection open.
     Hang,
+    /// Works this long on the request (its service time), then answers.
+    SendAfter(Duration, Vec<u8>),
 }
 
 /// A request as the server got it: its head and body bytes as received.
@@ -118,6 +120,12 @@ fn serve(
                 return;
             }
             Action::Close => return,
+            Action::SendAfter(work, b) => {
+                thread::sleep(work); // the server's service time, not a wait on anything
+                if conn.write_all(&b).is_err() {
+                    return;
+                }
+            }
             Action::Hang => {
                 // Hold until the peer goes away.
                 let mut sink = [0u8; 1024];

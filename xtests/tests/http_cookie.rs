@@ -136,3 +136,115 @@ fn a_cookie_naming_a_server_that_refuses() {
         },
     );
 }
+
+/// A cookie names a server at its `maxconn` whose queue is at its
+/// `maxqueue`: the request is refused (503), or, with `option redispatch`,
+/// goes elsewhere. Three clients in turn: the first is served slowly, the
+/// second waits in the server's queue, the third finds it full.
+fn server_queue(binary: &std::path::Path, redispatch: bool) -> Vec<String> {
+    use std::time::Duration;
+    use xtests::http::{ok_response, Client, ScriptedServer};
+    let s1 = ScriptedServer::start(xtests::free_port(), |_| {
+        Action::SendAfter(Duration::from_millis(700), ok_response("s1"))
+    });
+    let s2 = ScriptedServer::start(xtests::free_port(), |_| Action::Send(ok_response("s2")));
+    let fe = xtests::free_port();
+    let socket = xtests::socket_path(&format!("queue-{fe}"));
+    let config = format!(
+        "global\n    stats socket {sock} level admin\n    log stderr format raw local0 info\n\
+         defaults\n    mode http\n    option httplog\n    log global\n{redisp}\
+         \x20   timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout queue 5s\n\
+         listen L\n    bind 127.0.0.1:{fe}\n    cookie SERVERID insert indirect\n\
+         \x20   server s1 127.0.0.1:{p1} cookie a1 maxconn 1 maxqueue 1\n\
+         \x20   server s2 127.0.0.1:{p2} cookie a2\n",
+        sock = socket.display(),
+        redisp = if redispatch { "    option redispatch\n" } else { "" },
+        p1 = s1.port,
+        p2 = s2.port,
+    );
+    let path = xtests::config_file(&format!("queue-{fe}"), &config);
+    let mut proxy = xtests::ProxyProcess::start(binary, &path);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let ask = |n: u32| {
+        let mut c = Client::connect(fe);
+        c.send(format!("GET /{n} HTTP/1.1\r\nHost: x\r\nCookie: SERVERID=a1\r\n\r\n").as_bytes());
+        c
+    };
+    let s1_queue = || {
+        xtests::api(&socket, "show stat L 4 -1")
+            .lines()
+            .find(|l| l.starts_with("L,s1,"))
+            .and_then(|l| l.split(',').nth(2).map(str::to_string))
+            .unwrap_or_default()
+    };
+    let mut first = ask(1);
+    xtests::wait_until(Duration::from_secs(5), "s1 busy", || {
+        s1.requests().len() == 1
+    });
+    let mut second = ask(2);
+    xtests::wait_until(Duration::from_secs(5), "one queued on s1", || {
+        s1_queue() == "1"
+    });
+    let mut third = ask(3);
+    let status = |r: Option<String>| {
+        r.map(|r| {
+            let body = r.rsplit("\r\n\r\n").next().unwrap_or("").to_string();
+            format!(
+                "{} {}",
+                &r[9..12],
+                if body.len() <= 3 { body } else { String::new() }
+            )
+        })
+    };
+    let answers = vec![
+        format!("third: {:?}", status(third.response())),
+        format!("first: {:?}", status(first.response())),
+        format!("second: {:?}", status(second.response())),
+    ];
+    let mut out = answers;
+    let mut logs: Vec<String> = Vec::new();
+    xtests::wait_until(Duration::from_secs(5), "three log lines", || {
+        logs = proxy
+            .stderr()
+            .lines()
+            .filter(|l| l.starts_with("127.0.0.1:"))
+            .map(|l| {
+                // Client port, date and timers vary: keep the rest.
+                let w: Vec<&str> = l.split(' ').collect();
+                format!(
+                    "{} {} {} {} {} {} {} {}",
+                    w[2],
+                    w[3],
+                    w[5],
+                    w[8],
+                    w[9],
+                    w[10],
+                    w[11],
+                    w[12..].join(" ")
+                )
+            })
+            .collect();
+        logs.len() == 3
+    });
+    logs.sort();
+    out.extend(logs);
+    out
+}
+
+#[test]
+fn a_full_server_queue_refuses_or_redispatches() {
+    for redispatch in [false, true] {
+        let ours = server_queue(&xtests::engine_bin!(), redispatch);
+        assert!(
+            ours[0].contains(if redispatch { "200 s2" } else { "503" }),
+            "{ours:#?}"
+        );
+        if let Some(haproxy) = xtests::haproxy_bin() {
+            assert_eq!(
+                ours,
+                server_queue(&haproxy, redispatch),
+                "redispatch {redispatch}"
+            );
+        }
+    }
+}

@@ -110,7 +110,7 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("init-addr", 1, None, init_addr, No, "init-addr <methods>: how to resolve at startup."),
     kw("inter", 1, DELAY, |d, k, v| { d.srv.check.inter = delay(&d.srv, k, v)?; Ok(()) }, Yes, "inter <delay>: check interval (default 2s)."),
     kw("maxconn", 1, None, |d, _, v| { d.srv.maxconn = Some(count(v)); Ok(()) }, Yes, "maxconn <n>: concurrent connections."),
-    kw("maxqueue", 1, None, |d, _, v| { d.srv.maxqueue = Some(count(v)); Ok(()) }, No, "maxqueue <n>: queued requests."),
+    kw("maxqueue", 1, None, |d, _, v| { d.srv.maxqueue = Some(count(v)); Ok(()) }, Yes, "maxqueue <n>: queued requests."),
     kw("minconn", 1, None, nothing, No, "minconn <n>: dynamic maxconn floor."),
     kw("no-backup", 0, None, |d, _, _| { d.srv.backup = false; Ok(()) }, Yes, "no-backup: undo a default-server backup."),
     kw("no-check", 0, None, |d, _, _| { d.srv.check.enabled = false; Ok(()) }, Yes, "no-check: undo a default-server check."),

@@ -109,6 +109,8 @@ struct Txn {
     cookie: [char; 2],
     /// The server used, by its place in the backend.
     server_index: Option<usize>,
+    /// The server's connections when this request gave its slot back.
+    srv_conn: Option<usize>,
 }
 
 pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
@@ -170,7 +172,19 @@ impl Txn {
             sticky: None,
             cookie: ['-', '-'],
             server_index: None,
+            srv_conn: None,
         }
+    }
+
+    /// Gives the server slot back, noting the server's connections at
+    /// that moment for the log (HAProxy logs before the slot's next
+    /// taker, queued or not, runs).
+    fn release(&mut self, slot: Slot) {
+        // Counted before the slot goes: a stream waiting for it takes it
+        // at once, perhaps on another thread.
+        let others = slot.server().current_conns().saturating_sub(1);
+        drop(slot);
+        self.srv_conn = Some(others as usize);
     }
 
     fn end(&mut self, cause: Cause, phase: Phase) {
@@ -376,6 +390,7 @@ impl Conn<'_> {
             Err(e) => {
                 let (cause, phase) = match e {
                     ConnectError::QueueTimeout => (Cause::ServerTimeout, Phase::Queue),
+                    ConnectError::QueueFull => (Cause::ServerAbort, Phase::Queue),
                     _ => (Cause::ServerAbort, Phase::Connect),
                 };
                 txn.end(cause, phase);
@@ -485,7 +500,7 @@ impl Conn<'_> {
                     ForwardError::Write(_) => (Cause::ServerAbort, 502),
                 };
                 txn.end(cause, Phase::Data);
-                drop(slot);
+                txn.release(slot);
                 return self.reply(txn, Some(backend), status, true).await;
             }
             txn.close = true;
@@ -493,7 +508,7 @@ impl Conn<'_> {
         let response = match down {
             Ok(r) => r,
             Err(e) => {
-                drop(slot);
+                txn.release(slot);
                 let (cause, status) = match e {
                     ResponseError::Timeout => (Cause::ServerTimeout, 504),
                     // Not a connection's first request: the client's
@@ -522,7 +537,7 @@ impl Conn<'_> {
             Ok(d) => d,
             Err(_) => {
                 txn.end(Cause::Proxy, Phase::Headers);
-                drop(slot);
+                txn.release(slot);
                 return self.reply(txn, Some(backend), 502, false).await;
             }
         };
@@ -538,7 +553,7 @@ impl Conn<'_> {
         if tunnel && websocket && !out.has("sec-websocket-accept") {
             // HAProxy checks the server's half of the WebSocket handshake.
             txn.end(Cause::Proxy, Phase::Headers);
-            drop(slot);
+            txn.release(slot);
             return self.reply(txn, Some(backend), 502, false).await;
         }
         // HAProxy counts the response as it came in, before its edits.
@@ -573,7 +588,7 @@ impl Conn<'_> {
             txn.end(Cause::Proxy, Phase::Headers);
             txn.response_at = None;
             Traffic::add(&backend.traffic.denied_responses, 1);
-            drop(slot);
+            txn.release(slot);
             let body = buf.len() - head.len;
             // What of the body had arrived counts too.
             txn.bytes_out += body as u64;
@@ -624,7 +639,7 @@ impl Conn<'_> {
         let rest = buf.split_off(head.len);
         let head_bytes = out.to_bytes();
         if tunnel {
-            drop(slot);
+            txn.release(slot);
             if timed(timeouts.client, self.client.write_all(&head_bytes))
                 .await
                 .is_err()
@@ -663,7 +678,7 @@ impl Conn<'_> {
                 return Next::Close;
             }
         }
-        drop(slot);
+        txn.release(slot);
         if !server_close && rest.is_empty() && up.is_ok() {
             self.keep_idle(srv, server);
         }
@@ -829,12 +844,13 @@ impl Conn<'_> {
             return;
         }
         let backend = txn.backend.as_ref();
-        let srv_conn = txn
-            .attempt
-            .server
-            .as_deref()
-            .and_then(|name| backend?.servers.iter().find(|s| s.name() == name))
-            .map_or(0, |s| s.current_conns() as usize);
+        let srv_conn = txn.srv_conn.unwrap_or_else(|| {
+            txn.attempt
+                .server
+                .as_deref()
+                .and_then(|name| backend?.servers.iter().find(|s| s.name() == name))
+                .map_or(0, |s| s.current_conns() as usize)
+        });
         let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
             (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
             _ => -1,
@@ -865,7 +881,7 @@ impl Conn<'_> {
             srv_conn,
             retries: txn.attempt.retries,
             redispatched: txn.attempt.redispatched,
-            srv_queue: 0,
+            srv_queue: txn.attempt.srv_queue,
             backend_queue: txn.attempt.backend_queue,
             request_line: txn.request_line.clone(),
         };

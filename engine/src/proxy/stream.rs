@@ -52,9 +52,11 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         &mut attempt,
     );
     let (connected, early) = connect_phase(connecting, &mut client_stream, timeouts.client).await;
+    let mut srv_conn_at_end = None;
     let early_bytes = early.bytes.len() as u64;
     let (cause, phase, connected_at, bytes) = match connected {
         Err(Failure::Queue) => (Cause::ServerTimeout, Phase::Queue, None, Volume::default()),
+        Err(Failure::QueueFull) => (Cause::ServerAbort, Phase::Queue, None, Volume::default()),
         Err(Failure::Server) => (Cause::ServerAbort, Phase::Connect, None, Volume::default()),
         Err(Failure::ClientTimeout) => (
             Cause::ClientTimeout,
@@ -67,6 +69,8 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
             let connected_at = Instant::now();
             let (end, volume) = tcp::forward(client_stream, server, &timeouts, early).await;
             let srv = slot.server().clone();
+            // Counted before the slot goes: a queued stream takes it at once.
+            srv_conn_at_end = Some(srv.current_conns().saturating_sub(1) as usize);
             drop(slot);
             for t in [&srv.traffic, &backend.traffic] {
                 Traffic::add(&t.bytes_in, volume.to_server);
@@ -104,11 +108,13 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         return;
     }
     let since_accept = |t: Instant| ms(t.duration_since(accepted_at));
-    let srv_conn = attempt
-        .server
-        .as_deref()
-        .and_then(|name| backend.servers.iter().find(|s| s.name() == name))
-        .map_or(0, |s| s.current_conns() as usize);
+    let srv_conn = srv_conn_at_end.unwrap_or_else(|| {
+        attempt
+            .server
+            .as_deref()
+            .and_then(|name| backend.servers.iter().find(|s| s.name() == name))
+            .map_or(0, |s| s.current_conns() as usize)
+    });
     let line = StreamLog {
         client: peer,
         accept_date,
@@ -128,7 +134,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         srv_conn,
         retries: attempt.retries,
         redispatched: attempt.redispatched,
-        srv_queue: 0,
+        srv_queue: attempt.srv_queue,
         backend_queue: attempt.backend_queue,
     }
     .tcplog();
@@ -139,6 +145,8 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
 enum Failure {
     /// `timeout queue` struck (`sQ`).
     Queue,
+    /// The chosen server's queue was at its `maxqueue` (`SQ`).
+    QueueFull,
     /// No server, or none could be connected (`SC`).
     Server,
     /// The client sent nothing for `timeout client` meanwhile (`cC`).
@@ -184,6 +192,7 @@ where
             r = &mut connecting => {
                 let r = r.map_err(|e| match e {
                     ConnectError::QueueTimeout => Failure::Queue,
+                    ConnectError::QueueFull => Failure::QueueFull,
                     ConnectError::NoServer | ConnectError::Failed { .. } => Failure::Server,
                 });
                 return (r, early);

@@ -56,6 +56,7 @@ impl Registry {
                 b.clear_max();
                 for s in &b.servers {
                     s.traffic.clear_max();
+                    s.queued_max.store(0, std::sync::atomic::Ordering::Release);
                 }
             }
         }
@@ -154,8 +155,6 @@ const FRONTEND_ZEROS: &[&str] = &[
     "ssl_failed_handshake",
 ];
 const SERVER_ZEROS: &[&str] = &[
-    "qcur",
-    "qmax",
     "dresp",
     "wrew",
     "reuse",
@@ -230,6 +229,11 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
     let c = &s.config;
     l.set("pxname", &b.name)
         .set("svname", s.name())
+        .set("qcur", s.queued.load(std::sync::atomic::Ordering::Acquire))
+        .set(
+            "qmax",
+            s.queued_max.load(std::sync::atomic::Ordering::Acquire),
+        )
         .set("scur", s.current_conns())
         .set("status", s.status())
         .set("weight", s.weight())
