@@ -124,6 +124,8 @@ pub struct Attempt {
 pub struct Idle {
     pub server: Arc<ServerState>,
     pub stream: BoxStream,
+    /// The server's outage count when the connection went idle.
+    pub outages: u64,
 }
 
 /// A stream's place in a backend (`beconn`); dropping it leaves.
@@ -471,6 +473,8 @@ impl Backend {
             }
             r => r?,
         };
+        // Connections idle across an outage of their server are closed.
+        idle.retain(|i| i.outages == i.server.outages());
         if let Some(i) = idle
             .iter()
             .position(|i| Arc::ptr_eq(&i.server, slot.server()))

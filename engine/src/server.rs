@@ -35,6 +35,7 @@ pub struct ServerState {
     pub queued_max: AtomicUsize,
     /// Streams that left its queue with a slot (for queue positions).
     pub dequeued: AtomicU64,
+    outages: AtomicU64,
     pub health: Mutex<Health>,
     /// Wakes streams queued in the backend when a slot frees up.
     slot_freed: Arc<Notify>,
@@ -81,6 +82,7 @@ impl ServerState {
             queued: AtomicUsize::new(0),
             queued_max: AtomicUsize::new(0),
             dequeued: AtomicU64::new(0),
+            outages: AtomicU64::new(0),
             health: Mutex::new(health),
             slot_freed: shared.slot_freed.clone(),
             // Declaration order first, as servers enter HAProxy's tree.
@@ -156,8 +158,16 @@ impl ServerState {
                 .change(up);
             if !up {
                 self.checks.lock().expect("checks lock").downs += 1;
+                // Idle connections to it are not reused (HAProxy purges them).
+                self.outages.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// How many times it went down or into maintenance: a connection kept
+    /// idle across one of those is not reused.
+    pub fn outages(&self) -> u64 {
+        self.outages.load(Ordering::Relaxed)
     }
 
     /// Enters or leaves maintenance (see [`crate::admin`]). Entering takes

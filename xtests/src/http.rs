@@ -372,6 +372,9 @@ pub enum Step {
     UntilClose,
     /// Continue on a new client connection.
     Reconnect,
+    /// A runtime API command on the proxy's stats socket (the
+    /// configuration's `{SOCKET}`); its reply joins the transcript.
+    Api(&'static str),
 }
 
 /// How a scripted server answers each request.
@@ -413,7 +416,11 @@ pub fn compare(proxies: &[std::path::PathBuf], scenario: &Scenario) {
 /// checks, left out), and the normalised log lines.
 pub fn transcript(proxy_bin: &std::path::Path, scenario: &Scenario) -> Vec<String> {
     let port = crate::free_port();
-    let mut config = scenario.config.replace("{PORT}", &port.to_string());
+    let socket = crate::socket_path(&format!("http-{port}"));
+    let mut config = scenario
+        .config
+        .replace("{PORT}", &port.to_string())
+        .replace("{SOCKET}", &socket.display().to_string());
     let servers: Vec<(String, ScriptedServer)> = scenario
         .servers
         .iter()
@@ -442,6 +449,10 @@ pub fn transcript(proxy_bin: &std::path::Path, scenario: &Scenario) -> Vec<Strin
                 out.push(format!("client< {rest:?} closed={closed}"));
             }
             Step::Reconnect => client = Client::connect(port),
+            Step::Api(command) => {
+                let reply = crate::api(&socket, command);
+                out.push(format!("api< {reply:?}"));
+            }
         }
     }
     for (name, server) in &servers {

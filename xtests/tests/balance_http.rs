@@ -14,7 +14,7 @@ fn name(r: &Received, who: &'static str) -> Action {
 
 fn run(label: &str, balance: &str, client: &[Step]) {
     let config = format!(
-        "global\n    log stderr format raw local0 info\n\
+        "global\n    log stderr format raw local0 info\n    stats socket {{SOCKET}} level admin\n\
          defaults\n    mode http\n    option httplog\n    log global\n\
          \x20   timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
          listen L\n    bind 127.0.0.1:{{PORT}}\n    balance {balance}\n\
@@ -123,4 +123,23 @@ fn hdr_and_use_domain_only() {
     ];
     run("hdr", "hdr(host)", &client);
     run("hdr-domain", "hdr(Host) use_domain_only", &client);
+}
+
+/// A server leaves (maintenance) and comes back: the keys move and return
+/// as they do in HAProxy, map-based and consistent.
+#[test]
+fn keys_move_when_a_server_leaves_and_come_back() {
+    let mut client: Vec<Step> = PATHS.to_vec();
+    client.push(Api("disable server L/s2"));
+    client.extend_from_slice(PATHS);
+    client.push(Api("enable server L/s2"));
+    client.extend_from_slice(PATHS);
+    let client: &'static [Step] = Box::leak(client.into_boxed_slice());
+    run("uri-maint", "uri", client);
+    run(
+        "uri-maint-consistent",
+        "uri\n    hash-type consistent",
+        client,
+    );
+    run("url_param-maint", "url_param session", client);
 }

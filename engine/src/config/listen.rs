@@ -518,6 +518,7 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
             | Balance::Source
             | Balance::Uri(_)
             | Balance::Hdr { .. }
+            | Balance::Random(_)
     ) || matches!(&b, Balance::UrlParam(args) if args.len() == 1);
     if !built {
         p.note(ctx, format!("balance {}", b.name()), Support::No);

@@ -694,7 +694,12 @@ impl Conn<'_> {
         if self.idle.len() == MAX_IDLE_PER_CLIENT {
             self.idle.remove(0);
         }
-        self.idle.push(Idle { server, stream });
+        let outages = server.outages();
+        self.idle.push(Idle {
+            server,
+            stream,
+            outages,
+        });
     }
 
     /// A 101 answer: from now on both connections carry opaque bytes.
