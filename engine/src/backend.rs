@@ -57,6 +57,9 @@ pub struct Backend {
     pub balance: &'static str,
     /// Its HTTP settings (mode, forwardfor, error pages).
     pub http: Policy,
+    /// `fullconn`, or HAProxy's default: a tenth of the `maxconn` of the
+    /// frontends that may send it traffic (the stats' `slim`).
+    pub fullconn: u32,
     /// `cookie`: persistence by a cookie naming the server.
     pub persistence: Option<Persistence>,
     /// Its `http-response` rules and the ACLs they use.
@@ -250,6 +253,7 @@ impl Backend {
             disabled: proxy.disabled,
             balance: proxy.balance.name(),
             http: Policy::from_proxy(proxy),
+            fullconn: proxy.fullconn.unwrap_or(1),
             http_response: proxy.http_response.clone(),
             // The runtime refuses to start on an ACL it cannot run.
             acls: crate::acl::compile(&proxy.acls).unwrap_or_default(),
@@ -268,7 +272,7 @@ impl Backend {
     }
 
     fn pick(&self, avoid: Option<usize>, key: Option<u32>) -> Choice {
-        let has_room = |i: usize| self.servers[i].has_room();
+        let has_room = |i: usize| self.servers[i].has_room(self.limit(i));
         let inflight = |i: usize| self.servers[i].inflight();
         let chosen = self
             .algorithm
@@ -377,7 +381,7 @@ impl Backend {
             match choice {
                 Choice::Server(i) => {
                     let server = &self.servers[i];
-                    if let Some(slot) = server.take_slot() {
+                    if let Some(slot) = server.take_slot(self.limit(i)) {
                         attempt.server = Some(server.name().to_string());
                         attempt.assigned_at = Some(tokio::time::Instant::now());
                         if let Some(guard) = queued.take() {
@@ -539,6 +543,12 @@ impl Backend {
             Traffic::add(&server.traffic.retries, 1);
             Traffic::add(&self.traffic.retries, 1);
         }
+    }
+
+    /// Server `i`'s connection limit at this moment (dynamic with
+    /// `minconn` and `fullconn`).
+    fn limit(&self, i: usize) -> Option<u32> {
+        self.servers[i].limit(self.current_streams(), self.fullconn)
     }
 
     /// The servers as the persistence cookie sees them, in order.

@@ -438,17 +438,49 @@ fn build_backends(
         if proxy.mode == Mode::Http {
             crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
         }
-        let backend =
-            Backend::new(proxy, ids[i], targets.clone(), seed ^ i as u64).ok_or_else(|| {
+        let mut backend = Backend::new(proxy, ids[i], targets.clone(), seed ^ i as u64)
+            .ok_or_else(|| {
                 StartError::NotImplemented(vec![Unimplemented {
                     at: proxy.at.clone(),
                     keyword: format!("balance {}", proxy.balance.name()),
                     section: proxy.kind.as_str().to_string(),
                 }])
             })?;
+        if proxy.fullconn.is_none() {
+            backend.fullconn = default_fullconn(config, &proxy.name);
+        }
         backends.insert(proxy.name.clone(), Arc::new(backend));
     }
     Ok(backends)
+}
+
+/// HAProxy's `fullconn` for a backend that sets none
+/// (proxy_adjust_all_maxconn): a tenth, rounded up, of the `maxconn` of
+/// every frontend that may route to it (its `default_backend`, a listen
+/// section's own servers, each backend its `use_backend` rules name once),
+/// at least 1.
+fn default_fullconn(config: &Config, backend: &str) -> u32 {
+    let mut total: u64 = 0;
+    for fe in config
+        .proxies
+        .iter()
+        .filter(|p| p.kind.is_frontend() && !p.disabled)
+    {
+        let maxconn = fe
+            .maxconn
+            .or(config.global.maxconn)
+            .map_or(DEFAULT_MAXCONN as u64, u64::from);
+        let by_default = match &fe.default_backend {
+            Some(d) => d == backend,
+            None => fe.kind.is_backend() && fe.name == backend,
+        };
+        let by_rule = fe.default_backend.as_deref() != Some(backend)
+            && fe.use_backends.iter().any(|u| u.backend == backend);
+        if by_default || by_rule {
+            total += maxconn;
+        }
+    }
+    (total.div_ceil(10) as u32).max(1)
 }
 
 /// The proxies' ids as HAProxy 2.6 numbers them, the stats socket's

@@ -240,17 +240,38 @@ impl ServerState {
         self.total_conns.load(Ordering::Relaxed)
     }
 
-    /// Below its `maxconn`, so it can take one more connection.
-    pub fn has_room(&self) -> bool {
-        self.config
-            .maxconn
-            .is_none_or(|max| self.current_conns() < max)
+    /// Its `maxconn` as HAProxy settles it: `minconn` alone, or above
+    /// `maxconn`, becomes the maxconn. None: unlimited.
+    pub fn maxconn(&self) -> Option<u32> {
+        match (self.config.maxconn, self.config.minconn) {
+            (Some(max), Some(min)) if min > max => Some(min),
+            (None, Some(min)) if min > 0 => Some(min),
+            (max, _) => max,
+        }
+    }
+
+    /// The limit now (HAProxy's srv_dynamic_maxconn): with `minconn`
+    /// below `maxconn`, it grows with the backend's load `beconn` from
+    /// `minconn` to `maxconn`, reached at `fullconn`.
+    pub fn limit(&self, beconn: usize, fullconn: u32) -> Option<u32> {
+        let max = self.maxconn()?;
+        let min = self.config.minconn.filter(|&m| m > 0).unwrap_or(max);
+        if beconn as u64 >= u64::from(fullconn) || min == max {
+            return Some(max);
+        }
+        let scaled = beconn as u64 * u64::from(max) / u64::from(fullconn.max(1));
+        Some(min.max(scaled as u32))
+    }
+
+    /// Below `limit`, so it can take one more connection.
+    pub fn has_room(&self, limit: Option<u32>) -> bool {
+        limit.is_none_or(|max| self.current_conns() < max)
     }
 
     /// Takes a connection slot; the slot is given back when dropped.
-    /// Fails when the server is at its `maxconn`.
-    pub fn take_slot(self: &Arc<Self>) -> Option<Slot> {
-        let max = self.config.maxconn.unwrap_or(u32::MAX);
+    /// Fails when the server is at `limit`.
+    pub fn take_slot(self: &Arc<Self>, limit: Option<u32>) -> Option<Slot> {
+        let max = limit.unwrap_or(u32::MAX);
         self.cur_conns
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)
@@ -278,5 +299,39 @@ impl Drop for Slot {
         self.0.cur_conns.fetch_sub(1, Ordering::AcqRel);
         self.0.mark_change();
         self.0.slot_freed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(line: &str) -> ServerState {
+        let text = format!(
+            "defaults\n mode tcp\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nbackend b\n {line}\n"
+        );
+        let proxy = crate::testing::proxy(&text);
+        ServerState::new(proxy.servers[0].clone(), 1, 1, &Shared::default())
+    }
+
+    /// HAProxy's srv_dynamic_maxconn: from minconn, growing with the
+    /// backend's load, to maxconn at fullconn.
+    #[test]
+    fn the_limit_grows_with_the_backend_load() {
+        let s = server("server s 10.0.0.1:80 minconn 2 maxconn 10");
+        assert_eq!(s.limit(0, 100), Some(2));
+        assert_eq!(s.limit(50, 100), Some(5));
+        assert_eq!(s.limit(99, 100), Some(9));
+        assert_eq!(s.limit(100, 100), Some(10));
+        assert_eq!(s.limit(500, 100), Some(10));
+    }
+
+    #[test]
+    fn minconn_alone_or_above_maxconn_is_the_maxconn() {
+        assert_eq!(server("server s 10.0.0.1:80 minconn 7").maxconn(), Some(7));
+        let above = server("server s 10.0.0.1:80 minconn 7 maxconn 3");
+        assert_eq!(above.maxconn(), Some(7));
+        assert_eq!(above.limit(0, 100), Some(7));
+        assert_eq!(server("server s 10.0.0.1:80").limit(0, 100), None);
     }
 }

@@ -226,7 +226,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("errorloc303", Cap::Any, true, Yes, errorloc, "errorloc303 <code> <url>."),
     kw("external-check", Cap::Be, true, No, shape::check, "external-check command|path <value>."),
     kw("force-persist", Cap::Be, false, No, shape::check, "force-persist if|unless <cond>."),
-    kw("fullconn", Cap::Be, true, No, fullconn, "fullconn <n>: dynamic maxconn reference."),
+    kw("fullconn", Cap::Be, true, Yes, fullconn, "fullconn <n>: dynamic maxconn reference."),
     kw("hash-type", Cap::Be, true, Parser, hash_type, "hash-type map-based|consistent [<function>] [avalanche]."),
     kw("http-after-response", Cap::Any, false, No, shape::http_response, "http-after-response <action> [if|unless <cond>]."),
     kw("http-check", Cap::Be, true, No, shape::check, "http-check send|expect|connect|... ."),
@@ -526,15 +526,21 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
     p.px.balance = b;
 }
 
-fn fullconn(_: &mut ProxyState, ctx: &mut Ctx) {
-    if !ctx.too_many_args(1, 0) && ctx.arg(1).is_empty() {
+fn fullconn(p: &mut ProxyState, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    if ctx.arg(1).is_empty() {
         let msg = format!(
             "{} : '{}' expects an integer argument.",
             ctx.here(),
             ctx.arg(0)
         );
         ctx.alert(msg);
+        return;
     }
+    // HAProxy keeps atol's value; 0 means "computed".
+    p.px.fullconn = Some(atol(ctx.arg(1)) as u32).filter(|&n| n > 0);
 }
 
 /// `hash-type map-based|consistent [sdbm|djb2|wt6|crc32|none] [avalanche]`.

@@ -240,6 +240,8 @@ pub struct Proxy {
     pub disabled: bool,
     /// The persistence cookie: the words after `cookie`, validated.
     pub cookie: Option<Vec<String>>,
+    /// `fullconn`: the backend load at which servers reach their maxconn.
+    pub fullconn: Option<u32>,
 }
 
 /// Options stored as switches; `no option X` clears them.
@@ -622,6 +624,8 @@ pub struct Server {
     pub maxconn: Option<u32>,
     /// `maxqueue`: requests waiting for this server. None: unlimited.
     pub maxqueue: Option<u32>,
+    /// `minconn`: the floor of a dynamic maxconn (with `fullconn`).
+    pub minconn: Option<u32>,
     /// `cookie <value>`.
     pub cookie: Option<String>,
     /// `id <n>`: None means the default (position in the backend, from 1).

@@ -44,6 +44,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             errors: vec![],
             cookie: None,
             http_response: vec![],
+            fullconn: None,
             disabled: false,
             id: None,
         },

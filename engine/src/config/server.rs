@@ -29,6 +29,7 @@ pub fn template() -> Draft {
         disabled: false,
         maxconn: None,
         maxqueue: None,
+        minconn: None,
         cookie: None,
         id: None,
         check: CheckSettings::default(),

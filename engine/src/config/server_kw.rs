@@ -111,7 +111,7 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("inter", 1, DELAY, |d, k, v| { d.srv.check.inter = delay(&d.srv, k, v)?; Ok(()) }, Yes, "inter <delay>: check interval (default 2s)."),
     kw("maxconn", 1, None, |d, _, v| { d.srv.maxconn = Some(count(v)); Ok(()) }, Yes, "maxconn <n>: concurrent connections."),
     kw("maxqueue", 1, None, |d, _, v| { d.srv.maxqueue = Some(count(v)); Ok(()) }, Yes, "maxqueue <n>: queued requests."),
-    kw("minconn", 1, None, nothing, No, "minconn <n>: dynamic maxconn floor."),
+    kw("minconn", 1, None, |d, _, v| { d.srv.minconn = Some(count(v)); Ok(()) }, Yes, "minconn <n>: dynamic maxconn floor."),
     kw("no-backup", 0, None, |d, _, _| { d.srv.backup = false; Ok(()) }, Yes, "no-backup: undo a default-server backup."),
     kw("no-check", 0, None, |d, _, _| { d.srv.check.enabled = false; Ok(()) }, Yes, "no-check: undo a default-server check."),
     kw("no-ssl", 0, None, |d, _, _| { d.ssl = false; Ok(()) }, No, "no-ssl: undo a default-server ssl."),

@@ -254,7 +254,7 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
     errors(&mut l, &s.traffic);
     let a = *s.availability.lock().expect("availability lock");
     l.set("lastchg", a.last_change_secs());
-    if let Some(m) = c.maxconn {
+    if let Some(m) = s.maxconn() {
         l.set("slim", m);
     }
     if let Some(q) = c.maxqueue {
@@ -301,6 +301,7 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
         .set("qcur", b.queued())
         .set("qmax", b.queued_max())
         .set("scur", b.current_streams())
+        .set("slim", b.fullconn)
         .set("status", if b.is_up() { "UP" } else { "DOWN" })
         .set("weight", weight)
         .set("uweight", weight)
