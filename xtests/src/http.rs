@@ -51,8 +51,11 @@ pub struct ScriptedServer {
 }
 
 impl ScriptedServer {
-    pub fn start(port: u16, script: impl Fn(&Received) -> Action + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind scripted server");
+    /// Listens on a port of its own (the system's choice, held from the
+    /// start: no other test can take it meanwhile).
+    pub fn start(script: impl Fn(&Received) -> Action + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind scripted server");
+        let port = listener.local_addr().expect("a bound address").port();
         let connections: Arc<Mutex<Vec<Vec<Received>>>> = Arc::default();
         let script: Script = Arc::new(script);
         {
@@ -75,8 +78,8 @@ impl ScriptedServer {
     }
 
     /// A server answering every request `200` with a body naming `name`.
-    pub fn named(port: u16, name: &'static str) -> Self {
-        Self::start(port, move |_| Action::Send(ok_response(name)))
+    pub fn named(name: &'static str) -> Self {
+        Self::start(move |_| Action::Send(ok_response(name)))
     }
 
     /// The requests received so far, per connection, in accept order.
@@ -415,22 +418,23 @@ pub fn compare(proxies: &[std::path::PathBuf], scenario: &Scenario) {
 /// each server received (connections without a request, such as health
 /// checks, left out), and the normalised log lines.
 pub fn transcript(proxy_bin: &std::path::Path, scenario: &Scenario) -> Vec<String> {
+    // The servers first: they hold their ports from the start.
+    let started: Vec<(String, ScriptedServer)> = scenario
+        .servers
+        .iter()
+        .map(|(name, script)| (name.to_string(), ScriptedServer::start(*script)))
+        .collect();
     let port = crate::free_port();
     let socket = crate::socket_path(&format!("http-{port}"));
     let mut config = scenario
         .config
         .replace("{PORT}", &port.to_string())
         .replace("{SOCKET}", &socket.display().to_string());
-    let servers: Vec<(String, ScriptedServer)> = scenario
-        .servers
-        .iter()
-        .map(|(name, script)| {
-            let s = ScriptedServer::start(crate::free_port(), *script);
-            config = config.replace(&format!("{{{name}}}"), &format!("127.0.0.1:{}", s.port));
-            config = config.replace(&format!("{{{name}_PORT}}"), &s.port.to_string());
-            (name.to_string(), s)
-        })
-        .collect();
+    for (name, s) in &started {
+        config = config.replace(&format!("{{{name}}}"), &format!("127.0.0.1:{}", s.port));
+        config = config.replace(&format!("{{{name}_PORT}}"), &s.port.to_string());
+    }
+    let servers = started;
     let path = crate::config_file(&format!("http-{}-{port}", scenario.name), &config);
     let mut proxy = crate::ProxyProcess::start(proxy_bin, &path);
     proxy.wait_bound(port, Duration::from_secs(5));

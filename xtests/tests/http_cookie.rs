@@ -144,10 +144,9 @@ fn a_cookie_naming_a_server_that_refuses() {
 fn server_queue(binary: &std::path::Path, redispatch: bool) -> Vec<String> {
     use std::time::Duration;
     use xtests::http::{ok_response, Client, ScriptedServer};
-    let s1 = ScriptedServer::start(xtests::free_port(), |_| {
-        Action::SendAfter(Duration::from_millis(700), ok_response("s1"))
-    });
-    let s2 = ScriptedServer::start(xtests::free_port(), |_| Action::Send(ok_response("s2")));
+    let s1 =
+        ScriptedServer::start(|_| Action::SendAfter(Duration::from_millis(700), ok_response("s1")));
+    let s2 = ScriptedServer::start(|_| Action::Send(ok_response("s2")));
     let fe = xtests::free_port();
     let socket = xtests::socket_path(&format!("queue-{fe}"));
     let config = format!(

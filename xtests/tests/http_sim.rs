@@ -90,9 +90,9 @@ fn over_real_sockets() -> Vec<String> {
         }
     }
     let servers = [
-        ScriptedServer::start(free_port(), named("web1")),
-        ScriptedServer::start(free_port(), named("web2")),
-        ScriptedServer::start(free_port(), named("blog1")),
+        ScriptedServer::start(named("web1")),
+        ScriptedServer::start(named("web2")),
+        ScriptedServer::start(named("blog1")),
     ];
     let port = free_port();
     let config = CONFIG
