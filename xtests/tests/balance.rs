@@ -37,10 +37,12 @@ fn with_proxy(
         .map(|((name, opts), s)| format!("    server {name} 127.0.0.1:{} {opts}\n", s.port))
         .collect();
     // `balance` may carry more lines (`hash-type ...`) after a newline.
+    let socket = xtests::socket_path(&format!("balance-{fe}"));
     let cfg = xtests::config_file(
         &format!("balance-{fe}"),
         &format!(
-            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout queue 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    balance {balance}\n{lines}"
+            "global\n    stats socket {}\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout queue 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    balance {balance}\n{lines}",
+            socket.display()
         ),
     );
     let mut proxy = ProxyProcess::start(binary, &cfg);
@@ -200,6 +202,32 @@ fn source_with_consistent_hashing_and_avalanche() {
                 ],
                 false,
                 |fe| from_sources(fe, &sources),
+            )
+        });
+    }
+}
+
+/// The same algorithms while a server leaves (maintenance, through the
+/// runtime API) and comes back: the choices before, during and after are
+/// HAProxy's.
+#[test]
+fn choices_across_a_server_leaving_and_returning() {
+    for balance in ["roundrobin", "static-rr", "source"] {
+        compare(balance, |bin| {
+            with_proxy(
+                bin,
+                balance,
+                &[("s1", ""), ("s2", "weight 2"), ("s3", "weight 3")],
+                false,
+                |fe| {
+                    let socket = xtests::socket_path(&format!("balance-{fe}"));
+                    let mut out = sequential(fe, 12);
+                    out.push(xtests::api(&socket, "disable server app/s2"));
+                    out.extend(sequential(fe, 12));
+                    out.push(xtests::api(&socket, "enable server app/s2"));
+                    out.extend(sequential(fe, 12));
+                    out
+                },
             )
         });
     }
