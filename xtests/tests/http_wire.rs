@@ -264,6 +264,22 @@ fn websocket_upgrade_becomes_a_tunnel() {
         logs: 1,
     });
     check(&Case {
+        name: "websocket-tunnel-timeout",
+        proxy: "    timeout tunnel 1s\n    server s1 {S1}",
+        server: |_| {
+            Action::Send(
+                b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+                    .to_vec(),
+            )
+        },
+        client: &[
+            Send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+            HeadResponse,
+            UntilClose,
+        ],
+        logs: 1,
+    });
+    check(&Case {
         name: "websocket-no-key",
         proxy: "    server s1 {S1}",
         server: ok,

@@ -18,7 +18,8 @@ const TIMEOUTS: &[(&str, Support)] = &[
     // so a tcp proxy inheriting them from defaults is not "unimplemented".
     ("http-keep-alive", Support::Yes),
     ("http-request", Support::Yes),
-    ("tunnel", Support::No),
+    // Built for HTTP tunnels (after a 101); not in TCP mode yet.
+    ("tunnel", Support::HttpYes),
     ("tarpit", Support::HttpOnly),
     ("client-fin", Support::Yes),
     ("server-fin", Support::Yes),

@@ -181,15 +181,18 @@ async fn pipe(
         &to_client,
     );
     let result = if server_ends {
-        // The client being done, what the server still sends is awaited.
+        // The client's FIN leaves the server's answer awaited; its
+        // timeout ends it all, and wins a tie, as HAProxy reports `cD`.
         let up = async {
-            up.await?;
-            std::future::pending::<Result<Option<End>, Abort>>().await
+            match up.await? {
+                Some(timeout) => Ok(Some(timeout)),
+                None => std::future::pending::<Result<Option<End>, Abort>>().await,
+            }
         };
         tokio::select! {
             biased;
-            r = down => r,
             r = up => r,
+            r = down => r,
         }
     } else {
         tokio::try_join!(up, down).map(|(up, down)| up.or(down))
