@@ -273,7 +273,12 @@ fn show_servers_state(registry: &Registry, only: Option<&str>) -> String {
 /// (srv_state, srv_admin, healthcheck_status, chk_result, CHK_ST_*).
 fn server_state_line(b: &Backend, s: &ServerState) -> String {
     let c = &s.config;
-    let op_state = if s.is_up() && !s.in_maint() { 2 } else { 0 };
+    // SRV_ST_STOPPED, SRV_ST_STARTING (warming up), SRV_ST_RUNNING.
+    let op_state = match (s.is_up() && !s.in_maint(), s.warming_for()) {
+        (false, _) => 0,
+        (true, Some(_)) => 1,
+        (true, None) => 2,
+    };
     let admin =
         u8::from(s.in_maint()) | (u8::from(c.disabled) << 2) | (u8::from(s.is_draining()) << 3);
     let checks = s.checks.lock().expect("checks lock").clone();

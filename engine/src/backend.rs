@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::acl::Acls;
-use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo};
+use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo, WEIGHT_SCALE};
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
 use crate::http::policy::Policy;
@@ -320,10 +320,37 @@ impl Backend {
         let mut algorithm = self.algorithm.lock().expect("balance lock");
         let was_up = self.is_up();
         server.set_weight(weight);
-        algorithm.set_weight(index, weight);
+        self.recalc_weight(&mut **algorithm, index);
         self.note_availability(was_up);
         drop(algorithm);
         self.slot_freed.notify_waiters();
+    }
+
+    /// One step of a server's warm-up (see [`crate::slowstart`]): its
+    /// weight grows and the streams queued for lack of room may go.
+    /// Whether it still warms up.
+    pub fn warm_up(&self, index: usize) -> bool {
+        let mut algorithm = self.algorithm.lock().expect("balance lock");
+        self.recalc_weight(&mut **algorithm, index);
+        drop(algorithm);
+        self.slot_freed.notify_waiters();
+        self.servers[index].warming_for().is_some()
+    }
+
+    /// Gives the algorithm a server's effective weight: its user weight,
+    /// scaled down while it warms up if the algorithm is dynamic (HAProxy's
+    /// server_recalc_eweight).
+    fn recalc_weight(&self, algorithm: &mut dyn Algorithm, index: usize) {
+        let server = &self.servers[index];
+        let factor = server.recalc_warm_up();
+        let factor = if algorithm.is_static() {
+            WEIGHT_SCALE
+        } else {
+            factor
+        };
+        let eweight = server.weight() * factor;
+        server.set_eweight(eweight);
+        algorithm.set_weight(index, eweight);
     }
 
     fn note_availability(&self, was_up: bool) {
@@ -348,6 +375,8 @@ impl Backend {
         change(server);
         self.note_availability(was_up);
         if server.is_available() {
+            // A server back UP starts warming up at its lowest weight.
+            self.recalc_weight(&mut **algorithm, index);
             algorithm.server_up(index);
         } else {
             algorithm.server_down(index);

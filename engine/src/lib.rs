@@ -33,6 +33,7 @@ pub mod proxy;
 pub mod rules;
 pub mod runtime;
 pub mod server;
+pub mod slowstart;
 pub mod stats;
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Listener, Net};
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
+use crate::slowstart;
 use crate::stats::counters::Traffic;
 use crate::stats::{Entry, Registry};
 
@@ -279,6 +280,7 @@ impl Engine {
         let all: Vec<Arc<Backend>> = backends.values().cloned().collect();
         let started: Vec<Arc<Backend>> = all.iter().filter(|b| !b.disabled).cloned().collect();
         tasks.extend(check::spawn_all(checker, &started));
+        tasks.extend(slowstart::spawn_all(&started));
         let registry = Arc::new(Registry {
             proxies: config
                 .proxies

@@ -8,9 +8,12 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
+use crate::balance::WEIGHT_SCALE;
 use crate::check::health::Health;
 use crate::config;
+use crate::slowstart;
 use crate::stats::counters::{Availability, CheckStats, Traffic};
 
 pub struct ServerState {
@@ -25,6 +28,15 @@ pub struct ServerState {
     drain: AtomicBool,
     /// The current user weight (the runtime API may change it).
     weight: AtomicU32,
+    /// The effective weight the algorithm holds: the user weight times
+    /// [`WEIGHT_SCALE`], less while warming up (HAProxy's `cur_eweight`).
+    eweight: AtomicU32,
+    /// Since when it warms up (HAProxy's SRV_ST_STARTING): set when it
+    /// comes back UP with `slowstart`, cleared once the delay is over or
+    /// when it goes down.
+    warm_since: Mutex<Option<Instant>>,
+    /// Wakes its warm-up task (see [`crate::slowstart`]).
+    pub warming: Notify,
     /// Connections currently established or being established to it.
     cur_conns: AtomicU32,
     /// Connections ever established to it (HAProxy's `stot`).
@@ -77,6 +89,9 @@ impl ServerState {
             maint: AtomicBool::new(config.disabled),
             drain: AtomicBool::new(false),
             weight: AtomicU32::new(config.weight),
+            eweight: AtomicU32::new(config.weight * WEIGHT_SCALE),
+            warm_since: Mutex::new(None),
+            warming: Notify::new(),
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU32::new(0),
             queued: AtomicUsize::new(0),
@@ -152,6 +167,7 @@ impl ServerState {
             self.mark_change();
         }
         if was != up {
+            self.warm_up(up);
             self.availability
                 .lock()
                 .expect("availability lock")
@@ -168,6 +184,64 @@ impl ServerState {
     /// idle across one of those is not reused.
     pub fn outages(&self) -> u64 {
         self.outages.load(Ordering::Relaxed)
+    }
+
+    /// Starts the warm-up of a server back UP with `slowstart`, or ends it
+    /// when the server goes down.
+    fn warm_up(&self, up: bool) {
+        let mut since = self.warm_since.lock().expect("warm-up lock");
+        *since = (up && self.config.slowstart > 0).then(Instant::now);
+        if since.is_some() {
+            self.warming.notify_one();
+        }
+    }
+
+    /// Whole seconds into its warm-up; None once the warm-up is over
+    /// (HAProxy's SRV_ST_STARTING, which ends when the warm-up task next
+    /// finds the delay elapsed).
+    pub fn warming_for(&self) -> Option<u64> {
+        let since = (*self.warm_since.lock().expect("warm-up lock"))?;
+        Some(since.elapsed().as_secs())
+    }
+
+    /// The factor, in 16ths, its weight takes now: below 16 while it warms
+    /// up, ending the warm-up once its delay has elapsed (HAProxy's
+    /// server_recalc_eweight).
+    pub fn recalc_warm_up(&self) -> u32 {
+        let mut since = self.warm_since.lock().expect("warm-up lock");
+        let elapsed = since.map(|s| s.elapsed().as_secs());
+        match elapsed.and_then(|e| slowstart::factor(e, self.config.slowstart)) {
+            Some(w) => w,
+            None => {
+                *since = None;
+                WEIGHT_SCALE
+            }
+        }
+    }
+
+    /// The effective weight the algorithm holds (see [`Self::set_eweight`]).
+    pub fn eweight(&self) -> u32 {
+        self.eweight.load(Ordering::Relaxed)
+    }
+
+    pub fn set_eweight(&self, eweight: u32) {
+        self.eweight.store(eweight, Ordering::Relaxed);
+    }
+
+    /// The weight the stats show: the effective weight in user units,
+    /// rounded up.
+    pub fn shown_weight(&self) -> u32 {
+        self.eweight().div_ceil(WEIGHT_SCALE)
+    }
+
+    /// The stats' `throttle`: the percentage of its weight a warming
+    /// server has reached (HAProxy's server_throttle_rate); None when it
+    /// does not warm up or drains.
+    pub fn throttle(&self) -> Option<u32> {
+        let warming = self.warm_since.lock().expect("warm-up lock").is_some();
+        let weight = self.weight();
+        (warming && weight > 0 && !self.is_draining())
+            .then(|| (100 * self.eweight() + WEIGHT_SCALE - 1) / (WEIGHT_SCALE * weight))
     }
 
     /// Enters or leaves maintenance (see [`crate::admin`]). Entering takes
@@ -252,15 +326,21 @@ impl ServerState {
 
     /// The limit now (HAProxy's srv_dynamic_maxconn): with `minconn`
     /// below `maxconn`, it grows with the backend's load `beconn` from
-    /// `minconn` to `maxconn`, reached at `fullconn`.
+    /// `minconn` to `maxconn`, reached at `fullconn`; while the server
+    /// warms up, only its share of that.
     pub fn limit(&self, beconn: usize, fullconn: u32) -> Option<u32> {
         let max = self.maxconn()?;
         let min = self.config.minconn.filter(|&m| m > 0).unwrap_or(max);
-        if beconn as u64 >= u64::from(fullconn) || min == max {
-            return Some(max);
-        }
-        let scaled = beconn as u64 * u64::from(max) / u64::from(fullconn.max(1));
-        Some(min.max(scaled as u32))
+        let max = if beconn as u64 >= u64::from(fullconn) || min == max {
+            max
+        } else {
+            let scaled = beconn as u64 * u64::from(max) / u64::from(fullconn.max(1));
+            min.max(scaled as u32)
+        };
+        Some(match self.warming_for() {
+            Some(elapsed) => slowstart::throttle(max, elapsed, self.config.slowstart),
+            None => max,
+        })
     }
 
     /// Below `limit`, so it can take one more connection.

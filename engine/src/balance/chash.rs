@@ -1,6 +1,6 @@
 //! `hash-type consistent`: HAProxy's consistent hashing tree (lb_chash.c).
 //!
-//! Each server owns `weight × 16` points on a 32-bit ring, at
+//! Each server owns `weight × 16` points (fewer while it warms up) on a 32-bit ring, at
 //! `full_hash(id × 256 + n)`. A key goes to the owner of the nearest point
 //! (the one after it, or the one before when that is closer, as HAProxy
 //! measures), so a server going down or up only moves the keys near its
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use super::{group, Algorithm, Group, Pick, ServerInfo};
+use super::{group, Algorithm, Group, Pick, ServerInfo, WEIGHT_SCALE};
 
 /// HAProxy's SRV_EWGHT_RANGE.
 const EWEIGHT_RANGE: u32 = 256 * 16;
@@ -37,11 +37,23 @@ pub fn full_hash(a: u32) -> u32 {
 /// insertion order, as in HAProxy's ebtree.
 type Ring = BTreeMap<(u32, u64), usize>;
 
+/// A server as the ring sees it.
+#[derive(Debug)]
+struct Srv {
+    id: u32,
+    /// Effective weight: the number of points it owns when usable.
+    eweight: u32,
+    backup: bool,
+    /// Up and not in maintenance (its weight aside).
+    up: bool,
+    /// Its points on the ring, in node order (`full_hash(id × 4096 + n)`
+    /// for the n-th): a weight change adds or removes the last ones, as
+    /// HAProxy's chash_queue_dequeue_srv.
+    points: Vec<(u32, u64)>,
+}
+
 pub struct Chash {
-    /// (id, weight, backup, available) by declaration.
-    srvs: Vec<(u32, u32, bool, bool)>,
-    /// Whether each server's points are on its ring.
-    on_ring: Vec<bool>,
+    srvs: Vec<Srv>,
     act: Ring,
     bck: Ring,
     allbackups: bool,
@@ -57,9 +69,14 @@ impl Chash {
         let mut c = Chash {
             srvs: servers
                 .iter()
-                .map(|s| (s.id, s.weight, s.backup, s.usable))
+                .map(|s| Srv {
+                    id: s.id,
+                    eweight: s.weight * WEIGHT_SCALE,
+                    backup: s.backup,
+                    up: s.usable,
+                    points: Vec::new(),
+                })
                 .collect(),
-            on_ring: vec![false; servers.len()],
             act: Ring::new(),
             bck: Ring::new(),
             allbackups,
@@ -94,7 +111,7 @@ impl Chash {
             best = match best {
                 Some(prev) if prev != curr => {
                     let load = |i: usize| u64::from((pick.inflight)(i).0);
-                    let weight = |i: usize| u64::from(self.srvs[i].1);
+                    let weight = |i: usize| u64::from(self.srvs[i].eweight);
                     // Keep the previous one when the new one serves more for its weight.
                     if load(curr) * weight(prev) > load(prev) * weight(curr) {
                         Some(prev)
@@ -110,29 +127,47 @@ impl Chash {
     }
 
     fn usable(&self, i: usize) -> bool {
-        self.srvs[i].3 && self.srvs[i].1 > 0
+        self.srvs[i].up && self.srvs[i].eweight > 0
     }
 
-    /// Puts a server's points on its ring, or takes them off, to match
-    /// its state.
+    /// Gives a server as many points on its ring as its state and weight
+    /// call for, adding or removing its last ones.
     fn sync(&mut self, i: usize) {
-        let want = self.usable(i);
-        if want == self.on_ring[i] {
-            return;
-        }
-        let (id, weight, backup, _) = self.srvs[i];
-        if want {
-            for n in 0..weight * 16 {
-                self.inserted += 1;
-                let point = full_hash(id.wrapping_mul(EWEIGHT_RANGE).wrapping_add(n));
-                let ring = if backup { &mut self.bck } else { &mut self.act };
-                ring.insert((point, self.inserted), i);
-            }
+        let want = if self.usable(i) {
+            self.srvs[i].eweight as usize
         } else {
-            let ring = if backup { &mut self.bck } else { &mut self.act };
-            ring.retain(|_, s| *s != i);
+            0
+        };
+        let Srv {
+            id, backup, points, ..
+        } = &mut self.srvs[i];
+        let ring = if *backup {
+            &mut self.bck
+        } else {
+            &mut self.act
+        };
+        while points.len() > want {
+            let point = points.pop().expect("above the wanted count");
+            if self.last == Some(point) {
+                // HAProxy's chash_skip_node: the walk goes on from the next one.
+                self.last = ring
+                    .range((std::ops::Bound::Excluded(point), std::ops::Bound::Unbounded))
+                    .chain(ring.range(..point))
+                    .map(|(k, _)| *k)
+                    .next();
+            }
+            ring.remove(&point);
         }
-        self.on_ring[i] = want;
+        while points.len() < want {
+            let n = points.len() as u32;
+            self.inserted += 1;
+            let point = (
+                full_hash(id.wrapping_mul(EWEIGHT_RANGE).wrapping_add(n)),
+                self.inserted,
+            );
+            ring.insert(point, i);
+            points.push(point);
+        }
     }
 
     fn ring(&self, backup: bool) -> &Ring {
@@ -217,7 +252,7 @@ impl Chash {
 impl Algorithm for Chash {
     fn next_server(&mut self, pick: &Pick) -> Option<usize> {
         let usable: Vec<(bool, bool)> = (0..self.srvs.len())
-            .map(|i| (self.srvs[i].2, self.usable(i)))
+            .map(|i| (self.srvs[i].backup, self.usable(i)))
             .collect();
         let backup = match group(usable.iter().copied(), self.allbackups) {
             Group::Actives => false,
@@ -235,21 +270,17 @@ impl Algorithm for Chash {
     }
 
     fn server_up(&mut self, i: usize) {
-        self.srvs[i].3 = true;
+        self.srvs[i].up = true;
         self.sync(i);
     }
 
     fn server_down(&mut self, i: usize) {
-        self.srvs[i].3 = false;
+        self.srvs[i].up = false;
         self.sync(i);
     }
 
-    fn set_weight(&mut self, i: usize, weight: u32) {
-        // Take the old points off first: their number changes.
-        self.srvs[i].3 = false;
-        let available = std::mem::replace(&mut self.srvs[i].1, weight) > 0;
-        self.sync(i);
-        self.srvs[i].3 = available || self.on_ring[i];
+    fn set_weight(&mut self, i: usize, eweight: u32) {
+        self.srvs[i].eweight = eweight;
         self.sync(i);
     }
 }
@@ -338,6 +369,41 @@ mod tests {
     fn each_server_owns_weight_times_16_points() {
         let c = chash(&[1, 3]);
         assert_eq!(c.act.values().filter(|&&s| s == 0).count(), 16);
+        assert_eq!(c.act.values().filter(|&&s| s == 1).count(), 48);
+    }
+
+    #[test]
+    fn a_warming_server_owns_its_first_points_and_gains_the_next_ones() {
+        let mut c = chash(&[1, 2]);
+        let points = |c: &Chash| -> Vec<u32> {
+            let mut p: Vec<u32> = c
+                .act
+                .iter()
+                .filter(|(_, &s)| s == 1)
+                .map(|(k, _)| k.0)
+                .collect();
+            p.sort_unstable();
+            p
+        };
+        let full = points(&c);
+        c.set_weight(1, 5);
+        let warm = points(&c);
+        assert_eq!(warm.len(), 5);
+        assert!(
+            warm.iter().all(|p| full.contains(p)),
+            "a subset of its points"
+        );
+        c.set_weight(1, 32);
+        assert_eq!(points(&c), full, "the same points once warm");
+    }
+
+    #[test]
+    fn a_weight_change_does_not_bring_a_down_server_back() {
+        let mut c = chash(&[1, 1]);
+        c.server_down(1);
+        c.set_weight(1, 48);
+        assert!(c.act.values().all(|&s| s == 0));
+        c.server_up(1);
         assert_eq!(c.act.values().filter(|&&s| s == 1).count(), 48);
     }
 

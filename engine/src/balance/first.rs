@@ -52,8 +52,8 @@ impl Algorithm for First {
         self.srvs[i].2 = false;
     }
 
-    fn set_weight(&mut self, i: usize, weight: u32) {
-        self.weights[i] = weight;
+    fn set_weight(&mut self, i: usize, eweight: u32) {
+        self.weights[i] = eweight;
     }
 }
 

@@ -7,7 +7,7 @@
 //! one whose count changed longest ago goes first: idle servers take turns.
 //! The backend gives each server's count and the order of its last change.
 
-use super::{group, Algorithm, Group, Pick, ServerInfo};
+use super::{group, Algorithm, Group, Pick, ServerInfo, WEIGHT_SCALE};
 
 /// HAProxy's SRV_EWGHT_MAX.
 const EWEIGHT_MAX: u64 = 256 * 16;
@@ -24,7 +24,7 @@ impl LeastConn {
         LeastConn {
             srvs: servers
                 .iter()
-                .map(|s| (u64::from(s.weight) * 16, s.backup, s.usable))
+                .map(|s| (u64::from(s.weight * WEIGHT_SCALE), s.backup, s.usable))
                 .collect(),
             allbackups,
         }
@@ -70,8 +70,8 @@ impl Algorithm for LeastConn {
         self.srvs[i].2 = true;
     }
 
-    fn set_weight(&mut self, i: usize, weight: u32) {
-        self.srvs[i].0 = u64::from(weight) * 16;
+    fn set_weight(&mut self, i: usize, eweight: u32) {
+        self.srvs[i].0 = u64::from(eweight);
     }
 
     fn server_down(&mut self, i: usize) {

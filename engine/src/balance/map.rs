@@ -163,9 +163,14 @@ impl Algorithm for Map {
         self.refresh(i);
     }
 
-    /// Static: only 0 or the initial weight (the backend checks).
-    fn set_weight(&mut self, i: usize, weight: u32) {
-        self.srvs[i].eweight = if weight == 0 { 0 } else { self.srvs[i].initial };
+    /// Static: only 0 or the initial weight (the backend checks), and
+    /// never a warming one.
+    fn set_weight(&mut self, i: usize, eweight: u32) {
+        self.srvs[i].eweight = if eweight == 0 {
+            0
+        } else {
+            self.srvs[i].initial
+        };
         self.refresh(i);
     }
 

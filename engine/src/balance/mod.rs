@@ -25,6 +25,10 @@ pub use leastconn::LeastConn;
 pub use map::Map;
 pub use roundrobin::RoundRobin;
 
+/// HAProxy's BE_WEIGHT_SCALE: a user weight is worth this many units of
+/// effective weight, so that a warming server can take fractions of it.
+pub const WEIGHT_SCALE: u32 = 16;
+
 /// What an algorithm needs to know of a server when the backend starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerInfo {
@@ -62,9 +66,12 @@ pub trait Algorithm: Send {
     fn server_up(&mut self, server: usize);
     /// A server stopped being usable.
     fn server_down(&mut self, server: usize);
-    /// A server's weight changed (the runtime API); 0 takes it out of
-    /// rotation without marking it down.
-    fn set_weight(&mut self, server: usize, weight: u32);
+    /// A server's effective weight changed: the runtime API set its user
+    /// weight, or it warms up after `slowstart`. Effective weights are user
+    /// weights times [`WEIGHT_SCALE`], less while warming up (only dynamic
+    /// algorithms are given those). 0 takes the server out of rotation
+    /// without marking it down.
+    fn set_weight(&mut self, server: usize, eweight: u32);
     /// Whether weights may only be 0 or their initial value (HAProxy's
     /// static algorithms).
     fn is_static(&self) -> bool {

@@ -339,8 +339,8 @@ impl Algorithm for RoundRobin {
     }
 
     /// fwrr_update_server_weight.
-    fn set_weight(&mut self, i: usize, weight: u32) {
-        let new = i64::from(weight) * WEIGHT_SCALE;
+    fn set_weight(&mut self, i: usize, eweight: u32) {
+        let new = i64::from(eweight);
         if !self.srvs[i].usable {
             self.srvs[i].eweight = new;
             if self.srvs[i].available {

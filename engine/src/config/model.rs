@@ -626,6 +626,9 @@ pub struct Server {
     pub maxqueue: Option<u32>,
     /// `minconn`: the floor of a dynamic maxconn (with `fullconn`).
     pub minconn: Option<u32>,
+    /// `slowstart`: the warm-up after coming back UP, in whole seconds
+    /// (HAProxy rounds the delay up); 0: none.
+    pub slowstart: u32,
     /// `cookie <value>`.
     pub cookie: Option<String>,
     /// `id <n>`: None means the default (position in the backend, from 1).

@@ -29,6 +29,7 @@ pub fn template() -> Draft {
         disabled: false,
         maxconn: None,
         maxqueue: None,
+        slowstart: 0,
         minconn: None,
         cookie: None,
         id: None,

@@ -124,7 +124,7 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("rise", 1, INTEGER, |d, k, v| { d.srv.check.rise = positive(k, v)?; Ok(()) }, Yes, "rise <n>: successes before UP (default 2)."),
     kw("send-proxy", 0, None, nothing, No, "send-proxy: PROXY protocol v1."),
     kw("send-proxy-v2", 0, None, nothing, No, "send-proxy-v2: PROXY protocol v2."),
-    kw("slowstart", 1, SELF, slowstart, No, "slowstart <delay>."),
+    kw("slowstart", 1, SELF, slowstart, Yes, "slowstart <delay>: warm-up after coming back UP."),
     kw("source", 1, Some("'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument."), nothing, No, "source <addr>."),
     kw("ssl", 0, None, |d, _, _| { d.ssl = true; Ok(()) }, No, "ssl: connect over SSL."),
     kw("tfo", 0, None, |d, _, _| { d.tfo = true; Ok(()) }, No, "tfo: TCP fast open."),
@@ -235,7 +235,10 @@ fn verify(d: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
 /// HAProxy prints the NUL it stopped on, which cuts its message short.
 fn slowstart(d: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
     match parse_time_ms(v) {
-        Ok(_) => Ok(()),
+        Ok(t) => {
+            d.srv.slowstart = t.ms.div_ceil(1000).try_into().unwrap_or(u32::MAX);
+            Ok(())
+        }
         Err(TimeError::Empty) => Err("unexpected character '".into()),
         Err(TimeError::Char(c)) => {
             Err(format!("unexpected character '{c}' in '{kw}' argument of server {}.", d.srv.name))

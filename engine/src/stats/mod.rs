@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::api::Filter;
 use crate::backend::Backend;
+use crate::balance::WEIGHT_SCALE;
 use crate::config::parse::atol;
 use crate::proxy::Frontend;
 use crate::server::ServerState;
@@ -236,7 +237,7 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
         )
         .set("scur", s.current_conns())
         .set("status", s.status())
-        .set("weight", s.weight())
+        .set("weight", s.shown_weight())
         .set("uweight", s.weight())
         .set("act", u8::from(!c.backup))
         .set("bck", u8::from(c.backup))
@@ -256,6 +257,9 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
     l.set("lastchg", a.last_change_secs());
     if let Some(m) = s.maxconn() {
         l.set("slim", m);
+    }
+    if let Some(t) = s.throttle() {
+        l.set("throttle", t);
     }
     if let Some(q) = c.maxqueue {
         l.set("qlimit", q);
@@ -293,7 +297,11 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
             .filter(move |s| s.is_backup() == backup && s.is_usable())
     };
     let group_backup = usable(false).next().is_none();
-    let weight: u32 = usable(group_backup).map(|s| s.weight()).sum();
+    let weight: u32 = usable(group_backup)
+        .map(|s| s.eweight())
+        .sum::<u32>()
+        .div_ceil(WEIGHT_SCALE);
+    let uweight: u32 = usable(group_backup).map(|s| s.weight()).sum();
     let sum = |f: fn(&ServerState) -> u64| b.servers.iter().map(|s| f(s)).sum::<u64>();
     let (a, downs) = *b.availability.lock().expect("availability lock");
     l.set("pxname", &b.name)
@@ -304,7 +312,7 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
         .set("slim", b.fullconn)
         .set("status", if b.is_up() { "UP" } else { "DOWN" })
         .set("weight", weight)
-        .set("uweight", weight)
+        .set("uweight", uweight)
         .set("act", usable(false).count())
         .set("bck", usable(true).count())
         .set("chkdown", downs)
