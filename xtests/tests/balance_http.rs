@@ -143,3 +143,68 @@ fn keys_move_when_a_server_leaves_and_come_back() {
     );
     run("url_param-maint", "url_param session", client);
 }
+
+/// A POST without the parameter in its query string is held until its
+/// body is in (or the buffer is full), and the parameter is looked for in
+/// the body, as HAProxy 2.6 does for `url_param` with or without
+/// `check_post`; an `Expect: 100-continue` is answered by the proxy.
+#[test]
+fn url_param_looks_in_the_body_of_a_post() {
+    let client = [
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nuserid=42"),
+        Response,
+        Send("POST /p?userid=7 HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nuserid=42"),
+        Response,
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\na=1&userid=7&b=2"),
+        Response,
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nuseri\r\n4\r\nd=42\r\n0\r\n\r\n"),
+        Response,
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nuserid=%4"),
+        Send("2"),
+        Response,
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nuserid= 42"),
+        Response,
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nuserid=42"),
+        Response,
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nx=1&y"),
+        Response,
+        Send("POST /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n"),
+        HeadResponse,
+        Send("userid=42"),
+        Response,
+        Send("PUT /p HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nuserid=42"),
+        Response,
+    ];
+    run("url_param-post", "url_param userid", &client);
+    run(
+        "url_param-check_post",
+        "url_param userid check_post\n    hash-type consistent",
+        &client,
+    );
+}
+
+/// A POST whose body does not come in time is answered 408 and logged
+/// `cD`, as HAProxy's body wait does; the backend's `timeout
+/// http-request` bounds the wait.
+#[test]
+fn url_param_gives_up_on_a_body_that_does_not_come() {
+    let config = "global\n    log stderr format raw local0 info\n\
+         defaults\n    mode http\n    option httplog\n    log global\n\
+         \x20   timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+         listen L\n    bind 127.0.0.1:{PORT}\n    balance url_param userid\n\
+         \x20   timeout http-request 300ms\n\
+         \x20   server s1 {S1}\n    server s2 {S2}\n";
+    compare(
+        &proxies!(),
+        &Scenario {
+            name: "url_param-slow-body",
+            config,
+            servers: &[("S1", |r| name(r, "s1")), ("S2", |r| name(r, "s2"))],
+            client: &[
+                Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nuser"),
+                UntilClose,
+            ],
+            logs: 1,
+        },
+    );
+}

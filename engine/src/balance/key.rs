@@ -127,6 +127,22 @@ impl Hashing {
     ) -> Option<u32> {
         self.input.key(self.function, client, uri, header)
     }
+
+    /// Whether a POST's body may hold the key (`url_param`).
+    pub fn reads_body(&self) -> bool {
+        matches!(self.input, HashInput::Param(_))
+    }
+
+    /// The key in a POST's body, for `url_param` when the query string
+    /// has none.
+    pub fn body_key(&self, body: &[u8]) -> Option<u32> {
+        match &self.input {
+            HashInput::Param(name) => {
+                body_param_value(body, name.as_bytes()).map(|v| self.function.hash(v))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What a hash-based algorithm reads.
@@ -274,6 +290,34 @@ fn param_value<'a>(uri: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     None
 }
 
+/// get_server_ph_post: the value of the first `name=` of a form body, up
+/// to the next `&`. HAProxy tests only the value's first character (its
+/// loop never moves the pointer it tests): a blank there gives an empty
+/// value, another non-token character no value at all (not a form).
+fn body_param_value<'a>(body: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let mut params = body;
+    while params.len() > name.len() {
+        if params[name.len()] == b'=' && params.starts_with(name) {
+            let value = &params[name.len() + 1..];
+            let end = value.iter().position(|&c| c == b'&').unwrap_or(value.len());
+            return match value.first() {
+                Some(&c) if end > 0 && !is_token(c) => {
+                    matches!(c, b' ' | b'\t' | b'\r' | b'\n').then_some(&value[..0])
+                }
+                _ => Some(&value[..end]),
+            };
+        }
+        let next = params.iter().position(|&c| c == b'&')?;
+        params = &params[next + 1..];
+    }
+    None
+}
+
+/// RFC 7230's tchar, as HAProxy's HTTP_IS_TOKEN.
+fn is_token(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
+}
+
 /// `use_domain_only`: from `www.example.com` only `example` is hashed (the
 /// label before the last dot); without a dot, the whole value.
 fn main_domain(value: &[u8]) -> &[u8] {
@@ -295,6 +339,27 @@ mod tests {
         let input =
             HashInput::from_balance(&Balance::Uri(opts.iter().map(|s| s.to_string()).collect()));
         input.key(HashFn::Sdbm, None, Some(uri.as_bytes()), &|_| None)
+    }
+
+    #[test]
+    fn a_form_body_holds_the_parameter_as_haproxy_reads_it() {
+        let v = |body: &str| {
+            body_param_value(body.as_bytes(), b"user")
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        assert_eq!(v("user=42"), Some("42".into()));
+        assert_eq!(v("a=1&user=7&b=2"), Some("7".into()));
+        assert_eq!(v("username=1&user=x"), Some("x".into()));
+        assert_eq!(v("user="), Some("".into()));
+        assert_eq!(v("user= 42"), Some("".into()), "a blank first: empty");
+        assert_eq!(v("user=(42"), None, "not a form");
+        assert_eq!(
+            v("user=4(2"),
+            Some("4(2".into()),
+            "only the first character is tested"
+        );
+        assert_eq!(v("x=1&y"), None);
+        assert_eq!(v("user"), None);
     }
 
     #[test]

@@ -519,7 +519,7 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
             | Balance::Uri(_)
             | Balance::Hdr { .. }
             | Balance::Random(_)
-    ) || matches!(&b, Balance::UrlParam(args) if args.len() == 1);
+    ) || matches!(&b, Balance::UrlParam(_));
     if !built {
         p.note(ctx, format!("balance {}", b.name()), Support::No);
     }

@@ -22,11 +22,12 @@ use crate::acl::Acls;
 use crate::backend::{Attempt, Backend, ConnectError, Idle};
 use crate::config::{self, Timeouts};
 use crate::http::body::{self, Framing};
+use crate::http::chunked::ChunkedDecoder;
 use crate::http::connection;
 use crate::http::cookie::{RequestFlags, ServerCookie, Sticky};
 use crate::http::errors::builtin;
 use crate::http::forward::{forward_body, timed, ForwardError, Moved, Transfer};
-use crate::http::head::{self, Head};
+use crate::http::head::{self, Head, TUNE_BUFSIZE, TUNE_MAXREWRITE};
 use crate::http::message::Message;
 use crate::http::policy::{self, Policy};
 use crate::http::reply::Reply;
@@ -364,6 +365,21 @@ impl Conn<'_> {
         }
         let direct = txn.sticky.as_ref().and_then(|s| s.server);
 
+        // `balance url_param`: a POST waits for its body, where the
+        // parameter may be (HAProxy's http_wait_for_request_body, with or
+        // without `check_post`).
+        let posted = if direct.is_none() && msg.start[0] == b"POST" && backend.hash.reads_body() {
+            match self
+                .wait_for_body(txn, &backend, &mut msg, framing.framing)
+                .await
+            {
+                Ok(body) => Some(body),
+                Err(next) => return next,
+            }
+        } else {
+            None
+        };
+
         // The server side: reuse or connect.
         let port = self.local.map_or(0, |a| a.port());
         // A hash-based algorithm's key, from the request as it goes out.
@@ -374,7 +390,8 @@ impl Conn<'_> {
                     .flat_map(|v| v.split(|&c| c == b','))
                     .map(|v| v.trim_ascii().to_vec())
                     .next()
-            });
+            })
+            .or_else(|| backend.hash.body_key(posted.as_deref()?));
         let connected = backend
             .connect_or_reuse(
                 &*self.process.net,
@@ -780,6 +797,92 @@ impl Conn<'_> {
                 Some(Ok(_)) => {}
                 None if self.inbuf.is_empty() => return Arrival::Idle,
                 None => return Arrival::Timeout,
+            }
+        }
+    }
+
+    /// Holds a request until its body is in, fills the buffer, or the
+    /// client stops sending, and returns the body's data so far; answers
+    /// an `Expect: 100-continue` itself first. A client too slow for the
+    /// backend's `timeout http-request` (or `timeout client`) gets a 408,
+    /// logged `cR` (HAProxy 2.6.12: the request is still being analysed).
+    async fn wait_for_body(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        msg: &mut Message,
+        framing: Framing,
+    ) -> Result<Vec<u8>, Next> {
+        // http_handle_expect_hdr: the client need not wait for the server.
+        let expects = msg
+            .values("expect")
+            .flat_map(|v| v.split(|&c| c == b','))
+            .next()
+            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+        if txn.version >= (1, 1) && framing != Framing::None && expects {
+            let interim = Message {
+                start: [b"HTTP/1.1".to_vec(), b"100".to_vec(), b"Continue".to_vec()],
+                headers: vec![],
+            };
+            let bytes = interim.to_bytes();
+            let written = timed(self.timeouts().client, self.client.write_all(&bytes));
+            if written.await.is_ok() {
+                txn.bytes_out += interim.htx_size();
+            }
+            msg.remove("expect");
+        }
+        // What HAProxy's buffer holds besides the head and its rewrite reserve.
+        let room = (TUNE_BUFSIZE - TUNE_MAXREWRITE).saturating_sub(msg.htx_size() as usize);
+        let t = self.timeouts();
+        let wait = match (backend.timeouts.http_request, t.client) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let deadline = wait.map(|w| Instant::now() + w);
+        loop {
+            let (data, complete) = match framing {
+                Framing::Length(n) => {
+                    let have = self
+                        .inbuf
+                        .len()
+                        .min(usize::try_from(n).unwrap_or(usize::MAX));
+                    (self.inbuf[..have].to_vec(), have as u64 == n)
+                }
+                Framing::Chunked => {
+                    let mut decoder = ChunkedDecoder::default();
+                    let mut data = Vec::new();
+                    // A malformed body is the forwarding's to refuse.
+                    let bad = decoder.feed(&self.inbuf, Some(&mut data)).is_err();
+                    (data, bad || decoder.is_done())
+                }
+                Framing::None | Framing::Close => (Vec::new(), true),
+            };
+            if complete || data.len() >= room {
+                return Ok(data);
+            }
+            self.inbuf.reserve(READ_BYTES);
+            let read = tokio::select! {
+                biased;
+                n = self.client.read_buf(&mut self.inbuf) => Some(n),
+                _ = sleep_until(deadline) => None,
+            };
+            match read {
+                Some(Ok(0) | Err(_)) => return Ok(data),
+                Some(Ok(_)) => {}
+                None => {
+                    txn.end(Cause::ClientTimeout, Phase::Request);
+                    let page = policy::error_page(&self.http.policy, Some(&backend.http), 408);
+                    let Some(mut page) = page else {
+                        txn.status = 408;
+                        return Err(Next::Close);
+                    };
+                    // On this path HAProxy 2.6's reply holds `connection:
+                    // close` in its HTX, which the logged size counts.
+                    page.head.add("connection", "close");
+                    let next = self.send_reply(txn, &page, true).await;
+                    txn.status = 408;
+                    return Err(next);
+                }
             }
         }
     }
