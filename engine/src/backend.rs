@@ -42,6 +42,10 @@ pub struct Backend {
     /// Round-robin kind algorithms (roundrobin, static-rr, random): a
     /// failed connection may go to the next server at once.
     round_robin_kind: bool,
+    /// `first`, `roundrobin`, `static-rr`: while others wait in the
+    /// backend's queue, a newcomer joins them (HAProxy's assign_server
+    /// knows every server is full then).
+    queue_first: bool,
     pub timeouts: config::Timeouts,
     pub servers: Vec<Arc<ServerState>>,
     /// The proxy's `log` targets, for server state changes.
@@ -235,6 +239,10 @@ impl Backend {
             },
             retries: proxy.retries,
             redispatch: proxy.redispatch,
+            queue_first: matches!(
+                proxy.balance,
+                config::Balance::RoundRobin | config::Balance::StaticRr | config::Balance::First
+            ),
             round_robin_kind: matches!(
                 proxy.balance,
                 config::Balance::RoundRobin
@@ -386,6 +394,14 @@ impl Backend {
         self.slot_freed.notify_waiters();
     }
 
+    /// Whether a newcomer must queue behind the streams already waiting in
+    /// the backend's queue: with `first`, `roundrobin` and `static-rr`,
+    /// unless every stream of the backend waits there.
+    fn others_queued(&self) -> bool {
+        let waiting = self.queued();
+        self.queue_first && waiting > 0 && waiting != self.current_streams()
+    }
+
     /// Waits for a server with a free slot and takes the slot.
     /// A server that is chosen but full (a hash's server, the only backup)
     /// is waited for, as HAProxy queues the stream on that server.
@@ -405,6 +421,7 @@ impl Backend {
             // A persistence cookie names its server: it is waited for.
             let choice = match direct {
                 Some(i) => Choice::Server(i),
+                None if queued.is_none() && self.others_queued() => Choice::Full,
                 None => self.pick(avoid, key),
             };
             match choice {

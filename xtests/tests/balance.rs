@@ -232,3 +232,60 @@ fn choices_across_a_server_leaving_and_returning() {
         });
     }
 }
+
+/// leastconn and first with connections held open while a server leaves
+/// and comes back: the same choices as HAProxy's, the counts of the
+/// connections still held on the leaving server included.
+#[test]
+fn counting_algorithms_across_a_server_leaving_and_returning() {
+    for (balance, opts) in [("leastconn", ""), ("first", "maxconn 2")] {
+        compare(balance, |bin| {
+            let servers = [("s1", opts), ("s2", opts), ("s3", opts)];
+            with_proxy(bin, balance, &servers, true, |fe| {
+                let socket = xtests::socket_path(&format!("balance-{fe}"));
+                let mut open = vec![];
+                let mut out = vec![];
+                let mut take = |n: usize, out: &mut Vec<String>| {
+                    for _ in 0..n {
+                        let (s, name) = hold(fe, 2, Duration::from_secs(5));
+                        out.push(name.unwrap_or_default());
+                        open.push(s);
+                    }
+                };
+                take(3, &mut out);
+                out.push(xtests::api(&socket, "disable server app/s1"));
+                take(2, &mut out);
+                out.push(xtests::api(&socket, "enable server app/s1"));
+                take(1, &mut out);
+                out
+            })
+        });
+    }
+}
+
+/// `minconn`/`fullconn`: each server's limit grows with the backend's
+/// load, from `minconn` to `maxconn` at `fullconn`; connections beyond it
+/// wait in the queue. Which connections are served, and by whom, is
+/// HAProxy's.
+#[test]
+fn dynamic_limits_grow_with_the_backend_load() {
+    compare("minconn", |bin| {
+        with_proxy(
+            bin,
+            "roundrobin\n    fullconn 8",
+            &[("s1", "minconn 1 maxconn 4"), ("s2", "minconn 1 maxconn 4")],
+            true,
+            |fe| {
+                let mut open = vec![];
+                let mut out = vec![];
+                for _ in 0..8 {
+                    // A queued connection stays queued: 300 ms tells.
+                    let (s, name) = hold(fe, 2, Duration::from_millis(300));
+                    out.push(name.unwrap_or_else(|| "queued".into()));
+                    open.push(s);
+                }
+                out
+            },
+        )
+    });
+}
