@@ -242,7 +242,7 @@ listen app
     server web1 10.0.0.1:80 check rise 2 fall 3
     server web2 10.0.0.2:80 check disabled
 ";
-        Backend::new(&proxy(cfg), 1, vec![], 0).unwrap()
+        Backend::new(&proxy(cfg), 1, vec![], 0)
     }
 
     fn levels(notices: &[Notice]) -> Vec<Level> {

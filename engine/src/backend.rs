@@ -190,15 +190,9 @@ enum Choice {
 }
 
 impl Backend {
-    /// The runtime backend of a proxy; None when its `balance` algorithm is
-    /// not built yet.
+    /// The runtime backend of a proxy.
     /// `seed` drives the random choices of `balance random`.
-    pub fn new(
-        proxy: &config::Proxy,
-        iid: u32,
-        log_targets: Vec<Target>,
-        seed: u64,
-    ) -> Option<Self> {
+    pub fn new(proxy: &config::Proxy, iid: u32, log_targets: Vec<Target>, seed: u64) -> Self {
         let shared = Shared::default();
         let forced: Vec<Option<u32>> = proxy.servers.iter().map(|s| s.id).collect();
         // HAProxy never numbers the servers of a disabled proxy: id 0.
@@ -229,8 +223,8 @@ impl Backend {
             &infos,
             proxy.allbackups,
             seed,
-        )?;
-        Some(Backend {
+        );
+        Backend {
             name: proxy.name.clone(),
             kind_word: if proxy.kind.is_frontend() {
                 "proxy"
@@ -276,7 +270,7 @@ impl Backend {
             queued: AtomicUsize::new(0),
             queued_max: AtomicUsize::new(0),
             dequeued: AtomicU64::new(0),
-        })
+        }
     }
 
     fn pick(&self, avoid: Option<usize>, key: Option<u32>) -> Choice {
@@ -485,8 +479,12 @@ impl Backend {
         client: Option<IpAddr>,
         client_port: u16,
         attempt: &mut Attempt,
+        payload: &[u8],
     ) -> Result<(BoxStream, Slot), ConnectError> {
-        let key = self.hash.key(client, None, &|_| None);
+        let key = self
+            .hash
+            .key(client, None, &|_| None)
+            .or_else(|| self.hash.payload_key(payload));
         self.connect_or_reuse(net, client_port, attempt, &mut Vec::new(), None, key)
             .await
     }
@@ -710,7 +708,7 @@ listen app
 ";
 
     fn backend(text: &str) -> Backend {
-        Backend::new(&proxy(text), 1, vec![], 0).expect("roundrobin")
+        Backend::new(&proxy(text), 1, vec![], 0)
     }
 
     #[tokio::test(start_paused = true)]
@@ -720,7 +718,7 @@ listen app
         net.set("10.0.0.2:80", Behaviour::Accept);
         let be = backend(TWO);
         for _ in 0..4 {
-            be.connect(&*net, None, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
                 .await
                 .unwrap();
         }
@@ -737,7 +735,7 @@ listen app
             backend(&TWO.replace("timeout connect 3s", "timeout connect 300ms\n    retries 2"));
         let start = Instant::now();
         let err = be
-            .connect(&*net, None, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default(), &[])
             .await
             .err()
             .expect("connect fails");
@@ -755,7 +753,7 @@ listen app
         let net = FakeNet::new();
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 3s\n    retries 1"));
         let start = Instant::now();
-        be.connect(&*net, None, 80, &mut Attempt::default())
+        be.connect(&*net, None, 80, &mut Attempt::default(), &[])
             .await
             .err()
             .expect("connect fails");
@@ -772,7 +770,9 @@ listen app
         let be = backend(&TWO.replace("mode tcp", "mode tcp\n    option redispatch"));
         let start = Instant::now();
         let mut attempt = Attempt::default();
-        be.connect(&*net, None, 80, &mut attempt).await.unwrap();
+        be.connect(&*net, None, 80, &mut attempt, &[])
+            .await
+            .unwrap();
         assert_eq!(net.attempts(), ["10.0.0.1:80", "10.0.0.2:80"]);
         assert_eq!(start.elapsed(), Duration::ZERO);
         assert_eq!((attempt.retries, attempt.redispatched), (1, true));
@@ -789,7 +789,7 @@ listen app
             "mode tcp\n    option redispatch\n    balance leastconn",
         ));
         let start = Instant::now();
-        be.connect(&*net, None, 80, &mut Attempt::default())
+        be.connect(&*net, None, 80, &mut Attempt::default(), &[])
             .await
             .unwrap();
         assert_eq!(
@@ -806,7 +806,7 @@ listen app
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 2s\n    retries 0"));
         let start = Instant::now();
         let err = be
-            .connect(&*net, None, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default(), &[])
             .await
             .err()
             .expect("connect fails");
@@ -839,7 +839,7 @@ listen app
         accept_all(&net);
         let be = backend(BACKUPS);
         for _ in 0..3 {
-            be.connect(&*net, None, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
                 .await
                 .unwrap();
         }
@@ -853,13 +853,13 @@ listen app
         let be = backend(BACKUPS);
         be.set_server_up(&be.servers[0], false);
         for _ in 0..3 {
-            be.connect(&*net, None, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
                 .await
                 .unwrap();
         }
         assert_eq!(net.attempts(), ["10.0.1.1:80"; 3]);
         be.set_server_up(&be.servers[1], false);
-        be.connect(&*net, None, 80, &mut Attempt::default())
+        be.connect(&*net, None, 80, &mut Attempt::default(), &[])
             .await
             .unwrap();
         assert_eq!(net.attempts()[3], "10.0.1.2:80");
@@ -872,7 +872,7 @@ listen app
         let be = backend(&BACKUPS.replace("mode tcp", "mode tcp\n    option allbackups"));
         be.set_server_up(&be.servers[0], false);
         for _ in 0..4 {
-            be.connect(&*net, None, 80, &mut Attempt::default())
+            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
                 .await
                 .unwrap();
         }
@@ -889,7 +889,8 @@ listen app
         be.set_server_up(&be.servers[0], false);
         be.set_server_up(&be.servers[1], false);
         assert!(matches!(
-            be.connect(&*net, None, 80, &mut Attempt::default()).await,
+            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+                .await,
             Err(ConnectError::NoServer)
         ));
         assert!(net.attempts().is_empty());
@@ -911,13 +912,13 @@ listen app
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = Arc::new(backend(FULL));
         let (_stream, slot) = be
-            .connect(&*net, None, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default(), &[])
             .await
             .unwrap();
         let waiter = {
             let (be, net) = (be.clone(), net.clone());
             tokio::spawn(async move {
-                be.connect(&*net, None, 80, &mut Attempt::default())
+                be.connect(&*net, None, 80, &mut Attempt::default(), &[])
                     .await
                     .map(|_| Instant::now())
             })
@@ -941,12 +942,13 @@ listen app
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = backend(FULL);
         let _held = be
-            .connect(&*net, None, 80, &mut Attempt::default())
+            .connect(&*net, None, 80, &mut Attempt::default(), &[])
             .await
             .unwrap();
         let start = Instant::now();
         assert!(matches!(
-            be.connect(&*net, None, 80, &mut Attempt::default()).await,
+            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+                .await,
             Err(ConnectError::QueueTimeout)
         ));
         assert_eq!(start.elapsed(), Duration::from_secs(5));

@@ -30,6 +30,7 @@ pub mod identity;
 pub mod log;
 pub mod net;
 pub mod proxy;
+pub mod rdp;
 pub mod rules;
 pub mod runtime;
 pub mod server;

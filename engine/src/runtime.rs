@@ -26,6 +26,7 @@ use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Listener, Net};
 use crate::proxy::http::HttpFrontend;
+use crate::proxy::inspect::ContentRules;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::slowstart;
 use crate::stats::counters::Traffic;
@@ -196,6 +197,7 @@ impl Engine {
                     Mode::Http => Some(http_frontend(proxy, &backends)?),
                     Mode::Tcp => None,
                 },
+                content: content_rules(proxy)?,
             });
             frontends.push(frontend.clone());
             for (at, addr) in listen_addrs(proxy) {
@@ -440,14 +442,14 @@ fn build_backends(
         if proxy.mode == Mode::Http {
             crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
         }
-        let mut backend = Backend::new(proxy, ids[i], targets.clone(), seed ^ i as u64)
-            .ok_or_else(|| {
-                StartError::NotImplemented(vec![Unimplemented {
-                    at: proxy.at.clone(),
-                    keyword: format!("balance {}", proxy.balance.name()),
-                    section: proxy.kind.as_str().to_string(),
-                }])
-            })?;
+        if let (false, Some(rule)) = (proxy.kind.is_frontend(), proxy.tcp_content.first()) {
+            return Err(StartError::NotImplemented(vec![Unimplemented {
+                at: rule.at.clone(),
+                keyword: "tcp-request content (backend)".into(),
+                section: proxy.kind.as_str().to_string(),
+            }]));
+        }
+        let mut backend = Backend::new(proxy, ids[i], targets.clone(), seed ^ i as u64);
         if proxy.fullconn.is_none() {
             backend.fullconn = default_fullconn(config, &proxy.name);
         }
@@ -504,6 +506,32 @@ fn unsupported_acl(proxy: &Proxy, u: crate::acl::Unsupported) -> StartError {
         keyword: format!("acl {} {}", u.name, u.fetch),
         section: proxy.kind.as_str().to_string(),
     }])
+}
+
+/// A TCP frontend's `tcp-request content` rules. Not built yet: those of
+/// HTTP frontends and of backends, and conditions reading HTTP.
+fn content_rules(proxy: &Proxy) -> Result<Option<ContentRules>, StartError> {
+    let Some(first) = proxy.tcp_content.first() else {
+        return Ok(None);
+    };
+    let refuse = |at: &crate::config::Location, keyword: String| {
+        StartError::NotImplemented(vec![Unimplemented {
+            at: at.clone(),
+            keyword,
+            section: proxy.kind.as_str().to_string(),
+        }])
+    };
+    if proxy.mode == Mode::Http {
+        return Err(refuse(&first.at, "tcp-request content (mode http)".into()));
+    }
+    let acls = crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
+    for rule in &proxy.tcp_content {
+        if let Some(name) = rule.cond.as_ref().and_then(|c| acls.http_acl(c)) {
+            let keyword = format!("tcp-request content with HTTP ACL '{name}'");
+            return Err(refuse(&rule.at, keyword));
+        }
+    }
+    Ok(ContentRules::new(proxy, acls))
 }
 
 /// What a `mode http` frontend needs: its rules and ACLs, the backends

@@ -18,6 +18,11 @@ pub trait Request {
     fn headers(&self) -> Vec<(&[u8], &[u8])>;
     fn src(&self) -> Option<SocketAddr>;
     fn dst(&self) -> Option<SocketAddr>;
+    /// The raw bytes a TCP stream has buffered (`tcp-request content`);
+    /// None on the HTTP path, where payload fetches find nothing.
+    fn payload(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// A fetch the runtime knows, with its arguments.
@@ -47,6 +52,29 @@ pub enum Fetch {
     SrcPort,
     DstPort,
     Always(bool),
+    /// `req.rdp_cookie([name])`: the RDP cookie's value.
+    RdpCookie(Option<String>),
+    /// `req.rdp_cookie_cnt([name])`: 1 when the RDP cookie is there.
+    RdpCookieCnt(Option<String>),
+    /// `req.len`: the bytes buffered so far.
+    ReqLen,
+}
+
+impl Fetch {
+    /// Whether it reads an HTTP request (the TCP path has none to give).
+    pub fn is_http(&self) -> bool {
+        !matches!(
+            self,
+            Fetch::Src
+                | Fetch::Dst
+                | Fetch::SrcPort
+                | Fetch::DstPort
+                | Fetch::Always(_)
+                | Fetch::RdpCookie(_)
+                | Fetch::RdpCookieCnt(_)
+                | Fetch::ReqLen
+        )
+    }
 }
 
 /// The ACL keywords the runtime evaluates: name, fetch family, default
@@ -54,6 +82,17 @@ pub enum Fetch {
 pub fn keyword(name: &str, args: &[String]) -> Option<(Fetch, Method)> {
     let arg = |i: usize| args.get(i).filter(|a| !a.is_empty()).cloned();
     let occ = || args.get(1).and_then(|o| o.parse::<i64>().ok());
+    // Payload fetches, whose names hold underscores of their own.
+    match name {
+        "req.rdp_cookie" | "rdp_cookie" | "req_rdp_cookie" => {
+            return Some((Fetch::RdpCookie(arg(0)), Method::Str))
+        }
+        "req.rdp_cookie_cnt" | "rdp_cookie_cnt" | "req_rdp_cookie_cnt" => {
+            return Some((Fetch::RdpCookieCnt(arg(0)), Method::Int))
+        }
+        "req.len" | "req_len" => return Some((Fetch::ReqLen, Method::Int)),
+        _ => {}
+    }
     let (family, suffix) = match name.split_once('_') {
         Some((f, s))
             if !matches!(
@@ -108,8 +147,37 @@ pub fn keyword(name: &str, args: &[String]) -> Option<(Fetch, Method)> {
     Some((fetch, method.unwrap_or(default)))
 }
 
+/// The values `fetch` finds in `req`, and whether they may still change
+/// as more data comes (HAProxy's SMP_F_MAY_CHANGE).
+pub fn sample(fetch: &Fetch, req: &dyn Request) -> (Vec<Value>, bool) {
+    use crate::rdp::{cookie, Cookie};
+    let rdp = |name: &Option<String>| {
+        req.payload()
+            .map(|p| cookie(p, name.as_deref().unwrap_or("")))
+    };
+    match fetch {
+        Fetch::RdpCookie(name) => match rdp(name) {
+            Some(Cookie::Found(v)) => (vec![Value::Str(v.to_vec())], false),
+            Some(Cookie::TooShort) => (vec![], true),
+            _ => (vec![], false),
+        },
+        Fetch::RdpCookieCnt(name) => match rdp(name) {
+            Some(Cookie::TooShort) => (vec![], true),
+            found => (
+                vec![Value::Int(matches!(found, Some(Cookie::Found(_))).into())],
+                false,
+            ),
+        },
+        Fetch::ReqLen => match req.payload() {
+            Some(p) => (vec![Value::Int(p.len() as i64)], true),
+            None => (vec![], false),
+        },
+        _ => (values(fetch, req), false),
+    }
+}
+
 /// The values `fetch` finds in `req`; none when the request lacks it.
-pub fn values(fetch: &Fetch, req: &dyn Request) -> Vec<Value> {
+fn values(fetch: &Fetch, req: &dyn Request) -> Vec<Value> {
     let s = |b: &[u8]| Value::Str(b.to_vec());
     match fetch {
         Fetch::Hdr { name, occ } => pick(split_commas(header_lines(req, name.as_deref())), *occ)
@@ -168,6 +236,7 @@ pub fn values(fetch: &Fetch, req: &dyn Request) -> Vec<Value> {
             .collect(),
         Fetch::Always(true) => vec![Value::Int(1)],
         Fetch::Always(false) => vec![],
+        Fetch::RdpCookie(_) | Fetch::RdpCookieCnt(_) | Fetch::ReqLen => sample(fetch, req).0,
     }
 }
 

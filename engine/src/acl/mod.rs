@@ -28,11 +28,36 @@ struct Matcher {
     patterns: Vec<Pattern>,
 }
 
+/// HAProxy's three-valued ACL results, combined bitwise: AND is `&`, OR
+/// is `|`, and a miss (not decidable yet: more data may come) stays a
+/// miss when negated.
+const FAIL: u8 = 0;
+const MISS: u8 = 1;
+const PASS: u8 = 3;
+
+fn negate(r: u8) -> u8 {
+    match r {
+        PASS => FAIL,
+        FAIL => PASS,
+        miss => miss,
+    }
+}
+
 impl Matcher {
-    fn matches(&self, req: &dyn Request) -> bool {
-        fetch::values(&self.fetch, req)
+    /// PASS, FAIL, or MISS when nothing matched yet but more data may
+    /// come (only while `partial`).
+    fn test(&self, req: &dyn Request, partial: bool) -> u8 {
+        let (values, may_change) = fetch::sample(&self.fetch, req);
+        if values
             .iter()
             .any(|v| pattern::matches(self.method, &self.patterns, self.ignore_case, v))
+        {
+            PASS
+        } else if may_change && partial {
+            MISS
+        } else {
+            FAIL
+        }
     }
 }
 
@@ -72,6 +97,8 @@ const PREDEFINED: &[(&str, &str, &[&str])] = &[
     ("METH_POST", "method", &["POST"]),
     ("METH_PUT", "method", &["PUT"]),
     ("METH_TRACE", "method", &["TRACE"]),
+    ("RDP_COOKIE", "req.rdp_cookie_cnt", &["gt", "0"]),
+    ("REQ_CONTENT", "req.len", &["gt", "0"]),
 ];
 
 fn compile_one(
@@ -139,18 +166,63 @@ pub fn compile(acls: &[config::Acl]) -> Result<Acls, Unsupported> {
 impl Acls {
     /// Whether the named ACL matches: any of its lines does.
     pub fn test(&self, name: &str, req: &dyn Request) -> bool {
-        self.by_name
-            .get(name)
-            .is_some_and(|lines| lines.iter().any(|m| m.matches(req)))
+        self.test3(name, req, false) == PASS
+    }
+
+    fn test3(&self, name: &str, req: &dyn Request, partial: bool) -> u8 {
+        self.by_name.get(name).map_or(FAIL, |lines| {
+            lines.iter().fold(FAIL, |r, m| r | m.test(req, partial))
+        })
     }
 
     /// Decides an `if`/`unless` condition.
     pub fn eval(&self, cond: &config::Condition, req: &dyn Request) -> bool {
-        let holds = cond
-            .any_of
+        self.decide(cond, req, false) == Some(true)
+    }
+
+    /// Decides a condition on data that may still grow (`partial`): None
+    /// when it cannot be decided until more comes (HAProxy's ACL_TEST_MISS).
+    pub fn decide(
+        &self,
+        cond: &config::Condition,
+        req: &dyn Request,
+        partial: bool,
+    ) -> Option<bool> {
+        let mut result = FAIL;
+        for all in &cond.any_of {
+            let mut suite = PASS;
+            for t in all {
+                let r = self.test3(&t.acl, req, partial);
+                suite &= if t.negate { negate(r) } else { r };
+                if suite == FAIL {
+                    break;
+                }
+            }
+            result |= suite;
+            if result == PASS {
+                break;
+            }
+        }
+        let result = if cond.unless { negate(result) } else { result };
+        match result {
+            PASS => Some(true),
+            FAIL => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The first ACL of `cond` that reads an HTTP request, which the TCP
+    /// path cannot give.
+    pub fn http_acl<'a>(&self, cond: &'a config::Condition) -> Option<&'a str> {
+        cond.any_of
             .iter()
-            .any(|all| all.iter().all(|t| self.test(&t.acl, req) != t.negate));
-        holds != cond.unless
+            .flatten()
+            .map(|t| t.acl.as_str())
+            .find(|name| {
+                self.by_name
+                    .get(*name)
+                    .is_some_and(|lines| lines.iter().any(|m| m.fetch.is_http()))
+            })
     }
 }
 

@@ -128,6 +128,18 @@ impl Hashing {
         self.input.key(self.function, client, uri, header)
     }
 
+    /// The key in the bytes a TCP client sent first (`rdp-cookie`): only
+    /// a whole, non-empty cookie counts (get_server_rch).
+    pub fn payload_key(&self, payload: &[u8]) -> Option<u32> {
+        match &self.input {
+            HashInput::RdpCookie(name) => match crate::rdp::cookie(payload, name) {
+                crate::rdp::Cookie::Found(v) if !v.is_empty() => Some(self.function.hash(v)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Whether a POST's body may hold the key (`url_param`).
     pub fn reads_body(&self) -> bool {
         matches!(self.input, HashInput::Param(_))
@@ -166,6 +178,9 @@ pub enum HashInput {
         name: String,
         domain_only: bool,
     },
+    /// `rdp-cookie[(<name>)]`: the cookie an RDP client sends first
+    /// (`mstshash` by default).
+    RdpCookie(String),
 }
 
 impl HashInput {
@@ -205,6 +220,9 @@ impl HashInput {
                 name: name.to_ascii_lowercase(),
                 domain_only: *use_domain_only,
             },
+            Balance::RdpCookie(name) => {
+                HashInput::RdpCookie(name.clone().unwrap_or_else(|| "mstshash".into()))
+            }
             _ => HashInput::None,
         }
     }
@@ -217,7 +235,8 @@ impl HashInput {
         header: &dyn Fn(&str) -> Option<Vec<u8>>,
     ) -> Option<u32> {
         match self {
-            HashInput::None => None,
+            // Read from the payload (see `payload_key`).
+            HashInput::None | HashInput::RdpCookie(_) => None,
             HashInput::Source => client.map(source_key),
             HashInput::Uri {
                 len,

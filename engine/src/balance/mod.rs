@@ -79,19 +79,22 @@ pub trait Algorithm: Send {
     }
 }
 
-/// The runtime algorithm for a configured `balance` keyword; None for the
-/// ones not built yet, which the engine refuses to start with.
+/// The runtime algorithm for a configured `balance` keyword.
 pub fn for_config(
     balance: &crate::config::Balance,
     hash_type: &crate::config::HashType,
     servers: &[ServerInfo],
     allbackups: bool,
     seed: u64,
-) -> Option<Box<dyn Algorithm>> {
+) -> Box<dyn Algorithm> {
     use crate::config::Balance;
-    Some(match balance {
+    match balance {
         Balance::RoundRobin => Box::new(RoundRobin::new(servers, allbackups)),
-        Balance::Source | Balance::Uri(_) | Balance::UrlParam(_) | Balance::Hdr { .. }
+        Balance::Source
+        | Balance::Uri(_)
+        | Balance::UrlParam(_)
+        | Balance::Hdr { .. }
+        | Balance::RdpCookie(_)
             if hash_type.consistent =>
         {
             Box::new(Chash::new(servers, allbackups))
@@ -100,12 +103,12 @@ pub fn for_config(
         | Balance::Source
         | Balance::Uri(_)
         | Balance::UrlParam(_)
-        | Balance::Hdr { .. } => Box::new(Map::new(servers, allbackups)),
+        | Balance::Hdr { .. }
+        | Balance::RdpCookie(_) => Box::new(Map::new(servers, allbackups)),
         Balance::LeastConn => Box::new(LeastConn::new(servers, allbackups)),
         Balance::First => Box::new(First::new(servers, allbackups)),
         Balance::Random(draws) => Box::new(Chash::random(servers, allbackups, *draws, seed)),
-        _ => return None,
-    })
+    }
 }
 
 /// Which group a pick draws from, in HAProxy's order: usable actives,
@@ -179,6 +182,7 @@ mod properties {
             (Balance::Source, map.clone()),
             (Balance::Source, consistent.clone()),
             (Balance::Uri(vec![]), consistent),
+            (Balance::RdpCookie(None), map.clone()),
             (Balance::Random(2), map),
         ]
     }
@@ -192,7 +196,7 @@ mod properties {
             keys in proptest::collection::vec(any::<u32>(), 20),
         ) {
             for (balance, hash_type) in every_algorithm() {
-                let mut a = for_config(&balance, &hash_type, &infos(&weights), false, 7).unwrap();
+                let mut a = for_config(&balance, &hash_type, &infos(&weights), false, 7);
                 for (i, &d) in down.iter().take(weights.len()).enumerate() {
                     if d {
                         a.server_down(i);

@@ -228,7 +228,7 @@ listen app
             net.set(a, Behaviour::Accept);
         }
         let log = Arc::new(Memory::default());
-        let backend = Arc::new(Backend::new(&proxy(CFG), 1, vec![], 0).unwrap());
+        let backend = Arc::new(Backend::new(&proxy(CFG), 1, vec![], 0));
         let checker = Arc::new(Checker {
             net: net.clone(),
             logger: Arc::new(Logger::new(net.clone(), log.clone(), "engine")),

@@ -260,7 +260,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("stick", Cap::Be, false, No, shape::check, "stick match|on|store-request|store-response <pattern>."),
     kw("stick-table", Cap::Any, false, No, stick_table, "stick-table type <type> size <size> ..."),
     kw("tcp-check", Cap::Be, true, No, shape::check, "tcp-check connect|send|expect|... ."),
-    kw("tcp-request", Cap::Any, false, No, shape::check, "tcp-request connection|session|content|inspect-delay ..."),
+    kw("tcp-request", Cap::Any, false, Parser, super::tcp_request::parse, "tcp-request inspect-delay <time> | content accept|reject [if|unless <cond>]."),
     kw("tcp-response", Cap::Be, false, No, shape::check, "tcp-response content|inspect-delay ..."),
     kw("timeout", Cap::Any, true, Parser, timeout, "timeout <name> <delay>."),
     kw("unique-id-format", Cap::Fe, true, No, shape::check, "unique-id-format <format>."),
@@ -519,7 +519,9 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
             | Balance::Uri(_)
             | Balance::Hdr { .. }
             | Balance::Random(_)
-    ) || matches!(&b, Balance::UrlParam(_));
+            | Balance::UrlParam(_)
+            | Balance::RdpCookie(_)
+    );
     if !built {
         p.note(ctx, format!("balance {}", b.name()), Support::No);
     }

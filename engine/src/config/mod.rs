@@ -72,6 +72,7 @@ pub mod server_kw;
 mod shape;
 pub mod source;
 pub mod suggest;
+mod tcp_request;
 mod timeout;
 pub mod units;
 

@@ -229,6 +229,11 @@ pub struct Proxy {
     pub acls: Vec<Acl>,
     /// `http-request` rules, in order.
     pub http_request: Vec<HttpRequestRule>,
+    /// `tcp-request inspect-delay`: how long content rules may wait for
+    /// the data they look at. None: they decide on what is there.
+    pub inspect_delay: Option<Duration>,
+    /// `tcp-request content accept|reject` rules, in order.
+    pub tcp_content: Vec<TcpContentRule>,
     /// `http-response` rules, in order.
     pub http_response: Vec<HttpResponseRule>,
     /// `redirect` rules, in order.
@@ -352,6 +357,14 @@ pub struct Condition {
     /// true for `unless`.
     pub unless: bool,
     pub any_of: Vec<Vec<CondTerm>>,
+}
+
+/// A `tcp-request content accept|reject [if|unless <cond>]` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpContentRule {
+    pub at: Location,
+    pub reject: bool,
+    pub cond: Option<Condition>,
 }
 
 /// An `http-request` rule (2.6 has many actions; these are parsed).

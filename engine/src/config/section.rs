@@ -40,6 +40,8 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             stats: StatsSettings::default(),
             acls: vec![],
             http_request: vec![],
+            inspect_delay: None,
+            tcp_content: vec![],
             redirects: vec![],
             errors: vec![],
             cookie: None,

@@ -3,6 +3,7 @@
 //! forwarding of its bytes.
 
 pub mod http;
+pub mod inspect;
 mod stream;
 pub mod tcp;
 
@@ -117,6 +118,8 @@ pub struct Frontend {
     pub total_conns: AtomicU64,
     /// `mode http`: its rules and settings.
     pub http: Option<http::HttpFrontend>,
+    /// `tcp-request content` rules (TCP mode).
+    pub content: Option<inspect::ContentRules>,
 }
 
 /// Counts live streams, so a soft stop can wait for the last one.

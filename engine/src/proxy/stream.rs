@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
+use super::inspect::Verdict;
 use super::tcp::{self, sleep_until, Early, End, Side, Volume};
 use super::{Frontend, Process};
 use crate::backend::{Attempt, ConnectError};
@@ -45,13 +46,35 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         ..backend.timeouts
     };
     let mut client_stream = client.stream;
-    let connecting = backend.connect(
-        &*process.net,
-        peer.map(|p| p.ip()),
-        client_port,
-        &mut attempt,
-    );
-    let (connected, early) = connect_phase(connecting, &mut client_stream, timeouts.client).await;
+    // `tcp-request content`: the rules decide before any server is chosen.
+    let mut early = Early::default();
+    let verdict = match &frontend.content {
+        Some(rules) => {
+            let local = client.local;
+            rules
+                .inspect(&mut client_stream, &mut early, peer, local, accepted_at)
+                .await
+        }
+        None => Verdict::Accept,
+    };
+    let (connected, early) = match verdict {
+        Verdict::Accept => {
+            // What was inspected is what `balance rdp-cookie` reads.
+            let payload = early.bytes.clone();
+            let connecting = backend.connect(
+                &*process.net,
+                peer.map(|p| p.ip()),
+                client_port,
+                &mut attempt,
+                &payload,
+            );
+            connect_phase(connecting, &mut client_stream, timeouts.client, early).await
+        }
+        Verdict::Reject => {
+            Traffic::add(&frontend.traffic.denied_requests, 1);
+            (Err(Failure::Rejected), early)
+        }
+    };
     let mut srv_conn_at_end = None;
     let early_bytes = early.bytes.len() as u64;
     let (cause, phase, connected_at, bytes) = match connected {
@@ -65,6 +88,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
             Volume::default(),
         ),
         Err(Failure::ClientAbort) => (Cause::ClientAbort, Phase::Connect, None, Volume::default()),
+        Err(Failure::Rejected) => (Cause::Proxy, Phase::Request, None, Volume::default()),
         Ok((server, slot)) => {
             let connected_at = Instant::now();
             let (end, volume) = tcp::forward(client_stream, server, &timeouts, early).await;
@@ -153,6 +177,8 @@ enum Failure {
     ClientTimeout,
     /// The client's connection failed meanwhile (`CC`).
     ClientAbort,
+    /// A `tcp-request content reject` rule closed it (`PR`).
+    Rejected,
 }
 
 /// The most the engine reads from a client before its server is
@@ -167,12 +193,12 @@ async fn connect_phase<F>(
     connecting: F,
     client: &mut BoxStream,
     client_timeout: Option<Duration>,
+    mut early: Early,
 ) -> (Result<(BoxStream, Slot), Failure>, Early)
 where
     F: Future<Output = Result<(BoxStream, Slot), ConnectError>>,
 {
     tokio::pin!(connecting);
-    let mut early = Early::default();
     let mut buf = [0u8; 4096];
     let deadline = client_timeout.map(|t| Instant::now() + t);
     loop {
