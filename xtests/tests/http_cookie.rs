@@ -247,3 +247,39 @@ fn a_full_server_queue_refuses_or_redispatches() {
         }
     }
 }
+
+/// Weight 0 takes a server out of the round robin but keeps the clients
+/// its cookie names, as in HAProxy.
+#[test]
+fn weight_zero_keeps_persistent_clients() {
+    let config = "global\n    log stderr format raw local0 info\n    stats socket {SOCKET} level admin\n\
+         defaults\n    mode http\n    option httplog\n    log global\n\
+         \x20   timeout connect 1s\n    timeout client 3s\n    timeout server 3s\n\
+         listen L\n    bind 127.0.0.1:{PORT}\n    balance roundrobin\n\
+         \x20   cookie SERVERID insert indirect nocache\n\
+         \x20   server s1 {S1} cookie a1\n    server s2 {S2} cookie a2\n";
+    let client = [
+        Api("set weight L/s2 0"),
+        Send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Response,
+        Send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Response,
+        Send("GET /3 HTTP/1.1\r\nHost: x\r\nCookie: SERVERID=a2\r\n\r\n"),
+        Response,
+        Api("set weight L/s2 1"),
+        Send("GET /4 HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Response,
+        Send("GET /5 HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Response,
+    ];
+    compare(
+        &proxies!(),
+        &Scenario {
+            name: "weight-zero",
+            config,
+            servers: &[("S1", |r| web("web1", r)), ("S2", |r| web("web2", r))],
+            client: &client,
+            logs: 5,
+        },
+    );
+}
