@@ -42,6 +42,8 @@ pub struct Backend {
     /// Round-robin kind algorithms (roundrobin, static-rr, random): a
     /// failed connection may go to the next server at once.
     round_robin_kind: bool,
+    /// `persist rdp-cookie`: the cookie's name.
+    persist_rdp: Option<String>,
     /// `first`, `roundrobin`, `static-rr`: while others wait in the
     /// backend's queue, a newcomer joins them (HAProxy's assign_server
     /// knows every server is full then).
@@ -237,6 +239,7 @@ impl Backend {
                 proxy.balance,
                 config::Balance::RoundRobin | config::Balance::StaticRr | config::Balance::First
             ),
+            persist_rdp: proxy.persist_rdp.clone(),
             round_robin_kind: matches!(
                 proxy.balance,
                 config::Balance::RoundRobin
@@ -485,8 +488,30 @@ impl Backend {
             .hash
             .key(client, None, &|_| None)
             .or_else(|| self.hash.payload_key(payload));
-        self.connect_or_reuse(net, client_port, attempt, &mut Vec::new(), None, key)
+        let direct = self.rdp_persistence(payload);
+        self.connect_or_reuse(net, client_port, attempt, &mut Vec::new(), direct, key)
             .await
+    }
+
+    /// `persist rdp-cookie`: the server whose address and port the RDP
+    /// cookie names, if it is not down (HAProxy's tcp_persist_rdp_cookie).
+    fn rdp_persistence(&self, payload: &[u8]) -> Option<usize> {
+        let name = self.persist_rdp.as_deref()?;
+        let crate::rdp::Cookie::Found(value) = crate::rdp::cookie(payload, name) else {
+            return None;
+        };
+        let (ip, port) = crate::rdp::server_address(value)?;
+        self.servers.iter().position(|s| {
+            let svc_port = match s.config.port {
+                config::ServerPort::Fixed(p) => p,
+                config::ServerPort::Offset(n) => n as u16,
+                config::ServerPort::SameAsClient => 0,
+            };
+            s.config.ip == std::net::IpAddr::V4(ip)
+                && svc_port == port
+                && s.is_up()
+                && !s.in_maint()
+        })
     }
 
     /// [`Backend::connect`], reusing one of `idle` (connections earlier

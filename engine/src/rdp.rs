@@ -57,6 +57,39 @@ pub fn cookie<'a>(data: &'a [u8], name: &str) -> Cookie<'a> {
     }
 }
 
+/// The server address a load-balancing cookie (`msts=<addr>.<port>.<x>`)
+/// names: both numbers are the network-order bytes read as a
+/// little-endian integer, as Windows writes them and as HAProxy compares
+/// them on x86. None when the value is not in that form.
+pub fn server_address(value: &[u8]) -> Option<(std::net::Ipv4Addr, u16)> {
+    let (addr, rest) = decimal(value)?;
+    let rest = rest.strip_prefix(b".")?;
+    let (port, rest) = decimal(rest)?;
+    rest.strip_prefix(b".")?;
+    // strtoul's result, cut to the widths HAProxy stores it in.
+    let ip = std::net::Ipv4Addr::from((addr as u32).to_le_bytes());
+    Some((ip, (port as u16).swap_bytes()))
+}
+
+/// strtoul in base 10: leading blanks, an optional sign, digits
+/// (saturating); None without a digit.
+fn decimal(s: &[u8]) -> Option<(u64, &[u8])> {
+    let s = s.trim_ascii_start();
+    let (negative, s) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let n = s[..digits].iter().fold(0u64, |n, &d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Some((if negative { n.wrapping_neg() } else { n }, &s[digits..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +120,21 @@ mod tests {
             );
         }
         assert_eq!(cookie(&r, "mstshash"), Cookie::Found(b"alice"));
+    }
+
+    #[test]
+    fn the_msts_cookie_encodes_an_address_and_a_port() {
+        // 10.0.0.41:3389, as Windows encodes it.
+        let addr = u32::from_le_bytes([10, 0, 0, 41]);
+        let port = 3389u16.swap_bytes();
+        let value = format!("{addr}.{port}.0000");
+        assert_eq!(
+            server_address(value.as_bytes()),
+            Some(("10.0.0.41".parse().unwrap(), 3389))
+        );
+        assert_eq!(server_address(b"123"), None);
+        assert_eq!(server_address(b"1.2"), None);
+        assert_eq!(server_address(b"x.2.3"), None);
     }
 
     #[test]

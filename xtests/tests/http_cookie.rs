@@ -252,7 +252,8 @@ fn a_full_server_queue_refuses_or_redispatches() {
 /// its cookie names, as in HAProxy.
 #[test]
 fn weight_zero_keeps_persistent_clients() {
-    let config = "global\n    log stderr format raw local0 info\n    stats socket {SOCKET} level admin\n\
+    let config =
+        "global\n    log stderr format raw local0 info\n    stats socket {SOCKET} level admin\n\
          defaults\n    mode http\n    option httplog\n    log global\n\
          \x20   timeout connect 1s\n    timeout client 3s\n    timeout server 3s\n\
          listen L\n    bind 127.0.0.1:{PORT}\n    balance roundrobin\n\

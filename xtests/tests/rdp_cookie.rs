@@ -135,3 +135,86 @@ fn rdp_users_keep_their_server_as_with_haproxy() {
         assert_eq!(engine, haproxy, "the engine (left) vs HAProxy 2.6 (right)");
     }
 }
+
+/// The load-balancing cookie a connection broker hands out:
+/// `msts=<addr>.<port>.0000`, both numbers the network-order bytes read
+/// as a little-endian integer.
+fn msts(port: u16) -> Vec<u8> {
+    let addr = u32::from_le_bytes([127, 0, 0, 1]);
+    let mut v = b"\x03\x00\x00\x2c\x27\xe0\x00\x00\x00\x00\x00".to_vec();
+    v.extend_from_slice(format!("Cookie: msts={addr}.{}.0000\r\n", port.swap_bytes()).as_bytes());
+    v
+}
+
+fn persist_session(binary: &Path) -> Vec<String> {
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let _servers: Vec<NameServer> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| NameServer::start_holding(&format!("s{}", i + 1), p))
+        .collect();
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("rdp-persist-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("rdp-persist-{fe}"),
+        &format!(
+            "global
+    stats socket {}
+
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+listen rdp
+    bind 127.0.0.1:{fe}
+    balance rdp-cookie
+    persist rdp-cookie
+    tcp-request inspect-delay 400ms
+    tcp-request content accept if RDP_COOKIE
+    server s1 127.0.0.1:{}
+    server s2 127.0.0.1:{}
+    server s3 127.0.0.1:{}
+",
+            socket.display(),
+            ports[0],
+            ports[1],
+            ports[2]
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let mut out = vec![];
+    let mut ask = |label: &str, first: &[u8]| out.push(format!("{label}: {}", exchange(fe, first)));
+    for _ in 0..3 {
+        ask("to s2", &msts(ports[1]));
+    }
+    ask("to s3", &msts(ports[2]));
+    ask("to nobody", &msts(free_port()));
+    ask("alice", &rdp("alice"));
+    xtests::api(&socket, "disable server rdp/s2");
+    ask("to s2 in maintenance", &msts(ports[1]));
+    ask("to s2 in maintenance", &msts(ports[1]));
+    xtests::api(&socket, "enable server rdp/s2");
+    ask("to s2 back", &msts(ports[1]));
+    out
+}
+
+#[test]
+fn the_msts_cookie_sends_a_client_back_to_its_server_as_with_haproxy() {
+    let runs: Vec<Vec<String>> = xtests::proxies!()
+        .iter()
+        .map(|b| persist_session(b))
+        .collect();
+    let engine = runs.last().unwrap();
+    assert_eq!(
+        &engine[..4],
+        ["to s2: s2", "to s2: s2", "to s2: s2", "to s3: s3"],
+        "{engine:#?}"
+    );
+    assert!(engine.iter().any(|l| l == "to s2 back: s2"), "{engine:#?}");
+    if let [haproxy, engine] = &runs[..] {
+        assert_eq!(engine, haproxy, "the engine (left) vs HAProxy 2.6 (right)");
+    }
+}

@@ -247,7 +247,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("monitor", Cap::Fe, false, No, shape::check, "monitor fail if|unless <cond>."),
     kw("monitor-uri", Cap::Fe, true, No, shape::check, "monitor-uri <uri>."),
     kw("option", Cap::Any, true, Parser, options::parse, "[no] option <name> [args]."),
-    kw("persist", Cap::Be, true, No, shape::check, "persist rdp-cookie[(<name>)]."),
+    kw("persist", Cap::Be, true, Yes, persist, "persist rdp-cookie[(<name>)]: the RDP cookie names the server."),
     kw("rate-limit", Cap::Fe, true, No, shape::check, "rate-limit sessions <rate>."),
     kw("redirect", Cap::Any, false, Yes, acl::parse_redirect, "redirect location|prefix|scheme <to> [code N] [if|unless <cond>]."),
     kw("retries", Cap::Be, true, Yes, retries, "retries <n>: connection retries (default 3)."),
@@ -526,6 +526,39 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
         p.note(ctx, format!("balance {}", b.name()), Support::No);
     }
     p.px.balance = b;
+}
+
+/// `persist rdp-cookie[(<name>)]`, read as HAProxy reads it (any word
+/// starting with `rdp-cookie`).
+fn persist(p: &mut ProxyState, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    let here = ctx.here();
+    let method = ctx.arg(1).to_string();
+    let Some(rest) = method.strip_prefix("rdp-cookie") else {
+        let what = if method.is_empty() {
+            "missing"
+        } else {
+            "unknown"
+        };
+        ctx.alert(format!("{here} : {what} persist method."));
+        return;
+    };
+    let name = match rest.strip_prefix('(') {
+        None if rest.is_empty() => Some("msts"),
+        None => None,
+        Some(inner) => inner
+            .split_once(')')
+            .map(|(n, _)| n)
+            .filter(|n| !n.is_empty()),
+    };
+    match name {
+        Some(n) => p.px.persist_rdp = Some(n.to_string()),
+        None => ctx.alert(format!(
+            "{here} : persist rdp-cookie(name)' requires an rdp cookie name."
+        )),
+    }
 }
 
 fn fullconn(p: &mut ProxyState, ctx: &mut Ctx) {

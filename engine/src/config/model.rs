@@ -207,6 +207,9 @@ pub struct Proxy {
     pub balance: Balance,
     /// `hash-type`: how hash-based algorithms map keys to servers.
     pub hash_type: HashType,
+    /// `persist rdp-cookie[(<name>)]`: the RDP cookie (`msts` by default)
+    /// whose encoded address names the server.
+    pub persist_rdp: Option<String>,
     /// `server` lines (backends and listen only), in declaration order.
     pub servers: Vec<Server>,
     /// `default_backend <name>` (resolved and mode-checked by `load`).

@@ -30,6 +30,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             allbackups: false,
             balance: Balance::RoundRobin,
             hash_type: Default::default(),
+            persist_rdp: None,
             servers: vec![],
             default_backend: None,
             use_backends: vec![],
