@@ -278,6 +278,7 @@ impl Backend {
 
     fn pick(&self, avoid: Option<usize>, key: Option<u32>) -> Choice {
         let has_room = |i: usize| self.servers[i].has_room(self.limit(i));
+        let may_queue = |i: usize| self.servers[i].may_queue(self.limit(i));
         let inflight = |i: usize| self.servers[i].inflight();
         let chosen = self
             .algorithm
@@ -285,6 +286,7 @@ impl Backend {
             .expect("balance lock")
             .next_server(&Pick {
                 has_room: &has_room,
+                may_queue: &may_queue,
                 avoid,
                 key,
                 inflight: &inflight,
@@ -424,16 +426,28 @@ impl Backend {
             match choice {
                 Choice::Server(i) => {
                     let server = &self.servers[i];
-                    if let Some(slot) = server.take_slot(self.limit(i)) {
+                    // Behind the streams already waiting for it, if any.
+                    let behind = queued.is_none() && server.waiting() > 0;
+                    let slot = if behind {
+                        None
+                    } else {
+                        server.take_slot(self.limit(i))
+                    };
+                    if let Some(slot) = slot {
                         attempt.server = Some(server.name().to_string());
                         attempt.assigned_at = Some(tokio::time::Instant::now());
                         if let Some(guard) = queued.take() {
-                            let position = if guard.of_server {
+                            let of_server = guard.of_server;
+                            let position = if of_server {
                                 &mut attempt.srv_queue
                             } else {
                                 &mut attempt.backend_queue
                             };
                             *position = guard.served();
+                            if of_server {
+                                // Out of its queue: its load counts one less.
+                                server.refresh_load();
+                            }
                         }
                         return Ok(slot);
                     }

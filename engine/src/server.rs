@@ -56,6 +56,10 @@ pub struct ServerState {
     /// ago go first among equals, as HAProxy's tree does.
     changes: Arc<AtomicU64>,
     last_change: AtomicU64,
+    /// Its load when the count last changed: served plus queued then.
+    /// leastconn orders by it, as lb_fwlc repositions a server only when
+    /// a connection is taken or given back (not when one queues).
+    last_load: AtomicU32,
     /// Stats: traffic, health checks, availability.
     pub traffic: Traffic,
     pub checks: Mutex<CheckStats>,
@@ -102,6 +106,7 @@ impl ServerState {
             slot_freed: shared.slot_freed.clone(),
             // Declaration order first, as servers enter HAProxy's tree.
             last_change: AtomicU64::new(u64::from(position)),
+            last_load: AtomicU32::new(0),
             changes: shared.changes.clone(),
             traffic: Traffic::default(),
             checks: Mutex::new(CheckStats::default()),
@@ -110,16 +115,19 @@ impl ServerState {
         }
     }
 
-    /// Connections in flight and when that count last changed (leastconn).
+    /// Connections in flight (served or waiting in its queue, as
+    /// HAProxy counts them) when the count last changed, and when that was
+    /// (leastconn).
     pub fn inflight(&self) -> (u32, u64) {
         (
-            self.current_conns(),
+            self.last_load.load(Ordering::Relaxed),
             self.last_change.load(Ordering::Relaxed),
         )
     }
 
     /// Moves the server behind the others whose count is the same.
     fn mark_change(&self) {
+        self.refresh_load();
         let n = self.changes.fetch_add(1, Ordering::Relaxed);
         // After the initial positions, which are below 2^32.
         self.last_change.store((1 << 32) + n, Ordering::Relaxed);
@@ -343,9 +351,30 @@ impl ServerState {
         })
     }
 
-    /// Below `limit`, so it can take one more connection.
+    /// Below `limit` with nobody in its queue, so it can take one more
+    /// connection now.
     pub fn has_room(&self, limit: Option<u32>) -> bool {
-        limit.is_none_or(|max| self.current_conns() < max)
+        limit.is_none_or(|max| self.waiting() == 0 && self.current_conns() < max)
+    }
+
+    /// Below `limit` plus its `maxqueue`, counting its queue (HAProxy's
+    /// leastconn test).
+    pub fn may_queue(&self, limit: Option<u32>) -> bool {
+        limit.is_none_or(|max| {
+            let queue_room = self.config.maxqueue.unwrap_or(0);
+            (self.current_conns() as usize + self.waiting()) < (max + queue_room) as usize
+        })
+    }
+
+    /// Takes its load (served plus queued) for leastconn's order now.
+    pub fn refresh_load(&self) {
+        let load = self.current_conns() + self.waiting() as u32;
+        self.last_load.store(load, Ordering::Relaxed);
+    }
+
+    /// Streams waiting in its own queue (`qcur`).
+    pub fn waiting(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
     }
 
     /// Takes a connection slot; the slot is given back when dropped.

@@ -289,3 +289,46 @@ fn dynamic_limits_grow_with_the_backend_load() {
         )
     });
 }
+
+/// leastconn counts a server's queue as its load and, when every server
+/// is full, queues a connection on the least loaded server whose queue
+/// has room (`maxqueue`), as HAProxy's lb_fwlc does; beyond that, the
+/// backend's queue. Where each held connection waits is HAProxy's.
+#[test]
+fn leastconn_queues_on_the_least_loaded_server() {
+    compare("leastconn-queues", |bin| {
+        with_proxy(
+            bin,
+            "leastconn",
+            &[
+                ("s1", "maxconn 1 maxqueue 2"),
+                ("s2", "maxconn 1 maxqueue 1"),
+            ],
+            true,
+            |fe| {
+                let socket = xtests::socket_path(&format!("balance-{fe}"));
+                let mut open = vec![];
+                let mut out = vec![];
+                for _ in 0..6 {
+                    let (s, name) = hold(fe, 2, Duration::from_millis(300));
+                    open.push(s);
+                    let stat = xtests::api(&socket, "show stat");
+                    let queues: Vec<String> = stat
+                        .lines()
+                        .filter(|l| l.starts_with("app,"))
+                        .map(|l| {
+                            let f: Vec<&str> = l.split(',').collect();
+                            format!("{}:{}/{}", f[1], f[2], f[4])
+                        })
+                        .collect();
+                    out.push(format!(
+                        "{} {}",
+                        name.unwrap_or_else(|| "waits".into()),
+                        queues.join(" ")
+                    ));
+                }
+                out
+            },
+        )
+    });
+}

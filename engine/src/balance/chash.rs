@@ -308,6 +308,7 @@ mod tests {
         let inflight = |_: usize| (0, 0);
         c.next_server(&Pick {
             has_room: &room,
+            may_queue: &room,
             avoid: None,
             key: Some(key),
             inflight: &inflight,
@@ -348,6 +349,7 @@ mod tests {
                 .map(|_| {
                     c.next_server(&Pick {
                         has_room: &room,
+                        may_queue: &room,
                         avoid: None,
                         key: None,
                         inflight: &inflight,

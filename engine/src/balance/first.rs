@@ -78,6 +78,7 @@ mod tests {
         let pick = |f: &mut First, room: &dyn Fn(usize) -> bool| {
             f.next_server(&Pick {
                 has_room: room,
+                may_queue: room,
                 avoid: None,
                 key: None,
                 inflight: &inflight,

@@ -59,7 +59,7 @@ impl Algorithm for LeastConn {
             order
                 .iter()
                 .map(|&(_, _, i)| i)
-                .filter(|&i| (pick.has_room)(i))
+                .filter(|&i| (pick.may_queue)(i))
         };
         with_room()
             .find(|&i| Some(i) != pick.avoid)
@@ -102,6 +102,7 @@ mod tests {
         let inflight = |i: usize| state[i];
         l.next_server(&Pick {
             has_room: &room,
+            may_queue: &room,
             avoid: None,
             key: None,
             inflight: &inflight,

@@ -218,6 +218,7 @@ mod tests {
         let inflight = |_: usize| (0, 0);
         m.next_server(&Pick {
             has_room: &room,
+            may_queue: &room,
             avoid: None,
             key,
             inflight: &inflight,

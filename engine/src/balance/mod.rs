@@ -43,8 +43,13 @@ pub struct ServerInfo {
 
 /// One choice to make.
 pub struct Pick<'a> {
-    /// Whether a server is below its `maxconn`.
+    /// Whether a server can take a connection now: below its `maxconn`,
+    /// nobody waiting in its own queue.
     pub has_room: &'a dyn Fn(usize) -> bool,
+    /// Whether a server can take one more, counting its queue: below
+    /// `maxconn` plus `maxqueue` (leastconn chooses such a server and
+    /// the connection waits in its queue, as lb_fwlc does).
+    pub may_queue: &'a dyn Fn(usize) -> bool,
     /// The server a redispatch leaves: taken only if nothing else has room.
     pub avoid: Option<usize>,
     /// The request's hash key for hash-based algorithms; None falls back
@@ -161,6 +166,7 @@ mod properties {
         let inflight = |i: usize| (load[i], i as u64);
         a.next_server(&Pick {
             has_room: &room,
+            may_queue: &room,
             avoid: None,
             key,
             inflight: &inflight,

@@ -447,6 +447,7 @@ mod tests {
         let inflight = |_: usize| (0, 0);
         rr.next_server(&Pick {
             has_room: room,
+            may_queue: room,
             avoid,
             key: None,
             inflight: &inflight,
