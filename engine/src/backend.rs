@@ -9,14 +9,14 @@
 //! redispatch` the last retry goes to another server.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::acl::Acls;
+use crate::acl::{Acls, Stream};
 use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo, WEIGHT_SCALE};
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
@@ -488,21 +488,22 @@ impl Backend {
 
     /// Connects a stream to a server: assign, connect, retry, redispatch.
     /// `client_port` is the port the client connected to, used by servers
-    /// declared without a port. `attempt` records what happened, for the
-    /// log, whatever the outcome.
+    /// declared without a port; `stream` what hash keys and `persist
+    /// rdp-cookie` read (addresses, bytes held by `tcp-request content`).
+    /// `attempt` records what happened, for the log, whatever the outcome.
     pub async fn connect(
         &self,
         net: &dyn Net,
-        client: Option<IpAddr>,
         client_port: u16,
         attempt: &mut Attempt,
-        payload: &[u8],
+        stream: &Stream<'_>,
     ) -> Result<(BoxStream, Slot), ConnectError> {
         let key = self
             .hash
-            .key(client, None, &|_| None)
-            .or_else(|| self.hash.payload_key(payload));
-        let direct = self.rdp_persistence(payload);
+            .key(stream.src.map(|a| a.ip()), None, &|_| None)
+            .or_else(|| self.hash.payload_key(stream.payload))
+            .or_else(|| self.hash.sample_key(stream));
+        let direct = self.rdp_persistence(stream.payload);
         self.connect_or_reuse(net, client_port, attempt, &mut Vec::new(), direct, key)
             .await
     }
@@ -736,6 +737,13 @@ mod tests {
     use crate::testing::{proxy, Behaviour, FakeNet};
     use tokio::time::Instant;
 
+    /// A stream with no address and nothing read.
+    const NO_STREAM: Stream = Stream {
+        src: None,
+        dst: None,
+        payload: &[],
+    };
+
     const TWO: &str = "
 defaults
     mode tcp
@@ -757,7 +765,7 @@ listen app
         net.set("10.0.0.2:80", Behaviour::Accept);
         let be = backend(TWO);
         for _ in 0..4 {
-            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+            be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await
                 .unwrap();
         }
@@ -774,7 +782,7 @@ listen app
             backend(&TWO.replace("timeout connect 3s", "timeout connect 300ms\n    retries 2"));
         let start = Instant::now();
         let err = be
-            .connect(&*net, None, 80, &mut Attempt::default(), &[])
+            .connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .err()
             .expect("connect fails");
@@ -792,7 +800,7 @@ listen app
         let net = FakeNet::new();
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 3s\n    retries 1"));
         let start = Instant::now();
-        be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+        be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .err()
             .expect("connect fails");
@@ -809,7 +817,7 @@ listen app
         let be = backend(&TWO.replace("mode tcp", "mode tcp\n    option redispatch"));
         let start = Instant::now();
         let mut attempt = Attempt::default();
-        be.connect(&*net, None, 80, &mut attempt, &[])
+        be.connect(&*net, 80, &mut attempt, &NO_STREAM)
             .await
             .unwrap();
         assert_eq!(net.attempts(), ["10.0.0.1:80", "10.0.0.2:80"]);
@@ -828,7 +836,7 @@ listen app
             "mode tcp\n    option redispatch\n    balance leastconn",
         ));
         let start = Instant::now();
-        be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+        be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .unwrap();
         assert_eq!(
@@ -845,7 +853,7 @@ listen app
         let be = backend(&TWO.replace("timeout connect 3s", "timeout connect 2s\n    retries 0"));
         let start = Instant::now();
         let err = be
-            .connect(&*net, None, 80, &mut Attempt::default(), &[])
+            .connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .err()
             .expect("connect fails");
@@ -878,7 +886,7 @@ listen app
         accept_all(&net);
         let be = backend(BACKUPS);
         for _ in 0..3 {
-            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+            be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await
                 .unwrap();
         }
@@ -892,13 +900,13 @@ listen app
         let be = backend(BACKUPS);
         be.set_server_up(&be.servers[0], false);
         for _ in 0..3 {
-            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+            be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await
                 .unwrap();
         }
         assert_eq!(net.attempts(), ["10.0.1.1:80"; 3]);
         be.set_server_up(&be.servers[1], false);
-        be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+        be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .unwrap();
         assert_eq!(net.attempts()[3], "10.0.1.2:80");
@@ -911,7 +919,7 @@ listen app
         let be = backend(&BACKUPS.replace("mode tcp", "mode tcp\n    option allbackups"));
         be.set_server_up(&be.servers[0], false);
         for _ in 0..4 {
-            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+            be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await
                 .unwrap();
         }
@@ -928,7 +936,7 @@ listen app
         be.set_server_up(&be.servers[0], false);
         be.set_server_up(&be.servers[1], false);
         assert!(matches!(
-            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+            be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await,
             Err(ConnectError::NoServer)
         ));
@@ -951,13 +959,13 @@ listen app
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = Arc::new(backend(FULL));
         let (_stream, slot) = be
-            .connect(&*net, None, 80, &mut Attempt::default(), &[])
+            .connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .unwrap();
         let waiter = {
             let (be, net) = (be.clone(), net.clone());
             tokio::spawn(async move {
-                be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+                be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                     .await
                     .map(|_| Instant::now())
             })
@@ -981,12 +989,12 @@ listen app
         net.set("10.0.0.1:80", Behaviour::Accept);
         let be = backend(FULL);
         let _held = be
-            .connect(&*net, None, 80, &mut Attempt::default(), &[])
+            .connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .unwrap();
         let start = Instant::now();
         assert!(matches!(
-            be.connect(&*net, None, 80, &mut Attempt::default(), &[])
+            be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await,
             Err(ConnectError::QueueTimeout)
         ));

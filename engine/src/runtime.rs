@@ -442,6 +442,15 @@ fn build_backends(
         if proxy.mode == Mode::Http {
             crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
         }
+        if let crate::config::Balance::Hash(expr) = &proxy.balance {
+            if crate::acl::Sample::compile(expr).is_none() {
+                return Err(StartError::NotImplemented(vec![Unimplemented {
+                    at: proxy.at.clone(),
+                    keyword: format!("balance hash {expr}"),
+                    section: proxy.kind.as_str().to_string(),
+                }]));
+            }
+        }
         if let (false, Some(rule)) = (proxy.kind.is_frontend(), proxy.tcp_content.first()) {
             return Err(StartError::NotImplemented(vec![Unimplemented {
                 at: rule.at.clone(),

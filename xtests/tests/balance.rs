@@ -332,3 +332,21 @@ fn leastconn_queues_on_the_least_loaded_server() {
         )
     });
 }
+
+/// `balance hash src` in TCP mode: the address's four bytes hashed with
+/// the `hash-type` function (not `source`'s XOR of words).
+#[test]
+fn hash_of_the_source_address() {
+    let sources = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.7", "127.1.2.3", "127.0.0.2"];
+    for balance in ["hash src", "hash src\n    hash-type consistent sdbm"] {
+        compare(balance, |bin| {
+            with_proxy(
+                bin,
+                balance,
+                &[("s1", ""), ("s2", "weight 3"), ("s3", "")],
+                false,
+                |fe| from_sources(fe, &sources),
+            )
+        });
+    }
+}

@@ -208,3 +208,28 @@ fn url_param_gives_up_on_a_body_that_does_not_come() {
         },
     );
 }
+
+/// `balance hash <expr>`: the sample's bytes hashed as HAProxy does (a
+/// header's last value, a path, an address's bytes), round robin when the
+/// sample is missing.
+#[test]
+fn hash_of_a_sample_expression() {
+    let client = [
+        Send("GET /a HTTP/1.1\r\nHost: x\r\nX-User: alice\r\n\r\n"),
+        Response,
+        Send("GET /b HTTP/1.1\r\nHost: x\r\nX-User: bob\r\n\r\n"),
+        Response,
+        Send("GET /c HTTP/1.1\r\nHost: x\r\nX-User: carol, alice\r\n\r\n"),
+        Response,
+        Send("GET /d HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Response,
+        Send("GET /e HTTP/1.1\r\nHost: x\r\nX-User: dave\r\nX-User: bob\r\n\r\n"),
+        Response,
+        Send("GET /f HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Response,
+    ];
+    run("hash-hdr", "hash req.hdr(x-user)", &client);
+    run("hash-fhdr", "hash req.fhdr(x-user)\n    hash-type consistent", &client);
+    run("hash-path", "hash path\n    hash-type map-based djb2", PATHS);
+    run("hash-src", "hash src", PATHS);
+}

@@ -25,6 +25,38 @@ pub trait Request {
     }
 }
 
+/// A TCP stream as fetches see it: its addresses and the bytes it has
+/// buffered.
+pub struct Stream<'a> {
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+    pub payload: &'a [u8],
+}
+
+impl Request for Stream<'_> {
+    fn method(&self) -> &[u8] {
+        b""
+    }
+    fn uri(&self) -> &[u8] {
+        b""
+    }
+    fn version(&self) -> &[u8] {
+        b""
+    }
+    fn headers(&self) -> Vec<(&[u8], &[u8])> {
+        vec![]
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        self.src
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.dst
+    }
+    fn payload(&self) -> Option<&[u8]> {
+        Some(self.payload)
+    }
+}
+
 /// A fetch the runtime knows, with its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetch {

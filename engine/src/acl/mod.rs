@@ -10,7 +10,7 @@
 mod fetch;
 mod pattern;
 
-pub use fetch::{path, Request};
+pub use fetch::{path, Request, Stream};
 pub use pattern::{in_net, network};
 
 use std::collections::BTreeMap;
@@ -223,6 +223,66 @@ impl Acls {
                     .get(*name)
                     .is_some_and(|lines| lines.iter().any(|m| m.fetch.is_http()))
             })
+    }
+}
+
+/// A sample expression the runtime can evaluate outside an ACL (`balance
+/// hash <expr>`): one fetch, without converters for now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample(Fetch);
+
+impl Sample {
+    /// `name[(args)]`; None for a fetch the runtime lacks or an
+    /// expression with converters.
+    pub fn compile(expr: &str) -> Option<Sample> {
+        // A comma outside the parentheses starts the converters.
+        let mut depth = 0i32;
+        for c in expr.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => return None,
+                _ => {}
+            }
+        }
+        let (name, args) = match expr.split_once('(') {
+            Some((n, rest)) => (
+                n,
+                rest.strip_suffix(')')?
+                    .split(',')
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            None => (expr, vec![]),
+        };
+        let (fetch, _) = fetch::keyword(name, &args)?;
+        // As a sample, a header fetch gives its last value.
+        let fetch = match fetch {
+            Fetch::Hdr { name, occ: None } => Fetch::Hdr {
+                name,
+                occ: Some(-1),
+            },
+            Fetch::FullHdr { name, occ: None } => Fetch::FullHdr {
+                name,
+                occ: Some(-1),
+            },
+            Fetch::Always(_) => return None,
+            f => f,
+        };
+        Some(Sample(fetch))
+    }
+
+    /// The sample as the bytes HAProxy hashes (its binary form): a
+    /// string's bytes, an address's network-order bytes, an integer's 8
+    /// big-endian bytes. None when the request has none.
+    pub fn bytes(&self, req: &dyn Request) -> Option<Vec<u8>> {
+        let (values, _) = fetch::sample(&self.0, req);
+        Some(match values.into_iter().next()? {
+            pattern::Value::Str(b) => b,
+            pattern::Value::Int(i) => i.to_be_bytes().to_vec(),
+            pattern::Value::Ip(std::net::IpAddr::V4(a)) => a.octets().to_vec(),
+            pattern::Value::Ip(std::net::IpAddr::V6(a)) => a.octets().to_vec(),
+        })
     }
 }
 

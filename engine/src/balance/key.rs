@@ -140,6 +140,14 @@ impl Hashing {
         }
     }
 
+    /// The key of `balance hash <expr>`: the sample's bytes, hashed.
+    pub fn sample_key(&self, req: &dyn crate::acl::Request) -> Option<u32> {
+        match &self.input {
+            HashInput::Sample(Some(sample)) => sample.bytes(req).map(|b| self.function.hash(&b)),
+            _ => None,
+        }
+    }
+
     /// Whether a POST's body may hold the key (`url_param`).
     pub fn reads_body(&self) -> bool {
         matches!(self.input, HashInput::Param(_))
@@ -181,6 +189,9 @@ pub enum HashInput {
     /// `rdp-cookie[(<name>)]`: the cookie an RDP client sends first
     /// (`mstshash` by default).
     RdpCookie(String),
+    /// `hash <expr>`: a sample's bytes (None: an expression the runtime
+    /// cannot evaluate, which it refuses to start with).
+    Sample(Option<crate::acl::Sample>),
 }
 
 impl HashInput {
@@ -220,6 +231,7 @@ impl HashInput {
                 name: name.to_ascii_lowercase(),
                 domain_only: *use_domain_only,
             },
+            Balance::Hash(expr) => HashInput::Sample(crate::acl::Sample::compile(expr)),
             Balance::RdpCookie(name) => {
                 HashInput::RdpCookie(name.clone().unwrap_or_else(|| "mstshash".into()))
             }
@@ -236,7 +248,7 @@ impl HashInput {
     ) -> Option<u32> {
         match self {
             // Read from the payload (see `payload_key`).
-            HashInput::None | HashInput::RdpCookie(_) => None,
+            HashInput::None | HashInput::RdpCookie(_) | HashInput::Sample(_) => None,
             HashInput::Source => client.map(source_key),
             HashInput::Uri {
                 len,

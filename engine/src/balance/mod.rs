@@ -100,6 +100,7 @@ pub fn for_config(
         | Balance::UrlParam(_)
         | Balance::Hdr { .. }
         | Balance::RdpCookie(_)
+        | Balance::Hash(_)
             if hash_type.consistent =>
         {
             Box::new(Chash::new(servers, allbackups))
@@ -109,7 +110,8 @@ pub fn for_config(
         | Balance::Uri(_)
         | Balance::UrlParam(_)
         | Balance::Hdr { .. }
-        | Balance::RdpCookie(_) => Box::new(Map::new(servers, allbackups)),
+        | Balance::RdpCookie(_)
+        | Balance::Hash(_) => Box::new(Map::new(servers, allbackups)),
         Balance::LeastConn => Box::new(LeastConn::new(servers, allbackups)),
         Balance::First => Box::new(First::new(servers, allbackups)),
         Balance::Random(draws) => Box::new(Chash::random(servers, allbackups, *draws, seed)),

@@ -61,12 +61,34 @@ fn check_proxy(
             st.px.name
         )));
     }
-    let failed = resolve_backends(st, all, diags);
+    let failed = resolve_backends(st, all, diags) | balance_expression(st, diags);
     warn_timeouts_and_logs(st, global_log, diags);
     if st.px.mode == Mode::Tcp {
         warn_http_only(st, diags);
     }
     failed | server_checks(st, all, diags)
+}
+
+/// `balance hash <expr>`: its fetch and converters must exist.
+fn balance_expression(st: &ProxyState, diags: &mut Vec<Diagnostic>) -> bool {
+    let Balance::Hash(expr) = &st.px.balance else {
+        return false;
+    };
+    let fetch = &expr[..expr.find(['(', ',']).unwrap_or(expr.len())];
+    let error = if super::fetches::find(fetch).is_none() {
+        format!("unknown fetch method '{fetch}'")
+    } else if let Some(conv) = super::converters::first_unknown(expr) {
+        format!("unknown converter '{conv}'")
+    } else {
+        return false;
+    };
+    diags.push(Diagnostic::alert(format!(
+        "{} '{}' [{}]: failed to parse 'balance hash' expression '{expr}' in : {error}.",
+        st.type_str(),
+        st.px.name,
+        st.px.at
+    )));
+    true
 }
 
 /// `proxy_cfg_ensure_no_http()`: HTTP-only settings of a tcp proxy.

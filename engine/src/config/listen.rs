@@ -496,6 +496,21 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
             name: a[4..a.len() - 1].to_string(),
             use_domain_only: ctx.arg(2) == "use_domain_only",
         },
+        "hash" => match (ctx.arg(2), ctx.arg(3)) {
+            ("", _) => {
+                ctx.alert(format!(
+                    "{here} : balance hash requires a sample expression."
+                ));
+                return;
+            }
+            (_, extra) if !extra.is_empty() => {
+                ctx.alert(format!(
+                    "{here} : balance hash takes no other argument (got '{extra}')."
+                ));
+                return;
+            }
+            (expr, _) => Balance::Hash(expr.to_string()),
+        },
         "rdp-cookie" => Balance::RdpCookie(None),
         a if a.starts_with("rdp-cookie(") && a.ends_with(')') => {
             Balance::RdpCookie(Some(a[11..a.len() - 1].to_string()))
@@ -521,6 +536,8 @@ fn balance(p: &mut ProxyState, ctx: &mut Ctx) {
             | Balance::Random(_)
             | Balance::UrlParam(_)
             | Balance::RdpCookie(_)
+            // The runtime refuses the expressions it cannot evaluate.
+            | Balance::Hash(_)
     );
     if !built {
         p.note(ctx, format!("balance {}", b.name()), Support::No);

@@ -56,6 +56,7 @@ pub mod acl;
 pub mod bind;
 mod check;
 pub mod cond;
+mod converters;
 pub mod fetches;
 pub mod global;
 pub mod http_request;

@@ -586,6 +586,8 @@ pub enum Balance {
     },
     /// `rdp-cookie[(<name>)]`.
     RdpCookie(Option<String>),
+    /// `hash <expr>`: a sample expression, as written.
+    Hash(String),
     /// `random[(<draws>)]`.
     Random(u32),
 }
@@ -601,6 +603,7 @@ impl Balance {
             Balance::Source => "source",
             Balance::Uri(_) => "uri",
             Balance::UrlParam(_) => "url_param",
+            Balance::Hash(_) => "hash",
             Balance::Hdr { .. } => "hdr",
             Balance::RdpCookie(_) => "rdp-cookie",
             Balance::Random(_) => "random",

@@ -391,7 +391,15 @@ impl Conn<'_> {
                     .map(|v| v.trim_ascii().to_vec())
                     .next()
             })
-            .or_else(|| backend.hash.body_key(posted.as_deref()?));
+            .or_else(|| backend.hash.body_key(posted.as_deref()?))
+            .or_else(|| {
+                let view = rules::View {
+                    request: &msg,
+                    src: self.peer,
+                    dst: self.local,
+                };
+                backend.hash.sample_key(&view)
+            });
         let connected = backend
             .connect_or_reuse(
                 &*self.process.net,

@@ -17,7 +17,7 @@ use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
 use super::tcp::{sleep_until, Early};
-use crate::acl::{Acls, Request};
+use crate::acl::{Acls, Stream};
 use crate::config;
 use crate::net::BoxStream;
 
@@ -39,37 +39,6 @@ pub enum Verdict {
     Reject,
 }
 
-/// The bytes a stream has buffered, for the ACLs.
-struct Payload<'a> {
-    bytes: &'a [u8],
-    src: Option<SocketAddr>,
-    dst: Option<SocketAddr>,
-}
-
-impl Request for Payload<'_> {
-    fn method(&self) -> &[u8] {
-        b""
-    }
-    fn uri(&self) -> &[u8] {
-        b""
-    }
-    fn version(&self) -> &[u8] {
-        b""
-    }
-    fn headers(&self) -> Vec<(&[u8], &[u8])> {
-        vec![]
-    }
-    fn src(&self) -> Option<SocketAddr> {
-        self.src
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        self.dst
-    }
-    fn payload(&self) -> Option<&[u8]> {
-        Some(self.bytes)
-    }
-}
-
 impl ContentRules {
     /// The rules of a proxy with `tcp-request content` lines; `acls` are
     /// its compiled ACLs. The caller has made sure no condition reads HTTP.
@@ -83,7 +52,7 @@ impl ContentRules {
 
     /// The first rule's verdict on `req`; None while a rule cannot decide
     /// yet on `partial` data.
-    fn decide(&self, req: &Payload, partial: bool) -> Option<Verdict> {
+    fn decide(&self, req: &Stream, partial: bool) -> Option<Verdict> {
         for rule in &self.rules {
             let hit = match &rule.cond {
                 None => true,
@@ -115,10 +84,10 @@ impl ContentRules {
             let partial = !early.eof
                 && early.bytes.len() < INSPECT_MAX_BYTES
                 && deadline.is_some_and(|d| Instant::now() < d);
-            let req = Payload {
-                bytes: &early.bytes,
+            let req = Stream {
                 src,
                 dst,
+                payload: &early.bytes,
             };
             if let Some(verdict) = self.decide(&req, partial) {
                 return verdict;

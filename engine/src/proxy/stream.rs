@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::inspect::Verdict;
 use super::tcp::{self, sleep_until, Early, End, Side, Volume};
 use super::{Frontend, Process};
+use crate::acl::Stream;
 use crate::backend::{Attempt, ConnectError};
 use crate::config::Timeouts;
 use crate::log::syslog::Level;
@@ -61,13 +62,12 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         Verdict::Accept => {
             // What was inspected is what `balance rdp-cookie` reads.
             let payload = early.bytes.clone();
-            let connecting = backend.connect(
-                &*process.net,
-                peer.map(|p| p.ip()),
-                client_port,
-                &mut attempt,
-                &payload,
-            );
+            let stream = Stream {
+                src: peer,
+                dst: client.local,
+                payload: &payload,
+            };
+            let connecting = backend.connect(&*process.net, client_port, &mut attempt, &stream);
             connect_phase(connecting, &mut client_stream, timeouts.client, early).await
         }
         Verdict::Reject => {
