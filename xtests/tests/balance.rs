@@ -337,7 +337,14 @@ fn leastconn_queues_on_the_least_loaded_server() {
 /// the `hash-type` function (not `source`'s XOR of words).
 #[test]
 fn hash_of_the_source_address() {
-    let sources = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.7", "127.1.2.3", "127.0.0.2"];
+    let sources = [
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.0.0.3",
+        "127.0.0.7",
+        "127.1.2.3",
+        "127.0.0.2",
+    ];
     for balance in ["hash src", "hash src\n    hash-type consistent sdbm"] {
         compare(balance, |bin| {
             with_proxy(
@@ -347,6 +354,41 @@ fn hash_of_the_source_address() {
                 false,
                 |fe| from_sources(fe, &sources),
             )
+        });
+    }
+}
+
+/// Backup servers: unused while an active one is up; then the first
+/// backup alone, or all of them by weight with `option allbackups`; the
+/// actives take over again when one returns.
+#[test]
+fn backups_with_and_without_allbackups() {
+    let servers = [
+        ("a1", ""),
+        ("a2", "weight 2"),
+        ("b1", "backup"),
+        ("b2", "backup weight 3"),
+        ("b3", "backup weight 2"),
+    ];
+    for balance in [
+        "roundrobin",
+        "roundrobin\n    option allbackups",
+        "static-rr\n    option allbackups",
+        "leastconn\n    option allbackups",
+    ] {
+        compare(balance, |bin| {
+            with_proxy(bin, balance, &servers, false, |fe| {
+                let socket = xtests::socket_path(&format!("balance-{fe}"));
+                let mut out = sequential(fe, 4);
+                out.push(xtests::api(&socket, "disable server app/a1"));
+                out.push(xtests::api(&socket, "disable server app/a2"));
+                out.extend(sequential(fe, 12));
+                out.push(xtests::api(&socket, "disable server app/b2"));
+                out.extend(sequential(fe, 6));
+                out.push(xtests::api(&socket, "enable server app/a2"));
+                out.extend(sequential(fe, 4));
+                out
+            })
         });
     }
 }

@@ -229,7 +229,15 @@ fn hash_of_a_sample_expression() {
         Response,
     ];
     run("hash-hdr", "hash req.hdr(x-user)", &client);
-    run("hash-fhdr", "hash req.fhdr(x-user)\n    hash-type consistent", &client);
-    run("hash-path", "hash path\n    hash-type map-based djb2", PATHS);
+    run(
+        "hash-fhdr",
+        "hash req.fhdr(x-user)\n    hash-type consistent",
+        &client,
+    );
+    run(
+        "hash-path",
+        "hash path\n    hash-type map-based djb2",
+        PATHS,
+    );
     run("hash-src", "hash src", PATHS);
 }
