@@ -40,13 +40,20 @@ fn log_fields(line: &str) -> String {
     format!("{} {} {}", words[3], words[5], words[6])
 }
 
-fn session(binary: &Path) -> Vec<String> {
-    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
-    let _servers: Vec<NameServer> = ports
+/// `n` servers `s1`, `s2`... that answer their name and hold the
+/// connection, and their ports.
+fn servers(n: usize) -> (Vec<u16>, Vec<NameServer>) {
+    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let running = ports
         .iter()
         .enumerate()
         .map(|(i, &p)| NameServer::start_holding(&format!("s{}", i + 1), p))
         .collect();
+    (ports, running)
+}
+
+fn session(binary: &Path) -> Vec<String> {
+    let (ports, _servers) = servers(4);
     let fe = free_port();
     let cfg = xtests::config_file(
         &format!("rdp-{fe}"),
@@ -147,12 +154,7 @@ fn msts(port: u16) -> Vec<u8> {
 }
 
 fn persist_session(binary: &Path) -> Vec<String> {
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let _servers: Vec<NameServer> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| NameServer::start_holding(&format!("s{}", i + 1), p))
-        .collect();
+    let (ports, _servers) = servers(3);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("rdp-persist-{fe}"));
     let cfg = xtests::config_file(

@@ -792,20 +792,24 @@ impl Conn<'_> {
                 Some(at) if idle_timeout.is_some() => request_timeout.map(|t| at + t),
                 _ => idle_deadline,
             };
-            // Read straight into the buffer's spare room.
-            self.inbuf.reserve(READ_BYTES);
-            let read = tokio::select! {
-                biased;
-                n = self.client.read_buf(&mut self.inbuf) => Some(n),
-                _ = sleep_until(deadline) => None,
-            };
-            match read {
+            match self.read_more(deadline).await {
                 Some(Ok(0) | Err(_)) if self.inbuf.is_empty() => return Arrival::Closed,
                 Some(Ok(0) | Err(_)) => return Arrival::Aborted,
                 Some(Ok(_)) => {}
                 None if self.inbuf.is_empty() => return Arrival::Idle,
                 None => return Arrival::Timeout,
             }
+        }
+    }
+
+    /// Reads what the client sent next straight into the buffer's spare
+    /// room; None once `deadline` has passed.
+    async fn read_more(&mut self, deadline: Option<Instant>) -> Option<std::io::Result<usize>> {
+        self.inbuf.reserve(READ_BYTES);
+        tokio::select! {
+            biased;
+            n = self.client.read_buf(&mut self.inbuf) => Some(n),
+            _ = sleep_until(deadline) => None,
         }
     }
 
@@ -868,13 +872,7 @@ impl Conn<'_> {
             if complete || data.len() >= room {
                 return Ok(data);
             }
-            self.inbuf.reserve(READ_BYTES);
-            let read = tokio::select! {
-                biased;
-                n = self.client.read_buf(&mut self.inbuf) => Some(n),
-                _ = sleep_until(deadline) => None,
-            };
-            match read {
+            match self.read_more(deadline).await {
                 Some(Ok(0) | Err(_)) => return Ok(data),
                 Some(Ok(_)) => {}
                 None => {
