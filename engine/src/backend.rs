@@ -71,6 +71,8 @@ pub struct Backend {
     /// Its `http-response` rules and the ACLs they use.
     pub http_response: Vec<config::HttpResponseRule>,
     pub acls: Acls,
+    /// How health checks probe its servers.
+    pub probe: crate::check::Probe,
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
     algorithm: Mutex<Box<dyn Algorithm>>,
@@ -266,6 +268,7 @@ impl Backend {
                 let words: Vec<&str> = words.iter().map(String::as_str).collect();
                 Persistence::parse(&words).ok()
             }),
+            probe: crate::check::Probe::from_proxy(proxy),
             traffic: Traffic::default(),
             availability: Mutex::new((Availability::new(true), 0)),
             streams: AtomicUsize::new(0),

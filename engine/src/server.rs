@@ -282,20 +282,14 @@ impl ServerState {
     }
 
     /// Records a check's result for the stats.
-    pub fn record_check(
-        &self,
-        status: &'static str,
-        desc: &str,
-        info: Option<&str>,
-        duration_ms: u64,
-        failed: bool,
-    ) {
+    pub fn record_check(&self, report: &crate::check::Report) {
         let mut c = self.checks.lock().expect("checks lock");
-        c.status = Some(status);
-        c.desc = desc.to_string();
-        c.info = info.unwrap_or_default().to_string();
-        c.duration_ms = Some(duration_ms);
-        if failed {
+        c.status = Some(report.status.code());
+        c.code = report.code;
+        c.desc = report.status.reason().to_string();
+        c.info = report.info.clone().unwrap_or_default();
+        c.duration_ms = Some(report.duration.as_millis() as u64);
+        if report.outcome() == crate::check::health::Outcome::Failed {
             c.failed += 1;
         }
     }

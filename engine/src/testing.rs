@@ -1,5 +1,5 @@
 //! A scripted network for unit tests: each server address is told to
-//! accept, refuse or hang, and every connection attempt is recorded.
+//! accept, refuse, hang or answer, and every connection attempt is recorded.
 //! Accepted connections are in-memory pipes whose far ends the test keeps.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use tokio::io::DuplexStream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use crate::config;
 use crate::net::{BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
@@ -18,15 +18,21 @@ const PIPE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behaviour {
+    /// Accept, and keep the server end open without a word.
     Accept,
     Refuse,
+    /// Never finish connecting.
     Hang,
+    /// Accept, read the request, write these bytes and close.
+    Answer(&'static [u8]),
 }
 
 #[derive(Default)]
 pub struct FakeNet {
     behaviour: Mutex<BTreeMap<SocketAddr, Behaviour>>,
     attempts: Mutex<Vec<SocketAddr>>,
+    /// What `Answer` servers were sent.
+    requests: Arc<Mutex<Vec<Vec<u8>>>>,
     /// The server ends of accepted connections, kept open for the test.
     accepted: Mutex<Vec<(SocketAddr, DuplexStream)>>,
 }
@@ -51,6 +57,11 @@ impl FakeNet {
             .iter()
             .map(|a| a.to_string())
             .collect()
+    }
+
+    /// What the `Answer` servers read, one entry a connection.
+    pub fn requests(&self) -> Vec<Vec<u8>> {
+        self.requests.lock().unwrap().clone()
     }
 }
 
@@ -77,6 +88,19 @@ impl Net for FakeNet {
                 }
                 Behaviour::Refuse => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
                 Behaviour::Hang => std::future::pending().await,
+                Behaviour::Answer(bytes) => {
+                    let (ours, mut theirs) = tokio::io::duplex(PIPE_BYTES);
+                    let requests = self.requests.clone();
+                    tokio::spawn(async move {
+                        // The peer writes its request in one piece.
+                        let mut buf = vec![0u8; PIPE_BYTES];
+                        let n = theirs.read(&mut buf).await.unwrap_or(0);
+                        requests.lock().unwrap().push(buf[..n].to_vec());
+                        let _ = theirs.write_all(bytes).await;
+                        let _ = theirs.shutdown().await;
+                    });
+                    Ok(Box::new(ours) as BoxStream)
+                }
             }
         })
     }

@@ -9,6 +9,7 @@
 //! message.
 
 pub mod health;
+mod http;
 mod tcp;
 
 use std::sync::Arc;
@@ -25,25 +26,84 @@ use crate::net::Net;
 use crate::server::ServerState;
 use health::{Outcome, Transition};
 
+/// HAProxy's check statuses: the code in the stats (`check_status`) and
+/// the reason in its messages (`check_desc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    L4Ok,
+    L4Tout,
+    L4Con,
+    L7Tout,
+    L7Rsp,
+    L7Ok,
+    L7Sts,
+}
+
+impl Status {
+    /// `L4OK`, `L4CON`, ... as the stats show it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::L4Ok => "L4OK",
+            Status::L4Tout => "L4TOUT",
+            Status::L4Con => "L4CON",
+            Status::L7Tout => "L7TOUT",
+            Status::L7Rsp => "L7RSP",
+            Status::L7Ok => "L7OK",
+            Status::L7Sts => "L7STS",
+        }
+    }
+
+    /// The words of HAProxy's messages: `Layer4 connection problem`...
+    pub fn reason(self) -> &'static str {
+        match self {
+            Status::L4Ok => "Layer4 check passed",
+            Status::L4Tout => "Layer4 timeout",
+            Status::L4Con => "Layer4 connection problem",
+            Status::L7Tout => "Layer7 timeout",
+            Status::L7Rsp => "Layer7 invalid response",
+            Status::L7Ok => "Layer7 check passed",
+            Status::L7Sts => "Layer7 wrong status",
+        }
+    }
+
+    pub fn outcome(self) -> Outcome {
+        match self {
+            Status::L4Ok | Status::L7Ok => Outcome::Passed,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
 /// What one probe found, in HAProxy's vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
-    pub outcome: Outcome,
-    /// `Layer4 check passed`, `Layer4 connection problem`, `Layer4 timeout`.
-    pub reason: &'static str,
-    /// The system's words for a failure (`Connection refused`), if any.
+    pub status: Status,
+    /// The response's status code, for checks that read one.
+    pub code: Option<u16>,
+    /// The system's words for a failure (`Connection refused`), or the
+    /// server's (a reason phrase), if any.
     pub info: Option<String>,
     pub duration: Duration,
 }
 
 impl Report {
-    /// HAProxy's check status code for the stats (`L4OK`, `L4CON`, `L4TOUT`).
-    pub fn status(&self) -> &'static str {
-        match self.reason {
-            "Layer4 check passed" => "L4OK",
-            "Layer4 timeout" => "L4TOUT",
-            _ => "L4CON",
-        }
+    pub fn outcome(&self) -> Outcome {
+        self.status.outcome()
+    }
+}
+
+/// How a backend probes its servers.
+#[derive(Debug)]
+pub enum Probe {
+    /// A TCP connection that opens passes.
+    Connect,
+    /// `option httpchk`.
+    Http(http::HttpCheck),
+}
+
+impl Probe {
+    pub fn from_proxy(proxy: &crate::config::Proxy) -> Probe {
+        http::HttpCheck::from_proxy(proxy).map_or(Probe::Connect, Probe::Http)
     }
 }
 
@@ -107,20 +167,21 @@ async fn run(
         let Some(target) = server.config.check_target() else {
             return; // the config refuses this; nothing to check
         };
-        let report = tcp::probe(&*checker.net, target, connect_timeout(&backend, &server)).await;
+        let connect = connect_timeout(&backend, &server);
+        let report = match &backend.probe {
+            Probe::Connect => tcp::probe(&*checker.net, target, connect).await,
+            Probe::Http(check) => {
+                let reply = reply_timeout(&backend, &server);
+                check.probe(&*checker.net, target, connect, reply).await
+            }
+        };
         if server.in_maint() {
             continue; // entered maintenance while probing: the result is moot
         }
-        server.record_check(
-            report.status(),
-            report.reason,
-            report.info.as_deref(),
-            report.duration.as_millis() as u64,
-            report.outcome == Outcome::Failed,
-        );
+        server.record_check(&report);
         let (transition, up) = {
             let mut health = server.health.lock().expect("health lock");
-            (health.record(report.outcome), health.is_up())
+            (health.record(report.outcome()), health.is_up())
         };
         if transition != Transition::None {
             backend.set_server_up(&server, up);
@@ -137,6 +198,16 @@ fn connect_timeout(backend: &Backend, server: &ServerState) -> Duration {
     match (backend.timeouts.check, backend.timeouts.connect) {
         (Some(_), Some(connect)) => connect.min(inter),
         _ => inter,
+    }
+}
+
+/// How long a server may take to answer once connected: `timeout check`
+/// from the connection (HAProxy re-arms the check task with it), or else
+/// what is left of `inter` from the start of the check.
+fn reply_timeout(backend: &Backend, server: &ServerState) -> http::ReplyTimeout {
+    match backend.timeouts.check {
+        Some(check) => http::ReplyTimeout::FromConnect(check),
+        None => http::ReplyTimeout::FromStart(server.config.check.inter),
     }
 }
 
@@ -181,7 +252,10 @@ async fn announce(
         Transition::WentDown => ("DOWN", Level::Alert),
         Transition::WentUp => ("UP", Level::Notice),
     };
-    let mut reason = format!("reason: {}", report.reason);
+    let mut reason = format!("reason: {}", report.status.reason());
+    if let Some(code) = report.code {
+        reason.push_str(&format!(", code: {code}"));
+    }
     if let Some(info) = &report.info {
         reason.push_str(&format!(", info: \"{info}\""));
     }

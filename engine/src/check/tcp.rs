@@ -3,8 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::Report;
-use crate::check::health::Outcome;
+use super::{Report, Status};
 use crate::net::Net;
 
 pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Report {
@@ -14,20 +13,20 @@ pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Repo
     match result {
         // Dropping the stream closes it at once, as HAProxy's L4 check does.
         Ok(Ok(_stream)) => Report {
-            outcome: Outcome::Passed,
-            reason: "Layer4 check passed",
+            status: Status::L4Ok,
+            code: None,
             info: None,
             duration,
         },
         Ok(Err(e)) => Report {
-            outcome: Outcome::Failed,
-            reason: "Layer4 connection problem",
+            status: Status::L4Con,
+            code: None,
             info: Some(crate::net::strerror(&e)),
             duration,
         },
         Err(_) => Report {
-            outcome: Outcome::Failed,
-            reason: "Layer4 timeout",
+            status: Status::L4Tout,
+            code: None,
             info: None,
             duration,
         },

@@ -11,7 +11,7 @@
 //! HAProxy ignores them too.
 
 use super::listen::ProxyState;
-use super::{Balance, Config, Diagnostic, Mode, Proxy};
+use super::{Balance, Config, Diagnostic, HealthCheck, Mode, Proxy};
 
 /// Runs the checks; returns true when an alert was raised.
 pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagnostic>) -> bool {
@@ -53,6 +53,13 @@ fn check_proxy(
 ) -> bool {
     if st.px.mode == Mode::Tcp {
         ensure_no_http(st, diags);
+    }
+    if st.px.http_check.used && !matches!(st.px.health_check, HealthCheck::Http { .. }) {
+        diags.push(Diagnostic::warning(format!(
+            "{} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
+            st.type_str(),
+            st.px.name
+        )));
     }
     if st.px.kind.is_frontend() && st.px.binds.is_empty() {
         diags.push(Diagnostic::warning(format!(

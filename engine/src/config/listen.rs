@@ -229,7 +229,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("fullconn", Cap::Be, true, Yes, fullconn, "fullconn <n>: dynamic maxconn reference."),
     kw("hash-type", Cap::Be, true, Parser, hash_type, "hash-type map-based|consistent [<function>] [avalanche]."),
     kw("http-after-response", Cap::Any, false, No, shape::http_response, "http-after-response <action> [if|unless <cond>]."),
-    kw("http-check", Cap::Be, true, No, shape::check, "http-check send|expect|connect|... ."),
+    kw("http-check", Cap::Be, true, Parser, super::http_check::parse, "http-check disable-on-404 | send ... | expect [!] status|rstatus|string|rstring <pattern>."),
     kw("http-error", Cap::Any, true, No, shape::check, "http-error status <code> [content-type ...]."),
     kw("http-request", Cap::Any, false, Parser, http_request::parse_http_request, "http-request <action> [if|unless <cond>]."),
     kw("http-response", Cap::Any, false, Parser, http_request::parse_http_response, "http-response <action> [if|unless <cond>]."),

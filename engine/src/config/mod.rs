@@ -59,6 +59,7 @@ pub mod cond;
 mod converters;
 pub mod fetches;
 pub mod global;
+pub mod http_check;
 pub mod http_request;
 pub mod lex;
 pub mod listen;

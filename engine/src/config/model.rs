@@ -225,6 +225,8 @@ pub struct Proxy {
     /// `option httpchk|smtpchk|ldap-check|mysql-check...`: the probe sent by
     /// health checks. Default: a TCP connect.
     pub health_check: HealthCheck,
+    /// `http-check` lines.
+    pub http_check: HttpCheckRules,
     /// `stats enable|uri|auth|hide-version|realm`.
     pub stats: StatsSettings,
     /// `acl` lines, in declaration order. Anonymous ACLs of conditions
@@ -285,6 +287,48 @@ pub struct ForwardFor {
     pub header: String,
     /// `if-none`: only add the header when the request has none.
     pub if_none: bool,
+}
+
+/// `http-check` lines of a proxy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpCheckRules {
+    /// Any `http-check send|expect|connect...` line (HAProxy warns when
+    /// there is no `option httpchk` to run them).
+    pub used: bool,
+    pub disable_on_404: bool,
+    pub send: Option<HttpCheckSend>,
+    pub expects: Vec<HttpExpect>,
+}
+
+/// `http-check send [meth <m>] [uri <u>] [ver <v>] [hdr <n> <v>]... [body <b>]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpCheckSend {
+    pub method: Option<String>,
+    pub uri: Option<String>,
+    pub version: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// Forms not built yet (`uri-lf`, `body-lf`, `comment`).
+    pub unsupported: Vec<String>,
+}
+
+/// `http-check expect [!] <match> <pattern>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpExpect {
+    pub negate: bool,
+    pub kind: HttpExpectKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpExpectKind {
+    /// Inclusive ranges of status codes.
+    Status(Vec<(u16, u16)>),
+    /// A regex on the status code.
+    Rstatus(String),
+    /// A string in the body.
+    String(String),
+    /// A regex on the body.
+    Rstring(String),
 }
 
 /// What a health check sends and expects.

@@ -77,7 +77,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("http-pretend-keepalive", Cap::Be, true, No, switch_only, "option http-pretend-keepalive: recognised, not run by the engine."),
     opt("http-server-close", Cap::Any, true, Yes, conn_mode, "close the server side after each response."),
     opt("http-use-proxy-header", Cap::Fe, true, No, switch_only, "option http-use-proxy-header: recognised, not run by the engine."),
-    opt("httpchk", Cap::Be, false, No, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
+    opt("httpchk", Cap::Be, false, Yes, httpchk, "HTTP health checks: [<method>] [<uri>] [<version>]."),
     opt("httpclose", Cap::Any, true, Yes, conn_mode, "close both sides after each response."),
     opt("httplog", Cap::Fe, true, Yes, httplog, "HTTP log format [clf]."),
     opt("httpslog", Cap::Fe, true, No, httpslog, "option httpslog: recognised, not run by the engine."),

@@ -38,6 +38,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             log_global: false,
             options: options::defaults(),
             health_check: HealthCheck::Tcp,
+            http_check: Default::default(),
             stats: StatsSettings::default(),
             acls: vec![],
             http_request: vec![],
