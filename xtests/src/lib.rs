@@ -424,3 +424,36 @@ pub fn api(socket: &Path, line: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+/// `show stat` through a stats socket, as rows of the named columns keyed
+/// by (proxy, server).
+pub fn stat_columns(
+    socket: &Path,
+    columns: &[&str],
+) -> std::collections::BTreeMap<(String, String), Vec<String>> {
+    let stat = api(socket, "show stat");
+    let mut lines = stat.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .expect("a header")
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let index: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            header
+                .iter()
+                .position(|h| h == c)
+                .unwrap_or_else(|| panic!("no column {c}"))
+        })
+        .collect();
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let row = index.iter().map(|&i| f[i].to_string()).collect();
+            ((f[0].to_string(), f[1].to_string()), row)
+        })
+        .collect()
+}

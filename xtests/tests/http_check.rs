@@ -1,0 +1,207 @@
+//! `option httpchk` and `http-check` side by side with HAProxy 2.6: for
+//! servers that pass, answer a bad status, garbage, close, hang, refuse,
+//! or fail an `http-check expect` rule, both proxies send the same check
+//! request bytes, print the same state changes, and show the same check
+//! columns in `show stat`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use xtests::http::{Action, ScriptedServer};
+use xtests::{free_port, ProxyProcess};
+
+/// A check server whose answer the test can change.
+struct CheckServer {
+    server: ScriptedServer,
+    action: Arc<Mutex<Action>>,
+}
+
+impl CheckServer {
+    fn start(action: Action) -> CheckServer {
+        let action = Arc::new(Mutex::new(action));
+        let server = {
+            let action = action.clone();
+            ScriptedServer::start(move |_| action.lock().unwrap().clone())
+        };
+        CheckServer { server, action }
+    }
+
+    fn set(&self, action: Action) {
+        *self.action.lock().unwrap() = action;
+    }
+}
+
+fn answer(text: &str) -> Action {
+    Action::SendClose(text.as_bytes().to_vec())
+}
+
+/// Each backend: its check lines and what its server does.
+fn backends() -> Vec<(&'static str, &'static str, Action)> {
+    let ok_with = |body: &str| {
+        answer(&format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+    };
+    vec![
+        (
+            "b200",
+            "option httpchk GET /health HTTP/1.1\\r\\nHost:\\ example.com",
+            ok_with(""),
+        ),
+        (
+            "b404",
+            "option httpchk",
+            answer("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"),
+        ),
+        (
+            "b500",
+            "option httpchk HEAD /check.html",
+            answer("HTTP/1.0 500 Internal Server Error\r\n\r\n"),
+        ),
+        ("bgarbage", "option httpchk", answer("garbage\r\n\r\n")),
+        ("bclose", "option httpchk", Action::Close),
+        ("bhang", "option httpchk", Action::Hang),
+        (
+            "bstatus",
+            "option httpchk\n    http-check expect status 204",
+            ok_with(""),
+        ),
+        (
+            "bstring",
+            "option httpchk\n    http-check send meth POST uri /p ver HTTP/1.1 hdr host h body hello\n    http-check expect string alive",
+            ok_with("dead"),
+        ),
+        (
+            "bnotstring",
+            "option httpchk\n    http-check expect ! string error",
+            ok_with("error: disk"),
+        ),
+        (
+            "brstring",
+            "option httpchk\n    http-check expect rstring ^up$",
+            ok_with("down"),
+        ),
+    ]
+}
+
+struct Outcome {
+    /// The first check request each server got.
+    requests: BTreeMap<&'static str, String>,
+    /// State changes, sorted (backends check concurrently).
+    messages: Vec<String>,
+    /// check_status, check_code, last_chk, check_desc per server.
+    stats: Vec<Vec<String>>,
+}
+
+fn session(binary: &Path) -> Outcome {
+    let servers: Vec<(&str, CheckServer)> = backends()
+        .into_iter()
+        .map(|(name, _, action)| (name, CheckServer::start(action)))
+        .collect();
+    let refused = free_port();
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("httpchk-{fe}"));
+    let mut cfg = format!(
+        "global
+    stats socket {} level admin
+
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 300ms
+
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend b200
+
+backend brefused
+    option httpchk
+    server s 127.0.0.1:{refused} check inter 100 rise 1 fall 1
+",
+        socket.display()
+    );
+    for ((name, lines, _), (_, server)) in backends().iter().zip(&servers) {
+        cfg.push_str(&format!(
+            "\nbackend {name}\n    {lines}\n    server s 127.0.0.1:{} check inter 100 rise 1 fall 1\n",
+            server.server.port
+        ));
+    }
+    let cfg = xtests::config_file(&format!("httpchk-{fe}"), &cfg);
+    let proxy = ProxyProcess::start(binary, &cfg);
+    let patience = Duration::from_secs(5);
+    for name in backends().iter().skip(1).map(|b| b.0).chain(["brefused"]) {
+        proxy.wait_for(&format!("Server {name}/s is DOWN"), patience);
+    }
+    servers[1]
+        .1
+        .set(answer("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"));
+    proxy.wait_for("Server b404/s is UP", patience);
+
+    let requests = servers
+        .iter()
+        .map(|(name, s)| {
+            let first = s.server.requests().into_iter().next().expect("a check");
+            let text = format!(
+                "{}{}",
+                first.head_text(),
+                String::from_utf8_lossy(&first.body)
+            );
+            (*name, text)
+        })
+        .collect();
+    let columns = ["check_status", "check_code", "last_chk", "check_desc"];
+    let stats = xtests::stat_columns(&socket, &columns)
+        .into_iter()
+        .filter(|((_, sv), _)| sv == "s")
+        .map(|((px, _), row)| std::iter::once(px).chain(row).collect())
+        .collect();
+    let mut messages = normalize(&proxy.stderr());
+    messages.sort();
+    Outcome {
+        requests,
+        messages,
+        stats,
+    }
+}
+
+/// State changes without the pid and the check duration.
+fn normalize(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("Server b") || l.contains("has no server available"))
+        .map(|l| {
+            let l = match (l.find('('), l.find(')')) {
+                (Some(a), Some(b)) if a < b => format!("{}(PID){}", &l[..a], &l[b + 1..]),
+                _ => l.to_string(),
+            };
+            match (l.find("check duration: "), l.find("ms.")) {
+                (Some(a), Some(b)) if a < b => {
+                    format!("{}check duration: Nms.{}", &l[..a], &l[b + 3..])
+                }
+                _ => l,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn engine_http_checks_match_haproxy_side_by_side() {
+    let Some(haproxy) = xtests::haproxy_bin() else {
+        let ours = session(&xtests::engine_bin!());
+        assert!(ours
+            .messages
+            .iter()
+            .any(|m| m.contains("Layer7 wrong status, code: 404, info: \"Not Found\"")));
+        return;
+    };
+    let theirs = session(&haproxy);
+    let ours = session(&xtests::engine_bin!());
+    assert_eq!(ours.requests, theirs.requests, "check request bytes");
+    assert_eq!(ours.messages, theirs.messages, "state changes");
+    assert_eq!(ours.stats, theirs.stats, "show stat check columns");
+}
