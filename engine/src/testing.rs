@@ -25,6 +25,8 @@ pub enum Behaviour {
     Hang,
     /// Accept, read the request, write these bytes and close.
     Answer(&'static [u8]),
+    /// Accept, write a greeting, then as `Answer`.
+    Greet(&'static [u8], &'static [u8]),
 }
 
 #[derive(Default)]
@@ -59,7 +61,23 @@ impl FakeNet {
             .collect()
     }
 
-    /// What the `Answer` servers read, one entry a connection.
+    /// A server end that greets, reads one request, answers and closes.
+    fn converse(&self, greeting: &'static [u8], answer: &'static [u8]) -> io::Result<BoxStream> {
+        let (ours, mut theirs) = tokio::io::duplex(PIPE_BYTES);
+        let requests = self.requests.clone();
+        tokio::spawn(async move {
+            let _ = theirs.write_all(greeting).await;
+            // The peer writes its request in one piece.
+            let mut buf = vec![0u8; PIPE_BYTES];
+            let n = theirs.read(&mut buf).await.unwrap_or(0);
+            requests.lock().unwrap().push(buf[..n].to_vec());
+            let _ = theirs.write_all(answer).await;
+            let _ = theirs.shutdown().await;
+        });
+        Ok(Box::new(ours) as BoxStream)
+    }
+
+    /// What the `Answer` and `Greet` servers read, one entry a connection.
     pub fn requests(&self) -> Vec<Vec<u8>> {
         self.requests.lock().unwrap().clone()
     }
@@ -88,19 +106,8 @@ impl Net for FakeNet {
                 }
                 Behaviour::Refuse => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
                 Behaviour::Hang => std::future::pending().await,
-                Behaviour::Answer(bytes) => {
-                    let (ours, mut theirs) = tokio::io::duplex(PIPE_BYTES);
-                    let requests = self.requests.clone();
-                    tokio::spawn(async move {
-                        // The peer writes its request in one piece.
-                        let mut buf = vec![0u8; PIPE_BYTES];
-                        let n = theirs.read(&mut buf).await.unwrap_or(0);
-                        requests.lock().unwrap().push(buf[..n].to_vec());
-                        let _ = theirs.write_all(bytes).await;
-                        let _ = theirs.shutdown().await;
-                    });
-                    Ok(Box::new(ours) as BoxStream)
-                }
+                Behaviour::Answer(bytes) => self.converse(b"", bytes),
+                Behaviour::Greet(greeting, bytes) => self.converse(greeting, bytes),
             }
         })
     }

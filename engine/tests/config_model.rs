@@ -131,7 +131,7 @@ fn seed_checks_keep_the_probe_settings() {
         by_name("mysql").health_check,
         HealthCheck::Mysql {
             user: Some("haproxy".into()),
-            post41: false
+            pre41: false
         }
     );
     let web2 = &by_name("test").servers[1];

@@ -16,7 +16,7 @@ use regex::bytes::Regex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::{Report, Status};
+use super::{ReplyTimeout, Report, Status};
 use crate::config::{HealthCheck, HttpExpectKind, Proxy};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
@@ -228,15 +228,6 @@ impl HttpCheck {
         }
         Some(passed)
     }
-}
-
-/// When the server's answer must be in.
-#[derive(Debug, Clone, Copy)]
-pub enum ReplyTimeout {
-    /// This long after the connection opened (`timeout check`).
-    FromConnect(Duration),
-    /// This long after the check started (`inter`).
-    FromStart(Duration),
 }
 
 /// A judgement of a response, before its duration is known.

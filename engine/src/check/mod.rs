@@ -10,7 +10,9 @@
 
 pub mod health;
 mod http;
+mod protocols;
 mod tcp;
+mod tcp_check;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,47 +32,74 @@ use health::{Outcome, Transition};
 /// the reason in its messages (`check_desc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    SockErr,
     L4Ok,
     L4Tout,
     L4Con,
+    L6Ok,
+    L6Tout,
+    L6Rsp,
     L7Tout,
     L7Rsp,
     L7Ok,
+    L7OkCond,
     L7Sts,
 }
 
+/// Each status's code and reason, in HAProxy's order.
+const STATUSES: [(Status, &str, &str); 12] = [
+    (Status::SockErr, "SOCKERR", "Socket error"),
+    (Status::L4Ok, "L4OK", "Layer4 check passed"),
+    (Status::L4Tout, "L4TOUT", "Layer4 timeout"),
+    (Status::L4Con, "L4CON", "Layer4 connection problem"),
+    (Status::L6Ok, "L6OK", "Layer6 check passed"),
+    (Status::L6Tout, "L6TOUT", "Layer6 timeout"),
+    (Status::L6Rsp, "L6RSP", "Layer6 invalid response"),
+    (Status::L7Tout, "L7TOUT", "Layer7 timeout"),
+    (Status::L7Rsp, "L7RSP", "Layer7 invalid response"),
+    (Status::L7Ok, "L7OK", "Layer7 check passed"),
+    (
+        Status::L7OkCond,
+        "L7OKC",
+        "Layer7 check conditionally passed",
+    ),
+    (Status::L7Sts, "L7STS", "Layer7 wrong status"),
+];
+
 impl Status {
+    fn entry(self) -> (Status, &'static str, &'static str) {
+        *STATUSES
+            .iter()
+            .find(|(s, _, _)| *s == self)
+            .expect("every status is listed")
+    }
+
     /// `L4OK`, `L4CON`, ... as the stats show it.
     pub fn code(self) -> &'static str {
-        match self {
-            Status::L4Ok => "L4OK",
-            Status::L4Tout => "L4TOUT",
-            Status::L4Con => "L4CON",
-            Status::L7Tout => "L7TOUT",
-            Status::L7Rsp => "L7RSP",
-            Status::L7Ok => "L7OK",
-            Status::L7Sts => "L7STS",
-        }
+        self.entry().1
     }
 
     /// The words of HAProxy's messages: `Layer4 connection problem`...
     pub fn reason(self) -> &'static str {
-        match self {
-            Status::L4Ok => "Layer4 check passed",
-            Status::L4Tout => "Layer4 timeout",
-            Status::L4Con => "Layer4 connection problem",
-            Status::L7Tout => "Layer7 timeout",
-            Status::L7Rsp => "Layer7 invalid response",
-            Status::L7Ok => "Layer7 check passed",
-            Status::L7Sts => "Layer7 wrong status",
-        }
+        self.entry().2
+    }
+
+    /// The status named `word` (`L7OK`...), as `tcp-check expect
+    /// ok-status` takes it.
+    pub fn from_code(word: &str) -> Option<Status> {
+        STATUSES.iter().find(|(_, c, _)| *c == word).map(|e| e.0)
     }
 
     pub fn outcome(self) -> Outcome {
         match self {
-            Status::L4Ok | Status::L7Ok => Outcome::Passed,
+            Status::L4Ok | Status::L6Ok | Status::L7Ok | Status::L7OkCond => Outcome::Passed,
             _ => Outcome::Failed,
         }
+    }
+
+    /// Statuses past HAProxy's L57DATA carry a response code.
+    pub fn has_code(self) -> bool {
+        matches!(self, Status::L7Ok | Status::L7OkCond | Status::L7Sts)
     }
 }
 
@@ -92,6 +121,15 @@ impl Report {
     }
 }
 
+/// When the server's answer must be in.
+#[derive(Debug, Clone, Copy)]
+pub enum ReplyTimeout {
+    /// This long after the connection opened (`timeout check`).
+    FromConnect(Duration),
+    /// This long after the check started (`inter`).
+    FromStart(Duration),
+}
+
 /// How a backend probes its servers.
 #[derive(Debug)]
 pub enum Probe {
@@ -99,11 +137,16 @@ pub enum Probe {
     Connect,
     /// `option httpchk`.
     Http(http::HttpCheck),
+    /// The protocol checks and `tcp-check` rules.
+    Sequence(tcp_check::TcpCheck),
 }
 
 impl Probe {
     pub fn from_proxy(proxy: &crate::config::Proxy) -> Probe {
-        http::HttpCheck::from_proxy(proxy).map_or(Probe::Connect, Probe::Http)
+        if let Some(check) = http::HttpCheck::from_proxy(proxy) {
+            return Probe::Http(check);
+        }
+        protocols::sequence(&proxy.health_check).map_or(Probe::Connect, Probe::Sequence)
     }
 }
 
@@ -174,6 +217,10 @@ async fn run(
                 let reply = reply_timeout(&backend, &server);
                 check.probe(&*checker.net, target, connect, reply).await
             }
+            Probe::Sequence(check) => {
+                let reply = reply_timeout(&backend, &server);
+                check.probe(&*checker.net, target, connect, reply).await
+            }
         };
         if server.in_maint() {
             continue; // entered maintenance while probing: the result is moot
@@ -204,10 +251,10 @@ fn connect_timeout(backend: &Backend, server: &ServerState) -> Duration {
 /// How long a server may take to answer once connected: `timeout check`
 /// from the connection (HAProxy re-arms the check task with it), or else
 /// what is left of `inter` from the start of the check.
-fn reply_timeout(backend: &Backend, server: &ServerState) -> http::ReplyTimeout {
+fn reply_timeout(backend: &Backend, server: &ServerState) -> ReplyTimeout {
     match backend.timeouts.check {
-        Some(check) => http::ReplyTimeout::FromConnect(check),
-        None => http::ReplyTimeout::FromStart(server.config.check.inter),
+        Some(check) => ReplyTimeout::FromConnect(check),
+        None => ReplyTimeout::FromStart(server.config.check.inter),
     }
 }
 

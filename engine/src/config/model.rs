@@ -348,8 +348,8 @@ pub enum HealthCheck {
     Smtp { verb: String, domain: String },
     /// `option ldap-check`.
     Ldap,
-    /// `option mysql-check [user <name> [post-41]]`.
-    Mysql { user: Option<String>, post41: bool },
+    /// `option mysql-check [user <name> [post-41|pre-41]]`.
+    Mysql { user: Option<String>, pre41: bool },
     /// `option redis-check`.
     Redis,
     /// `option pgsql-check user <name>`.

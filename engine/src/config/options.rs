@@ -83,18 +83,18 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("httpslog", Cap::Fe, true, No, httpslog, "option httpslog: recognised, not run by the engine."),
     opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
     opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
-    opt("ldap-check", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap } }, "LDAPv3 bind health check."),
+    opt("ldap-check", Cap::Be, false, Yes, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap } }, "LDAPv3 bind health check."),
     opt("log-health-checks", Cap::Be, true, No, flag!(log_health_checks), "log every check state change."),
     opt("log-separate-errors", Cap::Fe, true, No, switch_only, "option log-separate-errors: recognised, not run by the engine."),
     opt("logasap", Cap::Fe, true, No, switch_only, "option logasap: recognised, not run by the engine."),
-    opt("mysql-check", Cap::Be, false, No, mysql_check, "MySQL health check [user <name> [post-41]]."),
+    opt("mysql-check", Cap::Be, false, Yes, mysql_check, "MySQL health check [user <name> [post-41]]."),
     opt("nolinger", Cap::Any, true, No, switch_only, "option nolinger: recognised, not run by the engine."),
     opt("persist", Cap::Be, true, No, switch_only, "option persist: recognised, not run by the engine."),
-    opt("pgsql-check", Cap::Be, false, No, pgsql_check, "PostgreSQL health check user <name>."),
+    opt("pgsql-check", Cap::Be, false, Yes, pgsql_check, "PostgreSQL health check user <name>."),
     opt("prefer-last-server", Cap::Be, true, No, flag!(prefer_last_server), "reuse the last server of a connection."),
-    opt("redis-check", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Redis } }, "Redis PING health check."),
+    opt("redis-check", Cap::Be, false, Yes, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Redis } }, "Redis PING health check."),
     opt("redispatch", Cap::Be, true, Yes, redispatch, "last retry may go to another server [interval]."),
-    opt("smtpchk", Cap::Be, false, No, smtpchk, "SMTP health check [HELO|EHLO <domain>]."),
+    opt("smtpchk", Cap::Be, false, Yes, smtpchk, "SMTP health check [HELO|EHLO <domain>]."),
     opt("socket-stats", Cap::Fe, true, No, switch_only, "option socket-stats: recognised, not run by the engine."),
     opt("splice-auto", Cap::Any, true, No, flag!(splice_auto), "kernel splicing, automatic."),
     opt("splice-request", Cap::Any, true, No, flag!(splice_request), "kernel splicing of requests."),
@@ -355,7 +355,7 @@ fn smtpchk(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
 
 fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
     let mut user = None;
-    let mut post41 = false;
+    let mut pre41 = false;
     if !ctx.arg(2).is_empty() {
         let here = ctx.here();
         if ctx.arg(2) != "user" {
@@ -371,21 +371,20 @@ fn mysql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
         }
         user = Some(ctx.arg(3).to_string());
         match ctx.arg(4) {
-            "" => {}
-            "post-41" => post41 = true,
+            "" | "post-41" => {}
+            "pre-41" => pre41 = true,
             other => {
                 let msg = format!(
-                    "{} : '{} {}' only supports optional values: 'post-41' (got '{other}').",
+                    "{} : keyword '{}' only supports 'post-41' and 'pre-41' (got '{other}').",
                     ctx.here(),
-                    ctx.arg(0),
-                    ctx.arg(1)
+                    ctx.arg(2),
                 );
                 ctx.alert(msg);
                 return;
             }
         }
     }
-    p.px.health_check = HealthCheck::Mysql { user, post41 };
+    p.px.health_check = HealthCheck::Mysql { user, pre41 };
 }
 
 fn pgsql_check(p: &mut ProxyState, ctx: &mut Ctx, _: bool) {
