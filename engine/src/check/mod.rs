@@ -146,6 +146,9 @@ impl Probe {
         if let Some(check) = http::HttpCheck::from_proxy(proxy) {
             return Probe::Http(check);
         }
+        if proxy.health_check == crate::config::HealthCheck::TcpRules {
+            return Probe::Sequence(tcp_check::TcpCheck::from_rules(&proxy.tcp_check));
+        }
         protocols::sequence(&proxy.health_check).map_or(Probe::Connect, Probe::Sequence)
     }
 }

@@ -39,6 +39,7 @@ fn regex(re: &str) -> Regex {
 fn connect() -> Action {
     Action::Connect {
         port: None,
+        addr: None,
         implicit: false,
     }
 }

@@ -10,7 +10,7 @@
 //! of them waits. The check passes when every rule passed; the status and
 //! the info come from the last rule.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use regex::bytes::Regex;
@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::{ReplyTimeout, Report, Status};
+use crate::config::{TcpCheckAction, TcpCheckRule, TcpPattern};
 use crate::net::{BoxStream, Net};
 
 /// The most of a response a check keeps (HAProxy's check buffer).
@@ -43,9 +44,10 @@ pub struct Step {
 
 #[derive(Debug)]
 pub enum Action {
-    /// A (new) connection, to `port` or the check's port.
+    /// A (new) connection, to `addr` and `port` or the check's.
     Connect {
         port: Option<u16>,
+        addr: Option<IpAddr>,
         implicit: bool,
     },
     Send(Vec<u8>),
@@ -177,6 +179,50 @@ impl Verdict {
 }
 
 impl TcpCheck {
+    /// A proxy's `tcp-check` rules (`option tcp-check`).
+    pub fn from_rules(rules: &[TcpCheckRule]) -> TcpCheck {
+        let status = |s: &Option<String>| s.as_deref().and_then(Status::from_code);
+        let steps = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(index, rule)| {
+                let action = match &rule.action {
+                    TcpCheckAction::Connect { port, addr } => Action::Connect {
+                        port: *port,
+                        addr: *addr,
+                        implicit: false,
+                    },
+                    TcpCheckAction::Send(bytes) => Action::Send(bytes.clone()),
+                    TcpCheckAction::Expect(e) => Action::Expect(Expect {
+                        negate: e.negate,
+                        pattern: match &e.pattern {
+                            TcpPattern::String(s) => Pattern::String(s.clone()),
+                            TcpPattern::Binary(b) => Pattern::Binary(b.clone()),
+                            TcpPattern::Rstring(r) => Pattern::Regex(Regex::new(r).ok()?),
+                            TcpPattern::Rbinary(r) => Pattern::BinaryRegex(Regex::new(r).ok()?),
+                        },
+                        min_recv: e.min_recv,
+                        ok_status: status(&e.ok_status),
+                        error_status: status(&e.error_status),
+                        tout_status: status(&e.tout_status),
+                        on_success: e.on_success.clone().map(Text::Literal),
+                        on_error: e.on_error.clone().map(Text::Literal),
+                        status_code: None,
+                    }),
+                    // Comments only take their place; the runtime refuses
+                    // to start with rules it cannot run.
+                    TcpCheckAction::Comment | TcpCheckAction::Unsupported(_) => return None,
+                };
+                Some(Step {
+                    index,
+                    comment: rule.comment.clone(),
+                    action,
+                })
+            })
+            .collect();
+        TcpCheck::new(steps, false)
+    }
+
     /// A sequence; an implicit connect is put first when the rules do not
     /// start with one, as HAProxy does.
     pub fn new(mut steps: Vec<Step>, protocol: bool) -> TcpCheck {
@@ -191,6 +237,7 @@ impl TcpCheck {
                     comment: None,
                     action: Action::Connect {
                         port: None,
+                        addr: None,
                         implicit: true,
                     },
                 },
@@ -241,12 +288,13 @@ impl TcpCheck {
             *current = i;
             let step = &self.steps[i];
             match &step.action {
-                Action::Connect { port, .. } => {
+                Action::Connect { port, addr, .. } => {
                     // The previous connection closes first.
                     drop(stream.take());
                     buf.clear();
                     closed = false;
-                    let addr = SocketAddr::new(target.ip(), port.unwrap_or(target.port()));
+                    let addr =
+                        SocketAddr::new(addr.unwrap_or(target.ip()), port.unwrap_or(target.port()));
                     let limit = match reply {
                         ReplyTimeout::FromConnect(_) => connect_timeout,
                         ReplyTimeout::FromStart(_) => {
@@ -592,5 +640,55 @@ mod tests {
             [b"\x0a\x00\x00\x01\x00\x80\x00\x00\x01hap\x00\x00\x01\x00\x00\x00\x01".to_vec()]
         );
         assert_eq!((r.status, r.info), (Status::L7Ok, None));
+    }
+
+    async fn run_rules(rules: &str, server: Behaviour) -> Report {
+        let cfg =
+            format!("backend b\n    option tcp-check\n{rules}\n    server s 10.0.0.1:25 check\n");
+        let check = TcpCheck::from_rules(&proxy(&cfg).tcp_check);
+        let net = FakeNet::new();
+        net.set("10.0.0.1:25", server);
+        let target = "10.0.0.1:25".parse().unwrap();
+        let reply = ReplyTimeout::FromStart(Duration::from_secs(2));
+        check
+            .probe(&*net, target, Duration::from_secs(2), reply)
+            .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn user_rules_name_their_step_in_failures() {
+        let rules = "    tcp-check comment ping\n    tcp-check send PING\\r\\n\n    tcp-check expect string +PONG";
+        let r = run_rules(rules, Behaviour::Answer(b"+PONG\r\n")).await;
+        assert_eq!(
+            (r.status, r.info.as_deref()),
+            (Status::L7Ok, Some("(tcp-check)"))
+        );
+        let r = run_rules(rules, Behaviour::Answer(b"-ERR\r\n")).await;
+        assert_eq!(r.status, Status::L7Rsp);
+        assert_eq!(
+            r.info.as_deref(),
+            Some("TCPCHK did not match content '+PONG' at step 3")
+        );
+        let r = run_rules(rules, Behaviour::Accept).await;
+        assert_eq!(r.status, Status::L7Tout);
+        assert_eq!(
+            r.info.as_deref(),
+            Some(" at step 3 of tcp-check (expect string '+PONG')")
+        );
+        let r = run_rules(rules, Behaviour::Refuse).await;
+        assert_eq!(r.status, Status::L4Con);
+        assert_eq!(
+            r.info.as_deref(),
+            Some("Connection refused at initial connection step of tcp-check")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn statuses_and_messages_of_the_rule_win() {
+        let rules = "    tcp-check send-binary 0102\n    tcp-check expect binary ff error-status L7STS on-error down ok-status L6OK on-success up";
+        let r = run_rules(rules, Behaviour::Answer(b"\x00\xff")).await;
+        assert_eq!((r.status, r.info.as_deref()), (Status::L6Ok, Some("up")));
+        let r = run_rules(rules, Behaviour::Answer(b"\x00\x01")).await;
+        assert_eq!((r.status, r.info.as_deref()), (Status::L7Sts, Some("down")));
     }
 }

@@ -61,6 +61,13 @@ fn check_proxy(
             st.px.name
         )));
     }
+    if !st.px.tcp_check.is_empty() && st.px.health_check != HealthCheck::TcpRules {
+        diags.push(Diagnostic::warning(format!(
+            "{} '{}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.",
+            st.type_str(),
+            st.px.name
+        )));
+    }
     if st.px.kind.is_frontend() && st.px.binds.is_empty() {
         diags.push(Diagnostic::warning(format!(
             "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",

@@ -76,6 +76,9 @@ pub struct ProxyState {
     pub pending: Vec<Pending>,
     /// Where `option httplog` was set (HAProxy's tcp-mode warning cites it).
     pub httplog_at: Option<Location>,
+    /// The section has `tcp-check` lines of its own (which replace those
+    /// of its defaults).
+    pub own_tcp_check: bool,
 }
 
 /// `id <n>`: a forced proxy id, unique among proxies.
@@ -259,7 +262,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("stats", Cap::Any, true, Parser, stats, "stats enable|uri|auth|realm|hide-version|refresh."),
     kw("stick", Cap::Be, false, No, shape::check, "stick match|on|store-request|store-response <pattern>."),
     kw("stick-table", Cap::Any, false, No, stick_table, "stick-table type <type> size <size> ..."),
-    kw("tcp-check", Cap::Be, true, No, shape::check, "tcp-check connect|send|expect|... ."),
+    kw("tcp-check", Cap::Be, true, Parser, super::tcp_check::parse, "tcp-check connect|send|send-binary|expect|comment ... ."),
     kw("tcp-request", Cap::Any, false, Parser, super::tcp_request::parse, "tcp-request inspect-delay <time> | content accept|reject [if|unless <cond>]."),
     kw("tcp-response", Cap::Be, false, No, shape::check, "tcp-response content|inspect-delay ..."),
     kw("timeout", Cap::Any, true, Parser, timeout, "timeout <name> <delay>."),

@@ -74,6 +74,7 @@ pub mod server_kw;
 mod shape;
 pub mod source;
 pub mod suggest;
+pub mod tcp_check;
 mod tcp_request;
 mod timeout;
 pub mod units;

@@ -227,6 +227,8 @@ pub struct Proxy {
     pub health_check: HealthCheck,
     /// `http-check` lines.
     pub http_check: HttpCheckRules,
+    /// `tcp-check` lines, in order (run with `option tcp-check`).
+    pub tcp_check: Vec<TcpCheckRule>,
     /// `stats enable|uri|auth|hide-version|realm`.
     pub stats: StatsSettings,
     /// `acl` lines, in declaration order. Anonymous ACLs of conditions
@@ -331,6 +333,54 @@ pub enum HttpExpectKind {
     Rstring(String),
 }
 
+/// One `tcp-check` line. Its place in the list is HAProxy's rule index
+/// (step numbers in messages are index + 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpCheckRule {
+    pub comment: Option<String>,
+    pub action: TcpCheckAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpCheckAction {
+    /// `connect [port <n>] [addr <ip>] [linger] [default] [comment <c>]`.
+    Connect {
+        port: Option<u16>,
+        addr: Option<std::net::IpAddr>,
+    },
+    /// `send <string>` or `send-binary <hex>`: the bytes.
+    Send(Vec<u8>),
+    Expect(TcpExpect),
+    /// `comment <text>`: a label for the next rules' messages.
+    Comment,
+    /// Forms recorded but not run (variables, log-format, TLS...).
+    Unsupported(String),
+}
+
+/// `tcp-check expect [min-recv <n>] [ok-status|error-status|tout-status
+/// <st>] [on-success|on-error <text>] [comment <c>] [!] <match> <pattern>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpExpect {
+    pub negate: bool,
+    pub pattern: TcpPattern,
+    /// None: HAProxy's -1 (wait for more on a mismatch).
+    pub min_recv: Option<usize>,
+    /// Status codes as HAProxy spells them (`L7OK`, `L4CON`...).
+    pub ok_status: Option<String>,
+    pub error_status: Option<String>,
+    pub tout_status: Option<String>,
+    pub on_success: Option<String>,
+    pub on_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpPattern {
+    String(Vec<u8>),
+    Rstring(String),
+    Binary(Vec<u8>),
+    Rbinary(String),
+}
+
 /// What a health check sends and expects.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum HealthCheck {
@@ -356,6 +406,8 @@ pub enum HealthCheck {
     Pgsql { user: String },
     /// `option ssl-hello-chk`.
     SslHello,
+    /// `option tcp-check`: the proxy's `tcp-check` rules.
+    TcpRules,
 }
 
 /// The statistics page (`stats ...` in a proxy).

@@ -101,7 +101,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("splice-response", Cap::Any, true, No, flag!(splice_response), "kernel splicing of responses."),
     opt("srvtcpka", Cap::Be, true, No, flag!(srvtcpka), "TCP keep-alive on the server side."),
     opt("ssl-hello-chk", Cap::Be, false, No, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::SslHello } }, "SSLv3 client hello health check."),
-    opt("tcp-check", Cap::Be, false, No, switch_only, "option tcp-check: recognised, not run by the engine."),
+    opt("tcp-check", Cap::Be, false, Yes, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::TcpRules } }, "health checks run the tcp-check rules."),
     opt("tcp-smart-accept", Cap::Fe, true, No, switch_only, "option tcp-smart-accept: recognised, not run by the engine."),
     opt("tcp-smart-connect", Cap::Be, true, No, switch_only, "option tcp-smart-connect: recognised, not run by the engine."),
     opt("tcpka", Cap::Any, true, No, flag!(tcpka), "TCP keep-alive on both sides."),

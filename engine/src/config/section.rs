@@ -39,6 +39,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             options: options::defaults(),
             health_check: HealthCheck::Tcp,
             http_check: Default::default(),
+            tcp_check: vec![],
             stats: StatsSettings::default(),
             acls: vec![],
             http_request: vec![],
@@ -61,6 +62,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
         base_timeouts: None,
         pending: vec![],
         httplog_at: None,
+        own_tcp_check: false,
     }
 }
 
