@@ -273,9 +273,11 @@ fn show_servers_state(registry: &Registry, only: Option<&str>) -> String {
 /// (srv_state, srv_admin, healthcheck_status, chk_result, CHK_ST_*).
 fn server_state_line(b: &Backend, s: &ServerState) -> String {
     let c = &s.config;
-    // SRV_ST_STOPPED, SRV_ST_STARTING (warming up), SRV_ST_RUNNING.
+    // SRV_ST_STOPPED, SRV_ST_STARTING (warming up), SRV_ST_RUNNING,
+    // SRV_ST_STOPPING.
     let op_state = match (s.is_up() && !s.in_maint(), s.warming_for()) {
         (false, _) => 0,
+        (true, _) if s.is_stopping() => 3,
         (true, Some(_)) => 1,
         (true, None) => 2,
     };

@@ -311,6 +311,11 @@ impl Backend {
         self.update_server(server, |s| s.set_maint(maint));
     }
 
+    /// Into or out of NOLB (`http-check disable-on-404`).
+    pub fn set_server_stopping(&self, server: &ServerState, stopping: bool) {
+        self.update_server(server, |s| s.set_stopping(stopping));
+    }
+
     /// `set server ... state drain|ready`.
     pub fn set_server_drain(&self, server: &ServerState, drain: bool) {
         self.update_server(server, |s| s.set_drain(drain));

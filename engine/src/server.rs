@@ -26,6 +26,10 @@ pub struct ServerState {
     maint: AtomicBool,
     /// Administrative drain: no new traffic, status `DRAIN`.
     drain: AtomicBool,
+    /// Stopping (HAProxy's SRV_ST_STOPPING, status `NOLB`): its HTTP
+    /// check answered 404 under `http-check disable-on-404`; no new
+    /// traffic but its persistent clients.
+    stopping: AtomicBool,
     /// The current user weight (the runtime API may change it).
     weight: AtomicU32,
     /// The effective weight the algorithm holds: the user weight times
@@ -92,6 +96,7 @@ impl ServerState {
             up: AtomicBool::new(!config.disabled),
             maint: AtomicBool::new(config.disabled),
             drain: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
             weight: AtomicU32::new(config.weight),
             eweight: AtomicU32::new(config.weight * WEIGHT_SCALE),
             warm_since: Mutex::new(None),
@@ -146,9 +151,22 @@ impl ServerState {
         self.is_available() && self.weight() > 0
     }
 
-    /// Operational and in neither maintenance nor drain, whatever its weight.
+    /// Operational, not stopping, and in neither maintenance nor drain,
+    /// whatever its weight.
     pub fn is_available(&self) -> bool {
-        self.is_up() && !self.maint.load(Ordering::Relaxed) && !self.drain.load(Ordering::Relaxed)
+        self.is_up()
+            && !self.is_stopping()
+            && !self.maint.load(Ordering::Relaxed)
+            && !self.drain.load(Ordering::Relaxed)
+    }
+
+    /// Stopping under `http-check disable-on-404` (NOLB).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    pub fn set_stopping(&self, stopping: bool) {
+        self.stopping.store(stopping, Ordering::Relaxed);
     }
 
     /// The current user weight.
@@ -281,9 +299,22 @@ impl ServerState {
         self.drain.load(Ordering::Relaxed)
     }
 
+    /// A check starts: its last words are forgotten until it ends.
+    pub fn start_check(&self) {
+        let mut c = self.checks.lock().expect("checks lock");
+        c.running = true;
+        c.info.clear();
+    }
+
+    /// A check ends without a result (maintenance came meanwhile).
+    pub fn abandon_check(&self) {
+        self.checks.lock().expect("checks lock").running = false;
+    }
+
     /// Records a check's result for the stats.
     pub fn record_check(&self, report: &crate::check::Report) {
         let mut c = self.checks.lock().expect("checks lock");
+        c.running = false;
         c.status = Some(report.status.code());
         c.code = report.code;
         c.desc = report.status.reason().to_string();
@@ -304,7 +335,11 @@ impl ServerState {
         } else if !self.config.check.enabled {
             "no check".to_string()
         } else {
-            self.health.lock().expect("health lock").status()
+            let status = self.health.lock().expect("health lock").status();
+            match status.strip_prefix("UP") {
+                Some(rest) if self.is_stopping() => format!("NOLB{rest}"),
+                _ => status,
+            }
         }
     }
 

@@ -25,7 +25,7 @@ pub enum Behaviour {
     Hang,
     /// Accept, read the request, write these bytes and close.
     Answer(&'static [u8]),
-    /// Accept, write a greeting, then as `Answer`.
+    /// Accept, write a greeting, then answer every request alike.
     Greet(&'static [u8], &'static [u8]),
 }
 
@@ -61,18 +61,33 @@ impl FakeNet {
             .collect()
     }
 
-    /// A server end that greets, reads one request, answers and closes.
+    /// A server end that greets, then answers each request it reads with
+    /// `answer` until the peer closes; an `Answer` server (no greeting)
+    /// answers once and closes.
     fn converse(&self, greeting: &'static [u8], answer: &'static [u8]) -> io::Result<BoxStream> {
         let (ours, mut theirs) = tokio::io::duplex(PIPE_BYTES);
         let requests = self.requests.clone();
+        let index = {
+            let mut all = requests.lock().unwrap();
+            all.push(vec![]);
+            all.len() - 1
+        };
         tokio::spawn(async move {
             let _ = theirs.write_all(greeting).await;
-            // The peer writes its request in one piece.
             let mut buf = vec![0u8; PIPE_BYTES];
-            let n = theirs.read(&mut buf).await.unwrap_or(0);
-            requests.lock().unwrap().push(buf[..n].to_vec());
-            let _ = theirs.write_all(answer).await;
-            let _ = theirs.shutdown().await;
+            loop {
+                // The peer writes each request in one piece.
+                let n = theirs.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    return;
+                }
+                requests.lock().unwrap()[index].extend_from_slice(&buf[..n]);
+                let _ = theirs.write_all(answer).await;
+                if greeting.is_empty() {
+                    let _ = theirs.shutdown().await;
+                    return;
+                }
+            }
         });
         Ok(Box::new(ours) as BoxStream)
     }

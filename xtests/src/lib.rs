@@ -457,3 +457,45 @@ pub fn stat_columns(
         })
         .collect()
 }
+
+/// check_status, check_code, last_chk and check_desc of every server
+/// named `server`, each row read while that server's check was not
+/// running (a running check shows `* ` before its status and no
+/// last_chk), as (proxy, columns...).
+pub fn settled_check_columns(socket: &Path, server: &str, count: usize) -> Vec<Vec<String>> {
+    let columns = ["check_status", "check_code", "last_chk", "check_desc"];
+    let mut settled: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    wait_until(Duration::from_secs(3), "a settled check per server", || {
+        for ((px, sv), row) in stat_columns(socket, &columns) {
+            if sv == server && !row[0].starts_with("* ") {
+                settled.entry(px).or_insert(row);
+            }
+        }
+        settled.len() == count
+    });
+    settled
+        .into_iter()
+        .map(|(px, row)| std::iter::once(px).chain(row).collect())
+        .collect()
+}
+
+/// The stderr lines that contain any of `needles`, with the pid and
+/// check durations (which differ from run to run) masked.
+pub fn state_changes(stderr: &str, needles: &[&str]) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| needles.iter().any(|n| l.contains(n)))
+        .map(|l| {
+            let l = match (l.find('('), l.find(')')) {
+                (Some(a), Some(b)) if a < b => format!("{}(PID){}", &l[..a], &l[b + 1..]),
+                _ => l.to_string(),
+            };
+            match (l.find("check duration: "), l.find("ms.")) {
+                (Some(a), Some(b)) if a < b => {
+                    format!("{}check duration: Nms.{}", &l[..a], &l[b + 3..])
+                }
+                _ => l,
+            }
+        })
+        .collect()
+}

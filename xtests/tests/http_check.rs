@@ -154,39 +154,15 @@ backend brefused
             (*name, text)
         })
         .collect();
-    let columns = ["check_status", "check_code", "last_chk", "check_desc"];
-    let stats = xtests::stat_columns(&socket, &columns)
-        .into_iter()
-        .filter(|((_, sv), _)| sv == "s")
-        .map(|((px, _), row)| std::iter::once(px).chain(row).collect())
-        .collect();
-    let mut messages = normalize(&proxy.stderr());
+    let stats = xtests::settled_check_columns(&socket, "s", servers.len() + 1);
+    let mut messages =
+        xtests::state_changes(&proxy.stderr(), &["Server b", "has no server available"]);
     messages.sort();
     Outcome {
         requests,
         messages,
         stats,
     }
-}
-
-/// State changes without the pid and the check duration.
-fn normalize(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .filter(|l| l.contains("Server b") || l.contains("has no server available"))
-        .map(|l| {
-            let l = match (l.find('('), l.find(')')) {
-                (Some(a), Some(b)) if a < b => format!("{}(PID){}", &l[..a], &l[b + 1..]),
-                _ => l.to_string(),
-            };
-            match (l.find("check duration: "), l.find("ms.")) {
-                (Some(a), Some(b)) if a < b => {
-                    format!("{}check duration: Nms.{}", &l[..a], &l[b + 3..])
-                }
-                _ => l,
-            }
-        })
-        .collect()
 }
 
 #[test]

@@ -87,29 +87,8 @@ fn scenario(binary: &Path) -> Outcome {
     proxy.wait_for("Server test/web2 is UP", Duration::from_secs(5));
     answers.push(asks(fe, 4));
 
-    let messages = normalize(&proxy.stderr());
+    let messages = xtests::state_changes(&proxy.stderr(), &["Server test/"]);
     Outcome { answers, messages }
-}
-
-/// State-change lines without what legitimately differs between runs: the
-/// pid and the check duration.
-fn normalize(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .filter(|l| l.contains("Server test/"))
-        .map(|l| {
-            let l = match (l.find('('), l.find(')')) {
-                (Some(a), Some(b)) if a < b => format!("{}(PID){}", &l[..a], &l[b + 1..]),
-                _ => l.to_string(),
-            };
-            match (l.find("check duration: "), l.find("ms.")) {
-                (Some(a), Some(b)) if a < b => {
-                    format!("{}check duration: Nms.{}", &l[..a], &l[b + 3..])
-                }
-                _ => l,
-            }
-        })
-        .collect()
 }
 
 fn check_behaviour(o: &Outcome) {

@@ -31,6 +31,9 @@ const CHECK_BUFFER_BYTES: usize = 16384;
 pub struct HttpCheck {
     request: Vec<u8>,
     expects: Vec<Expect>,
+    /// `http-check disable-on-404`: a 404 from an UP server puts it in
+    /// NOLB instead of failing.
+    disable_on_404: bool,
 }
 
 #[derive(Debug)]
@@ -110,17 +113,20 @@ impl HttpCheck {
         Some(HttpCheck {
             request: request.into_bytes(),
             expects,
+            disable_on_404: proxy.http_check.disable_on_404,
         })
     }
 
     /// Connects within `connect_timeout`, sends the request, and judges
-    /// the response read within `reply`.
+    /// the response read within `reply`. `up`: the server is UP (only
+    /// then may a 404 mean "stopping").
     pub async fn probe(
         &self,
         net: &dyn Net,
         target: SocketAddr,
         connect_timeout: Duration,
         reply: ReplyTimeout,
+        up: bool,
     ) -> Report {
         let started = Instant::now();
         let report = |verdict: Verdict| Report {
@@ -147,7 +153,7 @@ impl HttpCheck {
             let mut buf = Vec::new();
             let mut closed = false;
             loop {
-                if let Some(verdict) = self.judge(&buf, closed) {
+                if let Some(verdict) = self.judge(&buf, closed, up) {
                     return verdict;
                 }
                 let mut chunk = [0u8; 4096];
@@ -165,7 +171,7 @@ impl HttpCheck {
 
     /// The verdict on what was read so far; None while more is needed.
     /// `closed`: nothing more will come.
-    fn judge(&self, buf: &[u8], closed: bool) -> Option<Verdict> {
+    fn judge(&self, buf: &[u8], closed: bool, up: bool) -> Option<Verdict> {
         let full = closed || buf.len() >= CHECK_BUFFER_BYTES;
         let head = match head::parse_response(buf) {
             Ok(Some(h)) => h,
@@ -173,6 +179,9 @@ impl HttpCheck {
             Ok(None) | Err(_) => return Some(Verdict::new(Status::L7Rsp)),
         };
         let code = head.status.unwrap_or(0);
+        if self.disable_on_404 && up && code == 404 {
+            return Some(Verdict::new(Status::L7OkCond).code(code));
+        }
         let passed = Verdict::new(Status::L7Ok).code(code);
         // A wrong status is told with the server's reason phrase.
         let wrong_status = || {
@@ -323,7 +332,7 @@ mod tests {
 
     fn verdict(lines: &str, response: &[u8]) -> Verdict {
         check(lines)
-            .judge(response, true)
+            .judge(response, true, true)
             .expect("a closed response is judged")
     }
 
@@ -366,14 +375,27 @@ mod tests {
     }
 
     #[test]
+    fn disable_on_404_stops_an_up_server_and_keeps_a_down_one_down() {
+        let c = check("    option httpchk\n    http-check disable-on-404");
+        let not_found = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n";
+        let up = c.judge(not_found, true, true).unwrap();
+        assert_eq!(up, Verdict::new(Status::L7OkCond).code(404));
+        let down = c.judge(not_found, true, false).unwrap();
+        assert_eq!(
+            down,
+            Verdict::new(Status::L7Sts).code(404).info("Not Found")
+        );
+    }
+
+    #[test]
     fn a_body_rule_waits_for_more_of_the_body() {
         let c = check("    option httpchk\n    http-check expect string well");
         let part = b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nall is";
-        assert_eq!(c.judge(part, false), None);
+        assert_eq!(c.judge(part, false, true), None);
         let chunked =
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\nwell\r\n0\r\n\r\n";
         assert_eq!(
-            c.judge(chunked, false).map(|v| v.status),
+            c.judge(chunked, false, true).map(|v| v.status),
             Some(Status::L7Ok)
         );
     }
@@ -385,7 +407,9 @@ mod tests {
         let c = check("    option httpchk");
         let target = "10.0.0.1:80".parse().unwrap();
         let reply = ReplyTimeout::FromConnect(Duration::from_millis(1500));
-        let r = c.probe(&*net, target, Duration::from_secs(1), reply).await;
+        let r = c
+            .probe(&*net, target, Duration::from_secs(1), reply, true)
+            .await;
         assert_eq!(
             (r.status, r.duration),
             (Status::L7Tout, Duration::from_millis(1500))
@@ -402,7 +426,9 @@ mod tests {
         let c = check("    option httpchk HEAD /check.html");
         let target = "10.0.0.1:80".parse().unwrap();
         let reply = ReplyTimeout::FromStart(Duration::from_secs(2));
-        let r = c.probe(&*net, target, Duration::from_secs(2), reply).await;
+        let r = c
+            .probe(&*net, target, Duration::from_secs(2), reply, true)
+            .await;
         assert_eq!(
             net.requests(),
             [b"HEAD /check.html HTTP/1.0\r\n\r\n".to_vec()]

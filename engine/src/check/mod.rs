@@ -214,11 +214,13 @@ async fn run(
             return; // the config refuses this; nothing to check
         };
         let connect = connect_timeout(&backend, &server);
+        server.start_check();
         let report = match &backend.probe {
             Probe::Connect => tcp::probe(&*checker.net, target, connect).await,
             Probe::Http(check) => {
                 let reply = reply_timeout(&backend, &server);
-                check.probe(&*checker.net, target, connect, reply).await
+                let up = server.is_up();
+                check.probe(&*checker.net, target, connect, reply, up).await
             }
             Probe::Sequence(check) => {
                 let reply = reply_timeout(&backend, &server);
@@ -226,18 +228,62 @@ async fn run(
             }
         };
         if server.in_maint() {
+            server.abandon_check();
             continue; // entered maintenance while probing: the result is moot
         }
         server.record_check(&report);
-        let (transition, up) = {
-            let mut health = server.health.lock().expect("health lock");
-            (health.record(report.outcome()), health.is_up())
-        };
-        if transition != Transition::None {
-            backend.set_server_up(&server, up);
-        }
-        announce(&checker.logger, &backend, &server, &report, transition).await;
+        let change = apply(&backend, &server, &report);
+        announce(&checker.logger, &backend, &server, &report, change).await;
         delay = jitter(interval(&server), checker.spread_pct, &mut rng);
+    }
+}
+
+/// What a check result changed in a server's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    None,
+    /// Logged at notice rather than alert when it was stopping.
+    Down {
+        was_stopping: bool,
+    },
+    Up,
+    /// Into NOLB (`http-check disable-on-404`).
+    Stopping,
+}
+
+/// Moves the health counter, then the server's state as HAProxy's
+/// check_notify_failure/success/stopping do: DOWN when the counter
+/// reaches 0, UP (out of NOLB too) on a pass at or above `rise`, NOLB on
+/// a conditional pass of an UP server.
+fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
+    let (transition, up) = {
+        let mut health = server.health.lock().expect("health lock");
+        (health.record(report.outcome()), health.is_up())
+    };
+    match transition {
+        Transition::WentDown => {
+            let was_stopping = server.is_stopping();
+            server.set_stopping(false);
+            backend.set_server_up(server, false);
+            Change::Down { was_stopping }
+        }
+        Transition::WentUp => {
+            backend.set_server_up(server, true);
+            Change::Up
+        }
+        Transition::None if !up => Change::None,
+        Transition::None => {
+            let stopping = report.status == Status::L7OkCond;
+            if stopping == server.is_stopping() || report.outcome() == Outcome::Failed {
+                return Change::None;
+            }
+            backend.set_server_stopping(server, stopping);
+            if stopping {
+                Change::Stopping
+            } else {
+                Change::Up
+            }
+        }
     }
 }
 
@@ -295,12 +341,16 @@ async fn announce(
     backend: &Backend,
     server: &ServerState,
     report: &Report,
-    transition: Transition,
+    change: Change,
 ) {
-    let (state, level) = match transition {
-        Transition::None => return,
-        Transition::WentDown => ("DOWN", Level::Alert),
-        Transition::WentUp => ("UP", Level::Notice),
+    let (state, level) = match change {
+        Change::None => return,
+        Change::Down {
+            was_stopping: false,
+        } => ("DOWN", Level::Alert),
+        Change::Down { was_stopping: true } => ("DOWN", Level::Notice),
+        Change::Up => ("UP", Level::Notice),
+        Change::Stopping => ("stopping", Level::Notice),
     };
     let mut reason = format!("reason: {}", report.status.reason());
     if let Some(code) = report.code {
@@ -317,7 +367,7 @@ async fn announce(
     );
     logger.sink().emit(Severity::Warning, &message);
     logger.send(&backend.log_targets, level, &message).await;
-    if transition == Transition::WentDown && backend.count_up() == (0, 0) {
+    if matches!(change, Change::Down { .. } | Change::Stopping) && backend.count_up() == (0, 0) {
         Notice::no_server(backend).publish(logger).await;
     }
 }

@@ -53,6 +53,8 @@ fn payload(offset: usize, ltrim_spaces: bool) -> Text {
     }
 }
 
+/// HAProxy 2.6.12's: the banner, the greeting (a multi-line reply is
+/// read whole), then `QUIT` and its reply, whose words tell success.
 fn smtp(command: &str) -> Vec<Action> {
     let reply = |re: &str| Expect {
         min_recv: Some(4),
@@ -71,6 +73,12 @@ fn smtp(command: &str) -> Vec<Action> {
         }),
         Action::Expect(reply("^2[0-9]{2}[ \r]")),
         Action::Send(format!("{command}\r\n").into_bytes()),
+        Action::Expect(Expect {
+            min_recv: None,
+            on_success: Some(payload(4, true)),
+            ..reply("^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]")
+        }),
+        Action::Send(b"QUIT\r\n".to_vec()),
         Action::Expect(Expect {
             on_success: Some(payload(4, true)),
             ..reply("^2[0-9]{2}[- \r]")
@@ -117,7 +125,7 @@ fn pgsql(user: &str) -> Vec<Action> {
             on_success: Some(Text::Literal("PostgreSQL server is ok".into())),
             on_error: Some(Text::Literal("PostgreSQL unknown error".into())),
             ..Expect::new(Pattern::BinaryRegex(regex(
-                "^52000000(08|0A|0C)000000(00|02|03|04|05|06)",
+                "^52000000[A-Z0-9]{2}000000(00|02|03|04|05|06|07|09|0A)",
             )))
         }),
     ]

@@ -258,9 +258,11 @@ impl TcpCheck {
         let verdict = self
             .run(net, target, connect_timeout, reply, started, &mut current)
             .await;
+        // HAProxy keeps the info as a C string: up to the first NUL.
+        let info = verdict.info.split('\0').next().unwrap_or_default();
         Report {
             code: verdict.status.has_code().then_some(verdict.code),
-            info: (!verdict.info.is_empty()).then_some(verdict.info),
+            info: (!info.is_empty()).then(|| info.to_string()),
             status: verdict.status,
             duration: started.elapsed(),
         }
@@ -587,7 +589,7 @@ mod tests {
     async fn smtp_greets_then_says_helo_and_reports_the_server_words() {
         let server = Behaviour::Greet(b"220 mx ESMTP ready\r\n", b"250 mx.example.com\r\n");
         let (r, requests) = probe("option smtpchk", server).await;
-        assert_eq!(requests, [b"HELO localhost\r\n".to_vec()]);
+        assert_eq!(requests, [b"HELO localhost\r\nQUIT\r\n".to_vec()]);
         assert_eq!((r.status, r.code), (Status::L7Ok, Some(250)));
         assert_eq!(r.info.as_deref(), Some("mx.example.com"));
         let server = Behaviour::Greet(b"554 go away\r\n", b"");

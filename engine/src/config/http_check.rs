@@ -19,7 +19,6 @@ pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
                 return;
             }
             p.px.http_check.disable_on_404 = true;
-            p.note(ctx, "http-check disable-on-404".into(), Support::No);
         }
         "send" => send(p, ctx),
         "expect" => expect(p, ctx),

@@ -150,6 +150,9 @@ pub struct CheckStats {
     /// Failed checks (`chkfail`) and UP→DOWN transitions (`chkdown`).
     pub failed: u64,
     pub downs: u64,
+    /// A check is under way (HAProxy's CHK_ST_INPROGRESS: `* ` before the
+    /// status, `last_chk` cleared).
+    pub running: bool,
 }
 
 /// When a server or backend last changed state, and its time DOWN so far.

@@ -276,7 +276,8 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
             .set("check_desc", &checks.desc)
             .set("last_chk", &checks.info);
         if let Some(status) = checks.status {
-            l.set("check_status", status);
+            let running = if checks.running { "* " } else { "" };
+            l.set("check_status", format!("{running}{status}"));
         }
         if let Some(code) = checks.code {
             l.set("check_code", code);
