@@ -2,7 +2,8 @@
 //! servers that pass, answer a bad status, garbage, close, hang, refuse,
 //! or fail an `http-check expect` rule, both proxies send the same check
 //! request bytes, print the same state changes, and show the same check
-//! columns in `show stat`.
+//! columns in `show stat`; with `http-check disable-on-404`, a 404 puts a
+//! server in NOLB and a 200 brings it back.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -84,6 +85,12 @@ fn backends() -> Vec<(&'static str, &'static str, Action)> {
             "option httpchk\n    http-check expect rstring ^up$",
             ok_with("down"),
         ),
+        // Passes, then answers 404: NOLB ("stopping"), then UP again.
+        (
+            "bnolb",
+            "option httpchk\n    http-check disable-on-404",
+            ok_with(""),
+        ),
     ]
 }
 
@@ -94,6 +101,8 @@ struct Outcome {
     messages: Vec<String>,
     /// check_status, check_code, last_chk, check_desc per server.
     stats: Vec<Vec<String>>,
+    /// bnolb's status and srv_op_state while stopping, its status after.
+    nolb: Vec<String>,
 }
 
 fn session(binary: &Path) -> Outcome {
@@ -134,13 +143,42 @@ backend brefused
     let cfg = xtests::config_file(&format!("httpchk-{fe}"), &cfg);
     let proxy = ProxyProcess::start(binary, &cfg);
     let patience = Duration::from_secs(5);
-    for name in backends().iter().skip(1).map(|b| b.0).chain(["brefused"]) {
+    let passing = ["b200", "bnolb"];
+    let failing = backends()
+        .into_iter()
+        .map(|b| b.0)
+        .filter(|n| !passing.contains(n));
+    for name in failing.chain(["brefused"]) {
         proxy.wait_for(&format!("Server {name}/s is DOWN"), patience);
     }
-    servers[1]
-        .1
-        .set(answer("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"));
+    let ok = || answer("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    servers[1].1.set(ok());
     proxy.wait_for("Server b404/s is UP", patience);
+
+    let nolb = &servers
+        .iter()
+        .find(|(n, _)| *n == "bnolb")
+        .expect("bnolb")
+        .1;
+    nolb.set(answer(
+        "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+    ));
+    proxy.wait_for("Server bnolb/s is stopping", patience);
+    let status = |px: &str| {
+        let rows = xtests::stat_columns(&socket, &["status"]);
+        rows[&(px.to_string(), "s".to_string())][0].clone()
+    };
+    let stopping = status("bnolb");
+    let state = xtests::api(&socket, "show servers state bnolb");
+    let op_state = state
+        .lines()
+        .nth(2)
+        .and_then(|l| l.split(' ').nth(5))
+        .unwrap_or_default()
+        .to_string();
+    nolb.set(ok());
+    proxy.wait_for("Server bnolb/s is UP", patience);
+    let nolb = vec![stopping, op_state, status("bnolb")];
 
     let requests = servers
         .iter()
@@ -162,6 +200,7 @@ backend brefused
         requests,
         messages,
         stats,
+        nolb,
     }
 }
 
@@ -180,4 +219,5 @@ fn engine_http_checks_match_haproxy_side_by_side() {
     assert_eq!(ours.requests, theirs.requests, "check request bytes");
     assert_eq!(ours.messages, theirs.messages, "state changes");
     assert_eq!(ours.stats, theirs.stats, "show stat check columns");
+    assert_eq!(ours.nolb, theirs.nolb, "NOLB status and op state");
 }
