@@ -584,7 +584,7 @@ impl Backend {
             let error = match connect_once(net, addr, self.timeouts.connect).await {
                 Ok(stream) => {
                     Traffic::add(&server.traffic.connects, 1);
-                    return Ok((stream, slot));
+                    return Ok((server.cuts.wrap(stream), slot));
                 }
                 Err(e) => e,
             };

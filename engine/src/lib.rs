@@ -9,6 +9,7 @@
 //! - [`balance`]: the algorithm choosing among eligible servers;
 //! - [`server`]: a server's runtime state and connection slots;
 //! - [`check`]: health checks and the rise/fall counter;
+//! - [`shutdown`]: cutting a server's connections when it goes DOWN;
 //! - [`acl`] and [`rules`]: ACLs, and what a frontend decides for an HTTP
 //!   request (deny, redirect, which backend) — ready for the HTTP path;
 //! - [`http`]: the HTTP/1 wire layer (heads, framing, chunked bodies,
@@ -34,6 +35,7 @@ pub mod rdp;
 pub mod rules;
 pub mod runtime;
 pub mod server;
+pub mod shutdown;
 pub mod slowstart;
 pub mod stats;
 

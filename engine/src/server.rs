@@ -30,6 +30,8 @@ pub struct ServerState {
     /// check answered 404 under `http-check disable-on-404`; no new
     /// traffic but its persistent clients.
     stopping: AtomicBool,
+    /// Cuts its connections (`on-marked-down shutdown-sessions`...).
+    pub cuts: crate::shutdown::Cuts,
     /// The current user weight (the runtime API may change it).
     weight: AtomicU32,
     /// The effective weight the algorithm holds: the user weight times
@@ -97,6 +99,7 @@ impl ServerState {
             maint: AtomicBool::new(config.disabled),
             drain: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            cuts: Default::default(),
             weight: AtomicU32::new(config.weight),
             eweight: AtomicU32::new(config.weight * WEIGHT_SCALE),
             warm_since: Mutex::new(None),

@@ -4,7 +4,9 @@
 //! Every wait is bounded by a deadline, and waits on an event (a line on
 //! stderr, a connection answered), never on a bare sleep.
 
+pub mod conversation;
 pub mod http;
+pub mod syslog;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -2,54 +2,19 @@
 //! same datagrams (priority, message), with what legitimately differs
 //! (pids, dates, client ports, the program name) normalised away.
 
-use std::net::{TcpStream, UdpSocket};
+use std::net::TcpStream;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
-use xtests::{free_port, wait_until, NameServer, ProxyProcess};
+use xtests::syslog::Collector;
+use xtests::{free_port, NameServer, ProxyProcess};
 
-/// A syslog collector on a loopback UDP port, keeping every datagram.
-struct Collector {
-    port: u16,
-    lines: Arc<Mutex<Vec<String>>>,
+/// What the collector got, normalised.
+trait Normalized {
+    fn normalized(&self) -> Vec<String>;
 }
 
-impl Collector {
-    fn start() -> Collector {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = socket.local_addr().unwrap().port();
-        let lines = Arc::new(Mutex::new(vec![]));
-        {
-            let lines = lines.clone();
-            thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = socket.recv(&mut buf) {
-                    lines
-                        .lock()
-                        .unwrap()
-                        .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                }
-            });
-        }
-        Collector { port, lines }
-    }
-
-    fn wait_for(&self, needle: &str) {
-        wait_until(
-            Duration::from_secs(5),
-            &format!("no log line with {needle:?}"),
-            || {
-                self.lines
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .any(|l| l.contains(needle))
-            },
-        );
-    }
-
+impl Normalized for Collector {
     fn normalized(&self) -> Vec<String> {
         self.lines
             .lock()

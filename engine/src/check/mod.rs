@@ -26,6 +26,7 @@ use crate::log::syslog::Level;
 use crate::log::{Logger, Severity};
 use crate::net::Net;
 use crate::server::ServerState;
+use crate::shutdown::Why;
 use health::{Outcome, Transition};
 
 /// HAProxy's check statuses: the code in the stats (`check_status`) and
@@ -234,6 +235,7 @@ async fn run(
         server.record_check(&report);
         let change = apply(&backend, &server, &report);
         announce(&checker.logger, &backend, &server, &report, change).await;
+        cut_sessions(&backend, &server, change);
         delay = jitter(interval(&server), checker.spread_pct, &mut rng);
     }
 }
@@ -284,6 +286,22 @@ fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
                 Change::Up
             }
         }
+    }
+}
+
+/// `on-marked-down shutdown-sessions` and `on-marked-up
+/// shutdown-backup-sessions`, once the change is told (HAProxy logs the
+/// cut streams after the state change).
+fn cut_sessions(backend: &Backend, server: &ServerState, change: Change) {
+    let c = &server.config.check;
+    match change {
+        Change::Down { .. } if c.shutdown_on_down => server.cuts.cut(Why::Down),
+        Change::Up if c.shutdown_backups_on_up && !server.is_backup() => {
+            for backup in backend.servers.iter().filter(|s| s.is_backup()) {
+                backup.cuts.cut(Why::Up);
+            }
+        }
+        _ => {}
     }
 }
 

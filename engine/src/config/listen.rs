@@ -429,6 +429,15 @@ fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
 fn server(p: &mut ProxyState, ctx: &mut Ctx) {
     let name = p.px.name.clone();
     if let Some(d) = parse_server(&p.template, &name, ctx) {
+        // HAProxy judges by the mode in force at the server line.
+        if d.srv.check.observe == super::Observe::Layer7 && p.px.mode != Mode::Http {
+            let at = ctx.at.clone();
+            let srv = d.srv.name.clone();
+            ctx.alert(format!(
+                "[{at}] : 'server {name}/{srv}' : 'layer7' can only be used in http proxies.."
+            ));
+            return;
+        }
         p.server_checks.push(ServerCheck {
             at: ctx.at.clone(),
             server: d.srv.name.clone(),

@@ -770,6 +770,45 @@ pub struct CheckSettings {
     pub rise: u32,
     /// `fall`: consecutive failures to be considered DOWN. Default 3.
     pub fall: u32,
+    /// `observe layer4|layer7`: traffic errors count against the server.
+    pub observe: Observe,
+    /// `on-error`: what `error-limit` consecutive observed errors do.
+    pub on_error: OnError,
+    /// `error-limit`: observed errors in a row that trigger `on-error`.
+    /// Default 10.
+    pub error_limit: u32,
+    /// `on-marked-down shutdown-sessions`: its connections are cut when
+    /// it goes DOWN.
+    pub shutdown_on_down: bool,
+    /// `on-marked-up shutdown-backup-sessions`: an active server coming
+    /// UP cuts the connections of the backend's backup servers.
+    pub shutdown_backups_on_up: bool,
+}
+
+/// `observe`: which traffic events passive health checks watch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Observe {
+    #[default]
+    None,
+    /// Connection failures and successes.
+    Layer4,
+    /// Connection failures, and HTTP responses (5xx but 501 and 505,
+    /// invalid ones, read errors and timeouts) and their successes.
+    Layer7,
+}
+
+/// `on-error`, HAProxy's HANA_ONERR_*.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Check at `fastinter` only.
+    FastInter,
+    /// Count as a failed check (the default).
+    #[default]
+    FailCheck,
+    /// One more failed check takes the server DOWN.
+    SuddenDeath,
+    /// DOWN at once.
+    MarkDown,
 }
 
 impl Default for CheckSettings {
@@ -783,6 +822,11 @@ impl Default for CheckSettings {
             downinter: None,
             rise: 2,
             fall: 3,
+            observe: Observe::None,
+            on_error: OnError::FailCheck,
+            error_limit: 10,
+            shutdown_on_down: false,
+            shutdown_backups_on_up: false,
         }
     }
 }

@@ -13,7 +13,7 @@
 use super::global::Runtime;
 use super::parse::atol;
 use super::units::{parse_time_ms, TimeError};
-use super::Server;
+use super::{Observe, OnError, Server};
 use std::time::Duration;
 
 /// A server while its line is parsed: the model plus the settings that
@@ -103,6 +103,7 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("cookie", 1, Some("'cookie' expects <value> as argument."), |d, _, v| { d.srv.cookie = Some(v.into()); Ok(()) }, Yes, "cookie <value>: persistence cookie value."),
     kw("disabled", 0, None, |d, _, _| { d.srv.disabled = true; Ok(()) }, Yes, "disabled: start in maintenance."),
     kw("downinter", 1, DELAY, |d, k, v| { d.srv.check.downinter = Some(delay(&d.srv, k, v)?); Ok(()) }, Yes, "downinter <delay>: check interval while down."),
+    kw("error-limit", 1, INTEGER, error_limit, Yes, "error-limit <n>: observed errors in a row before on-error (default 10)."),
     kw("enabled", 0, None, |d, _, _| { d.srv.disabled = false; Ok(()) }, Yes, "enabled: start in service."),
     kw("fall", 1, INTEGER, |d, k, v| { d.srv.check.fall = positive(k, v)?; Ok(()) }, Yes, "fall <n>: failures before DOWN (default 3)."),
     kw("fastinter", 1, DELAY, |d, k, v| { d.srv.check.fastinter = Some(delay(&d.srv, k, v)?); Ok(()) }, Yes, "fastinter <delay>: interval while changing state."),
@@ -115,9 +116,10 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("no-backup", 0, None, |d, _, _| { d.srv.backup = false; Ok(()) }, Yes, "no-backup: undo a default-server backup."),
     kw("no-check", 0, None, |d, _, _| { d.srv.check.enabled = false; Ok(()) }, Yes, "no-check: undo a default-server check."),
     kw("no-ssl", 0, None, |d, _, _| { d.ssl = false; Ok(()) }, No, "no-ssl: undo a default-server ssl."),
-    kw("observe", 1, Some("'observe' expects <mode> as argument."), observe, No, "observe none|layer4|layer7."),
-    kw("on-error", 1, SELF, on_error, No, "on-error fastinter|fail-check|sudden-death|mark-down."),
-    kw("on-marked-down", 1, SELF, on_marked_down, No, "on-marked-down shutdown-sessions."),
+    kw("observe", 1, Some("'observe' expects <mode> as argument."), observe, No, "observe none|layer4|layer7: traffic errors count as failed checks."),
+    kw("on-error", 1, SELF, on_error, Yes, "on-error fastinter|fail-check|sudden-death|mark-down: what error-limit observed errors do."),
+    kw("on-marked-down", 1, SELF, on_marked_down, Yes, "on-marked-down shutdown-sessions: cut its connections when it goes DOWN."),
+    kw("on-marked-up", 1, SELF, on_marked_up, Yes, "on-marked-up shutdown-backup-sessions: an active server back UP cuts the backups' connections."),
     kw("port", 1, Some("'port' expects a port number as argument."), port, Yes, "port <port>: health checks go to this port."),
     kw("redir", 1, Some("'redir' expects <prefix> as argument."), |d, _, v| { d.redir = Some(v.into()); Ok(()) }, No, "redir <prefix>: redirect GET/HEAD to this server."),
     kw("resolvers", 1, SELF, |d, _, v| { d.resolvers = Some(v.into()); Ok(()) }, No, "resolvers <id>."),
@@ -194,28 +196,59 @@ fn init_addr(_: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn observe(_: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
-    if !matches!(v, "none" | "layer4" | "layer7") {
-        return Err(format!(
-            "'{kw}' expects one of 'none', 'layer4', 'layer7' but got '{v}'"
-        ));
-    }
+fn observe(d: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
+    d.srv.check.observe = match v {
+        "none" => Observe::None,
+        "layer4" => Observe::Layer4,
+        "layer7" => Observe::Layer7,
+        _ => {
+            return Err(format!(
+                "'{kw}' expects one of 'none', 'layer4', 'layer7' but got '{v}'"
+            ))
+        }
+    };
     Ok(())
 }
 
-fn on_error(_: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
-    if !matches!(v, "fastinter" | "fail-check" | "sudden-death" | "mark-down") {
-        return Err(format!(
+fn on_error(d: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
+    d.srv.check.on_error = match v {
+        "fastinter" => OnError::FastInter,
+        "fail-check" => OnError::FailCheck,
+        "sudden-death" => OnError::SuddenDeath,
+        "mark-down" => OnError::MarkDown,
+        _ => {
+            return Err(format!(
             "'{kw}' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{v}'"
-        ));
-    }
+        ))
+        }
+    };
     Ok(())
 }
 
-fn on_marked_down(_: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
+fn error_limit(d: &mut Draft, _: &str, v: &str) -> Result<(), String> {
+    let n = atol(v);
+    if n <= 0 {
+        return Err("error-limit has to be > 0.".into());
+    }
+    d.srv.check.error_limit = n.min(i64::from(u32::MAX)) as u32;
+    Ok(())
+}
+
+fn on_marked_down(d: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
     if v != "shutdown-sessions" {
         return Err(format!("'{kw}' expects 'shutdown-sessions' but got '{v}'"));
     }
+    d.srv.check.shutdown_on_down = true;
+    Ok(())
+}
+
+fn on_marked_up(d: &mut Draft, kw: &str, v: &str) -> Result<(), String> {
+    if v != "shutdown-backup-sessions" {
+        return Err(format!(
+            "'{kw}' expects 'shutdown-backup-sessions' but got '{v}'"
+        ));
+    }
+    d.srv.check.shutdown_backups_on_up = true;
     Ok(())
 }
 

@@ -31,6 +31,12 @@ pub enum Cause {
     Local,
     /// `K`: killed (shutdown sessions, hard stop).
     Killed,
+    /// `D`: cut because its server went DOWN (`on-marked-down
+    /// shutdown-sessions`).
+    ServerDown,
+    /// `U`: cut because an active server came UP (`on-marked-up
+    /// shutdown-backup-sessions`).
+    ServerUp,
 }
 
 /// The second letter: which phase the stream was in.
@@ -61,6 +67,8 @@ impl Cause {
             Cause::Proxy => 'P',
             Cause::Local => 'L',
             Cause::Killed => 'K',
+            Cause::ServerDown => 'D',
+            Cause::ServerUp => 'U',
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::log::syslog::Level;
 use crate::log::tcplog::{self, Cause, Phase, StreamLog};
 use crate::net::{Accepted, BoxStream};
 use crate::server::Slot;
+use crate::shutdown::Why;
 use crate::stats::counters::Traffic;
 
 pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
@@ -91,8 +92,10 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         Err(Failure::Rejected) => (Cause::Proxy, Phase::Request, None, Volume::default()),
         Ok((server, slot)) => {
             let connected_at = Instant::now();
+            let cuts = slot.server().cuts.count();
             let (end, volume) = tcp::forward(client_stream, server, &timeouts, early).await;
             let srv = slot.server().clone();
+            let cut = srv.cuts.since(cuts);
             // Counted before the slot goes: a queued stream takes it at once.
             srv_conn_at_end = Some(srv.current_conns().saturating_sub(1) as usize);
             drop(slot);
@@ -100,6 +103,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
                 Traffic::add(&t.bytes_in, volume.to_server);
                 Traffic::add(&t.bytes_out, volume.to_client);
                 match end {
+                    End::Abort(_) if cut.is_some() => {}
                     End::Abort(Side::Server) => {
                         Traffic::add(&t.server_aborts, 1);
                         Traffic::add(&t.response_errors, 1);
@@ -108,12 +112,17 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
                     _ => {}
                 }
             }
-            let (cause, phase) = match end {
-                End::Closed => (Cause::None, Phase::None),
-                End::Timeout(Side::Client) => (Cause::ClientTimeout, Phase::Data),
-                End::Timeout(Side::Server) => (Cause::ServerTimeout, Phase::Data),
-                End::Abort(Side::Client) => (Cause::ClientAbort, Phase::Data),
-                End::Abort(Side::Server) => (Cause::ServerAbort, Phase::Data),
+            let (cause, phase) = match (end, cut) {
+                // HAProxy kills such streams outside any phase: `D-`, `U-`.
+                (End::Abort(_), Some(Why::Down)) => (Cause::ServerDown, Phase::None),
+                (End::Abort(_), Some(Why::Up)) => (Cause::ServerUp, Phase::None),
+                (end, _) => match end {
+                    End::Closed => (Cause::None, Phase::None),
+                    End::Timeout(Side::Client) => (Cause::ClientTimeout, Phase::Data),
+                    End::Timeout(Side::Server) => (Cause::ServerTimeout, Phase::Data),
+                    End::Abort(Side::Client) => (Cause::ClientAbort, Phase::Data),
+                    End::Abort(Side::Server) => (Cause::ServerAbort, Phase::Data),
+                },
             };
             (cause, phase, Some(connected_at), volume)
         }
