@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::acl::{Acls, Stream};
 use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo, WEIGHT_SCALE};
+use crate::check::observe::Event;
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
 use crate::http::policy::Policy;
@@ -584,10 +585,12 @@ impl Backend {
             let error = match connect_once(net, addr, self.timeouts.connect).await {
                 Ok(stream) => {
                     Traffic::add(&server.traffic.connects, 1);
+                    server.observe(Event::L4Ok);
                     return Ok((server.cuts.wrap(stream), slot));
                 }
                 Err(e) => e,
             };
+            server.observe(Event::L4Err);
             Traffic::add(&server.traffic.connect_errors, 1);
             Traffic::add(&self.traffic.connect_errors, 1);
             if attempt.retries >= self.retries {

@@ -278,8 +278,15 @@ impl Engine {
             net: net.clone(),
             logger: logger.clone(),
             spread_pct: config.global.spread_checks_pct,
+            max_spread: config.global.max_spread_checks,
         });
-        let all: Vec<Arc<Backend>> = backends.values().cloned().collect();
+        // In declaration order, as HAProxy numbers its checks' start.
+        let all: Vec<Arc<Backend>> = config
+            .proxies
+            .iter()
+            .filter_map(|p| backends.get(&p.name))
+            .cloned()
+            .collect();
         let started: Vec<Arc<Backend>> = all.iter().filter(|b| !b.disabled).cloned().collect();
         tasks.extend(check::spawn_all(checker, &started));
         tasks.extend(slowstart::spawn_all(&started));
@@ -427,7 +434,7 @@ impl Drop for Engine {
 }
 
 /// One runtime backend per backend-capable proxy, by name. BTreeMap: the
-/// check tasks start in name order, which keeps runs repeatable.
+/// runs are repeatable.
 fn build_backends(
     config: &Config,
     ids: &[u32],

@@ -32,6 +32,8 @@ pub struct ServerState {
     stopping: AtomicBool,
     /// Cuts its connections (`on-marked-down shutdown-sessions`...).
     pub cuts: crate::shutdown::Cuts,
+    /// Errors seen in its traffic (`observe`).
+    pub analysis: crate::check::observe::Analysis,
     /// The current user weight (the runtime API may change it).
     weight: AtomicU32,
     /// The effective weight the algorithm holds: the user weight times
@@ -100,6 +102,7 @@ impl ServerState {
             drain: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             cuts: Default::default(),
+            analysis: Default::default(),
             weight: AtomicU32::new(config.weight),
             eweight: AtomicU32::new(config.weight * WEIGHT_SCALE),
             warm_since: Mutex::new(None),
@@ -302,6 +305,14 @@ impl ServerState {
         self.drain.load(Ordering::Relaxed)
     }
 
+    /// What its traffic showed (`observe layer4|layer7`).
+    pub fn observe(&self, event: crate::check::observe::Event) {
+        let c = &self.config.check;
+        if c.enabled {
+            self.analysis.record(c.observe, c.error_limit, event);
+        }
+    }
+
     /// A check starts: its last words are forgotten until it ends.
     pub fn start_check(&self) {
         let mut c = self.checks.lock().expect("checks lock");
@@ -322,7 +333,9 @@ impl ServerState {
         c.code = report.code;
         c.desc = report.status.reason().to_string();
         c.info = report.info.clone().unwrap_or_default();
-        c.duration_ms = Some(report.duration.as_millis() as u64);
+        // A passive check has no duration.
+        c.duration_ms = (report.status != crate::check::Status::Hana)
+            .then_some(report.duration.as_millis() as u64);
         if report.outcome() == crate::check::health::Outcome::Failed {
             c.failed += 1;
         }

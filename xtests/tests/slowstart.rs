@@ -100,8 +100,12 @@ listen st
         for (b, port) in backends {
             let now = observe(&socket, b);
             let list = seen.entry(b).or_default();
-            let last = list.last().map(|o| (&o.0, &o.1, &o.2, &o.3));
-            if last != Some((&now.0, &now.1, &now.2, &now.3)) {
+            // The weights are what a warm-up shows; HAProxy may flip the
+            // operational state a moment before its last weight update,
+            // which a poll may or may not catch: a state change alone is
+            // not a new observation.
+            let last = list.last().map(|o| (&o.0, &o.1, &o.2));
+            if last != Some((&now.0, &now.1, &now.2)) {
                 // Right after a tick: the next one is almost a second away.
                 let picks = (0..14).map(|_| xtests::ask(port)).collect();
                 list.push((now.0, now.1, now.2, now.3, picks));

@@ -60,6 +60,19 @@ impl Health {
         self.health
     }
 
+    /// `on-error sudden-death`: a fully UP server is left one failure
+    /// from DOWN (HAProxy sets health to rise + 1 before the failure).
+    pub fn to_brink_of_down(&mut self) {
+        if self.health > self.rise {
+            self.health = self.rise + 1;
+        }
+    }
+
+    /// `on-error mark-down`: the next failure takes it DOWN.
+    pub fn to_rise(&mut self) {
+        self.health = self.rise;
+    }
+
     /// Applies one check result.
     pub fn record(&mut self, outcome: Outcome) -> Transition {
         let was_up = self.is_up();

@@ -134,6 +134,7 @@ impl HttpCheck {
             code: verdict.code,
             info: verdict.info,
             duration: started.elapsed(),
+            counts_twice: false,
         };
         let mut stream = match tokio::time::timeout(connect_timeout, net.connect(target)).await {
             Ok(Ok(s)) => s,

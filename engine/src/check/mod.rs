@@ -10,6 +10,7 @@
 
 pub mod health;
 mod http;
+pub mod observe;
 mod protocols;
 mod tcp;
 mod tcp_check;
@@ -22,6 +23,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::admin::{self, Notice};
 use crate::backend::Backend;
+use crate::config::OnError;
 use crate::log::syslog::Level;
 use crate::log::{Logger, Severity};
 use crate::net::Net;
@@ -33,6 +35,8 @@ use health::{Outcome, Transition};
 /// the reason in its messages (`check_desc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// Passive checks: `error-limit` errors observed in the traffic.
+    Hana,
     SockErr,
     L4Ok,
     L4Tout,
@@ -48,7 +52,8 @@ pub enum Status {
 }
 
 /// Each status's code and reason, in HAProxy's order.
-const STATUSES: [(Status, &str, &str); 12] = [
+const STATUSES: [(Status, &str, &str); 13] = [
+    (Status::Hana, "HANA", "Health analyze"),
     (Status::SockErr, "SOCKERR", "Socket error"),
     (Status::L4Ok, "L4OK", "Layer4 check passed"),
     (Status::L4Tout, "L4TOUT", "Layer4 timeout"),
@@ -114,6 +119,10 @@ pub struct Report {
     /// server's (a reason phrase), if any.
     pub info: Option<String>,
     pub duration: Duration,
+    /// HAProxy 2.6 counts a passing MySQL or LDAP check twice: their
+    /// parsers and the end of the sequence both report the success, and
+    /// each report moves the health counter (so `rise 2` is met at once).
+    pub counts_twice: bool,
 }
 
 impl Report {
@@ -160,6 +169,8 @@ pub struct Checker {
     pub logger: Arc<Logger>,
     /// `spread-checks`: percent of jitter on every interval.
     pub spread_pct: u32,
+    /// `max-spread-checks`: the most the first checks are spread over.
+    pub max_spread: Option<Duration>,
 }
 
 /// Starts a check task for every server with `check`, across all backends.
@@ -177,17 +188,27 @@ pub fn spawn_all(
         })
         .collect();
     let count = checked.len() as u32;
-    // HAProxy spreads the first checks over the smallest interval of all.
+    // HAProxy's start_checks: the first checks are spread over the
+    // smallest interval of at least SRV_CHK_INTER_THRES (1s) among all
+    // servers (each as its starting health makes it: `fastinter` while
+    // UP 1/3), or a server's own when longer, capped by
+    // `max-spread-checks`; check k of n starts at that × k / n.
+    const THRESHOLD: Duration = Duration::from_secs(1);
     let mininter = checked
         .iter()
-        .map(|(_, s)| s.config.check.inter)
+        .map(|(_, s)| interval(s))
+        .filter(|i| *i >= THRESHOLD)
         .min()
         .unwrap_or_default();
     checked
         .into_iter()
         .enumerate()
         .map(|(k, (backend, server))| {
-            let first = mininter * k as u32 / count.max(1);
+            let mut spread = mininter.max(interval(&server));
+            if let Some(cap) = checker.max_spread.filter(|c| !c.is_zero()) {
+                spread = spread.min(cap);
+            }
+            let first = spread * k as u32 / count.max(1);
             let seed = checker.net.seed() ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let checker = checker.clone();
             tokio::spawn(async move { run(checker, backend, server, first, seed).await })
@@ -203,12 +224,20 @@ async fn run(
     seed: u64,
 ) {
     let mut rng = SmallRng::seed_from_u64(seed);
-    let mut delay = first;
+    let mut next = tokio::time::Instant::now() + first;
     loop {
-        tokio::time::sleep(delay).await;
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = server.analysis.alert.notified() => {
+                if let Some(info) = server.analysis.take() {
+                    next = analyzed(&checker, &backend, &server, info, next).await;
+                }
+                continue;
+            }
+        }
         // Maintenance pauses checks, as HAProxy's CHK_ST_PAUSED.
         if server.in_maint() {
-            delay = interval(&server);
+            next += interval(&server);
             continue;
         }
         let Some(target) = server.config.check_target() else {
@@ -230,13 +259,55 @@ async fn run(
         };
         if server.in_maint() {
             server.abandon_check();
+            next = tokio::time::Instant::now();
             continue; // entered maintenance while probing: the result is moot
         }
         server.record_check(&report);
         let change = apply(&backend, &server, &report);
         announce(&checker.logger, &backend, &server, &report, change).await;
         cut_sessions(&backend, &server, change);
-        delay = jitter(interval(&server), checker.spread_pct, &mut rng);
+        next =
+            tokio::time::Instant::now() + jitter(interval(&server), checker.spread_pct, &mut rng);
+    }
+}
+
+/// `on-error` after `error-limit` observed errors (HAProxy's
+/// __health_adjust): a failed check (`fail-check`), one that leaves the
+/// server a failure from DOWN (`sudden-death`), or DOWN at once
+/// (`mark-down`); every mode brings the next check within `fastinter`.
+/// Returns when the next check runs.
+async fn analyzed(
+    checker: &Checker,
+    backend: &Backend,
+    server: &ServerState,
+    info: String,
+    next: tokio::time::Instant,
+) -> tokio::time::Instant {
+    let c = &server.config.check;
+    if c.on_error != OnError::FastInter {
+        {
+            let mut health = server.health.lock().expect("health lock");
+            match c.on_error {
+                OnError::SuddenDeath => health.to_brink_of_down(),
+                OnError::MarkDown => health.to_rise(),
+                _ => {}
+            }
+        }
+        let report = Report {
+            status: Status::Hana,
+            code: None,
+            info: Some(info),
+            duration: Duration::ZERO,
+            counts_twice: false,
+        };
+        server.record_check(&report);
+        let change = apply(backend, server, &report);
+        announce(&checker.logger, backend, server, &report, change).await;
+        cut_sessions(backend, server, change);
+    }
+    match c.fastinter {
+        Some(fast) => next.min(tokio::time::Instant::now() + fast),
+        None => next,
     }
 }
 
@@ -258,9 +329,16 @@ enum Change {
 /// reaches 0, UP (out of NOLB too) on a pass at or above `rise`, NOLB on
 /// a conditional pass of an UP server.
 fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
+    if report.outcome() == Outcome::Passed {
+        server.analysis.clear();
+    }
     let (transition, up) = {
         let mut health = server.health.lock().expect("health lock");
-        (health.record(report.outcome()), health.is_up())
+        let mut transition = health.record(report.outcome());
+        if report.counts_twice && transition == Transition::None {
+            transition = health.record(report.outcome());
+        }
+        (transition, health.is_up())
     };
     match transition {
         Transition::WentDown => {
@@ -377,10 +455,16 @@ async fn announce(
     if let Some(info) = &report.info {
         reason.push_str(&format!(", info: \"{info}\""));
     }
+    // A passive check has no duration (HAProxy's -1).
+    if report.status != Status::Hana {
+        reason.push_str(&format!(
+            ", check duration: {}ms",
+            report.duration.as_millis()
+        ));
+    }
     let message = format!(
-        "{} is {state}, {reason}, check duration: {}ms{}.",
+        "{} is {state}, {reason}{}.",
         admin::label(backend, server),
-        report.duration.as_millis(),
         admin::tail(backend, server),
     );
     logger.sink().emit(Severity::Warning, &message);
@@ -425,6 +509,7 @@ listen app
             net: net.clone(),
             logger: Arc::new(Logger::new(net.clone(), log.clone(), "engine")),
             spread_pct: 0,
+            max_spread: None,
         });
         let tasks = spawn_all(checker, std::slice::from_ref(&backend));
         World {

@@ -17,18 +17,21 @@ pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Repo
             code: None,
             info: None,
             duration,
+            counts_twice: false,
         },
         Ok(Err(e)) => Report {
             status: Status::L4Con,
             code: None,
             info: Some(crate::net::strerror(&e)),
             duration,
+            counts_twice: false,
         },
         Err(_) => Report {
             status: Status::L4Tout,
             code: None,
             info: None,
             duration,
+            counts_twice: false,
         },
     }
 }

@@ -179,27 +179,45 @@ impl Verdict {
 }
 
 impl TcpCheck {
-    /// A proxy's `tcp-check` rules (`option tcp-check`).
+    /// A proxy's `tcp-check` rules (`option tcp-check`). A `tcp-check
+    /// comment` names the rule after it, and the following rules of the
+    /// same kind (a connect takes it alone), as HAProxy's post-parsing.
     pub fn from_rules(rules: &[TcpCheckRule]) -> TcpCheck {
         let status = |s: &Option<String>| s.as_deref().and_then(Status::from_code);
-        let steps = rules
-            .iter()
-            .enumerate()
-            .filter_map(|(index, rule)| {
-                let action = match &rule.action {
-                    TcpCheckAction::Connect { port, addr } => Action::Connect {
-                        port: *port,
-                        addr: *addr,
-                        implicit: false,
-                    },
-                    TcpCheckAction::Send(bytes) => Action::Send(bytes.clone()),
-                    TcpCheckAction::Expect(e) => Action::Expect(Expect {
+        let mut steps = Vec::new();
+        let mut comment: Option<&String> = None;
+        let mut previous = std::mem::discriminant(&TcpCheckAction::Comment);
+        for (index, rule) in rules.iter().enumerate() {
+            let kind = std::mem::discriminant(&rule.action);
+            if kind != previous && previous != std::mem::discriminant(&TcpCheckAction::Comment) {
+                comment = None;
+            }
+            previous = kind;
+            let action = match &rule.action {
+                TcpCheckAction::Comment => {
+                    comment = rule.comment.as_ref();
+                    continue;
+                }
+                // The runtime refuses to start with rules it cannot run.
+                TcpCheckAction::Unsupported(_) => {
+                    comment = None;
+                    continue;
+                }
+                TcpCheckAction::Connect { port, addr } => Action::Connect {
+                    port: *port,
+                    addr: *addr,
+                    implicit: false,
+                },
+                TcpCheckAction::Send(bytes) => Action::Send(bytes.clone()),
+                TcpCheckAction::Expect(e) => {
+                    let regex = |r: &str| Regex::new(r).expect("checked when parsed");
+                    Action::Expect(Expect {
                         negate: e.negate,
                         pattern: match &e.pattern {
                             TcpPattern::String(s) => Pattern::String(s.clone()),
                             TcpPattern::Binary(b) => Pattern::Binary(b.clone()),
-                            TcpPattern::Rstring(r) => Pattern::Regex(Regex::new(r).ok()?),
-                            TcpPattern::Rbinary(r) => Pattern::BinaryRegex(Regex::new(r).ok()?),
+                            TcpPattern::Rstring(r) => Pattern::Regex(regex(r)),
+                            TcpPattern::Rbinary(r) => Pattern::BinaryRegex(regex(r)),
                         },
                         min_recv: e.min_recv,
                         ok_status: status(&e.ok_status),
@@ -208,18 +226,19 @@ impl TcpCheck {
                         on_success: e.on_success.clone().map(Text::Literal),
                         on_error: e.on_error.clone().map(Text::Literal),
                         status_code: None,
-                    }),
-                    // Comments only take their place; the runtime refuses
-                    // to start with rules it cannot run.
-                    TcpCheckAction::Comment | TcpCheckAction::Unsupported(_) => return None,
-                };
-                Some(Step {
-                    index,
-                    comment: rule.comment.clone(),
-                    action,
-                })
-            })
-            .collect();
+                    })
+                }
+            };
+            let own = rule.comment.as_ref().or(comment).cloned();
+            if matches!(action, Action::Connect { .. }) {
+                comment = None;
+            }
+            steps.push(Step {
+                index,
+                comment: own,
+                action,
+            });
+        }
         TcpCheck::new(steps, false)
     }
 
@@ -265,6 +284,7 @@ impl TcpCheck {
             info: (!info.is_empty()).then(|| info.to_string()),
             status: verdict.status,
             duration: started.elapsed(),
+            counts_twice: verdict.status == Status::L7Ok && self.ends_with_custom(),
         }
     }
 
@@ -361,6 +381,17 @@ impl TcpCheck {
             i += 1;
         }
         self.passed(&buf)
+    }
+
+    /// The last rule is a protocol parser (MySQL, LDAP).
+    fn ends_with_custom(&self) -> bool {
+        matches!(
+            self.steps.last().map(|s| &s.action),
+            Some(Action::Expect(Expect {
+                pattern: Pattern::Custom(_),
+                ..
+            }))
+        )
     }
 
     /// The result when every rule passed, from the last one.
@@ -529,12 +560,19 @@ impl TcpCheck {
         }
     }
 
-    /// The first of the consecutive expects that step `i` belongs to.
-    fn expect_head(&self, mut i: usize) -> usize {
-        while i > 0 && matches!(self.steps[i - 1].action, Action::Expect(_)) {
-            i -= 1;
+    /// Where evaluation resumes when expect `i` waits for more data:
+    /// the earliest negated expect right before it, else itself (HAProxy's
+    /// expect.head).
+    fn expect_head(&self, i: usize) -> usize {
+        let mut head = i;
+        for j in (0..i).rev() {
+            match &self.steps[j].action {
+                Action::Expect(e) if e.negate => head = j,
+                Action::Expect(_) => {}
+                _ => break,
+            }
         }
-        i
+        head
     }
 }
 
@@ -642,6 +680,10 @@ mod tests {
             [b"\x0a\x00\x00\x01\x00\x80\x00\x00\x01hap\x00\x00\x01\x00\x00\x00\x01".to_vec()]
         );
         assert_eq!((r.status, r.info), (Status::L7Ok, None));
+        // HAProxy counts this success twice (see Report::counts_twice).
+        assert!(r.counts_twice);
+        let (r, _) = probe("option redis-check", Behaviour::Answer(b"+PONG\r\n")).await;
+        assert!(!r.counts_twice);
     }
 
     async fn run_rules(rules: &str, server: Behaviour) -> Report {

@@ -55,7 +55,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("log-tag", log_tag, Runtime::Yes, "log-tag <tag>: syslog tag (default: program name)."),
     kw("lua-load", ignore_one, Runtime::No, "lua-load <file>: load a Lua script."),
     kw("master-worker", ignore_rest, Runtime::No, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),
-    kw("max-spread-checks", max_spread_checks, Runtime::No, "max-spread-checks <time>: cap of the startup spread of checks."),
+    kw("max-spread-checks", max_spread_checks, Runtime::Yes, "max-spread-checks <time>: cap of the startup spread of checks."),
     kw("maxconn", maxconn, Runtime::Yes, "maxconn <n>: process-wide concurrent connections."),
     kw("maxconnrate", once_integer, Runtime::No, "maxconnrate <n>: connections per second."),
     kw("maxsessrate", once_integer, Runtime::No, "maxsessrate <n>: sessions per second."),

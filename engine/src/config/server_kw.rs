@@ -116,7 +116,7 @@ pub const SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("no-backup", 0, None, |d, _, _| { d.srv.backup = false; Ok(()) }, Yes, "no-backup: undo a default-server backup."),
     kw("no-check", 0, None, |d, _, _| { d.srv.check.enabled = false; Ok(()) }, Yes, "no-check: undo a default-server check."),
     kw("no-ssl", 0, None, |d, _, _| { d.ssl = false; Ok(()) }, No, "no-ssl: undo a default-server ssl."),
-    kw("observe", 1, Some("'observe' expects <mode> as argument."), observe, No, "observe none|layer4|layer7: traffic errors count as failed checks."),
+    kw("observe", 1, Some("'observe' expects <mode> as argument."), observe, Yes, "observe none|layer4|layer7: traffic errors count as failed checks."),
     kw("on-error", 1, SELF, on_error, Yes, "on-error fastinter|fail-check|sudden-death|mark-down: what error-limit observed errors do."),
     kw("on-marked-down", 1, SELF, on_marked_down, Yes, "on-marked-down shutdown-sessions: cut its connections when it goes DOWN."),
     kw("on-marked-up", 1, SELF, on_marked_up, Yes, "on-marked-up shutdown-backup-sessions: an active server back UP cuts the backups' connections."),

@@ -20,6 +20,7 @@ use super::tcp::{self, sleep_until, Early, End, Side};
 use super::{Frontend, Process};
 use crate::acl::Acls;
 use crate::backend::{Attempt, Backend, ConnectError, Idle};
+use crate::check::observe::Event;
 use crate::config::{self, Timeouts};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
@@ -534,6 +535,16 @@ impl Conn<'_> {
             Ok(r) => r,
             Err(e) => {
                 txn.release(slot);
+                let observed = match e {
+                    ResponseError::Timeout => Some(Event::ReadTimeout),
+                    ResponseError::Bad => Some(Event::HttpHdrRsp),
+                    ResponseError::Aborted { nothing: true } if !txn.first => None,
+                    ResponseError::Aborted { .. } => Some(Event::BrokenPipe),
+                    ResponseError::Client => None,
+                };
+                if let Some(event) = observed {
+                    srv.observe(event);
+                }
                 let (cause, status) = match e {
                     ResponseError::Timeout => (Cause::ServerTimeout, 504),
                     // Not a connection's first request: the client's
@@ -558,9 +569,16 @@ impl Conn<'_> {
         txn.response_at = Some(Instant::now());
         let Response { head, mut buf } = response;
         let status = head.status.unwrap_or(0);
+        // Statuses 501 and 505 are the client's doing, not the server's.
+        srv.observe(if status < 500 || status == 501 || status == 505 {
+            Event::HttpOk
+        } else {
+            Event::HttpSts
+        });
         let decision = match body::response(&head, &buf, &method) {
             Ok(d) => d,
             Err(_) => {
+                srv.observe(Event::HttpHdrRsp);
                 txn.end(Cause::Proxy, Phase::Headers);
                 txn.release(slot);
                 return self.reply(txn, Some(backend), 502, false).await;

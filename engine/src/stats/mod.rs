@@ -285,6 +285,9 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
         if let Some(d) = checks.duration_ms {
             l.set("check_duration", d);
         }
+        if c.check.observe != crate::config::Observe::None {
+            l.set("hanafail", s.analysis.triggered());
+        }
     }
     l
 }
