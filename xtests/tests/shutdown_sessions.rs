@@ -9,6 +9,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
+use xtests::http::{Action, ScriptedServer};
 use xtests::syslog::Collector;
 use xtests::{free_port, NameServer, ProxyProcess};
 
@@ -119,4 +120,85 @@ fn cut_sessions_match_haproxy_side_by_side() {
     assert_eq!(ours.clients, theirs.clients, "who answered, who was cut");
     assert_eq!(ours.logged, theirs.logged, "termination states");
     assert_eq!(ours.messages, theirs.messages, "state changes");
+}
+
+/// In HTTP mode: a request waiting for its response when the server goes
+/// DOWN. Returns what the client got and the termination state logged.
+fn http_session(binary: &Path) -> (String, Vec<String>) {
+    let log = Collector::start();
+    let s1 = ScriptedServer::start(|_| Action::Hang);
+    let (p1, c1) = (s1.port, free_port());
+    let check1 = NameServer::start("c1", c1);
+    let fe = free_port();
+    let cfg = xtests::config_file(
+        &format!("shutdown-http-{fe}"),
+        &format!(
+            "global
+    log 127.0.0.1:{syslog} local0
+
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+
+listen web
+    bind 127.0.0.1:{fe}
+    server s1 127.0.0.1:{p1} check port {c1} inter 100 rise 1 fall 1 on-marked-down shutdown-sessions
+",
+            syslog = log.port
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_listening(fe, Duration::from_secs(5));
+    let mut c = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Write::write_all(
+        &mut c,
+        b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .unwrap();
+    // The server holds the request without answering.
+    xtests::wait_until(Duration::from_secs(5), "the request at the server", || {
+        s1.requests().len() == 1
+    });
+    check1.stop();
+    proxy.wait_for("Server web/s1 is DOWN", Duration::from_secs(5));
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    log.wait_for("\"GET / HTTP/1.1\"");
+    let got = String::from_utf8_lossy(&got);
+    let status_line = got.lines().next().unwrap_or("").to_string();
+    let logged = log
+        .all()
+        .iter()
+        .filter(|l| l.contains("\"GET / HTTP/1.1\""))
+        .filter_map(|l| {
+            // `... web web/s1 0/0/0/-1/123 502 ... - - DH-- ...`
+            let words: Vec<&str> = l.split(' ').collect();
+            let at = words.iter().position(|w| w.starts_with("web/"))?;
+            Some(format!(
+                "{} {} {}",
+                words[at],
+                words.get(at + 2)?,
+                words.get(at + 6)?
+            ))
+        })
+        .collect();
+    (status_line, logged)
+}
+
+#[test]
+fn a_cut_http_request_matches_haproxy() {
+    let ours = http_session(&xtests::engine_bin!());
+    let Some(haproxy) = xtests::haproxy_bin() else {
+        return;
+    };
+    let theirs = http_session(&haproxy);
+    assert_eq!(
+        ours, theirs,
+        "the client's status line, the log's status and termination"
+    );
 }

@@ -38,6 +38,7 @@ use crate::log::tcplog::{connect_line, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
 use crate::rules::{self, Verdict};
 use crate::server::{ServerState, Slot};
+use crate::shutdown::Why;
 use crate::stats::counters::Traffic;
 
 /// Room made for each read of a request head.
@@ -113,6 +114,9 @@ struct Txn {
     server_index: Option<usize>,
     /// The server's connections when this request gave its slot back.
     srv_conn: Option<usize>,
+    /// The server and its cut count when connected: a server abort after
+    /// a cut is the cut (`DH`, `UD`...).
+    cut_mark: Option<(Arc<ServerState>, u64)>,
 }
 
 pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
@@ -175,6 +179,7 @@ impl Txn {
             cookie: ['-', '-'],
             server_index: None,
             srv_conn: None,
+            cut_mark: None,
         }
     }
 
@@ -190,10 +195,19 @@ impl Txn {
     }
 
     fn end(&mut self, cause: Cause, phase: Phase) {
-        if self.cause == Cause::None {
-            self.cause = cause;
-            self.phase = phase;
+        if self.cause != Cause::None {
+            return;
         }
+        let cut = self
+            .cut_mark
+            .as_ref()
+            .and_then(|(s, then)| s.cuts.since(*then));
+        (self.cause, self.phase) = match (cause, cut) {
+            // The phase stays: a request waiting for its answer is `DH`.
+            (Cause::ServerAbort, Some(Why::Down)) => (Cause::ServerDown, phase),
+            (Cause::ServerAbort, Some(Why::Up)) => (Cause::ServerUp, phase),
+            _ => (cause, phase),
+        };
     }
 }
 
@@ -424,6 +438,7 @@ impl Conn<'_> {
             }
         };
         txn.connected = Some(Instant::now());
+        txn.cut_mark = Some((slot.server().clone(), slot.server().cuts.count()));
         txn.server_index = backend
             .servers
             .iter()
