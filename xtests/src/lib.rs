@@ -413,14 +413,23 @@ pub fn run_in(binary: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
 pub fn socket_path(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xtests-{tag}"));
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join("api.sock")
+    let path = dir.join("api.sock");
+    // A socket left by an earlier run on the same port would refuse.
+    let _ = std::fs::remove_file(&path);
+    path
 }
 
 /// Sends one runtime API command line to a stats socket and returns the
 /// whole answer (the proxy closes after answering).
 pub fn api(socket: &Path, line: &str) -> String {
     use std::os::unix::net::UnixStream;
-    let mut s = UnixStream::connect(socket).expect("stats socket");
+    // A proxy just started may not have bound its socket yet.
+    let mut connected = None;
+    wait_until(Duration::from_secs(5), "the stats socket answers", || {
+        connected = UnixStream::connect(socket).ok();
+        connected.is_some()
+    });
+    let mut s = connected.expect("stats socket");
     s.write_all(format!("{line}\n").as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
