@@ -100,10 +100,21 @@ pub fn label(backend: &Backend, server: &ServerState) -> String {
     format!("{kind} {}/{}", backend.name, server.name())
 }
 
-/// HAProxy's srv_append_status tail: the servers left (or online) and
-/// what happened to the streams; nothing is ever requeued here because
-/// the engine queues in the backend, not on servers.
+/// HAProxy's srv_append_status tail, for an administrative change: the
+/// servers left (or online); no stream is moved.
 pub fn tail(backend: &Backend, server: &ServerState) -> String {
+    tail_moving(backend, server, 0, 0)
+}
+
+/// HAProxy's srv_append_status tail: the servers left (or online), the
+/// streams sent back to the balancer (`requeued`) and those still queued
+/// on the server.
+pub fn tail_moving(
+    backend: &Backend,
+    server: &ServerState,
+    requeued: usize,
+    in_queue: usize,
+) -> String {
     let (active, backup) = backend.count_up();
     let on_backup = if active == 0 && backup > 0 {
         " Running on backup."
@@ -111,10 +122,10 @@ pub fn tail(backend: &Backend, server: &ServerState) -> String {
         ""
     };
     if server.is_up() {
-        format!(". {active} active and {backup} backup servers online.{on_backup} 0 sessions requeued, 0 total in queue")
+        format!(". {active} active and {backup} backup servers online.{on_backup} {requeued} sessions requeued, {in_queue} total in queue")
     } else {
         format!(
-            ". {active} active and {backup} backup servers left.{on_backup} {} sessions active, 0 requeued, 0 remaining in queue",
+            ". {active} active and {backup} backup servers left.{on_backup} {} sessions active, {requeued} requeued, {in_queue} remaining in queue",
             server.current_conns()
         )
     }

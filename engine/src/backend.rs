@@ -186,6 +186,22 @@ impl Drop for QueueGuard<'_> {
     }
 }
 
+/// One more on a counter while it lives.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Counted(counter)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// What `pick` found.
 enum Choice {
     Server(usize),
@@ -299,6 +315,39 @@ impl Backend {
             Some(i) => Choice::Server(i),
             None if self.servers.iter().any(|s| s.is_usable()) => Choice::Full,
             None => Choice::NoServer,
+        }
+    }
+
+    /// The streams queued on a server that is going DOWN which go back to
+    /// the balancer (with `option redispatch`, all but those a cookie
+    /// binds), and those left in its queue.
+    pub fn requeue_on_down(&self, server: &ServerState) -> (usize, usize) {
+        let queued = server.queued.load(Ordering::Acquire);
+        let forced = server.queued_forced.load(Ordering::Acquire).min(queued);
+        let moved = if self.redispatch.is_some() {
+            queued - forced
+        } else {
+            0
+        };
+        (moved, queued - moved)
+    }
+
+    /// The streams of the backend's queue a server coming UP takes, as
+    /// HAProxy's pendconn_grab_from_px: up to its free slots, none for a
+    /// backup while an active server (or another backup) serves.
+    pub fn requeue_on_up(&self, server: &ServerState) -> usize {
+        let Some(i) = self.servers.iter().position(|s| std::ptr::eq(&**s, server)) else {
+            return 0;
+        };
+        if server.is_backup() && self.count_up().0 > 0 {
+            return 0;
+        }
+        let waiting = self.queued();
+        match self.limit(i) {
+            Some(max) => {
+                waiting.min((max as usize).saturating_sub(server.current_conns() as usize))
+            }
+            None => waiting,
         }
     }
 
@@ -423,14 +472,27 @@ impl Backend {
         let queue_timeout = self.timeouts.queue.or(self.timeouts.connect);
         let deadline = queue_timeout.map(|t| tokio::time::Instant::now() + t);
         let mut queued: Option<QueueGuard> = None;
+        // The server whose queue it joined: HAProxy's queued streams wait
+        // for their server; when it goes DOWN, `option redispatch` sends
+        // them back to the balancer (pendconn_redistribute), except those
+        // a cookie binds; without it they wait on.
+        let mut bound: Option<usize> = None;
+        let mut _forced: Option<Counted> = None;
         loop {
             // Register before looking, so a slot freed in between wakes us.
             let freed = self.slot_freed.notified();
             // A persistence cookie names its server: it is waited for.
-            let choice = match direct {
-                Some(i) => Choice::Server(i),
-                None if queued.is_none() && self.others_queued() => Choice::Full,
-                None => self.pick(avoid, key),
+            let choice = match (direct, bound) {
+                (Some(i), _) => Choice::Server(i),
+                (None, Some(i)) if self.servers[i].is_usable() || self.redispatch.is_none() => {
+                    Choice::Server(i)
+                }
+                (None, Some(_)) => {
+                    (bound, queued) = (None, None);
+                    self.pick(avoid, key)
+                }
+                (None, None) if queued.is_none() && self.others_queued() => Choice::Full,
+                (None, None) => self.pick(avoid, key),
             };
             match choice {
                 Choice::Server(i) => {
@@ -474,6 +536,10 @@ impl Backend {
                         }
                         let queue = (&server.queued, &server.queued_max, &server.dequeued);
                         queued = Some(QueueGuard::join(queue, true));
+                        bound = Some(i);
+                        if direct.is_some() {
+                            _forced = Some(Counted::new(&server.queued_forced));
+                        }
                     }
                 }
                 Choice::NoServer => return Err(ConnectError::NoServer),

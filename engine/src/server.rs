@@ -52,6 +52,9 @@ pub struct ServerState {
     /// Streams waiting for this very server (a hash or a cookie chose it
     /// while it was full), and the most there have been (`qcur`, `qmax`).
     pub queued: AtomicUsize,
+    /// Of those, the streams a persistence cookie binds to it: they stay
+    /// when it goes DOWN (HAProxy's SF_FORCE_PRST).
+    pub queued_forced: AtomicUsize,
     pub queued_max: AtomicUsize,
     /// Streams that left its queue with a slot (for queue positions).
     pub dequeued: AtomicU64,
@@ -110,6 +113,7 @@ impl ServerState {
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU32::new(0),
             queued: AtomicUsize::new(0),
+            queued_forced: AtomicUsize::new(0),
             queued_max: AtomicUsize::new(0),
             dequeued: AtomicU64::new(0),
             outages: AtomicU64::new(0),

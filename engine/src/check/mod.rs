@@ -15,6 +15,7 @@ mod protocols;
 mod tcp;
 mod tcp_check;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -315,11 +316,17 @@ async fn analyzed(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Change {
     None,
-    /// Logged at notice rather than alert when it was stopping.
+    /// Logged at notice rather than alert when it was stopping; with the
+    /// streams its queue gave back to the balancer, and those left.
     Down {
         was_stopping: bool,
+        requeued: usize,
+        left: usize,
     },
-    Up,
+    /// With the streams it takes from the backend's queue.
+    Up {
+        requeued: usize,
+    },
     /// Into NOLB (`http-check disable-on-404`).
     Stopping,
 }
@@ -343,13 +350,21 @@ fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
     match transition {
         Transition::WentDown => {
             let was_stopping = server.is_stopping();
+            // Counted before the queued streams are woken to move.
+            let (requeued, left) = backend.requeue_on_down(server);
             server.set_stopping(false);
             backend.set_server_up(server, false);
-            Change::Down { was_stopping }
+            Change::Down {
+                was_stopping,
+                requeued,
+                left,
+            }
         }
         Transition::WentUp => {
             backend.set_server_up(server, true);
-            Change::Up
+            Change::Up {
+                requeued: backend.requeue_on_up(server),
+            }
         }
         Transition::None if !up => Change::None,
         Transition::None => {
@@ -361,7 +376,9 @@ fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
             if stopping {
                 Change::Stopping
             } else {
-                Change::Up
+                Change::Up {
+                    requeued: backend.requeue_on_up(server),
+                }
             }
         }
     }
@@ -374,7 +391,7 @@ fn cut_sessions(backend: &Backend, server: &ServerState, change: Change) {
     let c = &server.config.check;
     match change {
         Change::Down { .. } if c.shutdown_on_down => server.cuts.cut(Why::Down),
-        Change::Up if c.shutdown_backups_on_up && !server.is_backup() => {
+        Change::Up { .. } if c.shutdown_backups_on_up && !server.is_backup() => {
             for backup in backend.servers.iter().filter(|s| s.is_backup()) {
                 backup.cuts.cut(Why::Up);
             }
@@ -443,10 +460,16 @@ async fn announce(
         Change::None => return,
         Change::Down {
             was_stopping: false,
+            ..
         } => ("DOWN", Level::Alert),
-        Change::Down { was_stopping: true } => ("DOWN", Level::Notice),
-        Change::Up => ("UP", Level::Notice),
+        Change::Down { .. } => ("DOWN", Level::Notice),
+        Change::Up { .. } => ("UP", Level::Notice),
         Change::Stopping => ("stopping", Level::Notice),
+    };
+    let (requeued, in_queue) = match change {
+        Change::Down { requeued, left, .. } => (requeued, left),
+        Change::Up { requeued } => (requeued, server.queued.load(Ordering::Acquire)),
+        _ => (0, server.queued.load(Ordering::Acquire)),
     };
     let mut reason = format!("reason: {}", report.status.reason());
     if let Some(code) = report.code {
@@ -465,7 +488,7 @@ async fn announce(
     let message = format!(
         "{} is {state}, {reason}{}.",
         admin::label(backend, server),
-        admin::tail(backend, server),
+        admin::tail_moving(backend, server, requeued, in_queue),
     );
     logger.sink().emit(Severity::Warning, &message);
     logger.send(&backend.log_targets, level, &message).await;
