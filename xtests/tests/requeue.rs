@@ -58,7 +58,7 @@ defaults
     timeout connect 1s
     timeout client 10s
     timeout server 10s
-    timeout queue 1s
+    timeout queue 2s
 
 listen q
     bind 127.0.0.1:{fe}
@@ -79,7 +79,7 @@ listen q
     // Every client comes from 127.0.0.1: the same server for all.
     let mut first = connect(fe);
     let chosen = name(&mut first);
-    let mut queued = vec![connect(fe), connect(fe)];
+    let mut queued = [connect(fe), connect(fe)];
     xtests::wait_until(Duration::from_secs(5), "two queued", || {
         xtests::stat_columns(&socket, &["qcur"])[&("q".to_string(), chosen.clone())][0] == "2"
     });
