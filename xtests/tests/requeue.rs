@@ -89,8 +89,8 @@ listen q
         &format!("Server q/{chosen} is DOWN"),
         Duration::from_secs(5),
     );
-    // The first queued client reaches the other server; the second waits
-    // behind it (maxconn 1) until `timeout queue`.
+    // With redispatch one queued client reaches the other server, the
+    // other waits behind it (maxconn 1) until `timeout queue`.
     let reached: Vec<String> = queued.iter_mut().map(name).collect();
     drop(first);
     let messages = xtests::state_changes(&proxy.stderr(), &["is DOWN"])
