@@ -74,6 +74,8 @@ pub struct Backend {
     pub acls: Acls,
     /// How health checks probe its servers.
     pub probe: crate::check::Probe,
+    /// `option log-health-checks`.
+    pub log_health_checks: bool,
     pub traffic: Traffic,
     pub availability: Mutex<(Availability, u64)>,
     algorithm: Mutex<Box<dyn Algorithm>>,
@@ -286,6 +288,7 @@ impl Backend {
                 Persistence::parse(&words).ok()
             }),
             probe: crate::check::Probe::from_proxy(proxy),
+            log_health_checks: proxy.options.log_health_checks,
             traffic: Traffic::default(),
             availability: Mutex::new((Availability::new(true), 0)),
             streams: AtomicUsize::new(0),

@@ -317,6 +317,11 @@ impl ServerState {
         }
     }
 
+    /// The status of its last check (`L4OK`...), None before any.
+    pub fn last_check_status(&self) -> Option<&'static str> {
+        self.checks.lock().expect("checks lock").status
+    }
+
     /// A check starts: its last words are forgotten until it ends.
     pub fn start_check(&self) {
         let mut c = self.checks.lock().expect("checks lock");

@@ -504,11 +504,15 @@ pub fn state_changes(stderr: &str, needles: &[&str]) -> Vec<String> {
                 (Some(a), Some(b)) if a < b => format!("{}(PID){}", &l[..a], &l[b + 1..]),
                 _ => l.to_string(),
             };
-            match (l.find("check duration: "), l.find("ms.")) {
-                (Some(a), Some(b)) if a < b => {
-                    format!("{}check duration: Nms.{}", &l[..a], &l[b + 3..])
+            match l.find("check duration: ") {
+                Some(a) => {
+                    let digits = a + "check duration: ".len();
+                    let end = l[digits..]
+                        .find(|c: char| !c.is_ascii_digit())
+                        .map_or(l.len(), |e| digits + e);
+                    format!("{}check duration: N{}", &l[..a], &l[end..])
                 }
-                _ => l,
+                None => l,
             }
         })
         .collect()

@@ -41,7 +41,7 @@ fn with_proxy(
     let cfg = xtests::config_file(
         &format!("balance-{fe}"),
         &format!(
-            "global\n    stats socket {}\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout queue 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    balance {balance}\n{lines}",
+            "global\n    stats socket {} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n    timeout queue 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    balance {balance}\n{lines}",
             socket.display()
         ),
     );
@@ -51,9 +51,21 @@ fn with_proxy(
     scenario(fe)
 }
 
-/// Whole connections, one after the other, each read to the end.
+/// Whole connections, one after the other, each read to the end and
+/// gone from the proxy (its `scur` back to 0) before the next: what
+/// leastconn sees does not depend on how fast a close is noticed.
 fn sequential(fe: u16, n: usize) -> Vec<String> {
-    (0..n).map(|_| xtests::ask(fe)).collect()
+    let socket = xtests::socket_path(&format!("balance-{fe}"));
+    let key = ("app".to_string(), "BACKEND".to_string());
+    (0..n)
+        .map(|_| {
+            let answer = xtests::ask(fe);
+            xtests::wait_until(Duration::from_secs(5), "the connection gone", || {
+                xtests::stat_columns(&socket, &["scur"])[&key][0] == "0"
+            });
+            answer
+        })
+        .collect()
 }
 
 /// Connections held open, each opened once the previous one answered,

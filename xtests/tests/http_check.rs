@@ -3,7 +3,8 @@
 //! or fail an `http-check expect` rule, both proxies send the same check
 //! request bytes, print the same state changes, and show the same check
 //! columns in `show stat`; with `http-check disable-on-404`, a 404 puts a
-//! server in NOLB and a 200 brings it back.
+//! server in NOLB and a 200 brings it back; `option log-health-checks`
+//! lines are the same.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -123,6 +124,7 @@ defaults
     timeout client 5s
     timeout server 5s
     timeout check 300ms
+    option log-health-checks
 
 frontend fe
     bind 127.0.0.1:{fe}
@@ -193,8 +195,10 @@ backend brefused
         })
         .collect();
     let stats = xtests::settled_check_columns(&socket, "s", servers.len() + 1);
-    let mut messages =
-        xtests::state_changes(&proxy.stderr(), &["Server b", "has no server available"]);
+    let mut messages = xtests::state_changes(
+        &proxy.stderr(),
+        &["Server b", "has no server available", "Health check for"],
+    );
     messages.sort();
     Outcome {
         requests,

@@ -263,9 +263,10 @@ async fn run(
             next = tokio::time::Instant::now();
             continue; // entered maintenance while probing: the result is moot
         }
+        let previous = server.last_check_status();
         server.record_check(&report);
-        let change = apply(&backend, &server, &report);
-        announce(&checker.logger, &backend, &server, &report, change).await;
+        let (change, lines) = apply(&backend, &server, &report, previous);
+        announce(&checker.logger, &backend, &server, &report, (change, lines)).await;
         cut_sessions(&backend, &server, change);
         next =
             tokio::time::Instant::now() + jitter(interval(&server), checker.spread_pct, &mut rng);
@@ -301,9 +302,10 @@ async fn analyzed(
             duration: Duration::ZERO,
             counts_twice: false,
         };
+        let previous = server.last_check_status();
         server.record_check(&report);
-        let change = apply(backend, server, &report);
-        announce(&checker.logger, backend, server, &report, change).await;
+        let (change, lines) = apply(backend, server, &report, previous);
+        announce(&checker.logger, backend, server, &report, (change, lines)).await;
         cut_sessions(backend, server, change);
     }
     match c.fastinter {
@@ -335,19 +337,36 @@ enum Change {
 /// check_notify_failure/success/stopping do: DOWN when the counter
 /// reaches 0, UP (out of NOLB too) on a pass at or above `rise`, NOLB on
 /// a conditional pass of an UP server.
-fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
+fn apply(
+    backend: &Backend,
+    server: &ServerState,
+    report: &Report,
+    previous: Option<&'static str>,
+) -> (Change, Vec<String>) {
     if report.outcome() == Outcome::Passed {
         server.analysis.clear();
     }
+    let mut lines = Vec::new();
     let (transition, up) = {
         let mut health = server.health.lock().expect("health lock");
-        let mut transition = health.record(report.outcome());
-        if report.counts_twice && transition == Transition::None {
-            transition = health.record(report.outcome());
+        let passes = if report.counts_twice { 2 } else { 1 };
+        let mut transition = Transition::None;
+        for pass in 0..passes {
+            let before = health.value();
+            let t = health.record(report.outcome());
+            if transition == Transition::None {
+                transition = t;
+            }
+            // `option log-health-checks`: a new status, or a counter that
+            // moved (HAProxy's set_server_check_status).
+            let new_status = pass == 0 && previous != Some(report.status.code());
+            if backend.log_health_checks && (new_status || health.value() != before) {
+                lines.push(health_line(backend, server, report, &health));
+            }
         }
         (transition, health.is_up())
     };
-    match transition {
+    let change = match transition {
         Transition::WentDown => {
             let was_stopping = server.is_stopping();
             // Counted before the queued streams are woken to move.
@@ -370,7 +389,7 @@ fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
         Transition::None => {
             let stopping = report.status == Status::L7OkCond;
             if stopping == server.is_stopping() || report.outcome() == Outcome::Failed {
-                return Change::None;
+                return (Change::None, lines);
             }
             backend.set_server_stopping(server, stopping);
             if stopping {
@@ -381,7 +400,63 @@ fn apply(backend: &Backend, server: &ServerState, report: &Report) -> Change {
                 }
             }
         }
+    };
+    (change, lines)
+}
+
+/// `option log-health-checks`: `Health check for server www/web1 failed,
+/// reason: ..., status: 2/3 UP.` with the counter as the stats show it.
+fn health_line(
+    backend: &Backend,
+    server: &ServerState,
+    report: &Report,
+    health: &health::Health,
+) -> String {
+    let (rise, fall) = (server.config.check.rise, server.config.check.fall);
+    let value = health.value();
+    let (n, of, state) = if value >= rise {
+        let state = if server.weight() > 0 { "UP" } else { "DRAIN" };
+        (value - rise + 1, fall, state)
+    } else {
+        (value, rise, "DOWN")
+    };
+    format!(
+        "Health check for {}server {}/{} {}{}{}, status: {n}/{of} {state}.",
+        if server.is_backup() { "backup " } else { "" },
+        backend.name,
+        server.name(),
+        if report.status == Status::L7OkCond {
+            "conditionally "
+        } else {
+            ""
+        },
+        if report.outcome() == Outcome::Passed {
+            "succeeded"
+        } else {
+            "failed"
+        },
+        reason(report),
+    )
+}
+
+/// HAProxy's srv_append_status for a check: `, reason: ..., code: ...,
+/// info: "...", check duration: ...ms`.
+fn reason(report: &Report) -> String {
+    let mut text = format!(", reason: {}", report.status.reason());
+    if let Some(code) = report.code {
+        text.push_str(&format!(", code: {code}"));
     }
+    if let Some(info) = &report.info {
+        text.push_str(&format!(", info: \"{info}\""));
+    }
+    // A passive check has no duration (HAProxy's -1).
+    if report.status != Status::Hana {
+        text.push_str(&format!(
+            ", check duration: {}ms",
+            report.duration.as_millis()
+        ));
+    }
+    text
 }
 
 /// `on-marked-down shutdown-sessions` and `on-marked-up
@@ -454,8 +529,12 @@ async fn announce(
     backend: &Backend,
     server: &ServerState,
     report: &Report,
-    change: Change,
+    (change, lines): (Change, Vec<String>),
 ) {
+    for line in &lines {
+        logger.sink().emit(Severity::Warning, line);
+        logger.send(&backend.log_targets, Level::Notice, line).await;
+    }
     let (state, level) = match change {
         Change::None => return,
         Change::Down {
@@ -471,22 +550,14 @@ async fn announce(
         Change::Up { requeued } => (requeued, server.queued.load(Ordering::Acquire)),
         _ => (0, server.queued.load(Ordering::Acquire)),
     };
-    let mut reason = format!("reason: {}", report.status.reason());
-    if let Some(code) = report.code {
-        reason.push_str(&format!(", code: {code}"));
-    }
-    if let Some(info) = &report.info {
-        reason.push_str(&format!(", info: \"{info}\""));
-    }
-    // A passive check has no duration (HAProxy's -1).
-    if report.status != Status::Hana {
-        reason.push_str(&format!(
-            ", check duration: {}ms",
-            report.duration.as_millis()
-        ));
-    }
+    // With `option log-health-checks` the check's line told the reason.
+    let why = if backend.log_health_checks {
+        String::new()
+    } else {
+        reason(report)
+    };
     let message = format!(
-        "{} is {state}, {reason}{}.",
+        "{} is {state}{why}{}.",
         admin::label(backend, server),
         admin::tail_moving(backend, server, requeued, in_queue),
     );

@@ -84,7 +84,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
     opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
     opt("ldap-check", Cap::Be, false, Yes, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap } }, "LDAPv3 bind health check."),
-    opt("log-health-checks", Cap::Be, true, No, flag!(log_health_checks), "log every check state change."),
+    opt("log-health-checks", Cap::Be, true, Yes, flag!(log_health_checks), "log every check state change."),
     opt("log-separate-errors", Cap::Fe, true, No, switch_only, "option log-separate-errors: recognised, not run by the engine."),
     opt("logasap", Cap::Fe, true, No, switch_only, "option logasap: recognised, not run by the engine."),
     opt("mysql-check", Cap::Be, false, Yes, mysql_check, "MySQL health check [user <name> [post-41]]."),
