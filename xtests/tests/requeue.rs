@@ -19,7 +19,9 @@ fn connect(fe: u16) -> TcpStream {
     c
 }
 
+/// The server's name, or "none" when nothing came within a second.
 fn name(c: &mut TcpStream) -> String {
+    c.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
     let mut name = [0u8; 2];
     match c.read_exact(&mut name) {
         Ok(()) => String::from_utf8_lossy(&name).into_owned(),
@@ -58,7 +60,7 @@ defaults
     timeout connect 1s
     timeout client 10s
     timeout server 10s
-    timeout queue 2s
+    timeout queue 10s
 
 listen q
     bind 127.0.0.1:{fe}
@@ -90,7 +92,8 @@ listen q
         Duration::from_secs(5),
     );
     // With redispatch one queued client reaches the other server, the
-    // other waits behind it (maxconn 1) until `timeout queue`.
+    // other waits behind it (maxconn 1); without, both wait on. The long
+    // `timeout queue` leaves time for the DOWN on a loaded machine.
     let reached: Vec<String> = queued.iter_mut().map(name).collect();
     drop(first);
     let messages = xtests::state_changes(&proxy.stderr(), &["is DOWN"])
