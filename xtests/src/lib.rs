@@ -517,3 +517,32 @@ pub fn state_changes(stderr: &str, needles: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The start of a health-check test's configuration: a stats socket at
+/// level admin, defaults in `mode` with `timeout check 300ms` (and
+/// `more` lines), and a frontend so that the proxy starts.
+pub fn check_config(
+    socket: &Path,
+    fe: u16,
+    mode: &str,
+    more: &str,
+    default_backend: &str,
+) -> String {
+    format!(
+        "global
+    stats socket {} level admin
+
+defaults
+    mode {mode}
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 300ms
+{more}
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend {default_backend}
+",
+        socket.display()
+    )
+}

@@ -114,28 +114,20 @@ fn session(binary: &Path) -> Outcome {
     let refused = free_port();
     let fe = free_port();
     let socket = xtests::socket_path(&format!("httpchk-{fe}"));
-    let mut cfg = format!(
-        "global
-    stats socket {} level admin
-
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 300ms
-    option log-health-checks
-
-frontend fe
-    bind 127.0.0.1:{fe}
-    default_backend b200
-
+    let mut cfg = xtests::check_config(
+        &socket,
+        fe,
+        "http",
+        "    option log-health-checks\n",
+        "b200",
+    );
+    cfg.push_str(&format!(
+        "
 backend brefused
     option httpchk
     server s 127.0.0.1:{refused} check inter 100 rise 1 fall 1
-",
-        socket.display()
-    );
+"
+    ));
     for ((name, lines, _), (_, server)) in backends().iter().zip(&servers) {
         cfg.push_str(&format!(
             "\nbackend {name}\n    {lines}\n    server s 127.0.0.1:{} check inter 100 rise 1 fall 1\n",

@@ -414,23 +414,7 @@ fn session(binary: &Path) -> Outcome {
         .collect();
     let fe = free_port();
     let socket = xtests::socket_path(&format!("protochk-{fe}"));
-    let mut cfg = format!(
-        "global
-    stats socket {} level admin
-
-defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 300ms
-
-frontend fe
-    bind 127.0.0.1:{fe}
-    default_backend bsmtp
-",
-        socket.display()
-    );
+    let mut cfg = xtests::check_config(&socket, fe, "tcp", "", "bsmtp");
     for ((name, check, _, _), server) in backends.iter().zip(&servers) {
         cfg.push_str(&format!(
             "\nbackend {name}\n    {check}\n    server s 127.0.0.1:{} check inter 100 rise 1 fall 1\n",

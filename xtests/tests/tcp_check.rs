@@ -469,23 +469,7 @@ fn session(binary: &Path, fixed: &Fixed) -> Outcome {
         .collect();
     let fe = free_port();
     let socket = xtests::socket_path(&format!("tcpchk-{fe}"));
-    let mut cfg = format!(
-        "global
-    stats socket {} level admin
-
-defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 300ms
-
-frontend fe
-    bind 127.0.0.1:{fe}
-    default_backend bping
-",
-        socket.display()
-    );
+    let mut cfg = xtests::check_config(&socket, fe, "tcp", "", "bping");
     for ((name, lines, _, _), server) in backends.iter().zip(&servers) {
         let lines = lines
             .replace("{port}", &fixed.second.port.to_string())
