@@ -86,6 +86,27 @@ fn backends() -> Vec<(&'static str, &'static str, Action)> {
             "option httpchk\n    http-check expect rstring ^up$",
             ok_with("down"),
         ),
+        (
+            "bhdr",
+            "option httpchk\n    http-check expect hdr name x-status value ok",
+            answer("HTTP/1.1 200 OK\r\nx-status: degraded\r\ncontent-length: 0\r\n\r\n"),
+        ),
+        (
+            "bfhdr",
+            "option httpchk\n    http-check expect fhdr name X-List value b",
+            answer("HTTP/1.1 200 OK\r\nx-list: a, b\r\ncontent-length: 0\r\n\r\n"),
+        ),
+        (
+            "bnothdr",
+            "option httpchk\n    http-check expect ! hdr name -m beg x-err",
+            answer("HTTP/1.1 200 OK\r\nX-Error-Code: 7\r\ncontent-length: 0\r\n\r\n"),
+        ),
+        // Passes: `hdr` splits the value on commas.
+        (
+            "bhdr_pass",
+            "option httpchk\n    http-check expect hdr name -m beg X-App value -m sub ready\n    http-check expect hdr name -m reg ^x-ap+-state$",
+            answer("HTTP/1.1 200 OK\r\nX-App-State: booting, ready\r\ncontent-length: 0\r\n\r\n"),
+        ),
         // Passes, then answers 404: NOLB ("stopping"), then UP again.
         (
             "bnolb",
@@ -137,7 +158,7 @@ backend brefused
     let cfg = xtests::config_file(&format!("httpchk-{fe}"), &cfg);
     let proxy = ProxyProcess::start(binary, &cfg);
     let patience = Duration::from_secs(5);
-    let passing = ["b200", "bnolb"];
+    let passing = ["b200", "bnolb", "bhdr_pass"];
     let failing = backends()
         .into_iter()
         .map(|b| b.0)

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::{ReplyTimeout, Report, Status};
-use crate::config::{HealthCheck, HttpExpectKind, Proxy};
+use crate::config::{HeaderMatch, HealthCheck, HttpExpectKind, MatchMethod, Proxy};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::head;
@@ -48,6 +48,78 @@ enum Kind {
     Rstatus(Regex),
     String(Vec<u8>),
     Rstring(Regex),
+    /// A header: its name, and maybe a value (each comma-separated one,
+    /// or the whole line when `full`).
+    Header {
+        full: bool,
+        name: Matcher,
+        value: Option<Matcher>,
+    },
+}
+
+/// A name or value pattern with its `-m` method.
+#[derive(Debug)]
+struct Matcher {
+    method: MatchMethod,
+    pattern: Vec<u8>,
+    regex: Option<Regex>,
+}
+
+impl Matcher {
+    fn new(m: &HeaderMatch, lowercase: bool) -> Option<Matcher> {
+        let pattern = if lowercase && m.method != MatchMethod::Reg {
+            m.pattern.to_ascii_lowercase()
+        } else {
+            m.pattern.clone()
+        };
+        let regex = match m.method {
+            MatchMethod::Reg => Some(Regex::new(&m.pattern).ok()?),
+            _ => None,
+        };
+        Some(Matcher {
+            method: m.method,
+            pattern: pattern.into_bytes(),
+            regex,
+        })
+    }
+
+    fn matches(&self, text: &[u8]) -> bool {
+        let p = &self.pattern[..];
+        match (self.method, &self.regex) {
+            (MatchMethod::Str, _) => text == p,
+            (MatchMethod::Beg, _) => text.starts_with(p),
+            (MatchMethod::End, _) => text.ends_with(p),
+            (MatchMethod::Sub, _) => p.is_empty() || text.windows(p.len()).any(|w| w == p),
+            (MatchMethod::Reg, Some(re)) => re.is_match(text),
+            (MatchMethod::Reg, None) => false,
+        }
+    }
+}
+
+/// Whether the response has a header as `name` and `value` say. Names
+/// compare in lowercase, as HAProxy stores them.
+fn has_header(
+    head: &head::Head,
+    buf: &[u8],
+    full: bool,
+    name: &Matcher,
+    value: &Option<Matcher>,
+) -> bool {
+    head.headers.iter().any(|h| {
+        let header_name = h.name.of(buf).to_ascii_lowercase();
+        if !name.matches(&header_name) {
+            return false;
+        }
+        let Some(value) = value else {
+            return true;
+        };
+        let line = h.value.of(buf);
+        if full {
+            return value.matches(line.trim_ascii());
+        }
+        line.split(|&b| b == b',')
+            .any(|v| value.matches(v.trim_ascii()))
+    })
 }
 
 impl Kind {
@@ -103,6 +175,14 @@ impl HttpCheck {
                     HttpExpectKind::Rstatus(r) => Kind::Rstatus(Regex::new(r).ok()?),
                     HttpExpectKind::String(s) => Kind::String(s.clone().into_bytes()),
                     HttpExpectKind::Rstring(r) => Kind::Rstring(Regex::new(r).ok()?),
+                    HttpExpectKind::Header { full, name, value } => Kind::Header {
+                        full: *full,
+                        name: Matcher::new(name, true)?,
+                        value: match value {
+                            Some(v) => Some(Matcher::new(v, false)?),
+                            None => None,
+                        },
+                    },
                 };
                 Some(Expect {
                     negate: e.negate,
@@ -200,6 +280,7 @@ impl HttpCheck {
             let matched = match &rule.kind {
                 Kind::Status(codes) => codes.iter().any(|&(lo, hi)| (lo..=hi).contains(&code)),
                 Kind::Rstatus(re) => re.is_match(head.second.of(buf)),
+                Kind::Header { full, name, value } => has_header(&head, buf, *full, name, value),
                 Kind::String(_) | Kind::Rstring(_) => {
                     let (data, complete) = body_so_far(&head, buf, closed);
                     let complete = complete || full;

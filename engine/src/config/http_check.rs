@@ -10,7 +10,7 @@
 
 use super::listen::{ProxyState, Support};
 use super::parse::Ctx;
-use super::{HttpCheckSend, HttpExpect, HttpExpectKind};
+use super::{HeaderMatch, HttpCheckSend, HttpExpect, HttpExpectKind, MatchMethod};
 
 pub fn parse(p: &mut ProxyState, ctx: &mut Ctx) {
     match ctx.arg(1) {
@@ -121,8 +121,11 @@ fn expect(p: &mut ProxyState, ctx: &mut Ctx) {
             }
         }
     };
+    if kind == "hdr" || kind == "fhdr" {
+        return header_expect(p, ctx, i, negate, options.first().cloned());
+    }
     let pattern = ctx.arg(i + 1).to_string();
-    if pattern.is_empty() && !matches!(kind.as_str(), "hdr" | "fhdr") {
+    if pattern.is_empty() {
         return fail(ctx, format!("'{kind}' expects a <pattern> as argument."));
     }
     let kind = match kind.as_str() {
@@ -166,6 +169,124 @@ fn expect(p: &mut ProxyState, ctx: &mut Ctx) {
             };
             p.note(ctx, what, Support::No);
         }
+    }
+}
+
+/// `hdr|fhdr name [-m <meth>] <name> [value [-m <meth>] <value>]` from
+/// word `i`, with HAProxy's messages.
+fn header_expect(
+    p: &mut ProxyState,
+    ctx: &mut Ctx,
+    mut i: usize,
+    negate: bool,
+    option: Option<String>,
+) {
+    let here = ctx.here();
+    let kind = ctx.arg(i).to_string();
+    let fail = |ctx: &mut Ctx, what: String| {
+        ctx.alert(format!("{here} : 'http-check expect' : {what}."));
+    };
+    let name_kw = ctx.arg(i + 1).to_string();
+    if ctx.arg(i + 2).is_empty() || (name_kw != "name" && name_kw != "name-lf") {
+        return fail(
+            ctx,
+            format!("'{kind}' expects at the name keyword as first argument followed by a pattern"),
+        );
+    }
+    let method = |ctx: &Ctx, at: usize| -> Result<MatchMethod, String> {
+        match ctx.arg(at) {
+            "" => Err(format!("'{kind}' : '-m' expects at a matching pattern ('str', 'beg', 'end', 'sub' or 'reg')")),
+            "str" => Ok(MatchMethod::Str),
+            "beg" => Ok(MatchMethod::Beg),
+            "end" => Ok(MatchMethod::End),
+            "sub" => Ok(MatchMethod::Sub),
+            "reg" => Ok(MatchMethod::Reg),
+            other => Err(format!("'{kind}' : '-m' only supports 'str', 'beg', 'end', 'sub' or 'reg' (got '{other}')")),
+        }
+    };
+    i += 2;
+    let mut name_method = MatchMethod::Str;
+    if ctx.arg(i) == "-m" {
+        match method(ctx, i + 1) {
+            Ok(m) => name_method = m,
+            Err(e) => return fail(ctx, e),
+        }
+        i += 2;
+    }
+    let name = HeaderMatch {
+        method: name_method,
+        pattern: ctx.arg(i).to_string(),
+    };
+    let mut lf = name_kw == "name-lf";
+    let mut value = None;
+    let value_kw = ctx.arg(i + 1).to_string();
+    if value_kw == "value" || value_kw == "value-lf" {
+        lf |= value_kw == "value-lf";
+        let mut value_method = MatchMethod::Str;
+        if ctx.arg(i + 2) == "-m" {
+            i += 2;
+            match method(ctx, i + 1) {
+                Ok(m) => value_method = m,
+                Err(e) => return fail(ctx, e),
+            }
+        }
+        if ctx.arg(i + 2).is_empty() {
+            return fail(
+                ctx,
+                format!("'{kind}' expect a pattern with the value keyword"),
+            );
+        }
+        value = Some(HeaderMatch {
+            method: value_method,
+            pattern: ctx.arg(i + 2).to_string(),
+        });
+        i += 2;
+    }
+    let regex_with_lf = lf
+        && (name.method == MatchMethod::Reg
+            || value.as_ref().is_some_and(|v| v.method == MatchMethod::Reg));
+    if regex_with_lf {
+        return fail(
+            ctx,
+            format!("'{kind}': log-format string is not supported with a regex matching method"),
+        );
+    }
+    for m in std::iter::once(&name).chain(value.as_ref()) {
+        if m.method == MatchMethod::Reg {
+            if let Err(e) = regex::bytes::Regex::new(&m.pattern) {
+                // PCRE's own words cannot be had: the Rust regex crate's.
+                let text = e.to_string();
+                let why = text
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
+                return fail(
+                    ctx,
+                    format!("regex '{}' is invalid (error={why})", m.pattern),
+                );
+            }
+        }
+    }
+    let checks = &mut p.px.http_check;
+    checks.used = true;
+    let unsupported = option
+        .map(|o| format!("http-check expect {o}"))
+        .or_else(|| lf.then(|| format!("http-check expect {kind} name-lf|value-lf")))
+        .or_else(|| {
+            (!ctx.arg(i + 1).is_empty())
+                .then(|| format!("http-check expect {kind} ... {}", ctx.arg(i + 1)))
+        });
+    match unsupported {
+        None => checks.expects.push(HttpExpect {
+            negate,
+            kind: HttpExpectKind::Header {
+                full: kind == "fhdr",
+                name,
+                value,
+            },
+        }),
+        Some(what) => p.note(ctx, what, Support::No),
     }
 }
 

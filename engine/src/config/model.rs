@@ -331,6 +331,31 @@ pub enum HttpExpectKind {
     String(String),
     /// A regex on the body.
     Rstring(String),
+    /// `hdr|fhdr name [-m <meth>] <name> [value [-m <meth>] <value>]`: a
+    /// header whose name matches (and a value, each comma-separated one
+    /// with `hdr`, the whole line with `fhdr`).
+    Header {
+        full: bool,
+        name: HeaderMatch,
+        value: Option<HeaderMatch>,
+    },
+}
+
+/// A header name or value pattern of `http-check expect hdr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderMatch {
+    pub method: MatchMethod,
+    pub pattern: String,
+}
+
+/// `-m str|beg|end|sub|reg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchMethod {
+    Str,
+    Beg,
+    End,
+    Sub,
+    Reg,
 }
 
 /// One `tcp-check` line. Its place in the list is HAProxy's rule index
