@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
@@ -27,6 +27,8 @@ pub enum Behaviour {
     Answer(&'static [u8]),
     /// Accept, write a greeting, then answer every request alike.
     Greet(&'static [u8], &'static [u8]),
+    /// Like `Answer`, after working this long on the request.
+    Slow(std::time::Duration, &'static [u8]),
 }
 
 #[derive(Default)]
@@ -64,7 +66,12 @@ impl FakeNet {
     /// A server end that greets, then answers each request it reads with
     /// `answer` until the peer closes; an `Answer` server (no greeting)
     /// answers once and closes.
-    fn converse(&self, greeting: &'static [u8], answer: &'static [u8]) -> io::Result<BoxStream> {
+    fn converse(
+        &self,
+        greeting: &'static [u8],
+        answer: &'static [u8],
+        work: Duration,
+    ) -> io::Result<BoxStream> {
         let (ours, mut theirs) = tokio::io::duplex(PIPE_BYTES);
         let requests = self.requests.clone();
         let index = {
@@ -82,6 +89,7 @@ impl FakeNet {
                     return;
                 }
                 requests.lock().unwrap()[index].extend_from_slice(&buf[..n]);
+                tokio::time::sleep(work).await;
                 let _ = theirs.write_all(answer).await;
                 if greeting.is_empty() {
                     let _ = theirs.shutdown().await;
@@ -121,8 +129,9 @@ impl Net for FakeNet {
                 }
                 Behaviour::Refuse => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
                 Behaviour::Hang => std::future::pending().await,
-                Behaviour::Answer(bytes) => self.converse(b"", bytes),
-                Behaviour::Greet(greeting, bytes) => self.converse(greeting, bytes),
+                Behaviour::Answer(bytes) => self.converse(b"", bytes, Duration::ZERO),
+                Behaviour::Greet(greeting, bytes) => self.converse(greeting, bytes, Duration::ZERO),
+                Behaviour::Slow(work, bytes) => self.converse(b"", bytes, work),
             }
         })
     }

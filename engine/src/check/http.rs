@@ -499,6 +499,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_slow_answer_passes_within_timeout_check_and_fails_past_it() {
+        let c = check("    option httpchk");
+        let target = "10.0.0.1:80".parse().unwrap();
+        let reply = ReplyTimeout::FromConnect(Duration::from_millis(500));
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+        for (work, status, took) in [(400, Status::L7Ok, 400), (600, Status::L7Tout, 500)] {
+            let net = FakeNet::new();
+            net.set(
+                "10.0.0.1:80",
+                Behaviour::Slow(Duration::from_millis(work), ok),
+            );
+            let r = c
+                .probe(&*net, target, Duration::from_secs(1), reply, true)
+                .await;
+            assert_eq!(
+                (r.status, r.duration),
+                (status, Duration::from_millis(took))
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_server_reads_the_request_and_its_answer_is_judged() {
         let net = FakeNet::new();
         net.set(
