@@ -100,7 +100,9 @@ listen q
         .into_iter()
         .map(|m| m.replace(&chosen, "SRV"))
         .collect();
-    let reached = reached
+    // Which of the two requeued streams gets the slot first is a race in
+    // the engine (both are woken at once); HAProxy keeps their order.
+    let mut reached: Vec<String> = reached
         .into_iter()
         .map(|r| {
             if r == chosen {
@@ -110,6 +112,7 @@ listen q
             }
         })
         .collect();
+    reached.sort();
     (messages, reached)
 }
 
