@@ -82,7 +82,8 @@ listen q
     let mut first = connect(fe);
     let chosen = name(&mut first);
     let mut queued = [connect(fe), connect(fe)];
-    xtests::wait_until(Duration::from_secs(5), "two queued", || {
+    let what = format!("two queued on {chosen} ({})", binary.display());
+    xtests::wait_until(Duration::from_secs(5), &what, || {
         xtests::stat_columns(&socket, &["qcur"])[&("q".to_string(), chosen.clone())][0] == "2"
     });
     let index = if chosen == "s1" { 0 } else { 1 };
