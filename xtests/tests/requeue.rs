@@ -77,7 +77,8 @@ listen q
         ),
     );
     let mut proxy = ProxyProcess::start(binary, &cfg);
-    proxy.wait_listening(fe, Duration::from_secs(5));
+    // No probe connection: it would take (or queue for) a slot.
+    proxy.wait_bound(fe, Duration::from_secs(5));
     // Every client comes from 127.0.0.1: the same server for all.
     let mut first = connect(fe);
     let chosen = name(&mut first);
