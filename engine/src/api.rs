@@ -17,7 +17,9 @@
 //! - `clear counters` (level operator): the peaks (`smax`, `rate_max`,
 //!   `conn_rate_max`) start over;
 //! - `show backend`: the backends' names;
-//! - `show servers state [<b>]`: the server-state dump (version 1).
+//! - `show servers state [<b>]`: the server-state dump (version 1);
+//! - `shutdown sessions server <b>/<s>` (level admin): its connections
+//!   are cut, logged `K` (see [`crate::shutdown`]).
 //!
 //! Errors are HAProxy's texts: `No such backend.`, `No such server.`,
 //! `Permission denied`; any other command gets HAProxy's "Unknown command"
@@ -92,6 +94,10 @@ const COMMANDS: &[(&str, &str)] = &[
     (
         "show stat [<px>|<iid> <type> <sid>]",
         "report counters for each proxy and server",
+    ),
+    (
+        "shutdown sessions server <bk>/<srv>",
+        "kill sessions on a server",
     ),
     ("help [<command>]", "list matching or all commands"),
 ];
@@ -195,9 +201,16 @@ pub fn execute(
                 "\n".to_string()
             })
         }),
-        ["disable", "server"] | ["enable", "server"] | ["get", "weight"] => {
-            "Require 'backend/server'.\n\n".into()
-        }
+        ["shutdown", "sessions", "server", target, ..] => admin(level, || {
+            with_server(registry, target, |_, s| {
+                s.cuts.cut(crate::shutdown::Why::Killed);
+                "\n".to_string()
+            })
+        }),
+        ["disable", "server"]
+        | ["enable", "server"]
+        | ["get", "weight"]
+        | ["shutdown", "sessions", "server"] => "Require 'backend/server'.\n\n".into(),
         ["get", "weight", target, ..] => with_server(registry, target, |_, s| {
             format!("{} (initial {})\n\n", s.weight(), s.config.weight)
         }),

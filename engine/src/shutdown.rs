@@ -1,6 +1,7 @@
 //! Cutting a server's connections: `on-marked-down shutdown-sessions`
-//! (the server went DOWN) and `on-marked-up shutdown-backup-sessions` (an
-//! active server came back, so the backups' clients are sent away).
+//! (the server went DOWN), `on-marked-up shutdown-backup-sessions` (an
+//! active server came back, so the backups' clients are sent away) and
+//! the runtime API's `shutdown sessions server`.
 //!
 //! Every server connection is wrapped in a [`Cuttable`] that listens to its
 //! server's cut signal; once cut, reads and writes fail as a reset would,
@@ -25,6 +26,8 @@ pub enum Why {
     /// `U`: an active server came UP, so a backup's clients go
     /// (SF_ERR_UP).
     Up,
+    /// `K`: `shutdown sessions server` on the runtime API (SF_ERR_KILLED).
+    Killed,
 }
 
 /// A server's cut signal: a count of cuts and the last one's reason,

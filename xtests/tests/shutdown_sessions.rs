@@ -202,3 +202,71 @@ fn a_cut_http_request_matches_haproxy() {
         "the client's status line, the log's status and termination"
     );
 }
+
+/// The runtime API's `shutdown sessions server`: what the held client and
+/// the API saw, and the termination state logged.
+fn api_session(binary: &Path) -> (bool, Vec<String>, Vec<String>) {
+    let log = Collector::start();
+    let p1 = free_port();
+    let _s1 = NameServer::start_holding("s1", p1);
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("shutdown-api-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("shutdown-api-{fe}"),
+        &format!(
+            "global
+    log 127.0.0.1:{syslog} local0
+    stats socket {sock} level admin
+
+defaults
+    mode tcp
+    log global
+    option tcplog
+    option dontlognull
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+
+listen app
+    bind 127.0.0.1:{fe}
+    server s1 127.0.0.1:{p1}
+",
+            syslog = log.port,
+            sock = socket.display(),
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_listening(fe, Duration::from_secs(5));
+    let (held, _) = hold(fe);
+    let answers = [
+        "shutdown sessions server app/s1",
+        "shutdown sessions server app/nope",
+        "shutdown sessions server",
+    ]
+    .iter()
+    .map(|c| xtests::api(&socket, c))
+    .collect();
+    let cut = closed_by_proxy(held);
+    log.wait_for(" app/s1 ");
+    let logged = log
+        .all()
+        .iter()
+        .filter_map(|l| {
+            let words: Vec<&str> = l.split(' ').collect();
+            let at = words.iter().position(|w| w.starts_with("app/"))?;
+            Some(format!("{} {}", words[at], words.get(at + 3)?))
+        })
+        .collect();
+    (cut, answers, logged)
+}
+
+#[test]
+fn shutdown_sessions_on_the_runtime_api_matches_haproxy() {
+    let ours = api_session(&xtests::engine_bin!());
+    assert!(ours.0, "the held client is cut");
+    let Some(haproxy) = xtests::haproxy_bin() else {
+        return;
+    };
+    let theirs = api_session(&haproxy);
+    assert_eq!(ours, theirs, "cut, API answers, termination state");
+}

@@ -206,6 +206,7 @@ impl Txn {
             // The phase stays: a request waiting for its answer is `DH`.
             (Cause::ServerAbort, Some(Why::Down)) => (Cause::ServerDown, phase),
             (Cause::ServerAbort, Some(Why::Up)) => (Cause::ServerUp, phase),
+            (Cause::ServerAbort, Some(Why::Killed)) => (Cause::Killed, phase),
             _ => (cause, phase),
         };
     }

@@ -116,6 +116,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
                 // HAProxy kills such streams outside any phase: `D-`, `U-`.
                 (End::Abort(_), Some(Why::Down)) => (Cause::ServerDown, Phase::None),
                 (End::Abort(_), Some(Why::Up)) => (Cause::ServerUp, Phase::None),
+                (End::Abort(_), Some(Why::Killed)) => (Cause::Killed, Phase::None),
                 (end, _) => match end {
                     End::Closed => (Cause::None, Phase::None),
                     End::Timeout(Side::Client) => (Cause::ClientTimeout, Phase::Data),
