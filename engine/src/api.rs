@@ -18,6 +18,8 @@
 //!   `conn_rate_max`) start over;
 //! - `show backend`: the backends' names;
 //! - `show servers state [<b>]`: the server-state dump (version 1);
+//! - `disable health <b>/<s>`, `enable health <b>/<s>` (level admin):
+//!   its checks stop (its state stays) or resume;
 //! - `shutdown sessions server <b>/<s>` (level admin): its connections
 //!   are cut, logged `K` (see [`crate::shutdown`]).
 //!
@@ -66,10 +68,12 @@ const COMMANDS: &[(&str, &str)] = &[
         "clear counters",
         "clear max statistics counters ('all' is not built yet)",
     ),
+    ("disable health", "disable health checks"),
     (
         "disable server (DEPRECATED)",
         "disable a server for maintenance (use 'set server' instead)",
     ),
+    ("enable health", "enable health checks"),
     (
         "enable server  (DEPRECATED)",
         "enable a disabled server (use 'set server' instead)",
@@ -201,6 +205,18 @@ pub fn execute(
                 "\n".to_string()
             })
         }),
+        ["disable", "health", target, ..] => admin(level, || {
+            with_server(registry, target, |_, s| {
+                s.set_checks_on(false);
+                "\n".to_string()
+            })
+        }),
+        ["enable", "health", target, ..] => admin(level, || {
+            with_server(registry, target, |_, s| {
+                s.set_checks_on(true);
+                "\n".to_string()
+            })
+        }),
         ["shutdown", "sessions", "server", target, ..] => admin(level, || {
             with_server(registry, target, |_, s| {
                 s.cuts.cut(crate::shutdown::Why::Killed);
@@ -210,7 +226,9 @@ pub fn execute(
         ["disable", "server"]
         | ["enable", "server"]
         | ["get", "weight"]
-        | ["shutdown", "sessions", "server"] => "Require 'backend/server'.\n\n".into(),
+        | ["shutdown", "sessions", "server"]
+        | ["disable", "health"]
+        | ["enable", "health"] => "Require 'backend/server'.\n\n".into(),
         ["get", "weight", target, ..] => with_server(registry, target, |_, s| {
             format!("{} (initial {})\n\n", s.weight(), s.config.weight)
         }),
@@ -298,8 +316,10 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
         u8::from(s.in_maint()) | (u8::from(c.disabled) << 2) | (u8::from(s.is_draining()) << 3);
     let checks = s.checks.lock().expect("checks lock").clone();
     let (status, result) = check_codes(checks.status);
+    // CHK_ST_CONFIGURED, CHK_ST_ENABLED (not after `disable health`),
+    // CHK_ST_PAUSED (in maintenance).
     let check_state = if c.check.enabled && !b.disabled {
-        0x2 | 0x4 | if s.in_maint() { 0x8 } else { 0 }
+        0x2 | if s.checks_enabled() { 0x4 } else { 0 } | if s.in_maint() { 0x8 } else { 0 }
     } else {
         0
     };

@@ -32,6 +32,8 @@ pub struct ServerState {
     stopping: AtomicBool,
     /// Cuts its connections (`on-marked-down shutdown-sessions`...).
     pub cuts: crate::shutdown::Cuts,
+    /// Health checks not stopped by `disable health` on the runtime API.
+    checks_on: AtomicBool,
     /// Errors seen in its traffic (`observe`).
     pub analysis: crate::check::observe::Analysis,
     /// The current user weight (the runtime API may change it).
@@ -106,6 +108,7 @@ impl ServerState {
             stopping: AtomicBool::new(false),
             cuts: Default::default(),
             analysis: Default::default(),
+            checks_on: AtomicBool::new(true),
             weight: AtomicU32::new(config.weight),
             eweight: AtomicU32::new(config.weight * WEIGHT_SCALE),
             warm_since: Mutex::new(None),
@@ -309,6 +312,17 @@ impl ServerState {
         self.drain.load(Ordering::Relaxed)
     }
 
+    /// Checked: `check` in the config, and no `disable health` since.
+    pub fn checks_enabled(&self) -> bool {
+        self.config.check.enabled && self.checks_on.load(Ordering::Relaxed)
+    }
+
+    /// `disable health` / `enable health`: checks stop (the state stays
+    /// as the last one left it) or resume.
+    pub fn set_checks_on(&self, on: bool) {
+        self.checks_on.store(on, Ordering::Relaxed);
+    }
+
     /// What its traffic showed (`observe layer4|layer7`).
     pub fn observe(&self, event: crate::check::observe::Event) {
         let c = &self.config.check;
@@ -357,8 +371,9 @@ impl ServerState {
             "MAINT".to_string()
         } else if self.drain.load(Ordering::Relaxed) {
             "DRAIN".to_string()
-        } else if !self.config.check.enabled {
-            "no check".to_string()
+        } else if !self.checks_enabled() {
+            // Checks stopped by the runtime API leave a DOWN server DOWN.
+            if self.is_up() { "no check" } else { "DOWN" }.to_string()
         } else {
             let status = self.health.lock().expect("health lock").status();
             match status.strip_prefix("UP") {

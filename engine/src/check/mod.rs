@@ -236,8 +236,9 @@ async fn run(
                 continue;
             }
         }
-        // Maintenance pauses checks, as HAProxy's CHK_ST_PAUSED.
-        if server.in_maint() {
+        // Maintenance pauses checks, as HAProxy's CHK_ST_PAUSED, and
+        // `disable health` stops them.
+        if server.in_maint() || !server.checks_enabled() {
             next += interval(&server);
             continue;
         }

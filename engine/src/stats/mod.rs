@@ -264,7 +264,7 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
     if let Some(q) = c.maxqueue {
         l.set("qlimit", q);
     }
-    if c.check.enabled {
+    if s.checks_enabled() {
         let checks = s.checks.lock().expect("checks lock").clone();
         let health = s.health.lock().expect("health lock").value();
         l.set("chkfail", checks.failed)
