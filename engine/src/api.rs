@@ -15,7 +15,8 @@
 //! - `set server <b>/<s> state ready|drain|maint` (level admin), with
 //!   HAProxy's messages (see [`crate::admin`]);
 //! - `clear counters` (level operator): the peaks (`smax`, `rate_max`,
-//!   `conn_rate_max`) start over;
+//!   `conn_rate_max`) start over; `clear counters all` (level admin): every
+//!   counter;
 //! - `show backend`: the backends' names;
 //! - `show servers state [<b>]`: the server-state dump (version 1);
 //! - `disable health <b>/<s>`, `enable health <b>/<s>` (level admin):
@@ -65,8 +66,8 @@ impl Level {
 /// Commands, with their help text, as HAProxy's `help` aligns them.
 const COMMANDS: &[(&str, &str)] = &[
     (
-        "clear counters",
-        "clear max statistics counters ('all' is not built yet)",
+        "clear counters [all]",
+        "clear max statistics counters (or all counters)",
     ),
     ("disable health", "disable health checks"),
     (
@@ -184,7 +185,8 @@ pub fn execute(
         },
         ["show", "backend", ..] => show_backend(registry),
         ["clear", "counters", "all", ..] => admin(level, || {
-            "'clear counters all' is not implemented yet.\n\n".into()
+            registry.clear_all();
+            "\n".into()
         }),
         ["clear", "counters", ..] => operator(level, || {
             registry.clear_max();

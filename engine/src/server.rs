@@ -323,6 +323,16 @@ impl ServerState {
         self.checks_on.store(on, Ordering::Relaxed);
     }
 
+    /// `clear counters all`: failed checks, DOWN transitions and passive
+    /// check triggers start over.
+    pub fn clear_check_counters(&self) {
+        let mut c = self.checks.lock().expect("checks lock");
+        c.failed = 0;
+        c.downs = 0;
+        drop(c);
+        self.analysis.clear_triggered();
+    }
+
     /// What its traffic showed (`observe layer4|layer7`).
     pub fn observe(&self, event: crate::check::observe::Event) {
         let c = &self.config.check;

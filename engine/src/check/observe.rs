@@ -116,6 +116,10 @@ impl Analysis {
         self.state.lock().expect("analysis lock").pending.take()
     }
 
+    pub fn clear_triggered(&self) {
+        self.state.lock().expect("analysis lock").triggered = 0;
+    }
+
     pub fn triggered(&self) -> u64 {
         self.state.lock().expect("analysis lock").triggered
     }

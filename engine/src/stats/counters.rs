@@ -111,6 +111,32 @@ impl Traffic {
         self.rate.clear_max();
     }
 
+    /// `clear counters all`: every counter starts over (the rates, which
+    /// measure the last second, go on).
+    pub fn clear_all(&self) {
+        for counter in [
+            &self.max_sessions,
+            &self.sessions,
+            &self.bytes_in,
+            &self.bytes_out,
+            &self.connect_errors,
+            &self.response_errors,
+            &self.retries,
+            &self.redispatches,
+            &self.client_aborts,
+            &self.server_aborts,
+            &self.selected,
+            &self.connects,
+            &self.requests,
+            &self.denied_requests,
+            &self.denied_responses,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        self.rate.clear_max();
+        *self.last_session.lock().expect("lastsess lock") = None;
+    }
+
     /// A session starts; `current` is the number now active, itself included.
     pub fn session(&self, current: u64) {
         self.sessions.fetch_add(1, Ordering::Relaxed);

@@ -63,6 +63,24 @@ impl Registry {
         }
     }
 
+    /// `clear counters all`: every counter of every proxy and server
+    /// starts over, check failures and DOWN transitions included.
+    pub fn clear_all(&self) {
+        self.clear_max();
+        for p in &self.proxies {
+            if let Some(f) = &p.frontend {
+                f.traffic.clear_all();
+            }
+            if let Some(b) = &p.backend {
+                b.traffic.clear_all();
+                for s in &b.servers {
+                    s.traffic.clear_all();
+                    s.clear_check_counters();
+                }
+            }
+        }
+    }
+
     /// A proxy `show stat` can name: by name, or by id (atoi, -1 for all).
     pub fn knows_proxy(&self, px: &str) -> bool {
         // An id that matches no proxy lists nothing, as in HAProxy.
