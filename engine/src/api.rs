@@ -18,6 +18,7 @@
 //!   `conn_rate_max`) start over; `clear counters all` (level admin): every
 //!   counter;
 //! - `show backend`: the backends' names;
+//! - `show info`: the process's figures (see [`crate::stats::info`]);
 //! - `show servers state [<b>]`: the server-state dump (version 1);
 //! - `disable health <b>/<s>`, `enable health <b>/<s>` (level admin):
 //!   its checks stop (its state stays) or resume;
@@ -92,6 +93,7 @@ const COMMANDS: &[(&str, &str)] = &[
         "show backend",
         "list backends in the current running config",
     ),
+    ("show info", "report information about the running process"),
     (
         "show servers state [<backend>]",
         "dump volatile server information (all or for a single backend)",
@@ -184,6 +186,10 @@ pub fn execute(
             },
         },
         ["show", "backend", ..] => show_backend(registry),
+        ["show", "info", ..] => match &registry.info {
+            Some(info) => info.render(registry),
+            None => "\n".into(),
+        },
         ["clear", "counters", "all", ..] => admin(level, || {
             registry.clear_all();
             "\n".into()

@@ -30,6 +30,7 @@ use crate::proxy::inspect::ContentRules;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::slowstart;
 use crate::stats::counters::Traffic;
+use crate::stats::info::Info;
 use crate::stats::{Entry, Registry};
 
 /// Connection limit when neither the global section nor the frontend sets
@@ -313,6 +314,22 @@ impl Engine {
                 .collect(),
             stopping: Default::default(),
             api_conns: Default::default(),
+            info: Some(Info {
+                pid: net.pid(),
+                nbthread: net.event_loops(),
+                maxconn: config
+                    .global
+                    .maxconn
+                    .map_or(DEFAULT_MAXCONN, |m| m as usize),
+                listeners: bound.len() + api_listeners.len(),
+                node: host_name(),
+                started: tokio::time::Instant::now(),
+                started_wall_secs: net
+                    .wall_clock()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+                process: process.clone(),
+            }),
         });
         for (listener, level) in api_listeners {
             tasks.push(tokio::spawn(api::serve(
@@ -750,4 +767,18 @@ fn bind_addr(addr: &BindAddr) -> ListenAddr {
         BindAddr::Unix(path) => ListenAddr::Unix(path.clone()),
         BindAddr::Fd(fd) => ListenAddr::Fd(*fd),
     }
+}
+
+/// The machine's name (`node` in `show info`).
+fn host_name() -> String {
+    let mut buf = [0 as libc::c_char; 256];
+    // SAFETY: the buffer's length is passed; gethostname NUL-terminates
+    // within it on success.
+    if unsafe { libc::gethostname(buf.as_mut_ptr(), buf.len() - 1) } != 0 {
+        return String::new();
+    }
+    // SAFETY: NUL-terminated by gethostname (the last byte stays 0).
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }

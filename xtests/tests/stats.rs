@@ -414,3 +414,66 @@ fn clear_counters_all_resets_every_counter_as_haproxy_does() {
         assert_eq!(ours, cleared_all(&haproxy));
     }
 }
+
+/// `show info` with one connection held: its field names in order, and
+/// the values that do not depend on the implementation.
+fn info(binary: &Path) -> (Vec<String>, Vec<String>) {
+    let s1 = NameServer::start_holding("s1", free_port());
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("info-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("info-{fe}"),
+        &format!(
+            "global\n    maxconn 500\n    nbthread 2\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{p1}\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let (_held, name) = xtests::hold(fe, 2, Duration::from_secs(5));
+    assert_eq!(name.as_deref(), Some("s1"));
+    let text = xtests::api(&socket, "show info");
+    let pairs: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let names = pairs.iter().map(|(k, _)| k.clone()).collect();
+    let value = |k: &str| {
+        pairs
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let pid = proxy.pid().to_string();
+    let stable = [
+        "Nbthread",
+        "Nbproc",
+        "Process_num",
+        "Maxconn",
+        "Hard_maxconn",
+        "CurrConns",
+        "Stopping",
+        "Listeners",
+        "Uptime",
+    ]
+    .iter()
+    .map(|k| format!("{k}={}", value(k)))
+    .chain(std::iter::once(format!(
+        "Pid is ours: {}",
+        value("Pid") == pid
+    )))
+    .collect();
+    (names, stable)
+}
+
+#[test]
+fn show_info_has_haproxys_fields() {
+    let ours = info(&xtests::engine_bin!());
+    assert!(ours.1.contains(&"CurrConns=1".to_string()), "{:?}", ours.1);
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, info(&haproxy));
+    }
+}

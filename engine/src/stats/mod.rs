@@ -4,6 +4,7 @@
 
 pub mod counters;
 pub mod csv;
+pub mod info;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Registry {
     /// Connections accepted on the stats sockets (HAProxy's `GLOBAL`
     /// frontend), reported when a soft stop begins.
     pub api_conns: std::sync::atomic::AtomicU64,
+    /// The process's figures for `show info`.
+    pub info: Option<info::Info>,
 }
 
 impl Registry {
