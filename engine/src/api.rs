@@ -1,6 +1,7 @@
 //! The runtime API on `stats socket`: one line of commands per connection
 //! (several separated by `;`), answered as HAProxy 2.6 answers them, then
-//! the connection closes.
+//! the connection closes; after `prompt`, line after line, each answer
+//! followed by `> `, until `quit` (or `prompt` again).
 //!
 //! Commands built so far, with HAProxy's replies (captured on 2.6.12):
 //! - `help`: the list below;
@@ -107,6 +108,8 @@ const COMMANDS: &[(&str, &str)] = &[
         "kill sessions on a server",
     ),
     ("help [<command>]", "list matching or all commands"),
+    ("prompt", "toggle interactive mode with prompt"),
+    ("quit", "disconnect"),
 ];
 
 fn help() -> String {
@@ -138,18 +141,54 @@ pub async fn serve(
 
 async fn session(stream: BoxStream, registry: &Registry, logger: &Logger, level: Level) {
     let (rd, mut wr) = tokio::io::split(stream);
-    let mut line = String::new();
-    let mut reader = BufReader::new(tokio::io::AsyncReadExt::take(rd, MAX_LINE_BYTES));
-    if reader.read_line(&mut line).await.is_err() {
-        return;
+    let mut reader = BufReader::new(rd);
+    // `prompt` keeps the connection for more lines, each answer followed
+    // by `> `; otherwise one line is answered and the connection closes.
+    let mut interactive = false;
+    loop {
+        let mut line = String::new();
+        let mut limited = tokio::io::AsyncReadExt::take(&mut reader, MAX_LINE_BYTES);
+        match limited.read_line(&mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let mut out = String::new();
+        let mut notices = Vec::new();
+        let mut quit = false;
+        let line = line.trim_end_matches(['\r', '\n']);
+        if interactive && line.trim().is_empty() {
+            out.push_str(&format!(
+                "Unknown command. Please enter one of the following commands only:\n{}> ",
+                help()
+            ));
+        }
+        for command in line.split(';').map(str::trim) {
+            match command {
+                "" if interactive => continue,
+                "quit" => {
+                    quit = true;
+                    break;
+                }
+                "prompt" => {
+                    interactive = !interactive;
+                    out.push('\n');
+                }
+                _ => out.push_str(&execute(command, registry, level, &mut notices)),
+            }
+            if interactive {
+                out.push_str("> ");
+            }
+        }
+        for notice in &notices {
+            notice.publish(logger).await;
+        }
+        if wr.write_all(out.as_bytes()).await.is_err() || quit || !interactive {
+            break;
+        }
     }
-    let out = run_line(&line, registry, logger, level).await;
-    let _ = wr.write_all(out.as_bytes()).await;
     let _ = wr.shutdown().await;
 }
 
-/// Runs a command line (commands separated by `;`), publishes what the
-/// commands made the engine say, and returns the answers.
 pub async fn run_line(line: &str, registry: &Registry, logger: &Logger, level: Level) -> String {
     let mut out = String::new();
     let mut notices = Vec::new();

@@ -477,3 +477,72 @@ fn show_info_has_haproxys_fields() {
         assert_eq!(ours, info(&haproxy));
     }
 }
+
+/// An interactive session on the stats socket: each exchange's bytes,
+/// read up to the next `> ` prompt or the end of the connection.
+fn prompt_session(binary: &Path) -> Vec<String> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let fe = free_port();
+    let s1 = NameServer::start("s1", free_port());
+    let socket = xtests::socket_path(&format!("prompt-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("prompt-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten b\n    bind 127.0.0.1:{fe}\n    server t 127.0.0.1:{p1} weight 3\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    xtests::api(&socket, "show backend"); // the socket is there
+    // Each command of the line ends with a prompt; answers may come in
+    // several reads.
+    let exchange = |conn: &mut UnixStream, line: &str| -> String {
+        let prompts = line.matches(';').count() + 1;
+        conn.write_all(line.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match conn.read(&mut chunk) {
+                Ok(0) => {
+                    got.extend_from_slice(b"<EOF>");
+                    break;
+                }
+                Ok(n) => got.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("reading the API: {e}"),
+            }
+            if got.windows(2).filter(|w| w == b"> ").count() >= prompts {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let mut out = vec![];
+    let mut conn = UnixStream::connect(&socket).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for line in [
+        "prompt\n",
+        "get weight b/t\n",
+        "get weight b/t; get weight b/nope\n",
+        "set weight b/t 5; get weight b/t\n",
+        "prompt\n",
+    ] {
+        out.push(exchange(&mut conn, line));
+    }
+    let mut conn = UnixStream::connect(&socket).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    out.push(exchange(&mut conn, "prompt\n"));
+    out.push(exchange(&mut conn, "quit\n"));
+    out
+}
+
+#[test]
+fn the_interactive_prompt_answers_as_haproxy() {
+    let ours = prompt_session(&xtests::engine_bin!());
+    assert_eq!(ours[0], "\n> ");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, prompt_session(&haproxy));
+    }
+}
