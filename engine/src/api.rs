@@ -120,14 +120,38 @@ fn help() -> String {
     out
 }
 
-/// Serves one socket until the listener fails.
+/// How the runtime API's connections are bounded: `stats maxconn`
+/// (shared by every stats socket, as HAProxy's CLI frontend) and `stats
+/// timeout` (an idle connection closes).
+#[derive(Clone)]
+pub struct Limits {
+    pub slots: Arc<tokio::sync::Semaphore>,
+    pub idle: std::time::Duration,
+}
+
+impl Limits {
+    /// HAProxy's defaults: 10 connections, 10 s.
+    pub fn new(maxconn: Option<u32>, timeout: Option<std::time::Duration>) -> Limits {
+        Limits {
+            slots: Arc::new(tokio::sync::Semaphore::new(maxconn.unwrap_or(10) as usize)),
+            idle: timeout.unwrap_or(std::time::Duration::from_secs(10)),
+        }
+    }
+}
+
+/// Serves one socket until the listener fails; beyond `stats maxconn`
+/// connections wait to be accepted.
 pub async fn serve(
     listener: Box<dyn Listener>,
     registry: Arc<Registry>,
     logger: Arc<Logger>,
     level: Level,
+    limits: Limits,
 ) {
     loop {
+        let Ok(slot) = limits.slots.clone().acquire_owned().await else {
+            return;
+        };
         let Ok(accepted) = listener.accept().await else {
             continue;
         };
@@ -135,11 +159,21 @@ pub async fn serve(
             .api_conns
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (registry, logger) = (registry.clone(), logger.clone());
-        tokio::spawn(async move { session(accepted.stream, &registry, &logger, level).await });
+        let idle = limits.idle;
+        tokio::spawn(async move {
+            session(accepted.stream, &registry, &logger, level, idle).await;
+            drop(slot);
+        });
     }
 }
 
-async fn session(stream: BoxStream, registry: &Registry, logger: &Logger, level: Level) {
+async fn session(
+    stream: BoxStream,
+    registry: &Registry,
+    logger: &Logger,
+    level: Level,
+    idle: std::time::Duration,
+) {
     let (rd, mut wr) = tokio::io::split(stream);
     let mut reader = BufReader::new(rd);
     // `prompt` keeps the connection for more lines, each answer followed
@@ -148,9 +182,19 @@ async fn session(stream: BoxStream, registry: &Registry, logger: &Logger, level:
     loop {
         let mut line = String::new();
         let mut limited = tokio::io::AsyncReadExt::take(&mut reader, MAX_LINE_BYTES);
-        match limited.read_line(&mut line).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+        // `stats timeout` bounds the wait for a command, but not in
+        // interactive mode (HAProxy waits on a prompt as long as it takes).
+        let read = limited.read_line(&mut line);
+        let got = if interactive {
+            read.await
+        } else {
+            match tokio::time::timeout(idle, read).await {
+                Ok(r) => r,
+                Err(_) => break,
+            }
+        };
+        if matches!(got, Ok(0) | Err(_)) {
+            break;
         }
         let mut out = String::new();
         let mut notices = Vec::new();

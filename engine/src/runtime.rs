@@ -331,12 +331,14 @@ impl Engine {
                 process: process.clone(),
             }),
         });
+        let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);
         for (listener, level) in api_listeners {
             tasks.push(tokio::spawn(api::serve(
                 listener,
                 registry.clone(),
                 logger.clone(),
                 level,
+                limits.clone(),
             )));
         }
         Ok(Engine {

@@ -497,8 +497,8 @@ fn prompt_session(binary: &Path) -> Vec<String> {
     let mut proxy = ProxyProcess::start(binary, &cfg);
     proxy.wait_bound(fe, Duration::from_secs(5));
     xtests::api(&socket, "show backend"); // the socket is there
-    // Each command of the line ends with a prompt; answers may come in
-    // several reads.
+                                          // Each command of the line ends with a prompt; answers may come in
+                                          // several reads.
     let exchange = |conn: &mut UnixStream, line: &str| -> String {
         let prompts = line.matches(';').count() + 1;
         conn.write_all(line.as_bytes()).unwrap();
@@ -544,5 +544,59 @@ fn the_interactive_prompt_answers_as_haproxy() {
     assert_eq!(ours[0], "\n> ");
     if let Some(haproxy) = xtests::haproxy_bin() {
         assert_eq!(ours, prompt_session(&haproxy));
+    }
+}
+
+/// `stats timeout` closes a connection that sends no command (a prompt
+/// waits as long as it takes); `stats maxconn 1` holds a second
+/// connection's command until the first one leaves.
+fn api_limits(binary: &Path) -> Vec<String> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("apilimits-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("apilimits-{fe}"),
+        &format!(
+            "global\n    stats socket {sock} level admin\n    stats timeout 300ms\n    stats maxconn 1\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten b\n    bind 127.0.0.1:{fe}\n    server t 127.0.0.1:9\n",
+            sock = socket.display(),
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    xtests::api(&socket, "show backend"); // the socket is there
+    let read_some = |conn: &mut UnixStream, patience: u64| -> String {
+        conn.set_read_timeout(Some(Duration::from_millis(patience)))
+            .unwrap();
+        let mut chunk = [0u8; 4096];
+        match conn.read(&mut chunk) {
+            Ok(0) => "<EOF>".into(),
+            Ok(n) => String::from_utf8_lossy(&chunk[..n]).into_owned(),
+            Err(_) => "<nothing yet>".into(),
+        }
+    };
+    let mut out = vec![];
+    // Silent past `stats timeout`: closed.
+    let mut silent = UnixStream::connect(&socket).unwrap();
+    out.push(read_some(&mut silent, 2000));
+    // One connection at a time: the second waits for the first.
+    let mut first = UnixStream::connect(&socket).unwrap();
+    first.write_all(b"prompt\n").unwrap();
+    out.push(read_some(&mut first, 2000));
+    let mut second = UnixStream::connect(&socket).unwrap();
+    second.write_all(b"show backend\n").unwrap();
+    out.push(read_some(&mut second, 100));
+    first.write_all(b"quit\n").unwrap();
+    out.push(read_some(&mut second, 2000));
+    out
+}
+
+#[test]
+fn stats_timeout_and_maxconn_bound_the_api_as_haproxy() {
+    let ours = api_limits(&xtests::engine_bin!());
+    assert_eq!(ours[0], "<EOF>", "{ours:?}");
+    assert_eq!(ours[2], "<nothing yet>", "{ours:?}");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, api_limits(&haproxy));
     }
 }

@@ -12,7 +12,7 @@ use crate::identity;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::units::{parse_time_ms, trailing_warning, TimeError};
+use super::units::{parse_time_ms, trailing_warning, Time, TimeError};
 
 /// Does the engine runtime do what this keyword asks?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -701,18 +701,39 @@ fn stats(g: &mut Global, ctx: &mut Ctx) {
                 params,
             });
         }
-        "timeout" | "maxconn" | "bind-process" => {
-            if ctx.arg(2).is_empty() {
-                ctx.alert(format!(
-                    "{} : '{} {}' expects an argument.",
-                    ctx.here(),
-                    ctx.arg(0),
-                    ctx.arg(1)
-                ));
+        "timeout" | "maxconn" | "bind-process" if ctx.arg(2).is_empty() => {
+            ctx.alert(format!(
+                "{} : '{} {}' expects an argument.",
+                ctx.here(),
+                ctx.arg(0),
+                ctx.arg(1)
+            ));
+        }
+        "timeout" => {
+            let here = ctx.here();
+            match parse_time_ms(ctx.arg(2)) {
+                Ok(Time {
+                    trailing: Some(c), ..
+                })
+                | Err(TimeError::Char(c)) => {
+                    ctx.alert(format!(
+                        "{here} : 'stats timeout' : unexpected character '{c}'"
+                    ));
+                }
+                Ok(t) if t.ms > 0 => g.stats_timeout = Some(t.duration()),
+                _ => ctx.alert(format!("{here} : 'stats timeout' expects a positive value")),
+            }
+        }
+        "maxconn" => {
+            let n = atol(ctx.arg(2));
+            if n <= 0 {
+                let here = ctx.here();
+                ctx.alert(format!("{here} : 'stats maxconn' expects a positive value"));
                 return;
             }
-            ctx.unimplemented(format!("stats {}", ctx.arg(1)));
+            g.stats_maxconn = Some(n.min(i64::from(u32::MAX)) as u32);
         }
+        "bind-process" => ctx.unimplemented("stats bind-process"),
         other => {
             let msg = format!(
                 "{} : '{}' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')",

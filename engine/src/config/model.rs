@@ -84,6 +84,11 @@ pub struct Global {
     pub log: Vec<LogTarget>,
     /// `stats socket` lines.
     pub stats_sockets: Vec<StatsSocket>,
+    /// `stats timeout`: how long an idle runtime API connection lasts.
+    /// None: HAProxy's 10 s.
+    pub stats_timeout: Option<Duration>,
+    /// `stats maxconn`: concurrent runtime API connections. None: 10.
+    pub stats_maxconn: Option<u32>,
     /// `nbthread <n>`: worker threads (1..=64). None: one per CPU.
     pub nbthread: Option<usize>,
     /// `ulimit-n <n>`. 0: unset.
