@@ -783,11 +783,29 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
             ctx.alert(format!("{here} : log : '{}' expects a value.", ctx.arg(i)));
             return None;
         }
-        let value = Some(ctx.arg(i + 1).to_string());
+        let raw = ctx.arg(i + 1).to_string();
         match ctx.arg(i) {
-            "len" => len = value,
-            "format" => format = value,
-            _ => sample = value,
+            "len" => {
+                // atoi, then HAProxy's bounds.
+                if !(80..=65535).contains(&atol(&raw)) {
+                    ctx.alert(format!(
+                        "{here} : log : invalid log length '{raw}', must be between 80 and 65535"
+                    ));
+                    return None;
+                }
+                len = Some(raw);
+            }
+            "format" => {
+                const FORMATS: [&str; 8] = [
+                    "local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw",
+                ];
+                if !FORMATS.contains(&raw.as_str()) {
+                    ctx.alert(format!("{here} : log : unknown log format '{raw}'"));
+                    return None;
+                }
+                format = Some(raw);
+            }
+            _ => sample = Some(raw),
         }
         i += 2;
     }
