@@ -63,12 +63,17 @@ pub enum Dest {
 /// How a line is framed (`format` of a `log` line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// `<PRI>Mmm dd hh:mm:ss tag[pid]: message` (the default).
+    /// No `format`: RFC 3164 without a host name.
     #[default]
+    Legacy,
+    /// `format rfc3164`: with a host name (`localhost`, as HAProxy 2.6
+    /// writes without `log-send-hostname`).
     Rfc3164,
-    /// `<PRI>message`.
+    /// `format rfc5424`: version 1, ISO date with microseconds, no host
+    /// name, no structured data.
+    Rfc5424,
+    /// `format short`: `<level>` and the message.
     Short,
-    /// `message`.
     Raw,
 }
 
@@ -76,6 +81,7 @@ impl Format {
     pub fn from_name(name: &str) -> Option<Format> {
         Some(match name {
             "rfc3164" => Format::Rfc3164,
+            "rfc5424" => Format::Rfc5424,
             "short" => Format::Short,
             "raw" => Format::Raw,
             _ => return None,
@@ -83,7 +89,6 @@ impl Format {
     }
 }
 
-/// HAProxy's default maximum line length (`len`), header included.
 pub const DEFAULT_MAX_LEN: usize = 1024;
 
 /// One `log` line of the configuration, ready to send.
@@ -118,10 +123,15 @@ impl Target {
     ) -> String {
         let pri = u32::from(self.facility) * 8 + level as u32;
         let mut line = match self.format {
-            Format::Rfc3164 => {
+            Format::Legacy | Format::Rfc3164 => {
                 let t: DateTime<Utc> = now.into();
+                let host = if self.format == Format::Rfc3164 {
+                    "localhost "
+                } else {
+                    ""
+                };
                 format!(
-                    "<{pri}>{} {:2} {:02}:{:02}:{:02} {tag}[{pid}]: {message}",
+                    "<{pri}>{} {:2} {:02}:{:02}:{:02} {host}{tag}[{pid}]: {message}",
                     MONTHS[t.month0() as usize],
                     t.day(),
                     t.hour(),
@@ -129,10 +139,23 @@ impl Target {
                     t.second(),
                 )
             }
-            Format::Short => format!("<{pri}>{message}"),
+            Format::Rfc5424 => {
+                let t: DateTime<Utc> = now.into();
+                format!(
+                    "<{pri}>1 {}+00:00 - {tag} {pid} - - {message}",
+                    t.format("%Y-%m-%dT%H:%M:%S%.6f")
+                )
+            }
+            Format::Short => format!("<{}>{message}", level as u32),
             Format::Raw => message.to_string(),
         };
-        let mut keep = self.max_len.saturating_sub(1).min(line.len());
+        // HAProxy 2.6.12 keeps `len` bytes before the newline in a UDP
+        // datagram with a header, one less on stdout/stderr and in raw.
+        let budget = match (&self.dest, self.format) {
+            (Dest::Udp(_), f) if f != Format::Raw => self.max_len,
+            _ => self.max_len.saturating_sub(1),
+        };
+        let mut keep = budget.min(line.len());
         while !line.is_char_boundary(keep) {
             keep -= 1;
         }
@@ -166,7 +189,7 @@ mod tests {
     fn frames_like_haproxy() {
         // 2026-11-25 06:41:28 UTC
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_588_888);
-        let rfc = local0(Format::Rfc3164, DEFAULT_MAX_LEN);
+        let rfc = local0(Format::Legacy, DEFAULT_MAX_LEN);
         assert_eq!(
             rfc.frame(Level::Info, t, "haproxy", 486, "hello"),
             "<134>Nov 25 06:41:28 haproxy[486]: hello\n"
@@ -174,9 +197,19 @@ mod tests {
         assert!(rfc
             .frame(Level::Alert, t, "engine", 1, "x")
             .starts_with("<129>Nov 25 06:41:28 engine[1]: x"));
+        // `short` carries the level alone (HAProxy 2.6.12: `<1>` for an
+        // alert on local3).
         assert_eq!(
             local0(Format::Short, 99).frame(Level::Info, t, "e", 1, "m"),
-            "<134>m\n"
+            "<6>m\n"
+        );
+        assert_eq!(
+            local0(Format::Rfc3164, 99).frame(Level::Info, t, "e", 1, "m"),
+            "<134>Nov 25 06:41:28 localhost e[1]: m\n"
+        );
+        assert_eq!(
+            local0(Format::Rfc5424, 999).frame(Level::Info, t, "e", 1, "m"),
+            "<134>1 2026-11-25T06:41:28.000000+00:00 - e 1 - - m\n"
         );
         assert_eq!(
             local0(Format::Raw, 99).frame(Level::Info, t, "e", 1, "m"),
@@ -188,7 +221,7 @@ mod tests {
     fn single_digit_days_are_space_padded() {
         // 2026-11-05 00:00:00 UTC
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_793_836_800);
-        let line = local0(Format::Rfc3164, DEFAULT_MAX_LEN).frame(Level::Info, t, "e", 1, "m");
+        let line = local0(Format::Legacy, DEFAULT_MAX_LEN).frame(Level::Info, t, "e", 1, "m");
         assert!(line.starts_with("<134>Nov  5 00:00:00 "));
     }
 
@@ -212,7 +245,7 @@ mod tests {
         let t = Target {
             max_level: Level::Notice,
             min_level: Level::Err,
-            ..local0(Format::Rfc3164, DEFAULT_MAX_LEN)
+            ..local0(Format::Legacy, DEFAULT_MAX_LEN)
         };
         assert_eq!(t.accepts(Level::Info), None);
         assert_eq!(t.accepts(Level::Notice), Some(Level::Notice));

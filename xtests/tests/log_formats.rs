@@ -1,0 +1,115 @@
+//! Syslog framings side by side with HAProxy 2.6, byte for byte but the
+//! date and the pid: the default, explicit `format rfc3164`, `rfc5424`,
+//! `short` and `raw`, each truncated by `len`, over UDP and on stderr.
+
+use std::path::Path;
+use std::time::Duration;
+
+use xtests::syslog::Collector;
+use xtests::{free_port, ProxyProcess};
+
+/// The datagram with its date and pid masked.
+fn mask(line: &str) -> String {
+    let Some((pri, rest)) = line.split_once('>') else {
+        return line.to_string();
+    };
+    if let Some(rest) = rest.strip_prefix("1 ") {
+        // <PRI>1 TIMESTAMP HOST TAG PID - - MSG
+        let mut words: Vec<&str> = rest.splitn(5, ' ').collect();
+        if words.len() == 5 {
+            words[0] = "TS";
+            words[3] = "PID";
+        }
+        return format!("{pri}>1 {}", words.join(" "));
+    }
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    if rest.len() > 15 && months.iter().any(|m| rest.starts_with(m)) {
+        let rest = &rest[15..];
+        let masked = match (rest.find('['), rest.find("]: ")) {
+            (Some(a), Some(b)) if a < b => format!("{}[PID{}", &rest[..a], &rest[b..]),
+            _ => rest.to_string(),
+        };
+        return format!("{pri}>DATE{masked}");
+    }
+    line.to_string()
+}
+
+fn session(binary: &Path) -> Vec<String> {
+    let log = Collector::start();
+    let fe = free_port();
+    let mut targets = String::new();
+    for (facility, format) in [
+        ("local0", ""),
+        ("local1", "format rfc3164"),
+        ("local2", "format rfc5424"),
+        ("local3", "format short"),
+        ("local4", "format raw"),
+    ] {
+        targets.push_str(&format!(
+            "    log 127.0.0.1:{} len 100 {format} {facility} notice\n",
+            log.port
+        ));
+    }
+    // The same framings on stderr, where the cut is one byte shorter.
+    for (facility, format) in [("local5", "format rfc3164"), ("local6", "format rfc5424")] {
+        targets.push_str(&format!(
+            "    log stderr len 100 {format} {facility} notice\n"
+        ));
+    }
+    let cfg = xtests::config_file(
+        &format!("logformats-{fe}"),
+        &format!(
+            "global
+    log-tag haproxy
+{targets}
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+
+listen b
+    bind 127.0.0.1:{fe}
+    server s 127.0.0.1:{dead} check inter 100
+",
+            dead = free_port()
+        ),
+    );
+    let proxy = ProxyProcess::start(binary, &cfg);
+    // Five targets, two messages each.
+    xtests::wait_until(Duration::from_secs(5), "ten datagrams", || {
+        log.all()
+            .iter()
+            .filter(|l| l.contains("Server b/s") || l.contains("no server available"))
+            .count()
+            >= 10
+    });
+    proxy.wait_for("<168>", Duration::from_secs(5)); // local5 emerg
+    proxy.wait_for("<176>", Duration::from_secs(5)); // local6 emerg
+    let on_stderr = proxy.stderr();
+    let stderr_lines = on_stderr
+        .lines()
+        .filter(|l| l.starts_with('<'))
+        .map(|l| format!("stderr {}", mask(&format!("{l}\n"))));
+    let mut lines: Vec<String> = log
+        .all()
+        .iter()
+        .map(|l| mask(l))
+        .chain(stderr_lines)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn syslog_framings_match_haproxy() {
+    let ours = session(&xtests::engine_bin!());
+    assert_eq!(ours.len(), 14, "{ours:#?}");
+    let Some(haproxy) = xtests::haproxy_bin() else {
+        return;
+    };
+    assert_eq!(ours, session(&haproxy));
+}
