@@ -151,7 +151,15 @@ impl Engine {
         let ids = proxy_ids(config);
         let backends = build_backends(config, &ids, &targets, net.seed())?;
         let tag = config.global.log_tag.as_deref().unwrap_or(log_tag);
-        let logger = Arc::new(Logger::new(net.clone(), sink, tag));
+        // `log-send-hostname` alone names this host.
+        let host = config.global.log_send_hostname.as_ref().map(|h| {
+            if h.is_empty() {
+                host_name()
+            } else {
+                h.clone()
+            }
+        });
+        let logger = Arc::new(Logger::new(net.clone(), sink, tag).with_host(host));
         let process = Arc::new(Process {
             net: net.clone(),
             logger: logger.clone(),

@@ -36,7 +36,8 @@ fn mask(line: &str) -> String {
     line.to_string()
 }
 
-fn session(binary: &Path) -> Vec<String> {
+/// `extra`: more `global` lines (`log-send-hostname ...`).
+fn session(binary: &Path, extra: &str) -> Vec<String> {
     let log = Collector::start();
     let fe = free_port();
     let mut targets = String::new();
@@ -63,6 +64,7 @@ fn session(binary: &Path) -> Vec<String> {
         &format!(
             "global
     log-tag haproxy
+{extra}
 {targets}
 defaults
     mode tcp
@@ -106,10 +108,24 @@ listen b
 
 #[test]
 fn syslog_framings_match_haproxy() {
-    let ours = session(&xtests::engine_bin!());
+    let ours = session(&xtests::engine_bin!(), "");
     assert_eq!(ours.len(), 14, "{ours:#?}");
     let Some(haproxy) = xtests::haproxy_bin() else {
         return;
     };
-    assert_eq!(ours, session(&haproxy));
+    assert_eq!(ours, session(&haproxy, ""));
+}
+
+#[test]
+fn log_send_hostname_names_the_host_as_haproxy() {
+    let extra = "    log-send-hostname myhost";
+    let ours = session(&xtests::engine_bin!(), extra);
+    assert!(
+        ours.iter().any(|l| l.contains("DATE myhost haproxy[PID]")),
+        "{ours:#?}"
+    );
+    let Some(haproxy) = xtests::haproxy_bin() else {
+        return;
+    };
+    assert_eq!(ours, session(&haproxy, extra));
 }

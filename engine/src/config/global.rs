@@ -51,7 +51,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("insecure-fork-wanted", flag, Runtime::No, "insecure-fork-wanted: allow fork() from Lua/external checks."),
     kw("localpeer", ignore_one, Runtime::No, "localpeer <name>: local peer name."),
     kw("log", global_log, Runtime::Yes, "log <addr> [len N] [format F] <facility> [level [minlevel]]."),
-    kw("log-send-hostname", log_send_hostname, Runtime::No, "log-send-hostname [<name>]: add a host name to syslog lines."),
+    kw("log-send-hostname", log_send_hostname, Runtime::Yes, "log-send-hostname [<name>]: add a host name to syslog lines."),
     kw("log-tag", log_tag, Runtime::Yes, "log-tag <tag>: syslog tag (default: program name)."),
     kw("lua-load", ignore_one, Runtime::No, "lua-load <file>: load a Lua script."),
     kw("master-worker", ignore_rest, Runtime::No, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),

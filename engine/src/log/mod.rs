@@ -103,6 +103,8 @@ pub struct Logger {
     sink: Arc<dyn LogSink>,
     /// The program name in the syslog header (HAProxy's `log-tag`).
     tag: String,
+    /// `log-send-hostname`: the host name in the syslog header.
+    host: Option<String>,
     udp_v4: OnceCell<Option<Box<dyn Datagram>>>,
     udp_v6: OnceCell<Option<Box<dyn Datagram>>>,
 }
@@ -113,9 +115,16 @@ impl Logger {
             net,
             sink,
             tag: tag.to_string(),
+            host: None,
             udp_v4: OnceCell::new(),
             udp_v6: OnceCell::new(),
         }
+    }
+
+    /// With `log-send-hostname`: this host name in every syslog header.
+    pub fn with_host(mut self, host: Option<String>) -> Self {
+        self.host = host;
+        self
     }
 
     /// The stderr side, for messages that also go to the targets.
@@ -135,6 +144,7 @@ impl Logger {
                 level,
                 self.net.wall_clock(),
                 &self.tag,
+                self.host.as_deref(),
                 self.net.pid(),
                 message,
             );

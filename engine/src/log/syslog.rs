@@ -113,11 +113,14 @@ impl Target {
 
     /// The line as this target sends it, cut to `len` (keeping the final
     /// newline) on a character boundary.
+    /// `host`: `log-send-hostname`'s name; without it only `rfc3164`
+    /// names one (`localhost`) and `rfc5424` writes `-`.
     pub fn frame(
         &self,
         level: Level,
         now: SystemTime,
         tag: &str,
+        host: Option<&str>,
         pid: u32,
         message: &str,
     ) -> String {
@@ -125,10 +128,10 @@ impl Target {
         let mut line = match self.format {
             Format::Legacy | Format::Rfc3164 => {
                 let t: DateTime<Utc> = now.into();
-                let host = if self.format == Format::Rfc3164 {
-                    "localhost "
-                } else {
-                    ""
+                let host = match (host, self.format) {
+                    (Some(h), _) => format!("{h} "),
+                    (None, Format::Rfc3164) => "localhost ".to_string(),
+                    (None, _) => String::new(),
                 };
                 format!(
                     "<{pri}>{} {:2} {:02}:{:02}:{:02} {host}{tag}[{pid}]: {message}",
@@ -142,8 +145,9 @@ impl Target {
             Format::Rfc5424 => {
                 let t: DateTime<Utc> = now.into();
                 format!(
-                    "<{pri}>1 {}+00:00 - {tag} {pid} - - {message}",
-                    t.format("%Y-%m-%dT%H:%M:%S%.6f")
+                    "<{pri}>1 {}+00:00 {} {tag} {pid} - - {message}",
+                    t.format("%Y-%m-%dT%H:%M:%S%.6f"),
+                    host.unwrap_or("-")
                 )
             }
             Format::Short => format!("<{}>{message}", level as u32),
@@ -191,28 +195,37 @@ mod tests {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_588_888);
         let rfc = local0(Format::Legacy, DEFAULT_MAX_LEN);
         assert_eq!(
-            rfc.frame(Level::Info, t, "haproxy", 486, "hello"),
+            rfc.frame(Level::Info, t, "haproxy", None, 486, "hello"),
             "<134>Nov 25 06:41:28 haproxy[486]: hello\n"
         );
         assert!(rfc
-            .frame(Level::Alert, t, "engine", 1, "x")
+            .frame(Level::Alert, t, "engine", None, 1, "x")
             .starts_with("<129>Nov 25 06:41:28 engine[1]: x"));
         // `short` carries the level alone (HAProxy 2.6.12: `<1>` for an
         // alert on local3).
         assert_eq!(
-            local0(Format::Short, 99).frame(Level::Info, t, "e", 1, "m"),
+            local0(Format::Short, 99).frame(Level::Info, t, "e", None, 1, "m"),
             "<6>m\n"
         );
         assert_eq!(
-            local0(Format::Rfc3164, 99).frame(Level::Info, t, "e", 1, "m"),
+            local0(Format::Rfc3164, 99).frame(Level::Info, t, "e", None, 1, "m"),
             "<134>Nov 25 06:41:28 localhost e[1]: m\n"
         );
         assert_eq!(
-            local0(Format::Rfc5424, 999).frame(Level::Info, t, "e", 1, "m"),
+            local0(Format::Rfc5424, 999).frame(Level::Info, t, "e", None, 1, "m"),
             "<134>1 2026-11-25T06:41:28.000000+00:00 - e 1 - - m\n"
         );
+        let host = Some("myhost");
         assert_eq!(
-            local0(Format::Raw, 99).frame(Level::Info, t, "e", 1, "m"),
+            local0(Format::Legacy, 99).frame(Level::Info, t, "e", host, 1, "m"),
+            "<134>Nov 25 06:41:28 myhost e[1]: m\n"
+        );
+        assert_eq!(
+            local0(Format::Rfc5424, 999).frame(Level::Info, t, "e", host, 1, "m"),
+            "<134>1 2026-11-25T06:41:28.000000+00:00 myhost e 1 - - m\n"
+        );
+        assert_eq!(
+            local0(Format::Raw, 99).frame(Level::Info, t, "e", None, 1, "m"),
             "m\n"
         );
     }
@@ -221,7 +234,7 @@ mod tests {
     fn single_digit_days_are_space_padded() {
         // 2026-11-05 00:00:00 UTC
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_793_836_800);
-        let line = local0(Format::Legacy, DEFAULT_MAX_LEN).frame(Level::Info, t, "e", 1, "m");
+        let line = local0(Format::Legacy, DEFAULT_MAX_LEN).frame(Level::Info, t, "e", None, 1, "m");
         assert!(line.starts_with("<134>Nov  5 00:00:00 "));
     }
 
@@ -231,12 +244,19 @@ mod tests {
             Level::Info,
             SystemTime::UNIX_EPOCH,
             "e",
+            None,
             1,
             "héllo world",
         );
         assert_eq!(line, "héllo \n", "8 bytes, newline included");
-        let line =
-            local0(Format::Raw, 3).frame(Level::Info, SystemTime::UNIX_EPOCH, "e", 1, "héllo");
+        let line = local0(Format::Raw, 3).frame(
+            Level::Info,
+            SystemTime::UNIX_EPOCH,
+            "e",
+            None,
+            1,
+            "héllo",
+        );
         assert_eq!(line, "h\n", "never in the middle of a character");
     }
 
