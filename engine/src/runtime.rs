@@ -695,13 +695,16 @@ fn unsupported_log(t: &LogTarget, section: &str) -> Unimplemented {
 
 /// `log <address> [len N] [format F] <facility> [level [minlevel]]` → a
 /// target, for what the engine sends: addresses `[udp@|ipv4@|ipv6@]ip[:port]`
-/// (port 514 by default), `stdout` and `stderr`; formats rfc3164 (the
-/// default), short and raw. None for the rest (unix sockets, rings,
-/// rfc5424, sampling), which start-up reports as not implemented.
+/// (port 514 by default), unix datagram sockets (`/dev/log`,
+/// `unix@<path>`), `stdout` and `stderr`; formats rfc3164, rfc5424, short
+/// and raw. None for the rest (rings, other formats, sampling), which
+/// start-up reports as not implemented.
 fn log_target(t: &LogTarget) -> Option<Target> {
     let dest = match t.address.as_str() {
         "stdout" => Dest::Stdout,
         "stderr" => Dest::Stderr,
+        a if a.starts_with('/') => Dest::Unix(a.into()),
+        a if a.starts_with("unix@") => Dest::Unix(a["unix@".len()..].into()),
         a => {
             let a = ["udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"]
                 .iter()

@@ -129,3 +129,68 @@ fn log_send_hostname_names_the_host_as_haproxy() {
     };
     assert_eq!(ours, session(&haproxy, extra));
 }
+
+/// The same framings to a unix datagram socket (`log /dev/log` style).
+fn unix_session(binary: &Path) -> Vec<String> {
+    use std::os::unix::net::UnixDatagram;
+    use std::sync::{Arc, Mutex};
+    let fe = free_port();
+    let dir = std::env::temp_dir().join(format!("xtests-unixlog-{fe}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("log.sock");
+    let _ = std::fs::remove_file(&path);
+    let socket = UnixDatagram::bind(&path).unwrap();
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    {
+        let got = got.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = socket.recv(&mut buf) {
+                got.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        });
+    }
+    let p = path.display();
+    let cfg = xtests::config_file(
+        &format!("unixlog-{fe}"),
+        &format!(
+            "global
+    log-tag haproxy
+    log {p} local2 notice
+    log unix@{p} len 100 local3 notice
+    log {p} len 100 format rfc5424 local4 notice
+
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+
+listen b
+    bind 127.0.0.1:{fe}
+    server s 127.0.0.1:{dead} check inter 100
+",
+            dead = free_port()
+        ),
+    );
+    let _proxy = ProxyProcess::start(binary, &cfg);
+    xtests::wait_until(Duration::from_secs(5), "six datagrams", || {
+        got.lock().unwrap().len() >= 6
+    });
+    let mut lines: Vec<String> = got.lock().unwrap().iter().map(|l| mask(l)).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn unix_socket_targets_match_haproxy() {
+    let ours = unix_session(&xtests::engine_bin!());
+    assert_eq!(ours.len(), 6, "{ours:#?}");
+    let Some(haproxy) = xtests::haproxy_bin() else {
+        return;
+    };
+    assert_eq!(ours, unix_session(&haproxy));
+}

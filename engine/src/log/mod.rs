@@ -154,6 +154,9 @@ impl Logger {
                         let _ = socket.send_to(line.as_bytes(), *addr).await;
                     }
                 }
+                Dest::Unix(path) => {
+                    let _ = self.net.send_unix(path, line.as_bytes()).await;
+                }
                 Dest::Stdout => self.sink.stdio(false, &line),
                 Dest::Stderr => self.sink.stdio(true, &line),
             }

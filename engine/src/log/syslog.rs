@@ -56,6 +56,8 @@ pub fn facility(name: &str) -> Option<u8> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dest {
     Udp(SocketAddr),
+    /// A unix datagram socket (`/dev/log`, `unix@<path>`).
+    Unix(std::path::PathBuf),
     Stdout,
     Stderr,
 }
@@ -153,10 +155,11 @@ impl Target {
             Format::Short => format!("<{}>{message}", level as u32),
             Format::Raw => message.to_string(),
         };
-        // HAProxy 2.6.12 keeps `len` bytes before the newline in a UDP
-        // datagram with a header, one less on stdout/stderr and in raw.
+        // HAProxy 2.6.12 keeps `len` bytes before the newline in a
+        // datagram (UDP, unix) with a header, one less on stdout/stderr
+        // and in raw.
         let budget = match (&self.dest, self.format) {
-            (Dest::Udp(_), f) if f != Format::Raw => self.max_len,
+            (Dest::Udp(_) | Dest::Unix(_), f) if f != Format::Raw => self.max_len,
             _ => self.max_len.saturating_sub(1),
         };
         let mut keep = budget.min(line.len());
