@@ -80,6 +80,11 @@ pub trait Net: Send + Sync + 'static {
     fn listen(&self, addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
     fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>>;
     fn bind_udp(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>>;
+    /// Whether the seam reaches unix sockets (`log /dev/log`); the
+    /// simulator's does not, and start-up refuses such targets there.
+    fn has_unix_sockets(&self) -> bool {
+        false
+    }
     /// Sends one datagram to a unix socket (`log /dev/log`). Seams without
     /// unix sockets (the simulator's) refuse.
     fn send_unix<'a>(
@@ -342,6 +347,10 @@ impl Net for TokioNet {
             let socket = tokio::net::UdpSocket::bind(addr).await?;
             Ok(Box::new(Udp(socket)) as Box<dyn Datagram>)
         })
+    }
+
+    fn has_unix_sockets(&self) -> bool {
+        true
     }
 
     fn send_unix<'a>(

@@ -117,15 +117,16 @@ impl Engine {
         let mut unimplemented = config.unimplemented.clone();
         // Global targets are checked even when no proxy uses them: a
         // target the engine cannot send to is never silently dropped.
+        let unix = net.has_unix_sockets();
         for t in &config.global.log {
-            if log_target(t).is_none() {
+            if log_target(t, unix).is_none() {
                 unimplemented.push(unsupported_log(t, "global"));
             }
         }
         let targets: Vec<Vec<Target>> = config
             .proxies
             .iter()
-            .map(|p| proxy_log_targets(config, p, &mut unimplemented))
+            .map(|p| proxy_log_targets(config, p, unix, &mut unimplemented))
             .collect();
         let stats_sockets: Vec<(&StatsSocket, api::Level)> = config
             .global
@@ -357,7 +358,12 @@ impl Engine {
             logger,
             registry,
             targets,
-            global_targets: config.global.log.iter().filter_map(log_target).collect(),
+            global_targets: config
+                .global
+                .log
+                .iter()
+                .filter_map(|t| log_target(t, unix))
+                .collect(),
             hard_stop_after: config.global.hard_stop_after,
             has_stats_socket: !config.global.stats_sockets.is_empty(),
             backends: all,
@@ -652,6 +658,7 @@ fn listen_addrs(proxy: &Proxy) -> Vec<(Location, ListenAddr)> {
 fn proxy_log_targets(
     config: &Config,
     proxy: &Proxy,
+    unix: bool,
     unimplemented: &mut Vec<Unimplemented>,
 ) -> Vec<Target> {
     let global = if proxy.log_global {
@@ -662,7 +669,7 @@ fn proxy_log_targets(
     global
         .iter()
         .chain(&proxy.log)
-        .filter_map(|t| match log_target(t) {
+        .filter_map(|t| match log_target(t, unix) {
             Some(target) => Some(target),
             None => {
                 // Global targets were reported once already.
@@ -699,12 +706,13 @@ fn unsupported_log(t: &LogTarget, section: &str) -> Unimplemented {
 /// `unix@<path>`), `stdout` and `stderr`; formats rfc3164, rfc5424, short
 /// and raw. None for the rest (rings, other formats, sampling), which
 /// start-up reports as not implemented.
-fn log_target(t: &LogTarget) -> Option<Target> {
+/// `unix`: the seam reaches unix sockets.
+fn log_target(t: &LogTarget, unix: bool) -> Option<Target> {
     let dest = match t.address.as_str() {
         "stdout" => Dest::Stdout,
         "stderr" => Dest::Stderr,
-        a if a.starts_with('/') => Dest::Unix(a.into()),
-        a if a.starts_with("unix@") => Dest::Unix(a["unix@".len()..].into()),
+        a if a.starts_with('/') && unix => Dest::Unix(a.into()),
+        a if a.starts_with("unix@") && unix => Dest::Unix(a["unix@".len()..].into()),
         a => {
             let a = ["udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"]
                 .iter()
@@ -794,4 +802,26 @@ fn host_name() -> String {
     unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
         .to_string_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::Memory;
+    use crate::testing::FakeNet;
+
+    #[tokio::test]
+    async fn a_seam_without_unix_sockets_refuses_unix_log_targets() {
+        let cfg = "global\n    log /dev/log local0\n    log 127.0.0.1:514 local0\n\ndefaults\n    mode tcp\n\nlisten app\n    bind :80\n    server s1 10.0.0.1:80\n";
+        let config = crate::config::load_str("test.cfg", cfg)
+            .expect("loads")
+            .config;
+        let started =
+            Engine::start(&config, FakeNet::new(), Arc::new(Memory::default()), "e").await;
+        let Err(StartError::NotImplemented(list)) = started else {
+            panic!("a unix log target must be refused where the seam has none");
+        };
+        let keywords: Vec<&str> = list.iter().map(|u| u.keyword.as_str()).collect();
+        assert_eq!(keywords, ["log /dev/log"]);
+    }
 }
