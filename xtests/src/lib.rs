@@ -546,3 +546,15 @@ frontend fe
         socket.display()
     )
 }
+
+/// A state-change line with its count of sessions active masked (`N
+/// sessions active`): when a stream on the server counts is a race.
+pub fn mask_sessions_active(line: String) -> String {
+    match line.find(" sessions active") {
+        Some(end) => {
+            let start = line[..end].rfind(' ').map_or(end, |s| s + 1);
+            format!("{}N{}", &line[..start], &line[end..])
+        }
+        None => line,
+    }
+}

@@ -140,13 +140,7 @@ listen layer7
     // when the check task acts (see the book); it is masked.
     let mut messages: Vec<String> = xtests::state_changes(&proxy.stderr(), &["is DOWN"])
         .into_iter()
-        .map(|m| match m.find(" sessions active") {
-            Some(end) => {
-                let start = m[..end].rfind(' ').map_or(end, |s| s + 1);
-                format!("{}N{}", &m[..start], &m[end..])
-            }
-            None => m,
-        })
+        .map(xtests::mask_sessions_active)
         .collect();
     messages.sort();
     Outcome { messages, stats }

@@ -102,7 +102,12 @@ listen app
     Outcome {
         clients: vec![(on_a, a_cut), (on_b, b_cut)],
         logged,
-        messages: xtests::state_changes(&proxy.stderr(), &["Server app/"]),
+        // Whether the cut streams still count when the DOWN line is written
+        // is a race in HAProxy too.
+        messages: xtests::state_changes(&proxy.stderr(), &["Server app/"])
+            .into_iter()
+            .map(xtests::mask_sessions_active)
+            .collect(),
     }
 }
 
