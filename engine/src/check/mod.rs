@@ -230,7 +230,7 @@ async fn run(
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {}
             _ = server.analysis.alert.notified() => {
-                if let Some(info) = server.analysis.take() {
+                for info in server.analysis.take() {
                     next = analyzed(&checker, &backend, &server, info, next).await;
                 }
                 continue;

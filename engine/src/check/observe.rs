@@ -72,9 +72,10 @@ pub struct Analysis {
 #[derive(Default)]
 struct State {
     consecutive: u32,
-    /// The info of the failure to apply: "Detected N consecutive errors,
-    /// last one was: ...".
-    pending: Option<String>,
+    /// The failures to apply, in order (each "Detected N consecutive
+    /// errors, last one was: ..."): several may come before the check
+    /// task runs.
+    pending: Vec<String>,
     /// Times the limit was reached (`hanafail` in the stats).
     triggered: u64,
 }
@@ -95,11 +96,12 @@ impl Analysis {
         if s.consecutive < limit {
             return;
         }
-        s.pending = Some(format!(
+        let info = format!(
             "Detected {} consecutive errors, last one was: {}",
             s.consecutive,
             event.desc()
-        ));
+        );
+        s.pending.push(info);
         s.consecutive = 0;
         s.triggered += 1;
         drop(s);
@@ -111,9 +113,9 @@ impl Analysis {
         self.state.lock().expect("analysis lock").consecutive = 0;
     }
 
-    /// The alert left by [`Analysis::record`], once.
-    pub fn take(&self) -> Option<String> {
-        self.state.lock().expect("analysis lock").pending.take()
+    /// The alerts left by [`Analysis::record`], oldest first, once.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.state.lock().expect("analysis lock").pending)
     }
 
     pub fn clear_triggered(&self) {
@@ -141,13 +143,18 @@ mod tests {
         ] {
             a.record(Observe::Layer4, 3, e);
         }
-        assert_eq!(a.take(), None);
+        assert!(a.take().is_empty());
         a.record(Observe::Layer4, 3, Event::L4Err);
         assert_eq!(
-            a.take().as_deref(),
-            Some("Detected 3 consecutive errors, last one was: L4 unsuccessful connection")
+            a.take(),
+            ["Detected 3 consecutive errors, last one was: L4 unsuccessful connection"]
         );
         assert_eq!(a.triggered(), 1);
+        // Two runs before the check task looks: both are kept.
+        for _ in 0..6 {
+            a.record(Observe::Layer4, 3, Event::L4Err);
+        }
+        assert_eq!(a.take().len(), 2);
     }
 
     #[test]
@@ -157,13 +164,13 @@ mod tests {
             a.record(Observe::Layer7, 2, e);
         }
         assert_eq!(
-            a.take().as_deref(),
-            Some("Detected 2 consecutive errors, last one was: Read timeout (http)")
+            a.take(),
+            ["Detected 2 consecutive errors, last one was: Read timeout (http)"]
         );
         // Layer 4 does not see responses.
         for _ in 0..5 {
             a.record(Observe::Layer4, 1, Event::HttpSts);
         }
-        assert_eq!(a.take(), None);
+        assert!(a.take().is_empty());
     }
 }
