@@ -16,15 +16,12 @@ use regex::bytes::Regex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::{ReplyTimeout, Report, Status};
+use super::{ReplyTimeout, Report, Status, CHECK_BUFFER_BYTES};
 use crate::config::{HeaderMatch, HealthCheck, HttpExpectKind, MatchMethod, Proxy};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::head;
 use crate::net::Net;
-
-/// The most of a response a check reads (HAProxy's check buffer).
-const CHECK_BUFFER_BYTES: usize = 16384;
 
 /// A backend's HTTP check, ready to run.
 #[derive(Debug)]

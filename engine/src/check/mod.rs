@@ -32,6 +32,9 @@ use crate::server::ServerState;
 use crate::shutdown::Why;
 use health::{Outcome, Transition};
 
+/// The most of a response a check keeps (HAProxy's check buffer).
+const CHECK_BUFFER_BYTES: usize = 16384;
+
 /// HAProxy's check statuses: the code in the stats (`check_status`) and
 /// the reason in its messages (`check_desc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

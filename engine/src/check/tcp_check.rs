@@ -17,12 +17,9 @@ use regex::bytes::Regex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::{ReplyTimeout, Report, Status};
+use super::{ReplyTimeout, Report, Status, CHECK_BUFFER_BYTES};
 use crate::config::{TcpCheckAction, TcpCheckRule, TcpPattern};
 use crate::net::{BoxStream, Net};
-
-/// The most of a response a check keeps (HAProxy's check buffer).
-const CHECK_BUFFER_BYTES: usize = 16384;
 
 /// A ready-to-run sequence of rules.
 #[derive(Debug)]

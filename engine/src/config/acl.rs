@@ -235,6 +235,22 @@ fn valid_net(v: &str) -> bool {
     }
 }
 
+/// Why `-c` refuses a regex: in HAProxy's words where the PCRE-like check
+/// finds the fault, else in the regex crate's (the runtime compiles with
+/// it, so what passes here runs). None for a good one.
+pub(super) fn regex_error(re: &str) -> Option<String> {
+    if let Err(e) = check_regex(re) {
+        return Some(e);
+    }
+    let text = regex::bytes::Regex::new(re).err()?.to_string();
+    let why = text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    Some(format!("regex '{re}' is invalid (error={why})"))
+}
+
 /// A light PCRE syntax check: balanced groups and classes, no dangling
 /// escape. Reports as PCRE2 does.
 fn check_regex(re: &str) -> Result<(), String> {

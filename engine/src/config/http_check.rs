@@ -139,15 +139,8 @@ fn expect(p: &mut ProxyState, ctx: &mut Ctx) {
             }
         },
         "rstatus" | "rstring" => {
-            if let Err(e) = regex::bytes::Regex::new(&pattern) {
-                // PCRE's own words cannot be had: the Rust regex crate's.
-                let text = e.to_string();
-                let why = text
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim_start_matches("error: ");
-                return fail(ctx, format!("regex '{pattern}' is invalid (error={why})."));
+            if let Some(why) = super::acl::regex_error(&pattern) {
+                return fail(ctx, format!("{why}."));
             }
             Some(if kind == "rstatus" {
                 HttpExpectKind::Rstatus(pattern)
@@ -253,18 +246,8 @@ fn header_expect(
     }
     for m in std::iter::once(&name).chain(value.as_ref()) {
         if m.method == MatchMethod::Reg {
-            if let Err(e) = regex::bytes::Regex::new(&m.pattern) {
-                // PCRE's own words cannot be had: the Rust regex crate's.
-                let text = e.to_string();
-                let why = text
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim_start_matches("error: ");
-                return fail(
-                    ctx,
-                    format!("regex '{}' is invalid (error={why})", m.pattern),
-                );
+            if let Some(why) = super::acl::regex_error(&m.pattern) {
+                return fail(ctx, why);
             }
         }
     }

@@ -309,15 +309,8 @@ fn expect(ctx: &Ctx) -> Result<TcpCheckRule, String> {
             TcpPattern::Binary(hex(&value).map_err(|why| format!("invalid binary string ({why})"))?)
         }
         "rstring" | "rbinary" => {
-            if let Err(err) = regex::bytes::Regex::new(&value) {
-                // PCRE's own words cannot be had: the Rust regex crate's.
-                let text = err.to_string();
-                let why = text
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim_start_matches("error: ");
-                return Err(format!("regex '{value}' is invalid (error={why})"));
+            if let Some(why) = super::acl::regex_error(&value) {
+                return Err(why);
             }
             if kind == "rstring" {
                 TcpPattern::Rstring(value)
