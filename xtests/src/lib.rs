@@ -29,20 +29,28 @@ macro_rules! engine_bin {
 /// with it fail when it is missing and `XTESTS_REQUIRE_HAPROXY` is set (CI
 /// sets it), and are skipped with a note otherwise.
 pub fn haproxy_bin() -> Option<PathBuf> {
-    let found = [
-        "/usr/sbin/haproxy",
-        "/usr/bin/haproxy",
-        "/usr/local/sbin/haproxy",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists());
+    installed(
+        "haproxy",
+        &[
+            "/usr/sbin/haproxy",
+            "/usr/bin/haproxy",
+            "/usr/local/sbin/haproxy",
+        ],
+        "the comparison with it",
+    )
+}
+
+/// The first of `paths` that exists. When none does, CI (which sets
+/// `XTESTS_REQUIRE_HAPROXY` and installs every such program) fails;
+/// elsewhere the caller skips `skipping`, with a note.
+pub fn installed(name: &str, paths: &[&str], skipping: &str) -> Option<PathBuf> {
+    let found = paths.iter().map(PathBuf::from).find(|p| p.exists());
     if found.is_none() {
         assert!(
             std::env::var_os("XTESTS_REQUIRE_HAPROXY").is_none(),
-            "XTESTS_REQUIRE_HAPROXY is set but haproxy is not installed"
+            "XTESTS_REQUIRE_HAPROXY is set but {name} is not installed"
         );
-        eprintln!("note: haproxy not installed, skipping the comparison with it");
+        eprintln!("note: {name} not installed, skipping {skipping}");
     }
     found
 }

@@ -11,18 +11,11 @@ use xtests::{free_port, ProxyProcess};
 
 /// redis-server, when installed. CI installs it and requires it.
 fn redis_bin() -> Option<PathBuf> {
-    let found = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("XTESTS_REQUIRE_HAPROXY").is_none(),
-            "CI runs this test: redis-server must be installed"
-        );
-        eprintln!("note: redis-server not installed, skipping the real Redis checks");
-    }
-    found
+    xtests::installed(
+        "redis-server",
+        &["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
+        "the real Redis checks",
+    )
 }
 
 /// A Redis server on a loopback port, without persistence.
