@@ -300,9 +300,12 @@ fn clear_counters_resets_the_peaks_as_haproxy_does() {
         ours[2],
         "FRONTEND: scur=0 smax=0 stot=2 s1: scur=0 smax=0 stot=2 BACKEND: scur=0 smax=0 stot=2"
     );
+    assert!(ours[0].contains("s1: scur=0 smax=2 stot=2"), "{ours:?}");
     if let Some(haproxy) = xtests::haproxy_bin() {
         // `clear counters all` needs admin: both refuse it at operator level.
-        assert_eq!(ours, cleared_peaks(&haproxy));
+        // The peaks before clearing are left out: HAProxy's frontend peak
+        // once counted a third session on a loaded CI machine.
+        assert_eq!(ours[1..], cleared_peaks(&haproxy)[1..]);
     }
 }
 
