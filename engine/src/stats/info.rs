@@ -31,7 +31,18 @@ pub struct Info {
 }
 
 impl Info {
+    /// `show info`: one `Name: value` line per field.
     pub fn render(&self, registry: &Registry) -> String {
+        let mut out = String::new();
+        for (name, value) in self.fields(registry) {
+            out.push_str(&format!("{name}: {value}\n"));
+        }
+        out.push('\n');
+        out
+    }
+
+    /// The fields, named as HAProxy names them, in its order.
+    pub fn fields(&self, registry: &Registry) -> Vec<(&'static str, String)> {
         let frontends: Vec<_> = registry
             .proxies
             .iter()
@@ -51,7 +62,7 @@ impl Info {
         let stopping = u8::from(registry.stopping.load(Ordering::Relaxed));
         let ulimit = open_files_limit();
         let version = env!("CARGO_PKG_VERSION");
-        let fields: Vec<(&str, String)> = vec![
+        vec![
             ("Name", "engine".into()),
             ("Version", version.into()),
             ("Release_date", "-".into()),
@@ -121,13 +132,7 @@ impl Info {
             ("PoolUsed_bytes", "0".into()),
             ("Start_time_sec", self.started_wall_secs.to_string()),
             ("Tainted", "0".into()),
-        ];
-        let mut out = String::new();
-        for (name, value) in fields {
-            out.push_str(&format!("{name}: {value}\n"));
-        }
-        out.push('\n');
-        out
+        ]
     }
 }
 

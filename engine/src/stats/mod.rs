@@ -94,32 +94,51 @@ impl Registry {
     /// order its frontend line, its server lines and its backend line,
     /// as far as `filter` lets them through.
     pub fn show_stat(&self, filter: &Filter) -> String {
-        let stopped = self.stopping.load(Ordering::Relaxed);
-        let wants = |bit: i64| filter.types.is_none_or(|t| t & bit != 0);
         let mut out = csv::header();
         out.push('\n');
+        for p in self.snapshot(filter) {
+            for line in p.lines() {
+                out.push_str(&line.render());
+                out.push('\n');
+            }
+        }
+        out.push('\n');
+        out
+    }
+
+    /// Every line `filter` lets through, read now, per proxy in
+    /// declaration order: what the CSV, the HTML page and the Prometheus
+    /// exporter all print, so their numbers agree.
+    pub fn snapshot(&self, filter: &Filter) -> Vec<ProxyLines> {
+        let stopped = self.stopping.load(Ordering::Relaxed);
+        let wants = |bit: i64| filter.types.is_none_or(|t| t & bit != 0);
+        let mut proxies = Vec::new();
         for p in self.proxies.iter().filter(|p| !p.disabled) {
             if let Some(px) = &filter.proxy {
                 if *px != p.name && atol(px) != i64::from(p.iid) {
                     continue;
                 }
             }
+            let mut lines = ProxyLines {
+                name: p.name.clone(),
+                mode: p.mode,
+                frontend: None,
+                servers: Vec::new(),
+                backend: None,
+            };
             if let (Some(f), true) = (&p.frontend, wants(1)) {
-                out.push_str(&frontend_line(f, stopped).render());
-                out.push('\n');
+                lines.frontend = Some(frontend_line(f, stopped));
             }
             if let Some(b) = &p.backend {
                 if wants(4) {
-                    for s in b
+                    lines.servers = b
                         .servers
                         .iter()
                         .filter(|s| filter.sid.is_none_or(|id| id == s.id))
                         .filter(|s| !(filter.hide_maint && s.in_maint()))
                         .filter(|s| !(filter.hide_down && is_down_for_good(s)))
-                    {
-                        out.push_str(&server_line(b, s, p.mode).render());
-                        out.push('\n');
-                    }
+                        .map(|s| server_line(b, s, p.mode))
+                        .collect();
                 }
                 if wants(2) {
                     let mut line = backend_line(b, p.mode);
@@ -133,13 +152,34 @@ impl Registry {
                         let status = format!("{} ({up}/{})", line.cell("status"), b.servers.len());
                         line.set("status", status);
                     }
-                    out.push_str(&line.render());
-                    out.push('\n');
+                    lines.backend = Some(line);
                 }
             }
+            proxies.push(lines);
         }
-        out.push('\n');
-        out
+        proxies
+    }
+}
+
+/// One proxy's stats lines, as read at one moment.
+#[derive(Debug, Clone)]
+pub struct ProxyLines {
+    pub name: String,
+    /// `tcp` or `http`.
+    pub mode: &'static str,
+    pub frontend: Option<Line>,
+    /// In declaration order.
+    pub servers: Vec<Line>,
+    pub backend: Option<Line>,
+}
+
+impl ProxyLines {
+    /// The lines in HAProxy's order: frontend, servers, backend.
+    pub fn lines(&self) -> impl Iterator<Item = &Line> {
+        self.frontend
+            .iter()
+            .chain(self.servers.iter())
+            .chain(self.backend.iter())
     }
 }
 
