@@ -772,6 +772,15 @@ impl Backend {
         self.streams.load(Ordering::Acquire)
     }
 
+    /// Streams the balancing put on a server, all servers together
+    /// (HAProxy's backend `lbtot`).
+    pub fn balanced(&self) -> u64 {
+        self.servers
+            .iter()
+            .map(|s| Traffic::get(&s.traffic.selected))
+            .sum()
+    }
+
     /// Streams ever assigned to this backend (the `BE:` of "cumulated conns").
     pub fn total_streams(&self) -> u64 {
         self.total_streams.load(Ordering::Relaxed)

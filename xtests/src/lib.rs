@@ -5,6 +5,7 @@
 //! stderr, a connection answered), never on a bare sleep.
 
 pub mod conversation;
+pub mod csv;
 pub mod http;
 pub mod syslog;
 

@@ -3,7 +3,6 @@
 //! for the same traffic and server states. Columns that depend on when
 //! the command runs (ages, durations) are compared for presence only.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -20,6 +19,14 @@ const TIMING: &[&str] = &[
     "rate_max",
     "conn_rate",
     "conn_rate_max",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
     // Whether the previous connection was still closing when the next came
     // is a matter of scheduling.
     "smax",
@@ -81,31 +88,10 @@ backend be
     xtests::api(&socket, "show stat")
 }
 
-/// CSV lines by (pxname, svname), each as column → value.
-type Rows = BTreeMap<(String, String), BTreeMap<String, String>>;
-
-fn table(csv: &str) -> (String, Rows) {
-    let mut lines = csv.lines();
-    let header = lines.next().unwrap().to_string();
-    let columns: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
-    let rows = lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let cells: BTreeMap<String, String> = columns
-                .iter()
-                .zip(l.split(','))
-                .map(|(c, v)| (c.to_string(), v.to_string()))
-                .collect();
-            ((cells["pxname"].clone(), cells["svname"].clone()), cells)
-        })
-        .collect();
-    (header, rows)
-}
-
 #[test]
 fn show_stat_matches_haproxy_where_the_engine_measures() {
     let ours = show_stat(&xtests::engine_bin!());
-    let (our_header, our_rows) = table(&ours);
+    let (our_header, our_rows) = xtests::csv::table(&ours);
     assert_eq!(
         our_rows.len(),
         5,
@@ -117,28 +103,9 @@ fn show_stat_matches_haproxy_where_the_engine_measures() {
         return;
     };
     let theirs = show_stat(&haproxy);
-    let (their_header, their_rows) = table(&theirs);
+    let (their_header, their_rows) = xtests::csv::table(&theirs);
     assert_eq!(our_header, their_header);
-    let mut differences = vec![];
-    for (key, row) in &our_rows {
-        let other = their_rows
-            .get(key)
-            .unwrap_or_else(|| panic!("HAProxy has no line {key:?}"));
-        for (column, value) in row.iter().filter(|(_, v)| !v.is_empty()) {
-            let theirs = &other[column];
-            let same = match column.as_str() {
-                c if TIMING.contains(&c) => !theirs.is_empty(),
-                // The servers' ports differ between the two runs.
-                "addr" => value.split(':').next() == theirs.split(':').next(),
-                _ => value == theirs,
-            };
-            if !same {
-                differences.push(format!(
-                    "{key:?} {column}: engine {value:?}, HAProxy {theirs:?}"
-                ));
-            }
-        }
-    }
+    let differences = xtests::csv::differences(&our_rows, &their_rows, TIMING);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 

@@ -39,7 +39,7 @@ use crate::net::{Accepted, BoxStream};
 use crate::rules::{self, Verdict};
 use crate::server::{ServerState, Slot};
 use crate::shutdown::Why;
-use crate::stats::counters::Traffic;
+use crate::stats::counters::{Sample, Traffic};
 
 /// Room made for each read of a request head.
 const READ_BYTES: usize = 8192;
@@ -97,6 +97,9 @@ struct Txn {
     attempt: Attempt,
     backend: Option<Arc<Backend>>,
     status: i32,
+    /// The request's size as HAProxy counts it (`bin`): its head as
+    /// received, in HTX, and its body.
+    bytes_in: u64,
     bytes_out: u64,
     cause: Cause,
     phase: Phase,
@@ -133,7 +136,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, p
         process,
         peer: client.peer,
         local: client.local,
-        client: client.stream,
+        client: Box::new(frontend.traffic.h1.meter(client.stream, true)),
         inbuf: Vec::new(),
         idle: Vec::new(),
     };
@@ -146,6 +149,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, p
         if next == Next::Silent {
             break;
         }
+        conn.account(&txn);
         conn.log(&txn).await;
         if next == Next::Close {
             break;
@@ -168,6 +172,7 @@ impl Txn {
             attempt: Attempt::default(),
             backend: None,
             status: -1,
+            bytes_in: 0,
             bytes_out: 0,
             cause: Cause::None,
             phase: Phase::None,
@@ -261,10 +266,14 @@ impl Conn<'_> {
             t.http_keep_alive.or(request_timeout)
         };
         // HAProxy's own errors from its HTTP/1 layer carry no logged size.
-        let head = match self.read_head(txn, idle_timeout, request_timeout).await {
-            Arrival::Head(h) => h,
+        let arrival = self.read_head(txn, idle_timeout, request_timeout).await;
+        if matches!(arrival, Arrival::Closed | Arrival::Idle) && !first {
             // An idle keep-alive connection ends without a word.
-            Arrival::Closed | Arrival::Idle if !first => return Next::Silent,
+            return Next::Silent;
+        }
+        let _under_way = self.frontend.traffic.h1.stream();
+        let head = match arrival {
+            Arrival::Head(h) => h,
             Arrival::Closed => {
                 txn.end(Cause::ClientAbort, Phase::Request);
                 txn.status = 400;
@@ -304,6 +313,7 @@ impl Conn<'_> {
             }
         };
         let mut msg = Message::request(&head, &raw);
+        txn.bytes_in = msg.htx_size();
         if let Some(status) = refused(&head, &msg) {
             txn.request_line = None;
             txn.head_done = None;
@@ -311,7 +321,7 @@ impl Conn<'_> {
             self.mux_error(txn, status, status == 400).await;
             return Next::Close;
         }
-        Traffic::add(&self.frontend.traffic.requests, 1);
+        self.frontend.traffic.request();
         if framing.drop_content_length {
             msg.remove("content-length");
         }
@@ -344,6 +354,7 @@ impl Conn<'_> {
             }
             Verdict::Redirect(r) => {
                 txn.end(Cause::Local, Phase::Request);
+                Traffic::add(&self.frontend.traffic.intercepted, 1);
                 let reply = r.reply();
                 return self.send_reply(txn, &reply, has_body).await;
             }
@@ -489,7 +500,8 @@ impl Conn<'_> {
             ..backend.timeouts
         };
         let srv = slot.server().clone();
-        let mut server = server;
+        let mut server = backend.traffic.h1.meter(server, !txn.attempt.reused);
+        let _under_way = backend.traffic.h1.stream();
         let head_bytes = msg.to_bytes();
         let has_body = framing != Framing::None;
         let method = msg.start[0].clone();
@@ -529,6 +541,9 @@ impl Conn<'_> {
             (Ok(Moved::default()), down)
         };
         self.inbuf = inbuf;
+        if let Ok(moved) = &up {
+            txn.bytes_in += moved.htx(framing);
+        }
         if let Err(e) = &up {
             if down.is_err() {
                 // Neither the request went up whole nor a response came.
@@ -585,6 +600,8 @@ impl Conn<'_> {
         txn.response_at = Some(Instant::now());
         let Response { head, mut buf } = response;
         let status = head.status.unwrap_or(0);
+        Traffic::add(&srv.traffic.requests, 1);
+        srv.traffic.response(status);
         // Statuses 501 and 505 are the client's doing, not the server's.
         srv.observe(if status < 500 || status == 501 || status == 505 {
             Event::HttpOk
@@ -663,7 +680,7 @@ impl Conn<'_> {
                     decision.framing != Framing::Close,
                 );
             if whole && !server_close && up.is_ok() {
-                self.keep_idle(srv, server);
+                self.keep_idle(srv, server.into_inner());
             }
             return self.reply(txn, Some(backend), status, false).await;
         }
@@ -706,7 +723,7 @@ impl Conn<'_> {
                 txn.end(Cause::ClientAbort, Phase::Data);
                 return Next::Close;
             }
-            return self.tunnel(txn, server, rest, &timeouts).await;
+            return self.tunnel(txn, Box::new(server), rest, &timeouts).await;
         }
         let download = Transfer {
             framing: decision.framing,
@@ -739,7 +756,7 @@ impl Conn<'_> {
         }
         txn.release(slot);
         if !server_close && rest.is_empty() && up.is_ok() {
-            self.keep_idle(srv, server);
+            self.keep_idle(srv, server.into_inner());
         }
         if txn.close {
             Next::Close
@@ -932,6 +949,8 @@ impl Conn<'_> {
     /// logs no size for them.
     async fn mux_error(&mut self, txn: &mut Txn, status: u16, close: bool) {
         txn.status = i32::from(status);
+        self.frontend.traffic.request();
+        Traffic::add(&self.frontend.traffic.bad_requests, 1);
         // Of the frontend's error files, the layer honours only an empty
         // one (`errorfile 408 /dev/null`): it closes without a word.
         if matches!(self.http.policy.errors.get(&status), Some(None)) {
@@ -984,6 +1003,64 @@ impl Conn<'_> {
         } else {
             Next::KeepAlive
         }
+    }
+
+    /// Counts a finished request in its frontend, backend and server, as
+    /// HAProxy does when a stream ends.
+    fn account(&self, txn: &Txn) {
+        let backend = txn.backend.as_deref();
+        // The server last tried, even if it failed, as HAProxy's target.
+        let server = txn
+            .attempt
+            .server
+            .as_deref()
+            .and_then(|name| backend?.servers.iter().find(|s| s.name() == name));
+        let fe = &self.frontend.traffic;
+        for t in [
+            Some(fe),
+            backend.map(|b| &b.traffic),
+            server.map(|s| &s.traffic),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            Traffic::add(&t.bytes_in, txn.bytes_in);
+            Traffic::add(&t.bytes_out, txn.bytes_out);
+        }
+        let Ok(status) = u16::try_from(txn.status) else {
+            return;
+        };
+        fe.response(status);
+        let Some(b) = backend else {
+            return;
+        };
+        b.traffic.response(status);
+        Traffic::add(&b.traffic.requests, 1);
+        // Only a stream that connected and got its response head counts
+        // in the time averages.
+        let (Some(head_done), Some(assigned), Some(connected), Some(response)) = (
+            txn.head_done,
+            txn.attempt.assigned_at,
+            txn.connected,
+            txn.response_at,
+        ) else {
+            return;
+        };
+        let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_millis() as u32;
+        let sample = Sample {
+            queue: ms(head_done, assigned),
+            connect: ms(assigned, connected),
+            response: ms(connected, response),
+            total: ms(txn.start, Instant::now()),
+        };
+        if let Some(s) = server {
+            s.traffic
+                .times
+                .add(Traffic::get(&s.traffic.requests), sample);
+        }
+        b.traffic
+            .times
+            .add(Traffic::get(&b.traffic.requests), sample);
     }
 
     async fn log(&mut self, txn: &Txn) {

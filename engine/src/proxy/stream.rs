@@ -19,7 +19,7 @@ use crate::log::tcplog::{self, Cause, Phase, StreamLog};
 use crate::net::{Accepted, BoxStream};
 use crate::server::Slot;
 use crate::shutdown::Why;
-use crate::stats::counters::Traffic;
+use crate::stats::counters::{Sample, Traffic};
 
 pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     let accepted_at = Instant::now();
@@ -112,6 +112,19 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
                     _ => {}
                 }
             }
+            // HAProxy's time averages: in TCP the response time is 0.
+            let ms = |a: Instant, b: Instant| ms(b.saturating_duration_since(a)) as u32;
+            let assigned = attempt.assigned_at.unwrap_or(accepted_at);
+            let sample = Sample {
+                queue: ms(accepted_at, assigned),
+                connect: ms(assigned, connected_at),
+                response: 0,
+                total: ms(accepted_at, Instant::now()),
+            };
+            srv.traffic
+                .times
+                .add(Traffic::get(&srv.traffic.selected), sample);
+            backend.traffic.times.add(backend.balanced(), sample);
             let (cause, phase) = match (end, cut) {
                 // HAProxy kills such streams outside any phase: `D-`, `U-`.
                 (End::Abort(_), Some(Why::Down)) => (Cause::ServerDown, Phase::None),

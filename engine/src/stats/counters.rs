@@ -2,7 +2,7 @@
 //! set per frontend, backend and server, as HAProxy's `fe_counters` and
 //! `be_counters`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use tokio::time::Instant;
@@ -98,6 +98,21 @@ pub struct Traffic {
     pub denied_requests: AtomicU64,
     /// HTTP responses denied (`dresp`).
     pub denied_responses: AtomicU64,
+    /// Invalid HTTP requests (`ereq`).
+    pub bad_requests: AtomicU64,
+    /// HTTP requests the frontend answered itself: redirects, the stats
+    /// page, the exporter (`intercepted`).
+    pub intercepted: AtomicU64,
+    /// HTTP responses by status class, 1xx to 5xx at 1 to 5 and any
+    /// other status at 0 (`hrsp_1xx`... `hrsp_other`).
+    pub responses: [AtomicU64; 6],
+    /// HTTP requests per second, frontends only (`req_rate`, `req_rate_max`).
+    pub request_rate: Rate,
+    /// Queue, connect, response and total times (`qtime`... `ttime_max`).
+    pub times: Times,
+    /// The HTTP/1 layer's connections and wire bytes, on the client side
+    /// of a frontend or the server side of a backend (`h1_*`).
+    pub h1: std::sync::Arc<super::meter::H1>,
     /// Sessions per second (`rate`, `rate_max`).
     pub rate: Rate,
     /// When the last session started (`lastsess`).
@@ -109,6 +124,8 @@ impl Traffic {
     pub fn clear_max(&self) {
         self.max_sessions.store(0, Ordering::Relaxed);
         self.rate.clear_max();
+        self.request_rate.clear_max();
+        self.times.clear_max();
     }
 
     /// `clear counters all`: every counter starts over (the rates, which
@@ -130,9 +147,16 @@ impl Traffic {
             &self.requests,
             &self.denied_requests,
             &self.denied_responses,
-        ] {
+            &self.bad_requests,
+            &self.intercepted,
+        ]
+        .into_iter()
+        .chain(&self.responses)
+        {
             counter.store(0, Ordering::Relaxed);
         }
+        self.times.clear();
+        self.h1.clear();
         self.rate.clear_max();
         *self.last_session.lock().expect("lastsess lock") = None;
     }
@@ -143,6 +167,21 @@ impl Traffic {
         self.max_sessions.fetch_max(current, Ordering::Relaxed);
         self.rate.hit();
         *self.last_session.lock().expect("lastsess lock") = Some(Instant::now());
+    }
+
+    /// An HTTP request was received whole (`req_tot`, `req_rate`).
+    pub fn request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.request_rate.hit();
+    }
+
+    /// A response of `status` was sent (or, for a server, received).
+    pub fn response(&self, status: u16) {
+        let class = match status / 100 {
+            c @ 1..=5 => c as usize,
+            _ => 0,
+        };
+        self.responses[class].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn add(counter: &AtomicU64, n: u64) {
@@ -158,6 +197,78 @@ impl Traffic {
         match *self.last_session.lock().expect("lastsess lock") {
             Some(t) => t.elapsed().as_secs() as i64,
             None => -1,
+        }
+    }
+}
+
+/// How many samples HAProxy's time averages cover (TIME_STATS_SAMPLES).
+const TIME_SAMPLES: u32 = 1024;
+
+/// One stream's times in milliseconds, as the averages take them: waiting
+/// in the queue, connecting, waiting for the response head (0 in TCP),
+/// and in all since the stream began.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub queue: u32,
+    pub connect: u32,
+    pub response: u32,
+    pub total: u32,
+}
+
+/// Sliding averages of stream times over the last 1024 streams, and their
+/// peaks, as HAProxy's swrate: a sum that each new sample enters and that
+/// loses its average share once the window is full.
+#[derive(Debug, Default)]
+pub struct Times {
+    sums: [AtomicU32; 4],
+    max: [AtomicU32; 4],
+}
+
+impl Times {
+    /// Adds a stream's times; `samples` counts the streams so far, this
+    /// one included (requests in HTTP, balanced connections in TCP).
+    pub fn add(&self, samples: u64, s: Sample) {
+        let window = if samples > u64::from(TIME_SAMPLES) {
+            TIME_SAMPLES
+        } else {
+            0
+        };
+        let values = [s.queue, s.connect, s.response, s.total];
+        for ((sum, max), v) in self.sums.iter().zip(&self.max).zip(values) {
+            let _ = sum.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                let share = if window == 0 { 0 } else { old.div_ceil(window) };
+                Some(old.wrapping_sub(share).wrapping_add(v))
+            });
+            max.fetch_max(v, Ordering::Relaxed);
+        }
+    }
+
+    /// The averages for `samples` streams so far: queue, connect,
+    /// response, total.
+    pub fn averages(&self, samples: u64) -> [u32; 4] {
+        let window = match u32::try_from(samples) {
+            Ok(n) if n > 0 && n < TIME_SAMPLES => n,
+            _ => TIME_SAMPLES,
+        };
+        self.sums
+            .each_ref()
+            .map(|s| s.load(Ordering::Relaxed).div_ceil(window))
+    }
+
+    pub fn peaks(&self) -> [u32; 4] {
+        self.max.each_ref().map(|m| m.load(Ordering::Relaxed))
+    }
+
+    fn clear_max(&self) {
+        for m in &self.max {
+            m.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn clear(&self) {
+        self.clear_max();
+        for s in &self.sums {
+            s.store(0, Ordering::Relaxed);
         }
     }
 }
@@ -242,6 +353,31 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(r.value(), 0);
         assert_eq!(r.max(), 10);
+    }
+
+    #[test]
+    fn time_averages_cover_the_samples_so_far_then_1024() {
+        let t = Times::default();
+        let at = |ms| Sample {
+            total: ms,
+            ..Sample::default()
+        };
+        t.add(1, at(10));
+        t.add(2, at(21));
+        assert_eq!(t.averages(2)[3], 16, "rounded up, as HAProxy's swrate_avg");
+        assert_eq!(t.peaks()[3], 21);
+        let t = Times::default();
+        for n in 1..=1024 {
+            t.add(n, at(100));
+        }
+        assert_eq!(t.averages(1024)[3], 100);
+        for n in 1025..=2048 {
+            t.add(n, at(4));
+        }
+        // Once the window is full, each sample takes an average share out:
+        // the old level fades (by 1/e over a window) rather than dropping.
+        let avg = t.averages(2048)[3];
+        assert!((35..=45).contains(&avg), "{avg}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,6 +5,7 @@
 pub mod counters;
 pub mod csv;
 pub mod info;
+pub mod meter;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -197,13 +198,8 @@ const PID: u32 = 1;
 /// Counters the engine keeps but that stay 0 until HTTP, compression or
 /// TLS exist (HAProxy prints them as 0 for TCP proxies too).
 const FRONTEND_ZEROS: &[&str] = &[
-    "dreq",
     "dresp",
-    "ereq",
     "rate_lim",
-    "req_rate",
-    "req_rate_max",
-    "req_tot",
     "comp_in",
     "comp_out",
     "comp_byp",
@@ -252,6 +248,62 @@ fn traffic(line: &mut Line, t: &Traffic) {
         .set("rate_max", t.rate.max());
 }
 
+/// HTTP's counters, on HTTP proxies' lines only.
+fn http(line: &mut Line, t: &Traffic, mode: &str) {
+    if mode != "http" {
+        return;
+    }
+    let classes = [
+        "hrsp_other",
+        "hrsp_1xx",
+        "hrsp_2xx",
+        "hrsp_3xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+    ];
+    for (column, n) in classes.into_iter().zip(&t.responses) {
+        line.set(column, Traffic::get(n));
+    }
+}
+
+/// The HTTP/1 layer's counters of an HTTP frontend or backend (a TCP
+/// proxy's stay 0, as HAProxy's).
+fn h1(line: &mut Line, t: &Traffic, mode: &str) {
+    if mode != "http" {
+        return;
+    }
+    let h1 = &t.h1;
+    line.set("h1_open_connections", Traffic::get(&h1.open))
+        .set("h1_open_streams", Traffic::get(&h1.open_streams))
+        .set("h1_total_connections", Traffic::get(&h1.connections))
+        .set("h1_total_streams", Traffic::get(&h1.streams))
+        .set("h1_bytes_in", Traffic::get(&h1.bytes_in))
+        .set("h1_bytes_out", Traffic::get(&h1.bytes_out));
+}
+
+/// The time averages of a backend or server, over `samples` streams.
+fn times(line: &mut Line, t: &Traffic, samples: u64) {
+    let [q, c, r, total] = t.times.averages(samples);
+    let [q_max, c_max, r_max, total_max] = t.times.peaks();
+    line.set("qtime", q)
+        .set("ctime", c)
+        .set("rtime", r)
+        .set("ttime", total)
+        .set("qtime_max", q_max)
+        .set("ctime_max", c_max)
+        .set("rtime_max", r_max)
+        .set("ttime_max", total_max);
+}
+
+/// What time averages count: HTTP requests, or in TCP streams balanced.
+fn samples(t: &Traffic, mode: &str, balanced: u64) -> u64 {
+    if mode == "http" {
+        Traffic::get(&t.requests)
+    } else {
+        balanced
+    }
+}
+
 fn errors(line: &mut Line, t: &Traffic) {
     line.set("econ", Traffic::get(&t.connect_errors))
         .set("eresp", Traffic::get(&t.response_errors))
@@ -279,7 +331,18 @@ pub fn frontend_line(f: &Frontend, stopped: bool) -> Line {
         .zeros(FRONTEND_ZEROS)
         .zeros(csv::PROTOCOL_ZEROS);
     traffic(&mut l, &f.traffic);
-    l.set("conn_rate", f.traffic.rate.value())
+    http(&mut l, &f.traffic, f.mode);
+    h1(&mut l, &f.traffic, f.mode);
+    if f.mode == "http" {
+        l.set("intercepted", Traffic::get(&f.traffic.intercepted))
+            .zeros(&["cache_lookups", "cache_hits"]);
+    }
+    l.set("dreq", Traffic::get(&f.traffic.denied_requests))
+        .set("ereq", Traffic::get(&f.traffic.bad_requests))
+        .set("req_rate", f.traffic.request_rate.value())
+        .set("req_rate_max", f.traffic.request_rate.max())
+        .set("req_tot", Traffic::get(&f.traffic.requests))
+        .set("conn_rate", f.traffic.rate.value())
         .set("conn_rate_max", f.traffic.rate.max())
         .set("conn_tot", Traffic::get(&f.traffic.sessions));
     l
@@ -314,6 +377,12 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
         .zeros(SERVER_ZEROS);
     traffic(&mut l, &s.traffic);
     errors(&mut l, &s.traffic);
+    http(&mut l, &s.traffic, mode);
+    if mode == "http" {
+        l.set("req_tot", Traffic::get(&s.traffic.requests));
+    }
+    let balanced = Traffic::get(&s.traffic.selected);
+    times(&mut l, &s.traffic, samples(&s.traffic, mode, balanced));
     let a = *s.availability.lock().expect("availability lock");
     l.set("lastchg", a.last_change_secs());
     if let Some(m) = s.maxconn() {
@@ -387,7 +456,7 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
         .set("iid", b.iid)
         .set("sid", 0)
         .set("type", 1)
-        .set("lbtot", sum(|s| Traffic::get(&s.traffic.selected)))
+        .set("lbtot", b.balanced())
         .set("connect", sum(|s| Traffic::get(&s.traffic.connects)))
         .set("mode", mode)
         .set("algo", b.balance)
@@ -396,6 +465,13 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
         .zeros(csv::PROTOCOL_ZEROS);
     traffic(&mut l, &b.traffic);
     errors(&mut l, &b.traffic);
+    http(&mut l, &b.traffic, mode);
+    h1(&mut l, &b.traffic, mode);
+    if mode == "http" {
+        l.set("req_tot", Traffic::get(&b.traffic.requests))
+            .zeros(&["cache_lookups", "cache_hits"]);
+    }
+    times(&mut l, &b.traffic, samples(&b.traffic, mode, b.balanced()));
     l
 }
 
