@@ -5,7 +5,7 @@
 //! `errorfile` reads its file at load time, as HAProxy does, and fails the
 //! same way when the file cannot be opened.
 
-use super::listen::{ProxyState, Support};
+use super::listen::ProxyState;
 use super::parse::{atol, Ctx};
 use super::units::parse_time_ms;
 use super::{ErrorMessage, ErrorSource};
@@ -51,7 +51,40 @@ pub fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
                 return;
             }
         },
-        "admin" | "scope" | "show-node" | "show-desc" | "show-legends" => {}
+        "admin" => {
+            let words = &ctx.args[2..];
+            if !matches!(words.first().map(String::as_str), Some("if" | "unless")) {
+                ctx.alert(format!(
+                    "{here} : 'stats admin' requires either 'if' or 'unless' followed by a condition."
+                ));
+                return;
+            }
+            match super::acl::parse_condition(words, p, ctx.at) {
+                Ok(cond) => p.px.stats.admin.push(cond),
+                Err(e) => {
+                    ctx.alert(format!("{here} : error detected while parsing a 'stats admin' rule : {e}."));
+                    return;
+                }
+            }
+        }
+        "scope" if value.is_empty() => {
+            ctx.alert(format!("{here} : 'scope' needs a proxy name."));
+            return;
+        }
+        "scope" => st.scope.push(value),
+        "show-legends" => st.show_legends = true,
+        "show-node" => st.show_node = Some(value),
+        "show-desc" => {
+            // Unlike `show-node`, no stand-in exists without a global
+            // `description` (the engine keeps none): HAProxy warns.
+            let text = ctx.args[2..].join(" ");
+            if text.is_empty() {
+                ctx.warn(format!(
+                    "{here}: 'show-desc' requires a parameter or 'desc' to be set in the global section."
+                ));
+            }
+            st.show_desc = Some(text);
+        }
         _ => {
             ctx.alert(format!(
                 "parsing [{}]: unknown stats parameter '{sub}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
@@ -60,8 +93,7 @@ pub fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
             return;
         }
     }
-    st.enabled = true;
-    p.note(ctx, format!("stats {sub}"), Support::No);
+    p.px.stats.enabled = true;
 }
 
 /// Status codes HAProxy can replace (`http_err_codes`).

@@ -454,6 +454,18 @@ pub struct StatsSettings {
     pub auth: Vec<(String, String)>,
     /// `stats refresh <delay>`.
     pub refresh: Option<Duration>,
+    /// `stats admin if|unless <cond>`, in order: the first that holds
+    /// opens the admin actions.
+    pub admin: Vec<Condition>,
+    /// `stats show-legends`: addresses, cookies and algorithms shown.
+    pub show_legends: bool,
+    /// `stats show-node [<name>]`: Some("") names the node as `node` does.
+    pub show_node: Option<String>,
+    /// `stats show-desc [<text>]`: Some("") uses the global `description`.
+    pub show_desc: Option<String>,
+    /// `stats scope <proxy>`, in order: only these proxies are shown (all
+    /// when empty).
+    pub scope: Vec<String>,
 }
 
 /// `acl <name> <criterion> [flags] [operator] [<value>] ...`.
