@@ -4,6 +4,7 @@
 
 pub mod counters;
 pub mod csv;
+pub mod html;
 pub mod info;
 pub mod meter;
 
