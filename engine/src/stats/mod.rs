@@ -5,6 +5,7 @@
 pub mod counters;
 pub mod csv;
 pub mod info;
+pub mod prometheus;
 pub mod typed;
 
 use std::sync::atomic::{AtomicBool, Ordering};
