@@ -1,12 +1,16 @@
-//! Statistics: the counters ([`counters`]) and HAProxy's `show stat` CSV
-//! ([`csv`]), one line per frontend, server and backend, in the columns
-//! and order of HAProxy 2.6.
+//! Statistics: the counters ([`counters`], [`meter`]) and what shows them,
+//! all from one snapshot of lines per proxy: HAProxy's `show stat` CSV
+//! ([`csv`]) and its typed and JSON forms ([`typed`]), the HTML page
+//! ([`html`]), the Prometheus exporter ([`prometheus`]), `show info`
+//! ([`info`]).
 
 pub mod counters;
 pub mod csv;
 pub mod html;
 pub mod info;
 pub mod meter;
+pub mod prometheus;
+pub mod typed;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
