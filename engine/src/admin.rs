@@ -90,6 +90,33 @@ pub fn apply(backend: &Backend, server: &ServerState, request: Request) -> Vec<N
     notices
 }
 
+/// A forced state, set or cleared alone (the stats page's older actions:
+/// `disable`/`enable` maintenance, `stop`/`start` drain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Maint,
+    Drain,
+}
+
+/// Sets or clears one flag; None when it is already so (nothing changes).
+pub fn set_flag(backend: &Backend, server: &ServerState, flag: Flag, on: bool) -> Option<Vec<Notice>> {
+    let is = match flag {
+        Flag::Maint => server.in_maint(),
+        Flag::Drain => server.is_draining(),
+    };
+    if is == on {
+        return None;
+    }
+    let mut notices = Vec::new();
+    match (flag, on) {
+        (Flag::Maint, true) => enter_maint(backend, server, &mut notices),
+        (Flag::Maint, false) => leave_maint(backend, server, &mut notices),
+        (Flag::Drain, true) => enter_drain(backend, server, &mut notices),
+        (Flag::Drain, false) => leave_drain(backend, server, &mut notices),
+    }
+    Some(notices)
+}
+
 /// `Server be/s1` or `Backup Server be/s1`, as HAProxy's messages start.
 pub fn label(backend: &Backend, server: &ServerState) -> String {
     let kind = if server.is_backup() {

@@ -41,7 +41,7 @@ use crate::config::parse::atol;
 use crate::log::Logger;
 use crate::net::{BoxStream, Listener};
 use crate::server::ServerState;
-use crate::stats::Registry;
+use crate::stats::{typed, Registry};
 
 /// The longest command line read, as HAProxy's buffer.
 const MAX_LINE_BYTES: u64 = 16 * 1024;
@@ -263,13 +263,21 @@ pub fn execute(
         ),
         ["show", "stat", args @ ..] => match parse_filter(args) {
             Err(answer) => answer,
-            Ok(filter) => match &filter.proxy {
-                Some(px) if !registry.knows_proxy(px) => "No such proxy.\n\n".into(),
-                _ => registry.show_stat(&filter),
-            },
+            Ok(mut filter) => {
+                filter.hide_legends = level == Level::User;
+                match &filter.proxy {
+                    Some(px) if !registry.knows_proxy(px) => "No such proxy.\n\n".into(),
+                    _ => registry.show_stat(&filter),
+                }
+            }
         },
         ["show", "backend", ..] => show_backend(registry),
-        ["show", "info", ..] => match &registry.info {
+        ["show", "info", args @ ..] => match &registry.info {
+            Some(_) if args.iter().any(|a| matches!(*a, "desc" | "float")) => {
+                "'show info desc|float' is not implemented yet.\n\n".into()
+            }
+            Some(info) if args.contains(&"json") => typed::info_json(&info.fields(registry)),
+            Some(info) if args.contains(&"typed") => typed::info_typed(&info.fields(registry)),
             Some(info) => info.render(registry),
             None => "\n".into(),
         },
@@ -536,10 +544,21 @@ pub struct Filter {
     pub hide_maint: bool,
     /// `up`: no line for servers in maintenance or fully DOWN.
     pub hide_down: bool,
+    /// No addresses, cookies nor algorithms: a `level user` socket, a
+    /// stats page without `stats show-legends` (HAProxy's STAT_SHLGNDS
+    /// unset).
+    pub hide_legends: bool,
+    pub format: Format,
 }
 
-/// Output formats HAProxy 2.6 has for `show stat` that are not built yet.
-const STAT_FORMATS: &[&str] = &["desc", "json", "typed"];
+/// How `show stat` and `show info` print.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Plain,
+    Typed,
+    Json,
+}
 
 /// HAProxy's parse: three words first are `<proxy> <type> <sid>` (atoi'd),
 /// then options; words it does not know are skipped, as HAProxy does.
@@ -558,9 +577,9 @@ fn parse_filter(args: &[&str]) -> Result<Filter, String> {
         match *word {
             "no-maint" => f.hide_maint = true,
             "up" => f.hide_down = true,
-            w if STAT_FORMATS.contains(&w) => {
-                return Err(format!("'show stat {w}' is not implemented yet.\n\n"))
-            }
+            "typed" => f.format = Format::Typed,
+            "json" => f.format = Format::Json,
+            "desc" => return Err("'show stat desc' is not implemented yet.\n\n".into()),
             _ => {}
         }
     }

@@ -64,6 +64,8 @@ pub struct Backend {
     pub balance: &'static str,
     /// Its HTTP settings (mode, forwardfor, error pages).
     pub http: Policy,
+    /// Its statistics page (`stats ...`), when enabled.
+    pub stats: config::StatsSettings,
     /// `fullconn`, or HAProxy's default: a tenth of the `maxconn` of the
     /// frontends that may send it traffic (the stats' `slim`).
     pub fullconn: u32,
@@ -279,6 +281,7 @@ impl Backend {
             disabled: proxy.disabled,
             balance: proxy.balance.name(),
             http: Policy::from_proxy(proxy),
+            stats: proxy.stats.clone(),
             fullconn: proxy.fullconn.unwrap_or(1),
             http_response: proxy.http_response.clone(),
             // The runtime refuses to start on an ACL it cannot run.

@@ -170,6 +170,7 @@ impl Engine {
                     .maxconn
                     .map_or(DEFAULT_MAXCONN, |m| m as usize),
             ),
+            registry: Default::default(),
         });
 
         // Bind everything first: a failed bind must not leave half an
@@ -340,6 +341,7 @@ impl Engine {
                 process: process.clone(),
             }),
         });
+        let _ = process.registry.set(Arc::downgrade(&registry));
         let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);
         for (listener, level) in api_listeners {
             tasks.push(tokio::spawn(api::serve(

@@ -29,6 +29,11 @@ pub struct BuiltinError {
 pub const BUILTIN_ERRORS: &[BuiltinError] = &[
     e(400, "Bad request", "Your browser sent an invalid request."),
     e(
+        401,
+        "Unauthorized",
+        "You need a valid user and password to access this content.",
+    ),
+    e(
         403,
         "Forbidden",
         "Request forbidden by administrative rules.",
@@ -37,6 +42,11 @@ pub const BUILTIN_ERRORS: &[BuiltinError] = &[
         405,
         "Method Not Allowed",
         "A request was made of a resource using a request method not supported by that resource",
+    ),
+    e(
+        407,
+        "Unauthorized",
+        "You need a valid user and password to access this content.",
     ),
     e(
         408,

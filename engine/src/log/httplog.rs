@@ -16,6 +16,8 @@ use super::tcplog::{accept_date, client, Cause, Phase};
 pub enum Served {
     /// No server was assigned (`<NOSRV>`).
     None,
+    /// The statistics page answered (`<STATS>`).
+    Stats,
     Server(String),
 }
 
@@ -63,6 +65,7 @@ impl HttpLog {
     pub fn line(&self) -> String {
         let server = match &self.server {
             Served::None => "<NOSRV>",
+            Served::Stats => "<STATS>",
             Served::Server(s) => s,
         };
         let request = match &self.request_line {

@@ -120,6 +120,8 @@ struct Txn {
     /// The server and its cut count when connected: a server abort after
     /// a cut is the cut (`DH`, `UD`...).
     cut_mark: Option<(Arc<ServerState>, u64)>,
+    /// The statistics page answered (`<STATS>` in the log).
+    stats: bool,
 }
 
 pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
@@ -185,6 +187,7 @@ impl Txn {
             server_index: None,
             srv_conn: None,
             cut_mark: None,
+            stats: false,
         }
     }
 
@@ -358,6 +361,12 @@ impl Conn<'_> {
                 let reply = r.reply();
                 return self.send_reply(txn, &reply, has_body).await;
             }
+            Verdict::Stats => {
+                let http = self.http;
+                return self
+                    .serve_stats(txn, &http.rules.stats, &http.acls, &msg, framing.framing, true)
+                    .await;
+            }
             Verdict::Backend(name) => match name {
                 Some(n) => self.http.backends.get(&n).cloned(),
                 None => self.http.default.clone(),
@@ -367,6 +376,15 @@ impl Conn<'_> {
             txn.end(Cause::ServerAbort, Phase::Connect);
             return self.reply(txn, None, 503, has_body).await;
         };
+        // A backend's own statistics page, once it is chosen.
+        if backend.name != self.frontend.name
+            && crate::stats::page::wants(&backend.stats, &msg.start[0], &msg.start[1])
+        {
+            txn.backend = Some(backend.clone());
+            return self
+                .serve_stats(txn, &backend.stats, &backend.acls, &msg, framing.framing, false)
+                .await;
+        }
         txn.backend = Some(backend.clone());
         let _in_backend = backend.enter();
         policy::forward_for(
@@ -1005,6 +1023,155 @@ impl Conn<'_> {
         }
     }
 
+    /// The statistics page: authentication, then the page (or its CSV)
+    /// for a GET, the admin actions and a 303 for a POST. `intercepted`:
+    /// the frontend's own page (a backend's is not counted so).
+    async fn serve_stats(
+        &mut self,
+        txn: &mut Txn,
+        settings: &config::StatsSettings,
+        acls: &Acls,
+        msg: &Message,
+        framing: Framing,
+        intercepted: bool,
+    ) -> Next {
+        use crate::stats::page::{self, Ask};
+        txn.stats = true;
+        txn.end(Cause::Local, Phase::Request);
+        let has_body = framing != Framing::None;
+        let authorization = msg.values("authorization").next().map(<[u8]>::to_vec);
+        if !page::authorized(settings, authorization.as_deref()) {
+            txn.cause = Cause::Proxy;
+            return self.send_reply(txn, &page::unauthorized(settings), has_body).await;
+        }
+        if intercepted {
+            Traffic::add(&self.frontend.traffic.intercepted, 1);
+        }
+        let registry = self.process.registry.get().and_then(std::sync::Weak::upgrade);
+        let Some(registry) = registry else {
+            // Only while the engine starts or stops.
+            return self.reply(txn, None, 503, has_body).await;
+        };
+        let ask = Ask::parse(settings, &msg.start[1]);
+        let view = rules::View {
+            request: msg,
+            src: self.peer,
+            dst: self.local,
+        };
+        let admin = settings.admin.iter().any(|c| acls.eval(c, &view));
+        if msg.start[0] == b"POST" {
+            let code = if !admin {
+                "DENY"
+            } else {
+                match self.read_body(framing).await {
+                    Some(body) => {
+                        txn.bytes_in += body.len() as u64;
+                        let mut notices = vec![];
+                        let code = page::post(&body, &registry, &mut notices);
+                        for n in &notices {
+                            n.publish(&self.process.logger).await;
+                        }
+                        code
+                    }
+                    None => "EXCD",
+                }
+            };
+            return self.send_reply(txn, &page::redirect(settings, &ask, code), false).await;
+        }
+        let node = registry
+            .info
+            .as_ref()
+            .map(|i| i.node.clone())
+            .unwrap_or_default();
+        let (content_type, body) = page::render(settings, &ask, &registry, admin, &node);
+        let mut head = Message {
+            start: [b"HTTP/1.1".to_vec(), b"200".to_vec(), b"OK".to_vec()],
+            headers: vec![],
+        };
+        head.add("cache-control", "no-cache");
+        head.add("content-type", content_type);
+        if let (Some(r), false) = (settings.refresh, ask.norefresh) {
+            head.add("refresh", r.as_secs().to_string());
+        }
+        let head_only = msg.start[0] == b"HEAD";
+        // HTTP/1.0 gets the page until the connection closes.
+        let chunked = txn.version >= (1, 1) && !head_only;
+        if chunked {
+            head.add("transfer-encoding", "chunked");
+        } else {
+            txn.close = true;
+        }
+        txn.status = 200;
+        let value = connection::response_value(txn.close, (1, 1), txn.version, false);
+        if let Some(v) = value {
+            head.add("connection", v);
+        }
+        let mut bytes = head.to_bytes();
+        if !head_only {
+            if chunked {
+                bytes.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+                bytes.extend_from_slice(body.as_bytes());
+                bytes.extend_from_slice(b"\r\n0\r\n\r\n");
+            } else {
+                bytes.extend_from_slice(body.as_bytes());
+            }
+        }
+        if timed(self.timeouts().client, self.client.write_all(&bytes))
+            .await
+            .is_ok()
+        {
+            let data = if head_only { 0 } else { body.len() as u64 };
+            txn.bytes_out += head.htx_size() + data;
+        } else {
+            txn.close = true;
+        }
+        if txn.close || has_body {
+            Next::Close
+        } else {
+            Next::KeepAlive
+        }
+    }
+
+    /// A request's whole body (the admin form's), within `timeout
+    /// client`; None when it does not come whole or is too big for a
+    /// buffer (HAProxy's STAT_STATUS_EXCD).
+    async fn read_body(&mut self, framing: Framing) -> Option<Vec<u8>> {
+        let deadline = self.timeouts().client.map(|t| Instant::now() + t);
+        loop {
+            let (data, used) = match framing {
+                Framing::Length(n) => {
+                    let n = usize::try_from(n).ok()?;
+                    (self.inbuf.len() >= n).then(|| (self.inbuf[..n].to_vec(), n))?
+                        .into()
+                }
+                Framing::Chunked => {
+                    let mut decoder = ChunkedDecoder::default();
+                    let mut data = Vec::new();
+                    let used = decoder.feed(&self.inbuf, Some(&mut data)).ok()?;
+                    if decoder.is_done() {
+                        Some((data, used))
+                    } else {
+                        None
+                    }
+                }
+                Framing::None => Some((Vec::new(), 0)),
+                Framing::Close => None,
+            }
+            .map_or((None, 0), |(d, u)| (Some(d), u));
+            if let Some(data) = data {
+                self.inbuf.drain(..used);
+                return Some(data);
+            }
+            if self.inbuf.len() > TUNE_BUFSIZE - TUNE_MAXREWRITE {
+                return None;
+            }
+            match self.read_more(deadline).await {
+                Some(Ok(n)) if n > 0 => {}
+                _ => return None,
+            }
+        }
+    }
+
     /// Counts a finished request in its frontend, backend and server, as
     /// HAProxy does when a stream ends.
     fn account(&self, txn: &Txn) {
@@ -1088,6 +1255,7 @@ impl Conn<'_> {
             backend: backend.map_or_else(|| self.frontend.name.clone(), |b| b.name.clone()),
             server: match &txn.attempt.server {
                 Some(s) => Served::Server(s.clone()),
+                None if txn.stats => Served::Stats,
                 None => Served::None,
             },
             t_request: ms(Some(first), txn.head_done),

@@ -83,6 +83,8 @@ pub struct Process {
     pub logger: Arc<Logger>,
     /// The global `maxconn`.
     pub global: Limit,
+    /// Every proxy's stats, for the statistics page (set once they exist).
+    pub registry: std::sync::OnceLock<std::sync::Weak<crate::stats::Registry>>,
 }
 
 /// How a frontend logs its streams.

@@ -27,6 +27,8 @@ pub enum Verdict {
     Backend(Option<String>),
     /// `http-request return`.
     Return(Reply),
+    /// The statistics page (`stats uri`) takes the request.
+    Stats,
 }
 
 /// A request as the ACLs see it.
@@ -99,6 +101,11 @@ pub fn decide(
             // Other actions are refused at start until they are built.
             HttpRequestAction::Other { .. } => {}
         }
+    }
+    // After the `http-request` rules, before the redirects: HAProxy's
+    // http_process_req_common.
+    if crate::stats::page::wants(&proxy.stats, &msg.start[0], &msg.start[1]) {
+        return Verdict::Stats;
     }
     let view = View {
         request: msg,

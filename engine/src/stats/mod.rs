@@ -9,13 +9,14 @@ pub mod csv;
 pub mod html;
 pub mod info;
 pub mod meter;
+pub mod page;
 pub mod prometheus;
 pub mod typed;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::api::Filter;
+use crate::api::{Filter, Format};
 use crate::backend::Backend;
 use crate::balance::WEIGHT_SCALE;
 use crate::config::parse::atol;
@@ -100,6 +101,11 @@ impl Registry {
     /// order its frontend line, its server lines and its backend line,
     /// as far as `filter` lets them through.
     pub fn show_stat(&self, filter: &Filter) -> String {
+        match filter.format {
+            Format::Typed => return typed::stat_typed(&self.snapshot(filter)),
+            Format::Json => return typed::stat_json(&self.snapshot(filter)),
+            Format::Plain => {}
+        }
         let mut out = csv::header();
         out.push('\n');
         for p in self.snapshot(filter) {
@@ -161,6 +167,11 @@ impl Registry {
                     lines.backend = Some(line);
                 }
             }
+            if filter.hide_legends {
+                for line in lines.lines_mut() {
+                    line.set("addr", "").set("cookie", "").set("algo", "");
+                }
+            }
             proxies.push(lines);
         }
         proxies
@@ -180,6 +191,13 @@ pub struct ProxyLines {
 }
 
 impl ProxyLines {
+    fn lines_mut(&mut self) -> impl Iterator<Item = &mut Line> {
+        self.frontend
+            .iter_mut()
+            .chain(self.servers.iter_mut())
+            .chain(self.backend.iter_mut())
+    }
+
     /// The lines in HAProxy's order: frontend, servers, backend.
     pub fn lines(&self) -> impl Iterator<Item = &Line> {
         self.frontend
@@ -449,14 +467,22 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
         .set("qmax", b.queued_max())
         .set("scur", b.current_streams())
         .set("slim", b.fullconn)
-        .set("status", if b.is_up() { "UP" } else { "DOWN" })
+        // A backend without servers shows UP, as HAProxy's (no weight
+        // to lose).
+        .set(
+            "status",
+            if b.is_up() || b.servers.is_empty() {
+                "UP"
+            } else {
+                "DOWN"
+            },
+        )
         .set("weight", weight)
         .set("uweight", uweight)
         .set("act", usable(false).count())
         .set("bck", usable(true).count())
         .set("chkdown", downs)
         .set("lastchg", a.last_change_secs())
-        .set("downtime", a.downtime_secs())
         .set("pid", PID)
         .set("iid", b.iid)
         .set("sid", 0)
@@ -468,6 +494,9 @@ pub fn backend_line(b: &Backend, mode: &str) -> Line {
         .set("-", "-")
         .zeros(BACKEND_ZEROS)
         .zeros(csv::PROTOCOL_ZEROS);
+    if !b.servers.is_empty() {
+        l.set("downtime", a.downtime_secs());
+    }
     traffic(&mut l, &b.traffic);
     errors(&mut l, &b.traffic);
     http(&mut l, &b.traffic, mode);
