@@ -607,7 +607,9 @@ mod tests {
         // atoi: a type that is not a number selects nothing.
         assert_eq!(parse_filter(&["-1", "x", "-1"]).unwrap().types, Some(0));
         assert!(parse_filter(&["no-maint"]).unwrap().hide_maint);
-        assert!(parse_filter(&["typed"]).is_err());
+        assert_eq!(parse_filter(&["typed"]).unwrap().format, Format::Typed);
+        assert_eq!(parse_filter(&["json"]).unwrap().format, Format::Json);
+        assert!(parse_filter(&["desc"]).is_err());
     }
 
     #[test]
