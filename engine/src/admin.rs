@@ -99,7 +99,12 @@ pub enum Flag {
 }
 
 /// Sets or clears one flag; None when it is already so (nothing changes).
-pub fn set_flag(backend: &Backend, server: &ServerState, flag: Flag, on: bool) -> Option<Vec<Notice>> {
+pub fn set_flag(
+    backend: &Backend,
+    server: &ServerState,
+    flag: Flag,
+    on: bool,
+) -> Option<Vec<Notice>> {
     let is = match flag {
         Flag::Maint => server.in_maint(),
         Flag::Drain => server.is_draining(),

@@ -62,7 +62,9 @@ pub fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
             match super::acl::parse_condition(words, p, ctx.at) {
                 Ok(cond) => p.px.stats.admin.push(cond),
                 Err(e) => {
-                    ctx.alert(format!("{here} : error detected while parsing a 'stats admin' rule : {e}."));
+                    ctx.alert(format!(
+                        "{here} : error detected while parsing a 'stats admin' rule : {e}."
+                    ));
                     return;
                 }
             }

@@ -364,7 +364,14 @@ impl Conn<'_> {
             Verdict::Stats => {
                 let http = self.http;
                 return self
-                    .serve_stats(txn, &http.rules.stats, &http.acls, &msg, framing.framing, true)
+                    .serve_stats(
+                        txn,
+                        &http.rules.stats,
+                        &http.acls,
+                        &msg,
+                        framing.framing,
+                        true,
+                    )
                     .await;
             }
             Verdict::Backend(name) => match name {
@@ -382,7 +389,14 @@ impl Conn<'_> {
         {
             txn.backend = Some(backend.clone());
             return self
-                .serve_stats(txn, &backend.stats, &backend.acls, &msg, framing.framing, false)
+                .serve_stats(
+                    txn,
+                    &backend.stats,
+                    &backend.acls,
+                    &msg,
+                    framing.framing,
+                    false,
+                )
                 .await;
         }
         txn.backend = Some(backend.clone());
@@ -1042,12 +1056,18 @@ impl Conn<'_> {
         let authorization = msg.values("authorization").next().map(<[u8]>::to_vec);
         if !page::authorized(settings, authorization.as_deref()) {
             txn.cause = Cause::Proxy;
-            return self.send_reply(txn, &page::unauthorized(settings), has_body).await;
+            return self
+                .send_reply(txn, &page::unauthorized(settings), has_body)
+                .await;
         }
         if intercepted {
             Traffic::add(&self.frontend.traffic.intercepted, 1);
         }
-        let registry = self.process.registry.get().and_then(std::sync::Weak::upgrade);
+        let registry = self
+            .process
+            .registry
+            .get()
+            .and_then(std::sync::Weak::upgrade);
         let Some(registry) = registry else {
             // Only while the engine starts or stops.
             return self.reply(txn, None, 503, has_body).await;
@@ -1076,7 +1096,9 @@ impl Conn<'_> {
                     None => "EXCD",
                 }
             };
-            return self.send_reply(txn, &page::redirect(settings, &ask, code), false).await;
+            return self
+                .send_reply(txn, &page::redirect(settings, &ask, code), false)
+                .await;
         }
         let node = registry
             .info
@@ -1141,7 +1163,8 @@ impl Conn<'_> {
             let (data, used) = match framing {
                 Framing::Length(n) => {
                     let n = usize::try_from(n).ok()?;
-                    (self.inbuf.len() >= n).then(|| (self.inbuf[..n].to_vec(), n))?
+                    (self.inbuf.len() >= n)
+                        .then(|| (self.inbuf[..n].to_vec(), n))?
                         .into()
                 }
                 Framing::Chunked => {

@@ -43,7 +43,9 @@ fn path_of(target: &[u8]) -> &[u8] {
     match target.windows(3).position(|w| w == b"://") {
         Some(i) => {
             let rest = &target[i + 3..];
-            rest.iter().position(|&c| c == b'/').map_or(&[], |j| &rest[j..])
+            rest.iter()
+                .position(|&c| c == b'/')
+                .map_or(&[], |j| &rest[j..])
         }
         None => target,
     }
