@@ -13,7 +13,7 @@ use super::listen_http::ERROR_CODES;
 use super::parse::{atol, Ctx};
 use super::{
     Condition, HeaderAction, HttpRequestAction, HttpRequestRule, HttpResponseAction,
-    HttpResponseRule, ReturnSpec,
+    HttpResponseRule, ReturnSpec, Service,
 };
 
 /// The action list exactly as HAProxy 2.6.12 prints it when an action is
@@ -419,6 +419,21 @@ pub fn parse_http_request(p: &mut ProxyState, ctx: &mut Ctx) {
             });
             return;
         }
+        "use-service" => {
+            if ctx.arg(2) != "prometheus-exporter" {
+                let msg = format!(
+                    "{} : error detected in {} '{}' while parsing 'http-request use-service' rule : '{}' unknown service name..",
+                    ctx.here(),
+                    p.type_str(),
+                    p.px.name,
+                    ctx.arg(2)
+                );
+                ctx.abort(msg);
+                return;
+            }
+            i = 3;
+            HttpRequestAction::UseService(Service::PrometheusExporter)
+        }
         "return" => match parse_return(p, ctx) {
             Some((action, next)) => {
                 i = next;
@@ -557,7 +572,8 @@ fn is_final(action: &HttpRequestAction) -> bool {
         HttpRequestAction::Allow
         | HttpRequestAction::Deny { .. }
         | HttpRequestAction::Redirect(_)
-        | HttpRequestAction::Return(_) => true,
+        | HttpRequestAction::Return(_)
+        | HttpRequestAction::UseService(_) => true,
         HttpRequestAction::Other { action, .. } => matches!(
             action.as_str(),
             "tarpit" | "auth" | "reject" | "silent-drop" | "use-service"

@@ -536,12 +536,21 @@ pub enum HttpRequestAction {
     Redirect(Redirect),
     /// `return [status N] [content-type T] [string S | file F] [hdr N V]*`.
     Return(ReturnSpec),
+    /// `use-service <name>`: an applet answers.
+    UseService(Service),
     /// Any other HAProxy action (`set-header`, `redirect`, `track-sc0`...):
     /// its words up to the condition, as written. Always unimplemented.
     Other {
         action: String,
         args: Vec<String>,
     },
+}
+
+/// The services `http-request use-service` may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `prometheus-exporter`: the stats as Prometheus metrics.
+    PrometheusExporter,
 }
 
 /// A header edit of `http-request` or `http-response`, with a plain value

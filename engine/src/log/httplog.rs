@@ -16,8 +16,9 @@ use super::tcplog::{accept_date, client, Cause, Phase};
 pub enum Served {
     /// No server was assigned (`<NOSRV>`).
     None,
-    /// The statistics page answered (`<STATS>`).
-    Stats,
+    /// An applet answered: `<STATS>` (the statistics page), `<PROMEX>`
+    /// (the Prometheus exporter).
+    Applet(&'static str),
     Server(String),
 }
 
@@ -65,7 +66,7 @@ impl HttpLog {
     pub fn line(&self) -> String {
         let server = match &self.server {
             Served::None => "<NOSRV>",
-            Served::Stats => "<STATS>",
+            Served::Applet(name) => name,
             Served::Server(s) => s,
         };
         let request = match &self.request_line {

@@ -120,8 +120,8 @@ struct Txn {
     /// The server and its cut count when connected: a server abort after
     /// a cut is the cut (`DH`, `UD`...).
     cut_mark: Option<(Arc<ServerState>, u64)>,
-    /// The statistics page answered (`<STATS>` in the log).
-    stats: bool,
+    /// The applet that answered, as the log names it (`<STATS>`).
+    applet: Option<&'static str>,
 }
 
 pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
@@ -187,7 +187,7 @@ impl Txn {
             server_index: None,
             srv_conn: None,
             cut_mark: None,
-            stats: false,
+            applet: None,
         }
     }
 
@@ -360,6 +360,9 @@ impl Conn<'_> {
                 Traffic::add(&self.frontend.traffic.intercepted, 1);
                 let reply = r.reply();
                 return self.send_reply(txn, &reply, has_body).await;
+            }
+            Verdict::Service(crate::config::Service::PrometheusExporter) => {
+                return self.serve_metrics(txn, &msg, has_body).await;
             }
             Verdict::Stats => {
                 let http = self.http;
@@ -1050,7 +1053,7 @@ impl Conn<'_> {
         intercepted: bool,
     ) -> Next {
         use crate::stats::page::{self, Ask};
-        txn.stats = true;
+        txn.applet = Some("<STATS>");
         txn.end(Cause::Local, Phase::Request);
         let has_body = framing != Framing::None;
         let authorization = msg.values("authorization").next().map(<[u8]>::to_vec);
@@ -1115,8 +1118,59 @@ impl Conn<'_> {
         if let (Some(r), false) = (settings.refresh, ask.norefresh) {
             head.add("refresh", r.as_secs().to_string());
         }
+        self.send_applet_page(txn, msg, head, &body, has_body).await
+    }
+
+    /// The Prometheus exporter (`http-request use-service
+    /// prometheus-exporter`): the metrics of every proxy, as HAProxy's
+    /// promex serves them, `scope=` and `no-maint` read from the query.
+    async fn serve_metrics(&mut self, txn: &mut Txn, msg: &Message, has_body: bool) -> Next {
+        use crate::stats::prometheus::{self, Query};
+        txn.applet = Some("<PROMEX>");
+        txn.end(Cause::Local, Phase::Request);
+        Traffic::add(&self.frontend.traffic.intercepted, 1);
+        let registry = self
+            .process
+            .registry
+            .get()
+            .and_then(std::sync::Weak::upgrade);
+        let Some(registry) = registry else {
+            return self.reply(txn, None, 503, has_body).await;
+        };
+        let target = String::from_utf8_lossy(&msg.start[1]).into_owned();
+        let query = target.split_once('?').map_or("", |(_, q)| q);
+        let Ok(query) = Query::parse(query) else {
+            return self.reply(txn, None, 400, has_body).await;
+        };
+        let info = registry
+            .info
+            .as_ref()
+            .map(|i| i.fields(&registry))
+            .unwrap_or_default();
+        // Unfiltered: a backend's aggregated states count every server.
+        let proxies = registry.snapshot(&crate::api::Filter::default());
+        let body = prometheus::render(&info, &proxies, query);
+        let mut head = Message {
+            start: [b"HTTP/1.1".to_vec(), b"200".to_vec(), b"OK".to_vec()],
+            headers: vec![],
+        };
+        for (name, value) in prometheus::HEADERS {
+            head.add(name, value);
+        }
+        self.send_applet_page(txn, msg, head, &body, has_body).await
+    }
+
+    /// Writes an applet's 200 and its body, chunked to an HTTP/1.1 client,
+    /// until the close to an HTTP/1.0 one, none to a HEAD.
+    async fn send_applet_page(
+        &mut self,
+        txn: &mut Txn,
+        msg: &Message,
+        mut head: Message,
+        body: &str,
+        has_body: bool,
+    ) -> Next {
         let head_only = msg.start[0] == b"HEAD";
-        // HTTP/1.0 gets the page until the connection closes.
         let chunked = txn.version >= (1, 1) && !head_only;
         if chunked {
             head.add("transfer-encoding", "chunked");
@@ -1278,8 +1332,7 @@ impl Conn<'_> {
             backend: backend.map_or_else(|| self.frontend.name.clone(), |b| b.name.clone()),
             server: match &txn.attempt.server {
                 Some(s) => Served::Server(s.clone()),
-                None if txn.stats => Served::Stats,
-                None => Served::None,
+                None => txn.applet.map_or(Served::None, Served::Applet),
             },
             t_request: ms(Some(first), txn.head_done),
             t_wait: ms(txn.head_done, txn.attempt.assigned_at),

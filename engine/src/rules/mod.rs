@@ -29,6 +29,8 @@ pub enum Verdict {
     Return(Reply),
     /// The statistics page (`stats uri`) takes the request.
     Stats,
+    /// `http-request use-service`.
+    Service(crate::config::Service),
 }
 
 /// A request as the ACLs see it.
@@ -93,6 +95,7 @@ pub fn decide(
             HttpRequestAction::SetUri(u) => msg.start[1] = u.as_bytes().to_vec(),
             HttpRequestAction::SetMethod(m) => msg.start[0] = m.as_bytes().to_vec(),
             HttpRequestAction::Return(spec) => return Verdict::Return(Reply::returned(spec)),
+            HttpRequestAction::UseService(s) => return Verdict::Service(*s),
             HttpRequestAction::Redirect(r) => {
                 if let Some(to) = Redirection::for_request(r, &view) {
                     return Verdict::Redirect(to);

@@ -394,6 +394,10 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
         .set("type", 2)
         .set("lbtot", Traffic::get(&s.traffic.selected))
         .set("connect", Traffic::get(&s.traffic.connects))
+        // The engine keeps idle server connections per client connection
+        // only (HAProxy's private ones): none are pooled for any taker.
+        .zeros(&["srv_icur", "idle_conn_cur", "safe_conn_cur"])
+        .set("used_conn_cur", s.current_conns())
         .set("addr", addr(s))
         .set("mode", mode)
         .set("-", "-")
