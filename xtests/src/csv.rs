@@ -5,6 +5,33 @@ use std::collections::BTreeMap;
 /// CSV lines by (pxname, svname), each as column → value.
 pub type Rows = BTreeMap<(String, String), BTreeMap<String, String>>;
 
+/// Columns whose value is a time, an age, a rate or a peak that depends
+/// on scheduling: two runs of the same traffic differ there, so they are
+/// compared for presence only.
+pub const TIMING: &[&str] = &[
+    "lastchg",
+    "downtime",
+    "lastsess",
+    "check_duration",
+    "rate",
+    "rate_max",
+    "conn_rate",
+    "conn_rate_max",
+    "req_rate",
+    "req_rate_max",
+    // Whether the previous connection was still closing when the next
+    // came is a matter of scheduling.
+    "smax",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+];
+
 /// The header line and the rows of a `show stat` reply.
 pub fn table(csv: &str) -> (String, Rows) {
     let mut lines = csv.lines();

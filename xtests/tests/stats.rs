@@ -9,29 +9,6 @@ use std::time::Duration;
 
 use xtests::{free_port, NameServer, ProxyProcess};
 
-/// Columns whose value is a time or an age: compared for presence only.
-const TIMING: &[&str] = &[
-    "lastchg",
-    "downtime",
-    "lastsess",
-    "check_duration",
-    "rate",
-    "rate_max",
-    "conn_rate",
-    "conn_rate_max",
-    "qtime",
-    "ctime",
-    "rtime",
-    "ttime",
-    "qtime_max",
-    "ctime_max",
-    "rtime_max",
-    "ttime_max",
-    // Whether the previous connection was still closing when the next came
-    // is a matter of scheduling.
-    "smax",
-];
-
 /// Runs the same traffic through `binary` and returns its `show stat`.
 fn show_stat(binary: &Path) -> String {
     let s1 = NameServer::start_reading("s1", free_port());
@@ -105,7 +82,7 @@ fn show_stat_matches_haproxy_where_the_engine_measures() {
     let theirs = show_stat(&haproxy);
     let (their_header, their_rows) = xtests::csv::table(&theirs);
     assert_eq!(our_header, their_header);
-    let differences = xtests::csv::differences(&our_rows, &their_rows, TIMING);
+    let differences = xtests::csv::differences(&our_rows, &their_rows, xtests::csv::TIMING);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 

@@ -9,28 +9,6 @@ use std::time::Duration;
 use xtests::http::{Action, Client, Received, ScriptedServer};
 use xtests::ProxyProcess;
 
-/// Columns whose value depends on timing or scheduling: presence only.
-const TIMING: &[&str] = &[
-    "lastchg",
-    "downtime",
-    "lastsess",
-    "rate",
-    "rate_max",
-    "conn_rate",
-    "conn_rate_max",
-    "req_rate",
-    "req_rate_max",
-    "smax",
-    "qtime",
-    "ctime",
-    "rtime",
-    "ttime",
-    "qtime_max",
-    "ctime_max",
-    "rtime_max",
-    "ttime_max",
-];
-
 /// Answers by path: `/404` and `/500` with those statuses, else 200.
 fn answer(r: &Received) -> Action {
     let head = r.head_text();
@@ -170,7 +148,7 @@ fn http_counters_match_haproxy() {
     let theirs = show_stat(&haproxy);
     let (their_header, their_rows) = xtests::csv::table(&theirs);
     assert_eq!(our_header, their_header);
-    let differences = xtests::csv::differences(&our_rows, &their_rows, TIMING);
+    let differences = xtests::csv::differences(&our_rows, &their_rows, xtests::csv::TIMING);
     assert!(
         differences.is_empty(),
         "{}\n\nengine:\n{ours}\nHAProxy:\n{theirs}",

@@ -12,29 +12,6 @@ use xtests::ProxyProcess;
 /// `admin:admin`, as the seed configures it.
 const AUTH: &str = "Authorization: Basic YWRtaW46YWRtaW4=\r\n";
 
-/// Columns of the CSV that depend on timing or on the page's own size.
-const TIMING: &[&str] = &[
-    "lastchg",
-    "downtime",
-    "lastsess",
-    "rate",
-    "rate_max",
-    "conn_rate",
-    "conn_rate_max",
-    "req_rate",
-    "req_rate_max",
-    "smax",
-    "qtime",
-    "ctime",
-    "rtime",
-    "ttime",
-    "qtime_max",
-    "ctime_max",
-    "rtime_max",
-    "ttime_max",
-    "check_duration",
-];
-
 struct Session {
     /// Exact replies, in order (heads only for the page and the CSV).
     replies: Vec<String>,
@@ -211,6 +188,7 @@ fn the_stats_page_answers_as_haproxys() {
             .filter(|((px, _), _)| px == "app")
             .collect()
     };
-    let differences = xtests::csv::differences(&app(our_rows), &app(their_rows), TIMING);
+    let differences =
+        xtests::csv::differences(&app(our_rows), &app(their_rows), xtests::csv::TIMING);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }

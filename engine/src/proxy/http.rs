@@ -1066,12 +1066,7 @@ impl Conn<'_> {
         if intercepted {
             Traffic::add(&self.frontend.traffic.intercepted, 1);
         }
-        let registry = self
-            .process
-            .registry
-            .get()
-            .and_then(std::sync::Weak::upgrade);
-        let Some(registry) = registry else {
+        let Some(registry) = self.process.registry() else {
             // Only while the engine starts or stops.
             return self.reply(txn, None, 503, has_body).await;
         };
@@ -1129,12 +1124,7 @@ impl Conn<'_> {
         txn.applet = Some("<PROMEX>");
         txn.end(Cause::Local, Phase::Request);
         Traffic::add(&self.frontend.traffic.intercepted, 1);
-        let registry = self
-            .process
-            .registry
-            .get()
-            .and_then(std::sync::Weak::upgrade);
-        let Some(registry) = registry else {
+        let Some(registry) = self.process.registry() else {
             return self.reply(txn, None, 503, has_body).await;
         };
         let target = String::from_utf8_lossy(&msg.start[1]).into_owned();

@@ -87,6 +87,13 @@ pub struct Process {
     pub registry: std::sync::OnceLock<std::sync::Weak<crate::stats::Registry>>,
 }
 
+impl Process {
+    /// Every proxy's stats; None only while the engine starts or stops.
+    pub fn registry(&self) -> Option<std::sync::Arc<crate::stats::Registry>> {
+        self.registry.get().and_then(std::sync::Weak::upgrade)
+    }
+}
+
 /// How a frontend logs its streams.
 #[derive(Debug, Clone, Default)]
 pub struct FrontendLog {
