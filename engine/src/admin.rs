@@ -42,7 +42,7 @@ pub struct Notice {
 }
 
 impl Notice {
-    fn new(backend: &Backend, level: Level, message: String) -> Self {
+    pub fn new(backend: &Backend, level: Level, message: String) -> Self {
         Notice {
             severity: Severity::Warning,
             stderr: message.clone(),

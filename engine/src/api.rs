@@ -36,6 +36,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::admin::{self, Notice, Request};
 use crate::backend::Backend;
+use crate::check::{self, Forced};
 use crate::config;
 use crate::config::parse::atol;
 use crate::log::Logger;
@@ -84,7 +85,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("get weight <bk>/<srv>", "report a server's current weight"),
     (
         "set server <bk>/<srv> [opts]",
-        "change a server's state or weight",
+        "change a server's state, weight or health",
     ),
     (
         "set weight <bk>/<srv>  (DEPRECATED)",
@@ -350,6 +351,21 @@ pub fn execute(
                     }
                 };
                 notices.extend(admin::apply(b, s, request));
+                "\n".into()
+            })
+        }),
+        ["set", "server", target, "health", rest @ ..] => admin(level, || {
+            with_server(registry, target, |b, s| {
+                let to = match rest.first().copied() {
+                    Some("up") => Forced::Up,
+                    Some("stopping") => Forced::Stopping,
+                    Some("down") => Forced::Down,
+                    _ => {
+                        return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n\n"
+                            .into()
+                    }
+                };
+                notices.extend(check::force(b, s, to, "changed from CLI"));
                 "\n".into()
             })
         }),

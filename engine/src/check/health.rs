@@ -73,6 +73,11 @@ impl Health {
         self.health = self.rise;
     }
 
+    /// An operator's verdict: fully UP (the top) or DOWN (0).
+    pub fn force(&mut self, up: bool) {
+        self.health = if up { self.top() } else { 0 };
+    }
+
     /// Applies one check result.
     pub fn record(&mut self, outcome: Outcome) -> Transition {
         let was_up = self.is_up();

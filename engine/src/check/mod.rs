@@ -408,6 +408,62 @@ fn apply(
     (change, lines)
 }
 
+/// A health state an operator forces (`set server <b>/<s> health`, the
+/// stats page's force UP / NOLB / DOWN actions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forced {
+    Up,
+    Stopping,
+    Down,
+}
+
+/// Forces a server's health as HAProxy's srv_set_running, _stopping and
+/// _stopped do: the counter to its top (or 0), the state changed if it
+/// differs, and the change told with `why` as its reason (`changed from
+/// CLI`); nothing is said when the server is already so.
+pub fn force(backend: &Backend, server: &ServerState, to: Forced, why: &str) -> Vec<Notice> {
+    server
+        .health
+        .lock()
+        .expect("health lock")
+        .force(to != Forced::Down);
+    let up = server.is_up();
+    let stopping = server.is_stopping();
+    let change = match to {
+        Forced::Down if up => {
+            let (requeued, left) = backend.requeue_on_down(server);
+            server.set_stopping(false);
+            backend.set_server_up(server, false);
+            Change::Down {
+                was_stopping: stopping,
+                requeued,
+                left,
+            }
+        }
+        Forced::Up if !up || stopping => {
+            if up {
+                backend.set_server_stopping(server, false);
+            } else {
+                backend.set_server_up(server, true);
+            }
+            Change::Up {
+                requeued: backend.requeue_on_up(server),
+            }
+        }
+        Forced::Stopping if !up || !stopping => {
+            if !up {
+                backend.set_server_up(server, true);
+            }
+            backend.set_server_stopping(server, true);
+            Change::Stopping
+        }
+        _ => return vec![],
+    };
+    let notices = told(backend, server, change, &format!(", {why}"));
+    cut_sessions(backend, server, change);
+    notices
+}
+
 /// `option log-health-checks`: `Health check for server www/web1 failed,
 /// reason: ..., status: 2/3 UP.` with the counter as the stats show it.
 fn health_line(
@@ -539,8 +595,30 @@ async fn announce(
         logger.sink().emit(Severity::Warning, line);
         logger.send(&backend.log_targets, Level::Notice, line).await;
     }
+    if change == Change::None {
+        return;
+    }
+    // With `option log-health-checks` the check's line told the reason.
+    let why = if backend.log_health_checks {
+        String::new()
+    } else {
+        reason(report)
+    };
+    tell(logger, backend, server, change, &why).await;
+}
+
+/// Tells a state change, `why` after the state: on stderr and to the
+/// backend's log targets, with the alert that no server is left.
+async fn tell(logger: &Logger, backend: &Backend, server: &ServerState, change: Change, why: &str) {
+    for notice in told(backend, server, change, why) {
+        notice.publish(logger).await;
+    }
+}
+
+/// What [`tell`] says, as notices for whoever publishes them.
+fn told(backend: &Backend, server: &ServerState, change: Change, why: &str) -> Vec<Notice> {
     let (state, level) = match change {
-        Change::None => return,
+        Change::None => return vec![],
         Change::Down {
             was_stopping: false,
             ..
@@ -554,22 +632,16 @@ async fn announce(
         Change::Up { requeued } => (requeued, server.queued.load(Ordering::Acquire)),
         _ => (0, server.queued.load(Ordering::Acquire)),
     };
-    // With `option log-health-checks` the check's line told the reason.
-    let why = if backend.log_health_checks {
-        String::new()
-    } else {
-        reason(report)
-    };
     let message = format!(
         "{} is {state}{why}{}.",
         admin::label(backend, server),
         admin::tail_moving(backend, server, requeued, in_queue),
     );
-    logger.sink().emit(Severity::Warning, &message);
-    logger.send(&backend.log_targets, level, &message).await;
+    let mut notices = vec![Notice::new(backend, level, message)];
     if matches!(change, Change::Down { .. } | Change::Stopping) && backend.count_up() == (0, 0) {
-        Notice::no_server(backend).publish(logger).await;
+        notices.push(Notice::no_server(backend));
     }
+    notices
 }
 
 #[cfg(test)]

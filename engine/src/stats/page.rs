@@ -305,6 +305,15 @@ pub fn post(body: &[u8], registry: &Registry, notices: &mut Vec<Notice>) -> &'st
                 }
                 configured
             }
+            Action::Health(to) => {
+                notices.extend(crate::check::force(
+                    backend,
+                    server,
+                    to,
+                    "changed from Web interface",
+                ));
+                true
+            }
             // No agent checks exist: nothing is configured to change.
             Action::Agent => false,
             Action::Shutdown => {
@@ -334,6 +343,8 @@ enum Action {
     Legacy(Flag, bool),
     /// dhlth, ehlth.
     Checks(bool),
+    /// hrunn, hnolb, hdown: the health state forced.
+    Health(crate::check::Forced),
     /// dagent, eagent, arunn, adown.
     Agent,
     /// shutdown: the server's sessions are killed.
@@ -352,6 +363,9 @@ impl Action {
             "start" => Action::Legacy(Flag::Drain, false),
             "dhlth" => Action::Checks(false),
             "ehlth" => Action::Checks(true),
+            "hrunn" => Action::Health(crate::check::Forced::Up),
+            "hnolb" => Action::Health(crate::check::Forced::Stopping),
+            "hdown" => Action::Health(crate::check::Forced::Down),
             "dagent" | "eagent" | "arunn" | "adown" => Action::Agent,
             "shutdown" => Action::Shutdown,
             _ => return None,
