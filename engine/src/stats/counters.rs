@@ -3,18 +3,22 @@
 //! `be_counters`.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use tokio::time::Instant;
 
 /// Events per second, as HAProxy's freq_ctr: the count of the current
-/// second plus the share of the previous second not yet elapsed.
+/// second plus the share of the previous second not yet elapsed. Kept in
+/// two atomics, without a lock: the current second's number and count
+/// packed in one word, the previous second's count in the other. A hit
+/// racing with the turn of a second may land in either; HAProxy's
+/// counter has the same slack.
 #[derive(Debug)]
 pub struct Rate {
     /// Seconds are counted from here (the engine's start).
     origin: Instant,
-    /// (second number since `origin`, count in it, count in the one before)
-    state: Mutex<(u64, u64, u64)>,
+    /// (second number since `origin`) << 32 | count in that second.
+    current: AtomicU64,
+    previous: AtomicU32,
     max: AtomicU64,
 }
 
@@ -22,7 +26,8 @@ impl Default for Rate {
     fn default() -> Self {
         Rate {
             origin: Instant::now(),
-            state: Mutex::default(),
+            current: AtomicU64::new(0),
+            previous: AtomicU32::new(0),
             max: AtomicU64::default(),
         }
     }
@@ -31,20 +36,17 @@ impl Default for Rate {
 impl Rate {
     pub fn hit(&self) {
         let now = self.origin.elapsed();
-        let sec = now.as_secs();
-        let mut s = self.state.lock().expect("rate lock");
-        roll(&mut s, sec);
-        s.1 += 1;
-        let value = read(&s, now.subsec_millis());
-        self.max.fetch_max(value, Ordering::Relaxed);
+        self.roll(now.as_secs());
+        self.current.fetch_add(1, Ordering::AcqRel);
+        self.max
+            .fetch_max(self.read(now.subsec_millis()), Ordering::Relaxed);
     }
 
     /// The current rate, per second.
     pub fn value(&self) -> u64 {
         let now = self.origin.elapsed();
-        let mut s = self.state.lock().expect("rate lock");
-        roll(&mut s, now.as_secs());
-        read(&s, now.subsec_millis())
+        self.roll(now.as_secs());
+        self.read(now.subsec_millis())
     }
 
     pub fn max(&self) -> u64 {
@@ -55,18 +57,31 @@ impl Rate {
     pub fn clear_max(&self) {
         self.max.store(0, Ordering::Relaxed);
     }
-}
 
-fn roll(s: &mut (u64, u64, u64), sec: u64) {
-    if sec == s.0 {
-        return;
+    /// Moves on to second `sec`: the count of the second before it, if
+    /// that was the last one counted, becomes the previous count.
+    fn roll(&self, sec: u64) {
+        let state = self.current.load(Ordering::Acquire);
+        let (then, count) = (state >> 32, state & u64::from(u32::MAX));
+        if then == sec {
+            return;
+        }
+        let fresh = sec << 32;
+        if self
+            .current
+            .compare_exchange(state, fresh, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            let previous = if then + 1 == sec { count as u32 } else { 0 };
+            self.previous.store(previous, Ordering::Release);
+        }
     }
-    let prev = if sec == s.0 + 1 { s.1 } else { 0 };
-    *s = (sec, 0, prev);
-}
 
-fn read(s: &(u64, u64, u64), elapsed_ms: u32) -> u64 {
-    s.1 + s.2 * u64::from(1000 - elapsed_ms.min(1000)) / 1000
+    fn read(&self, elapsed_ms: u32) -> u64 {
+        let current = self.current.load(Ordering::Acquire) & u64::from(u32::MAX);
+        let previous = u64::from(self.previous.load(Ordering::Acquire));
+        current + previous * u64::from(1000 - elapsed_ms.min(1000)) / 1000
+    }
 }
 
 /// Traffic counters of a frontend, backend or server.
@@ -115,8 +130,9 @@ pub struct Traffic {
     pub h1: std::sync::Arc<super::meter::H1>,
     /// Sessions per second (`rate`, `rate_max`).
     pub rate: Rate,
-    /// When the last session started (`lastsess`).
-    pub last_session: Mutex<Option<Instant>>,
+    /// When the last session started (`lastsess`), in milliseconds since
+    /// the session rate's origin, plus one; 0 before any.
+    last_session: AtomicU64,
 }
 
 impl Traffic {
@@ -158,7 +174,7 @@ impl Traffic {
         self.times.clear();
         self.h1.clear();
         self.rate.clear_max();
-        *self.last_session.lock().expect("lastsess lock") = None;
+        self.last_session.store(0, Ordering::Relaxed);
     }
 
     /// A session starts; `current` is the number now active, itself included.
@@ -166,7 +182,8 @@ impl Traffic {
         self.sessions.fetch_add(1, Ordering::Relaxed);
         self.max_sessions.fetch_max(current, Ordering::Relaxed);
         self.rate.hit();
-        *self.last_session.lock().expect("lastsess lock") = Some(Instant::now());
+        let since = self.rate.origin.elapsed().as_millis() as u64;
+        self.last_session.store(since + 1, Ordering::Relaxed);
     }
 
     /// An HTTP request was received whole (`req_tot`, `req_rate`).
@@ -194,9 +211,12 @@ impl Traffic {
 
     /// Seconds since the last session, -1 when none (`lastsess`).
     pub fn last_session_secs(&self) -> i64 {
-        match *self.last_session.lock().expect("lastsess lock") {
-            Some(t) => t.elapsed().as_secs() as i64,
-            None => -1,
+        match self.last_session.load(Ordering::Relaxed) {
+            0 => -1,
+            at => {
+                let now = self.rate.origin.elapsed().as_millis() as u64;
+                (now.saturating_sub(at - 1) / 1000) as i64
+            }
         }
     }
 }
