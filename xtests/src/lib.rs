@@ -407,14 +407,35 @@ pub fn run(binary: &Path, args: &[&str]) -> (i32, String) {
 
 /// `run`, in the working directory `dir`.
 pub fn run_in(binary: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(binary)
+    let mut child = Command::new(binary)
         .current_dir(dir)
         .args(args)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap_or(-1), text)
+    // A run that should end but serves instead must fail, not hang.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break Some(status.code().unwrap_or(-1));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10)); // polling the child's exit
+    };
+    let mut text = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut text);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut text);
+    }
+    let code = code.unwrap_or_else(|| panic!("{} {args:?} did not exit: {text}", binary.display()));
+    (code, text)
 }
 
 /// A fresh path for a stats socket, in a directory of its own named after

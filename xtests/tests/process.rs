@@ -57,7 +57,7 @@ fn check_mode_exit_codes() {
 fn keywords_not_built_yet_stop_the_start_naming_file_and_line() {
     let cfg = config_file(
         "unimpl",
-        "defaults\n    stats enable\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten app\n    bind 127.0.0.1:1\n    server s1 127.0.0.1:2\n",
+        "defaults\n    compression algo gzip\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten app\n    bind 127.0.0.1:1\n    server s1 127.0.0.1:2\n",
     );
     let (code, out) = run(
         &xtests::engine_bin!(),
