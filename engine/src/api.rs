@@ -100,6 +100,7 @@ const COMMANDS: &[(&str, &str)] = &[
         "show servers state [<backend>]",
         "dump volatile server information (all or for a single backend)",
     ),
+    ("show sess", "report the list of current sessions"),
     (
         "show stat [<px>|<iid> <type> <sid>]",
         "report counters for each proxy and server",
@@ -162,7 +163,14 @@ pub async fn serve(
         let (registry, logger) = (registry.clone(), logger.clone());
         let idle = limits.idle;
         tokio::spawn(async move {
+            // HAProxy lists the API's own streams too, in its `GLOBAL`
+            // frontend.
+            let sessions = registry.info.as_ref().map(|i| i.process.clone());
+            let listed = sessions
+                .as_ref()
+                .map(|p| p.sessions.register(accepted.peer, "GLOBAL"));
             session(accepted.stream, &registry, &logger, level, idle).await;
+            drop(listed);
             drop(slot);
         });
     }
@@ -273,6 +281,10 @@ pub fn execute(
             }
         },
         ["show", "backend", ..] => show_backend(registry),
+        ["show", "sess", ..] => match &registry.info {
+            Some(info) => info.process.sessions.show(),
+            None => "\n".into(),
+        },
         ["show", "info", args @ ..] => match &registry.info {
             Some(_) if args.iter().any(|a| matches!(*a, "desc" | "float")) => {
                 "'show info desc|float' is not implemented yet.\n\n".into()

@@ -171,6 +171,7 @@ impl Engine {
                     .map_or(DEFAULT_MAXCONN, |m| m as usize),
             ),
             registry: Default::default(),
+            sessions: Default::default(),
         });
 
         // Bind everything first: a failed bind must not leave half an

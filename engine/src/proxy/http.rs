@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+use super::sessions::Entry;
 use super::tcp::{self, sleep_until, Early, End, Side};
 use super::{Frontend, Process};
 use crate::acl::Acls;
@@ -67,6 +68,8 @@ struct Conn<'a> {
     frontend: &'a Frontend,
     http: &'a HttpFrontend,
     process: &'a Process,
+    /// Its line in `show sess`.
+    session: &'a Entry,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
     client: BoxStream,
@@ -124,7 +127,13 @@ struct Txn {
     applet: Option<&'static str>,
 }
 
-pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, process: &Process) {
+pub async fn serve(
+    client: Accepted,
+    frontend: &Frontend,
+    http: &HttpFrontend,
+    process: &Process,
+    session: &Entry,
+) {
     frontend.total_conns.fetch_add(1, Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
     let log = &frontend.log;
@@ -136,6 +145,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, p
         frontend,
         http,
         process,
+        session,
         peer: client.peer,
         local: client.local,
         client: Box::new(frontend.traffic.h1.meter(client.stream, true)),
@@ -485,6 +495,8 @@ impl Conn<'_> {
             }
         };
         txn.connected = Some(Instant::now());
+        self.session
+            .set_target(&backend.name, txn.attempt.server.as_deref());
         txn.cut_mark = Some((slot.server().clone(), slot.server().cuts.count()));
         txn.server_index = backend
             .servers

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod inspect;
+pub mod sessions;
 mod stream;
 pub mod tcp;
 
@@ -83,6 +84,8 @@ pub struct Process {
     pub logger: Arc<Logger>,
     /// The global `maxconn`.
     pub global: Limit,
+    /// The streams alive now (`show sess`).
+    pub sessions: sessions::Table,
     /// Every proxy's stats, for the statistics page (set once they exist).
     pub registry: std::sync::OnceLock<std::sync::Weak<crate::stats::Registry>>,
 }
@@ -204,12 +207,15 @@ pub async fn accept_loop(
                 let process = process.clone();
                 let net = process.net.clone();
                 let task = Box::pin(async move {
+                    let registered = process.sessions.register(client.peer, &frontend.name);
+                    let session = &registered.entry;
                     // The stream logs while it still holds its slots, so
                     // `actconn` and `feconn` count it, as in HAProxy.
                     match &frontend.http {
-                        Some(h) => http::serve(client, &frontend, h, &process).await,
-                        None => stream::serve(client, &frontend, &process).await,
+                        Some(h) => http::serve(client, &frontend, h, &process, session).await,
+                        None => stream::serve(client, &frontend, &process, session).await,
                     }
+                    drop(registered);
                     drop(seats);
                     drop(guard);
                 });

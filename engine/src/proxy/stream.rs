@@ -9,6 +9,7 @@ use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
 use super::inspect::Verdict;
+use super::sessions::Entry;
 use super::tcp::{self, sleep_until, Early, End, Side, Volume};
 use super::{Frontend, Process};
 use crate::acl::Stream;
@@ -21,7 +22,7 @@ use crate::server::Slot;
 use crate::shutdown::Why;
 use crate::stats::counters::{Sample, Traffic};
 
-pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
+pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, session: &Entry) {
     let accepted_at = Instant::now();
     let accept_date = process.net.wall_clock();
     frontend
@@ -92,6 +93,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         Err(Failure::Rejected) => (Cause::Proxy, Phase::Request, None, Volume::default()),
         Ok((server, slot)) => {
             let connected_at = Instant::now();
+            session.set_target(&backend.name, attempt.server.as_deref());
             let cuts = slot.server().cuts.count();
             let (end, volume) = tcp::forward(client_stream, server, &timeouts, early).await;
             let srv = slot.server().clone();

@@ -81,6 +81,8 @@ macro_rules! put {
 mod rows;
 mod text;
 
+pub use text::human_secs;
+
 /// HAProxy 2.6's style sheet, as it serves it (light and dark schemes).
 const CSS: &str = include_str!("html/style.css");
 

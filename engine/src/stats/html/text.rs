@@ -54,6 +54,11 @@ pub(super) fn human_time(cell: &str) -> String {
     let Ok(t) = cell.parse::<i64>() else {
         return Esc(cell).to_string();
     };
+    human_secs(t)
+}
+
+/// [`human_time`] of a number of seconds.
+pub fn human_secs(t: i64) -> String {
     if t < 0 {
         return "?".to_string();
     }
