@@ -360,6 +360,9 @@ impl ServerState {
 
     /// Records a check's result for the stats.
     pub fn record_check(&self, report: &crate::check::Report) {
+        // HAProxy counts a failure only while the health counter has
+        // somewhere to fall: a server fully DOWN fails uncounted.
+        let can_fall = self.health.lock().expect("health lock").value() > 0;
         let mut c = self.checks.lock().expect("checks lock");
         c.running = false;
         c.status = Some(report.status.code());
@@ -369,7 +372,7 @@ impl ServerState {
         // A passive check has no duration.
         c.duration_ms = (report.status != crate::check::Status::Hana)
             .then_some(report.duration.as_millis() as u64);
-        if report.outcome() == crate::check::health::Outcome::Failed {
+        if report.outcome() == crate::check::health::Outcome::Failed && can_fall {
             c.failed += 1;
         }
     }
