@@ -59,6 +59,9 @@ fn session(binary: &Path, redis: &Path) -> Outcome {
         "
 backend cache
     option redis-check
+    # Room for a loaded machine: without it a check has `inter` (100 ms)
+    # to see Redis answer.
+    timeout check 1s
     server open 127.0.0.1:{open_port} check inter 100 rise 1 fall 1
     server auth 127.0.0.1:{auth_port} check inter 100 rise 1 fall 1
 "
