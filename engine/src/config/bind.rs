@@ -202,6 +202,22 @@ fn check_certificate(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// How many listening sockets the addresses open (a port range, one per
+/// port).
+pub fn sockets(addrs: &[BindAddr]) -> usize {
+    addrs
+        .iter()
+        .map(|a| match a {
+            BindAddr::Inet {
+                port_first,
+                port_last,
+                ..
+            } => usize::from(port_last - port_first) + 1,
+            _ => 1,
+        })
+        .sum()
+}
+
 /// `bind <addr>[,<addr>...] [options]`. The flag says `ssl` was asked
 /// without a certificate (HAProxy refuses that after parsing).
 pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
@@ -224,6 +240,7 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
         ctx.unimplemented("bind abns@");
     }
     let (mut ssl, mut crt) = (false, false);
+    let (mut listener_name, mut id) = (None, None);
     let mut i = 2;
     while !ctx.arg(i).is_empty() {
         let name = ctx.arg(i).to_string();
@@ -258,13 +275,36 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
                 return None;
             }
         }
-        ctx.unimplemented(format!("bind {name}"));
+        match name.as_str() {
+            "name" => listener_name = Some(ctx.arg(i + 1).to_string()),
+            "id" if sockets(&addrs) > 1 => {
+                ctx.alert(format!(
+                    "{here} : 'bind {}' in section '{section}' : 'id' can only be used with a single socket",
+                    ctx.arg(1)
+                ));
+                return None;
+            }
+            "id" => match ctx.arg(i + 1).parse::<u32>() {
+                Ok(n) if n > 0 => id = Some(n),
+                _ => {
+                    ctx.alert(format!(
+                        "{here} : 'bind {}' in section '{section}' : 'id' : custom id has to be > 0",
+                        ctx.arg(1)
+                    ));
+                    return None;
+                }
+            },
+            _ => ctx.unimplemented(format!("bind {name}")),
+        }
         i += 1 + nvals;
     }
     Some((
         Bind {
             at: ctx.at.clone(),
             addrs,
+            name: listener_name,
+            id,
+            text: ctx.arg(1).to_string(),
         },
         ssl && !crt,
     ))

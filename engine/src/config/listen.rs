@@ -418,6 +418,21 @@ fn retries(p: &mut ProxyState, ctx: &mut Ctx) {
 fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
     let section = p.px.kind.as_str();
     if let Some((b, ssl_without_crt)) = parse_bind(ctx, section) {
+        if let Some(taken) = b
+            .id
+            .and_then(|id| p.px.binds.iter().find(|o| o.id == Some(id)))
+        {
+            let msg = format!(
+                "{} : 'bind {}' in section '{section}' : 'id' : custom id {} already used at {} ('bind {}')",
+                ctx.here(),
+                ctx.arg(1),
+                b.id.unwrap_or_default(),
+                taken.at,
+                taken.text,
+            );
+            ctx.alert(msg);
+            return;
+        }
         if ssl_without_crt {
             p.ssl_binds_without_crt
                 .push((ctx.arg(1).to_string(), ctx.at.clone()));

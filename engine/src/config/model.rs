@@ -269,6 +269,8 @@ pub struct ProxyOptions {
     pub httpslog: bool,
     pub tcplog: bool,
     pub dontlognull: bool,
+    /// `option socket-stats`: a stats line per listener.
+    pub socket_stats: bool,
     pub http_server_close: bool,
     pub httpclose: bool,
     pub http_keep_alive: bool,
@@ -682,6 +684,12 @@ pub struct Timeouts {
 pub struct Bind {
     pub at: Location,
     pub addrs: Vec<BindAddr>,
+    /// `name <name>`: the listeners' name in the stats (else `sock-<id>`).
+    pub name: Option<String>,
+    /// `id <n>`: the listener's id (a single socket only).
+    pub id: Option<u32>,
+    /// The addresses as written (messages quote them).
+    pub text: String,
 }
 
 /// One listening address of a `bind` line (after expanding nothing: a port

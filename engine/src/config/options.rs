@@ -95,7 +95,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("redis-check", Cap::Be, false, Yes, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Redis } }, "Redis PING health check."),
     opt("redispatch", Cap::Be, true, Yes, redispatch, "last retry may go to another server [interval]."),
     opt("smtpchk", Cap::Be, false, Yes, smtpchk, "SMTP health check [HELO|EHLO <domain>]."),
-    opt("socket-stats", Cap::Fe, true, No, switch_only, "option socket-stats: recognised, not run by the engine."),
+    opt("socket-stats", Cap::Fe, true, Yes, flag!(socket_stats), "a stats line per listener."),
     opt("splice-auto", Cap::Any, true, No, flag!(splice_auto), "kernel splicing, automatic."),
     opt("splice-request", Cap::Any, true, No, flag!(splice_request), "kernel splicing of requests."),
     opt("splice-response", Cap::Any, true, No, flag!(splice_response), "kernel splicing of responses."),
