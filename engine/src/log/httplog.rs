@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
+use super::render::{Fields, Timers};
 use super::tcplog::{accept_date, client, Cause, Phase};
 
 /// What the log shows in place of a server.
@@ -26,6 +27,13 @@ pub enum Served {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpLog {
     pub client: Option<SocketAddr>,
+    /// `%fi:%fp`: where the client connected.
+    pub frontend_addr: Option<SocketAddr>,
+    /// `%si:%sp`: the server connected to.
+    pub server_addr: Option<SocketAddr>,
+    /// `%t`: the stream's start (the connection's accept, or the end of
+    /// the previous request on a kept-alive connection).
+    pub accept_date: SystemTime,
     /// `%tr`: when the request began (its first byte's arrival).
     pub request_date: SystemTime,
     pub frontend: String,
@@ -41,10 +49,16 @@ pub struct HttpLog {
     pub t_response: i64,
     /// `%Ta`: from the request's start to the end of its response.
     pub t_active: i64,
+    /// `%Ti`: from the stream's start to the request's first byte.
+    pub t_idle: i64,
+    /// `%Td`: from the response's headers to its end; -1 without them.
+    pub t_data: i64,
     /// `%ST`; -1 when nothing was answered.
     pub status: i32,
     /// `%B`: bytes sent to the client.
     pub bytes_out: u64,
+    /// `%U`: bytes received from the client, as HAProxy counts them.
+    pub bytes_in: u64,
     pub cause: Cause,
     pub phase: Phase,
     /// The persistence cookie's letters (`%tsc`'s last two), `--` without one.
@@ -60,9 +74,67 @@ pub struct HttpLog {
     /// The request line as received; None for a request that could not be
     /// parsed (`<BADREQ>`).
     pub request_line: Option<Vec<u8>>,
+    pub pid: u32,
 }
 
 impl HttpLog {
+    /// The values a log format shows, with HAProxy's derived timers (no
+    /// TLS: the handshake takes 0 ms).
+    pub fn fields(&self) -> Fields {
+        let t_total = if self.t_active < 0 {
+            -1
+        } else {
+            self.t_active + self.t_idle
+        };
+        Fields {
+            client: self.client,
+            frontend_addr: self.frontend_addr,
+            server_addr: self.server_addr,
+            accept_date: self.accept_date,
+            request_date: self.request_date,
+            frontend: self.frontend.clone(),
+            backend: self.backend.clone(),
+            server: match &self.server {
+                Served::None => "<NOSRV>".to_string(),
+                Served::Applet(name) => name.to_string(),
+                Served::Server(s) => s.clone(),
+            },
+            timers: Timers {
+                handshake: 0,
+                idle: self.t_idle,
+                request: self.t_request,
+                request_total: if self.t_request < 0 {
+                    -1
+                } else {
+                    self.t_request + self.t_idle
+                },
+                wait: self.t_wait,
+                connect: self.t_connect,
+                response: self.t_response,
+                data: self.t_data,
+                active: self.t_active,
+                total: t_total,
+                user: t_total - self.t_idle,
+            },
+            status: self.status,
+            bytes_out: self.bytes_out,
+            bytes_in: self.bytes_in,
+            cause: self.cause,
+            phase: self.phase,
+            cookie: self.cookie,
+            actconn: self.actconn,
+            feconn: self.feconn,
+            beconn: self.beconn,
+            srv_conn: self.srv_conn,
+            retries: self.retries,
+            redispatched: self.redispatched,
+            srv_queue: self.srv_queue,
+            backend_queue: self.backend_queue,
+            request_line: self.request_line.clone(),
+            pid: self.pid,
+        }
+    }
+
     pub fn line(&self) -> String {
         let server = match &self.server {
             Served::None => "<NOSRV>",
@@ -127,7 +199,10 @@ mod tests {
     fn ok() -> HttpLog {
         HttpLog {
             client: "127.0.0.1:44272".parse().ok(),
+            frontend_addr: "127.0.0.1:8080".parse().ok(),
+            server_addr: "127.0.0.1:8000".parse().ok(),
             // 2026-11-25 05:17:44.965 UTC
+            accept_date: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_583_864_965),
             request_date: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_583_864_965),
             frontend: "fe".into(),
             backend: "be".into(),
@@ -137,8 +212,11 @@ mod tests {
             t_connect: 0,
             t_response: 0,
             t_active: 0,
+            t_idle: 0,
+            t_data: 0,
             status: 200,
             bytes_out: 200,
+            bytes_in: 78,
             cause: Cause::None,
             phase: Phase::None,
             cookie: ['-', '-'],
@@ -151,6 +229,7 @@ mod tests {
             srv_queue: 0,
             backend_queue: 0,
             request_line: Some(b"GET / HTTP/1.1".to_vec()),
+            pid: 1,
         }
     }
 
@@ -179,5 +258,32 @@ mod tests {
             quoted(b"GET /\"#\x01 HTTP/1.1"),
             "\"GET /#22#23#01 HTTP/1.1\""
         );
+    }
+
+    /// `option httplog` written by hand and through its log-format string
+    /// agree (the step before the hand-written one goes).
+    #[test]
+    fn the_format_engine_agrees() {
+        let lf = crate::log::format::LogFormat::builtin(crate::log::format::HTTPLOG, true);
+        let bad = HttpLog {
+            server: Served::None,
+            request_line: None,
+            status: 400,
+            cause: Cause::ClientAbort,
+            phase: Phase::Request,
+            ..ok()
+        };
+        let odd = HttpLog {
+            server: Served::Applet("<STATS>"),
+            request_line: Some(b"GET /\"#\x01 HTTP/1.1".to_vec()),
+            t_wait: -1,
+            redispatched: true,
+            retries: 2,
+            cookie: ['N', 'I'],
+            ..ok()
+        };
+        for l in [ok(), bad, odd] {
+            assert_eq!(lf.render(&l.fields()), l.line());
+        }
     }
 }

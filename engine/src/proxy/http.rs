@@ -1315,8 +1315,12 @@ impl Conn<'_> {
             _ => -1,
         };
         let first = txn.first_byte.unwrap_or(txn.start);
+        let now = Instant::now();
         let line = HttpLog {
             client: self.peer,
+            frontend_addr: self.local,
+            server_addr: txn.attempt.server.as_ref().and(txn.attempt.server_addr),
+            accept_date: txn.start_wall,
             request_date: txn.start_wall + first.duration_since(txn.start),
             frontend: self.frontend.name.clone(),
             backend: backend.map_or_else(|| self.frontend.name.clone(), |b| b.name.clone()),
@@ -1328,9 +1332,12 @@ impl Conn<'_> {
             t_wait: ms(txn.head_done, txn.attempt.assigned_at),
             t_connect: ms(txn.attempt.assigned_at, txn.connected),
             t_response: ms(txn.connected, txn.response_at),
-            t_active: ms(Some(first), Some(Instant::now())),
+            t_active: ms(Some(first), Some(now)),
+            t_idle: ms(Some(txn.start), Some(first)),
+            t_data: ms(txn.response_at, Some(now)),
             status: txn.status,
             bytes_out: txn.bytes_out,
+            bytes_in: txn.bytes_in,
             cause: txn.cause,
             phase: txn.phase,
             cookie: txn.cookie,
@@ -1343,6 +1350,7 @@ impl Conn<'_> {
             srv_queue: txn.attempt.srv_queue,
             backend_queue: txn.attempt.backend_queue,
             request_line: txn.request_line.clone(),
+            pid: self.process.net.pid(),
         };
         self.process
             .logger

@@ -40,6 +40,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     let in_backend = backend.enter();
     let mut attempt = Attempt::default();
     let client_port = client.local.map_or(0, |a| a.port());
+    let local = client.local;
     let peer = client.peer;
 
     let timeouts = Timeouts {
@@ -164,6 +165,8 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     });
     let line = StreamLog {
         client: peer,
+        frontend_addr: local,
+        server_addr: attempt.server.as_ref().and(attempt.server_addr),
         accept_date,
         frontend: frontend.name.clone(),
         backend: backend.name.clone(),
@@ -183,6 +186,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         redispatched: attempt.redispatched,
         srv_queue: attempt.srv_queue,
         backend_queue: attempt.backend_queue,
+        pid: process.net.pid(),
     }
     .tcplog();
     process.logger.send(&log.targets, Level::Info, &line).await;
