@@ -253,8 +253,20 @@ impl LogFormat {
     /// whether the proxy is in `mode http`. The error is HAProxy's text,
     /// to follow "failed to parse log-format : ".
     pub fn parse(fmt: &str, http: bool) -> Result<LogFormat, String> {
+        LogFormat::parse_with(fmt, http, &|_| true)
+    }
+
+    /// [`LogFormat::parse`], with `is_fetch` telling which sample fetch
+    /// names exist (the config knows them; `%[...]` is checked as far as
+    /// its fetch's name).
+    pub fn parse_with(
+        fmt: &str,
+        http: bool,
+        is_fetch: &dyn Fn(&str) -> bool,
+    ) -> Result<LogFormat, String> {
         Parser {
             fmt,
+            is_fetch,
             bytes: fmt.as_bytes(),
             pos: 0,
             http,
@@ -293,6 +305,7 @@ impl LogFormat {
 
 struct Parser<'a> {
     fmt: &'a str,
+    is_fetch: &'a dyn Fn(&str) -> bool,
     bytes: &'a [u8],
     pos: usize,
     http: bool,
@@ -425,6 +438,14 @@ impl Parser<'_> {
                 "failed to parse sample expression <{expr}> : missing fetch method"
             ));
         }
+        let fetch = &expr[..expr.find(['(', ',', ']']).unwrap_or(expr.len())];
+        if !(self.is_fetch)(fetch) {
+            // HAProxy quotes the rest of the string from the fetch on.
+            return Err(format!(
+                "failed to parse sample expression <{}> : unknown fetch method '{fetch}'",
+                &self.fmt[start..]
+            ));
+        }
         let Some(end) = end else {
             return Err(format!("missing ']' after '{expr}'"));
         };
@@ -505,6 +526,11 @@ mod tests {
             "format variable 'TR' is reserved for HTTP mode"
         );
         assert_eq!(err("%[src", true), "missing ']' after 'src'");
+        let known = |f: &str| f == "src";
+        assert_eq!(
+            LogFormat::parse_with("%[src] %[nosuch] %b", true, &known).unwrap_err(),
+            "failed to parse sample expression <nosuch] %b> : unknown fetch method 'nosuch'"
+        );
         assert_eq!(
             err("%ci %[", true),
             "failed to parse sample expression <> : missing fetch method"

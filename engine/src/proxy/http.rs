@@ -128,7 +128,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, http: &HttpFrontend, p
     frontend.total_conns.fetch_add(1, Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
     let log = &frontend.log;
-    if !log.targets.is_empty() && !log.httplog {
+    if !log.targets.is_empty() && log.format.is_none() {
         let line = connect_line(client.peer, client.local, &frontend.name, "HTTP");
         process.logger.send(&log.targets, Level::Info, &line).await;
     }
@@ -1299,7 +1299,10 @@ impl Conn<'_> {
 
     async fn log(&mut self, txn: &Txn) {
         let log = &self.frontend.log;
-        if log.targets.is_empty() || !log.httplog || (log.dontlognull && txn.first_byte.is_none()) {
+        let Some(format) = log.format.as_ref().filter(|_| !log.targets.is_empty()) else {
+            return;
+        };
+        if log.dontlognull && txn.first_byte.is_none() {
             return;
         }
         let backend = txn.backend.as_ref();
@@ -1354,7 +1357,7 @@ impl Conn<'_> {
         };
         self.process
             .logger
-            .send(&log.targets, Level::Info, &line.line())
+            .send(&log.targets, Level::Info, &format.render(&line.fields()))
             .await;
     }
 }

@@ -29,7 +29,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
     let log = &frontend.log;
-    if !log.targets.is_empty() && !log.tcplog {
+    if !log.targets.is_empty() && log.format.is_none() {
         let line = tcplog::connect_line(client.peer, client.local, &frontend.name, "TCP");
         process.logger.send(&log.targets, Level::Info, &line).await;
     }
@@ -152,7 +152,10 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
     Traffic::add(&frontend.traffic.bytes_out, bytes.to_client);
     drop(in_backend);
 
-    if log.targets.is_empty() || !log.tcplog || (log.dontlognull && bytes.to_server == 0) {
+    let Some(format) = log.format.as_ref().filter(|_| !log.targets.is_empty()) else {
+        return;
+    };
+    if log.dontlognull && bytes.to_server == 0 {
         return;
     }
     let since_accept = |t: Instant| ms(t.duration_since(accepted_at));
@@ -187,8 +190,8 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process) {
         srv_queue: attempt.srv_queue,
         backend_queue: attempt.backend_queue,
         pid: process.net.pid(),
-    }
-    .tcplog();
+    };
+    let line = format.render(&line.fields());
     process.logger.send(&log.targets, Level::Info, &line).await;
 }
 
