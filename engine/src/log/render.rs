@@ -132,7 +132,10 @@ fn var_into(out: &mut String, var: Var, o: Opts, f: &Fields) -> bool {
             Some(a) => port(out, a, o),
             None => out.push('1'),
         },
-        Var::ServerIp => ip(out, f.server_addr, o),
+        Var::ServerIp => match f.server_addr {
+            Some(_) => ip(out, f.server_addr, o),
+            None => text(out, None, o),
+        },
         Var::ServerPort => match f.server_addr {
             Some(a) => port(out, a, o),
             None => text(out, None, o),
@@ -456,6 +459,9 @@ mod tests {
         assert_eq!(lf.render(&f), "/p http://h:1/p HTTP/1.0");
         f.request_line = None;
         assert_eq!(lf.render(&f), "<BADREQ> <BADREQ> <BADREQ>");
+        f.server_addr = None;
+        let lf = LogFormat::parse("%si:%sp %{+Q}si:%{+Q}sp", true).unwrap();
+        assert_eq!(lf.render(&f), "-:- \"\":\"\"");
     }
 
     #[test]
