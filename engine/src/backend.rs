@@ -134,6 +134,8 @@ pub struct Attempt {
     pub srv_queue: usize,
     /// The connection was an idle one kept from an earlier request.
     pub reused: bool,
+    /// The address of the last server tried (`%si:%sp`).
+    pub server_addr: Option<SocketAddr>,
 }
 
 /// A server connection kept open between two requests of one client.
@@ -649,11 +651,13 @@ impl Backend {
             .position(|i| Arc::ptr_eq(&i.server, slot.server()))
         {
             attempt.reused = true;
+            attempt.server_addr = Some(target(&slot.server().config, client_port));
             return Ok((idle.remove(i).stream, slot));
         }
         loop {
             let server = slot.server().clone();
             let addr = target(&server.config, client_port);
+            attempt.server_addr = Some(addr);
             let error = match connect_once(net, addr, self.timeouts.connect).await {
                 Ok(stream) => {
                     Traffic::add(&server.traffic.connects, 1);

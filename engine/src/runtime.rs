@@ -22,6 +22,7 @@ use crate::config::{
     BindAddr, Config, Location, LogTarget, Mode, Proxy, StatsSocket, Unimplemented,
 };
 use crate::http::policy::Policy;
+use crate::log::format::{self, LogFormat};
 use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, Listener, Net};
@@ -198,11 +199,8 @@ impl Engine {
                 limit: Limit::new(maxconn),
                 log: FrontendLog {
                     targets: targets.clone(),
-                    // HAProxy falls back from httplog to tcplog in TCP mode.
-                    tcplog: proxy.options.tcplog
-                        || (proxy.mode == Mode::Tcp && proxy.options.httplog),
+                    format: log_format(proxy)?,
                     dontlognull: proxy.options.dontlognull,
-                    httplog: proxy.mode == Mode::Http && proxy.options.httplog,
                 },
                 total_conns: AtomicU64::new(0),
                 http: match proxy.mode {
@@ -586,19 +584,42 @@ fn content_rules(proxy: &Proxy) -> Result<Option<ContentRules>, StartError> {
     Ok(ContentRules::new(proxy, acls))
 }
 
+/// A frontend's log format: its `log-format`, else the one its options
+/// name (HAProxy falls back from httplog to tcplog in TCP mode).
+fn log_format(proxy: &Proxy) -> Result<Option<Arc<LogFormat>>, StartError> {
+    let http = proxy.mode == Mode::Http;
+    let o = &proxy.options;
+    let text = match &proxy.log_format {
+        Some(custom) => custom.format.as_str(),
+        None if o.httplog && !http => format::TCPLOG,
+        None if o.httplog_clf => format::CLF,
+        None if o.httplog => format::HTTPLOG,
+        None if o.tcplog => format::TCPLOG,
+        None => return Ok(None),
+    };
+    let refuse = |keyword: String| {
+        let at = proxy.log_format.as_ref().map_or(&proxy.at, |c| &c.at);
+        StartError::NotImplemented(vec![Unimplemented {
+            at: at.clone(),
+            keyword,
+            section: proxy.kind.as_str().to_string(),
+        }])
+    };
+    // A configuration that did not come through `-c`'s checks (the
+    // simulator builds its own) may still hold a bad format.
+    let lf = LogFormat::parse(text, http).map_err(|e| refuse(format!("log-format ({e})")))?;
+    if let Some(label) = lf.unimplemented().into_iter().next() {
+        return Err(refuse(format!("log-format {label}")));
+    }
+    Ok(Some(Arc::new(lf)))
+}
+
 /// What a `mode http` frontend needs: its rules and ACLs, the backends
 /// its rules may name, where requests go by default.
 fn http_frontend(
     proxy: &Proxy,
     backends: &BTreeMap<String, Arc<Backend>>,
 ) -> Result<HttpFrontend, StartError> {
-    if proxy.options.tcplog && !proxy.options.httplog {
-        return Err(StartError::NotImplemented(vec![Unimplemented {
-            at: proxy.at.clone(),
-            keyword: "option tcplog (mode http)".into(),
-            section: proxy.kind.as_str().to_string(),
-        }]));
-    }
     let acls = crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
     // A `default_backend` wins over a listen section's own servers.
     let default = proxy

@@ -11,7 +11,8 @@
 //! HAProxy ignores them too.
 
 use super::listen::ProxyState;
-use super::{Balance, Config, Diagnostic, HealthCheck, Mode, Proxy};
+use super::{Balance, Config, Diagnostic, HealthCheck, Mode, Proxy, Unimplemented};
+use crate::log::format::LogFormat;
 
 /// Runs the checks; returns true when an alert was raised.
 pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagnostic>) -> bool {
@@ -32,6 +33,9 @@ pub fn finish(done: Vec<ProxyState>, config: &mut Config, diags: &mut Vec<Diagno
             ) {
                 st.px.balance = Balance::RoundRobin;
             }
+        }
+        for item in log_format_unimplemented(&st) {
+            config.unimplemented.push(item);
         }
         for p in st.pending.drain(..) {
             let harmless = (tcp && p.http_only) || (!tcp && p.http_yes);
@@ -75,12 +79,57 @@ fn check_proxy(
             st.px.name
         )));
     }
-    let failed = resolve_backends(st, all, diags) | balance_expression(st, diags);
+    let failed = resolve_backends(st, all, diags)
+        | balance_expression(st, diags)
+        | log_format_error(st, diags);
     warn_timeouts_and_logs(st, global_log, diags);
     if st.px.mode == Mode::Tcp {
         warn_http_only(st, diags);
     }
     failed | server_checks(st, all, diags)
+}
+
+/// A frontend's `log-format`, parsed now that its mode is known (HAProxy
+/// drops a backend's). Returns true on error.
+fn log_format_error(st: &ProxyState, diags: &mut Vec<Diagnostic>) -> bool {
+    let Some(Err(e)) = parsed_log_format(st) else {
+        return false;
+    };
+    let at = &st.px.log_format.as_ref().expect("parsed").at;
+    diags.push(Diagnostic::alert(format!(
+        "Parsing [{at}]: failed to parse log-format : {e}."
+    )));
+    true
+}
+
+fn parsed_log_format(st: &ProxyState) -> Option<Result<LogFormat, String>> {
+    let lf = st
+        .px
+        .log_format
+        .as_ref()
+        .filter(|_| st.px.kind.is_frontend())?;
+    let is_fetch = |name: &str| super::fetches::find(name).is_some();
+    Some(LogFormat::parse_with(
+        &lf.format,
+        st.px.mode == Mode::Http,
+        &is_fetch,
+    ))
+}
+
+/// What a valid `log-format` asks for that the engine cannot fill.
+fn log_format_unimplemented(st: &ProxyState) -> Vec<Unimplemented> {
+    let Some(Ok(lf)) = parsed_log_format(st) else {
+        return vec![];
+    };
+    let at = &st.px.log_format.as_ref().expect("parsed").at;
+    lf.unimplemented()
+        .into_iter()
+        .map(|label| Unimplemented {
+            at: at.clone(),
+            keyword: format!("log-format {label}"),
+            section: st.px.kind.as_str().to_string(),
+        })
+        .collect()
 }
 
 /// `balance hash <expr>`: its fetch and converters must exist.
@@ -206,7 +255,8 @@ fn warn_timeouts_and_logs(st: &ProxyState, global_log: bool, diags: &mut Vec<Dia
     }
     let has_log = !px.log.is_empty() || (px.log_global && global_log);
     let o = &px.options;
-    if px.kind.is_frontend() && !has_log && (o.httplog || o.httpslog || o.tcplog) {
+    let any_format = o.httplog || o.httpslog || o.tcplog || px.log_format.is_some();
+    if px.kind.is_frontend() && !has_log && any_format {
         diags.push(Diagnostic::warning(format!(
             "log format ignored for {ty} '{}' since it has no log address.",
             px.name

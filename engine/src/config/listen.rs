@@ -242,7 +242,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("ignore-persist", Cap::Be, false, No, shape::check, "ignore-persist if|unless <cond>."),
     kw("load-server-state-from-file", Cap::Be, true, No, shape::check, "load-server-state-from-file global|local|none."),
     kw("log", Cap::Any, true, Parser, log, "log global | log <addr> <facility> [level]."),
-    kw("log-format", Cap::Fe, true, No, shape::check, "log-format <format>."),
+    kw("log-format", Cap::Any, true, Yes, log_format, "log-format <format>: the frontend's own log line."),
     kw("log-tag", Cap::Any, true, No, shape::check, "log-tag <tag>."),
     kw("max-keep-alive-queue", Cap::Be, true, No, shape::check, "max-keep-alive-queue <n>."),
     kw("maxconn", Cap::Fe, true, Yes, maxconn, "maxconn <n>: concurrent connections of this frontend."),
@@ -497,6 +497,30 @@ fn log(p: &mut ProxyState, ctx: &mut Ctx) {
     if let Some(t) = parse_log(ctx, true) {
         p.px.log.push(t);
     }
+}
+
+/// `log-format <string>`: checked once the proxy's mode is known (see
+/// check.rs), as HAProxy does.
+fn log_format(p: &mut ProxyState, ctx: &mut Ctx) {
+    shape::check(p, ctx);
+    if ctx.failed {
+        return;
+    }
+    options::warn_override(p, ctx, true, "log-format");
+    if !p.is_defaults && !p.px.kind.is_frontend() {
+        ctx.warn(format!(
+            "{} : backend '{}' : 'log-format' directive is ignored in backends.",
+            ctx.here(),
+            p.px.name
+        ));
+    }
+    let o = &mut p.px.options;
+    (o.httplog, o.httplog_clf, o.httpslog, o.tcplog) = (false, false, false, false);
+    p.httplog_at = None;
+    p.px.log_format = Some(super::CustomLogFormat {
+        format: ctx.arg(1).to_string(),
+        at: ctx.at.clone(),
+    });
 }
 
 fn balance(p: &mut ProxyState, ctx: &mut Ctx) {

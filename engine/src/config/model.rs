@@ -259,12 +259,24 @@ pub struct Proxy {
     pub cookie: Option<Vec<String>>,
     /// `fullconn`: the backend load at which servers reach their maxconn.
     pub fullconn: Option<u32>,
+    /// `log-format`: the frontend's own log line. It and the `option
+    /// httplog`/`tcplog` switches replace each other, the last one wins.
+    pub log_format: Option<CustomLogFormat>,
+}
+
+/// A `log-format` string as written, and where (its errors cite the line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomLogFormat {
+    pub format: String,
+    pub at: Location,
 }
 
 /// Options stored as switches; `no option X` clears them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxyOptions {
     pub httplog: bool,
+    /// `option httplog clf`: the Common Log Format variant.
+    pub httplog_clf: bool,
     /// `option httpslog`: the HTTPS variant of the HTTP log format.
     pub httpslog: bool,
     pub tcplog: bool,

@@ -181,26 +181,62 @@ fn switch_only(_: &mut ProxyState, ctx: &mut Ctx, _: bool) {
 
 /// `option httpslog`: HAProxy takes no value and ignores extra words.
 fn httpslog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    // HAProxy names it 'option httplog' in this warning.
+    warn_override(p, ctx, on, "option httplog");
     set_log_format(p, LogFormat::Https, on);
     p.httplog_at = on.then(|| ctx.at.clone());
 }
 
-/// The three log-format options replace each other: the last one wins.
+/// The log formats replace each other: the last one wins.
 #[derive(PartialEq)]
 enum LogFormat {
     Http,
+    Clf,
     Https,
     Tcp,
 }
 
 fn set_log_format(p: &mut ProxyState, which: LogFormat, on: bool) {
     let o = &mut p.px.options;
-    o.httplog = on && which == LogFormat::Http;
+    o.httplog = on && matches!(which, LogFormat::Http | LogFormat::Clf);
+    o.httplog_clf = on && which == LogFormat::Clf;
     o.httpslog = on && which == LogFormat::Https;
     o.tcplog = on && which == LogFormat::Tcp;
+    if on {
+        p.px.log_format = None;
+    }
+}
+
+/// The log format a defaults section holds, as HAProxy names it.
+pub fn current_log_format(p: &ProxyState) -> Option<&'static str> {
+    let o = &p.px.options;
+    if p.px.log_format.is_some() {
+        Some("log-format")
+    } else if o.httplog_clf {
+        Some("option httplog clf")
+    } else if o.httplog {
+        Some("option httplog")
+    } else if o.httpslog {
+        Some("option httpslog")
+    } else if o.tcplog {
+        Some("option tcplog")
+    } else {
+        None
+    }
+}
+
+/// In `defaults`, HAProxy warns when a log format replaces another.
+pub fn warn_override(p: &ProxyState, ctx: &mut Ctx, on: bool, new: &str) {
+    if let (true, true, Some(old)) = (on, p.is_defaults, current_log_format(p)) {
+        ctx.warn(format!(
+            "parsing [{}]: '{new}' overrides previous '{old}' in 'defaults' section.",
+            ctx.at
+        ));
+    }
 }
 
 fn tcplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
+    warn_override(p, ctx, on, "option tcplog");
     if !ctx.too_many_args(0, 1) {
         set_log_format(p, LogFormat::Tcp, on);
         p.httplog_at = None;
@@ -239,11 +275,15 @@ fn httplog(p: &mut ProxyState, ctx: &mut Ctx, on: bool) {
     if ctx.too_many_args(1, 1) {
         return;
     }
-    set_log_format(p, LogFormat::Http, on);
+    let clf = ctx.arg(2) == "clf";
+    let new = if clf {
+        "option httplog clf"
+    } else {
+        "option httplog"
+    };
+    warn_override(p, ctx, on, new);
+    set_log_format(p, if clf { LogFormat::Clf } else { LogFormat::Http }, on);
     p.httplog_at = on.then(|| ctx.at.clone());
-    if on && ctx.arg(2) == "clf" {
-        ctx.unimplemented("option httplog clf".to_string());
-    }
 }
 
 /// `option redispatch [<interval>]`; HAProxy ignores further words.

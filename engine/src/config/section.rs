@@ -50,6 +50,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             cookie: None,
             http_response: vec![],
             fullconn: None,
+            log_format: None,
             disabled: false,
             id: None,
         },
@@ -182,6 +183,8 @@ fn inherit(st: &mut ProxyState, b: &ProxyState) {
         st.px.options.httplog = false;
         st.px.options.httpslog = false;
         st.px.options.tcplog = false;
+        st.px.options.httplog_clf = false;
+        st.px.log_format = None;
     }
     st.template = b.template.clone();
     st.pending = b.pending.clone();

@@ -8,9 +8,12 @@
 //!   targets, framed as syslog ([`Logger`], [`syslog`]), through the
 //!   network seam so simulated collectors receive them too.
 //!
-//! [`tcplog`] holds what a TCP stream logs.
+//! [`tcplog`] and [`httplog`] hold what a TCP stream and an HTTP request
+//! log; [`format`] parses `log-format` strings and [`render`] writes them.
 
+pub mod format;
 pub mod httplog;
+pub mod render;
 pub mod syslog;
 pub mod tcplog;
 

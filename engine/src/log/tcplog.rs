@@ -10,7 +10,10 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use std::sync::LazyLock;
+
+use super::format::{self, LogFormat};
+use super::render::{Fields, Timers};
 
 /// The first letter of the termination state: who or what ended it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +94,10 @@ impl Phase {
 pub struct StreamLog {
     /// The client; None for a unix socket.
     pub client: Option<SocketAddr>,
+    /// `%fi:%fp`: where the client connected.
+    pub frontend_addr: Option<SocketAddr>,
+    /// `%si:%sp`: the server connected to.
+    pub server_addr: Option<SocketAddr>,
     pub accept_date: SystemTime,
     pub frontend: String,
     pub backend: String,
@@ -120,65 +127,66 @@ pub struct StreamLog {
     /// Queue lengths met when queued (0 when never queued).
     pub srv_queue: usize,
     pub backend_queue: usize,
+    pub pid: u32,
 }
 
 impl StreamLog {
+    /// The values a log format shows, with HAProxy's tcp-mode timers: no
+    /// request phase (-1), so `%Tw` is one more than the queue time.
+    pub fn fields(&self) -> Fields {
+        let queue = self.t_queue_ms.map(|q| q as i64);
+        let connect = self.t_connect_ms.map(|c| c as i64);
+        let total = self.t_close_ms as i64;
+        Fields {
+            client: self.client,
+            frontend_addr: self.frontend_addr,
+            server_addr: self.server_addr,
+            accept_date: self.accept_date,
+            request_date: self.accept_date,
+            frontend: self.frontend.clone(),
+            backend: self.backend.clone(),
+            server: self.server.clone().unwrap_or_else(|| "<NOSRV>".to_string()),
+            timers: Timers {
+                handshake: 0,
+                idle: -1,
+                request: -1,
+                request_total: -1,
+                wait: queue.map_or(-1, |q| q + 1),
+                connect: match (connect, queue) {
+                    (Some(c), Some(q)) => c - q,
+                    _ => -1,
+                },
+                response: -1,
+                data: connect.map_or(-1, |c| total - c),
+                active: total,
+                total,
+                user: total,
+            },
+            status: 0,
+            bytes_out: self.bytes_out,
+            bytes_in: self.bytes_in,
+            cause: self.cause,
+            phase: self.phase,
+            cookie: ['-', '-'],
+            actconn: self.actconn,
+            feconn: self.feconn,
+            beconn: self.beconn,
+            srv_conn: self.srv_conn,
+            retries: self.retries,
+            redispatched: self.redispatched,
+            srv_queue: self.srv_queue,
+            backend_queue: self.backend_queue,
+            request_line: None,
+            pid: self.pid,
+        }
+    }
+
     /// The `option tcplog` line.
     pub fn tcplog(&self) -> String {
-        // HAProxy: %Tw = t_queue - t_request, with t_request = -1 in TCP.
-        let tw = self.t_queue_ms.map_or(-1, |q| q as i64 + 1);
-        let tc = match (self.t_connect_ms, self.t_queue_ms) {
-            (Some(c), Some(q)) => c as i64 - q as i64,
-            _ => -1,
-        };
-        format!(
-            "{} [{}] {} {}/{} {tw}/{tc}/{} {} {}{} {}/{}/{}/{}/{}{} {}/{}",
-            client(self.client),
-            accept_date(self.accept_date),
-            self.frontend,
-            self.backend,
-            self.server.as_deref().unwrap_or("<NOSRV>"),
-            self.t_close_ms,
-            self.bytes_out,
-            self.cause.letter(),
-            self.phase.letter(),
-            self.actconn,
-            self.feconn,
-            self.beconn,
-            self.srv_conn,
-            if self.redispatched { "+" } else { "" },
-            self.retries,
-            self.srv_queue,
-            self.backend_queue,
-        )
+        static TCPLOG: LazyLock<LogFormat> =
+            LazyLock::new(|| LogFormat::builtin(format::TCPLOG, false));
+        TCPLOG.render(&self.fields())
     }
-}
-
-/// `%ci:%cp`; a unix-socket client has no address (HAProxy prints `unix:1`).
-pub fn client(addr: Option<SocketAddr>) -> String {
-    match addr {
-        Some(SocketAddr::V4(a)) => format!("{}:{}", a.ip(), a.port()),
-        Some(SocketAddr::V6(a)) => format!("{}:{}", a.ip(), a.port()),
-        None => "unix:1".to_string(),
-    }
-}
-
-/// `%t`: `25/Nov/2026:06:40:20.357`.
-pub fn accept_date(t: SystemTime) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let t: DateTime<Utc> = t.into();
-    format!(
-        "{:02}/{}/{:04}:{:02}:{:02}:{:02}.{:03}",
-        t.day(),
-        MONTHS[t.month0() as usize],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.timestamp_subsec_millis()
-    )
 }
 
 /// The line HAProxy logs at accept when no log format is set; `mode` is
@@ -209,6 +217,8 @@ mod tests {
     fn quick() -> StreamLog {
         StreamLog {
             client: Some("127.0.0.1:51416".parse().unwrap()),
+            frontend_addr: "127.0.0.1:18802".parse().ok(),
+            server_addr: "127.0.0.1:8000".parse().ok(),
             // 2026-11-25 06:40:20.357 UTC
             accept_date: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_588_820_357),
             frontend: "app".into(),
@@ -229,6 +239,7 @@ mod tests {
             redispatched: false,
             srv_queue: 0,
             backend_queue: 0,
+            pid: 1,
         }
     }
 

@@ -137,7 +137,7 @@ pub async fn serve(
     frontend.total_conns.fetch_add(1, Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
     let log = &frontend.log;
-    if !log.targets.is_empty() && !log.httplog {
+    if !log.targets.is_empty() && log.format.is_none() {
         let line = connect_line(client.peer, client.local, &frontend.name, "HTTP");
         process.logger.send(&log.targets, Level::Info, &line).await;
     }
@@ -1311,7 +1311,10 @@ impl Conn<'_> {
 
     async fn log(&mut self, txn: &Txn) {
         let log = &self.frontend.log;
-        if log.targets.is_empty() || !log.httplog || (log.dontlognull && txn.first_byte.is_none()) {
+        let Some(format) = log.format.as_ref().filter(|_| !log.targets.is_empty()) else {
+            return;
+        };
+        if log.dontlognull && txn.first_byte.is_none() {
             return;
         }
         let backend = txn.backend.as_ref();
@@ -1327,8 +1330,12 @@ impl Conn<'_> {
             _ => -1,
         };
         let first = txn.first_byte.unwrap_or(txn.start);
+        let now = Instant::now();
         let line = HttpLog {
             client: self.peer,
+            frontend_addr: self.local,
+            server_addr: txn.attempt.server.as_ref().and(txn.attempt.server_addr),
+            accept_date: txn.start_wall,
             request_date: txn.start_wall + first.duration_since(txn.start),
             frontend: self.frontend.name.clone(),
             backend: backend.map_or_else(|| self.frontend.name.clone(), |b| b.name.clone()),
@@ -1340,9 +1347,12 @@ impl Conn<'_> {
             t_wait: ms(txn.head_done, txn.attempt.assigned_at),
             t_connect: ms(txn.attempt.assigned_at, txn.connected),
             t_response: ms(txn.connected, txn.response_at),
-            t_active: ms(Some(first), Some(Instant::now())),
+            t_active: ms(Some(first), Some(now)),
+            t_idle: ms(Some(txn.start), Some(first)),
+            t_data: ms(txn.response_at, Some(now)),
             status: txn.status,
             bytes_out: txn.bytes_out,
+            bytes_in: txn.bytes_in,
             cause: txn.cause,
             phase: txn.phase,
             cookie: txn.cookie,
@@ -1355,10 +1365,11 @@ impl Conn<'_> {
             srv_queue: txn.attempt.srv_queue,
             backend_queue: txn.attempt.backend_queue,
             request_line: txn.request_line.clone(),
+            pid: self.process.net.pid(),
         };
         self.process
             .logger
-            .send(&log.targets, Level::Info, &line.line())
+            .send(&log.targets, Level::Info, &format.render(&line.fields()))
             .await;
     }
 }

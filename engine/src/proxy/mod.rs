@@ -16,6 +16,7 @@ use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::backend::Backend;
 use crate::config::Timeouts;
+use crate::log::format::LogFormat;
 use crate::log::syslog::Target;
 use crate::log::Logger;
 use crate::net::{Listener, Net};
@@ -102,13 +103,12 @@ impl Process {
 pub struct FrontendLog {
     /// Its `log` targets (with `log global` expanded); none: no logging.
     pub targets: Vec<Target>,
-    /// `option tcplog`: one line per stream at its end; without it, a
-    /// "Connect from" line at accept.
-    pub tcplog: bool,
+    /// The log format (`log-format`, `option httplog`, `option tcplog`):
+    /// one line per request in `mode http`, per stream in `mode tcp`.
+    /// Without one, a "Connect from" line at accept.
+    pub format: Option<Arc<LogFormat>>,
     /// `option dontlognull`: no line for streams the client sent nothing on.
     pub dontlognull: bool,
-    /// `option httplog` in `mode http`: one line per request.
-    pub httplog: bool,
 }
 
 /// What a frontend's streams need at run time.

@@ -30,7 +30,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     frontend.traffic.session(frontend.limit.in_use() as u64);
     let log = &frontend.log;
-    if !log.targets.is_empty() && !log.tcplog {
+    if !log.targets.is_empty() && log.format.is_none() {
         let line = tcplog::connect_line(client.peer, client.local, &frontend.name, "TCP");
         process.logger.send(&log.targets, Level::Info, &line).await;
     }
@@ -41,6 +41,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
     let in_backend = backend.enter();
     let mut attempt = Attempt::default();
     let client_port = client.local.map_or(0, |a| a.port());
+    let local = client.local;
     let peer = client.peer;
 
     let timeouts = Timeouts {
@@ -153,7 +154,10 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
     Traffic::add(&frontend.traffic.bytes_out, bytes.to_client);
     drop(in_backend);
 
-    if log.targets.is_empty() || !log.tcplog || (log.dontlognull && bytes.to_server == 0) {
+    let Some(format) = log.format.as_ref().filter(|_| !log.targets.is_empty()) else {
+        return;
+    };
+    if log.dontlognull && bytes.to_server == 0 {
         return;
     }
     let since_accept = |t: Instant| ms(t.duration_since(accepted_at));
@@ -166,6 +170,8 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
     });
     let line = StreamLog {
         client: peer,
+        frontend_addr: local,
+        server_addr: attempt.server.as_ref().and(attempt.server_addr),
         accept_date,
         frontend: frontend.name.clone(),
         backend: backend.name.clone(),
@@ -185,8 +191,9 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         redispatched: attempt.redispatched,
         srv_queue: attempt.srv_queue,
         backend_queue: attempt.backend_queue,
-    }
-    .tcplog();
+        pid: process.net.pid(),
+    };
+    let line = format.render(&line.fields());
     process.logger.send(&log.targets, Level::Info, &line).await;
 }
 
