@@ -418,9 +418,8 @@ fn retries(p: &mut ProxyState, ctx: &mut Ctx) {
 fn bind(p: &mut ProxyState, ctx: &mut Ctx) {
     let section = p.px.kind.as_str();
     if let Some((b, ssl_without_crt)) = parse_bind(ctx, section) {
-        if let Some(taken) = b
-            .id
-            .and_then(|id| p.px.binds.iter().find(|o| o.id == Some(id)))
+        if let Some(taken) =
+            b.id.and_then(|id| p.px.binds.iter().find(|o| o.id == Some(id)))
         {
             let msg = format!(
                 "{} : 'bind {}' in section '{section}' : 'id' : custom id {} already used at {} ('bind {}')",

@@ -326,7 +326,6 @@ impl Conn<'_> {
             }
         };
         let mut msg = Message::request(&head, &raw);
-        txn.bytes_in = msg.htx_size();
         if let Some(status) = refused(&head, &msg) {
             txn.request_line = None;
             txn.head_done = None;
@@ -342,6 +341,9 @@ impl Conn<'_> {
             msg.normalize_length(n);
         }
         let tokens = connection::take_tokens(&mut msg);
+        // HAProxy counts the request as its HTTP/1 parser left it: lengths
+        // normalised, the Connection header turned into flags.
+        txn.bytes_in = msg.htx_size();
         txn.close = framing.force_close || connection::client_wants_close(head.version, tokens);
         if self.http.policy.mode == connection::Mode::Close {
             txn.close = true;
