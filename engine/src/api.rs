@@ -166,9 +166,10 @@ pub async fn serve(
             // HAProxy lists the API's own streams too, in its `GLOBAL`
             // frontend.
             let sessions = registry.info.as_ref().map(|i| i.process.clone());
-            let listed = sessions
-                .as_ref()
-                .map(|p| p.sessions.register(accepted.peer, "GLOBAL"));
+            let listed = sessions.as_ref().map(|p| {
+                p.sessions
+                    .register(accepted.peer, "GLOBAL", Default::default())
+            });
             session(accepted.stream, &registry, &logger, level, idle).await;
             drop(listed);
             drop(slot);

@@ -208,11 +208,15 @@ impl Engine {
                     Mode::Tcp => None,
                 },
                 content: content_rules(proxy)?,
+                sockets: sockets(proxy),
+                socket_stats: proxy.options.socket_stats,
             });
             frontends.push(frontend.clone());
-            for (at, addr) in listen_addrs(proxy) {
+            for ((at, addr), socket) in listen_addrs(proxy).into_iter().zip(&frontend.sockets) {
                 match net.listen(&addr).await {
-                    Ok(listener) => listeners.push((addr, listener, frontend.clone())),
+                    Ok(listener) => {
+                        listeners.push((addr, listener, frontend.clone(), socket.clone()))
+                    }
                     Err(e) => failures.push(BindFailure {
                         at,
                         kind: if proxy.kind.is_backend() {
@@ -252,7 +256,7 @@ impl Engine {
         let streams = Arc::new(Streams::default());
         let mut tasks = vec![];
         let mut bound = vec![];
-        for (addr, listener, frontend) in listeners {
+        for (addr, listener, frontend, socket) in listeners {
             bound.push(addr);
             // One accept loop per event loop when the socket can be shared,
             // as each HAProxy thread accepts; else one here that spreads.
@@ -266,6 +270,7 @@ impl Engine {
                         let task = proxy::accept_loop(
                             l,
                             frontend.clone(),
+                            socket.clone(),
                             process.clone(),
                             streams.clone(),
                             stop_rx.clone(),
@@ -277,6 +282,7 @@ impl Engine {
                 _ => tasks.push(tokio::spawn(proxy::accept_loop(
                     listener,
                     frontend,
+                    socket,
                     process.clone(),
                     streams.clone(),
                     stop_rx.clone(),
@@ -655,23 +661,61 @@ fn frontend_backend(
 
 /// Every address a proxy listens on, with its `bind` line, port ranges
 /// expanded.
-fn listen_addrs(proxy: &Proxy) -> Vec<(Location, ListenAddr)> {
+/// A frontend's sockets for the stats, one per listening address in
+/// `listen_addrs`'s order: ids as `bind ... id` sets them, the others the
+/// next free ones, names as `bind ... name` sets them or `sock-<id>`, as
+/// HAProxy numbers its listeners.
+fn sockets(proxy: &Proxy) -> Vec<Arc<proxy::Socket>> {
+    let taken: Vec<u32> = proxy.binds.iter().filter_map(|b| b.id).collect();
+    let mut next = 1;
     let mut out = vec![];
     for bind in &proxy.binds {
-        for addr in &bind.addrs {
-            let at = || bind.at.clone();
-            match addr {
-                BindAddr::Inet {
-                    ip,
-                    port_first,
-                    port_last,
-                } => out.extend(
-                    (*port_first..=*port_last)
-                        .map(|port| (at(), ListenAddr::Inet(SocketAddr::new(*ip, port)))),
-                ),
-                BindAddr::Unix(path) => out.push((at(), ListenAddr::Unix(path.clone()))),
-                BindAddr::Fd(fd) => out.push((at(), ListenAddr::Fd(*fd))),
-            }
+        for addr in bind_addrs(bind) {
+            // HAProxy moves its candidate on for every listener, numbered
+            // or not: `name`, `id 1`, then a third get ids 2, 1 and 4.
+            let id = bind.id.unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                next
+            });
+            next += 1;
+            out.push(Arc::new(proxy::Socket {
+                name: bind.name.clone().unwrap_or_else(|| format!("sock-{id}")),
+                id,
+                addr: match addr {
+                    ListenAddr::Inet(a) => a.to_string(),
+                    _ => "unix".into(),
+                },
+                ..proxy::Socket::default()
+            }));
+        }
+    }
+    out
+}
+
+fn listen_addrs(proxy: &Proxy) -> Vec<(Location, ListenAddr)> {
+    proxy
+        .binds
+        .iter()
+        .flat_map(|b| bind_addrs(b).into_iter().map(|a| (b.at.clone(), a)))
+        .collect()
+}
+
+/// The addresses a `bind` line listens on, one per port of a range.
+fn bind_addrs(bind: &crate::config::Bind) -> Vec<ListenAddr> {
+    let mut out = vec![];
+    for addr in bind.addrs.iter().cloned() {
+        match addr {
+            BindAddr::Inet {
+                ip,
+                port_first,
+                port_last,
+            } => out.extend(
+                (port_first..=port_last).map(|port| ListenAddr::Inet(SocketAddr::new(ip, port))),
+            ),
+            BindAddr::Unix(path) => out.push(ListenAddr::Unix(path)),
+            BindAddr::Fd(fd) => out.push(ListenAddr::Fd(fd)),
         }
     }
     out

@@ -361,6 +361,7 @@ impl Conn<'_> {
             Verdict::Deny(status) => {
                 txn.end(Cause::Proxy, Phase::Request);
                 Traffic::add(&self.frontend.traffic.denied_requests, 1);
+                Traffic::add(&self.session.socket.traffic.denied_requests, 1);
                 return self.reply(txn, None, status, has_body).await;
             }
             Verdict::Return(reply) => {
@@ -1000,6 +1001,7 @@ impl Conn<'_> {
         txn.status = i32::from(status);
         self.frontend.traffic.request();
         Traffic::add(&self.frontend.traffic.bad_requests, 1);
+        Traffic::add(&self.session.socket.traffic.bad_requests, 1);
         // Of the frontend's error files, the layer honours only an empty
         // one (`errorfile 408 /dev/null`): it closes without a word.
         if matches!(self.http.policy.errors.get(&status), Some(None)) {
@@ -1266,6 +1268,7 @@ impl Conn<'_> {
         let fe = &self.frontend.traffic;
         for t in [
             Some(fe),
+            Some(&self.session.socket.traffic),
             backend.map(|b| &b.traffic),
             server.map(|s| &s.traffic),
         ]

@@ -132,6 +132,25 @@ pub struct Frontend {
     pub http: Option<http::HttpFrontend>,
     /// `tcp-request content` rules (TCP mode).
     pub content: Option<inspect::ContentRules>,
+    /// Its listening sockets, in declaration order, each with its own
+    /// counters; shown in the stats with `option socket-stats`.
+    pub sockets: Vec<Arc<Socket>>,
+    pub socket_stats: bool,
+}
+
+/// One listening socket of a frontend, for the stats (HAProxy's listener
+/// counters, a line of type 3).
+#[derive(Debug, Default)]
+pub struct Socket {
+    /// `bind ... name <name>`, or `sock-<id>`.
+    pub name: String,
+    /// Its id in the frontend: `bind ... id <n>`, or the next free one.
+    pub id: u32,
+    /// The address, as the stats show it.
+    pub addr: String,
+    pub traffic: Traffic,
+    /// Connections open now.
+    pub current: AtomicU64,
 }
 
 /// Counts live streams, so a soft stop can wait for the last one.
@@ -183,6 +202,7 @@ impl Drop for StreamGuard {
 pub async fn accept_loop(
     listener: Box<dyn Listener>,
     frontend: Arc<Frontend>,
+    socket: Arc<Socket>,
     process: Arc<Process>,
     streams: Arc<Streams>,
     mut stop: watch::Receiver<bool>,
@@ -204,10 +224,16 @@ pub async fn accept_loop(
                 let seats = (process.global.seat(global), frontend.limit.seat(local));
                 let guard = StreamGuard::new(&streams);
                 let frontend = frontend.clone();
+                let socket = socket.clone();
                 let process = process.clone();
                 let net = process.net.clone();
                 let task = Box::pin(async move {
-                    let registered = process.sessions.register(client.peer, &frontend.name);
+                    let on_socket = socket.current.fetch_add(1, Ordering::AcqRel) + 1;
+                    socket.traffic.session(on_socket);
+                    let registered =
+                        process
+                            .sessions
+                            .register(client.peer, &frontend.name, socket.clone());
                     let session = &registered.entry;
                     // The stream logs while it still holds its slots, so
                     // `actconn` and `feconn` count it, as in HAProxy.
@@ -216,6 +242,7 @@ pub async fn accept_loop(
                         None => stream::serve(client, &frontend, &process, session).await,
                     }
                     drop(registered);
+                    socket.current.fetch_sub(1, Ordering::AcqRel);
                     drop(seats);
                     drop(guard);
                 });

@@ -24,6 +24,8 @@ pub struct Table {
 /// One stream, as `show sess` describes it.
 pub struct Entry {
     id: u64,
+    /// The listening socket it came through, whose counters it feeds.
+    pub socket: Arc<super::Socket>,
     src: Option<SocketAddr>,
     frontend: String,
     started: Instant,
@@ -57,10 +59,16 @@ impl Drop for Registered<'_> {
 }
 
 impl Table {
-    pub fn register(&self, src: Option<SocketAddr>, frontend: &str) -> Registered<'_> {
+    pub fn register(
+        &self,
+        src: Option<SocketAddr>,
+        frontend: &str,
+        socket: Arc<super::Socket>,
+    ) -> Registered<'_> {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let entry = Arc::new(Entry {
             id,
+            socket,
             src,
             frontend: frontend.to_string(),
             started: Instant::now(),
@@ -123,17 +131,25 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn live_streams_are_listed_until_they_end() {
         let table = Table::default();
-        let a = table.register(Some("127.0.0.1:40000".parse().unwrap()), "web");
+        let a = table.register(
+            Some("127.0.0.1:40000".parse().unwrap()),
+            "web",
+            Default::default(),
+        );
         a.entry.set_target("app", Some("s1"));
         tokio::time::sleep(std::time::Duration::from_secs(65)).await;
-        let b = table.register(Some("[::1]:40001".parse().unwrap()), "web");
+        let b = table.register(
+            Some("[::1]:40001".parse().unwrap()),
+            "web",
+            Default::default(),
+        );
         assert_eq!(
             table.show(),
             "0x1: proto=tcpv4 src=127.0.0.1:40000 fe=web be=app srv=s1 ts=00 epoch=0 age=1m5s\n\
              0x2: proto=tcpv6 src=[::1]:40001 fe=web be=<NONE> srv=<none> ts=00 epoch=0 age=0s\n\n"
         );
         // Born after a dump: the next epoch.
-        let c = table.register(None, "GLOBAL");
+        let c = table.register(None, "GLOBAL", Default::default());
         let shown = table.show();
         assert!(shown.contains("0x3: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0x1 age=0s"), "{shown}");
         drop(c);

@@ -75,6 +75,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         }
         Verdict::Reject => {
             Traffic::add(&frontend.traffic.denied_requests, 1);
+            Traffic::add(&session.socket.traffic.denied_requests, 1);
             (Err(Failure::Rejected), early)
         }
     };
@@ -150,8 +151,10 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         to_server: bytes.to_server.max(early_bytes),
         ..bytes
     };
-    Traffic::add(&frontend.traffic.bytes_in, bytes.to_server);
-    Traffic::add(&frontend.traffic.bytes_out, bytes.to_client);
+    for t in [&frontend.traffic, &session.socket.traffic] {
+        Traffic::add(&t.bytes_in, bytes.to_server);
+        Traffic::add(&t.bytes_out, bytes.to_client);
+    }
     drop(in_backend);
 
     let Some(format) = log.format.as_ref().filter(|_| !log.targets.is_empty()) else {

@@ -481,6 +481,7 @@ mod tests {
             let name = line.cell("pxname").to_string();
             if proxies.last().is_none_or(|p| p.name != name) {
                 proxies.push(ProxyLines {
+                    sockets: Vec::new(),
                     name,
                     mode: if line.cell("mode") == "http" {
                         "http"
@@ -689,6 +690,7 @@ mod tests {
 
     fn app(servers: Vec<Line>) -> ProxyLines {
         ProxyLines {
+            sockets: Vec::new(),
             name: "app".into(),
             mode: "http",
             frontend: None,
@@ -699,6 +701,7 @@ mod tests {
 
     fn frontend_only(name: &str) -> ProxyLines {
         ProxyLines {
+            sockets: Vec::new(),
             name: name.into(),
             mode: "tcp",
             frontend: Some(line(&[

@@ -20,7 +20,7 @@ use crate::api::{Filter, Format};
 use crate::backend::Backend;
 use crate::balance::WEIGHT_SCALE;
 use crate::config::parse::atol;
-use crate::proxy::Frontend;
+use crate::proxy::{Frontend, Socket};
 use crate::server::ServerState;
 use counters::Traffic;
 use csv::Line;
@@ -132,6 +132,7 @@ impl Registry {
                 }
             }
             let mut lines = ProxyLines {
+                sockets: Vec::new(),
                 name: p.name.clone(),
                 mode: p.mode,
                 frontend: None,
@@ -140,6 +141,15 @@ impl Registry {
             };
             if let (Some(f), true) = (&p.frontend, wants(1)) {
                 lines.frontend = Some(frontend_line(f, stopped));
+            }
+            if let (Some(f), true) = (&p.frontend, wants(8)) {
+                if f.socket_stats {
+                    lines.sockets = f
+                        .sockets
+                        .iter()
+                        .map(|s| socket_line(f, s, stopped))
+                        .collect();
+                }
             }
             if let Some(b) = &p.backend {
                 if wants(4) {
@@ -185,6 +195,8 @@ pub struct ProxyLines {
     /// `tcp` or `http`.
     pub mode: &'static str,
     pub frontend: Option<Line>,
+    /// Its listening sockets' lines, with `option socket-stats`.
+    pub sockets: Vec<Line>,
     /// In declaration order.
     pub servers: Vec<Line>,
     pub backend: Option<Line>,
@@ -194,6 +206,7 @@ impl ProxyLines {
     fn lines_mut(&mut self) -> impl Iterator<Item = &mut Line> {
         self.frontend
             .iter_mut()
+            .chain(self.sockets.iter_mut())
             .chain(self.servers.iter_mut())
             .chain(self.backend.iter_mut())
     }
@@ -202,6 +215,7 @@ impl ProxyLines {
     pub fn lines(&self) -> impl Iterator<Item = &Line> {
         self.frontend
             .iter()
+            .chain(self.sockets.iter())
             .chain(self.servers.iter())
             .chain(self.backend.iter())
     }
@@ -368,6 +382,43 @@ pub fn frontend_line(f: &Frontend, stopped: bool) -> Line {
         .set("conn_rate", f.traffic.rate.value())
         .set("conn_rate_max", f.traffic.rate.max())
         .set("conn_tot", Traffic::get(&f.traffic.sessions));
+    l
+}
+
+/// A listening socket's line (`option socket-stats`): its sessions,
+/// bytes and refused requests.
+pub fn socket_line(f: &Frontend, s: &Socket, stopped: bool) -> Line {
+    let mut l = Line::default();
+    let t = &s.traffic;
+    l.set("pxname", &f.name)
+        .set("svname", &s.name)
+        .set("scur", s.current.load(Ordering::Relaxed))
+        .set("smax", Traffic::get(&t.max_sessions))
+        // No `maxconn` on `bind` lines yet: HAProxy's 0, no limit.
+        .set("slim", 0)
+        .set("stot", Traffic::get(&t.sessions))
+        .set("bin", Traffic::get(&t.bytes_in))
+        .set("bout", Traffic::get(&t.bytes_out))
+        .set("dreq", Traffic::get(&t.denied_requests))
+        .set("ereq", Traffic::get(&t.bad_requests))
+        .set("status", if stopped { "STOP" } else { "OPEN" })
+        .set("pid", PID)
+        .set("iid", f.iid)
+        .set("sid", s.id)
+        .set("type", 3)
+        .set("addr", &s.addr)
+        .set("mode", f.mode)
+        .set("-", "-")
+        .zeros(&[
+            "dresp",
+            "dcon",
+            "dses",
+            "wrew",
+            "eint",
+            "ssl_sess",
+            "ssl_reused_sess",
+            "ssl_failed_handshake",
+        ]);
     l
 }
 

@@ -736,6 +736,7 @@ mod tests {
             .set("scur", 0)
             .set("lbtot", 3);
         let proxies = [ProxyLines {
+            sockets: Vec::new(),
             name: "app".into(),
             mode: "http",
             frontend: None,

@@ -333,14 +333,43 @@ pub fn info_json(fields: &[(&str, String)]) -> String {
     out
 }
 
+/// The fields of a listener line (`option socket-stats`) and their tags,
+/// as HAProxy 2.6.12 prints them.
+const LISTENER_FIELDS: &[(&str, Meta)] = &[
+    ("pxname", "KNS:str"),
+    ("svname", "KNS:str"),
+    ("scur", "MGP:u32"),
+    ("smax", "MMP:u32"),
+    ("slim", "CLP:u32"),
+    ("stot", "MCP:u64"),
+    ("bin", "MCP:u64"),
+    ("bout", "MCP:u64"),
+    ("dreq", "MCP:u64"),
+    ("dresp", "MCP:u64"),
+    ("ereq", "MCP:u64"),
+    ("status", "SGP:str"),
+    ("pid", "KGP:u32"),
+    ("iid", "KGS:u32"),
+    ("sid", "KGS:u32"),
+    ("type", "CGS:u32"),
+    ("addr", "CGS:str"),
+    ("mode", "CGS:str"),
+    ("dcon", "MCP:u64"),
+    ("dses", "MCP:u64"),
+    ("wrew", "MCP:u64"),
+    ("eint", "MCP:u64"),
+    ("ssl_sess", "MCP:u64"),
+    ("ssl_reused_sess", "MCP:u64"),
+    ("ssl_failed_handshake", "MCP:u64"),
+];
+
 /// The kinds of line, from the `type` cell (HAProxy's `STATS_TYPE_*`).
-/// Listener lines (3) have no table: the engine has no per-listener
-/// stats.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Frontend,
     Backend,
     Server,
+    Listener,
 }
 
 impl Kind {
@@ -349,6 +378,7 @@ impl Kind {
             "0" => Some(Kind::Frontend),
             "1" => Some(Kind::Backend),
             "2" => Some(Kind::Server),
+            "3" => Some(Kind::Listener),
             _ => None,
         }
     }
@@ -358,6 +388,7 @@ impl Kind {
             Kind::Frontend => 'F',
             Kind::Backend => 'B',
             Kind::Server => 'S',
+            Kind::Listener => 'L',
         }
     }
 
@@ -366,6 +397,7 @@ impl Kind {
             Kind::Frontend => "Frontend",
             Kind::Backend => "Backend",
             Kind::Server => "Server",
+            Kind::Listener => "Listener",
         }
     }
 
@@ -374,6 +406,10 @@ impl Kind {
             Kind::Frontend => row.1,
             Kind::Backend => row.2,
             Kind::Server => row.3,
+            Kind::Listener => LISTENER_FIELDS
+                .iter()
+                .find(|(name, _)| *name == row.0)
+                .map_or("", |(_, meta)| meta),
         }
     }
 }
@@ -566,6 +602,7 @@ pub(crate) fn proxies_from_csv(csv: &str) -> Vec<ProxyLines> {
                 "tcp"
             };
             proxies.push(ProxyLines {
+                sockets: Vec::new(),
                 name,
                 mode,
                 frontend: None,
@@ -693,6 +730,7 @@ mod tests {
             .set("check_rise", 2)
             .set("last_chk", "got \"bad\"\n");
         let proxies = [ProxyLines {
+            sockets: Vec::new(),
             name: "be".into(),
             mode: "http",
             frontend: None,
