@@ -69,6 +69,11 @@ pub fn stats(p: &mut ProxyState, ctx: &mut Ctx) {
                 }
             }
         }
+        "http-request" => {
+            // Rules of the page's own (deny, allow, auth...): recognised,
+            // not run yet; starting refuses them, naming the line.
+            ctx.unimplemented("stats http-request".to_string());
+        }
         "scope" if value.is_empty() => {
             ctx.alert(format!("{here} : 'scope' needs a proxy name."));
             return;

@@ -324,6 +324,9 @@ fn proxy(out: &mut String, page: &Page, px: &ProxyLines) {
     if let Some(f) = &px.frontend {
         rows::frontend(out, page, px, f);
     }
+    for l in &px.sockets {
+        rows::socket(out, page, px, l);
+    }
     for s in &px.servers {
         rows::server(out, page, px, s);
     }
@@ -758,6 +761,31 @@ mod tests {
             })
             .unwrap_or_else(|| panic!("no row {anchor}"));
         (class, cells.iter().map(|c| text(&c.1)).collect())
+    }
+
+    #[test]
+    fn a_socket_row_is_haproxys() {
+        // HAProxy 2.6.12's row for `bind ... name first` with one session.
+        let mut px = app(vec![]);
+        px.sockets.push(line(&[
+            ("pxname", "app"),
+            ("svname", "first"),
+            ("scur", "1"),
+            ("smax", "1"),
+            ("slim", "0"),
+            ("stot", "1"),
+            ("bin", "0"),
+            ("bout", "0"),
+            ("dreq", "0"),
+            ("dresp", "0"),
+            ("ereq", "0"),
+            ("status", "OPEN"),
+            ("type", "3"),
+        ]));
+        let page = render_with(&[px], |_| {});
+        assert!(page.contains(
+            "<tr class=socket><td class=ac><a name=\"app/+first\"></a><a class=lfsb href=\"#app/+first\">first</a></td><td colspan=3></td><td colspan=3>&nbsp;</td><td>1</td><td>1</td><td>0</td><td>1</td><td>&nbsp;</td><td>&nbsp;</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td></td><td></td><td></td><td></td><td class=ac>OPEN</td><td class=ac colspan=8></td></tr>"
+        ));
     }
 
     fn render_with(proxies: &[ProxyLines], tweak: impl Fn(&mut Page)) -> String {

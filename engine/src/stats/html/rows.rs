@@ -285,6 +285,42 @@ pub(super) fn server(out: &mut String, page: &Page, px: &ProxyLines, l: &Line) {
     out.push_str("</tr>\n");
 }
 
+/// A listening socket's row (`option socket-stats`): sessions, bytes,
+/// denied and invalid requests, and its state.
+pub(super) fn socket(out: &mut String, page: &Page, px: &ProxyLines, l: &Line) {
+    let (pxname, name) = (Esc(&px.name), Esc(l.cell("svname")));
+    out.push_str("<tr class=socket>");
+    if page.admin {
+        out.push_str("<td></td>");
+    }
+    put!(
+        out,
+        "<td class=ac><a name=\"{pxname}/+{name}\"></a>{}<a class=lfsb href=\"#{pxname}/+{name}\">{name}</a>",
+        if page.show_legends { "<u>" } else { "" },
+    );
+    if page.show_legends {
+        server_legend(out, l);
+    }
+    put!(
+        out,
+        "</td><td colspan=3></td><td colspan=3>&nbsp;</td>\
+         <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>&nbsp;</td><td>&nbsp;</td>\
+         <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+         <td></td><td></td><td></td><td></td>\
+         <td class=ac>{}</td><td class=ac colspan=8></td></tr>",
+        num(l.cell("scur")),
+        num(l.cell("smax")),
+        num(l.cell("slim")),
+        num(l.cell("stot")),
+        num(l.cell("bin")),
+        num(l.cell("bout")),
+        num(l.cell("dreq")),
+        num(l.cell("dresp")),
+        num(l.cell("ereq")),
+        Esc(l.cell("status")),
+    );
+}
+
 /// Address, id and cookie, as HAProxy's tooltip words them.
 fn server_legend(out: &mut String, l: &Line) {
     out.push_str("<div class=tips>");
