@@ -547,3 +547,70 @@ fn stats_timeout_and_maxconn_bound_the_api_as_haproxy() {
         assert_eq!(ours, api_limits(&haproxy));
     }
 }
+
+/// `show stat typed`, `show stat json` and `show info typed` for `binary`,
+/// each line cut to its position, name and tags (values vary).
+fn typed_forms(binary: &Path) -> Vec<String> {
+    let s1 = NameServer::start("s1", free_port());
+    let fe = free_port();
+    let socket = xtests::socket_path(&format!("typed-{fe}"));
+    let cfg = xtests::config_file(
+        &format!("typed-{fe}"),
+        &format!(
+            "global\n    maxconn 1000\n    stats socket {sock} level admin\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten app\n    bind 127.0.0.1:{fe}\n    server s1 127.0.0.1:{p1} check\n    server s2 127.0.0.1:{p1} backup\n",
+            sock = socket.display(),
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    assert_eq!(xtests::ask(fe), "s1");
+    // `F.2.0.0.pxname.1:KNS:str:app` → `F.2.0.0.pxname.1:KNS:str`.
+    let keys = |text: String| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.splitn(4, ':').take(3).collect::<Vec<_>>().join(":"))
+            .collect()
+    };
+    // HAProxy's estimate of the connections a server needs has no
+    // counterpart in the engine (the book's differences say so).
+    let mut out: Vec<String> = keys(xtests::api(&socket, "show stat typed"))
+        .into_iter()
+        .filter(|k| !k.contains(".need_conn_est."))
+        .collect();
+    // Info fields whose presence depends on the build (memory pools,
+    // SSL, Lua) are left out: names and tags of the rest must agree.
+    let info: Vec<String> = keys(xtests::api(&socket, "show info typed"));
+    out.extend(info.into_iter().filter(|k| {
+        [
+            "Name",
+            "Pid",
+            "Uptime_sec",
+            "Maxconn",
+            "CurrConns",
+            "CumConns",
+            "Stopping",
+            "node",
+        ]
+        .iter()
+        .any(|n| k.contains(&format!(".{n}.")))
+    }));
+    // The JSON form: its shape, values blanked.
+    let json = xtests::api(&socket, "show stat json");
+    let fields = json.matches("\"objType\"").count();
+    let estimates = json.matches("\"name\":\"need_conn_est\"").count();
+    out.push(format!("json fields: {}", fields - estimates));
+    out
+}
+
+#[test]
+fn typed_and_json_forms_match_haproxy() {
+    let ours = typed_forms(&xtests::engine_bin!());
+    assert!(
+        ours.iter().any(|k| k == "S.2.1.17.status.1:SGP:str"),
+        "{ours:#?}"
+    );
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, typed_forms(&haproxy));
+    }
+}
