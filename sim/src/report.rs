@@ -28,7 +28,7 @@ impl Outcome {
     }
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct ClientStats {
     /// Answers by their text, failures by kind (BTreeMap: sorted output).
     outcomes: BTreeMap<String, u64>,
@@ -36,7 +36,7 @@ struct ClientStats {
 }
 
 /// Shared by every simulated client of a run.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Report {
     clients: Arc<Mutex<BTreeMap<String, ClientStats>>>,
 }
@@ -71,6 +71,20 @@ impl Report {
         (!l.is_empty()).then(|| l[((l.len() - 1) as f64 * q).round() as usize])
     }
 
+    /// The mean latency of `client`'s answered connections.
+    pub fn mean(&self, client: &str) -> Option<Duration> {
+        let clients = self.clients.lock().expect("report lock");
+        let l = &clients.get(client)?.latencies;
+        let n = u32::try_from(l.len()).ok().filter(|n| *n > 0)?;
+        Some(l.iter().sum::<Duration>() / n)
+    }
+
+    /// How many of `client`'s connections were answered.
+    pub fn answered(&self, client: &str) -> usize {
+        let clients = self.clients.lock().expect("report lock");
+        clients.get(client).map_or(0, |s| s.latencies.len())
+    }
+
     /// Per client: connections, outcomes, the answered ones' rate over
     /// `duration` and their latency percentiles (virtual time).
     pub fn render(&self, duration: Duration) -> String {
@@ -92,11 +106,13 @@ impl Report {
             }
             if !l.is_empty() {
                 let p = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize].as_millis();
+                let mean = l.iter().sum::<Duration>().as_secs_f64() * 1000.0 / l.len() as f64;
                 out.push_str(&format!(
-                    "  latency ms: p50 {} p90 {} p99 {} max {}\n",
+                    "  latency ms: p50 {} p90 {} p99 {} p99.9 {} max {} mean {mean:.1}\n",
                     p(0.5),
                     p(0.9),
                     p(0.99),
+                    p(0.999),
                     p(1.0)
                 ));
             }

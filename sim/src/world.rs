@@ -46,6 +46,8 @@ pub struct Outcome {
     pub report: String,
     /// Expectations that did not hold, one line each.
     pub failed: Vec<String>,
+    /// The clients' figures, for whoever wants more than the summary.
+    pub clients: Report,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +219,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
     Ok(Outcome {
         transcript: transcript.render(),
         report: report.render(scenario.duration.0),
+        clients: report.clone(),
         failed,
     })
 }
