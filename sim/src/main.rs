@@ -28,6 +28,10 @@ enum Command {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Also write the clients' report, and the expectations that
+        /// failed, as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Validate a scenario file and the engine configurations in it.
     Check { scenario: PathBuf },
@@ -48,12 +52,28 @@ fn load(path: Option<&Path>) -> Result<Scenario, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed } => load(scenario.as_deref()).and_then(|mut s| {
+        Command::Run {
+            scenario,
+            seed,
+            json,
+        } => load(scenario.as_deref()).and_then(|mut s| {
             if let Some(seed) = seed {
                 s.seed = seed;
             }
             let outcome = sim::world::run(&s).map_err(|e| e.to_string())?;
             print!("{}\n{}", outcome.transcript, outcome.report);
+            if let Some(path) = json {
+                let report = serde_json::json!({
+                    "scenario": s.name,
+                    "seed": s.seed,
+                    "duration_s": s.duration.0.as_secs_f64(),
+                    "clients": outcome.clients.summaries(s.duration.0),
+                    "failed": outcome.failed,
+                });
+                let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+                std::fs::write(&path, text + "\n")
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
             if outcome.failed.is_empty() {
                 Ok(())
             } else {

@@ -85,38 +85,83 @@ impl Report {
         clients.get(client).map_or(0, |s| s.latencies.len())
     }
 
-    /// Per client: connections, outcomes, the answered ones' rate over
-    /// `duration` and their latency percentiles (virtual time).
-    pub fn render(&self, duration: Duration) -> String {
+    /// Per client, in name order: connections, outcomes, the answered
+    /// ones' rate over `duration` and their latencies (virtual time).
+    pub fn summaries(&self, duration: Duration) -> Vec<ClientSummary> {
         let clients = self.clients.lock().expect("report lock");
+        clients
+            .iter()
+            .map(|(name, stats)| {
+                let mut l = stats.latencies.clone();
+                l.sort();
+                let p = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize].as_millis() as u64;
+                let latency_ms = (!l.is_empty()).then(|| Latency {
+                    p50: p(0.5),
+                    p90: p(0.9),
+                    p99: p(0.99),
+                    p99_9: p(0.999),
+                    max: p(1.0),
+                    mean: l.iter().sum::<Duration>().as_secs_f64() * 1000.0 / l.len() as f64,
+                });
+                ClientSummary {
+                    name: name.clone(),
+                    connections: stats.outcomes.values().sum(),
+                    outcomes: stats.outcomes.clone(),
+                    answered: l.len(),
+                    throughput: (!duration.is_zero())
+                        .then(|| l.len() as f64 / duration.as_secs_f64()),
+                    latency_ms,
+                }
+            })
+            .collect()
+    }
+
+    /// The summaries as text, for the transcript's end.
+    pub fn render(&self, duration: Duration) -> String {
         let mut out = String::new();
-        for (name, stats) in clients.iter() {
-            let total: u64 = stats.outcomes.values().sum();
-            out.push_str(&format!("client {name}: {total} connections\n"));
-            for (outcome, n) in &stats.outcomes {
+        for c in self.summaries(duration) {
+            out.push_str(&format!(
+                "client {}: {} connections\n",
+                c.name, c.connections
+            ));
+            for (outcome, n) in &c.outcomes {
                 out.push_str(&format!("  {n:>6}  {outcome}\n"));
             }
-            let mut l = stats.latencies.clone();
-            l.sort();
-            if !duration.is_zero() {
-                out.push_str(&format!(
-                    "  throughput: {:.1} answered/s\n",
-                    l.len() as f64 / duration.as_secs_f64()
-                ));
+            if let Some(t) = c.throughput {
+                out.push_str(&format!("  throughput: {t:.1} answered/s\n"));
             }
-            if !l.is_empty() {
-                let p = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize].as_millis();
-                let mean = l.iter().sum::<Duration>().as_secs_f64() * 1000.0 / l.len() as f64;
+            if let Some(l) = c.latency_ms {
                 out.push_str(&format!(
-                    "  latency ms: p50 {} p90 {} p99 {} p99.9 {} max {} mean {mean:.1}\n",
-                    p(0.5),
-                    p(0.9),
-                    p(0.99),
-                    p(0.999),
-                    p(1.0)
+                    "  latency ms: p50 {} p90 {} p99 {} p99.9 {} max {} mean {:.1}\n",
+                    l.p50, l.p90, l.p99, l.p99_9, l.max, l.mean
                 ));
             }
         }
         out
     }
+}
+
+/// One client's figures (`sim run --json`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClientSummary {
+    pub name: String,
+    pub connections: u64,
+    /// Connections by what they got (`answered by web1`, `no answer in
+    /// time`...).
+    pub outcomes: BTreeMap<String, u64>,
+    pub answered: usize,
+    /// Answered connections per second of the run.
+    pub throughput: Option<f64>,
+    pub latency_ms: Option<Latency>,
+}
+
+/// Latency percentiles of the answered connections, in milliseconds.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Latency {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p99_9: u64,
+    pub max: u64,
+    pub mean: f64,
 }

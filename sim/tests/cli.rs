@@ -1,0 +1,79 @@
+//! The `sim` binary as a user runs it: `sim run FILE --json OUT` prints the
+//! transcript and report and writes the same figures as JSON; a failed
+//! expectation makes the exit status non-zero.
+
+use std::path::Path;
+use std::process::Command;
+
+fn sim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+}
+
+#[test]
+fn run_writes_the_report_as_json_too() {
+    let dir = std::env::temp_dir().join(format!("sim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("report.json");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/capacity.yaml");
+    let out = sim()
+        .args(["run", scenario.to_str().unwrap(), "--seed", "9", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["scenario"], "capacity");
+    assert_eq!(report["seed"], 9);
+    let load = &report["clients"][0];
+    assert_eq!(load["name"], "load");
+    // The JSON and the printed report tell the same run.
+    let connections = load["connections"].as_u64().unwrap();
+    assert!(
+        text.contains(&format!("client load: {connections} connections")),
+        "{text}"
+    );
+    let p99 = load["latency_ms"]["p99"].as_u64().unwrap();
+    assert!(text.contains(&format!(" p99 {p99} ")), "{text}");
+    assert_eq!(report["failed"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn a_failed_expectation_fails_the_run() {
+    let dir = std::env::temp_dir().join(format!("sim-cli-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("wrong.yaml");
+    std::fs::write(
+        &file,
+        "name: wrong
+seed: 1
+duration: 3s
+proxies:
+  - name: proxy
+    address: 10.0.0.1
+    config: |
+      defaults
+          mode tcp
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+      listen app
+          bind :80
+          server s1 10.0.0.11:80 check inter 500ms
+servers:
+  - { name: s1, address: 10.0.0.11 }
+expect:
+  - { at: 2s, server: app/s1, state: DOWN }
+",
+    )
+    .unwrap();
+    let out = sim().args(["run"]).arg(&file).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("app/s1"), "{err}");
+}
