@@ -2,6 +2,7 @@
 //! (the embedded failover world when none is given) and prints its
 //! transcript and client report; `sim check SCENARIO` only validates it.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -49,6 +50,26 @@ fn load(path: Option<&Path>) -> Result<Scenario, String> {
     }
 }
 
+/// On a terminal, a bar of virtual time on stderr: `[#####.....] 12s / 31s`.
+fn progress_bar() -> impl FnMut(std::time::Duration, std::time::Duration) {
+    let terminal = std::io::stderr().is_terminal();
+    move |now, total| {
+        if !terminal || total.is_zero() {
+            return;
+        }
+        let width = 30;
+        let done = (now.as_secs_f64() / total.as_secs_f64() * width as f64) as usize;
+        let done = done.min(width);
+        eprint!(
+            "\r[{}{}] {}s / {}s",
+            "#".repeat(done),
+            ".".repeat(width - done),
+            now.as_secs(),
+            total.as_secs()
+        );
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -60,7 +81,12 @@ fn main() -> ExitCode {
             if let Some(seed) = seed {
                 s.seed = seed;
             }
-            let outcome = sim::world::run(&s).map_err(|e| e.to_string())?;
+            let outcome = sim::world::run_with_progress(&s, &mut progress_bar())
+                .map_err(|e| e.to_string())?;
+            if std::io::stderr().is_terminal() {
+                // The bar's line is wiped before the transcript.
+                eprint!("\r{:60}\r", "");
+            }
             print!("{}\n{}", outcome.transcript, outcome.report);
             if let Some(path) = json {
                 let report = serde_json::json!({

@@ -96,13 +96,22 @@ fn process_settings(g: &config::Global) -> Vec<&'static str> {
 }
 
 pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
+    run_with_progress(scenario, &mut |_, _| {})
+}
+
+/// [`run`], telling `progress` (virtual time so far, the run's whole
+/// duration) as each virtual second passes, for a progress bar.
+pub fn run_with_progress(
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(Duration, Duration),
+) -> Result<Outcome, RunError> {
     let transcript = Transcript::default();
     let report = Report::default();
 
     let mut sim = turmoil::Builder::new()
         .epoch(scenario.epoch())
         .rng_seed(scenario.seed)
-        .simulation_duration(scenario.duration.0 + max_patience(scenario) + SETTLE)
+        .simulation_duration(sim_duration(scenario))
         .min_message_latency(scenario.latency.0)
         .max_message_latency(scenario.latency.0)
         .tcp_capacity(TCP_CAPACITY)
@@ -196,7 +205,14 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
         });
     }
 
-    let mut failed = drive(&mut sim, scenario, &engines, &failures, &transcript)?;
+    let mut failed = drive(
+        &mut sim,
+        scenario,
+        &engines,
+        &failures,
+        &transcript,
+        progress,
+    )?;
     for o in &scenario.outcome {
         let lost = report.failed(&o.client);
         if let Some(max) = o.max_failed {
@@ -224,6 +240,12 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
     })
 }
 
+/// The virtual time a run lasts: the clients', then their patience, then
+/// a settling second.
+fn sim_duration(scenario: &Scenario) -> Duration {
+    scenario.duration.0 + max_patience(scenario) + SETTLE
+}
+
 fn max_patience(scenario: &Scenario) -> Duration {
     scenario
         .clients
@@ -241,7 +263,10 @@ fn drive(
     engines: &[(String, EngineSlot)],
     failures: &[(String, tokio::sync::watch::Sender<Failure>)],
     transcript: &Transcript,
+    progress: &mut dyn FnMut(Duration, Duration),
 ) -> Result<Vec<String>, RunError> {
+    let total = sim_duration(scenario);
+    let mut told = Duration::ZERO;
     let mut events: Vec<_> = scenario.timeline.iter().collect();
     events.sort_by_key(|e| e.at.0);
     let mut events = events.into_iter().peekable();
@@ -256,6 +281,10 @@ fn drive(
     let address = |name: &str| scenario.address_of(name).expect("checked at load");
     loop {
         let now = sim.elapsed();
+        if now >= told + Duration::from_secs(1) {
+            told = now;
+            progress(now, total);
+        }
         while let Some(e) = events.next_if(|e| e.at.0 <= now) {
             transcript.note_at(now, "timeline", &describe(&e.action));
             match &e.action {

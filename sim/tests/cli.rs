@@ -77,3 +77,21 @@ expect:
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("app/s1"), "{err}");
 }
+
+#[test]
+fn progress_is_told_each_virtual_second() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/capacity.yaml");
+    let s = sim::scenario::Scenario::load(&scenario).unwrap();
+    let mut told = vec![];
+    sim::world::run_with_progress(&s, &mut |now, total| told.push((now, total))).unwrap();
+    let total = told[0].1;
+    assert!(
+        told.windows(2)
+            .all(|w| w[1].0 >= w[0].0 + std::time::Duration::from_secs(1)),
+        "a second apart, in order"
+    );
+    // capacity.yaml's clients run 20 s; the run may end before its whole
+    // length (their patience, a settling second) once they are done.
+    assert!(told.len() >= 19, "{} of {total:?}", told.len());
+    assert!(told.iter().all(|(now, t)| now <= t && *t == total));
+}
