@@ -33,6 +33,15 @@ impl Transcript {
         }
     }
 
+    /// Lines so far.
+    pub fn len(&self) -> usize {
+        self.lines.lock().expect("transcript lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn render(&self) -> String {
         let lines = self.lines.lock().expect("transcript lock");
         let mut out = lines.join("\n");

@@ -6,6 +6,7 @@
 //! configuration uses the same addresses as in production. Time is
 //! virtual: a thirty-second scenario runs in well under a second.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,6 +49,40 @@ pub struct Outcome {
     pub failed: Vec<String>,
     /// The clients' figures, for whoever wants more than the summary.
     pub clients: Report,
+    /// Every server's state changes, in order.
+    pub health: Vec<HealthChange>,
+}
+
+/// A server's state changed (as the stats show it, without `x/y`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HealthChange {
+    /// Virtual time, in milliseconds.
+    pub at_ms: u64,
+    pub proxy: String,
+    /// `backend/server`.
+    pub server: String,
+    pub state: String,
+}
+
+/// Every server's state word (`UP`, `DOWN`, `MAINT`, `DRAIN`, `NOLB`) in
+/// every running engine, by (proxy, `backend/server`).
+fn all_states(engines: &[(String, EngineSlot)]) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for (name, slot) in engines {
+        let Some(running) = slot.lock().expect("slot").clone() else {
+            continue;
+        };
+        for b in running.engine.backends() {
+            for s in &b.servers {
+                let word = match s.status().split(' ').next().unwrap_or_default() {
+                    "no" => "UP".to_string(),
+                    w => w.to_string(),
+                };
+                out.insert((name.clone(), format!("{}/{}", b.name, s.name())), word);
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,7 +240,7 @@ pub fn run_with_progress(
         });
     }
 
-    let mut failed = drive(
+    let (mut failed, health) = drive(
         &mut sim,
         scenario,
         &engines,
@@ -232,11 +267,26 @@ pub fn run_with_progress(
             }
         }
     }
+    let mut text = report.render(scenario.duration.0);
+    if !health.is_empty() {
+        text.push_str("health timeline:\n");
+        for h in &health {
+            text.push_str(&format!(
+                "  {:>3}.{:03}s  {} {} {}\n",
+                h.at_ms / 1000,
+                h.at_ms % 1000,
+                h.proxy,
+                h.server,
+                h.state
+            ));
+        }
+    }
     Ok(Outcome {
         transcript: transcript.render(),
-        report: report.render(scenario.duration.0),
+        report: text,
         clients: report.clone(),
         failed,
+        health,
     })
 }
 
@@ -264,9 +314,14 @@ fn drive(
     failures: &[(String, tokio::sync::watch::Sender<Failure>)],
     transcript: &Transcript,
     progress: &mut dyn FnMut(Duration, Duration),
-) -> Result<Vec<String>, RunError> {
+) -> Result<(Vec<String>, Vec<HealthChange>), RunError> {
     let total = sim_duration(scenario);
     let mut told = Duration::ZERO;
+    let mut states = BTreeMap::new();
+    let mut health = vec![];
+    // A state changes with a message (the engine's, or the timeline's):
+    // the states are read again only when the transcript grew.
+    let mut seen = usize::MAX;
     let mut events: Vec<_> = scenario.timeline.iter().collect();
     events.sort_by_key(|e| e.at.0);
     let mut events = events.into_iter().peekable();
@@ -281,6 +336,26 @@ fn drive(
     let address = |name: &str| scenario.address_of(name).expect("checked at load");
     loop {
         let now = sim.elapsed();
+        let lines = transcript.len();
+        let fresh = if lines != seen || states.is_empty() {
+            seen = lines;
+            all_states(engines)
+        } else {
+            BTreeMap::new()
+        };
+        for (key, state) in fresh {
+            // An engine's first states are where it starts, not changes.
+            if let Some(before) = states.insert(key.clone(), state.clone()) {
+                if before != state {
+                    health.push(HealthChange {
+                        at_ms: now.as_millis() as u64,
+                        proxy: key.0,
+                        server: key.1,
+                        state,
+                    });
+                }
+            }
+        }
         if now >= told + Duration::from_secs(1) {
             told = now;
             progress(now, total);
@@ -350,7 +425,7 @@ fn drive(
             c.at.0, c.server
         ));
     }
-    Ok(failed)
+    Ok((failed, health))
 }
 
 /// An answer on its way from a proxy's host: (time, proxy, transcript

@@ -41,6 +41,15 @@ fn run_writes_the_report_as_json_too() {
     let p99 = load["latency_ms"]["p99"].as_u64().unwrap();
     assert!(text.contains(&format!(" p99 {p99} ")), "{text}");
     assert_eq!(report["failed"].as_array().map(Vec::len), Some(0));
+    // s1 dies at 10 s: the health timeline has it DOWN.
+    let health = report["health"].as_array().unwrap();
+    assert!(
+        health
+            .iter()
+            .any(|h| h["server"] == "app/s1" && h["state"] == "DOWN"),
+        "{health:?}"
+    );
+    assert!(text.contains("health timeline:"), "{text}");
 }
 
 #[test]
