@@ -18,7 +18,8 @@
 //!     port: 80                   # default 80
 //!     reply: web1                # default: the server's name
 //!     service_time: 5ms          # or { exponential: 5ms } (mean) or
-//!                                # { lognormal: { median: 5ms, sigma: 0.5 } }
+//!                                # { lognormal: { median: 5ms, sigma: 0.5 } } or
+//!                                # { empirical: [4ms, 5ms, 5ms, 40ms] } (measured)
 //!     concurrency: 100           # connections served at once; others wait
 //!     protocol: http             # default tcp (reply, then close)
 //! clients:
@@ -245,6 +246,8 @@ pub enum Distribution {
     Exponential(Time),
     /// Log-normal with this median and shape.
     Lognormal { median: Time, sigma: f64 },
+    /// Measured service times, each as likely: `[4ms, 5ms, 5ms, 40ms]`.
+    Empirical(Vec<Time>),
 }
 
 /// A rate of new connections, `200/s`, `5/ms`, `30/m`.
@@ -463,6 +466,16 @@ impl Scenario {
                 }
             }
         }
+        for (i, s) in scenario.servers.iter().enumerate() {
+            if let Some(ServiceTime::Distribution(Distribution::Empirical(v))) = &s.service_time {
+                if v.is_empty() {
+                    return Err(invalid(
+                        &format!("servers[{i}].service_time.empirical"),
+                        "needs at least one measured time".into(),
+                    ));
+                }
+            }
+        }
         for (i, c) in scenario.clients.iter().enumerate() {
             let field = format!("clients[{i}]");
             let given = [
@@ -669,6 +682,7 @@ proxies:
   - {{ name: a, address: 10.0.0.2, service_time: 5ms }}
   - {{ name: b, address: 10.0.0.3, service_time: {{ exponential: 5ms }} }}
   - {{ name: c, address: 10.0.0.4, service_time: {{ lognormal: {{ median: 5ms, sigma: 0.5 }} }} }}
+  - {{ name: d, address: 10.0.0.8, service_time: {{ empirical: [4ms, 5ms, 40ms] }} }}
 clients:
   - {{ name: u, address: 10.0.0.5, target: \"10.0.0.1:80\" }}
   - {{ name: v, address: 10.0.0.6, target: \"10.0.0.1:80\", users: 10, think: 100ms }}
@@ -680,6 +694,16 @@ clients:
             s.servers[1].service_time,
             Some(ServiceTime::Distribution(Distribution::Exponential(_)))
         ));
+        assert!(matches!(
+            &s.servers[3].service_time,
+            Some(ServiceTime::Distribution(Distribution::Empirical(v))) if v.len() == 3
+        ));
+        let empty = text.replace("[4ms, 5ms, 40ms]", "[]");
+        let e = parse(&empty).unwrap_err().to_string();
+        assert!(
+            e.contains("servers[3].service_time.empirical: needs at least one measured time"),
+            "{e}"
+        );
         assert_eq!(
             s.clients[0].load(),
             Load::Closed {

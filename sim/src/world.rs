@@ -567,6 +567,11 @@ fn service_time(spec: Option<&ServiceTime>, rng: &mut SmallRng) -> Duration {
             LogNormal::new(median.0.as_secs_f64().max(1e-9).ln(), *sigma)
                 .map_or(0.0, |d| d.sample(rng))
         }
+        Some(ServiceTime::Distribution(Distribution::Empirical(times))) => {
+            // Checked non-empty at load.
+            let i = rand::Rng::random_range(rng, 0..times.len().max(1));
+            times.get(i).map_or(0.0, |t| t.0.as_secs_f64())
+        }
     };
     Duration::from_secs_f64(secs.clamp(0.0, MAX_SERVICE_TIME.as_secs_f64()))
 }

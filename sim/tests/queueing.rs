@@ -87,3 +87,32 @@ fn below_capacity_nothing_queues() {
         "{fastest:?}"
     );
 }
+
+#[test]
+fn an_empirical_distribution_draws_the_measured_times() {
+    // Two measured times, a connection every 500 ms: nothing waits, so
+    // each response takes one of the two (plus the network's constant).
+    let outcome = run(
+        "{ empirical: [100ms, 300ms] }",
+        "rate: 2/s, arrival: constant",
+        "60s",
+    );
+    let c = &outcome.clients;
+    let (fastest, slowest) = (
+        c.percentile("load", 0.0).unwrap(),
+        c.percentile("load", 1.0).unwrap(),
+    );
+    assert_eq!(
+        slowest - fastest,
+        Duration::from_millis(200),
+        "{}",
+        outcome.report
+    );
+    let mean = c.mean("load").unwrap();
+    // About half and half.
+    assert!(
+        mean > fastest + Duration::from_millis(70) && mean < slowest - Duration::from_millis(70),
+        "{mean:?}\n{}",
+        outcome.report
+    );
+}
