@@ -46,6 +46,8 @@
 //!   - { at: 20s, latency: { between: [proxy-1-1, web1], value: 80ms } }
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
+//!   - { at: 9s, backend: test, state: UP }
+//!   - { at: 9s, stat: test/web1, column: chkdown, value: "1" }
 //! stats: [9s, 25s]               # show stat, in the transcript
 //! outcome:                       # checked at the end
 //!   - { client: client, max_failed: 0, max_p99: 50ms }
@@ -376,11 +378,54 @@ pub enum FailureMode {
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
     pub at: Time,
-    /// `backend/server`.
-    pub server: String,
+    /// `backend/server`: its state.
+    pub server: Option<String>,
+    /// A backend: its state, `UP` or `DOWN`.
+    pub backend: Option<String>,
     /// `UP`, `DOWN`, `MAINT` or `DRAIN` (the stats' status, without the
     /// `x/y` of a server going up or down).
-    pub state: ServerState,
+    pub state: Option<ServerState>,
+    /// `proxy/svname` (`app/web1`, `app/BACKEND`, `web/FRONTEND`): a
+    /// `show stat` cell, with `column` and `value`.
+    pub stat: Option<String>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+}
+
+/// What an expectation checks, once validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Server(String, ServerState),
+    Backend(String, ServerState),
+    Stat {
+        line: String,
+        column: String,
+        value: String,
+    },
+}
+
+impl Expectation {
+    pub fn check(&self) -> Result<Check, String> {
+        let e = self.clone();
+        match (e.server, e.backend, e.stat, e.state, e.column, e.value) {
+            (Some(s), None, None, Some(st), None, None) => Ok(Check::Server(s, st)),
+            (None, Some(b), None, Some(st @ (ServerState::Up | ServerState::Down)), None, None) => {
+                Ok(Check::Backend(b, st))
+            }
+            (None, Some(_), None, Some(_), None, None) => {
+                Err("a backend's state is UP or DOWN".into())
+            }
+            (None, None, Some(line), None, Some(column), Some(value)) => Ok(Check::Stat {
+                line,
+                column,
+                value,
+            }),
+            _ => Err(
+                "expects 'server' and 'state', 'backend' and 'state', or 'stat', 'column' and 'value'"
+                    .into(),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -465,6 +510,10 @@ impl Scenario {
                     ))
                 }
             }
+        }
+        for (i, e) in scenario.expect.iter().enumerate() {
+            e.check()
+                .map_err(|reason| invalid(&format!("expect[{i}]"), reason))?;
         }
         for (i, s) in scenario.servers.iter().enumerate() {
             if let Some(ServiceTime::Distribution(Distribution::Empirical(v))) = &s.service_time {
@@ -667,6 +716,19 @@ proxies:
         let e = parse(&typo).unwrap_err().to_string();
         assert!(
             e.contains("t.yaml:3: duraton") || e.contains("unknown field `duraton`"),
+            "{e}"
+        );
+
+        let half = format!("{MINIMAL}expect:\n  - {{ at: 1s, server: app/web1 }}\n");
+        let e = parse(&half).unwrap_err().to_string();
+        assert!(
+            e.contains("expect[0]: expects 'server' and 'state', 'backend' and 'state', or 'stat', 'column' and 'value'"),
+            "{e}"
+        );
+        let maint = format!("{MINIMAL}expect:\n  - {{ at: 1s, backend: app, state: MAINT }}\n");
+        let e = parse(&maint).unwrap_err().to_string();
+        assert!(
+            e.contains("expect[0]: a backend's state is UP or DOWN"),
             "{e}"
         );
 

@@ -23,8 +23,8 @@ use tokio::sync::Semaphore;
 use crate::net::SimNet;
 use crate::report::{Outcome as ClientOutcome, Report};
 use crate::scenario::{
-    Action, Arrival, ClientSpec, Distribution, Failure, FailureMode, Load, Protocol, Scenario,
-    ServerSpec, ServiceTime,
+    Action, Arrival, Check, ClientSpec, Distribution, Failure, FailureMode, Load, Protocol,
+    Scenario, ServerSpec, ServiceTime,
 };
 use crate::transcript::Transcript;
 
@@ -332,6 +332,9 @@ fn drive(
     stats.sort_by_key(|t| t.0);
     let mut stats = stats.into_iter().peekable();
     let mut pending: Vec<Pending> = vec![];
+    // Stats cells asked for by expectations, read where the engine runs
+    // (its rates read virtual time).
+    let mut cells: Vec<CellCheck> = vec![];
     let mut failed = vec![];
     let address = |name: &str| scenario.address_of(name).expect("checked at load");
     loop {
@@ -403,26 +406,76 @@ fn drive(
             Err(_) => false,
         });
         while let Some(c) = checks.next_if(|c| c.at.0 <= now) {
-            let actual = server_state(engines, &c.server);
-            let want = c.state.as_str();
-            if actual.as_deref() != Some(want) {
+            let check = c.check().expect("checked at load");
+            let (what, want, actual) = match &check {
+                Check::Server(s, state) => (
+                    s.clone(),
+                    state.as_str().to_string(),
+                    server_state(engines, s),
+                ),
+                Check::Backend(b, state) => (
+                    b.clone(),
+                    state.as_str().to_string(),
+                    backend_state(engines, b),
+                ),
+                Check::Stat {
+                    line,
+                    column,
+                    value,
+                } => {
+                    let mut answers = vec![];
+                    for (name, slot) in engines {
+                        ask_engine(slot, None, c.at.0, name, "expect", &mut answers);
+                    }
+                    cells.push(CellCheck {
+                        at: c.at.0,
+                        line: line.clone(),
+                        column: column.clone(),
+                        want: value.clone(),
+                        answers: answers.into_iter().map(|p| p.3).collect(),
+                        csv: vec![],
+                    });
+                    continue;
+                }
+            };
+            if actual.as_deref() != Some(want.as_str()) {
                 failed.push(format!(
-                    "at {:?}: expected {} {want}, found {}",
+                    "at {:?}: expected {what} {want}, found {}",
                     c.at.0,
-                    c.server,
-                    actual.as_deref().unwrap_or("no such server")
+                    actual
+                        .as_deref()
+                        .unwrap_or("nothing (no such server, backend or column)")
                 ));
             }
         }
+        cells.retain_mut(|c| {
+            let Some(result) = c.settle() else {
+                return true;
+            };
+            if let Err(found) = result {
+                failed.push(format!(
+                    "at {:?}: expected {} {} {}, found {found}",
+                    c.at, c.line, c.column, c.want
+                ));
+            }
+            false
+        });
         if sim.step().map_err(|e| RunError::Sim(e.to_string()))? {
             break;
         }
     }
+    for c in cells {
+        failed.push(format!(
+            "at {:?}: {} {}: the engine did not answer",
+            c.at, c.line, c.column
+        ));
+    }
     // Expectations past the end are checked against the final state.
     for c in checks {
         failed.push(format!(
-            "at {:?}: after the end of the run ({})",
-            c.at.0, c.server
+            "at {:?}: after the end of the run ({:?})",
+            c.at.0,
+            c.check().expect("checked at load")
         ));
     }
     Ok((failed, health))
@@ -471,6 +524,73 @@ fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String>
             word => word.to_string(),
         })
     })
+}
+
+/// A backend's state as the stats show it: `UP` or `DOWN`.
+fn backend_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String> {
+    engines.iter().find_map(|(_, slot)| {
+        let running = slot.lock().expect("slot").clone()?;
+        let b = running.engine.backends().iter().find(|b| b.name == which)?;
+        Some(
+            if b.is_up() || b.servers.is_empty() {
+                "UP"
+            } else {
+                "DOWN"
+            }
+            .to_string(),
+        )
+    })
+}
+
+/// A stats cell an expectation waits for, from every engine's `show stat`.
+struct CellCheck {
+    at: Duration,
+    /// `proxy/svname`.
+    line: String,
+    column: String,
+    want: String,
+    answers: Vec<tokio::sync::oneshot::Receiver<String>>,
+    csv: Vec<String>,
+}
+
+impl CellCheck {
+    /// None while answers are missing; then whether the cell holds the
+    /// value, or what it holds.
+    fn settle(&mut self) -> Option<Result<(), String>> {
+        let mut waiting = vec![];
+        for mut a in std::mem::take(&mut self.answers) {
+            match a.try_recv() {
+                Ok(csv) => self.csv.push(csv),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => waiting.push(a),
+                Err(_) => {}
+            }
+        }
+        self.answers = waiting;
+        if !self.answers.is_empty() {
+            return None;
+        }
+        let found = self
+            .csv
+            .iter()
+            .find_map(|csv| stat_cell(csv, &self.line, &self.column));
+        Some(match found {
+            Some(v) if v == self.want => Ok(()),
+            Some(v) => Err(v),
+            None => Err("no such line or column".into()),
+        })
+    }
+}
+
+/// A `show stat` cell: `line` is `proxy/svname`.
+fn stat_cell(csv: &str, line: &str, column: &str) -> Option<String> {
+    let (px, sv) = line.split_once('/')?;
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
+    let at = header.iter().position(|h| *h == column)?;
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|cells| cells.first() == Some(&px) && cells.get(1) == Some(&sv))
+        .and_then(|cells| cells.get(at).map(|c| c.to_string()))
 }
 
 fn describe(action: &Action) -> String {
