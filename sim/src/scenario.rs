@@ -44,6 +44,7 @@
 //!   - { at: 15s, fail: { server: web2, mode: hang } }   # refuse|hang|close|slow|error|none
 //!   - { at: 18s, fail: { server: web2, mode: slow, delay: 2s } }
 //!   - { at: 20s, latency: { between: [proxy-1-1, web1], value: 80ms } }
+//!   - { at: 25s, load: { client: client, rate: 200/s } }  # open loop only
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
 //!   - { at: 9s, backend: test, state: UP }
@@ -253,7 +254,7 @@ pub enum Distribution {
 }
 
 /// A rate of new connections, `200/s`, `5/ms`, `30/m`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
     /// Mean time between two arrivals.
     pub interval: Duration,
@@ -344,6 +345,16 @@ pub enum Action {
         between: [String; 2],
         value: Time,
     },
+    /// An open-loop client's arrival rate changes.
+    Load(LoadChange),
+}
+
+/// `load: { client: web, rate: 200/s }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadChange {
+    pub client: String,
+    pub rate: Rate,
 }
 
 /// How a real server misbehaves.
@@ -570,6 +581,24 @@ impl Scenario {
                 ));
             }
         }
+        for (i, e) in scenario.timeline.iter().enumerate() {
+            if let Action::Load(l) = &e.action {
+                let open = scenario
+                    .clients
+                    .iter()
+                    .find(|c| c.name == l.client)
+                    .is_none_or(|c| matches!(c.load(), Load::Open { .. }));
+                if !open {
+                    return Err(invalid(
+                        &format!("timeline[{i}].load"),
+                        format!(
+                            "client '{}' has no rate: only an open-loop client's rate changes",
+                            l.client
+                        ),
+                    ));
+                }
+            }
+        }
         let names: Vec<&str> = scenario.host_names();
         for (i, e) in scenario.timeline.iter().enumerate() {
             for host in e.action.hosts() {
@@ -641,6 +670,7 @@ impl Action {
             Action::Latency {
                 between: [a, b], ..
             } => vec![a, b],
+            Action::Load(l) => vec![&l.client],
         }
     }
 }
@@ -729,6 +759,17 @@ proxies:
         let e = parse(&maint).unwrap_err().to_string();
         assert!(
             e.contains("expect[0]: a backend's state is UP or DOWN"),
+            "{e}"
+        );
+
+        let closed = format!(
+            "{MINIMAL}clients:\n  - {{ name: u, address: 10.0.0.5, target: \"10.0.0.1:80\", users: 2 }}\ntimeline:\n  - {{ at: 1s, load: {{ client: u, rate: 5/s }} }}\n"
+        );
+        let e = parse(&closed).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "timeline[0].load: client 'u' has no rate: only an open-loop client's rate changes"
+            ),
             "{e}"
         );
 

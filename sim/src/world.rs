@@ -209,6 +209,7 @@ pub fn run_with_progress(
         });
     }
     let mut failures = vec![];
+    let mut rates = vec![];
     for server in &scenario.servers {
         let (spec, seed) = (server.clone(), scenario.seed);
         let (mode, _) = tokio::sync::watch::channel(Failure {
@@ -234,8 +235,10 @@ pub fn run_with_progress(
             scenario.duration.0,
             scenario.seed,
         );
+        let (rate, watched) = tokio::sync::watch::channel(None);
+        rates.push((client.name.clone(), rate));
         sim.client(client.address, async move {
-            run_client(&spec, duration, seed, &transcript, &report).await;
+            run_client(&spec, duration, seed, &transcript, &report, watched).await;
             Ok(())
         });
     }
@@ -245,6 +248,7 @@ pub fn run_with_progress(
         scenario,
         &engines,
         &failures,
+        &rates,
         &transcript,
         progress,
     )?;
@@ -312,6 +316,7 @@ fn drive(
     scenario: &Scenario,
     engines: &[(String, EngineSlot)],
     failures: &[(String, tokio::sync::watch::Sender<Failure>)],
+    rates: &[(String, tokio::sync::watch::Sender<Option<Duration>>)],
     transcript: &Transcript,
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> Result<(Vec<String>, Vec<HealthChange>), RunError> {
@@ -380,6 +385,11 @@ fn drive(
                 Action::Fail(f) => {
                     if let Some((_, mode)) = failures.iter().find(|(n, _)| *n == f.server) {
                         mode.send_replace(f.clone());
+                    }
+                }
+                Action::Load(l) => {
+                    if let Some((_, rate)) = rates.iter().find(|(n, _)| *n == l.client) {
+                        rate.send_replace(Some(l.rate.interval));
                     }
                 }
                 Action::Api { proxy, command } => {
@@ -613,6 +623,10 @@ fn describe(action: &Action) -> String {
                 format!("{mode:?}").to_lowercase()
             ),
         },
+        Action::Load(l) => {
+            let per_second = 1.0 / l.rate.interval.as_secs_f64().max(1e-9);
+            format!("{} now connects {per_second:.0} times a second", l.client)
+        }
     }
 }
 
@@ -723,6 +737,7 @@ async fn run_client(
     seed: u64,
     transcript: &Transcript,
     report: &Report,
+    mut rate: tokio::sync::watch::Receiver<Option<Duration>>,
 ) {
     let start = tokio::time::Instant::now();
     // Which request of the mix the next connection sends.
@@ -745,7 +760,8 @@ async fn run_client(
         }
         Load::Open { interval, arrival } => {
             let mut rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
-            let exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
+            let mut interval = interval;
+            let mut exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
             let mut tasks = tokio::task::JoinSet::new();
             // Arrivals keep to their own schedule: timers fire on whole
             // milliseconds, so sleeping gap after gap would stretch every
@@ -753,6 +769,13 @@ async fn run_client(
             // 630/s). Several arrivals due in one millisecond go together.
             let mut due = start;
             loop {
+                // The timeline may change the rate (`load`).
+                if rate.has_changed().unwrap_or(false) {
+                    if let Some(new) = *rate.borrow_and_update() {
+                        interval = new;
+                        exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
+                    }
+                }
                 let gap = match (arrival, &exp) {
                     (Arrival::Poisson, Some(exp)) => Duration::from_secs_f64(exp.sample(&mut rng)),
                     _ => interval,

@@ -16,6 +16,10 @@ use std::time::Duration;
 use sim::scenario::Scenario;
 
 fn run(service: &str, client: &str, duration: &str) -> sim::world::Outcome {
+    run_with(service, client, duration, "")
+}
+
+fn run_with(service: &str, client: &str, duration: &str, timeline: &str) -> sim::world::Outcome {
     let text = format!(
         "name: queueing
 seed: 11
@@ -38,7 +42,7 @@ servers:
   - {{ name: s1, address: 10.0.0.11, service_time: {service}, concurrency: 1 }}
 clients:
   - {{ name: load, address: 10.0.0.100, target: \"10.0.0.1:80\", {client}, quiet: true, patience: 100s }}
-"
+{timeline}"
     );
     let scenario =
         Scenario::parse("queueing.yaml", &text, Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
@@ -115,4 +119,24 @@ fn an_empirical_distribution_draws_the_measured_times() {
         "{mean:?}\n{}",
         outcome.report
     );
+}
+
+#[test]
+fn the_timeline_changes_the_load() {
+    // 5/s for 30 s, then 20/s for 30 s: about 150 + 600 connections.
+    let outcome = run_with(
+        "10ms",
+        "rate: 5/s, arrival: constant",
+        "60s",
+        "timeline:\n  - { at: 30s, load: { client: load, rate: 20/s } }\n",
+    );
+    let answered = outcome.clients.answered("load");
+    assert!(
+        (740..=760).contains(&answered),
+        "{answered}\n{}",
+        outcome.report
+    );
+    assert!(outcome
+        .transcript
+        .contains("load now connects 20 times a second"));
 }
