@@ -95,6 +95,7 @@ fn main() -> ExitCode {
                     "duration_s": s.duration.0.as_secs_f64(),
                     "clients": outcome.clients.summaries(s.duration.0),
                     "health": outcome.health,
+                    "servers": outcome.servers,
                     "failed": outcome.failed,
                 });
                 let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;

@@ -51,6 +51,68 @@ pub struct Outcome {
     pub clients: Report,
     /// Every server's state changes, in order.
     pub health: Vec<HealthChange>,
+    /// Every server's part in the load, when the clients stopped.
+    pub servers: Vec<ServerShare>,
+}
+
+/// A server's part in its backend's load (from `show stat` when the
+/// clients stop).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ServerShare {
+    /// `backend/server`.
+    pub server: String,
+    /// Sessions it served (`stot`).
+    pub sessions: u64,
+    /// Its percentage of its backend's servers' sessions.
+    pub share_pct: f64,
+    /// The most sessions it had at once (`smax`), and the longest its
+    /// queue was (`qmax`).
+    pub peak: u64,
+    pub queue_peak: u64,
+}
+
+/// The servers' lines of the engines' final `show stat`, with shares.
+fn server_shares(csvs: &[String]) -> Vec<ServerShare> {
+    let mut out = vec![];
+    for csv in csvs {
+        let mut lines = csv.lines();
+        let Some(header) = lines.next() else {
+            continue;
+        };
+        let header: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
+        let col = |cells: &[&str], name: &str| -> u64 {
+            header
+                .iter()
+                .position(|h| *h == name)
+                .and_then(|i| cells.get(i))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let rows: Vec<Vec<&str>> = lines
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|c| c.len() > 32 && c[32] == "2")
+            .collect();
+        for r in &rows {
+            let total: u64 = rows
+                .iter()
+                .filter(|o| o[0] == r[0])
+                .map(|o| col(o, "stot"))
+                .sum();
+            let sessions = col(r, "stot");
+            out.push(ServerShare {
+                server: format!("{}/{}", r[0], r[1]),
+                sessions,
+                share_pct: if total == 0 {
+                    0.0
+                } else {
+                    sessions as f64 * 100.0 / total as f64
+                },
+                peak: col(r, "smax"),
+                queue_peak: col(r, "qmax"),
+            });
+        }
+    }
+    out
 }
 
 /// A server's state changed (as the stats show it, without `x/y`).
@@ -243,7 +305,7 @@ pub fn run_with_progress(
         });
     }
 
-    let (mut failed, health) = drive(
+    let (mut failed, health, servers) = drive(
         &mut sim,
         scenario,
         &engines,
@@ -272,6 +334,15 @@ pub fn run_with_progress(
         }
     }
     let mut text = report.render(scenario.duration.0);
+    if !servers.is_empty() {
+        text.push_str("servers (sessions, share of their backend, peak at once, queue peak):\n");
+        for s in &servers {
+            text.push_str(&format!(
+                "  {:<20} {:>7} {:>5.1}% {:>5} {:>5}\n",
+                s.server, s.sessions, s.share_pct, s.peak, s.queue_peak
+            ));
+        }
+    }
     if !health.is_empty() {
         text.push_str("health timeline:\n");
         for h in &health {
@@ -291,6 +362,7 @@ pub fn run_with_progress(
         clients: report.clone(),
         failed,
         health,
+        servers,
     })
 }
 
@@ -319,7 +391,12 @@ fn drive(
     rates: &[(String, tokio::sync::watch::Sender<Option<Duration>>)],
     transcript: &Transcript,
     progress: &mut dyn FnMut(Duration, Duration),
-) -> Result<(Vec<String>, Vec<HealthChange>), RunError> {
+) -> Result<(Vec<String>, Vec<HealthChange>, Vec<ServerShare>), RunError> {
+    // Every engine's `show stat` when the clients stop: each server's
+    // share of the load and its peaks.
+    let mut final_ask: Vec<Pending> = vec![];
+    let mut asked_final = false;
+    let mut final_stats: Vec<String> = vec![];
     let total = sim_duration(scenario);
     let mut told = Duration::ZERO;
     let mut states = BTreeMap::new();
@@ -458,6 +535,20 @@ fn drive(
                 ));
             }
         }
+        if !asked_final && now >= scenario.duration.0 {
+            asked_final = true;
+            for (name, slot) in engines {
+                ask_engine(slot, None, now, name, "final", &mut final_ask);
+            }
+        }
+        final_ask.retain_mut(|p| match p.3.try_recv() {
+            Ok(csv) => {
+                final_stats.push(csv);
+                false
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => true,
+            Err(_) => false,
+        });
         cells.retain_mut(|c| {
             let Some(result) = c.settle() else {
                 return true;
@@ -488,7 +579,7 @@ fn drive(
             c.check().expect("checked at load")
         ));
     }
-    Ok((failed, health))
+    Ok((failed, health, server_shares(&final_stats)))
 }
 
 /// An answer on its way from a proxy's host: (time, proxy, transcript

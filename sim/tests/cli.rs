@@ -50,6 +50,13 @@ fn run_writes_the_report_as_json_too() {
         "{health:?}"
     );
     assert!(text.contains("health timeline:"), "{text}");
+    // Each server's share of the load, as the engine counted it.
+    let servers = report["servers"].as_array().unwrap();
+    let shares: f64 = servers
+        .iter()
+        .map(|s| s["share_pct"].as_f64().unwrap())
+        .sum();
+    assert!((shares - 100.0).abs() < 0.01, "{servers:?}");
 }
 
 #[test]
