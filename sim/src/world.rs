@@ -305,7 +305,11 @@ pub fn run_with_progress(
         });
     }
 
-    let (mut failed, health, servers) = drive(
+    let Driven {
+        mut failed,
+        health,
+        servers,
+    } = drive(
         &mut sim,
         scenario,
         &engines,
@@ -381,6 +385,13 @@ fn max_patience(scenario: &Scenario) -> Duration {
         .unwrap_or_default()
 }
 
+/// What driving the world found.
+struct Driven {
+    failed: Vec<String>,
+    health: Vec<HealthChange>,
+    servers: Vec<ServerShare>,
+}
+
 /// Steps the world, applying timeline events and checking expectations
 /// when their time comes.
 fn drive(
@@ -391,7 +402,7 @@ fn drive(
     rates: &[(String, tokio::sync::watch::Sender<Option<Duration>>)],
     transcript: &Transcript,
     progress: &mut dyn FnMut(Duration, Duration),
-) -> Result<(Vec<String>, Vec<HealthChange>, Vec<ServerShare>), RunError> {
+) -> Result<Driven, RunError> {
     // Every engine's `show stat` when the clients stop: each server's
     // share of the load and its peaks.
     let mut final_ask: Vec<Pending> = vec![];
@@ -579,7 +590,11 @@ fn drive(
             c.check().expect("checked at load")
         ));
     }
-    Ok((failed, health, server_shares(&final_stats)))
+    Ok(Driven {
+        failed,
+        health,
+        servers: server_shares(&final_stats),
+    })
 }
 
 /// An answer on its way from a proxy's host: (time, proxy, transcript
