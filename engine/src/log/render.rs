@@ -16,6 +16,9 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use super::format::{LogFormat, Node, Opts, Var};
 use super::tcplog::{Cause, Phase};
 
+/// What `%s` shows when no server was assigned.
+pub const NO_SERVER: &str = "<NOSRV>";
+
 /// Everything a log line may show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fields {

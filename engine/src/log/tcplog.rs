@@ -8,12 +8,8 @@
 //! more than the queue time (a quick connection logs `1/0/0`).
 
 use std::net::SocketAddr;
-use std::time::SystemTime;
 
-use std::sync::LazyLock;
-
-use super::format::{self, LogFormat};
-use super::render::{Fields, Timers};
+use super::render::Timers;
 
 /// The first letter of the termination state: who or what ended it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,103 +85,28 @@ impl Phase {
     }
 }
 
-/// Everything a TCP stream's log line says, gathered during its life.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamLog {
-    /// The client; None for a unix socket.
-    pub client: Option<SocketAddr>,
-    /// `%fi:%fp`: where the client connected.
-    pub frontend_addr: Option<SocketAddr>,
-    /// `%si:%sp`: the server connected to.
-    pub server_addr: Option<SocketAddr>,
-    pub accept_date: SystemTime,
-    pub frontend: String,
-    pub backend: String,
-    /// None: no server was assigned (`<NOSRV>`).
-    pub server: Option<String>,
-    /// Milliseconds from accept to leaving the queue (server assigned).
-    pub t_queue_ms: Option<u64>,
-    /// Milliseconds from accept to the server connection being established.
-    pub t_connect_ms: Option<u64>,
-    /// Milliseconds from accept to the end.
-    pub t_close_ms: u64,
-    /// Bytes sent to the client (`%B`).
-    pub bytes_out: u64,
-    /// Bytes received from the client (`%U`; `option dontlognull` tests it).
-    pub bytes_in: u64,
-    pub cause: Cause,
-    pub phase: Phase,
-    /// Concurrent connections of the process, the frontend, the backend and
-    /// the server at the time of logging.
-    pub actconn: usize,
-    pub feconn: usize,
-    pub beconn: usize,
-    pub srv_conn: usize,
-    /// Connection retries, and whether the last one was redispatched.
-    pub retries: u32,
-    pub redispatched: bool,
-    /// Queue lengths met when queued (0 when never queued).
-    pub srv_queue: usize,
-    pub backend_queue: usize,
-    pub pid: u32,
-}
-
-impl StreamLog {
-    /// The values a log format shows, with HAProxy's tcp-mode timers: no
-    /// request phase (-1), so `%Tw` is one more than the queue time.
-    pub fn fields(&self) -> Fields {
-        let queue = self.t_queue_ms.map(|q| q as i64);
-        let connect = self.t_connect_ms.map(|c| c as i64);
-        let total = self.t_close_ms as i64;
-        Fields {
-            client: self.client,
-            frontend_addr: self.frontend_addr,
-            server_addr: self.server_addr,
-            accept_date: self.accept_date,
-            request_date: self.accept_date,
-            frontend: self.frontend.clone(),
-            backend: self.backend.clone(),
-            server: self.server.clone().unwrap_or_else(|| "<NOSRV>".to_string()),
-            timers: Timers {
-                handshake: 0,
-                idle: -1,
-                request: -1,
-                request_total: -1,
-                wait: queue.map_or(-1, |q| q + 1),
-                connect: match (connect, queue) {
-                    (Some(c), Some(q)) => c - q,
-                    _ => -1,
-                },
-                response: -1,
-                data: connect.map_or(-1, |c| total - c),
-                active: total,
-                total,
-                user: total,
-            },
-            status: 0,
-            bytes_out: self.bytes_out,
-            bytes_in: self.bytes_in,
-            cause: self.cause,
-            phase: self.phase,
-            cookie: ['-', '-'],
-            actconn: self.actconn,
-            feconn: self.feconn,
-            beconn: self.beconn,
-            srv_conn: self.srv_conn,
-            retries: self.retries,
-            redispatched: self.redispatched,
-            srv_queue: self.srv_queue,
-            backend_queue: self.backend_queue,
-            request_line: None,
-            pid: self.pid,
-        }
-    }
-
-    /// The `option tcplog` line.
-    pub fn tcplog(&self) -> String {
-        static TCPLOG: LazyLock<LogFormat> =
-            LazyLock::new(|| LogFormat::builtin(format::TCPLOG, false));
-        TCPLOG.render(&self.fields())
+/// HAProxy's tcp-mode timers from milliseconds since accept: leaving the
+/// queue (a server assigned), the server connected, the end. There is no
+/// request phase (-1), so `%Tw` is one more than the queue time.
+pub fn timers(queue: Option<u64>, connect: Option<u64>, close: u64) -> Timers {
+    let queue = queue.map(|q| q as i64);
+    let connect = connect.map(|c| c as i64);
+    let total = close as i64;
+    Timers {
+        handshake: 0,
+        idle: -1,
+        request: -1,
+        request_total: -1,
+        wait: queue.map_or(-1, |q| q + 1),
+        connect: match (connect, queue) {
+            (Some(c), Some(q)) => c - q,
+            _ => -1,
+        },
+        response: -1,
+        data: connect.map_or(-1, |c| total - c),
+        active: total,
+        total,
+        user: total,
     }
 }
 
@@ -212,25 +133,29 @@ pub fn connect_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use crate::log::format::{self, LogFormat};
+    use crate::log::render::{Fields, NO_SERVER};
+    use std::time::{Duration, SystemTime};
 
-    fn quick() -> StreamLog {
-        StreamLog {
+    fn quick() -> Fields {
+        // 2026-11-25 06:40:20.357 UTC
+        let date = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_588_820_357);
+        Fields {
             client: Some("127.0.0.1:51416".parse().unwrap()),
             frontend_addr: "127.0.0.1:18802".parse().ok(),
             server_addr: "127.0.0.1:8000".parse().ok(),
-            // 2026-11-25 06:40:20.357 UTC
-            accept_date: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_588_820_357),
+            accept_date: date,
+            request_date: date,
             frontend: "app".into(),
             backend: "app".into(),
-            server: Some("s1".into()),
-            t_queue_ms: Some(0),
-            t_connect_ms: Some(0),
-            t_close_ms: 0,
+            server: "s1".into(),
+            timers: timers(Some(0), Some(0), 0),
+            status: 0,
             bytes_out: 2,
             bytes_in: 0,
             cause: Cause::None,
             phase: Phase::None,
+            cookie: ['-', '-'],
             actconn: 1,
             feconn: 1,
             beconn: 0,
@@ -239,45 +164,44 @@ mod tests {
             redispatched: false,
             srv_queue: 0,
             backend_queue: 0,
+            request_line: None,
             pid: 1,
         }
+    }
+
+    fn tcplog(f: &Fields) -> String {
+        LogFormat::builtin(format::TCPLOG, false).render(f)
     }
 
     /// Lines captured from HAProxy 2.6.12's syslog output.
     #[test]
     fn same_lines_as_haproxy() {
         assert_eq!(
-            quick().tcplog(),
+            tcplog(&quick()),
             "127.0.0.1:51416 [25/Nov/2026:06:40:20.357] app app/s1 1/0/0 2 -- 1/1/0/0/0 0/0"
         );
-        let refused = StreamLog {
-            server: Some("s2".into()),
-            t_connect_ms: None,
-            t_close_ms: 3003,
+        let refused = Fields {
+            server: "s2".into(),
+            timers: timers(Some(0), None, 3003),
             bytes_out: 0,
             cause: Cause::ServerAbort,
             phase: Phase::Connect,
             retries: 3,
             ..quick()
         };
-        assert!(refused
-            .tcplog()
-            .ends_with("app app/s2 1/-1/3003 0 SC 1/1/0/0/3 0/0"));
+        assert!(tcplog(&refused).ends_with("app app/s2 1/-1/3003 0 SC 1/1/0/0/3 0/0"));
     }
 
     #[test]
     fn no_server_and_redispatch() {
-        let l = StreamLog {
-            server: None,
-            t_queue_ms: None,
-            t_connect_ms: None,
+        let l = Fields {
+            server: NO_SERVER.into(),
+            timers: timers(None, None, 0),
             retries: 2,
             redispatched: true,
             ..quick()
         };
-        assert!(l
-            .tcplog()
-            .contains("app/<NOSRV> -1/-1/0 2 -- 1/1/0/0/+2 0/0"));
+        assert!(tcplog(&l).contains("app/<NOSRV> -1/-1/0 2 -- 1/1/0/0/+2 0/0"));
     }
 
     #[test]

@@ -33,7 +33,8 @@ use crate::http::head::{self, Head, TUNE_BUFSIZE, TUNE_MAXREWRITE};
 use crate::http::message::Message;
 use crate::http::policy::{self, Policy};
 use crate::http::reply::Reply;
-use crate::log::httplog::{HttpLog, Served};
+use crate::log::httplog;
+use crate::log::render::{Fields, NO_SERVER};
 use crate::log::syslog::Level;
 use crate::log::tcplog::{connect_line, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
@@ -1336,7 +1337,7 @@ impl Conn<'_> {
         };
         let first = txn.first_byte.unwrap_or(txn.start);
         let now = Instant::now();
-        let line = HttpLog {
+        let line = Fields {
             client: self.peer,
             frontend_addr: self.local,
             server_addr: txn.attempt.server.as_ref().and(txn.attempt.server_addr),
@@ -1344,17 +1345,20 @@ impl Conn<'_> {
             request_date: txn.start_wall + first.duration_since(txn.start),
             frontend: self.frontend.name.clone(),
             backend: backend.map_or_else(|| self.frontend.name.clone(), |b| b.name.clone()),
-            server: match &txn.attempt.server {
-                Some(s) => Served::Server(s.clone()),
-                None => txn.applet.map_or(Served::None, Served::Applet),
+            server: match (&txn.attempt.server, txn.applet) {
+                (Some(s), _) => s.clone(),
+                (None, Some(applet)) => applet.to_string(),
+                (None, None) => NO_SERVER.to_string(),
             },
-            t_request: ms(Some(first), txn.head_done),
-            t_wait: ms(txn.head_done, txn.attempt.assigned_at),
-            t_connect: ms(txn.attempt.assigned_at, txn.connected),
-            t_response: ms(txn.connected, txn.response_at),
-            t_active: ms(Some(first), Some(now)),
-            t_idle: ms(Some(txn.start), Some(first)),
-            t_data: ms(txn.response_at, Some(now)),
+            timers: httplog::timers(
+                ms(Some(first), txn.head_done),
+                ms(txn.head_done, txn.attempt.assigned_at),
+                ms(txn.attempt.assigned_at, txn.connected),
+                ms(txn.connected, txn.response_at),
+                ms(Some(first), Some(now)),
+                ms(Some(txn.start), Some(first)),
+                ms(txn.response_at, Some(now)),
+            ),
             status: txn.status,
             bytes_out: txn.bytes_out,
             bytes_in: txn.bytes_in,
@@ -1374,7 +1378,7 @@ impl Conn<'_> {
         };
         self.process
             .logger
-            .send(&log.targets, Level::Info, &format.render(&line.fields()))
+            .send(&log.targets, Level::Info, &format.render(&line))
             .await;
     }
 }

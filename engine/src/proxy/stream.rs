@@ -15,8 +15,9 @@ use super::{Frontend, Process};
 use crate::acl::Stream;
 use crate::backend::{Attempt, ConnectError};
 use crate::config::Timeouts;
+use crate::log::render::{Fields, NO_SERVER};
 use crate::log::syslog::Level;
-use crate::log::tcplog::{self, Cause, Phase, StreamLog};
+use crate::log::tcplog::{self, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
 use crate::server::Slot;
 use crate::shutdown::Why;
@@ -171,17 +172,24 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
             .and_then(|name| backend.servers.iter().find(|s| s.name() == name))
             .map_or(0, |s| s.current_conns() as usize)
     });
-    let line = StreamLog {
+    let line = Fields {
         client: peer,
         frontend_addr: local,
         server_addr: attempt.server.as_ref().and(attempt.server_addr),
         accept_date,
+        request_date: accept_date,
         frontend: frontend.name.clone(),
         backend: backend.name.clone(),
-        server: attempt.server.clone(),
-        t_queue_ms: attempt.assigned_at.map(since_accept),
-        t_connect_ms: connected_at.map(since_accept),
-        t_close_ms: since_accept(Instant::now()),
+        server: attempt
+            .server
+            .clone()
+            .unwrap_or_else(|| NO_SERVER.to_string()),
+        timers: tcplog::timers(
+            attempt.assigned_at.map(since_accept),
+            connected_at.map(since_accept),
+            since_accept(Instant::now()),
+        ),
+        status: 0,
         bytes_out: bytes.to_client,
         bytes_in: bytes.to_server,
         cause,
@@ -194,9 +202,11 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         redispatched: attempt.redispatched,
         srv_queue: attempt.srv_queue,
         backend_queue: attempt.backend_queue,
+        cookie: ['-', '-'],
+        request_line: None,
         pid: process.net.pid(),
     };
-    let line = format.render(&line.fields());
+    let line = format.render(&line);
     process.logger.send(&log.targets, Level::Info, &line).await;
 }
 
