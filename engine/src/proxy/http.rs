@@ -213,6 +213,17 @@ impl Txn {
         self.srv_conn = Some(others as usize);
     }
 
+    /// The server last tried, even if it failed: HAProxy's target, which
+    /// the stats charge and the log's `srv_conn` counts.
+    fn target(&self) -> Option<&Arc<ServerState>> {
+        let name = self.attempt.server.as_deref()?;
+        self.backend
+            .as_ref()?
+            .servers
+            .iter()
+            .find(|s| s.name() == name)
+    }
+
     fn end(&mut self, cause: Cause, phase: Phase) {
         if self.cause != Cause::None {
             return;
@@ -1260,12 +1271,7 @@ impl Conn<'_> {
     /// HAProxy does when a stream ends.
     fn account(&self, txn: &Txn) {
         let backend = txn.backend.as_deref();
-        // The server last tried, even if it failed, as HAProxy's target.
-        let server = txn
-            .attempt
-            .server
-            .as_deref()
-            .and_then(|name| backend?.servers.iter().find(|s| s.name() == name));
+        let server = txn.target();
         let fe = &self.frontend.traffic;
         for t in [
             Some(fe),
@@ -1324,13 +1330,9 @@ impl Conn<'_> {
             return;
         }
         let backend = txn.backend.as_ref();
-        let srv_conn = txn.srv_conn.unwrap_or_else(|| {
-            txn.attempt
-                .server
-                .as_deref()
-                .and_then(|name| backend?.servers.iter().find(|s| s.name() == name))
-                .map_or(0, |s| s.current_conns() as usize)
-        });
+        let srv_conn = txn
+            .srv_conn
+            .unwrap_or_else(|| txn.target().map_or(0, |s| s.current_conns() as usize));
         let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
             (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
             _ => -1,
