@@ -192,3 +192,88 @@ fn the_stats_page_answers_as_haproxys() {
         xtests::csv::differences(&app(our_rows), &app(their_rows), xtests::csv::TIMING);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// A frontend's page (taken before `use_backend` rules) and a backend's
+/// (taken once the backend is chosen); other requests reach the servers.
+fn sections(binary: &Path) -> Vec<String> {
+    let s1 = ScriptedServer::named("s1");
+    let fe = xtests::free_port();
+    let cfg = xtests::config_file(
+        &format!("stats-sections-{fe}"),
+        &format!(
+            "global
+    maxconn 1000
+
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend web
+    bind 127.0.0.1:{fe}
+    stats enable
+    stats uri /fe-stats
+    use_backend other if {{ path_beg /fe-stats }}
+    default_backend app
+
+backend app
+    stats enable
+    stats uri /be-stats
+    stats auth admin:admin
+    server s1 127.0.0.1:{p1}
+
+backend other
+    server s1 127.0.0.1:{p1}
+",
+            p1 = s1.port,
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_bound(fe, Duration::from_secs(5));
+    let csv_head = |path: &str, auth: &str| {
+        let r = ask(fe, &format!("GET {path} HTTP/1.1\r\nHost: a\r\n{auth}\r\n"));
+        // The status line and the CSV's first line's name, whoever
+        // answered (its counters move with timing).
+        let body = dechunk(&r);
+        let first: Vec<&str> = body
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .split(',')
+            .take(2)
+            .collect();
+        format!(
+            "{} | {}",
+            r.lines().next().unwrap_or_default(),
+            first.join(",")
+        )
+    };
+    vec![
+        csv_head("/fe-stats;csv", ""),
+        csv_head("/be-stats;csv", ""),
+        csv_head("/be-stats;csv", AUTH),
+        head(&ask(fe, "GET /other HTTP/1.1\r\nHost: a\r\n\r\n")),
+    ]
+}
+
+#[test]
+fn frontend_and_backend_pages_answer_as_haproxys() {
+    let ours = sections(&xtests::engine_bin!());
+    assert!(
+        ours[0].starts_with("HTTP/1.1 200 OK | web,FRONTEND"),
+        "{ours:#?}"
+    );
+    assert!(
+        ours[1].starts_with("HTTP/1.1 401 Unauthorized"),
+        "{ours:#?}"
+    );
+    assert!(
+        ours[2].starts_with("HTTP/1.1 200 OK | web,FRONTEND"),
+        "{ours:#?}"
+    );
+    assert!(ours[3].contains("x-server: s1"), "{ours:#?}");
+    if let Some(haproxy) = xtests::haproxy_bin() {
+        assert_eq!(ours, sections(&haproxy));
+    }
+}
