@@ -111,6 +111,9 @@ pub struct NameServer {
 }
 
 impl NameServer {
+    /// Listens on `port`; 0 takes one the system picks, held from the
+    /// start (a port found free a moment earlier may be taken meanwhile by
+    /// another test's connection).
     pub fn start(name: &str, port: u16) -> NameServer {
         Self::spawn(name, port, Mode::Answer)
     }
@@ -129,6 +132,7 @@ impl NameServer {
 
     fn spawn(name: &str, port: u16, mode: Mode) -> NameServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind name server");
+        let port = listener.local_addr().expect("a bound address").port();
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(Mutex::new(false));
         let thread = {

@@ -50,7 +50,7 @@ struct Session {
 }
 
 fn session(binary: &Path) -> Session {
-    let s1 = NameServer::start("s1", free_port());
+    let s1 = NameServer::start("s1", 0);
     let (fe, li, closed) = (free_port(), free_port(), free_port());
     let socket = xtests::socket_path(&format!("admin-{fe}"));
     let cfg = xtests::config_file(
@@ -170,7 +170,7 @@ fn maintenance_and_drain_are_announced_as_with_haproxy() {
 /// Proxy ids with some forced by `id`: the others number around them as
 /// in HAProxy, and the dumps say which were forced.
 fn ids(binary: &Path) -> (String, Vec<String>) {
-    let s1 = NameServer::start("s1", free_port());
+    let s1 = NameServer::start("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("ids-{fe}"));
     let cfg = xtests::config_file(
@@ -226,7 +226,7 @@ fn forced_proxy_ids_are_numbered_around_as_with_haproxy() {
 /// `disabled` proxies: not bound, not in the stats, listed by the dumps;
 /// a frontend whose backend is disabled closes its connections at once.
 fn disabled(binary: &Path) -> Vec<String> {
-    let s1 = NameServer::start("s1", free_port());
+    let s1 = NameServer::start("s1", 0);
     let (li, fe) = (free_port(), free_port());
     let socket = xtests::socket_path(&format!("disabled-{fe}"));
     let cfg = xtests::config_file(
@@ -287,7 +287,7 @@ fn disabled_proxies_do_not_start_as_with_haproxy() {
 /// `show stat` with `up`, `no-maint` and odd filters: which lines come
 /// and the status column, as HAProxy gives them.
 fn stat_options(binary: &Path) -> Vec<String> {
-    let s1 = NameServer::start("s1", free_port());
+    let s1 = NameServer::start("s1", 0);
     let (fe, closed) = (free_port(), free_port());
     let socket = xtests::socket_path(&format!("statopts-{fe}"));
     let cfg = xtests::config_file(

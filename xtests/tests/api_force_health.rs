@@ -9,7 +9,7 @@ use std::time::Duration;
 use xtests::{free_port, NameServer, ProxyProcess};
 
 fn session(binary: &Path) -> (Vec<String>, Vec<String>) {
-    let alive = NameServer::start("al", free_port());
+    let alive = NameServer::start("al", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("force-{fe}"));
     let cfg = xtests::config_file(
@@ -36,6 +36,14 @@ listen b
     );
     let mut proxy = ProxyProcess::start(binary, &cfg);
     proxy.wait_bound(fe, Duration::from_secs(5));
+    // s1's first check runs at once (s3's half an `inter` later): passing
+    // after a forced DOWN, it would start the climb back up, in HAProxy as
+    // here. The commands wait for it.
+    xtests::wait_until(Duration::from_secs(5), "s1's first check", || {
+        xtests::stat_columns(&socket, &["check_status"])
+            .get(&("b".to_string(), "s1".to_string()))
+            .is_some_and(|r| r[0] == "L4OK")
+    });
     let status = |socket: &Path| -> String {
         xtests::stat_columns(socket, &["status"])
             .into_iter()

@@ -21,7 +21,7 @@ fn columns(socket: &Path) -> Vec<Vec<String>> {
 }
 
 fn session(binary: &Path) -> Vec<Vec<Vec<String>>> {
-    let alive = NameServer::start("al", free_port());
+    let alive = NameServer::start("al", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("health-{fe}"));
     let cfg = xtests::config_file(

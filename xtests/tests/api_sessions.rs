@@ -11,7 +11,7 @@ use xtests::{free_port, NameServer, ProxyProcess};
 
 /// The lines, with what differs from run to run masked, sorted.
 fn sessions(binary: &Path) -> Vec<String> {
-    let server = NameServer::start("s1", free_port());
+    let server = NameServer::start("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("sess-{fe}"));
     let cfg = xtests::config_file(

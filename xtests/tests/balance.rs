@@ -24,9 +24,9 @@ fn with_proxy(
         .iter()
         .map(|(name, _)| {
             if holding {
-                NameServer::start_holding(name, free_port())
+                NameServer::start_holding(name, 0)
             } else {
-                NameServer::start(name, free_port())
+                NameServer::start(name, 0)
             }
         })
         .collect();

@@ -31,7 +31,7 @@ listen app
 }
 
 fn one_slot(binary: &Path, global: &str, frontend: &str, server: &str) {
-    let backend = NameServer::start_holding("s1", free_port());
+    let backend = NameServer::start_holding("s1", 0);
     let fe = free_port();
     let cfg = xtests::config_file(
         &format!("limits-{fe}"),

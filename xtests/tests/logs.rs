@@ -53,7 +53,7 @@ fn normalize(line: &str) -> String {
 
 fn run(binary: &Path) -> Vec<String> {
     let collector = Collector::start();
-    let server = NameServer::start_reading("s1", free_port());
+    let server = NameServer::start_reading("s1", 0);
     let (fe, fe2) = (free_port(), free_port());
     let cfg = xtests::config_file(
         &format!("logs-{fe}"),

@@ -31,7 +31,7 @@ struct Outcome {
 fn session(binary: &Path) -> Outcome {
     // Traffic ports refuse (nothing listens) while check ports accept.
     let checks: Vec<NameServer> = (0..4)
-        .map(|i| NameServer::start(&format!("c{i}"), free_port()))
+        .map(|i| NameServer::start(&format!("c{i}"), 0))
         .collect();
     let dead = [free_port(), free_port(), free_port()];
     let broken = ScriptedServer::start(|_| {

@@ -70,7 +70,7 @@ fn keywords_not_built_yet_stop_the_start_naming_file_and_line() {
 
 #[test]
 fn bind_forms_port_ranges_several_addresses_and_unix_sockets() {
-    let server = NameServer::start("s1", free_port());
+    let server = NameServer::start("s1", 0);
     let (a, b, c) = (free_port(), free_port(), free_port());
     let sock = std::env::temp_dir().join(format!("xtests-engine-{}.sock", std::process::id()));
     let binds = format!(
@@ -106,7 +106,7 @@ fn a_port_range_listens_on_every_port() {
             break p;
         }
     };
-    let server = NameServer::start("s1", free_port());
+    let server = NameServer::start("s1", 0);
     let cfg = config_file(
         "range",
         &tcp_config(
@@ -124,7 +124,7 @@ fn a_port_range_listens_on_every_port() {
 #[test]
 fn an_inherited_socket_is_served_with_fd() {
     use std::os::fd::AsRawFd;
-    let server = NameServer::start("s1", free_port());
+    let server = NameServer::start("s1", 0);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let fd = listener.as_raw_fd();
@@ -142,7 +142,7 @@ fn an_inherited_socket_is_served_with_fd() {
 
 #[test]
 fn sigusr1_stops_accepting_and_lets_live_connections_finish() {
-    let server = NameServer::start_holding("s1", free_port());
+    let server = NameServer::start_holding("s1", 0);
     let fe = free_port();
     let cfg = config_file(
         "usr1",
@@ -171,7 +171,7 @@ fn sigusr1_stops_accepting_and_lets_live_connections_finish() {
 
 #[test]
 fn sf_hands_the_port_over_to_a_new_process() {
-    let server = NameServer::start("s1", free_port());
+    let server = NameServer::start("s1", 0);
     let fe = free_port();
     let cfg = config_file(
         "sf",
@@ -203,7 +203,7 @@ fn sf_hands_the_port_over_to_a_new_process() {
 
 #[test]
 fn daemon_mode_detaches_and_writes_the_pidfile() {
-    let server = NameServer::start("s1", free_port());
+    let server = NameServer::start("s1", 0);
     let fe = free_port();
     let cfg = config_file(
         "daemon",
@@ -244,7 +244,7 @@ fn daemon_mode_detaches_and_writes_the_pidfile() {
 #[test]
 fn sigterm_and_sigint_stop_at_once_even_with_live_connections() {
     for signal in [libc::SIGTERM, libc::SIGINT] {
-        let server = NameServer::start_holding("s1", free_port());
+        let server = NameServer::start_holding("s1", 0);
         let fe = free_port();
         let cfg = config_file(
             "term",
@@ -307,7 +307,7 @@ fn a_port_in_use_fails_the_start_with_haproxys_messages() {
 /// A soft stop under `hard-stop-after`: the stop messages, the hard stop's
 /// messages, the exit code, and what the held client sees.
 fn hard_stop(binary: &std::path::Path) -> (Vec<String>, Option<i32>, bool) {
-    let server = NameServer::start_holding("s1", free_port());
+    let server = NameServer::start_holding("s1", 0);
     let fe = free_port();
     let cfg = config_file(
         &format!("hardstop-{fe}"),
@@ -359,7 +359,7 @@ fn hard_stop_after_closes_what_a_soft_stop_left() {
 
 /// The threads of a running engine started with `nbthread n`.
 fn threads_with(n: usize) -> usize {
-    let server = NameServer::start("s1", free_port());
+    let server = NameServer::start("s1", 0);
     let fe = free_port();
     let cfg = config_file(
         &format!("nbthread-{fe}"),

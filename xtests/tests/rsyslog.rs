@@ -199,7 +199,7 @@ fn session(binary: &Path, rsyslogd: &Path) -> Session {
             Action::Send(ok_response("s1"))
         }
     });
-    let tcp_server = NameServer::start_reading("t1", free_port());
+    let tcp_server = NameServer::start_reading("t1", 0);
     let (fe, fe_tcp, closed) = (free_port(), free_port(), free_port());
     let cfg = xtests::config_file(
         &format!("rsyslog-{fe}"),

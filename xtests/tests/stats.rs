@@ -11,8 +11,8 @@ use xtests::{free_port, NameServer, ProxyProcess};
 
 /// Runs the same traffic through `binary` and returns its `show stat`.
 fn show_stat(binary: &Path) -> String {
-    let s1 = NameServer::start_reading("s1", free_port());
-    let b1 = NameServer::start_reading("b1", free_port());
+    let s1 = NameServer::start_reading("s1", 0);
+    let b1 = NameServer::start_reading("b1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("stats-{fe}"));
     let cfg = xtests::config_file(
@@ -88,7 +88,7 @@ fn show_stat_matches_haproxy_where_the_engine_measures() {
 
 /// Runtime API commands and their replies, for `binary`.
 fn admin_session(binary: &Path) -> Vec<String> {
-    let s1 = NameServer::start_reading("s1", free_port());
+    let s1 = NameServer::start_reading("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("api-{fe}"));
     let cfg = xtests::config_file(
@@ -140,8 +140,8 @@ fn runtime_api_replies_match_haproxy() {
 
 /// Weight and state changes through the API, and the choices that follow.
 fn weights_session(binary: &Path) -> Vec<String> {
-    let s1 = NameServer::start("s1", free_port());
-    let s2 = NameServer::start("s2", free_port());
+    let s1 = NameServer::start("s1", 0);
+    let s2 = NameServer::start("s2", 0);
     let (a, b) = (free_port(), free_port());
     let socket = xtests::socket_path(&format!("weights-{a}"));
     let cfg = xtests::config_file(
@@ -196,7 +196,7 @@ fn weights_change_at_run_time_as_with_haproxy() {
 
 /// `smax` before and after `clear counters`, with the total kept.
 fn cleared_peaks(binary: &Path) -> Vec<String> {
-    let s1 = NameServer::start_holding("s1", free_port());
+    let s1 = NameServer::start_holding("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("clear-{fe}"));
     let cfg = xtests::config_file(
@@ -256,7 +256,7 @@ fn clear_counters_resets_the_peaks_as_haproxy_does() {
 /// The backend queue's `qcur`/`qmax` while a stream waits for a full
 /// server, once it went through, and after `clear counters`.
 fn queue_counters(binary: &Path) -> Vec<String> {
-    let s1 = NameServer::start_holding("s1", free_port());
+    let s1 = NameServer::start_holding("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("queue-{fe}"));
     let cfg = xtests::config_file(
@@ -312,7 +312,7 @@ fn the_backend_queue_is_counted_as_haproxy_counts_it() {
 /// Counters after traffic and a failing server's checks, then after
 /// `clear counters all` (level admin).
 fn cleared_all(binary: &Path) -> Vec<Vec<Vec<String>>> {
-    let s1 = NameServer::start_reading("s1", free_port());
+    let s1 = NameServer::start_reading("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("clearall-{fe}"));
     let cfg = xtests::config_file(
@@ -365,7 +365,7 @@ fn clear_counters_all_resets_every_counter_as_haproxy_does() {
 /// `show info` with one connection held: its field names in order, and
 /// the values that do not depend on the implementation.
 fn info(binary: &Path) -> (Vec<String>, Vec<String>) {
-    let s1 = NameServer::start_holding("s1", free_port());
+    let s1 = NameServer::start_holding("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("info-{fe}"));
     let cfg = xtests::config_file(
@@ -431,7 +431,7 @@ fn prompt_session(binary: &Path) -> Vec<String> {
     use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
     let fe = free_port();
-    let s1 = NameServer::start("s1", free_port());
+    let s1 = NameServer::start("s1", 0);
     let socket = xtests::socket_path(&format!("prompt-{fe}"));
     let cfg = xtests::config_file(
         &format!("prompt-{fe}"),
@@ -551,7 +551,7 @@ fn stats_timeout_and_maxconn_bound_the_api_as_haproxy() {
 /// `show stat typed`, `show stat json` and `show info typed` for `binary`,
 /// each line cut to its position, name and tags (values vary).
 fn typed_forms(binary: &Path) -> Vec<String> {
-    let s1 = NameServer::start("s1", free_port());
+    let s1 = NameServer::start("s1", 0);
     let fe = free_port();
     let socket = xtests::socket_path(&format!("typed-{fe}"));
     let cfg = xtests::config_file(
