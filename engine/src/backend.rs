@@ -123,7 +123,8 @@ pub enum ConnectError {
 pub struct Attempt {
     /// The last server assigned.
     pub server: Option<String>,
-    /// When the stream left the queue with a server (`t_queue`).
+    /// When the stream left the queue: with a server, or when `timeout
+    /// queue` struck (`t_queue`).
     pub assigned_at: Option<tokio::time::Instant>,
     /// Connection retries made, and whether one went to another server.
     pub retries: u32,
@@ -183,6 +184,27 @@ impl<'a> QueueGuard<'a> {
     /// the streams served from this queue meanwhile, this one included.
     fn served(self) -> usize {
         (self.dequeued.fetch_add(1, Ordering::AcqRel) + 1 - self.start) as usize
+    }
+
+    /// Leaves without one (`timeout queue`): the same count, this one not
+    /// served (HAProxy's position of a stream unlinked from its queue).
+    fn gave_up(self) -> usize {
+        (self.dequeued.load(Ordering::Acquire) + 1 - self.start) as usize
+    }
+
+    /// Records where the stream left this queue in its log's `%sq`/`%bq`.
+    fn note(self, attempt: &mut Attempt, served: bool) {
+        let of_server = self.of_server;
+        let position = if served {
+            self.served()
+        } else {
+            self.gave_up()
+        };
+        if of_server {
+            attempt.srv_queue = position;
+        } else {
+            attempt.backend_queue = position;
+        }
     }
 }
 
@@ -517,12 +539,7 @@ impl Backend {
                         attempt.assigned_at = Some(tokio::time::Instant::now());
                         if let Some(guard) = queued.take() {
                             let of_server = guard.of_server;
-                            let position = if of_server {
-                                &mut attempt.srv_queue
-                            } else {
-                                &mut attempt.backend_queue
-                            };
-                            *position = guard.served();
+                            guard.note(attempt, true);
                             if of_server {
                                 // Out of its queue: its load counts one less.
                                 server.refresh_load();
@@ -561,6 +578,12 @@ impl Backend {
             match deadline {
                 Some(d) => {
                     if tokio::time::timeout_at(d, freed).await.is_err() {
+                        // HAProxy notes the time in queue (`%Tw`) and the
+                        // position when `timeout queue` strikes.
+                        attempt.assigned_at = Some(tokio::time::Instant::now());
+                        if let Some(guard) = queued.take() {
+                            guard.note(attempt, false);
+                        }
                         return Err(ConnectError::QueueTimeout);
                     }
                 }

@@ -94,6 +94,7 @@ fn main() -> ExitCode {
                     "seed": s.seed,
                     "duration_s": s.duration.0.as_secs_f64(),
                     "clients": outcome.clients.summaries(s.duration.0),
+                    "streams": outcome.streams,
                     "health": outcome.health,
                     "servers": outcome.servers,
                     "failed": outcome.failed,

@@ -165,3 +165,121 @@ pub struct Latency {
     pub max: u64,
     pub mean: f64,
 }
+
+/// What the engines saw of every stream they ended (TCP connections and
+/// HTTP requests alike), from the fields of the log line each would
+/// write: status, termination state, queue time. The client side cannot
+/// tell a `503` the proxy made from one a server sent; this can.
+#[derive(Debug, Clone, Default)]
+pub struct Streams {
+    by_frontend: Arc<Mutex<BTreeMap<(String, String), FrontendStreams>>>,
+}
+
+#[derive(Debug, Default)]
+struct FrontendStreams {
+    total: u64,
+    /// `%ST`: 0 for TCP, -1 when nothing was answered.
+    statuses: BTreeMap<i32, u64>,
+    /// `%ts`: `--` for a normal end, `sC`, `SC`, `cD`...
+    states: BTreeMap<String, u64>,
+    /// `%Tw` of the streams that reached the queue stage.
+    queue: Vec<u64>,
+}
+
+impl Streams {
+    /// A stream ended on `proxy` (the host) with these log fields.
+    pub fn record(&self, proxy: &str, fields: &engine::log::render::Fields) {
+        let mut all = self.by_frontend.lock().expect("streams lock");
+        let f = all
+            .entry((proxy.to_string(), fields.frontend.clone()))
+            .or_default();
+        f.total += 1;
+        *f.statuses.entry(fields.status).or_default() += 1;
+        let state = format!("{}{}", fields.cause.letter(), fields.phase.letter());
+        *f.states.entry(state).or_default() += 1;
+        if let Ok(wait) = u64::try_from(fields.timers.wait) {
+            f.queue.push(wait);
+        }
+    }
+
+    /// Per proxy and frontend, in name order.
+    pub fn summaries(&self) -> Vec<StreamSummary> {
+        let all = self.by_frontend.lock().expect("streams lock");
+        all.iter()
+            .map(|((proxy, frontend), f)| {
+                let mut q = f.queue.clone();
+                q.sort();
+                let p = |x: f64| q[((q.len() - 1) as f64 * x).round() as usize];
+                StreamSummary {
+                    proxy: proxy.clone(),
+                    frontend: frontend.clone(),
+                    streams: f.total,
+                    statuses: f.statuses.clone(),
+                    states: f.states.clone(),
+                    queue_ms: (!q.is_empty()).then(|| QueueTime {
+                        p50: p(0.5),
+                        p99: p(0.99),
+                        max: p(1.0),
+                        mean: q.iter().sum::<u64>() as f64 / q.len() as f64,
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// The summaries as text, after the clients'.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for s in self.summaries() {
+            out.push_str(&format!(
+                "proxy {} frontend {}: {} streams\n",
+                s.proxy, s.frontend, s.streams
+            ));
+            let http = s.statuses.keys().any(|st| *st != 0);
+            if http {
+                let list: Vec<String> = s
+                    .statuses
+                    .iter()
+                    .map(|(st, n)| match st {
+                        -1 => format!("none {n}"),
+                        st => format!("{st} {n}"),
+                    })
+                    .collect();
+                out.push_str(&format!("  by status: {}\n", list.join(", ")));
+            }
+            let list: Vec<String> = s.states.iter().map(|(t, n)| format!("{t} {n}")).collect();
+            out.push_str(&format!("  by termination state: {}\n", list.join(", ")));
+            if let Some(q) = s.queue_ms {
+                out.push_str(&format!(
+                    "  queue time ms (Tw): p50 {} p99 {} max {} mean {:.1}\n",
+                    q.p50, q.p99, q.max, q.mean
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// One frontend's streams, as its proxy ended them (`sim run --json`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StreamSummary {
+    pub proxy: String,
+    pub frontend: String,
+    pub streams: u64,
+    /// By `%ST` (0: TCP, -1: nothing answered).
+    pub statuses: BTreeMap<i32, u64>,
+    /// By the two-letter termination state (`--`, `sC`, `SC`, `cD`...).
+    pub states: BTreeMap<String, u64>,
+    pub queue_ms: Option<QueueTime>,
+}
+
+/// `%Tw` of the streams that got as far as a server's or backend's queue
+/// (it includes failed connection attempts before a retry, as in
+/// HAProxy's logs).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct QueueTime {
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+    pub mean: f64,
+}

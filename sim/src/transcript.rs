@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use engine::log::{self, LogSink, Severity};
 
+use crate::report::Streams;
+
 #[derive(Clone, Default)]
 pub struct Transcript {
     lines: Arc<Mutex<Vec<String>>>,
@@ -24,12 +26,13 @@ impl Transcript {
     }
 
     /// A log sink that writes the engine's messages here, as HAProxy would
-    /// print them on stderr.
-    pub fn sink(&self, who: &str, pid: u32) -> TranscriptSink {
+    /// print them on stderr, and tells `streams` of every stream it ends.
+    pub fn sink(&self, who: &str, pid: u32, streams: Streams) -> TranscriptSink {
         TranscriptSink {
             transcript: self.clone(),
             who: who.to_string(),
             pid,
+            streams,
         }
     }
 
@@ -54,12 +57,21 @@ pub struct TranscriptSink {
     transcript: Transcript,
     who: String,
     pid: u32,
+    streams: Streams,
 }
 
 impl LogSink for TranscriptSink {
     fn emit(&self, severity: Severity, message: &str) {
         self.transcript
             .note(&self.who, &log::stderr_line(severity, self.pid, message));
+    }
+
+    fn observes_streams(&self) -> bool {
+        true
+    }
+
+    fn stream(&self, fields: &log::render::Fields) {
+        self.streams.record(&self.who, fields);
     }
 
     /// `log stdout`/`log stderr` lines join the transcript too.

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 
 use crate::net::SimNet;
-use crate::report::{Outcome as ClientOutcome, Report};
+use crate::report::{Outcome as ClientOutcome, Report, StreamSummary, Streams};
 use crate::scenario::{
     Action, Arrival, Check, ClientSpec, Distribution, Failure, FailureMode, Load, Protocol,
     Scenario, ServerSpec, ServiceTime,
@@ -35,6 +35,10 @@ const SETTLE: Duration = Duration::from_secs(1);
 /// Pending connections turmoil allows per host: more than any scenario's
 /// clients open at once.
 const TCP_CAPACITY: usize = 16384;
+/// How long a client lingers after its last connection, so the proxies
+/// end (and report) the streams it leaves: the run stops when every
+/// client has.
+const LINGER: Duration = Duration::from_millis(100);
 /// The longest service time a distribution may draw (its tail is cut).
 const MAX_SERVICE_TIME: Duration = Duration::from_secs(60);
 
@@ -49,6 +53,8 @@ pub struct Outcome {
     pub failed: Vec<String>,
     /// The clients' figures, for whoever wants more than the summary.
     pub clients: Report,
+    /// What the proxies saw of the streams they ended.
+    pub streams: Vec<StreamSummary>,
     /// Every server's state changes, in order.
     pub health: Vec<HealthChange>,
     /// Every server's part in the load, when the clients stopped.
@@ -204,6 +210,7 @@ pub fn run_with_progress(
 ) -> Result<Outcome, RunError> {
     let transcript = Transcript::default();
     let report = Report::default();
+    let streams = Streams::default();
 
     let mut sim = turmoil::Builder::new()
         .epoch(scenario.epoch())
@@ -232,15 +239,16 @@ pub fn run_with_progress(
         let config = Arc::new(loaded.config);
         let slot: EngineSlot = Arc::default();
         engines.push((proxy.name.clone(), slot.clone()));
-        let (transcript, seed, pid, name) = (
+        let (transcript, streams, seed, pid, name) = (
             transcript.clone(),
+            streams.clone(),
             scenario.seed,
             FIRST_PID + i as u32,
             proxy.name.clone(),
         );
         sim.host(proxy.address, move || {
             let (config, slot) = (config.clone(), slot.clone());
-            let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid));
+            let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid, streams.clone()));
             async move {
                 let skipped = process_settings(&config.global);
                 if !skipped.is_empty() {
@@ -338,6 +346,7 @@ pub fn run_with_progress(
         }
     }
     let mut text = report.render(scenario.duration.0);
+    text.push_str(&streams.render());
     if !servers.is_empty() {
         text.push_str("servers (sessions, share of their backend, peak at once, queue peak):\n");
         for s in &servers {
@@ -364,6 +373,7 @@ pub fn run_with_progress(
         transcript: transcript.render(),
         report: text,
         clients: report.clone(),
+        streams: streams.summaries(),
         failed,
         health,
         servers,
@@ -898,6 +908,7 @@ async fn run_client(
             while tasks.join_next().await.is_some() {}
         }
     }
+    tokio::time::sleep(LINGER).await;
 }
 
 async fn one_connection(spec: &ClientSpec, n: usize, transcript: &Transcript, report: &Report) {

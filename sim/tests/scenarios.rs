@@ -160,3 +160,51 @@ fn process_settings_are_reported_as_not_simulated() {
         o.transcript
     );
 }
+
+/// The proxies' side of the report agrees with the clients': each
+/// connection closed by `timeout queue` is one `sQ` stream, each error
+/// page a client got is a status the proxy answered.
+#[test]
+fn the_proxies_streams_agree_with_the_clients() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let (s, o) = run(&dir.join("maxconn.yaml"));
+    let clients = o.clients.summaries(s.duration.0);
+    let closed: u64 = clients
+        .iter()
+        .map(|c| {
+            c.outcomes
+                .get("closed without an answer")
+                .copied()
+                .unwrap_or(0)
+        })
+        .sum();
+    let connections: u64 = clients.iter().map(|c| c.connections).sum();
+    assert_eq!(o.streams.len(), 1, "{:?}", o.streams);
+    assert!(closed > 0);
+    assert_eq!(
+        o.streams[0].states.get("sQ"),
+        Some(&closed),
+        "{:?}",
+        o.streams
+    );
+    assert_eq!(o.streams[0].streams, connections);
+    let queue = o.streams[0].queue_ms.unwrap();
+    assert_eq!(queue.max, 1001, "timeout queue 1s, from accept");
+
+    let (s, o) = run(&dir.join("http-check.yaml"));
+    let browser = &o.clients.summaries(s.duration.0)[0];
+    let got = |outcome: &str| browser.outcomes.get(outcome).copied();
+    assert_eq!(
+        o.streams[0].statuses.get(&500).copied(),
+        got("answered by 500 error")
+    );
+    assert_eq!(
+        o.streams[0].statuses.get(&504).copied(),
+        got("answered by 504")
+    );
+    assert_eq!(
+        o.streams[0].states.get("sH"),
+        Some(&1),
+        "the 504: server timeout"
+    );
+}

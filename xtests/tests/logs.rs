@@ -140,3 +140,90 @@ fn syslog_lines_match_haproxy() {
         assert_eq!(ours, run(&haproxy));
     }
 }
+
+/// A stream that waits in the backend's queue until `timeout queue`:
+/// its log line, with `%Tw` (the time it waited) cut to tenths of a
+/// second and the total time masked.
+fn queue_timeout(binary: &Path, mode: &str) -> String {
+    let collector = Collector::start();
+    // Never accepts: the kernel completes connections into its backlog,
+    // and none is ever answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let fe = free_port();
+    let (option, request) = match mode {
+        "http" => ("option httplog", &b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"[..]),
+        _ => ("option tcplog", &b"x"[..]),
+    };
+    let cfg = xtests::config_file(
+        &format!("queue-log-{fe}"),
+        &format!(
+            "global
+    log 127.0.0.1:{log} local0
+
+defaults
+    mode {mode}
+    log global
+    {option}
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout queue 300ms
+
+listen app
+    bind 127.0.0.1:{fe}
+    server s1 127.0.0.1:{port} maxconn 1
+",
+            log = collector.port,
+            port = silent.local_addr().unwrap().port()
+        ),
+    );
+    let mut proxy = ProxyProcess::start(binary, &cfg);
+    proxy.wait_listening(fe, Duration::from_secs(5));
+    // The first takes the only slot and keeps it; the second queues.
+    let mut first = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    std::io::Write::write_all(&mut first, request).unwrap();
+    std::thread::sleep(Duration::from_millis(50)); // let it take the slot first
+    let mut second = TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    std::io::Write::write_all(&mut second, request).unwrap();
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut second, &mut answer);
+    // (The readiness probe's empty connection is logged too in HTTP.)
+    collector.wait_for(" sQ");
+    drop(first);
+    let line = collector
+        .all()
+        .into_iter()
+        .find(|l| l.contains(" sQ"))
+        .unwrap();
+    let words: Vec<String> = normalize(&line).split(' ').map(String::from).collect();
+    let timers = &words[6];
+    let parts: Vec<&str> = timers.split('/').collect();
+    let wait_index = if mode == "http" { 1 } else { 0 };
+    let wait: u64 = parts[wait_index]
+        .parse()
+        .unwrap_or_else(|_| panic!("no wait in {line}"));
+    assert!((300..600).contains(&wait), "Tw {wait} in {line}");
+    let masked: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match i {
+            i if i == wait_index => "W".to_string(),
+            i if i == parts.len() - 1 => "T".to_string(),
+            _ => p.to_string(),
+        })
+        .collect();
+    let mut words = words;
+    words[6] = masked.join("/");
+    words.join(" ")
+}
+
+#[test]
+fn queue_timeouts_log_their_wait_and_position_as_haproxy() {
+    for mode in ["tcp", "http"] {
+        let ours = queue_timeout(&xtests::engine_bin!(), mode);
+        assert!(ours.contains(" sQ"), "{ours}");
+        if let Some(haproxy) = xtests::haproxy_bin() {
+            assert_eq!(ours, queue_timeout(&haproxy, mode), "{mode}");
+        }
+    }
+}

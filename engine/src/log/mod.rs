@@ -49,6 +49,20 @@ pub trait LogSink: Send + Sync + 'static {
     /// A message for stderr, e.g. a server state change.
     fn emit(&self, severity: Severity, message: &str);
 
+    /// Whether [`LogSink::stream`] wants every finished stream, logged or
+    /// not (the simulator's report does; production sinks do not, and
+    /// streams then build their log fields only for `log` targets).
+    fn observes_streams(&self) -> bool {
+        false
+    }
+
+    /// A stream (TCP) or request (HTTP) ended with these log fields,
+    /// whatever the proxy's `log` settings: status, termination state,
+    /// timers. Called only when [`LogSink::observes_streams`].
+    fn stream(&self, fields: &render::Fields) {
+        let _ = fields;
+    }
+
     /// A framed log line for a `log stdout` or `log stderr` target.
     fn stdio(&self, to_stderr: bool, line: &str) {
         if to_stderr {

@@ -1323,10 +1323,9 @@ impl Conn<'_> {
 
     async fn log(&mut self, txn: &Txn) {
         let log = &self.frontend.log;
-        let Some(format) = log.format.as_ref().filter(|_| !log.targets.is_empty()) else {
-            return;
-        };
-        if log.dontlognull && txn.first_byte.is_none() {
+        let format = log.format.as_ref().filter(|_| !log.targets.is_empty());
+        let observed = self.process.logger.sink().observes_streams();
+        if format.is_none() && !observed {
             return;
         }
         let backend = txn.backend.as_ref();
@@ -1378,6 +1377,15 @@ impl Conn<'_> {
             request_line: txn.request_line.clone(),
             pid: self.process.net.pid(),
         };
+        if observed {
+            self.process.logger.sink().stream(&line);
+        }
+        let Some(format) = format else {
+            return;
+        };
+        if log.dontlognull && txn.first_byte.is_none() {
+            return;
+        }
         self.process
             .logger
             .send(&log.targets, Level::Info, &format.render(&line))

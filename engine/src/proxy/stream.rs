@@ -158,10 +158,9 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
     }
     drop(in_backend);
 
-    let Some(format) = log.format.as_ref().filter(|_| !log.targets.is_empty()) else {
-        return;
-    };
-    if log.dontlognull && bytes.to_server == 0 {
+    let format = log.format.as_ref().filter(|_| !log.targets.is_empty());
+    let observed = process.logger.sink().observes_streams();
+    if format.is_none() && !observed {
         return;
     }
     let since_accept = |t: Instant| ms(t.duration_since(accepted_at));
@@ -206,6 +205,15 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         request_line: None,
         pid: process.net.pid(),
     };
+    if observed {
+        process.logger.sink().stream(&line);
+    }
+    let Some(format) = format else {
+        return;
+    };
+    if log.dontlognull && bytes.to_server == 0 {
+        return;
+    }
     let line = format.render(&line);
     process.logger.send(&log.targets, Level::Info, &line).await;
 }
