@@ -61,6 +61,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use engine::config;
 use serde::Deserialize;
 
 /// Why a scenario could not be loaded; the message names file, line and
@@ -599,6 +600,9 @@ impl Scenario {
                 }
             }
         }
+        scenario
+            .check_config_names()
+            .map_err(|(field, reason)| invalid(&field, reason))?;
         let names: Vec<&str> = scenario.host_names();
         for (i, e) in scenario.timeline.iter().enumerate() {
             for host in e.action.hosts() {
@@ -611,6 +615,74 @@ impl Scenario {
             }
         }
         Ok(scenario)
+    }
+
+    /// Each proxy's configuration loads, and every backend, server and
+    /// stats line an expectation names is defined by one of them.
+    fn check_config_names(&self) -> Result<(), (String, String)> {
+        let mut configs = vec![];
+        for (i, p) in self.proxies.iter().enumerate() {
+            let text = p.config.as_deref().unwrap_or_default();
+            match engine::config::load_str(&p.name, text) {
+                Ok(loaded) => configs.push(loaded.config),
+                Err(e) => {
+                    let messages: Vec<_> =
+                        e.diagnostics.iter().map(|d| d.message.clone()).collect();
+                    return Err((format!("proxies[{i}].config"), messages.join("\n")));
+                }
+            }
+        }
+        let proxies = || configs.iter().flat_map(|c| &c.proxies);
+        let backend = |name: &str| {
+            proxies().find(|p| p.name == name && !matches!(p.kind, config::ProxyKind::Frontend))
+        };
+        let has_server =
+            |b: &str, s: &str| backend(b).is_some_and(|b| b.servers.iter().any(|x| x.name == s));
+        for (i, e) in self.expect.iter().enumerate() {
+            let field = format!("expect[{i}]");
+            match e.check() {
+                Ok(Check::Server(which, _)) => {
+                    let (b, s) = which.split_once('/').unwrap_or((&which, ""));
+                    if !has_server(b, s) {
+                        return Err((
+                            format!("{field}.server"),
+                            format!("no configuration defines server '{which}' (backend/server)"),
+                        ));
+                    }
+                }
+                Ok(Check::Backend(b, _)) => {
+                    if backend(&b).is_none() {
+                        return Err((
+                            format!("{field}.backend"),
+                            format!("no configuration defines backend '{b}'"),
+                        ));
+                    }
+                }
+                Ok(Check::Stat { line, .. }) => {
+                    let (px, sv) = line.split_once('/').unwrap_or((&line, ""));
+                    let Some(proxy) = proxies().find(|p| p.name == px) else {
+                        return Err((
+                            format!("{field}.stat"),
+                            format!("no configuration defines proxy '{px}'"),
+                        ));
+                    };
+                    let known = matches!(sv, "FRONTEND" | "BACKEND")
+                        || proxy.servers.iter().any(|s| s.name == sv)
+                        || sv.starts_with("sock-")
+                        || proxy.binds.iter().any(|b| b.name.as_deref() == Some(sv));
+                    if !known {
+                        return Err((
+                            format!("{field}.stat"),
+                            format!(
+                                "'{sv}' is not FRONTEND, BACKEND, a server or a listener of '{px}'"
+                            ),
+                        ));
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Every host name, proxies first.
@@ -698,12 +770,63 @@ fn strip_path(message: &str, field: &str) -> String {
     }
 }
 
-/// The line where a top-level field is written (1 if not found).
+/// The line where a field such as `expect[2]` or `timeline[0].fail` is
+/// written: each step of the path is looked for below the previous one,
+/// in block or flow style; the deepest step found wins (1 if none).
 fn line_of(text: &str, field: &str) -> usize {
-    let key = field.split(['[', '.']).next().unwrap_or(field);
-    text.lines()
-        .position(|l| l.starts_with(&format!("{key}:")))
-        .map_or(1, |i| i + 1)
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let meaningful = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    // The lines below `anchor` that belong to it (more indented, or its
+    // own flow-style line).
+    let region = |anchor: Option<usize>| -> (usize, usize) {
+        let Some(a) = anchor else {
+            return (0, lines.len());
+        };
+        let base = indent(lines[a]);
+        let end = (a + 1..lines.len())
+            .find(|&i| {
+                meaningful(&lines[i])
+                    && indent(lines[i]) <= base
+                    && !lines[i].trim_start().starts_with("- ")
+            })
+            .unwrap_or(lines.len());
+        (a, end)
+    };
+    let has_key = |line: &str, key: &str| {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        t.starts_with(&format!("{key}:"))
+            || line.contains(&format!("{{ {key}:"))
+            || line.contains(&format!(", {key}:"))
+    };
+    let mut at: Option<usize> = None;
+    for step in field.split('.') {
+        let (key, index) = match step.split_once('[') {
+            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (step, None),
+        };
+        let (start, end) = region(at);
+        let Some(found) = (start..end).find(|&i| has_key(lines[i], key)) else {
+            break;
+        };
+        at = Some(found);
+        if let Some(n) = index {
+            let (_, end) = region(Some(found));
+            let items: Vec<usize> = (found + 1..end)
+                .filter(|&i| lines[i].trim_start().starts_with("- "))
+                .collect();
+            let level = items.first().map(|&i| indent(lines[i]));
+            let item = items
+                .into_iter()
+                .filter(|&i| Some(indent(lines[i])) == level)
+                .nth(n);
+            match item {
+                Some(i) => at = Some(i),
+                None => break,
+            }
+        }
+    }
+    at.map_or(1, |a| a + 1)
 }
 
 #[cfg(test)]
@@ -775,7 +898,7 @@ proxies:
 
         let ghost = format!("{MINIMAL}timeline:\n  - {{ at: 1s, crash: nobody }}\n");
         let e = parse(&ghost).unwrap_err().to_string();
-        assert_eq!(e, "t.yaml:10: timeline[0]: no host named 'nobody'");
+        assert_eq!(e, "t.yaml:11: timeline[0]: no host named 'nobody'");
     }
 
     #[test]

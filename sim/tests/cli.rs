@@ -111,3 +111,67 @@ fn progress_is_told_each_virtual_second() {
     assert!(told.len() >= 19, "{} of {total:?}", told.len());
     assert!(told.iter().all(|(now, t)| now <= t && *t == total));
 }
+
+/// `sim check` refuses a scenario with a mistake, naming the file, the
+/// line and the field: an unknown field, a bad duration, a server no
+/// configuration defines.
+#[test]
+fn check_names_the_file_line_and_field_of_a_mistake() {
+    let dir = std::env::temp_dir().join(format!("sim-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/failover.yaml"),
+    )
+    .unwrap();
+    let line_of =
+        |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let cases = [
+        (
+            "duration: 30s",
+            "durration: 30s",
+            "durration",
+            "unknown field `durration`",
+        ),
+        (
+            "{ at: 3s, crash: web1 }",
+            "{ at: 3sec, crash: web1 }",
+            "timeline[0].at",
+            "'3sec' is not a time",
+        ),
+        (
+            "server: test/web1, state: DOWN",
+            "server: test/web9, state: DOWN",
+            "expect[1].server",
+            "no configuration defines server 'test/web9'",
+        ),
+    ];
+    for (from, to, field, reason) in cases {
+        assert!(good.contains(from), "{from}");
+        let bad = good.replacen(from, to, 1);
+        let path = dir.join("bad.yaml");
+        std::fs::write(&path, &bad).unwrap();
+        let out = sim()
+            .args(["check", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = line_of(&bad, to);
+        let want = format!("{}:{line}: {field}: ", path.display());
+        assert!(
+            err.contains(&want) && err.contains(reason),
+            "{err}\nwanted {want}{reason}"
+        );
+    }
+    let path = dir.join("good.yaml");
+    std::fs::write(&path, &good).unwrap();
+    let out = sim()
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
