@@ -204,6 +204,17 @@ pub struct ServerSpec {
     /// body, keep-alive).
     #[serde(default)]
     pub protocol: Protocol,
+    /// Answers with what it received instead of `reply`: in TCP, the bytes
+    /// until the client half-closes; in HTTP, the request's body (or its
+    /// method and path when it has none).
+    #[serde(default)]
+    pub echo: bool,
+    /// A second port where it answers health checks only (HAProxy's
+    /// `check port`), which `fail: { mode: checks }` closes.
+    pub check_port: Option<u16>,
+    /// The path of its health-check page (HTTP), which `fail: { mode:
+    /// checks }` answers `503`.
+    pub check_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -225,6 +236,8 @@ pub struct HttpRequest {
     /// Header lines `Name: value`, in order (a `Host` among them or not).
     #[serde(default)]
     pub headers: Vec<String>,
+    /// A body, sent with its `Content-Length`.
+    pub body: Option<String>,
 }
 
 fn default_method() -> String {
@@ -309,6 +322,14 @@ pub struct ClientSpec {
     pub requests: Option<Vec<HttpRequest>>,
     #[serde(default = "default_patience")]
     pub patience: Time,
+    /// HTTP users keep their connection open between requests (closed
+    /// loop only: an open-loop arrival is a new visitor).
+    #[serde(default)]
+    pub keep_alive: bool,
+    /// HTTP users keep the cookies answers set (`Set-Cookie`) and send
+    /// them back, as a browser does: persistence cookies stick.
+    #[serde(default)]
+    pub cookies: bool,
     /// Leave each connection out of the transcript (heavy loads): the
     /// report still counts it.
     #[serde(default)]
@@ -384,6 +405,11 @@ pub enum FailureMode {
     Slow,
     /// An HTTP server answers `500 Internal Server Error` (a TCP one closes).
     Error,
+    /// Accepts, and resets the connection when the first bytes arrive.
+    Reset,
+    /// Serves clients, but its health checks fail: its `check_port`
+    /// refuses, its `check_path` answers `503`.
+    Checks,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -528,6 +554,18 @@ impl Scenario {
                 .map_err(|reason| invalid(&format!("expect[{i}]"), reason))?;
         }
         for (i, s) in scenario.servers.iter().enumerate() {
+            if s.echo && s.reply.is_some() {
+                return Err(invalid(
+                    &format!("servers[{i}]"),
+                    "give 'reply' or 'echo', not both".into(),
+                ));
+            }
+            if s.check_path.is_some() && s.protocol != Protocol::Http {
+                return Err(invalid(
+                    &format!("servers[{i}].check_path"),
+                    "a health-check page needs 'protocol: http'".into(),
+                ));
+            }
             if let Some(ServiceTime::Distribution(Distribution::Empirical(v))) = &s.service_time {
                 if v.is_empty() {
                     return Err(invalid(
@@ -567,6 +605,19 @@ impl Scenario {
                     ));
                 }
             }
+            if (c.keep_alive || c.cookies) && c.requests.is_none() {
+                return Err(invalid(
+                    &field,
+                    "'keep_alive' and 'cookies' are for HTTP clients (with 'requests')".into(),
+                ));
+            }
+            if c.keep_alive && matches!(c.load(), Load::Open { .. }) {
+                return Err(invalid(
+                    &format!("{field}.keep_alive"),
+                    "an open-loop arrival is a new visitor: keep-alive needs 'users' or 'every'"
+                        .into(),
+                ));
+            }
             if c.requests.as_ref().is_some_and(|r| r.is_empty()) {
                 return Err(invalid(
                     &format!("{field}.requests"),
@@ -583,6 +634,22 @@ impl Scenario {
             }
         }
         for (i, e) in scenario.timeline.iter().enumerate() {
+            if let Action::Fail(f) = &e.action {
+                let separable = scenario
+                    .servers
+                    .iter()
+                    .find(|s| s.name == f.server)
+                    .is_none_or(|s| s.check_port.is_some() || s.check_path.is_some());
+                if f.mode == FailureMode::Checks && !separable {
+                    return Err(invalid(
+                        &format!("timeline[{i}].fail"),
+                        format!(
+                            "server '{}' has no 'check_port' or 'check_path': its checks cannot fail apart from its service",
+                            f.server
+                        ),
+                    ));
+                }
+            }
             if let Action::Load(l) = &e.action {
                 let open = scenario
                     .clients
@@ -954,6 +1021,54 @@ clients:
         let both = text.replace("users: 10, think: 100ms", "users: 10, rate: 5/s");
         let e = parse(&both).unwrap_err().to_string();
         assert!(e.contains("clients[1]: give one of"), "{e}");
+    }
+
+    #[test]
+    fn servers_and_clients_are_refused_when_contradictory() {
+        let servers = format!(
+            "{MINIMAL}servers:\n  - {{ name: a, address: 10.0.0.2, echo: true, reply: x }}\n"
+        );
+        let e = parse(&servers).unwrap_err().to_string();
+        assert_eq!(e, "t.yaml:11: servers[0]: give 'reply' or 'echo', not both");
+
+        let page = format!(
+            "{MINIMAL}servers:\n  - {{ name: a, address: 10.0.0.2, check_path: /health }}\n"
+        );
+        let e = parse(&page).unwrap_err().to_string();
+        assert!(
+            e.contains("servers[0].check_path: a health-check page needs 'protocol: http'"),
+            "{e}"
+        );
+
+        let checks = format!(
+            "{MINIMAL}servers:\n  - {{ name: a, address: 10.0.0.2 }}\ntimeline:\n  - {{ at: 1s, fail: {{ server: a, mode: checks }} }}\n"
+        );
+        let e = parse(&checks).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "t.yaml:13: timeline[0].fail: server 'a' has no 'check_port' or 'check_path'"
+            ),
+            "{e}"
+        );
+        let separable = checks.replace("10.0.0.2 }", "10.0.0.2, check_port: 8080 }");
+        parse(&separable).unwrap();
+
+        let open = format!(
+            "{MINIMAL}clients:\n  - {{ name: u, address: 10.0.0.5, target: \"10.0.0.1:80\", rate: 5/s, keep_alive: true, requests: [{{ path: / }}] }}\n"
+        );
+        let e = parse(&open).unwrap_err().to_string();
+        assert!(
+            e.contains("clients[0].keep_alive: an open-loop arrival is a new visitor"),
+            "{e}"
+        );
+        let tcp = open
+            .replace(", requests: [{ path: / }]", "")
+            .replace("rate: 5/s", "users: 2");
+        let e = parse(&tcp).unwrap_err().to_string();
+        assert!(
+            e.contains("clients[0]: 'keep_alive' and 'cookies' are for HTTP clients"),
+            "{e}"
+        );
     }
 
     #[test]

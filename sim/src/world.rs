@@ -749,25 +749,53 @@ fn describe(action: &Action) -> String {
 /// A real server: answers every connection with its reply, after a
 /// service time drawn from its distribution, at most `concurrency` at a
 /// time (the others wait, as in an accept backlog), and closes; or
-/// misbehaves as the timeline says.
+/// misbehaves as the timeline says. Its `check_port`, if any, answers at
+/// once, without limit.
 async fn serve(
     spec: ServerSpec,
     seed: u64,
+    mode: tokio::sync::watch::Receiver<Failure>,
+) -> turmoil::Result {
+    if let Some(port) = spec.check_port {
+        let (spec, mode) = (spec.clone(), mode.clone());
+        tokio::spawn(async move {
+            // Ends only when the host goes down.
+            let _ = listen(&spec, port, None, mode)
+                .await
+                .map_err(|e| e.to_string());
+        });
+    }
+    let rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
+    listen(&spec, spec.port, Some(rng), mode).await
+}
+
+/// One of a server's ports: the service's (with `rng` for its service
+/// times) or the checks' (none: answered at once).
+async fn listen(
+    spec: &ServerSpec,
+    port: u16,
+    mut rng: Option<SmallRng>,
     mut mode: tokio::sync::watch::Receiver<Failure>,
 ) -> turmoil::Result {
-    let reply = Arc::new(spec.reply.clone().unwrap_or_else(|| spec.name.clone()));
-    let workers = Arc::new(Semaphore::new(
-        spec.concurrency.unwrap_or(Semaphore::MAX_PERMITS),
-    ));
-    let mut rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
+    let answer = crate::http::Answer {
+        reply: (!spec.echo).then(|| spec.reply.clone().unwrap_or_else(|| spec.name.clone())),
+        check_path: spec.check_path.clone(),
+    };
+    let workers = Arc::new(Semaphore::new(match rng {
+        Some(_) => spec.concurrency.unwrap_or(Semaphore::MAX_PERMITS),
+        None => Semaphore::MAX_PERMITS,
+    }));
     loop {
         let failure = mode.borrow_and_update().clone();
-        if failure.mode == FailureMode::Refuse {
+        let checks_port = rng.is_none();
+        let closed = failure.mode == FailureMode::Refuse
+            || (checks_port && failure.mode == FailureMode::Checks);
+        if closed {
             // Not listening: connects are refused until the mode changes.
             mode.changed().await?;
             continue;
         }
-        let listener = turmoil::net::TcpListener::bind(("0.0.0.0", spec.port)).await?;
+        let listener = turmoil::net::TcpListener::bind(("0.0.0.0", port)).await?;
         loop {
             let (mut stream, _) = tokio::select! {
                 biased;
@@ -781,25 +809,40 @@ async fn serve(
                 (FailureMode::Slow, Some(d)) => d.0,
                 _ => Duration::ZERO,
             };
-            let service = service_time(spec.service_time.as_ref(), &mut rng) + extra;
-            let (reply, workers, behaviour) = (reply.clone(), workers.clone(), failure.mode);
+            let service = rng.as_mut().map_or(Duration::ZERO, |rng| {
+                service_time(spec.service_time.as_ref(), rng)
+            }) + extra;
+            let (answer, workers, behaviour) = (answer.clone(), workers.clone(), failure.mode);
             let http = spec.protocol == Protocol::Http;
             tokio::spawn(async move {
                 match behaviour {
                     FailureMode::Hang => std::future::pending::<()>().await,
                     FailureMode::Close => return,
                     FailureMode::Error if !http => return,
+                    FailureMode::Reset => {
+                        // Dropped with the first bytes unread: a reset.
+                        let _ = stream.peek(&mut [0u8; 1]).await;
+                        return;
+                    }
                     _ => {}
                 }
                 let Ok(_worker) = workers.acquire_owned().await else {
                     return;
                 };
                 if http {
-                    crate::http::serve(stream, reply.to_string(), behaviour, service).await;
+                    crate::http::serve(stream, answer, behaviour, service).await;
                     return;
                 }
+                let reply = match answer.reply {
+                    Some(reply) => reply.into_bytes(),
+                    None => {
+                        let mut received = vec![];
+                        let _ = stream.read_to_end(&mut received).await;
+                        received
+                    }
+                };
                 tokio::time::sleep(service).await;
-                let _ = stream.write_all(reply.as_bytes()).await;
+                let _ = stream.write_all(&reply).await;
                 let _ = stream.shutdown().await;
             });
         }
@@ -865,10 +908,13 @@ async fn run_client(
                 let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
                 let turn = turn.clone();
                 tasks.spawn(async move {
+                    // A user's connection and cookies, kept between its
+                    // requests when the scenario says so.
+                    let mut session = crate::http::Session::default();
                     while start.elapsed() < duration {
                         tokio::time::sleep(think).await;
                         let n = turn.fetch_add(1, Ordering::Relaxed);
-                        one_connection(&spec, n, &transcript, &report).await;
+                        one_connection(&spec, n, &transcript, &report, &mut session).await;
                     }
                 });
             }
@@ -903,7 +949,10 @@ async fn run_client(
                 tokio::time::sleep_until(due).await;
                 let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
                 let n = turn.fetch_add(1, Ordering::Relaxed);
-                tasks.spawn(async move { one_connection(&spec, n, &transcript, &report).await });
+                tasks.spawn(async move {
+                    let mut visitor = crate::http::Session::default();
+                    one_connection(&spec, n, &transcript, &report, &mut visitor).await
+                });
             }
             while tasks.join_next().await.is_some() {}
         }
@@ -911,11 +960,23 @@ async fn run_client(
     tokio::time::sleep(LINGER).await;
 }
 
-async fn one_connection(spec: &ClientSpec, n: usize, transcript: &Transcript, report: &Report) {
+/// One connection (or, for a keep-alive user, one request) of a client,
+/// noted and counted.
+async fn one_connection(
+    spec: &ClientSpec,
+    n: usize,
+    transcript: &Transcript,
+    report: &Report,
+    session: &mut crate::http::Session,
+) {
     let sent = tokio::time::Instant::now();
     let outcome = match &spec.requests {
         Some(mix) => {
-            let asking = crate::http::ask(spec.target, &mix[n % mix.len()]);
+            let habits = crate::http::Habits {
+                keep_alive: spec.keep_alive,
+                cookies: spec.cookies,
+            };
+            let asking = crate::http::ask(spec.target, &mix[n % mix.len()], session, habits);
             tokio::time::timeout(spec.patience.0, asking)
                 .await
                 .unwrap_or(ClientOutcome::NoAnswer)
@@ -923,12 +984,10 @@ async fn one_connection(spec: &ClientSpec, n: usize, transcript: &Transcript, re
         None => ask(spec).await,
     };
     let latency = sent.elapsed();
-    if spec.quiet {
-        report.record(&spec.name, outcome, latency);
-    } else {
+    if !spec.quiet {
         transcript.note(&spec.name, &outcome.describe());
-        report.record(&spec.name, outcome, latency);
     }
+    report.record(&spec.name, outcome, latency);
 }
 
 async fn ask(spec: &ClientSpec) -> ClientOutcome {

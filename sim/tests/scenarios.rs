@@ -208,3 +208,56 @@ fn the_proxies_streams_agree_with_the_clients() {
         "the 504: server timeout"
     );
 }
+
+/// TCP servers that echo, and that reset once the request arrives: the
+/// client reads its own bytes back from one, and the proxy ends the
+/// other's streams with a server abort (`SD`).
+#[test]
+fn tcp_servers_echo_or_reset() {
+    let text = r#"
+name: tcp-peers
+duration: 2s
+proxies:
+  - name: p
+    address: 10.0.0.1
+    config: |
+      defaults
+          mode tcp
+          timeout connect 1s
+          timeout client 2s
+          timeout server 2s
+      listen echo
+          bind :80
+          server e 10.0.0.2:80
+      listen reset
+          bind :81
+          server r 10.0.0.3:80
+servers:
+  - { name: e, address: 10.0.0.2, echo: true }
+  - { name: r, address: 10.0.0.3 }
+clients:
+  - { name: a, address: 10.0.0.9, target: "10.0.0.1:80", every: 500ms, send: "ping" }
+  - { name: b, address: 10.0.0.8, target: "10.0.0.1:81", every: 500ms, send: "ping" }
+timeline:
+  - { at: 0s, fail: { server: r, mode: reset } }
+"#;
+    let s = Scenario::parse("tcp-peers.yaml", text, Path::new(".")).unwrap();
+    let o = sim::world::run(&s).unwrap();
+    let clients = o.clients.summaries(s.duration.0);
+    let a = clients.iter().find(|c| c.name == "a").unwrap();
+    assert_eq!(
+        a.outcomes.get("answered by ping"),
+        Some(&a.connections),
+        "{:?}",
+        a.outcomes
+    );
+    let b = clients.iter().find(|c| c.name == "b").unwrap();
+    assert_eq!(b.answered, 0, "{:?}", b.outcomes);
+    let reset = o.streams.iter().find(|f| f.frontend == "reset").unwrap();
+    assert_eq!(
+        reset.states.get("SD"),
+        Some(&b.connections),
+        "{:?}",
+        reset.states
+    );
+}
