@@ -4,7 +4,8 @@
 //! - [`scenario`]: the YAML schema, loaded with errors naming the field;
 //! - [`world`]: the scenario as a turmoil world, run step by step with its
 //!   timeline and expectations;
-//! - [`net`]: the engine's network seam implemented over turmoil;
+//! - [`net`]: the engine's network seam implemented over turmoil, with
+//!   [`loss`] making lossy links cost what TCP retransmissions cost;
 //! - [`http`]: the HTTP servers and clients of the world (hyper);
 //! - [`transcript`] and [`report`]: what a run prints.
 //!
@@ -12,6 +13,7 @@
 //! gives the same bytes.
 
 pub mod http;
+pub mod loss;
 pub mod net;
 pub mod report;
 pub mod scenario;

@@ -11,26 +11,53 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use engine::net::{Accepted, BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
+
+use crate::loss::{Dice, Links, Lossy};
 
 /// The seam handed to an engine running inside a turmoil host.
 #[derive(Debug, Clone)]
 pub struct SimNet {
     seed: u64,
     pid: u32,
+    /// The host's own address and the world's lossy links: the engine's
+    /// connections over them live the loss (see [`crate::loss`]).
+    me: IpAddr,
+    links: Links,
+    /// Connections so far, each with its own dice.
+    opened: Arc<AtomicU64>,
 }
 
 impl SimNet {
     /// `seed` drives the engine's random choices; `pid` is what its log
-    /// lines show as the process id.
-    pub fn new(seed: u64, pid: u32) -> Self {
-        SimNet { seed, pid }
+    /// lines show as the process id; `me` is the host's address.
+    pub fn new(seed: u64, pid: u32, me: IpAddr, links: Links) -> Self {
+        SimNet {
+            seed,
+            pid,
+            me,
+            links,
+            opened: Arc::default(),
+        }
+    }
+
+    /// The dice of a new connection to or from `peer`, if its link loses
+    /// packets.
+    fn dice(&self, peer: IpAddr) -> Option<Dice> {
+        let share = self.links.loss(self.me, peer);
+        let n = self.opened.fetch_add(1, Ordering::Relaxed);
+        (share > 0.0).then(|| Dice::new(share, self.seed ^ u64::from(self.pid) << 32 ^ n))
     }
 }
 
-struct SimListener(turmoil::net::TcpListener);
+struct SimListener {
+    listener: turmoil::net::TcpListener,
+    net: SimNet,
+}
 
 /// A listener no simulated host can connect to.
 struct Unreachable;
@@ -40,15 +67,26 @@ impl Listener for Unreachable {
         Box::pin(std::future::pending())
     }
 }
-struct SimUdp(turmoil::net::UdpSocket);
+struct SimUdp {
+    socket: turmoil::net::UdpSocket,
+    net: SimNet,
+}
 
 impl Listener for SimListener {
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
         Box::pin(async move {
-            let (stream, peer) = self.0.accept().await?;
+            let (stream, peer) = self.listener.accept().await?;
             let local = stream.local_addr().ok();
+            let stream: BoxStream = match self.net.dice(peer.ip()) {
+                // The client's lost SYNs delay its first bytes.
+                Some(mut dice) => {
+                    let handshake = dice.handshake().unwrap_or(GIVE_UP);
+                    Box::new(Lossy::new(stream, dice, handshake))
+                }
+                None => Box::new(stream),
+            };
             Ok(Accepted {
-                stream: Box::new(stream),
+                stream,
                 peer: Some(peer),
                 local,
             })
@@ -56,15 +94,25 @@ impl Listener for SimListener {
     }
 }
 
+/// How long a connect whose every SYN is lost takes to fail: the sum of
+/// the retransmission timeouts (1 + 2 + ... + 64 s).
+const GIVE_UP: Duration = Duration::from_secs(127);
+
 impl Datagram for SimUdp {
     fn send_to<'a>(&'a self, buf: &'a [u8], to: SocketAddr) -> BoxFuture<'a, io::Result<usize>> {
-        Box::pin(self.0.send_to(buf, to))
+        Box::pin(async move {
+            // A lost datagram is sent, as far as the sender knows.
+            if self.net.dice(to.ip()).is_some_and(|mut d| d.lost()) {
+                return Ok(buf.len());
+            }
+            self.socket.send_to(buf, to).await
+        })
     }
     fn recv_from<'a>(
         &'a self,
         buf: &'a mut [u8],
     ) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>> {
-        Box::pin(self.0.recv_from(buf))
+        Box::pin(self.socket.recv_from(buf))
     }
 }
 
@@ -86,8 +134,9 @@ impl Net for SimNet {
         Box::pin(async move {
             match addr {
                 ListenAddr::Inet(a) => {
-                    let l = turmoil::net::TcpListener::bind(host_bindable(a)).await?;
-                    Ok(Box::new(SimListener(l)) as Box<dyn Listener>)
+                    let listener = turmoil::net::TcpListener::bind(host_bindable(a)).await?;
+                    let net = self.clone();
+                    Ok(Box::new(SimListener { listener, net }) as Box<dyn Listener>)
                 }
                 ListenAddr::Unix(_) | ListenAddr::Fd(_) => {
                     Ok(Box::new(Unreachable) as Box<dyn Listener>)
@@ -98,15 +147,28 @@ impl Net for SimNet {
 
     fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>> {
         Box::pin(async move {
+            let Some(mut dice) = self.dice(addr.ip()) else {
+                let s = turmoil::net::TcpStream::connect(addr).await?;
+                return Ok(Box::new(s) as BoxStream);
+            };
+            // Lost SYNs (or SYN-ACKs) cost retransmission timeouts first.
+            match dice.handshake() {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => {
+                    tokio::time::sleep(GIVE_UP).await;
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+            }
             let s = turmoil::net::TcpStream::connect(addr).await?;
-            Ok(Box::new(s) as BoxStream)
+            Ok(Box::new(Lossy::new(s, dice, Duration::ZERO)) as BoxStream)
         })
     }
 
     fn bind_udp(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>> {
         Box::pin(async move {
-            let s = turmoil::net::UdpSocket::bind(host_bindable(addr)).await?;
-            Ok(Box::new(SimUdp(s)) as Box<dyn Datagram>)
+            let socket = turmoil::net::UdpSocket::bind(host_bindable(addr)).await?;
+            let net = self.clone();
+            Ok(Box::new(SimUdp { socket, net }) as Box<dyn Datagram>)
         })
     }
 

@@ -184,6 +184,9 @@ struct FrontendStreams {
     states: BTreeMap<String, u64>,
     /// `%Tw` of the streams that reached the queue stage.
     queue: Vec<u64>,
+    /// Connection retries (`%rc`), and streams redispatched (`+`).
+    retries: u64,
+    redispatched: u64,
 }
 
 impl Streams {
@@ -200,6 +203,8 @@ impl Streams {
         if let Ok(wait) = u64::try_from(fields.timers.wait) {
             f.queue.push(wait);
         }
+        f.retries += u64::from(fields.retries);
+        f.redispatched += u64::from(fields.redispatched);
     }
 
     /// Per proxy and frontend, in name order.
@@ -216,6 +221,8 @@ impl Streams {
                     streams: f.total,
                     statuses: f.statuses.clone(),
                     states: f.states.clone(),
+                    retries: f.retries,
+                    redispatched: f.redispatched,
                     queue_ms: (!q.is_empty()).then(|| QueueTime {
                         p50: p(0.5),
                         p99: p(0.99),
@@ -249,6 +256,12 @@ impl Streams {
             }
             let list: Vec<String> = s.states.iter().map(|(t, n)| format!("{t} {n}")).collect();
             out.push_str(&format!("  by termination state: {}\n", list.join(", ")));
+            if s.retries > 0 {
+                out.push_str(&format!(
+                    "  connection retries: {} ({} redispatched to another server)\n",
+                    s.retries, s.redispatched
+                ));
+            }
             if let Some(q) = s.queue_ms {
                 out.push_str(&format!(
                     "  queue time ms (Tw): p50 {} p99 {} max {} mean {:.1}\n",
@@ -270,6 +283,10 @@ pub struct StreamSummary {
     pub statuses: BTreeMap<i32, u64>,
     /// By the two-letter termination state (`--`, `sC`, `SC`, `cD`...).
     pub states: BTreeMap<String, u64>,
+    /// Connection retries (`%rc` summed), and streams that went to
+    /// another server for them.
+    pub retries: u64,
+    pub redispatched: u64,
     pub queue_ms: Option<QueueTime>,
 }
 

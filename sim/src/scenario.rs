@@ -7,6 +7,8 @@
 //! start: 2016-08-14T22:00:00Z   # the wall clock at virtual time 0
 //! duration: 30s                 # virtual time the clients run
 //! latency: 1ms                  # every message's transit time
+//! links:                        # links that differ from the rest
+//!   - { between: [proxy-1-1, web2], latency: 20ms, loss: 0.5% }
 //! proxies:
 //!   - name: proxy-1-1
 //!     address: 10.96.20.113
@@ -22,6 +24,9 @@
 //!                                # { empirical: [4ms, 5ms, 5ms, 40ms] } (measured)
 //!     concurrency: 100           # connections served at once; others wait
 //!     protocol: http             # default tcp (reply, then close)
+//!     echo: true                 # answer with what was sent, not a reply
+//!     check_port: 8080           # answers checks only (HAProxy's `check port`)
+//!     check_path: /health        # its health page (http)
 //! clients:
 //!   - name: client
 //!     address: 10.96.20.89
@@ -32,7 +37,9 @@
 //!     send: "GET / HTTP/1.0\r\n\r\n"   # optional bytes to send first, or
 //!     requests:                  # an HTTP client: each connection sends
 //!       - { path: /php/x, headers: ["Host: www.test.com"] }   # the next one
-//!       - { method: POST, path: /, headers: ["User-Agent: iPhone"] }
+//!       - { method: POST, path: /, headers: ["User-Agent: iPhone"], body: "a=1" }
+//!     keep_alive: true           # users keep their connection (closed loop)
+//!     cookies: true              # users keep and send back their cookies
 //!     patience: 5s               # give up on a silent connection
 //! syslog: 10.96.20.200           # optional collector on UDP 514
 //! timeline:
@@ -40,8 +47,10 @@
 //!   - { at: 22s, restore: web1 } # the host's software restarts
 //!   - { at: 5s, partition: [proxy-1-1, web2] }   # connects refused
 //!   - { at: 9s, heal: [proxy-1-1, web2] }
+//!   - { at: 10s, loss: { between: [proxy-1-1, web2], value: 100% } }  # black hole
 //!   - { at: 12s, api: { proxy: proxy-1-1, command: "disable server test/web1" } }
-//!   - { at: 15s, fail: { server: web2, mode: hang } }   # refuse|hang|close|slow|error|none
+//!   - { at: 15s, fail: { server: web2, mode: hang } }
+//!     # refuse|hang|close|reset|slow|error|checks|none
 //!   - { at: 18s, fail: { server: web2, mode: slow, delay: 2s } }
 //!   - { at: 20s, latency: { between: [proxy-1-1, web1], value: 80ms } }
 //!   - { at: 25s, load: { client: client, rate: 200/s } }  # open loop only
@@ -144,6 +153,9 @@ pub struct Scenario {
     pub duration: Time,
     #[serde(default = "default_latency")]
     pub latency: Time,
+    /// Links that differ from the rest: their own latency, lost packets.
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
     pub proxies: Vec<ProxySpec>,
     #[serde(default)]
     pub servers: Vec<ServerSpec>,
@@ -161,6 +173,34 @@ pub struct Scenario {
     /// What the clients must have seen by the end.
     #[serde(default)]
     pub outcome: Vec<ClientOutcome>,
+}
+
+/// A link between two hosts with its own latency or loss.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub between: [String; 2],
+    pub latency: Option<Time>,
+    /// The share of packets lost, `0.5%`: the engine's connections over
+    /// the link pay TCP's retransmission timeouts for them.
+    pub loss: Option<Percent>,
+}
+
+/// A share written as a percentage, `2%` or `0.5%`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Percent(pub f64);
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.strip_suffix('%')
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .filter(|n| (0.0..=100.0).contains(n))
+            .map(|n| Percent(n / 100.0))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("'{text}' is not a percentage from 0% to 100%"))
+            })
+    }
 }
 
 /// Bounds on a client's experience over the whole run.
@@ -344,7 +384,7 @@ pub struct Event {
     pub action: Action,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// The host dies silently: its connections hang.
@@ -366,6 +406,12 @@ pub enum Action {
     Latency {
         between: [String; 2],
         value: Time,
+    },
+    /// The share of packets lost on the link between two hosts changes
+    /// (for the connections opened from then on).
+    Loss {
+        between: [String; 2],
+        value: Percent,
     },
     /// An open-loop client's arrival rate changes.
     Load(LoadChange),
@@ -671,6 +717,14 @@ impl Scenario {
             .check_config_names()
             .map_err(|(field, reason)| invalid(&field, reason))?;
         let names: Vec<&str> = scenario.host_names();
+        for (i, l) in scenario.links.iter().enumerate() {
+            if let Some(host) = l.between.iter().find(|h| !names.contains(&h.as_str())) {
+                return Err(invalid(
+                    &format!("links[{i}].between"),
+                    format!("no host named '{host}'"),
+                ));
+            }
+        }
         for (i, e) in scenario.timeline.iter().enumerate() {
             for host in e.action.hosts() {
                 if !names.contains(&host) {
@@ -807,6 +861,9 @@ impl Action {
             Action::Api { proxy, .. } => vec![proxy],
             Action::Fail(f) => vec![&f.server],
             Action::Latency {
+                between: [a, b], ..
+            }
+            | Action::Loss {
                 between: [a, b], ..
             } => vec![a, b],
             Action::Load(l) => vec![&l.client],

@@ -20,6 +20,7 @@ use rand_distr::{Distribution as _, Exp, LogNormal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 
+use crate::loss::Links;
 use crate::net::SimNet;
 use crate::report::{Outcome as ClientOutcome, Report, StreamSummary, Streams};
 use crate::scenario::{
@@ -211,6 +212,7 @@ pub fn run_with_progress(
     let transcript = Transcript::default();
     let report = Report::default();
     let streams = Streams::default();
+    let links = Links::default();
 
     let mut sim = turmoil::Builder::new()
         .epoch(scenario.epoch())
@@ -239,15 +241,17 @@ pub fn run_with_progress(
         let config = Arc::new(loaded.config);
         let slot: EngineSlot = Arc::default();
         engines.push((proxy.name.clone(), slot.clone()));
-        let (transcript, streams, seed, pid, name) = (
+        let (transcript, streams, links, address, seed, pid, name) = (
             transcript.clone(),
             streams.clone(),
+            links.clone(),
+            proxy.address,
             scenario.seed,
             FIRST_PID + i as u32,
             proxy.name.clone(),
         );
         sim.host(proxy.address, move || {
-            let (config, slot) = (config.clone(), slot.clone());
+            let (config, slot, links) = (config.clone(), slot.clone(), links.clone());
             let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid, streams.clone()));
             async move {
                 let skipped = process_settings(&config.global);
@@ -258,9 +262,13 @@ pub fn run_with_progress(
                     );
                     sink.emit(Severity::Notice, &message);
                 }
-                let engine =
-                    Engine::start(&config, Arc::new(SimNet::new(seed, pid)), sink, "engine")
-                        .await?;
+                let engine = Engine::start(
+                    &config,
+                    Arc::new(SimNet::new(seed, pid, address, links)),
+                    sink,
+                    "engine",
+                )
+                .await?;
                 let engine = Arc::new(engine);
                 let (asks, mut questions) = tokio::sync::mpsc::unbounded_channel::<Ask>();
                 *slot.lock().expect("slot") = Some(Running {
@@ -313,6 +321,17 @@ pub fn run_with_progress(
         });
     }
 
+    let address = |name: &str| scenario.address_of(name).expect("checked at load");
+    for l in &scenario.links {
+        let [a, b] = &l.between;
+        if let Some(latency) = l.latency {
+            sim.set_link_latency(address(a), address(b), latency.0);
+            sim.set_link_max_message_latency(address(a), address(b), latency.0);
+        }
+        if let Some(loss) = l.loss {
+            links.set_loss(address(a), address(b), loss.0);
+        }
+    }
     let Driven {
         mut failed,
         health,
@@ -323,6 +342,7 @@ pub fn run_with_progress(
         &engines,
         &failures,
         &rates,
+        &links,
         &transcript,
         progress,
     )?;
@@ -410,6 +430,7 @@ fn drive(
     engines: &[(String, EngineSlot)],
     failures: &[(String, tokio::sync::watch::Sender<Failure>)],
     rates: &[(String, tokio::sync::watch::Sender<Option<Duration>>)],
+    links: &Links,
     transcript: &Transcript,
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> Result<Driven, RunError> {
@@ -480,6 +501,10 @@ fn drive(
                     sim.set_link_latency(address(a), address(b), value.0);
                     sim.set_link_max_message_latency(address(a), address(b), value.0);
                 }
+                Action::Loss {
+                    between: [a, b],
+                    value,
+                } => links.set_loss(address(a), address(b), value.0),
                 Action::Fail(f) => {
                     if let Some((_, mode)) = failures.iter().find(|(n, _)| *n == f.server) {
                         mode.send_replace(f.clone());
@@ -730,6 +755,10 @@ fn describe(action: &Action) -> String {
             between: [a, b],
             value,
         } => format!("{a} <-> {b} latency {:?}", value.0),
+        Action::Loss {
+            between: [a, b],
+            value,
+        } => format!("{a} <-> {b} loses {}% of packets", value.0 * 100.0),
         Action::Fail(f) => match (f.mode, f.delay) {
             (FailureMode::None, _) => format!("{} serves normally", f.server),
             (FailureMode::Slow, Some(d)) => format!("{} slows down by {:?}", f.server, d.0),

@@ -1,0 +1,86 @@
+//! Lossy links cost what TCP's retransmissions cost: a connection whose
+//! SYN or SYN-ACK is lost waits the initial retransmission timeout (1 s),
+//! so with 5% loss between the proxy and its server about one connection
+//! in ten (1 - 0.95²) takes a second more, and a `timeout connect` below
+//! that turns those waits into connect failures and retries.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sim::scenario::Scenario;
+
+fn run(timeout_connect: &str, loss: &str) -> (Scenario, sim::world::Outcome) {
+    let text = format!(
+        "name: loss
+seed: 5
+duration: 40s
+proxies:
+  - name: proxy
+    address: 10.0.0.1
+    config: |
+      defaults
+          mode tcp
+          retries 3
+          timeout connect {timeout_connect}
+          timeout client  30s
+          timeout server  30s
+      listen app
+          bind :80
+          server s1 10.0.0.11:80
+servers:
+  - {{ name: s1, address: 10.0.0.11, service_time: 5ms }}
+links:
+  - {{ between: [proxy, s1], loss: \"{loss}\" }}
+clients:
+  - {{ name: load, address: 10.0.0.100, target: \"10.0.0.1:80\", rate: 50/s, quiet: true, patience: 30s }}
+"
+    );
+    let scenario =
+        Scenario::parse("loss.yaml", &text, Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = sim::world::run(&scenario).unwrap_or_else(|e| panic!("{e}"));
+    (scenario, outcome)
+}
+
+#[test]
+fn lost_syns_cost_a_second_each() {
+    let (_, clean) = run("5s", "0%");
+    let fast = clean.clients.percentile("load", 0.999).unwrap();
+    assert!(fast < Duration::from_millis(50), "{fast:?}");
+
+    let (_, lossy) = run("5s", "5%");
+    assert_eq!(
+        lossy.clients.failed("load"),
+        0,
+        "timeout connect 5s outlasts the retransmissions"
+    );
+    // About 9.75% of the connections lose a SYN or SYN-ACK (2,000 of them).
+    let p85 = lossy.clients.percentile("load", 0.85).unwrap();
+    let p95 = lossy.clients.percentile("load", 0.95).unwrap();
+    assert!(p85 < Duration::from_secs(1), "p85 {p85:?}");
+    assert!(p95 >= Duration::from_secs(1), "p95 {p95:?}");
+    // Lost data segments cost 200 ms: some connections take that long.
+    let p90 = lossy.clients.percentile("load", 0.90).unwrap();
+    assert!(p90 >= Duration::from_millis(200), "p90 {p90:?}");
+}
+
+#[test]
+fn a_short_connect_timeout_turns_lost_syns_into_retries() {
+    let (_, o) = run("500ms", "5%");
+    // Each lost handshake is now a connect timeout and a retry (Tc -1 then
+    // a new attempt): the proxy counts them, the clients see the delay.
+    let streams = &o.streams[0];
+    assert_eq!(
+        o.clients.failed("load"),
+        0,
+        "3 retries: all connect in the end"
+    );
+    // About 9.75% of 2,000 handshakes lose a packet (and a few retries
+    // lose one again).
+    assert!((130..=280).contains(&streams.retries), "{streams:?}");
+    assert_eq!(streams.states.get("--"), Some(&streams.streams));
+    let p95 = o.clients.percentile("load", 0.95).unwrap();
+    assert!(
+        (Duration::from_millis(500)..Duration::from_secs(1)).contains(&p95),
+        "a retry after 500 ms instead of a 1 s retransmission: {p95:?}"
+    );
+}
