@@ -339,10 +339,12 @@ pub fn run_with_progress(
     } = drive(
         &mut sim,
         scenario,
-        &engines,
-        &failures,
-        &rates,
-        &links,
+        Handles {
+            engines: &engines,
+            failures: &failures,
+            rates: &rates,
+            links: &links,
+        },
         &transcript,
         progress,
     )?;
@@ -422,18 +424,30 @@ struct Driven {
     servers: Vec<ServerShare>,
 }
 
+/// What the driver acts on besides turmoil: each proxy's engine, each
+/// server's failure mode, each open-loop client's rate, the links' loss.
+struct Handles<'a> {
+    engines: &'a [(String, EngineSlot)],
+    failures: &'a [(String, tokio::sync::watch::Sender<Failure>)],
+    rates: &'a [(String, tokio::sync::watch::Sender<Option<Duration>>)],
+    links: &'a Links,
+}
+
 /// Steps the world, applying timeline events and checking expectations
 /// when their time comes.
 fn drive(
     sim: &mut turmoil::Sim<'_>,
     scenario: &Scenario,
-    engines: &[(String, EngineSlot)],
-    failures: &[(String, tokio::sync::watch::Sender<Failure>)],
-    rates: &[(String, tokio::sync::watch::Sender<Option<Duration>>)],
-    links: &Links,
+    handles: Handles<'_>,
     transcript: &Transcript,
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> Result<Driven, RunError> {
+    let Handles {
+        engines,
+        failures,
+        rates,
+        links,
+    } = handles;
     // Every engine's `show stat` when the clients stop: each server's
     // share of the load and its peaks.
     let mut final_ask: Vec<Pending> = vec![];
