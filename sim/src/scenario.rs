@@ -58,6 +58,7 @@
 //!   - { at: 9s, server: test/web1, state: DOWN }
 //!   - { at: 9s, backend: test, state: UP }
 //!   - { at: 9s, stat: test/web1, column: chkdown, value: "1" }
+//!   - { at: 9s, proxy: proxy-1-1, backend: test, state: UP }  # that proxy's
 //! stats: [9s, 25s]               # show stat, in the transcript
 //! outcome:                       # checked at the end
 //!   - { client: client, max_failed: 0, max_p99: 50ms }
@@ -462,6 +463,9 @@ pub enum FailureMode {
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
     pub at: Time,
+    /// The proxy host whose engine is asked; default: the first whose
+    /// configuration has the server, backend or stats line.
+    pub proxy: Option<String>,
     /// `backend/server`: its state.
     pub server: Option<String>,
     /// A backend: its state, `UP` or `DOWN`.
@@ -753,14 +757,24 @@ impl Scenario {
                 }
             }
         }
-        let proxies = || configs.iter().flat_map(|c| &c.proxies);
-        let backend = |name: &str| {
-            proxies().find(|p| p.name == name && !matches!(p.kind, config::ProxyKind::Frontend))
-        };
-        let has_server =
-            |b: &str, s: &str| backend(b).is_some_and(|b| b.servers.iter().any(|x| x.name == s));
         for (i, e) in self.expect.iter().enumerate() {
             let field = format!("expect[{i}]");
+            // The configurations the expectation may look in.
+            let mut hosts = self.proxies.iter().zip(&configs);
+            let in_scope: Vec<&config::Config> = match &e.proxy {
+                Some(name) => match hosts.find(|(p, _)| &p.name == name) {
+                    Some((_, c)) => vec![c],
+                    None => {
+                        return Err((format!("{field}.proxy"), format!("no proxy named '{name}'")))
+                    }
+                },
+                None => configs.iter().collect(),
+            };
+            let proxies = || in_scope.iter().flat_map(|c| &c.proxies);
+            let backends = || proxies().filter(|p| !matches!(p.kind, config::ProxyKind::Frontend));
+            let has_server = |b: &str, s: &str| {
+                backends().any(|p| p.name == b && p.servers.iter().any(|x| x.name == s))
+            };
             match e.check() {
                 Ok(Check::Server(which, _)) => {
                     let (b, s) = which.split_once('/').unwrap_or((&which, ""));
@@ -772,7 +786,7 @@ impl Scenario {
                     }
                 }
                 Ok(Check::Backend(b, _)) => {
-                    if backend(&b).is_none() {
+                    if !backends().any(|p| p.name == b) {
                         return Err((
                             format!("{field}.backend"),
                             format!("no configuration defines backend '{b}'"),
@@ -781,16 +795,19 @@ impl Scenario {
                 }
                 Ok(Check::Stat { line, .. }) => {
                     let (px, sv) = line.split_once('/').unwrap_or((&line, ""));
-                    let Some(proxy) = proxies().find(|p| p.name == px) else {
+                    let named: Vec<_> = proxies().filter(|p| p.name == px).collect();
+                    if named.is_empty() {
                         return Err((
                             format!("{field}.stat"),
                             format!("no configuration defines proxy '{px}'"),
                         ));
-                    };
+                    }
                     let known = matches!(sv, "FRONTEND" | "BACKEND")
-                        || proxy.servers.iter().any(|s| s.name == sv)
                         || sv.starts_with("sock-")
-                        || proxy.binds.iter().any(|b| b.name.as_deref() == Some(sv));
+                        || named.iter().any(|proxy| {
+                            proxy.servers.iter().any(|s| s.name == sv)
+                                || proxy.binds.iter().any(|b| b.name.as_deref() == Some(sv))
+                        });
                     if !known {
                         return Err((
                             format!("{field}.stat"),
@@ -1124,6 +1141,31 @@ clients:
         let e = parse(&tcp).unwrap_err().to_string();
         assert!(
             e.contains("clients[0]: 'keep_alive' and 'cookies' are for HTTP clients"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn expectations_name_what_a_configuration_defines() {
+        let ok = format!("{MINIMAL}expect:\n  - {{ at: 1s, proxy: p, backend: x, state: UP }}\n");
+        parse(&ok).unwrap();
+        let host = ok.replace("proxy: p,", "proxy: q,");
+        let e = parse(&host).unwrap_err().to_string();
+        assert_eq!(e, "t.yaml:11: expect[0].proxy: no proxy named 'q'");
+        let backend = ok.replace("backend: x", "backend: y");
+        let e = parse(&backend).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.yaml:11: expect[0].backend: no configuration defines backend 'y'"
+        );
+        let line = format!(
+            "{MINIMAL}expect:\n  - {{ at: 1s, stat: x/web1, column: stot, value: \"0\" }}\n"
+        );
+        let e = parse(&line).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "expect[0].stat: 'web1' is not FRONTEND, BACKEND, a server or a listener of 'x'"
+            ),
             "{e}"
         );
     }

@@ -554,6 +554,13 @@ fn drive(
         });
         while let Some(c) = checks.next_if(|c| c.at.0 <= now) {
             let check = c.check().expect("checked at load");
+            // The proxy it names, or every one (the first that knows).
+            let engines: Vec<(String, EngineSlot)> = engines
+                .iter()
+                .filter(|(n, _)| c.proxy.as_ref().is_none_or(|p| p == n))
+                .cloned()
+                .collect();
+            let engines = engines.as_slice();
             let (what, want, actual) = match &check {
                 Check::Server(s, state) => (
                     s.clone(),
