@@ -63,6 +63,28 @@ impl Report {
         })
     }
 
+    /// `client`'s HTTP answers by status (`answered by 200 web1` is a 200).
+    pub fn statuses(&self, client: &str) -> BTreeMap<u16, u64> {
+        let clients = self.clients.lock().expect("report lock");
+        let mut out = BTreeMap::new();
+        for (outcome, n) in clients
+            .get(client)
+            .map(|s| &s.outcomes)
+            .into_iter()
+            .flatten()
+        {
+            let status = outcome
+                .strip_prefix("answered by ")
+                .and_then(|a| a.split(' ').next())
+                .filter(|w| w.len() == 3)
+                .and_then(|w| w.parse::<u16>().ok());
+            if let Some(status) = status {
+                *out.entry(status).or_default() += n;
+            }
+        }
+        out
+    }
+
     /// The latency percentile `q` (0..=1) of `client`'s answered connections.
     pub fn percentile(&self, client: &str, q: f64) -> Option<Duration> {
         let clients = self.clients.lock().expect("report lock");

@@ -62,6 +62,7 @@
 //! stats: [9s, 25s]               # show stat, in the transcript
 //! outcome:                       # checked at the end
 //!   - { client: client, max_failed: 0, max_p99: 50ms }
+//!   - { client: browser, statuses: [200, 302] }   # HTTP: no other status
 //! ```
 //!
 //! Times take HAProxy's units (us, ms, s, m, h, d). Unknown fields are
@@ -214,6 +215,9 @@ pub struct ClientOutcome {
     pub max_failed: Option<u64>,
     /// The 99th percentile of the answered connections' latency.
     pub max_p99: Option<Time>,
+    /// The HTTP statuses the client may get (`[200, 302]`): an answer
+    /// with any other fails the outcome.
+    pub statuses: Option<Vec<u16>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

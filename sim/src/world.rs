@@ -358,6 +358,16 @@ pub fn run_with_progress(
                 ));
             }
         }
+        if let Some(allowed) = &o.statuses {
+            for (status, n) in report.statuses(&o.client) {
+                if !allowed.contains(&status) {
+                    failed.push(format!(
+                        "client {}: {n} answers with status {status}, not among {allowed:?}",
+                        o.client
+                    ));
+                }
+            }
+        }
         if let (Some(max), Some(p99)) = (o.max_p99, report.percentile(&o.client, 0.99)) {
             if p99 > max.0 {
                 failed.push(format!(

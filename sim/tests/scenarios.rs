@@ -37,22 +37,81 @@ fn every_scenario_meets_its_expectations_the_same_way_twice() {
             first.transcript
         );
         let (_, second) = run(&path);
-        assert_eq!(
-            first.transcript,
-            second.transcript,
-            "{}: same seed, same bytes",
-            path.display()
-        );
-        assert_eq!(first.report, second.report);
+        let output = format!("{}\n{}", first.transcript, first.report);
+        if let Some(diff) = first_difference(
+            &output,
+            &format!("{}\n{}", second.transcript, second.report),
+        ) {
+            panic!(
+                "{} (seed {}): same seed, different bytes: {diff}",
+                path.display(),
+                s.seed
+            );
+        }
+        let stored = snapshot_of(&s.name);
+        if let Some(diff) = stored
+            .as_deref()
+            .and_then(|stored| first_difference(stored, &output))
+        {
+            // insta's diff follows; this names the run and the first line.
+            eprintln!(
+                "{} (seed {}) differs from its snapshot: {diff}",
+                path.display(),
+                s.seed
+            );
+        }
         insta::with_settings!({
             snapshot_path => "../../snapshots",
             prepend_module_to_snapshot => false,
             omit_expression => true,
             description => format!("scenarios/{} (seed {})", path.file_name().unwrap().to_string_lossy(), s.seed),
         }, {
-            insta::assert_snapshot!(s.name.clone(), format!("{}\n{}", first.transcript, first.report));
+            insta::assert_snapshot!(s.name.clone(), output);
         });
     }
+}
+
+/// A stored snapshot's contents, without insta's header.
+fn snapshot_of(name: &str) -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../snapshots/{name}.snap"));
+    let text = std::fs::read_to_string(path).ok()?;
+    let body = text.strip_prefix("---\n")?.split_once("\n---\n")?.1;
+    Some(body.to_string())
+}
+
+/// The first line where two outputs differ: its number and both texts.
+fn first_difference(expected: &str, actual: &str) -> Option<String> {
+    let (mut e, mut a) = (expected.trim_end().lines(), actual.trim_end().lines());
+    for n in 1.. {
+        match (e.next(), a.next()) {
+            (None, None) => return None,
+            (x, y) if x == y => continue,
+            (x, y) => {
+                return Some(format!(
+                    "line {n}: expected {:?}, got {:?}",
+                    x.unwrap_or("(end)"),
+                    y.unwrap_or("(end)")
+                ))
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_difference_names_its_first_line() {
+    assert_eq!(first_difference("a\nb\nc\n", "a\nb\nc"), None);
+    assert_eq!(
+        first_difference("a\nb\nc", "a\nx\nc").as_deref(),
+        Some("line 2: expected \"b\", got \"x\"")
+    );
+    assert_eq!(
+        first_difference("a", "a\nmore").as_deref(),
+        Some("line 2: expected \"(end)\", got \"more\"")
+    );
+    // Every stored snapshot is found and read without its header.
+    let failover = snapshot_of("failover").unwrap();
+    assert!(failover.starts_with("   0.504s client"), "{failover:.80}");
 }
 
 #[test]
