@@ -20,7 +20,11 @@ pub enum Outcome {
 impl Outcome {
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Answered(a) => format!("answered by {a}"),
+            // A page (an error file) by its first line.
+            Outcome::Answered(a) => match a.split_once('\n') {
+                Some((first, _)) => format!("answered by {}...", first.trim_end()),
+                None => format!("answered by {a}"),
+            },
             Outcome::Closed => "closed without an answer".into(),
             Outcome::Error(e) => format!("error: {e}"),
             Outcome::NoAnswer => "no answer in time".into(),

@@ -26,6 +26,9 @@ fn run(path: &Path) -> (Scenario, sim::world::Outcome) {
 
 #[test]
 fn every_scenario_meets_its_expectations_the_same_way_twice() {
+    // `sim` runs from the repository root, where the seed's errorfiles
+    // are found (every other path here is absolute).
+    std::env::set_current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).unwrap();
     for path in scenario_files() {
         let (s, first) = run(&path);
         assert!(
