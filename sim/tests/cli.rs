@@ -145,15 +145,19 @@ fn check_names_the_file_line_and_field_of_a_mistake() {
             "no configuration defines server 'test/web9'",
         ),
     ];
+    // `sim check` on `text`, written to `path`.
+    let check = |path: &Path, text: &str| {
+        std::fs::write(path, text).unwrap();
+        sim()
+            .args(["check", path.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
     for (from, to, field, reason) in cases {
         assert!(good.contains(from), "{from}");
         let bad = good.replacen(from, to, 1);
         let path = dir.join("bad.yaml");
-        std::fs::write(&path, &bad).unwrap();
-        let out = sim()
-            .args(["check", path.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = check(&path, &bad);
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         let line = line_of(&bad, to);
@@ -163,12 +167,7 @@ fn check_names_the_file_line_and_field_of_a_mistake() {
             "{err}\nwanted {want}{reason}"
         );
     }
-    let path = dir.join("good.yaml");
-    std::fs::write(&path, &good).unwrap();
-    let out = sim()
-        .args(["check", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = check(&dir.join("good.yaml"), &good);
     assert!(
         out.status.success(),
         "{}",
