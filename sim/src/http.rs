@@ -5,7 +5,6 @@
 //! what is under test.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -27,18 +26,27 @@ pub struct Answer {
     pub check_path: Option<String>,
 }
 
-/// Serves HTTP/1.1 on one accepted connection until the client closes:
-/// each request waits `service` then gets the answer (a 500 while the
-/// server fails with `error`).
-pub async fn serve(
-    stream: turmoil::net::TcpStream,
-    answer: Answer,
-    mode: FailureMode,
-    service: Duration,
-) {
+/// The server's state when a request arrives: its failure mode, and the
+/// time the request takes (a drawn service time, plus a `slow` delay).
+pub type Work = std::sync::Arc<dyn Fn() -> (FailureMode, Duration) + Send + Sync>;
+
+/// Serves HTTP/1.1 on one accepted connection until the client closes.
+/// Each request is served as the server is when it arrives: after its
+/// service time it gets the answer, a 500 while the server fails with
+/// `error`; a kept connection is closed without an answer when the
+/// server refuses, closes or resets, and left hanging when it hangs.
+pub async fn serve(stream: turmoil::net::TcpStream, answer: Answer, work: Work) {
     let respond = move |req: Request<hyper::body::Incoming>| {
         let answer = answer.clone();
+        let (mode, service) = work();
         async move {
+            match mode {
+                FailureMode::Hang => std::future::pending::<()>().await,
+                FailureMode::Refuse | FailureMode::Close | FailureMode::Reset => {
+                    return Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+                }
+                _ => {}
+            }
             let failing_check = mode == FailureMode::Checks
                 && answer.check_path.as_deref() == Some(req.uri().path());
             let line = format!("{} {}", req.method(), req.uri().path());
@@ -65,7 +73,7 @@ pub async fn serve(
                 };
                 Response::builder().body(Full::new(text))
             };
-            Ok::<_, Infallible>(response.expect("a valid response"))
+            Ok::<_, std::io::Error>(response.expect("a valid response"))
         }
     };
     let _ = hyper::server::conn::http1::Builder::new()

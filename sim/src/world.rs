@@ -826,7 +826,7 @@ async fn serve(
         });
     }
     let rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
-    listen(&spec, spec.port, Some(rng), mode).await
+    listen(&spec, spec.port, Some(Arc::new(Mutex::new(rng))), mode).await
 }
 
 /// One of a server's ports: the service's (with `rng` for its service
@@ -834,9 +834,25 @@ async fn serve(
 async fn listen(
     spec: &ServerSpec,
     port: u16,
-    mut rng: Option<SmallRng>,
+    rng: Option<Arc<Mutex<SmallRng>>>,
     mut mode: tokio::sync::watch::Receiver<Failure>,
 ) -> turmoil::Result {
+    // A service time for each connection (TCP) or request (HTTP), drawn
+    // when it arrives, plus the delay of a `slow` failure then.
+    let work: crate::http::Work = {
+        let (rng, times, mode) = (rng.clone(), spec.service_time.clone(), mode.clone());
+        Arc::new(move || {
+            let failure = mode.borrow().clone();
+            let extra = match (failure.mode, failure.delay) {
+                (FailureMode::Slow, Some(d)) => d.0,
+                _ => Duration::ZERO,
+            };
+            let drawn = rng.as_ref().map_or(Duration::ZERO, |rng| {
+                service_time(times.as_ref(), &mut rng.lock().expect("rng lock"))
+            });
+            (failure.mode, drawn + extra)
+        })
+    };
     let answer = crate::http::Answer {
         reply: (!spec.echo).then(|| spec.reply.clone().unwrap_or_else(|| spec.name.clone())),
         check_path: spec.check_path.clone(),
@@ -865,15 +881,11 @@ async fn listen(
                 }
                 accepted = listener.accept() => accepted?,
             };
-            let extra = match (failure.mode, failure.delay) {
-                (FailureMode::Slow, Some(d)) => d.0,
-                _ => Duration::ZERO,
-            };
-            let service = rng.as_mut().map_or(Duration::ZERO, |rng| {
-                service_time(spec.service_time.as_ref(), rng)
-            }) + extra;
             let (answer, workers, behaviour) = (answer.clone(), workers.clone(), failure.mode);
+            let work = work.clone();
             let http = spec.protocol == Protocol::Http;
+            // A TCP connection is one piece of work, drawn as it arrives.
+            let service = (!http).then(|| work().1).unwrap_or_default();
             tokio::spawn(async move {
                 match behaviour {
                     FailureMode::Hang => std::future::pending::<()>().await,
@@ -890,7 +902,7 @@ async fn listen(
                     return;
                 };
                 if http {
-                    crate::http::serve(stream, answer, behaviour, service).await;
+                    crate::http::serve(stream, answer, work).await;
                     return;
                 }
                 let reply = match answer.reply {

@@ -323,3 +323,73 @@ timeline:
         reset.states
     );
 }
+
+/// A failure reaches the connections a server already has: with
+/// keep-alive users and the engine reusing its server connection, the
+/// requests after `error` get 500s, and its service time is drawn per
+/// request (a `slow` delay shows at once).
+#[test]
+fn failures_reach_kept_connections() {
+    let text = r#"
+name: kept
+duration: 4s
+proxies:
+  - name: p
+    address: 10.0.0.1
+    config: |
+      defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+      listen app
+          bind :80
+          server web1 10.0.0.2:80
+servers:
+  - { name: web1, address: 10.0.0.2, protocol: http }
+clients:
+  - name: users
+    address: 10.0.0.9
+    target: "10.0.0.1:80"
+    users: 2
+    think: 100ms
+    keep_alive: true
+    requests: [{ path: / }]
+timeline:
+  - { at: 1s, fail: { server: web1, mode: slow, delay: 300ms } }
+  - { at: 2s, fail: { server: web1, mode: error } }
+  - { at: 3s, fail: { server: web1, mode: none } }
+"#;
+    let s = Scenario::parse("kept.yaml", text, Path::new(".")).unwrap();
+    let o = sim::world::run(&s).unwrap();
+    let answers: Vec<(f64, String)> = o
+        .transcript
+        .lines()
+        .filter_map(|l| {
+            let (time, rest) = l.trim_start().split_once("s users")?;
+            Some((time.parse().ok()?, rest.trim().to_string()))
+        })
+        .collect();
+    let during = |from: f64, to: f64| -> Vec<&str> {
+        answers
+            .iter()
+            .filter(|(at, _)| *at > from && *at <= to)
+            .map(|(_, a)| a.as_str())
+            .collect()
+    };
+    assert!(
+        during(2.4, 3.0)
+            .iter()
+            .all(|a| *a == "answered by 500 error"),
+        "{answers:?}"
+    );
+    assert!(!during(2.4, 3.0).is_empty());
+    assert!(
+        during(3.4, 4.0)
+            .iter()
+            .all(|a| *a == "answered by 200 web1"),
+        "{answers:?}"
+    );
+    // Slow from 1 s: about one answer every 400 ms per user instead of 100.
+    assert!(during(1.4, 2.0).len() <= 4, "{answers:?}");
+}
