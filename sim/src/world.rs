@@ -885,7 +885,7 @@ async fn listen(
             let work = work.clone();
             let http = spec.protocol == Protocol::Http;
             // A TCP connection is one piece of work, drawn as it arrives.
-            let service = (!http).then(|| work().1).unwrap_or_default();
+            let service = if http { Duration::ZERO } else { work().1 };
             tokio::spawn(async move {
                 match behaviour {
                     FailureMode::Hang => std::future::pending::<()>().await,
