@@ -6,11 +6,13 @@
 //! 2 s, 4 s... the 3 s connect times HAProxy's documentation warns about),
 //! a lost data segment at least 200 ms (Linux's minimum RTO), doubling
 //! while the retransmissions are lost too. The engine's side of each
-//! connection lives it here, at the network seam: its connects wait,
-//! its reads and writes are held back for the timeouts. UDP datagrams
-//! (syslog) are simply lost.
+//! connection lives it here, at the network seam: its connects wait, the
+//! connections it accepts reach it once their handshake is through, its
+//! reads and writes are held back for the timeouts. UDP datagrams
+//! (syslog) are simply lost. Loss acts where an engine is: a link must
+//! have a proxy at one end at least.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::io;
 use std::net::IpAddr;
@@ -40,9 +42,20 @@ const MAX_RTO: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone, Default)]
 pub struct Links {
     loss: Arc<Mutex<BTreeMap<(IpAddr, IpAddr), f64>>>,
+    /// The hosts running an engine (the proxies).
+    engines: Arc<Mutex<BTreeSet<IpAddr>>>,
 }
 
 impl Links {
+    /// `host` runs an engine: its side of a link lives the loss.
+    pub fn add_engine(&self, host: IpAddr) {
+        self.engines.lock().expect("links lock").insert(host);
+    }
+
+    pub fn is_engine(&self, host: IpAddr) -> bool {
+        self.engines.lock().expect("links lock").contains(&host)
+    }
+
     /// Sets the share (0..=1) of packets lost on the link between `a` and
     /// `b`, both ways.
     pub fn set_loss(&self, a: IpAddr, b: IpAddr, share: f64) {
@@ -123,15 +136,13 @@ impl Dice {
     }
 }
 
-/// A connection of the engine over a lossy link: what it reads arrives
-/// late by the retransmissions of lost segments, what it writes leaves
-/// late the same way (each read or write counting as one segment).
+/// A connection of the engine over a lossy link (its handshake already
+/// through): what it reads arrives late by the retransmissions of lost
+/// segments, what it writes leaves late the same way (each read or write
+/// counting as one segment).
 pub struct Lossy<S> {
     inner: S,
     dice: Dice,
-    /// The handshake's cost, paid before the first read (an accepted
-    /// connection: its client's SYN may have been lost).
-    handshake: Option<Duration>,
     /// Bytes received and held back while their segment is retransmitted.
     held: Vec<u8>,
     read_wait: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -141,11 +152,10 @@ pub struct Lossy<S> {
 }
 
 impl<S> Lossy<S> {
-    pub fn new(inner: S, dice: Dice, handshake: Duration) -> Self {
+    pub fn new(inner: S, dice: Dice) -> Self {
         Lossy {
             inner,
             dice,
-            handshake: (!handshake.is_zero()).then_some(handshake),
             held: vec![],
             read_wait: None,
             write_wait: None,
@@ -174,9 +184,6 @@ impl<S: AsyncRead + Unpin> AsyncRead for Lossy<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if let Some(d) = this.handshake.take() {
-            this.read_wait = sleep_for(d);
-        }
         loop {
             ready!(wait_out(&mut this.read_wait, cx));
             if !this.held.is_empty() {

@@ -725,6 +725,34 @@ impl Scenario {
             .check_config_names()
             .map_err(|(field, reason)| invalid(&field, reason))?;
         let names: Vec<&str> = scenario.host_names();
+        let proxy = |h: &String| scenario.proxies.iter().any(|p| &p.name == h);
+        let lossy = scenario
+            .links
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.loss.is_some())
+            .map(|(i, l)| (format!("links[{i}]"), &l.between))
+            .chain(
+                scenario
+                    .timeline
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| match &e.action {
+                        Action::Loss { between, .. } => {
+                            Some((format!("timeline[{i}].loss"), between))
+                        }
+                        _ => None,
+                    }),
+            );
+        for (field, between) in lossy {
+            let known = between.iter().all(|h| names.contains(&h.as_str()));
+            if known && !between.iter().any(proxy) {
+                return Err(invalid(
+                    &field,
+                    "loss acts on the proxies' connections: one end must be a proxy".into(),
+                ));
+            }
+        }
         for (i, l) in scenario.links.iter().enumerate() {
             if let Some(host) = l.between.iter().find(|h| !names.contains(&h.as_str())) {
                 return Err(invalid(
@@ -1172,6 +1200,23 @@ clients:
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn loss_needs_a_proxy_at_one_end() {
+        let text = format!(
+            "{MINIMAL}servers:\n  - {{ name: a, address: 10.0.0.2 }}\nclients:\n  - {{ name: u, address: 10.0.0.5, target: \"10.0.0.1:80\" }}\nlinks:\n  - {{ between: [u, a], loss: 1% }}\n"
+        );
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("links[0]: loss acts on the proxies' connections"),
+            "{e}"
+        );
+        parse(&text.replace("[u, a]", "[p, a]")).unwrap();
+        let e = parse(&text.replace("loss: 1%", "loss: 1"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'1' is not a percentage from 0% to 100%"), "{e}");
     }
 
     #[test]

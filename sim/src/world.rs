@@ -213,6 +213,9 @@ pub fn run_with_progress(
     let report = Report::default();
     let streams = Streams::default();
     let links = Links::default();
+    for proxy in &scenario.proxies {
+        links.add_engine(proxy.address);
+    }
 
     let mut sim = turmoil::Builder::new()
         .epoch(scenario.epoch())

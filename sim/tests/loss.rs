@@ -10,10 +10,19 @@ use std::time::Duration;
 use sim::scenario::Scenario;
 
 fn run(timeout_connect: &str, loss: &str) -> (Scenario, sim::world::Outcome) {
+    run_on("[proxy, s1]", timeout_connect, loss, "40s")
+}
+
+fn run_on(
+    link: &str,
+    timeout_connect: &str,
+    loss: &str,
+    duration: &str,
+) -> (Scenario, sim::world::Outcome) {
     let text = format!(
         "name: loss
 seed: 5
-duration: 40s
+duration: {duration}
 proxies:
   - name: proxy
     address: 10.0.0.1
@@ -30,7 +39,7 @@ proxies:
 servers:
   - {{ name: s1, address: 10.0.0.11, service_time: 5ms }}
 links:
-  - {{ between: [proxy, s1], loss: \"{loss}\" }}
+  - {{ between: {link}, loss: \"{loss}\" }}
 clients:
   - {{ name: load, address: 10.0.0.100, target: \"10.0.0.1:80\", rate: 50/s, quiet: true, patience: 30s }}
 "
@@ -82,5 +91,26 @@ fn a_short_connect_timeout_turns_lost_syns_into_retries() {
     assert!(
         (Duration::from_millis(500)..Duration::from_secs(1)).contains(&p95),
         "a retry after 500 ms instead of a 1 s retransmission: {p95:?}"
+    );
+}
+
+#[test]
+fn the_clients_side_loses_too_and_a_black_hole_lets_nothing_in() {
+    // Lost SYNs from the clients: the proxy gets the connection a second
+    // later, the client waits that second.
+    let (_, lossy) = run_on("[load, proxy]", "5s", "5%", "20s");
+    assert_eq!(lossy.clients.failed("load"), 0);
+    let p95 = lossy.clients.percentile("load", 0.95).unwrap();
+    assert!(p95 >= Duration::from_secs(1), "p95 {p95:?}");
+
+    // Nothing gets through: the proxy accepts nothing (no stream to end,
+    // no session), the clients give up.
+    let (s, hole) = run_on("[load, proxy]", "5s", "100%", "2s");
+    assert!(hole.streams.is_empty(), "{:?}", hole.streams);
+    let load = &hole.clients.summaries(s.duration.0)[0];
+    assert_eq!(load.answered, 0);
+    assert_eq!(
+        load.outcomes.get("no answer in time"),
+        Some(&load.connections)
     );
 }
