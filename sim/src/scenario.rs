@@ -614,6 +614,12 @@ impl Scenario {
                     "give 'reply' or 'echo', not both".into(),
                 ));
             }
+            if s.check_port == Some(s.port) {
+                return Err(invalid(
+                    &format!("servers[{i}].check_port"),
+                    format!("{} is the service's own port", s.port),
+                ));
+            }
             if s.check_path.is_some() && s.protocol != Protocol::Http {
                 return Err(invalid(
                     &format!("servers[{i}].check_path"),
@@ -665,12 +671,14 @@ impl Scenario {
                     "'keep_alive' and 'cookies' are for HTTP clients (with 'requests')".into(),
                 ));
             }
-            if c.keep_alive && matches!(c.load(), Load::Open { .. }) {
-                return Err(invalid(
-                    &format!("{field}.keep_alive"),
-                    "an open-loop arrival is a new visitor: keep-alive needs 'users' or 'every'"
-                        .into(),
-                ));
+            let open = matches!(c.load(), Load::Open { .. });
+            for (set, name) in [(c.keep_alive, "keep_alive"), (c.cookies, "cookies")] {
+                if set && open {
+                    return Err(invalid(
+                        &format!("{field}.{name}"),
+                        format!("an open-loop arrival is a new visitor: '{name}' needs 'users' or 'every'"),
+                    ));
+                }
             }
             if c.requests.as_ref().is_some_and(|r| r.is_empty()) {
                 return Err(invalid(
@@ -785,7 +793,11 @@ impl Scenario {
                 Err(e) => {
                     let messages: Vec<_> =
                         e.diagnostics.iter().map(|d| d.message.clone()).collect();
-                    return Err((format!("proxies[{i}].config"), messages.join("\n")));
+                    let field = match p.config_file {
+                        Some(_) => "config_file",
+                        None => "config",
+                    };
+                    return Err((format!("proxies[{i}].{field}"), messages.join("\n")));
                 }
             }
         }
@@ -952,21 +964,29 @@ fn line_of(text: &str, field: &str) -> usize {
     let meaningful = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
     // The lines below `anchor` that belong to it (more indented, or its
     // own flow-style line).
+    // The lines below `anchor` that belong to it: more indented, or, for
+    // a key, its list items at its own indentation (`key:\n- item`); a
+    // list item ends at its next sibling.
     let region = |anchor: Option<usize>| -> (usize, usize) {
         let Some(a) = anchor else {
             return (0, lines.len());
         };
         let base = indent(lines[a]);
+        let item = lines[a].trim_start().starts_with("- ");
         let end = (a + 1..lines.len())
             .find(|&i| {
-                meaningful(&lines[i])
-                    && indent(lines[i]) <= base
-                    && !lines[i].trim_start().starts_with("- ")
+                let (level, sibling) = (indent(lines[i]), lines[i].trim_start().starts_with("- "));
+                meaningful(&lines[i]) && (level < base || (level == base && (item || !sibling)))
             })
             .unwrap_or(lines.len());
         (a, end)
     };
-    let has_key = |line: &str, key: &str| {
+    // A key written at the top level (no indentation), or, below an
+    // anchor, in block or flow style.
+    let has_key = |line: &str, key: &str, top: bool| {
+        if top {
+            return line.starts_with(&format!("{key}:"));
+        }
         let t = line.trim_start().trim_start_matches("- ").trim_start();
         t.starts_with(&format!("{key}:"))
             || line.contains(&format!("{{ {key}:"))
@@ -979,7 +999,7 @@ fn line_of(text: &str, field: &str) -> usize {
             None => (step, None),
         };
         let (start, end) = region(at);
-        let Some(found) = (start..end).find(|&i| has_key(lines[i], key)) else {
+        let Some(found) = (start..end).find(|&i| has_key(lines[i], key, at.is_none())) else {
             break;
         };
         at = Some(found);
@@ -1200,6 +1220,34 @@ clients:
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_field_is_found_on_its_own_line() {
+        let text = "\
+name: t
+links:
+  - { between: [a, b], latency: 2ms }
+latency: 1ms
+proxies:
+  - name: p
+    config_file: p.cfg
+  - name: q
+    config: |
+      listen x
+timeline:
+  - at: 1s
+    crash: p
+  - { at: 2s, fail: { server: s, mode: none } }
+";
+        assert_eq!(line_of(text, "latency"), 4);
+        assert_eq!(line_of(text, "proxies[0].config_file"), 7);
+        // Not the next item's key.
+        assert_eq!(line_of(text, "proxies[0].config"), 6);
+        assert_eq!(line_of(text, "proxies[1].config"), 9);
+        assert_eq!(line_of(text, "timeline[0].crash"), 13);
+        assert_eq!(line_of(text, "timeline[1].fail"), 14);
+        assert_eq!(line_of(text, "nowhere"), 1);
     }
 
     #[test]

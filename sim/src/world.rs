@@ -792,7 +792,11 @@ fn describe(action: &Action) -> String {
         Action::Loss {
             between: [a, b],
             value,
-        } => format!("{a} <-> {b} loses {}% of packets", value.0 * 100.0),
+        } => {
+            // 0.07 * 100 is 7.000000000000001: three decimals at most.
+            let percent = (value.0 * 100_000.0).round() / 1000.0;
+            format!("{a} <-> {b} loses {percent}% of packets")
+        }
         Action::Fail(f) => match (f.mode, f.delay) {
             (FailureMode::None, _) => format!("{} serves normally", f.server),
             (FailureMode::Slow, Some(d)) => format!("{} slows down by {:?}", f.server, d.0),
