@@ -101,6 +101,8 @@ pub trait Net: Send + Sync + 'static {
     fn seed(&self) -> u64;
     /// The process id printed in log lines.
     fn pid(&self) -> u32;
+    /// The host's name (`node` in `show info`, `log-send-hostname`).
+    fn host_name(&self) -> String;
     /// Runs a stream's task (a client connection's life). The production
     /// seam spreads them over its threads' event loops, as HAProxy spreads
     /// connections over its threads; by default, the current runtime.
@@ -377,6 +379,20 @@ impl Net for TokioNet {
 
     fn pid(&self) -> u32 {
         std::process::id()
+    }
+
+    /// The machine's name, as `gethostname` gives it.
+    fn host_name(&self) -> String {
+        let mut buf = [0 as libc::c_char; 256];
+        // SAFETY: the buffer's length is passed; gethostname NUL-terminates
+        // within it on success.
+        if unsafe { libc::gethostname(buf.as_mut_ptr(), buf.len() - 1) } != 0 {
+            return String::new();
+        }
+        // SAFETY: NUL-terminated by gethostname (the last byte stays 0).
+        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn spawn_stream(&self, task: BoxFuture<'static, ()>) {

@@ -156,7 +156,7 @@ impl Engine {
         // `log-send-hostname` alone names this host.
         let host = config.global.log_send_hostname.as_ref().map(|h| {
             if h.is_empty() {
-                host_name()
+                net.host_name()
             } else {
                 h.clone()
             }
@@ -337,7 +337,7 @@ impl Engine {
                     .maxconn
                     .map_or(DEFAULT_MAXCONN, |m| m as usize),
                 listeners: bound.len() + api_listeners.len(),
-                node: host_name(),
+                node: net.host_name(),
                 started: tokio::time::Instant::now(),
                 started_wall_secs: net
                     .wall_clock()
@@ -856,20 +856,6 @@ fn bind_addr(addr: &BindAddr) -> ListenAddr {
         BindAddr::Unix(path) => ListenAddr::Unix(path.clone()),
         BindAddr::Fd(fd) => ListenAddr::Fd(*fd),
     }
-}
-
-/// The machine's name (`node` in `show info`).
-fn host_name() -> String {
-    let mut buf = [0 as libc::c_char; 256];
-    // SAFETY: the buffer's length is passed; gethostname NUL-terminates
-    // within it on success.
-    if unsafe { libc::gethostname(buf.as_mut_ptr(), buf.len() - 1) } != 0 {
-        return String::new();
-    }
-    // SAFETY: NUL-terminated by gethostname (the last byte stays 0).
-    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[cfg(test)]

@@ -151,6 +151,10 @@ impl Net for FakeNet {
     fn pid(&self) -> u32 {
         1
     }
+
+    fn host_name(&self) -> String {
+        "fake-host".into()
+    }
 }
 
 /// The single backend-capable proxy of a config text (for tests).

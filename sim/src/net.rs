@@ -26,6 +26,8 @@ use crate::loss::{Dice, Links, Lossy};
 pub struct SimNet {
     seed: u64,
     pid: u32,
+    /// The host's name in the scenario (`node` in `show info`).
+    name: String,
     /// The host's own address and the world's lossy links: the engine's
     /// connections over them live the loss (see [`crate::loss`]).
     me: IpAddr,
@@ -36,11 +38,13 @@ pub struct SimNet {
 
 impl SimNet {
     /// `seed` drives the engine's random choices; `pid` is what its log
-    /// lines show as the process id; `me` is the host's address.
-    pub fn new(seed: u64, pid: u32, me: IpAddr, links: Links) -> Self {
+    /// lines show as the process id; `name` and `me` are the host's name
+    /// and address.
+    pub fn new(seed: u64, pid: u32, name: &str, me: IpAddr, links: Links) -> Self {
         SimNet {
             seed,
             pid,
+            name: name.to_string(),
             me,
             links,
             opened: Arc::default(),
@@ -226,5 +230,9 @@ impl Net for SimNet {
 
     fn pid(&self) -> u32 {
         self.pid
+    }
+
+    fn host_name(&self) -> String {
+        self.name.clone()
     }
 }

@@ -254,7 +254,8 @@ pub fn run_with_progress(
             proxy.name.clone(),
         );
         sim.host(proxy.address, move || {
-            let (config, slot, links) = (config.clone(), slot.clone(), links.clone());
+            let (config, slot, links, name) =
+                (config.clone(), slot.clone(), links.clone(), name.clone());
             let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid, streams.clone()));
             async move {
                 let skipped = process_settings(&config.global);
@@ -267,7 +268,7 @@ pub fn run_with_progress(
                 }
                 let engine = Engine::start(
                     &config,
-                    Arc::new(SimNet::new(seed, pid, address, links)),
+                    Arc::new(SimNet::new(seed, pid, &name, address, links)),
                     sink,
                     "engine",
                 )

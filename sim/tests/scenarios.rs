@@ -393,3 +393,51 @@ timeline:
     // Slow from 1 s: about one answer every 400 ms per user instead of 100.
     assert!(during(1.4, 2.0).len() <= 4, "{answers:?}");
 }
+
+/// A simulated proxy is named as its host in the scenario, not as the
+/// machine running the simulation: `show info`'s node and the syslog
+/// header of `log-send-hostname`.
+#[test]
+fn a_proxy_is_named_after_its_host() {
+    let text = r#"
+name: named
+duration: 1s
+proxies:
+  - name: lb-paris-1
+    address: 10.0.0.1
+    config: |
+      global
+          log 10.0.0.200:514 local0
+          log-send-hostname
+      defaults
+          mode tcp
+          log global
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+      listen app
+          bind :80
+          server web1 10.0.0.2:80 check
+servers:
+  - { name: web1, address: 10.0.0.2 }
+clients:
+  - { name: c, address: 10.0.0.9, target: "10.0.0.1:80" }
+syslog: 10.0.0.200
+timeline:
+  - { at: 100ms, api: { proxy: lb-paris-1, command: "show info" } }
+  - { at: 200ms, api: { proxy: lb-paris-1, command: "disable server app/web1" } }
+"#;
+    let s = Scenario::parse("named.yaml", text, Path::new(".")).unwrap();
+    let o = sim::world::run(&s).unwrap();
+    assert!(
+        o.transcript.contains("lb-paris-1: node: lb-paris-1"),
+        "{}",
+        o.transcript
+    );
+    assert!(
+        o.transcript
+            .contains(" lb-paris-1 engine[1000]: Server app/web1 is going DOWN for maintenance"),
+        "{}",
+        o.transcript
+    );
+}
