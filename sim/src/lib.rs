@@ -3,7 +3,7 @@
 //! The pipeline reads top to bottom:
 //! - [`scenario`]: the YAML schema, loaded with errors naming the field;
 //! - [`world`]: the scenario as a turmoil world, run step by step with its
-//!   timeline and expectations;
+//!   timeline and expectations; its [`server`]s and [`client`]s;
 //! - [`net`]: the engine's network seam implemented over turmoil, with
 //!   [`loss`] making lossy links cost what TCP retransmissions cost;
 //! - [`http`]: the HTTP servers and clients of the world (hyper);
@@ -12,11 +12,13 @@
 //! Time is virtual and every random choice is seeded: the same scenario
 //! gives the same bytes.
 
+pub(crate) mod client;
 pub mod http;
 pub mod loss;
 pub mod net;
 pub mod report;
 pub mod scenario;
+pub(crate) mod server;
 pub mod transcript;
 pub mod world;
 

@@ -7,26 +7,17 @@
 //! virtual: a thirty-second scenario runs in well under a second.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::config;
 use engine::log::{LogSink, Severity};
 use engine::runtime::Engine;
-use rand::rngs::SmallRng;
-use rand::SeedableRng;
-use rand_distr::{Distribution as _, Exp, LogNormal};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Semaphore;
 
 use crate::loss::Links;
 use crate::net::SimNet;
-use crate::report::{Outcome as ClientOutcome, Report, StreamSummary, Streams};
-use crate::scenario::{
-    Action, Arrival, Check, ClientSpec, Distribution, Failure, FailureMode, Load, Protocol,
-    Scenario, ServerSpec, ServiceTime,
-};
+use crate::report::{Report, StreamSummary, Streams};
+use crate::scenario::{Action, Check, Failure, FailureMode, Scenario};
 use crate::transcript::Transcript;
 
 /// The pid the first simulated engine reports; the next ones count up.
@@ -36,12 +27,6 @@ const SETTLE: Duration = Duration::from_secs(1);
 /// Pending connections turmoil allows per host: more than any scenario's
 /// clients open at once.
 const TCP_CAPACITY: usize = 16384;
-/// How long a client lingers after its last connection, so the proxies
-/// end (and report) the streams it leaves: the run stops when every
-/// client has.
-const LINGER: Duration = Duration::from_millis(100);
-/// The longest service time a distribution may draw (its tail is cut).
-const MAX_SERVICE_TIME: Duration = Duration::from_secs(60);
 
 /// What a run produced.
 #[derive(Debug)]
@@ -302,7 +287,7 @@ pub fn run_with_progress(
         let watched = mode.clone();
         failures.push((spec.name.clone(), mode));
         sim.host(server.address, move || {
-            serve(spec.clone(), seed, watched.subscribe())
+            crate::server::serve(spec.clone(), seed, watched.subscribe())
         });
     }
     if let Some(collector) = scenario.syslog {
@@ -320,7 +305,7 @@ pub fn run_with_progress(
         let (rate, watched) = tokio::sync::watch::channel(None);
         rates.push((client.name.clone(), rate));
         sim.client(client.address, async move {
-            run_client(&spec, duration, seed, &transcript, &report, watched).await;
+            crate::client::run_client(&spec, duration, seed, &transcript, &report, watched).await;
             Ok(())
         });
     }
@@ -814,143 +799,8 @@ fn describe(action: &Action) -> String {
     }
 }
 
-/// A real server: answers every connection with its reply, after a
-/// service time drawn from its distribution, at most `concurrency` at a
-/// time (the others wait, as in an accept backlog), and closes; or
-/// misbehaves as the timeline says. Its `check_port`, if any, answers at
-/// once, without limit.
-async fn serve(
-    spec: ServerSpec,
-    seed: u64,
-    mode: tokio::sync::watch::Receiver<Failure>,
-) -> turmoil::Result {
-    if let Some(port) = spec.check_port {
-        let (spec, mode) = (spec.clone(), mode.clone());
-        tokio::spawn(async move {
-            // Ends only when the host goes down.
-            let _ = listen(&spec, port, None, mode)
-                .await
-                .map_err(|e| e.to_string());
-        });
-    }
-    let rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
-    listen(&spec, spec.port, Some(Arc::new(Mutex::new(rng))), mode).await
-}
-
-/// One of a server's ports: the service's (with `rng` for its service
-/// times) or the checks' (none: answered at once).
-async fn listen(
-    spec: &ServerSpec,
-    port: u16,
-    rng: Option<Arc<Mutex<SmallRng>>>,
-    mut mode: tokio::sync::watch::Receiver<Failure>,
-) -> turmoil::Result {
-    // A service time for each connection (TCP) or request (HTTP), drawn
-    // when it arrives, plus the delay of a `slow` failure then.
-    let work: crate::http::Work = {
-        let (rng, times, mode) = (rng.clone(), spec.service_time.clone(), mode.clone());
-        Arc::new(move || {
-            let failure = mode.borrow().clone();
-            let extra = match (failure.mode, failure.delay) {
-                (FailureMode::Slow, Some(d)) => d.0,
-                _ => Duration::ZERO,
-            };
-            let drawn = rng.as_ref().map_or(Duration::ZERO, |rng| {
-                service_time(times.as_ref(), &mut rng.lock().expect("rng lock"))
-            });
-            (failure.mode, drawn + extra)
-        })
-    };
-    let answer = crate::http::Answer {
-        reply: (!spec.echo).then(|| spec.reply.clone().unwrap_or_else(|| spec.name.clone())),
-        check_path: spec.check_path.clone(),
-    };
-    let workers = Arc::new(Semaphore::new(match rng {
-        Some(_) => spec.concurrency.unwrap_or(Semaphore::MAX_PERMITS),
-        None => Semaphore::MAX_PERMITS,
-    }));
-    loop {
-        let failure = mode.borrow_and_update().clone();
-        let checks_port = rng.is_none();
-        let closed = failure.mode == FailureMode::Refuse
-            || (checks_port && failure.mode == FailureMode::Checks);
-        if closed {
-            // Not listening: connects are refused until the mode changes.
-            mode.changed().await?;
-            continue;
-        }
-        let listener = turmoil::net::TcpListener::bind(("0.0.0.0", port)).await?;
-        loop {
-            let (mut stream, _) = tokio::select! {
-                biased;
-                changed = mode.changed() => {
-                    changed?;
-                    break;
-                }
-                accepted = listener.accept() => accepted?,
-            };
-            let (answer, workers, behaviour) = (answer.clone(), workers.clone(), failure.mode);
-            let work = work.clone();
-            let http = spec.protocol == Protocol::Http;
-            // A TCP connection is one piece of work, drawn as it arrives.
-            let service = if http { Duration::ZERO } else { work().1 };
-            tokio::spawn(async move {
-                match behaviour {
-                    FailureMode::Hang => std::future::pending::<()>().await,
-                    FailureMode::Close => return,
-                    FailureMode::Error if !http => return,
-                    FailureMode::Reset => {
-                        // Dropped with the first bytes unread: a reset.
-                        let _ = stream.peek(&mut [0u8; 1]).await;
-                        return;
-                    }
-                    _ => {}
-                }
-                let Ok(_worker) = workers.acquire_owned().await else {
-                    return;
-                };
-                if http {
-                    crate::http::serve(stream, answer, work).await;
-                    return;
-                }
-                let reply = match answer.reply {
-                    Some(reply) => reply.into_bytes(),
-                    None => {
-                        let mut received = vec![];
-                        let _ = stream.read_to_end(&mut received).await;
-                        received
-                    }
-                };
-                tokio::time::sleep(service).await;
-                let _ = stream.write_all(&reply).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    }
-}
-
-fn service_time(spec: Option<&ServiceTime>, rng: &mut SmallRng) -> Duration {
-    let secs = match spec {
-        None => return Duration::ZERO,
-        Some(ServiceTime::Constant(t)) => return t.0,
-        Some(ServiceTime::Distribution(Distribution::Exponential(mean))) => {
-            Exp::new(1.0 / mean.0.as_secs_f64().max(1e-9)).map_or(0.0, |d| d.sample(rng))
-        }
-        Some(ServiceTime::Distribution(Distribution::Lognormal { median, sigma })) => {
-            LogNormal::new(median.0.as_secs_f64().max(1e-9).ln(), *sigma)
-                .map_or(0.0, |d| d.sample(rng))
-        }
-        Some(ServiceTime::Distribution(Distribution::Empirical(times))) => {
-            // Checked non-empty at load.
-            let i = rand::Rng::random_range(rng, 0..times.len().max(1));
-            times.get(i).map_or(0.0, |t| t.0.as_secs_f64())
-        }
-    };
-    Duration::from_secs_f64(secs.clamp(0.0, MAX_SERVICE_TIME.as_secs_f64()))
-}
-
 /// A stable per-host seed component (FNV-1a of the name).
-fn name_hash(name: &str) -> u64 {
+pub(crate) fn name_hash(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -964,127 +814,5 @@ async fn collect_syslog(transcript: Transcript) -> turmoil::Result {
         let (n, _) = socket.recv_from(&mut buf).await?;
         let line = String::from_utf8_lossy(&buf[..n]);
         transcript.note("syslog", line.trim_end());
-    }
-}
-
-/// Generates the client's load until `duration`: closed-loop users, each
-/// connecting then pausing, or open-loop arrivals at a rate (constant or
-/// Poisson), each connection noted and counted.
-async fn run_client(
-    spec: &ClientSpec,
-    duration: Duration,
-    seed: u64,
-    transcript: &Transcript,
-    report: &Report,
-    mut rate: tokio::sync::watch::Receiver<Option<Duration>>,
-) {
-    let start = tokio::time::Instant::now();
-    // Which request of the mix the next connection sends.
-    let turn = Arc::new(AtomicUsize::new(0));
-    match spec.load() {
-        Load::Closed { users, think } => {
-            let mut tasks = tokio::task::JoinSet::new();
-            for _ in 0..users {
-                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
-                let turn = turn.clone();
-                tasks.spawn(async move {
-                    // A user's connection and cookies, kept between its
-                    // requests when the scenario says so.
-                    let mut session = crate::http::Session::default();
-                    while start.elapsed() < duration {
-                        tokio::time::sleep(think).await;
-                        let n = turn.fetch_add(1, Ordering::Relaxed);
-                        one_connection(&spec, n, &transcript, &report, &mut session).await;
-                    }
-                });
-            }
-            while tasks.join_next().await.is_some() {}
-        }
-        Load::Open { interval, arrival } => {
-            let mut rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
-            let mut interval = interval;
-            let mut exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
-            let mut tasks = tokio::task::JoinSet::new();
-            // Arrivals keep to their own schedule: timers fire on whole
-            // milliseconds, so sleeping gap after gap would stretch every
-            // gap shorter than one (at 1,000/s, Poisson arrivals came at
-            // 630/s). Several arrivals due in one millisecond go together.
-            let mut due = start;
-            loop {
-                // The timeline may change the rate (`load`).
-                if rate.has_changed().unwrap_or(false) {
-                    if let Some(new) = *rate.borrow_and_update() {
-                        interval = new;
-                        exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
-                    }
-                }
-                let gap = match (arrival, &exp) {
-                    (Arrival::Poisson, Some(exp)) => Duration::from_secs_f64(exp.sample(&mut rng)),
-                    _ => interval,
-                };
-                due += gap;
-                if due.duration_since(start) >= duration {
-                    break;
-                }
-                tokio::time::sleep_until(due).await;
-                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
-                let n = turn.fetch_add(1, Ordering::Relaxed);
-                tasks.spawn(async move {
-                    let mut visitor = crate::http::Session::default();
-                    one_connection(&spec, n, &transcript, &report, &mut visitor).await
-                });
-            }
-            while tasks.join_next().await.is_some() {}
-        }
-    }
-    tokio::time::sleep(LINGER).await;
-}
-
-/// One connection (or, for a keep-alive user, one request) of a client,
-/// noted and counted.
-async fn one_connection(
-    spec: &ClientSpec,
-    n: usize,
-    transcript: &Transcript,
-    report: &Report,
-    session: &mut crate::http::Session,
-) {
-    let sent = tokio::time::Instant::now();
-    let outcome = match &spec.requests {
-        Some(mix) => {
-            let habits = crate::http::Habits {
-                keep_alive: spec.keep_alive,
-                cookies: spec.cookies,
-            };
-            let asking = crate::http::ask(spec.target, &mix[n % mix.len()], session, habits);
-            tokio::time::timeout(spec.patience.0, asking)
-                .await
-                .unwrap_or(ClientOutcome::NoAnswer)
-        }
-        None => ask(spec).await,
-    };
-    let latency = sent.elapsed();
-    if !spec.quiet {
-        transcript.note(&spec.name, &outcome.describe());
-    }
-    report.record(&spec.name, outcome, latency);
-}
-
-async fn ask(spec: &ClientSpec) -> ClientOutcome {
-    let attempt = async {
-        let mut stream = turmoil::net::TcpStream::connect(spec.target).await?;
-        if let Some(bytes) = &spec.send {
-            stream.write_all(bytes.as_bytes()).await?;
-            stream.shutdown().await?;
-        }
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).await?;
-        Ok::<_, std::io::Error>(answer)
-    };
-    match tokio::time::timeout(spec.patience.0, attempt).await {
-        Ok(Ok(answer)) if answer.is_empty() => ClientOutcome::Closed,
-        Ok(Ok(answer)) => ClientOutcome::Answered(answer),
-        Ok(Err(e)) => ClientOutcome::Error(e.kind().to_string()),
-        Err(_) => ClientOutcome::NoAnswer,
     }
 }

@@ -1,0 +1,144 @@
+//! The clients of a simulated world: closed-loop users or open-loop
+//! arrivals, each connection (or request) noted in the transcript and
+//! counted in the report.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution as _, Exp};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::report::{Outcome, Report};
+use crate::scenario::{Arrival, ClientSpec, Load};
+use crate::transcript::Transcript;
+use crate::world::name_hash;
+
+/// How long a client lingers after its last connection, so the proxies
+/// end (and report) the streams it leaves: the run stops when every
+/// client has.
+const LINGER: Duration = Duration::from_millis(100);
+
+/// Generates the client's load until `duration`: closed-loop users, each
+/// connecting then pausing, or open-loop arrivals at a rate (constant or
+/// Poisson), each connection noted and counted.
+pub async fn run_client(
+    spec: &ClientSpec,
+    duration: Duration,
+    seed: u64,
+    transcript: &Transcript,
+    report: &Report,
+    mut rate: tokio::sync::watch::Receiver<Option<Duration>>,
+) {
+    let start = tokio::time::Instant::now();
+    // Which request of the mix the next connection sends.
+    let turn = Arc::new(AtomicUsize::new(0));
+    match spec.load() {
+        Load::Closed { users, think } => {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..users {
+                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
+                let turn = turn.clone();
+                tasks.spawn(async move {
+                    // A user's connection and cookies, kept between its
+                    // requests when the scenario says so.
+                    let mut session = crate::http::Session::default();
+                    while start.elapsed() < duration {
+                        tokio::time::sleep(think).await;
+                        let n = turn.fetch_add(1, Ordering::Relaxed);
+                        one_connection(&spec, n, &transcript, &report, &mut session).await;
+                    }
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+        Load::Open { interval, arrival } => {
+            let mut rng = SmallRng::seed_from_u64(seed ^ name_hash(&spec.name));
+            let mut interval = interval;
+            let mut exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
+            let mut tasks = tokio::task::JoinSet::new();
+            // Arrivals keep to their own schedule: timers fire on whole
+            // milliseconds, so sleeping gap after gap would stretch every
+            // gap shorter than one (at 1,000/s, Poisson arrivals came at
+            // 630/s). Several arrivals due in one millisecond go together.
+            let mut due = start;
+            loop {
+                // The timeline may change the rate (`load`).
+                if rate.has_changed().unwrap_or(false) {
+                    if let Some(new) = *rate.borrow_and_update() {
+                        interval = new;
+                        exp = Exp::new(1.0 / interval.as_secs_f64().max(1e-9)).ok();
+                    }
+                }
+                let gap = match (arrival, &exp) {
+                    (Arrival::Poisson, Some(exp)) => Duration::from_secs_f64(exp.sample(&mut rng)),
+                    _ => interval,
+                };
+                due += gap;
+                if due.duration_since(start) >= duration {
+                    break;
+                }
+                tokio::time::sleep_until(due).await;
+                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
+                let n = turn.fetch_add(1, Ordering::Relaxed);
+                tasks.spawn(async move {
+                    let mut visitor = crate::http::Session::default();
+                    one_connection(&spec, n, &transcript, &report, &mut visitor).await
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+    }
+    tokio::time::sleep(LINGER).await;
+}
+
+/// One connection (or, for a keep-alive user, one request) of a client,
+/// noted and counted.
+async fn one_connection(
+    spec: &ClientSpec,
+    n: usize,
+    transcript: &Transcript,
+    report: &Report,
+    session: &mut crate::http::Session,
+) {
+    let sent = tokio::time::Instant::now();
+    let outcome = match &spec.requests {
+        Some(mix) => {
+            let habits = crate::http::Habits {
+                keep_alive: spec.keep_alive,
+                cookies: spec.cookies,
+            };
+            let asking = crate::http::ask(spec.target, &mix[n % mix.len()], session, habits);
+            tokio::time::timeout(spec.patience.0, asking)
+                .await
+                .unwrap_or(Outcome::NoAnswer)
+        }
+        None => ask(spec).await,
+    };
+    let latency = sent.elapsed();
+    if !spec.quiet {
+        transcript.note(&spec.name, &outcome.describe());
+    }
+    report.record(&spec.name, outcome, latency);
+}
+
+async fn ask(spec: &ClientSpec) -> Outcome {
+    let attempt = async {
+        let mut stream = turmoil::net::TcpStream::connect(spec.target).await?;
+        if let Some(bytes) = &spec.send {
+            stream.write_all(bytes.as_bytes()).await?;
+            stream.shutdown().await?;
+        }
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    match tokio::time::timeout(spec.patience.0, attempt).await {
+        Ok(Ok(answer)) if answer.is_empty() => Outcome::Closed,
+        Ok(Ok(answer)) => Outcome::Answered(answer),
+        Ok(Err(e)) => Outcome::Error(e.kind().to_string()),
+        Err(_) => Outcome::NoAnswer,
+    }
+}
