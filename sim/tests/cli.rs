@@ -57,6 +57,21 @@ fn run_writes_the_report_as_json_too() {
         .map(|s| s["share_pct"].as_f64().unwrap())
         .sum();
     assert!((shares - 100.0).abs() < 0.01, "{servers:?}");
+    // What the proxy ended: one stream per client connection, by state.
+    let streams = &report["streams"][0];
+    assert_eq!(streams["frontend"], "app");
+    assert_eq!(streams["streams"].as_u64(), Some(connections));
+    let by_state: u64 = streams["states"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_state, connections);
+    assert!(
+        text.contains(&format!("frontend app: {connections} streams")),
+        "{text}"
+    );
 }
 
 #[test]

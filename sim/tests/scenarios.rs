@@ -441,3 +441,53 @@ timeline:
         o.transcript
     );
 }
+
+/// A proxy's host crashes and restarts: its clients are refused while it
+/// is down, and the engine starts again from its configuration (its
+/// servers UP at first, their state found again by the checks).
+#[test]
+fn a_crashed_proxy_restarts_from_its_configuration() {
+    let text = r#"
+name: proxy-crash
+duration: 4s
+proxies:
+  - name: p
+    address: 10.0.0.1
+    config: |
+      defaults
+          mode tcp
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+      listen app
+          bind :80
+          server web1 10.0.0.2:80 check inter 500
+servers:
+  - { name: web1, address: 10.0.0.2 }
+clients:
+  - { name: client, address: 10.0.0.9, target: "10.0.0.1:80", every: 200ms, patience: 1s }
+timeline:
+  - { at: 1s, crash: p }
+  - { at: 2s, restore: p }
+  - { at: 3s, api: { proxy: p, command: "show servers state app" } }
+"#;
+    let s = Scenario::parse("proxy-crash.yaml", text, Path::new(".")).unwrap();
+    let o = sim::world::run(&s).unwrap();
+    let answered_at: Vec<f64> = answers(&o.transcript)
+        .into_iter()
+        .map(|(at, _)| at)
+        .collect();
+    assert!(answered_at.iter().any(|at| *at < 1.0), "{}", o.transcript);
+    assert!(answered_at.iter().any(|at| *at > 2.0), "{}", o.transcript);
+    assert!(
+        !answered_at.iter().any(|at| (1.01..2.0).contains(at)),
+        "answers while the proxy was down:\n{}",
+        o.transcript
+    );
+    // The restarted engine answers the API.
+    assert!(
+        o.transcript.contains("api        p: 1\n"),
+        "{}",
+        o.transcript
+    );
+}
