@@ -30,14 +30,20 @@ pub struct Answer {
 /// time the request takes (a drawn service time, plus a `slow` delay).
 pub type Work = std::sync::Arc<dyn Fn() -> (FailureMode, Duration) + Send + Sync>;
 
-/// Serves HTTP/1.1 on one accepted connection until the client closes.
+/// Serves HTTP/1.1 on one accepted connection until the client closes,
+/// each request taking one of the server's `workers` while it is worked on.
 /// Each request is served as the server is when it arrives: after its
 /// service time it gets the answer, a 500 while the server fails with
 /// `error`; a kept connection is closed without an answer when the
 /// server refuses, closes or resets, and left hanging when it hangs.
-pub async fn serve(stream: turmoil::net::TcpStream, answer: Answer, work: Work) {
+pub async fn serve(
+    stream: turmoil::net::TcpStream,
+    answer: Answer,
+    work: Work,
+    workers: std::sync::Arc<tokio::sync::Semaphore>,
+) {
     let respond = move |req: Request<hyper::body::Incoming>| {
-        let answer = answer.clone();
+        let (answer, workers) = (answer.clone(), workers.clone());
         let (mode, service) = work();
         async move {
             match mode {
@@ -56,6 +62,8 @@ pub async fn serve(stream: turmoil::net::TcpStream, answer: Answer, work: Work) 
                 .await
                 .map(|b| b.to_bytes())
                 .unwrap_or_default();
+            // At most `concurrency` requests worked on at once.
+            let _worker = workers.acquire_owned().await;
             tokio::time::sleep(service).await;
             let response = if mode == FailureMode::Error {
                 Response::builder()

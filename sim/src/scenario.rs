@@ -22,7 +22,8 @@
 //!     service_time: 5ms          # or { exponential: 5ms } (mean) or
 //!                                # { lognormal: { median: 5ms, sigma: 0.5 } } or
 //!                                # { empirical: [4ms, 5ms, 5ms, 40ms] } (measured)
-//!     concurrency: 100           # connections served at once; others wait
+//!     concurrency: 100           # connections (TCP) or requests (HTTP) worked
+//!                                # on at once; others wait
 //!     protocol: http             # default tcp (reply, then close)
 //!     echo: true                 # answer with what was sent, not a reply
 //!     check_port: 8080           # answers checks only (HAProxy's `check port`)
@@ -242,7 +243,8 @@ pub struct ServerSpec {
     pub reply: Option<String>,
     /// How long it works on each connection before answering.
     pub service_time: Option<ServiceTime>,
-    /// Connections it serves at once; None: unlimited.
+    /// Connections (TCP) or requests (HTTP) it works on at once, the
+    /// others waiting; None: unlimited.
     pub concurrency: Option<usize>,
     /// `tcp` (the default: it writes its reply and closes) or `http` (an
     /// HTTP/1.1 server answering each request `200` with the reply as the

@@ -110,13 +110,14 @@ async fn listen(
                     }
                     _ => {}
                 }
+                if http {
+                    // A worker per request: an idle kept connection holds none.
+                    crate::http::serve(stream, answer, work, workers).await;
+                    return;
+                }
                 let Ok(_worker) = workers.acquire_owned().await else {
                     return;
                 };
-                if http {
-                    crate::http::serve(stream, answer, work).await;
-                    return;
-                }
                 let reply = match answer.reply {
                     Some(reply) => reply.into_bytes(),
                     None => {

@@ -491,3 +491,49 @@ timeline:
         o.transcript
     );
 }
+
+/// An HTTP server's `concurrency` counts requests, not connections: the
+/// engine's idle kept connections hold no worker, so three keep-alive
+/// users share a one-worker server, each waiting its turn.
+#[test]
+fn http_workers_serve_requests_not_connections() {
+    let text = r#"
+name: workers
+duration: 3s
+proxies:
+  - name: p
+    address: 10.0.0.1
+    config: |
+      defaults
+          mode http
+          timeout connect 1s
+          timeout client 5s
+          timeout server 5s
+      listen app
+          bind :80
+          server web1 10.0.0.2:80
+servers:
+  - { name: web1, address: 10.0.0.2, protocol: http, concurrency: 1, service_time: 50ms }
+clients:
+  - name: users
+    address: 10.0.0.9
+    target: "10.0.0.1:80"
+    users: 3
+    think: 10ms
+    keep_alive: true
+    requests: [{ path: / }]
+    patience: 2s
+"#;
+    let s = Scenario::parse("workers.yaml", text, Path::new(".")).unwrap();
+    let o = sim::world::run(&s).unwrap();
+    assert_eq!(o.clients.failed("users"), 0, "{}", o.transcript);
+    // One worker, 50 ms each: about 20 answers a second in all, each
+    // user waiting for the two others.
+    let answered = o.clients.answered("users");
+    assert!((50..=62).contains(&answered), "{answered}");
+    let median = o.clients.percentile("users", 0.5).unwrap();
+    assert!(
+        median >= std::time::Duration::from_millis(140),
+        "{median:?}"
+    );
+}
