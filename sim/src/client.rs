@@ -11,6 +11,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution as _, Exp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::loss::{Dialer, Links};
 use crate::report::{Outcome, Report};
 use crate::scenario::{Arrival, ClientSpec, Load};
 use crate::transcript::Transcript;
@@ -31,16 +32,26 @@ pub async fn run_client(
     transcript: &Transcript,
     report: &Report,
     mut rate: tokio::sync::watch::Receiver<Option<Duration>>,
+    links: Links,
 ) {
     let start = tokio::time::Instant::now();
+    let client = Arc::new(Client {
+        spec: spec.clone(),
+        transcript: transcript.clone(),
+        report: report.clone(),
+        dialer: Dialer::new(
+            links,
+            spec.address,
+            seed ^ name_hash(&spec.name).rotate_left(17),
+        ),
+    });
     // Which request of the mix the next connection sends.
     let turn = Arc::new(AtomicUsize::new(0));
     match spec.load() {
         Load::Closed { users, think } => {
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..users {
-                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
-                let turn = turn.clone();
+                let (client, turn) = (client.clone(), turn.clone());
                 tasks.spawn(async move {
                     // A user's connection and cookies, kept between its
                     // requests when the scenario says so.
@@ -48,7 +59,7 @@ pub async fn run_client(
                     while start.elapsed() < duration {
                         tokio::time::sleep(think).await;
                         let n = turn.fetch_add(1, Ordering::Relaxed);
-                        one_connection(&spec, n, &transcript, &report, &mut session).await;
+                        client.one_connection(n, &mut session).await;
                     }
                 });
             }
@@ -81,11 +92,11 @@ pub async fn run_client(
                     break;
                 }
                 tokio::time::sleep_until(due).await;
-                let (spec, transcript, report) = (spec.clone(), transcript.clone(), report.clone());
+                let client = client.clone();
                 let n = turn.fetch_add(1, Ordering::Relaxed);
                 tasks.spawn(async move {
                     let mut visitor = crate::http::Session::default();
-                    one_connection(&spec, n, &transcript, &report, &mut visitor).await
+                    client.one_connection(n, &mut visitor).await
                 });
             }
             while tasks.join_next().await.is_some() {}
@@ -94,51 +105,61 @@ pub async fn run_client(
     tokio::time::sleep(LINGER).await;
 }
 
-/// One connection (or, for a keep-alive user, one request) of a client,
-/// noted and counted.
-async fn one_connection(
-    spec: &ClientSpec,
-    n: usize,
-    transcript: &Transcript,
-    report: &Report,
-    session: &mut crate::http::Session,
-) {
-    let sent = tokio::time::Instant::now();
-    let outcome = match &spec.requests {
-        Some(mix) => {
-            let habits = crate::http::Habits {
-                keep_alive: spec.keep_alive,
-                cookies: spec.cookies,
-            };
-            let asking = crate::http::ask(spec.target, &mix[n % mix.len()], session, habits);
-            tokio::time::timeout(spec.patience.0, asking)
-                .await
-                .unwrap_or(Outcome::NoAnswer)
-        }
-        None => ask(spec).await,
-    };
-    let latency = sent.elapsed();
-    if !spec.quiet {
-        transcript.note(&spec.name, &outcome.describe());
-    }
-    report.record(&spec.name, outcome, latency);
+/// What each connection of a client needs.
+struct Client {
+    spec: ClientSpec,
+    transcript: Transcript,
+    report: Report,
+    /// Its connects pay the losses of the link to the proxy's handshake.
+    dialer: Dialer,
 }
 
-async fn ask(spec: &ClientSpec) -> Outcome {
-    let attempt = async {
-        let mut stream = turmoil::net::TcpStream::connect(spec.target).await?;
-        if let Some(bytes) = &spec.send {
-            stream.write_all(bytes.as_bytes()).await?;
-            stream.shutdown().await?;
+impl Client {
+    /// One connection (or, for a keep-alive user, one request), noted and
+    /// counted.
+    async fn one_connection(&self, n: usize, session: &mut crate::http::Session) {
+        let spec = &self.spec;
+        let sent = tokio::time::Instant::now();
+        let outcome = match &spec.requests {
+            Some(mix) => {
+                let habits = crate::http::Habits {
+                    keep_alive: spec.keep_alive,
+                    cookies: spec.cookies,
+                };
+                let req = &mix[n % mix.len()];
+                let asking = crate::http::ask(&self.dialer, spec.target, req, session, habits);
+                tokio::time::timeout(spec.patience.0, asking)
+                    .await
+                    .unwrap_or(Outcome::NoAnswer)
+            }
+            None => self.ask().await,
+        };
+        let latency = sent.elapsed();
+        if !spec.quiet {
+            self.transcript.note(&spec.name, &outcome.describe());
         }
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).await?;
-        Ok::<_, std::io::Error>(answer)
-    };
-    match tokio::time::timeout(spec.patience.0, attempt).await {
-        Ok(Ok(answer)) if answer.is_empty() => Outcome::Closed,
-        Ok(Ok(answer)) => Outcome::Answered(answer),
-        Ok(Err(e)) => Outcome::Error(e.kind().to_string()),
-        Err(_) => Outcome::NoAnswer,
+        self.report.record(&spec.name, outcome, latency);
+    }
+
+    /// A TCP connection: send the bytes, if any, and read until the server
+    /// closes.
+    async fn ask(&self) -> Outcome {
+        let spec = &self.spec;
+        let attempt = async {
+            let mut stream = self.dialer.connect(spec.target).await?;
+            if let Some(bytes) = &spec.send {
+                stream.write_all(bytes.as_bytes()).await?;
+                stream.shutdown().await?;
+            }
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await?;
+            Ok::<_, std::io::Error>(answer)
+        };
+        match tokio::time::timeout(spec.patience.0, attempt).await {
+            Ok(Ok(answer)) if answer.is_empty() => Outcome::Closed,
+            Ok(Ok(answer)) => Outcome::Answered(answer),
+            Ok(Err(e)) => Outcome::Error(e.kind().to_string()),
+            Err(_) => Outcome::NoAnswer,
+        }
     }
 }

@@ -13,6 +13,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 
+use crate::loss::Dialer;
 use crate::report::Outcome;
 use crate::scenario::{FailureMode, HttpRequest};
 
@@ -110,6 +111,7 @@ pub struct Habits {
 /// A kept connection that closes without an answer is replaced once, as
 /// browsers do.
 pub async fn ask(
+    dialer: &Dialer,
     target: std::net::SocketAddr,
     req: &HttpRequest,
     session: &mut Session,
@@ -122,7 +124,7 @@ pub async fn ask(
     let reused = kept.is_some();
     let mut connection = match kept {
         Some(c) => c,
-        None => match connect(target).await {
+        None => match connect(dialer, target).await {
             Ok(c) => c,
             Err(outcome) => return outcome,
         },
@@ -139,7 +141,7 @@ pub async fn ask(
     // nor a log line so that the browser retries.
     let dropped = |e: &hyper::Error| e.is_canceled() || e.is_closed() || e.is_incomplete_message();
     if reused && response.as_ref().is_err_and(dropped) {
-        let again = match (connect(target).await, build()) {
+        let again = match (connect(dialer, target).await, build()) {
             (Ok(c), Ok(r)) => {
                 connection = c;
                 r
@@ -180,8 +182,12 @@ pub async fn ask(
     }
 }
 
-async fn connect(target: std::net::SocketAddr) -> Result<SendRequest<Full<Bytes>>, Outcome> {
-    let stream = turmoil::net::TcpStream::connect(target)
+async fn connect(
+    dialer: &Dialer,
+    target: std::net::SocketAddr,
+) -> Result<SendRequest<Full<Bytes>>, Outcome> {
+    let stream = dialer
+        .connect(target)
         .await
         .map_err(|e| Outcome::Error(e.kind().to_string()))?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

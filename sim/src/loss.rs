@@ -5,12 +5,13 @@
 //! delay: a lost SYN costs the initial retransmission timeout (1 s, then
 //! 2 s, 4 s... the 3 s connect times HAProxy's documentation warns about),
 //! a lost data segment at least 200 ms (Linux's minimum RTO), doubling
-//! while the retransmissions are lost too. The engine's side of each
-//! connection lives it here, at the network seam: its connects wait, the
-//! connections it accepts reach it once their handshake is through, its
-//! reads and writes are held back for the timeouts. UDP datagrams
-//! (syslog) are simply lost. Loss acts where an engine is: a link must
-//! have a proxy at one end at least.
+//! while the retransmissions are lost too. The connecting side pays the
+//! handshake (an engine connecting to a server, a client to a proxy: its
+//! connect waits, or times out in a black hole); the engine's side of
+//! each connection lives the data's loss, at the network seam, its reads
+//! and writes held back for the timeouts. UDP datagrams (syslog) are
+//! simply lost. Loss acts where an engine is: a link must have a proxy at
+//! one end at least.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -31,6 +32,9 @@ const SYN_RTO: Duration = Duration::from_secs(1);
 const SYN_RETRIES: u32 = 6;
 /// The least a lost data segment costs (Linux's `TCP_RTO_MIN`).
 const DATA_RTO: Duration = Duration::from_millis(200);
+/// How long a connect whose every SYN is lost takes to fail: the sum of
+/// the retransmission timeouts (1 + 2 + ... + 64 s).
+const GIVE_UP: Duration = Duration::from_secs(127);
 /// Retransmissions of a data segment before the kernel gives up
 /// (`tcp_retries2`).
 const DATA_RETRIES: u32 = 15;
@@ -79,6 +83,54 @@ fn pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
         (a, b)
     } else {
         (b, a)
+    }
+}
+
+/// The connecting side's handshake over a lossy link: its lost SYNs (or
+/// SYN-ACKs) waited out, or, when every one is lost, the connect's
+/// failure after all the retransmissions (ETIMEDOUT).
+pub async fn handshake(dice: &mut Dice) -> io::Result<()> {
+    match dice.handshake() {
+        Some(wait) => {
+            tokio::time::sleep(wait).await;
+            Ok(())
+        }
+        None => {
+            tokio::time::sleep(GIVE_UP).await;
+            Err(io::ErrorKind::TimedOut.into())
+        }
+    }
+}
+
+/// A client's way out: its connects pay the handshake's losses on the link
+/// to their target (the engine that accepts lives the data's).
+#[derive(Debug, Clone)]
+pub struct Dialer {
+    links: Links,
+    me: IpAddr,
+    seed: u64,
+    dialled: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Dialer {
+    pub fn new(links: Links, me: IpAddr, seed: u64) -> Self {
+        Dialer {
+            links,
+            me,
+            seed,
+            dialled: Arc::default(),
+        }
+    }
+
+    pub async fn connect(&self, to: std::net::SocketAddr) -> io::Result<turmoil::net::TcpStream> {
+        let share = self.links.loss(self.me, to.ip());
+        if share > 0.0 {
+            let n = self
+                .dialled
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            handshake(&mut Dice::new(share, self.seed ^ n)).await?;
+        }
+        turmoil::net::TcpStream::connect(to).await
     }
 }
 

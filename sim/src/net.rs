@@ -17,8 +17,6 @@ use std::time::{Duration, SystemTime};
 
 use engine::net::{Accepted, BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
 
-use tokio::sync::mpsc;
-
 use crate::loss::{Dice, Links, Lossy};
 
 /// The seam handed to an engine running inside a turmoil host.
@@ -62,6 +60,7 @@ impl SimNet {
     /// The dice of a connection accepted from `peer`. Between two
     /// engines the connecting one lives the whole loss (its handshake, and
     /// both directions on its reads and writes), so that it counts once.
+    /// (A client pays its own handshake and the engine lives its data.)
     fn accepted_dice(&self, peer: IpAddr) -> Option<Dice> {
         if self.links.is_engine(peer) {
             return None;
@@ -70,27 +69,11 @@ impl SimNet {
     }
 }
 
-/// A listener; over a lossy link, a connection is handed to the engine
-/// only once its handshake is through (its lost SYNs waited out), and not
-/// at all when every SYN is lost, without holding up the others.
+/// A listener; over a lossy link, an accepted connection (its handshake
+/// already paid by the connecting side) lives the loss of its data.
 struct SimListener {
     listener: turmoil::net::TcpListener,
     net: SimNet,
-    /// Connections whose handshake ended late, ready for the engine.
-    late: tokio::sync::Mutex<mpsc::UnboundedReceiver<Accepted>>,
-    late_tx: mpsc::UnboundedSender<Accepted>,
-}
-
-impl SimListener {
-    fn new(listener: turmoil::net::TcpListener, net: SimNet) -> Self {
-        let (late_tx, late) = mpsc::unbounded_channel();
-        SimListener {
-            listener,
-            net,
-            late: tokio::sync::Mutex::new(late),
-            late_tx,
-        }
-    }
 }
 
 /// A listener no simulated host can connect to.
@@ -109,42 +92,20 @@ struct SimUdp {
 impl Listener for SimListener {
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
         Box::pin(async move {
-            let mut late = self.late.lock().await;
-            loop {
-                let (stream, peer) = tokio::select! {
-                    biased;
-                    Some(ready) = late.recv() => return Ok(ready),
-                    accepted = self.listener.accept() => accepted?,
-                };
-                let local = stream.local_addr().ok();
-                let Some(mut dice) = self.net.accepted_dice(peer.ip()) else {
-                    return Ok(Accepted {
-                        stream: Box::new(stream),
-                        peer: Some(peer),
-                        local,
-                    });
-                };
-                let handshake = dice.handshake();
-                let ready = self.late_tx.clone();
-                tokio::spawn(async move {
-                    // The client's lost SYNs (or SYN-ACKs) first.
-                    tokio::time::sleep(handshake.unwrap_or(GIVE_UP)).await;
-                    if handshake.is_some() {
-                        let _ = ready.send(Accepted {
-                            stream: Box::new(Lossy::new(stream, dice)),
-                            peer: Some(peer),
-                            local,
-                        });
-                    }
-                });
-            }
+            let (stream, peer) = self.listener.accept().await?;
+            let local = stream.local_addr().ok();
+            let stream: BoxStream = match self.net.accepted_dice(peer.ip()) {
+                Some(dice) => Box::new(Lossy::new(stream, dice)),
+                None => Box::new(stream),
+            };
+            Ok(Accepted {
+                stream,
+                peer: Some(peer),
+                local,
+            })
         })
     }
 }
-
-/// How long a connect whose every SYN is lost takes to fail: the sum of
-/// the retransmission timeouts (1 + 2 + ... + 64 s).
-const GIVE_UP: Duration = Duration::from_secs(127);
 
 impl Datagram for SimUdp {
     fn send_to<'a>(&'a self, buf: &'a [u8], to: SocketAddr) -> BoxFuture<'a, io::Result<usize>> {
@@ -184,7 +145,7 @@ impl Net for SimNet {
                 ListenAddr::Inet(a) => {
                     let listener = turmoil::net::TcpListener::bind(host_bindable(a)).await?;
                     let net = self.clone();
-                    Ok(Box::new(SimListener::new(listener, net)) as Box<dyn Listener>)
+                    Ok(Box::new(SimListener { listener, net }) as Box<dyn Listener>)
                 }
                 ListenAddr::Unix(_) | ListenAddr::Fd(_) => {
                     Ok(Box::new(Unreachable) as Box<dyn Listener>)
@@ -200,13 +161,7 @@ impl Net for SimNet {
                 return Ok(Box::new(s) as BoxStream);
             };
             // Lost SYNs (or SYN-ACKs) cost retransmission timeouts first.
-            match dice.handshake() {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => {
-                    tokio::time::sleep(GIVE_UP).await;
-                    return Err(io::ErrorKind::TimedOut.into());
-                }
-            }
+            crate::loss::handshake(&mut dice).await?;
             let s = turmoil::net::TcpStream::connect(addr).await?;
             Ok(Box::new(Lossy::new(s, dice)) as BoxStream)
         })

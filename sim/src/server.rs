@@ -18,11 +18,12 @@ use crate::world::name_hash;
 /// The longest service time a distribution may draw (its tail is cut).
 const MAX_SERVICE_TIME: Duration = Duration::from_secs(60);
 
-/// A real server: answers every connection with its reply, after a
-/// service time drawn from its distribution, at most `concurrency` at a
-/// time (the others wait, as in an accept backlog), and closes; or
-/// misbehaves as the timeline says. Its `check_port`, if any, answers at
-/// once, without limit.
+/// A real server: in TCP, answers every connection with its reply (or
+/// echo) after a service time drawn from its distribution, and closes;
+/// in HTTP, answers every request of its kept connections the same way.
+/// At most `concurrency` connections (TCP) or requests (HTTP) are worked
+/// on at once, the others wait; it misbehaves as the timeline says. Its
+/// `check_port`, if any, answers at once, without limit.
 pub async fn serve(
     spec: ServerSpec,
     seed: u64,

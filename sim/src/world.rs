@@ -304,8 +304,10 @@ pub fn run_with_progress(
         );
         let (rate, watched) = tokio::sync::watch::channel(None);
         rates.push((client.name.clone(), rate));
+        let links = links.clone();
         sim.client(client.address, async move {
-            crate::client::run_client(&spec, duration, seed, &transcript, &report, watched).await;
+            crate::client::run_client(&spec, duration, seed, &transcript, &report, watched, links)
+                .await;
             Ok(())
         });
     }

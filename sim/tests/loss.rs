@@ -114,3 +114,62 @@ fn the_clients_side_loses_too_and_a_black_hole_lets_nothing_in() {
         Some(&load.connections)
     );
 }
+
+/// Between two proxies the loss counts once: the connecting one lives
+/// it (its handshake, its reads and writes), the accepting one does not
+/// roll again.
+#[test]
+fn a_link_between_two_proxies_loses_once() {
+    let text = "name: chain
+seed: 3
+duration: 40s
+proxies:
+  - name: front
+    address: 10.0.0.1
+    config: |
+      defaults
+          mode tcp
+          timeout connect 5s
+          timeout client  30s
+          timeout server  30s
+      listen app
+          bind :80
+          server back 10.0.0.2:80
+  - name: back
+    address: 10.0.0.2
+    config: |
+      defaults
+          mode tcp
+          timeout connect 5s
+          timeout client  30s
+          timeout server  30s
+      listen app
+          bind :80
+          server s1 10.0.0.11:80
+servers:
+  - { name: s1, address: 10.0.0.11, service_time: 5ms }
+links:
+  - { between: [front, back], loss: 5% }
+clients:
+  - { name: load, address: 10.0.0.100, target: \"10.0.0.1:80\", rate: 50/s, quiet: true, patience: 30s }
+";
+    let scenario = Scenario::parse("chain.yaml", text, Path::new(".")).unwrap();
+    let o = sim::world::run(&scenario).unwrap();
+    assert_eq!(o.clients.failed("load"), 0);
+    // Each connection crosses the link with three packets that may be
+    // lost (SYN, SYN-ACK, the answer; the client sends nothing): 14.3% of
+    // the connections lose one at 5% and take 200 ms or more. Rolled again
+    // by the accepting proxy, the answer would count twice (18.5%).
+    let p83 = o.clients.percentile("load", 0.83).unwrap();
+    assert!(
+        p83 < Duration::from_millis(200),
+        "p83 {p83:?}: the loss counted twice?"
+    );
+    let p90 = o.clients.percentile("load", 0.90).unwrap();
+    assert!(p90 >= Duration::from_millis(200), "p90 {p90:?}");
+    let p95 = o.clients.percentile("load", 0.95).unwrap();
+    assert!(
+        p95 >= Duration::from_secs(1),
+        "p95 {p95:?}: lost handshakes"
+    );
+}
