@@ -43,10 +43,11 @@ struct Outcome {
 
 fn session(binary: &Path) -> Outcome {
     let log = Collector::start();
-    let (p1, c1, p2) = (free_port(), free_port(), free_port());
-    let _s1 = NameServer::start_holding("s1", p1);
-    let check1 = NameServer::start("c1", c1);
-    let _s2 = NameServer::start_holding("s2", p2);
+    // Ports the system picks and holds.
+    let s1 = NameServer::start_holding("s1", 0);
+    let check1 = NameServer::start("c1", 0);
+    let s2 = NameServer::start_holding("s2", 0);
+    let (p1, c1, p2) = (s1.port, check1.port, s2.port);
     let fe = free_port();
     let cfg = xtests::config_file(
         &format!("shutdown-{fe}"),
@@ -212,8 +213,8 @@ fn a_cut_http_request_matches_haproxy() {
 /// the API saw, and the termination state logged.
 fn api_session(binary: &Path) -> (bool, Vec<String>, Vec<String>) {
     let log = Collector::start();
-    let p1 = free_port();
-    let _s1 = NameServer::start_holding("s1", p1);
+    let s1 = NameServer::start_holding("s1", 0);
+    let p1 = s1.port;
     let fe = free_port();
     let socket = xtests::socket_path(&format!("shutdown-api-{fe}"));
     let cfg = xtests::config_file(

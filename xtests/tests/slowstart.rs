@@ -51,9 +51,10 @@ fn observe(socket: &Path, backend: &str) -> (String, String, String, String) {
 /// Each backend's distinct observations, from leaving maintenance until
 /// the warm-up is over.
 fn session(binary: &Path) -> BTreeMap<&'static str, Vec<Observation>> {
-    let (p1, p2) = (free_port(), free_port());
-    let _s1 = NameServer::start("s1", p1);
-    let _s2 = NameServer::start("s2", p2);
+    // Ports the system picks and holds (one found free may be taken by
+    // another test's connection before the server binds it).
+    let (s1, s2) = (NameServer::start("s1", 0), NameServer::start("s2", 0));
+    let (p1, p2) = (s1.port, s2.port);
     let (rr, st) = (free_port(), free_port());
     let socket = xtests::socket_path(&format!("slowstart-{rr}"));
     let cfg = xtests::config_file(
