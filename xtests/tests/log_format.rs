@@ -72,8 +72,8 @@ fn wait_lines(log: &Collector, needle: &str, n: usize) {
 fn run(binary: &Path) -> Vec<String> {
     let log = Collector::start();
     let server = ScriptedServer::named("s1");
-    let echo = free_port();
-    let _tcp_server = xtests::NameServer::start_reading("t1", echo);
+    let tcp_server = xtests::NameServer::start_reading("t1", 0);
+    let echo = tcp_server.port;
     let (fe, tcp, nosrv) = (free_port(), free_port(), free_port());
     let http_format = HTTP_FORMAT.replace(' ', "\\ ").replace('"', "\\\"");
     let cfg = xtests::config_file(

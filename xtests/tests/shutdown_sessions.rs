@@ -133,8 +133,8 @@ fn cut_sessions_match_haproxy_side_by_side() {
 fn http_session(binary: &Path) -> (String, Vec<String>) {
     let log = Collector::start();
     let s1 = ScriptedServer::start(|_| Action::Hang);
-    let (p1, c1) = (s1.port, free_port());
-    let check1 = NameServer::start("c1", c1);
+    let check1 = NameServer::start("c1", 0);
+    let (p1, c1) = (s1.port, check1.port);
     let fe = free_port();
     let cfg = xtests::config_file(
         &format!("shutdown-http-{fe}"),
