@@ -31,17 +31,16 @@ fn name(c: &mut TcpStream) -> String {
 
 /// The DOWN line, and which server the two queued clients reached.
 fn session(binary: &Path, redispatch: bool) -> (Vec<String>, Vec<String>) {
-    let ports = [free_port(), free_port()];
-    let checks = [free_port(), free_port()];
-    let _servers = [
-        NameServer::start_holding("s1", ports[0]),
-        NameServer::start_holding("s2", ports[1]),
+    // Ports the system picks and holds.
+    let servers = [
+        NameServer::start_holding("s1", 0),
+        NameServer::start_holding("s2", 0),
     ];
-    let mut check_servers: Vec<Option<NameServer>> = checks
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| Some(NameServer::start(&format!("c{i}"), p)))
+    let ports = [servers[0].port, servers[1].port];
+    let mut check_servers: Vec<Option<NameServer>> = (0..2)
+        .map(|i| Some(NameServer::start(&format!("c{i}"), 0)))
         .collect();
+    let checks: Vec<u16> = check_servers.iter().flatten().map(|s| s.port).collect();
     let fe = free_port();
     let socket = xtests::socket_path(&format!("requeue-{fe}"));
     let option = if redispatch {

@@ -47,11 +47,13 @@ fn asks(fe: u16, n: usize) -> Vec<String> {
 }
 
 fn scenario(binary: &Path) -> Outcome {
-    let ports = [free_port(), free_port(), free_port()];
+    // Ports the system picks and holds (web1 and web2 come back on
+    // theirs later).
+    let web1 = NameServer::start("web1", 0);
+    let web2 = NameServer::start("web2", 0);
+    let web7 = NameServer::start("web7", 0);
+    let ports = [web1.port, web2.port, web7.port];
     let fe = free_port();
-    let web1 = NameServer::start("web1", ports[0]);
-    let web2 = NameServer::start("web2", ports[1]);
-    let _web7 = NameServer::start("web7", ports[2]);
     let cfg = xtests::config_file(&format!("failover-{fe}"), &config(fe, ports));
 
     let proxy = ProxyProcess::start(binary, &cfg);
