@@ -59,10 +59,16 @@ backend app
     assert!(ask(b, "/").starts_with("HTTP/1.1 200"));
     assert!(ask(b, "/denied").starts_with("HTTP/1.1 403"));
     let _ = Client::connect(c).send(b"BAD\r\n\r\n").response();
+    // Four requests counted, and every connection's end too (the 400's
+    // connection may still be closing when its answer has arrived).
     xtests::wait_until(Duration::from_secs(5), "four requests counted", || {
-        xtests::stat_columns(&socket, &["req_tot"])
-            .get(&("web".to_string(), "FRONTEND".to_string()))
-            .is_some_and(|r| r[0] == "4")
+        let cells = xtests::stat_columns(&socket, &["req_tot", "scur"]);
+        let frontend = cells.get(&("web".to_string(), "FRONTEND".to_string()));
+        frontend.is_some_and(|r| r[0] == "4")
+            && cells
+                .iter()
+                .filter(|((px, _), _)| px == "web")
+                .all(|(_, r)| r[1] == "0" || r[1].is_empty())
     });
     let typed = xtests::api(&socket, "show stat typed")
         .lines()
