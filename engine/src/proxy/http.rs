@@ -1322,12 +1322,16 @@ impl Conn<'_> {
     }
 
     async fn log(&mut self, txn: &Txn) {
-        let log = &self.frontend.log;
-        let format = log.format.as_ref().filter(|_| !log.targets.is_empty());
-        let observed = self.process.logger.sink().observes_streams();
-        if format.is_none() && !observed {
-            return;
+        let (log, logger) = (&self.frontend.log, &self.process.logger);
+        let null = txn.first_byte.is_none();
+        if log.wanted(logger, null) {
+            let fields = self.log_fields(txn);
+            log.stream_ended(logger, null, fields).await;
         }
+    }
+
+    /// What the log line of `txn` says.
+    fn log_fields(&self, txn: &Txn) -> Fields {
         let backend = txn.backend.as_ref();
         let srv_conn = txn
             .srv_conn
@@ -1338,7 +1342,7 @@ impl Conn<'_> {
         };
         let first = txn.first_byte.unwrap_or(txn.start);
         let now = Instant::now();
-        let line = Fields {
+        Fields {
             client: self.peer,
             frontend_addr: self.local,
             server_addr: txn.attempt.server.as_ref().and(txn.attempt.server_addr),
@@ -1376,20 +1380,7 @@ impl Conn<'_> {
             backend_queue: txn.attempt.backend_queue,
             request_line: txn.request_line.clone(),
             pid: self.process.net.pid(),
-        };
-        if observed {
-            self.process.logger.sink().stream(&line);
         }
-        let Some(format) = format else {
-            return;
-        };
-        if log.dontlognull && txn.first_byte.is_none() {
-            return;
-        }
-        self.process
-            .logger
-            .send(&log.targets, Level::Info, &format.render(&line))
-            .await;
     }
 }
 

@@ -17,6 +17,8 @@ use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use crate::backend::Backend;
 use crate::config::Timeouts;
 use crate::log::format::LogFormat;
+use crate::log::render::Fields;
+use crate::log::syslog::Level;
 use crate::log::syslog::Target;
 use crate::log::Logger;
 use crate::net::{Listener, Net};
@@ -109,6 +111,35 @@ pub struct FrontendLog {
     pub format: Option<Arc<LogFormat>>,
     /// `option dontlognull`: no line for streams the client sent nothing on.
     pub dontlognull: bool,
+}
+
+impl FrontendLog {
+    /// Whether the end of a stream (TCP) or request (HTTP) is wanted at
+    /// all, so that its log fields are built only then: by a sink that
+    /// observes every stream, or as a line for the targets. A `null`
+    /// stream is one the client sent nothing on (`dontlognull`).
+    pub fn wanted(&self, logger: &Logger, null: bool) -> bool {
+        logger.sink().observes_streams() || self.line_format(null).is_some()
+    }
+
+    /// A stream ended with these log fields: to the observing sink, and
+    /// as a line to the targets.
+    pub async fn stream_ended(&self, logger: &Logger, null: bool, fields: Fields) {
+        if logger.sink().observes_streams() {
+            logger.sink().stream(&fields);
+        }
+        if let Some(format) = self.line_format(null) {
+            logger
+                .send(&self.targets, Level::Info, &format.render(&fields))
+                .await;
+        }
+    }
+
+    /// The format of the stream's line, if one is sent.
+    fn line_format(&self, null: bool) -> Option<&LogFormat> {
+        let dropped = self.targets.is_empty() || (self.dontlognull && null);
+        self.format.as_deref().filter(|_| !dropped)
+    }
 }
 
 /// What a frontend's streams need at run time.

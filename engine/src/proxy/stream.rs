@@ -158,20 +158,12 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
     }
     drop(in_backend);
 
-    let format = log.format.as_ref().filter(|_| !log.targets.is_empty());
-    let observed = process.logger.sink().observes_streams();
-    if format.is_none() && !observed {
+    let null = bytes.to_server == 0;
+    if !log.wanted(&process.logger, null) {
         return;
     }
     let since_accept = |t: Instant| ms(t.duration_since(accepted_at));
-    let srv_conn = srv_conn_at_end.unwrap_or_else(|| {
-        attempt
-            .server
-            .as_deref()
-            .and_then(|name| backend.servers.iter().find(|s| s.name() == name))
-            .map_or(0, |s| s.current_conns() as usize)
-    });
-    let line = Fields {
+    let fields = Fields {
         client: peer,
         frontend_addr: local,
         server_addr: attempt.server.as_ref().and(attempt.server_addr),
@@ -196,7 +188,13 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         actconn: process.global.in_use(),
         feconn: frontend.limit.in_use(),
         beconn: backend.current_streams(),
-        srv_conn,
+        srv_conn: srv_conn_at_end.unwrap_or_else(|| {
+            attempt
+                .server
+                .as_deref()
+                .and_then(|name| backend.servers.iter().find(|s| s.name() == name))
+                .map_or(0, |s| s.current_conns() as usize)
+        }),
         retries: attempt.retries,
         redispatched: attempt.redispatched,
         srv_queue: attempt.srv_queue,
@@ -205,17 +203,7 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
         request_line: None,
         pid: process.net.pid(),
     };
-    if observed {
-        process.logger.sink().stream(&line);
-    }
-    let Some(format) = format else {
-        return;
-    };
-    if log.dontlognull && bytes.to_server == 0 {
-        return;
-    }
-    let line = format.render(&line);
-    process.logger.send(&log.targets, Level::Info, &line).await;
+    log.stream_ended(&process.logger, null, fields).await;
 }
 
 /// How a stream failed before reaching a server.
