@@ -67,30 +67,24 @@ pub struct ServerShare {
 fn server_shares(csvs: &[String]) -> Vec<ServerShare> {
     let mut out = vec![];
     for csv in csvs {
-        let mut lines = csv.lines();
-        let Some(header) = lines.next() else {
-            continue;
-        };
-        let header: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
-        let col = |cells: &[&str], name: &str| -> u64 {
-            header
-                .iter()
-                .position(|h| *h == name)
-                .and_then(|i| cells.get(i))
+        let stat = StatCsv::parse(csv);
+        let number = |row: &[&str], column: &str| -> u64 {
+            stat.cell(row, column)
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
         };
-        let rows: Vec<Vec<&str>> = lines
-            .map(|l| l.split(',').collect::<Vec<_>>())
-            .filter(|c| c.len() > 32 && c[32] == "2")
+        let servers: Vec<&Vec<&str>> = stat
+            .rows
+            .iter()
+            .filter(|r| stat.cell(r, "type") == Some("2"))
             .collect();
-        for r in &rows {
-            let total: u64 = rows
+        for r in &servers {
+            let total: u64 = servers
                 .iter()
                 .filter(|o| o[0] == r[0])
-                .map(|o| col(o, "stot"))
+                .map(|o| number(o, "stot"))
                 .sum();
-            let sessions = col(r, "stot");
+            let sessions = number(r, "stot");
             out.push(ServerShare {
                 server: format!("{}/{}", r[0], r[1]),
                 sessions,
@@ -99,12 +93,36 @@ fn server_shares(csvs: &[String]) -> Vec<ServerShare> {
                 } else {
                     sessions as f64 * 100.0 / total as f64
                 },
-                peak: col(r, "smax"),
-                queue_peak: col(r, "qmax"),
+                peak: number(r, "smax"),
+                queue_peak: number(r, "qmax"),
             });
         }
     }
     out
+}
+
+/// A `show stat` answer, split into its header and rows of cells.
+struct StatCsv<'a> {
+    header: Vec<&'a str>,
+    rows: Vec<Vec<&'a str>>,
+}
+
+impl<'a> StatCsv<'a> {
+    fn parse(csv: &'a str) -> Self {
+        let mut lines = csv.lines().filter(|l| !l.is_empty());
+        let header = lines
+            .next()
+            .map(|h| h.trim_start_matches("# ").split(',').collect())
+            .unwrap_or_default();
+        let rows = lines.map(|l| l.split(',').collect()).collect();
+        StatCsv { header, rows }
+    }
+
+    /// The cell of `row` in `column`, if both exist.
+    fn cell(&self, row: &[&'a str], column: &str) -> Option<&'a str> {
+        let at = self.header.iter().position(|h| *h == column)?;
+        row.get(at).copied()
+    }
 }
 
 /// A server's state changed (as the stats show it, without `x/y`).
@@ -128,10 +146,7 @@ fn all_states(engines: &[(String, EngineSlot)]) -> BTreeMap<(String, String), St
         };
         for b in running.engine.backends() {
             for s in &b.servers {
-                let word = match s.status().split(' ').next().unwrap_or_default() {
-                    "no" => "UP".to_string(),
-                    w => w.to_string(),
-                };
+                let word = state_word(&s.status());
                 out.insert((name.clone(), format!("{}/{}", b.name, s.name())), word);
             }
         }
@@ -680,7 +695,7 @@ fn ask_engine(
     }
 }
 
-/// `UP` or `DOWN` for `backend/server` in any proxy's engine.
+/// The state word of `backend/server` in the first engine that has it.
 fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String> {
     let (backend, server) = which.split_once('/')?;
     engines.iter().find_map(|(_, slot)| {
@@ -691,12 +706,17 @@ fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String>
             .iter()
             .find(|b| b.name == backend)?;
         let s = b.servers.iter().find(|s| s.name() == server)?;
-        // The stats' status, `UP 1/3` read as `UP`, `no check` as `UP`.
-        Some(match s.status().split(' ').next().unwrap_or_default() {
-            "no" => "UP".to_string(),
-            word => word.to_string(),
-        })
+        Some(state_word(&s.status()))
     })
+}
+
+/// A server's state word from the stats' status: `UP 1/3` is `UP`, and
+/// `no check` is `UP` too.
+fn state_word(status: &str) -> String {
+    match status.split(' ').next().unwrap_or_default() {
+        "no" => "UP".to_string(),
+        word => word.to_string(),
+    }
 }
 
 /// A backend's state as the stats show it: `UP` or `DOWN`.
@@ -757,13 +777,12 @@ impl CellCheck {
 /// A `show stat` cell: `line` is `proxy/svname`.
 fn stat_cell(csv: &str, line: &str, column: &str) -> Option<String> {
     let (px, sv) = line.split_once('/')?;
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
-    let at = header.iter().position(|h| *h == column)?;
-    lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .find(|cells| cells.first() == Some(&px) && cells.get(1) == Some(&sv))
-        .and_then(|cells| cells.get(at).map(|c| c.to_string()))
+    let stat = StatCsv::parse(csv);
+    let row = stat
+        .rows
+        .iter()
+        .find(|cells| cells.first() == Some(&px) && cells.get(1) == Some(&sv))?;
+    stat.cell(row, column).map(str::to_string)
 }
 
 fn describe(action: &Action) -> String {
