@@ -94,7 +94,7 @@ impl Report {
         let clients = self.clients.lock().expect("report lock");
         let mut l = clients.get(client)?.latencies.clone();
         l.sort();
-        (!l.is_empty()).then(|| l[((l.len() - 1) as f64 * q).round() as usize])
+        (!l.is_empty()).then(|| at_quantile(&l, q))
     }
 
     /// The mean latency of `client`'s answered connections.
@@ -120,7 +120,7 @@ impl Report {
             .map(|(name, stats)| {
                 let mut l = stats.latencies.clone();
                 l.sort();
-                let p = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize].as_millis() as u64;
+                let p = |q: f64| at_quantile(&l, q).as_millis() as u64;
                 let latency_ms = (!l.is_empty()).then(|| Latency {
                     p50: p(0.5),
                     p90: p(0.9),
@@ -165,6 +165,12 @@ impl Report {
         }
         out
     }
+}
+
+/// The value at quantile `q` (0..=1) of sorted, non-empty `values`: the
+/// nearest rank.
+fn at_quantile<T: Copy>(values: &[T], q: f64) -> T {
+    values[((values.len() - 1) as f64 * q).round() as usize]
 }
 
 /// One client's figures (`sim run --json`).
@@ -240,7 +246,7 @@ impl Streams {
             .map(|((proxy, frontend), f)| {
                 let mut q = f.queue.clone();
                 q.sort();
-                let p = |x: f64| q[((q.len() - 1) as f64 * x).round() as usize];
+                let p = |x: f64| at_quantile(&q, x);
                 StreamSummary {
                     proxy: proxy.clone(),
                     frontend: frontend.clone(),
