@@ -697,72 +697,7 @@ impl Scenario {
                 ));
             }
         }
-        for (i, e) in scenario.timeline.iter().enumerate() {
-            if let Action::Fail(f) = &e.action {
-                let separable = scenario
-                    .servers
-                    .iter()
-                    .find(|s| s.name == f.server)
-                    .is_none_or(|s| s.check_port.is_some() || s.check_path.is_some());
-                if f.mode == FailureMode::Checks && !separable {
-                    return Err(invalid(
-                        &format!("timeline[{i}].fail"),
-                        format!(
-                            "server '{}' has no 'check_port' or 'check_path': its checks cannot fail apart from its service",
-                            f.server
-                        ),
-                    ));
-                }
-            }
-            if let Action::Load(l) = &e.action {
-                let open = scenario
-                    .clients
-                    .iter()
-                    .find(|c| c.name == l.client)
-                    .is_none_or(|c| matches!(c.load(), Load::Open { .. }));
-                if !open {
-                    return Err(invalid(
-                        &format!("timeline[{i}].load"),
-                        format!(
-                            "client '{}' has no rate: only an open-loop client's rate changes",
-                            l.client
-                        ),
-                    ));
-                }
-            }
-        }
-        scenario
-            .check_config_names()
-            .map_err(|(field, reason)| invalid(&field, reason))?;
         let names: Vec<&str> = scenario.host_names();
-        let proxy = |h: &String| scenario.proxies.iter().any(|p| &p.name == h);
-        let lossy = scenario
-            .links
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.loss.is_some())
-            .map(|(i, l)| (format!("links[{i}]"), &l.between))
-            .chain(
-                scenario
-                    .timeline
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, e)| match &e.action {
-                        Action::Loss { between, .. } => {
-                            Some((format!("timeline[{i}].loss"), between))
-                        }
-                        _ => None,
-                    }),
-            );
-        for (field, between) in lossy {
-            let known = between.iter().all(|h| names.contains(&h.as_str()));
-            if known && !between.iter().any(proxy) {
-                return Err(invalid(
-                    &field,
-                    "loss acts on the proxies' connections: one end must be a proxy".into(),
-                ));
-            }
-        }
         for (i, l) in scenario.links.iter().enumerate() {
             if let Some(host) = l.between.iter().find(|h| !names.contains(&h.as_str())) {
                 return Err(invalid(
@@ -772,15 +707,64 @@ impl Scenario {
             }
         }
         for (i, e) in scenario.timeline.iter().enumerate() {
-            for host in e.action.hosts() {
-                if !names.contains(&host) {
-                    return Err(invalid(
-                        &format!("timeline[{i}]"),
-                        format!("no host named '{host}'"),
-                    ));
-                }
+            if let Some(host) = e.action.hosts().into_iter().find(|h| !names.contains(h)) {
+                return Err(invalid(
+                    &format!("timeline[{i}]"),
+                    format!("no host named '{host}'"),
+                ));
             }
         }
+        // Every host named exists from here on.
+        let proxy = |h: &String| scenario.proxies.iter().any(|p| &p.name == h);
+        let lossless = "loss acts on the proxies' connections: one end must be a proxy";
+        for (i, l) in scenario.links.iter().enumerate() {
+            if l.loss.is_some() && !l.between.iter().any(proxy) {
+                return Err(invalid(&format!("links[{i}]"), lossless.into()));
+            }
+        }
+        for (i, e) in scenario.timeline.iter().enumerate() {
+            match &e.action {
+                Action::Fail(f) => {
+                    let separable = scenario
+                        .servers
+                        .iter()
+                        .find(|s| s.name == f.server)
+                        .is_none_or(|s| s.check_port.is_some() || s.check_path.is_some());
+                    if f.mode == FailureMode::Checks && !separable {
+                        return Err(invalid(
+                            &format!("timeline[{i}].fail"),
+                            format!(
+                                "server '{}' has no 'check_port' or 'check_path': its checks cannot fail apart from its service",
+                                f.server
+                            ),
+                        ));
+                    }
+                }
+                Action::Load(l) => {
+                    let open = scenario
+                        .clients
+                        .iter()
+                        .find(|c| c.name == l.client)
+                        .is_none_or(|c| matches!(c.load(), Load::Open { .. }));
+                    if !open {
+                        return Err(invalid(
+                            &format!("timeline[{i}].load"),
+                            format!(
+                                "client '{}' has no rate: only an open-loop client's rate changes",
+                                l.client
+                            ),
+                        ));
+                    }
+                }
+                Action::Loss { between, .. } if !between.iter().any(proxy) => {
+                    return Err(invalid(&format!("timeline[{i}].loss"), lossless.into()));
+                }
+                _ => {}
+            }
+        }
+        scenario
+            .check_config_names()
+            .map_err(|(field, reason)| invalid(&field, reason))?;
         Ok(scenario)
     }
 
