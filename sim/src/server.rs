@@ -70,13 +70,11 @@ async fn listen(
         reply: (!spec.echo).then(|| spec.reply.clone().unwrap_or_else(|| spec.name.clone())),
         check_path: spec.check_path.clone(),
     };
-    let workers = Arc::new(Semaphore::new(match rng {
-        Some(_) => spec.concurrency.unwrap_or(Semaphore::MAX_PERMITS),
-        None => Semaphore::MAX_PERMITS,
-    }));
+    let checks_port = rng.is_none();
+    let limit = if checks_port { None } else { spec.concurrency };
+    let workers = Arc::new(Semaphore::new(limit.unwrap_or(Semaphore::MAX_PERMITS)));
     loop {
         let failure = mode.borrow_and_update().clone();
-        let checks_port = rng.is_none();
         let closed = failure.mode == FailureMode::Refuse
             || (checks_port && failure.mode == FailureMode::Checks);
         if closed {
