@@ -122,6 +122,10 @@ fn help() -> String {
     out
 }
 
+/// `stats maxconn` when unset: HAProxy's CLI frontend takes 10 connections
+/// (and so listens with a backlog of 10).
+pub const DEFAULT_STATS_MAXCONN: u32 = 10;
+
 /// How the runtime API's connections are bounded: `stats maxconn`
 /// (shared by every stats socket, as HAProxy's CLI frontend) and `stats
 /// timeout` (an idle connection closes).
@@ -135,7 +139,9 @@ impl Limits {
     /// HAProxy's defaults: 10 connections, 10 s.
     pub fn new(maxconn: Option<u32>, timeout: Option<std::time::Duration>) -> Limits {
         Limits {
-            slots: Arc::new(tokio::sync::Semaphore::new(maxconn.unwrap_or(10) as usize)),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                maxconn.unwrap_or(DEFAULT_STATS_MAXCONN) as usize,
+            )),
             idle: timeout.unwrap_or(std::time::Duration::from_secs(10)),
         }
     }

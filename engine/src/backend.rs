@@ -147,6 +147,25 @@ pub struct Idle {
     pub outages: u64,
 }
 
+/// Where `idle` keeps a connection to `server`.
+fn kept_for(idle: &[Idle], server: &Arc<ServerState>) -> Option<usize> {
+    idle.iter().position(|i| Arc::ptr_eq(&i.server, server))
+}
+
+impl Idle {
+    /// Whether the server left the connection as it was after its last
+    /// response: not closed, nothing sent since. Looked at without
+    /// waiting: one read is polled once.
+    async fn is_quiet(&mut self) -> bool {
+        use std::future::Future;
+        use std::task::Poll;
+        use tokio::io::AsyncReadExt;
+        let mut byte = [0u8; 1];
+        let mut read = std::pin::pin!(self.stream.read(&mut byte));
+        std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_pending())).await
+    }
+}
+
 /// A stream's place in a backend (`beconn`); dropping it leaves.
 pub struct BackendGuard(Arc<Backend>);
 
@@ -669,13 +688,17 @@ impl Backend {
         };
         // Connections idle across an outage of their server are closed.
         idle.retain(|i| i.outages == i.server.outages());
-        if let Some(i) = idle
-            .iter()
-            .position(|i| Arc::ptr_eq(&i.server, slot.server()))
-        {
+        while let Some(i) = kept_for(idle, slot.server()) {
+            let mut kept = idle.remove(i);
+            if !kept.is_quiet().await {
+                // Closed by the server, or holding bytes nobody asked
+                // for: dropped, never the next request's carrier (stray
+                // bytes would be read as its response).
+                continue;
+            }
             attempt.reused = true;
             attempt.server_addr = Some(target(&slot.server().config, client_port));
-            return Ok((idle.remove(i).stream, slot));
+            return Ok((kept.stream, slot));
         }
         loop {
             let server = slot.server().clone();

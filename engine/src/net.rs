@@ -77,7 +77,16 @@ pub trait Datagram: Send + Sync {
 
 /// The world as the engine sees it.
 pub trait Net: Send + Sync + 'static {
-    fn listen(&self, addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
+    /// Listens on `addr`. `backlog` is the length of the queue of
+    /// connections the kernel completes before the engine accepts them
+    /// (listen(2)'s; the kernel caps it at `net.core.somaxconn`). An
+    /// inherited socket (`fd@`) keeps the backlog it was given, as in
+    /// HAProxy.
+    fn listen(
+        &self,
+        addr: &ListenAddr,
+        backlog: u32,
+    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
     fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>>;
     fn bind_udp(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>>;
     /// Whether the seam reaches unix sockets (`log /dev/log`); the
@@ -179,9 +188,6 @@ impl Default for TokioNet {
     }
 }
 
-/// Listen backlog: HAProxy uses the frontend's maxconn; the kernel caps it.
-const LISTEN_BACKLOG: u32 = 1024;
-
 /// A TCP listener, registered with the event loop that first accepts on it.
 struct TcpListener {
     waiting: std::sync::Mutex<Option<std::net::TcpListener>>,
@@ -279,7 +285,7 @@ impl Datagram for Udp {
     }
 }
 
-fn listen_inet(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
+fn listen_inet(addr: SocketAddr, backlog: u32) -> io::Result<tokio::net::TcpListener> {
     let socket = match addr {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
@@ -290,7 +296,7 @@ fn listen_inet(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
     #[cfg(unix)]
     socket.set_reuseport(true)?;
     socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
+    socket.listen(backlog)
 }
 
 #[cfg(unix)]
@@ -307,7 +313,7 @@ fn listen_fd(fd: i32) -> io::Result<tokio::net::TcpListener> {
 }
 
 #[cfg(unix)]
-fn listen_unix(path: &std::path::Path) -> io::Result<tokio::net::UnixListener> {
+fn listen_unix(path: &std::path::Path, backlog: u32) -> io::Result<tokio::net::UnixListener> {
     use std::os::unix::fs::FileTypeExt;
     // A socket file left by a previous run would make bind fail; anything
     // that is not a socket is the operator's and stays.
@@ -316,17 +322,38 @@ fn listen_unix(path: &std::path::Path) -> io::Result<tokio::net::UnixListener> {
             std::fs::remove_file(path)?;
         }
     }
-    tokio::net::UnixListener::bind(path)
+    let listener = tokio::net::UnixListener::bind(path)?;
+    // tokio listens with a backlog of its own; listen(2) again on a
+    // listening socket only sets the queue's length.
+    relisten(&listener, backlog)?;
+    Ok(listener)
+}
+
+/// listen(2) on an already listening socket: Linux then changes its
+/// backlog and nothing else. Values past i32::MAX go as i32::MAX, as
+/// tokio's `TcpSocket::listen` sends them; the kernel caps either.
+#[cfg(unix)]
+fn relisten(socket: &impl std::os::fd::AsRawFd, backlog: u32) -> io::Result<()> {
+    let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
+    // SAFETY: listen(2) on a descriptor the caller's socket owns.
+    if unsafe { libc::listen(socket.as_raw_fd(), backlog) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 impl Net for TokioNet {
-    fn listen(&self, addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+    fn listen(
+        &self,
+        addr: &ListenAddr,
+        backlog: u32,
+    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
         let addr = addr.clone();
         Box::pin(async move {
             let listener: Box<dyn Listener> = match addr {
-                ListenAddr::Inet(a) => Box::new(TcpListener::new(listen_inet(a)?)?),
+                ListenAddr::Inet(a) => Box::new(TcpListener::new(listen_inet(a, backlog)?)?),
                 #[cfg(unix)]
-                ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(&p)?)),
+                ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(&p, backlog)?)),
                 #[cfg(unix)]
                 ListenAddr::Fd(n) => Box::new(TcpListener::new(listen_fd(n)?)?),
                 #[cfg(not(unix))]

@@ -212,8 +212,9 @@ impl Engine {
                 socket_stats: proxy.options.socket_stats,
             });
             frontends.push(frontend.clone());
-            for ((at, addr), socket) in listen_addrs(proxy).into_iter().zip(&frontend.sockets) {
-                match net.listen(&addr).await {
+            let sockets = listen_addrs(proxy, maxconn).into_iter().zip(&frontend.sockets);
+            for ((at, addr, backlog), socket) in sockets {
+                match net.listen(&addr, backlog).await {
                     Ok(listener) => {
                         listeners.push((addr, listener, frontend.clone(), socket.clone()))
                     }
@@ -232,9 +233,14 @@ impl Engine {
             }
         }
         let mut api_listeners = vec![];
+        // HAProxy's CLI frontend listens with its maxconn as backlog.
+        let api_backlog = config
+            .global
+            .stats_maxconn
+            .unwrap_or(api::DEFAULT_STATS_MAXCONN);
         for (socket, level) in stats_sockets {
             let addr = bind_addr(&socket.address);
-            match net.listen(&addr).await {
+            match net.listen(&addr, api_backlog).await {
                 Ok(listener) => {
                     set_mode(&addr, &socket.params);
                     api_listeners.push((listener, level));
@@ -659,8 +665,6 @@ fn frontend_backend(
         .cloned()
 }
 
-/// Every address a proxy listens on, with its `bind` line, port ranges
-/// expanded.
 /// A frontend's sockets for the stats, one per listening address in
 /// `listen_addrs`'s order: ids as `bind ... id` sets them, the others the
 /// next free ones, names as `bind ... name` sets them or `sock-<id>`, as
@@ -694,12 +698,36 @@ fn sockets(proxy: &Proxy) -> Vec<Arc<proxy::Socket>> {
     out
 }
 
-fn listen_addrs(proxy: &Proxy) -> Vec<(Location, ListenAddr)> {
+/// Every address a frontend listens on, port ranges expanded, with its
+/// `bind` line and its listen backlog; `maxconn` is the frontend's,
+/// resolved.
+fn listen_addrs(proxy: &Proxy, maxconn: usize) -> Vec<(Location, ListenAddr, u32)> {
     proxy
         .binds
         .iter()
-        .flat_map(|b| bind_addrs(b).into_iter().map(|a| (b.at.clone(), a)))
+        .flat_map(|b| {
+            let backlog = listener_backlog(b, proxy, maxconn);
+            bind_addrs(b)
+                .into_iter()
+                .map(move |a| (b.at.clone(), a, backlog))
+        })
         .collect()
+}
+
+/// listen(2)'s backlog when nothing sets one (HAProxy's last resort).
+const FALLBACK_BACKLOG: u32 = 1024;
+
+/// The listen backlog of a bind line's sockets, as HAProxy 2.6's
+/// `listener_backlog` chooses it: the bind's `backlog`, else the proxy's,
+/// else the frontend's `maxconn` (its own, else the global one: the
+/// runtime's `maxconn` here), else 1024. (HAProxy tries the bind's
+/// `maxconn` before the frontend's; the engine refuses that option at
+/// start.) The kernel caps the value at `net.core.somaxconn`.
+fn listener_backlog(bind: &crate::config::Bind, proxy: &Proxy, maxconn: usize) -> u32 {
+    bind.backlog
+        .or(proxy.backlog)
+        .or(Some(maxconn.min(u32::MAX as usize) as u32).filter(|&n| n > 0))
+        .unwrap_or(FALLBACK_BACKLOG)
 }
 
 /// The addresses a `bind` line listens on, one per port of a range.

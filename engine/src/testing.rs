@@ -107,7 +107,11 @@ impl FakeNet {
 }
 
 impl Net for FakeNet {
-    fn listen(&self, _addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+    fn listen(
+        &self,
+        _addr: &ListenAddr,
+        _backlog: u32,
+    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
         Box::pin(async { Err(io::Error::from(io::ErrorKind::Unsupported)) })
     }
 

@@ -353,7 +353,7 @@ impl Verdict {
 /// The response body read so far, decoded, and whether it is complete.
 fn body_so_far(head: &head::Head, buf: &[u8], closed: bool) -> (Vec<u8>, bool) {
     let rest = &buf[head.len..];
-    match body::response(head, buf, b"GET").map(|d| d.framing) {
+    match body::response(head, b"GET").map(|d| d.framing) {
         Ok(Framing::Length(n)) => {
             let have = rest.len().min(usize::try_from(n).unwrap_or(usize::MAX));
             (rest[..have].to_vec(), have as u64 == n)

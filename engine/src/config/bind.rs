@@ -7,10 +7,10 @@
 //! as HAProxy does (first address returned).
 //!
 //! Bind options are recognised (an unknown one is an error with HAProxy's
-//! suggestion) but the runtime implements none: each is recorded as
-//! unimplemented under `bind <option>`.
+//! suggestion); the runtime implements `name`, `id` and `backlog`, and
+//! each other one is recorded as unimplemented under `bind <option>`.
 
-use super::parse::Ctx;
+use super::parse::{atol, Ctx};
 use super::suggest;
 use super::{Bind, BindAddr};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
@@ -240,7 +240,7 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
         ctx.unimplemented("bind abns@");
     }
     let (mut ssl, mut crt) = (false, false);
-    let (mut listener_name, mut id) = (None, None);
+    let (mut listener_name, mut id, mut backlog) = (None, None, None);
     let mut i = 2;
     while !ctx.arg(i).is_empty() {
         let name = ctx.arg(i).to_string();
@@ -294,6 +294,18 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
                     return None;
                 }
             },
+            // HAProxy keeps atol's long in an int; 0 (also from junk)
+            // leaves the choice to the proxy.
+            "backlog" => match atol(ctx.arg(i + 1)) as i32 {
+                n if n < 0 => {
+                    ctx.alert(format!(
+                        "{here} : 'bind {}' in section '{section}' : 'backlog' : invalid value {n}, must be > 0",
+                        ctx.arg(1)
+                    ));
+                    return None;
+                }
+                n => backlog = Some(n as u32).filter(|&n| n > 0),
+            },
             _ => ctx.unimplemented(format!("bind {name}")),
         }
         i += 1 + nvals;
@@ -304,6 +316,7 @@ pub fn parse_bind(ctx: &mut Ctx, section: &str) -> Option<(Bind, bool)> {
             addrs,
             name: listener_name,
             id,
+            backlog,
             text: ctx.arg(1).to_string(),
         },
         ssl && !crt,

@@ -206,7 +206,7 @@ use Support::{HttpYes, No, Parser, Yes};
 #[rustfmt::skip]
 pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("acl", Cap::Any, false, HttpYes, acl::parse_acl_line, "acl <name> <criterion> [flags] [operator] <value>..."),
-    kw("backlog", Cap::Fe, true, No, shape::check, "backlog <n>: listen queue length."),
+    kw("backlog", Cap::Fe, true, Yes, backlog, "backlog <n>: listen queue of the binds without their own; default the frontend's maxconn."),
     kw("balance", Cap::Be, true, Parser, balance, "balance <algorithm> [args]: default roundrobin."),
     kw("bind", Cap::Fe, false, Parser, bind, "bind <addr>[,<addr>...] [options]."),
     kw("capture", Cap::Fe, false, No, shape::check, "capture cookie|request header|response header ..."),
@@ -406,6 +406,15 @@ fn missing_integer(ctx: &mut Ctx, extra: &str) -> bool {
 fn maxconn(p: &mut ProxyState, ctx: &mut Ctx) {
     if !ctx.too_many_args(1, 0) && !missing_integer(ctx, "") {
         p.px.maxconn = Some(atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32);
+    }
+}
+
+/// `backlog <n>`: atol's long kept in an unsigned int, as HAProxy does (so
+/// `-1` is the largest, which the kernel caps); 0 (also from junk) means
+/// unset.
+fn backlog(p: &mut ProxyState, ctx: &mut Ctx) {
+    if !missing_integer(ctx, "") && !ctx.too_many_args(1, 0) {
+        p.px.backlog = Some(atol(ctx.arg(1)) as u32).filter(|&n| n > 0);
     }
 }
 

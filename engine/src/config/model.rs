@@ -200,6 +200,9 @@ pub struct Proxy {
     /// None: the global default (`-N`, 2000 when unset there too... resolved
     /// by the runtime).
     pub maxconn: Option<u32>,
+    /// `backlog <n>`: the listen queue of the binds that set none. None
+    /// (also from `backlog 0`): the frontend's maxconn, as in HAProxy.
+    pub backlog: Option<u32>,
     pub timeouts: Timeouts,
     /// `retries`: connection attempts after the first. Default 3.
     pub retries: u32,
@@ -700,6 +703,9 @@ pub struct Bind {
     pub name: Option<String>,
     /// `id <n>`: the listener's id (a single socket only).
     pub id: Option<u32>,
+    /// `backlog <n>`: the listen queue of these sockets. None (also from
+    /// `backlog 0`, as in HAProxy): the proxy's `backlog`, else its maxconn.
+    pub backlog: Option<u32>,
     /// The addresses as written (messages quote them).
     pub text: String,
 }

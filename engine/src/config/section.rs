@@ -24,6 +24,7 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             mode: Mode::Tcp,
             binds: vec![],
             maxconn: None,
+            backlog: None,
             timeouts: Timeouts::default(),
             retries: 3,
             redispatch: None,

@@ -94,7 +94,6 @@ const RETRY_ON: &[&str] = &[
 /// The shapes, by keyword.
 #[rustfmt::skip]
 pub const SHAPES: &[Shape] = &[
-    shape("backlog", 1, Some(1), &[], " : 'backlog' expects an integer argument.", ""),
     shape("capture", 2, None, &["cookie", "request", "response"], " : 'capture' expects 'cookie' or 'request header' or 'response header'.", " : 'capture' expects 'cookie' or 'request header' or 'response header'."),
     shape("compression", 1, None, &["algo", "type", "offload"], " : 'compression' expects 'algo', 'type' or 'offload'", " : 'compression' expects 'algo', 'type' or 'offload'"),
     shape("declare", 1, None, &["capture"], " : 'declare' needs a second keyword that specify the type of declaration ('capture')", " : unknown declaration type '{got}' (supports 'capture')"),

@@ -1,10 +1,12 @@
-//! Body framing decided from a parsed head, as HAProxy 2.6's H1 mux does.
+//! Body framing decided from a parsed head, as HAProxy 2.6's H1 mux does
+//! (src/h1_htx.c h1_postparse_*_hdrs, src/mux_h1.c h1_handle_headers).
 //!
-//! Smuggling defences: a `Transfer-Encoding` whose last coding is not
-//! `chunked` refuses a request (400) and makes a response close-delimited;
-//! with `Transfer-Encoding` present any `Content-Length` is ignored (and must
-//! be removed when forwarding); several `Content-Length` values that differ,
-//! or one that is not a number, are a 400 (502 for a response).
+//! The head parser has already refused what cannot be framed (a length
+//! that is not one number, `chunked` twice, a request whose last coding is
+//! not `chunked`) and dropped `Content-Length` beside `Transfer-Encoding`.
+//! What is left to decide here: a coding other than `chunked` anywhere is
+//! refused (422 for a request, 502 for a response), and an HTTP/1.0 GET,
+//! HEAD or DELETE may not carry a body (413).
 
 use super::head::Head;
 
@@ -21,12 +23,10 @@ pub enum Framing {
     Close,
 }
 
-/// Framing plus what the forwarder must do to the head.
+/// Framing, and whether the connection must close after the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
     pub framing: Framing,
-    /// Content-Length came with Transfer-Encoding: drop it before forwarding.
-    pub drop_content_length: bool,
     /// Close the client connection after this exchange: haproxy 2.6.12
     /// answered a CL+TE request with `connection: close` (wire_cases.rs).
     pub force_close: bool,
@@ -34,37 +34,13 @@ pub struct Decision {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FramingError {
-    #[error("Transfer-Encoding does not end with chunked")]
-    TransferEncoding,
-    /// A coding before `chunked` (`gzip, chunked`): haproxy 2.6.12 answers
-    /// the mux's 422 without closing.
+    /// A coding besides `chunked` (`gzip, chunked`): the mux's 422 to a
+    /// request (then the connection closes), a 502 for a response.
     #[error("unsupported transfer-coding")]
     UnsupportedCoding,
-    #[error("invalid or conflicting Content-Length")]
-    ContentLength,
-}
-
-fn content_length(head: &Head, buf: &[u8]) -> Result<Option<u64>, FramingError> {
-    let mut found: Option<u64> = None;
-    for tok in head.tokens(buf, "content-length") {
-        let s = std::str::from_utf8(tok).map_err(|_| FramingError::ContentLength)?;
-        if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(FramingError::ContentLength);
-        }
-        let n: u64 = s.parse().map_err(|_| FramingError::ContentLength)?;
-        match found {
-            Some(prev) if prev != n => return Err(FramingError::ContentLength),
-            _ => found = Some(n),
-        }
-    }
-    Ok(found)
-}
-
-/// `Some(true)`: TE ends in chunked; `Some(false)`: TE present, not chunked last.
-fn chunked_last(head: &Head, buf: &[u8]) -> Option<bool> {
-    let toks = head.tokens(buf, "transfer-encoding");
-    let last = toks.last()?;
-    Some(last.eq_ignore_ascii_case(b"chunked"))
+    /// An HTTP/1.0 GET, HEAD or DELETE with a body: the mux's 413.
+    #[error("HTTP/1.0 GET/HEAD/DELETE request with a payload")]
+    PayloadForbidden,
 }
 
 impl FramingError {
@@ -72,68 +48,65 @@ impl FramingError {
     pub fn request_status(&self) -> u16 {
         match self {
             FramingError::UnsupportedCoding => 422,
-            _ => 400,
+            FramingError::PayloadForbidden => 413,
         }
     }
 }
 
 /// Framing of a request body.
 pub fn request(head: &Head, buf: &[u8]) -> Result<Decision, FramingError> {
-    let cl = content_length(head, buf);
-    let te = head.tokens(buf, "transfer-encoding");
-    if te.len() > 1
-        && te
-            .last()
-            .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"))
-    {
+    let b = head.body;
+    let method = head.first.of(buf);
+    let payload = b.chunked || b.content_length.is_some_and(|n| n > 0);
+    if head.version < (1, 1) && payload && matches!(method, b"GET" | b"HEAD" | b"DELETE") {
+        return Err(FramingError::PayloadForbidden);
+    }
+    if b.other_coding {
         return Err(FramingError::UnsupportedCoding);
     }
-    match chunked_last(head, buf) {
-        Some(true) => {
-            let both = head.values(buf, "content-length").next().is_some();
-            Ok(Decision {
-                framing: Framing::Chunked,
-                drop_content_length: both,
-                force_close: both,
-            })
-        }
-        Some(false) => Err(FramingError::TransferEncoding),
-        None => Ok(Decision {
-            framing: cl?.map_or(Framing::None, Framing::Length),
-            drop_content_length: false,
-            force_close: false,
-        }),
-    }
+    // A CONNECT has no body: what follows is the tunnel's.
+    let framing = if method == b"CONNECT" {
+        Framing::None
+    } else if b.chunked {
+        Framing::Chunked
+    } else {
+        b.content_length
+            .filter(|&n| n > 0)
+            .map_or(Framing::None, Framing::Length)
+    };
+    Ok(Decision {
+        framing,
+        force_close: b.close,
+    })
 }
 
 /// Framing of a response body; `method` is the request's.
-pub fn response(head: &Head, buf: &[u8], method: &[u8]) -> Result<Decision, FramingError> {
+pub fn response(head: &Head, method: &[u8]) -> Result<Decision, FramingError> {
+    let b = head.body;
+    if b.other_coding {
+        return Err(FramingError::UnsupportedCoding);
+    }
     let status = head.status.unwrap_or(0);
-    if method == b"HEAD" || (100..200).contains(&status) || status == 204 || status == 304 {
+    let bodiless = method == b"HEAD"
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+        || (method == b"CONNECT" && (200..300).contains(&status));
+    if bodiless {
         return Ok(Decision {
             framing: Framing::None,
-            drop_content_length: false,
             force_close: false,
         });
     }
-    let cl = content_length(head, buf);
-    match chunked_last(head, buf) {
-        Some(true) => Ok(Decision {
-            framing: Framing::Chunked,
-            drop_content_length: head.values(buf, "content-length").next().is_some(),
-            force_close: false,
-        }),
-        Some(false) => Ok(Decision {
-            framing: Framing::Close,
-            drop_content_length: true,
-            force_close: true,
-        }),
-        None => Ok(Decision {
-            framing: cl?.map_or(Framing::Close, Framing::Length),
-            drop_content_length: false,
-            force_close: false,
-        }),
-    }
+    let framing = if b.chunked {
+        Framing::Chunked
+    } else {
+        b.content_length.map_or(Framing::Close, Framing::Length)
+    };
+    Ok(Decision {
+        framing,
+        force_close: b.close || framing == Framing::Close,
+    })
 }
 
 #[cfg(test)]
@@ -147,41 +120,54 @@ mod tests {
     }
 
     #[test]
-    fn cl_and_te_chunked_drops_content_length() {
+    fn cl_and_te_chunked_is_chunked_and_closes() {
         let d = rq("POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n");
         assert_eq!(
             d,
             Ok(Decision {
                 framing: Framing::Chunked,
-                drop_content_length: true,
                 force_close: true,
             })
         );
     }
 
     #[test]
-    fn te_not_ending_in_chunked_is_refused() {
-        let r = rq("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n");
-        assert_eq!(r, Err(FramingError::TransferEncoding));
+    fn another_coding_is_422() {
+        let r = rq("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assert_eq!(r, Err(FramingError::UnsupportedCoding));
+        assert_eq!(r.unwrap_err().request_status(), 422);
     }
 
     #[test]
-    fn differing_content_lengths_are_refused() {
-        let r = rq("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
-        assert_eq!(r, Err(FramingError::ContentLength));
-        let ok = rq("POST / HTTP/1.1\r\nContent-Length: 2, 2\r\n\r\n");
-        assert_eq!(ok.unwrap().framing, Framing::Length(2));
-        assert!(rq("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").is_err());
+    fn an_http10_get_with_a_body_is_413() {
+        let r = rq("GET / HTTP/1.0\r\nContent-Length: 2\r\n\r\n");
+        assert_eq!(r, Err(FramingError::PayloadForbidden));
+        // An empty body is no body; POST may carry one.
+        assert!(rq("GET / HTTP/1.0\r\nContent-Length: 0\r\n\r\n").is_ok());
+        assert!(rq("POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n").is_ok());
     }
 
     #[test]
     fn bodiless_responses() {
         let b = b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n";
         let h = parse_response(b).unwrap().unwrap();
-        assert_eq!(response(&h, b, b"GET").unwrap().framing, Framing::None);
+        assert_eq!(response(&h, b"GET").unwrap().framing, Framing::None);
         let b = b"HTTP/1.1 200 OK\r\n\r\n";
         let h = parse_response(b).unwrap().unwrap();
-        assert_eq!(response(&h, b, b"HEAD").unwrap().framing, Framing::None);
-        assert_eq!(response(&h, b, b"GET").unwrap().framing, Framing::Close);
+        assert_eq!(response(&h, b"HEAD").unwrap().framing, Framing::None);
+        assert_eq!(response(&h, b"GET").unwrap().framing, Framing::Close);
+    }
+
+    #[test]
+    fn a_response_coding_other_than_chunked_is_refused() {
+        for te in ["xchunked", "\x0cchunked", "gzip", "chunked, gzip"] {
+            let raw = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {te}\r\n\r\n");
+            let h = parse_response(raw.as_bytes()).unwrap().unwrap();
+            assert_eq!(
+                response(&h, b"GET"),
+                Err(FramingError::UnsupportedCoding),
+                "{te:?}"
+            );
+        }
     }
 }

@@ -129,17 +129,18 @@ impl BuiltinError {
         )
     }
 
-    /// The bytes the HTTP/1 mux writes for its own errors (400, 408, 500,
-    /// 501): mixed-case names, `Connection: close` before Content-Type.
+    /// The bytes the HTTP/1 mux writes for its own errors (400, 408, 413,
+    /// 422, 500, 501): HAProxy's raw messages (src/http.c http_err_msgs),
+    /// mixed-case names; only the 400's and the 408's say `Connection:
+    /// close`, before Content-Type (the connection closes after any of
+    /// them all the same).
     pub fn mux_h1_bytes(&self) -> Vec<u8> {
-        self.mux_h1_bytes_with(true)
-    }
-
-    /// The mux's rendering; the 422 for an unsupported transfer-coding came
-    /// without `Connection: close` on haproxy 2.6.12.
-    pub fn mux_h1_bytes_with(&self, close: bool) -> Vec<u8> {
         let body = self.body();
-        let conn = if close { "Connection: close\r\n" } else { "" };
+        let conn = if matches!(self.status, 400 | 408) {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
         format!(
             "HTTP/1.1 {} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\n\
              {}Content-Type: text/html\r\n\r\n{}",

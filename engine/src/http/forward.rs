@@ -100,18 +100,21 @@ pub async fn timed<T>(
 /// (a pipelined next message) are left in it. A chunked body is decoded
 /// and encoded again as HAProxy does: one chunk per read, its size in
 /// uppercase hex, no extensions, trailer names in lowercase.
+///
+/// `moved` counts what crossed, also when the transfer fails: a caller
+/// that finds nothing written may still answer in place of the message.
 pub async fn forward_body<R, W>(
     src: &mut R,
     sink: &mut W,
     how: Transfer,
     pending: &mut Vec<u8>,
     head: &[u8],
-) -> Result<Moved, ForwardError>
+    moved: &mut Moved,
+) -> Result<(), ForwardError>
 where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
 {
-    let mut moved = Moved::default();
     let mut head = head;
     let mut left = match how.framing {
         Framing::None => 0,
@@ -126,7 +129,7 @@ where
         timed(how.write_timeout, sink.flush())
             .await
             .map_err(ForwardError::Write)?;
-        return Ok(moved);
+        return Ok(());
     }
     let mut chunked = ChunkedDecoder::default();
     let mut buf = Vec::new();
@@ -178,9 +181,9 @@ where
                     out.extend_from_slice(b"0\r\n");
                     for (n, v) in chunked.trailers() {
                         moved.trailers += (n.len() + v.len()) as u64;
-                        out.extend_from_slice(&n);
+                        out.extend_from_slice(n);
                         out.extend_from_slice(b": ");
-                        out.extend_from_slice(&v);
+                        out.extend_from_slice(v);
                         out.extend_from_slice(b"\r\n");
                     }
                     out.extend_from_slice(b"\r\n");
@@ -216,7 +219,7 @@ where
     timed(how.write_timeout, sink.flush())
         .await
         .map_err(ForwardError::Write)?;
-    Ok(moved)
+    Ok(())
 }
 
 async fn write<W: AsyncWrite + Unpin + ?Sized>(
@@ -239,15 +242,32 @@ mod tests {
         let mut src: &[u8] = b"";
         let (mut out, mut pending) = (Vec::new(), b"ok".to_vec());
         let how = plain(Framing::Length(2));
-        forward_body(&mut src, &mut out, how, &mut pending, b"HEAD\r\n\r\n")
+        run(&mut src, &mut out, how, &mut pending, b"HEAD\r\n\r\n")
             .await
             .unwrap();
         assert_eq!(out, b"HEAD\r\n\r\nok");
         let mut out = Vec::new();
-        forward_body(&mut src, &mut out, plain(Framing::None), &mut pending, b"H")
+        run(&mut src, &mut out, plain(Framing::None), &mut pending, b"H")
             .await
             .unwrap();
         assert_eq!(out, b"H");
+    }
+
+    /// One transfer, what crossed as its outcome.
+    async fn run<R, W>(
+        src: &mut R,
+        sink: &mut W,
+        how: Transfer,
+        pending: &mut Vec<u8>,
+        head: &[u8],
+    ) -> Result<Moved, ForwardError>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let mut moved = Moved::default();
+        forward_body(src, sink, how, pending, head, &mut moved).await?;
+        Ok(moved)
     }
 
     fn plain(framing: Framing) -> Transfer {
@@ -263,7 +283,7 @@ mod tests {
         let mut src: &[u8] = b"cdef";
         let mut out = Vec::new();
         let mut pending = b"ab".to_vec();
-        let n = forward_body(
+        let n = run(
             &mut src,
             &mut out,
             plain(Framing::Length(3)),
@@ -285,7 +305,7 @@ mod tests {
         let mut pending =
             b"5;ext=1\r\nhello\r\n0006\r\n world\r\n0\r\nX-Trailer: t\r\n\r\nGET /next".to_vec();
         let mut out = Vec::new();
-        let moved = forward_body(
+        let moved = run(
             &mut src,
             &mut out,
             plain(Framing::Chunked),
@@ -306,7 +326,7 @@ mod tests {
         let wire = encode(&body, 4096);
         let mut src: &[u8] = &wire;
         let (mut out, mut pending) = (Vec::new(), Vec::new());
-        let moved = forward_body(
+        let moved = run(
             &mut src,
             &mut out,
             plain(Framing::Chunked),
@@ -327,10 +347,10 @@ mod tests {
     async fn truncated_and_close_delimited() {
         let mut src: &[u8] = b"ab";
         let (mut out, mut p) = (Vec::new(), Vec::new());
-        let r = forward_body(&mut src, &mut out, plain(Framing::Length(3)), &mut p, b"").await;
+        let r = run(&mut src, &mut out, plain(Framing::Length(3)), &mut p, b"").await;
         assert!(matches!(r, Err(ForwardError::Truncated)));
         let mut src: &[u8] = b"xyz";
-        let r = forward_body(&mut src, &mut out, plain(Framing::Close), &mut p, b"").await;
+        let r = run(&mut src, &mut out, plain(Framing::Close), &mut p, b"").await;
         assert_eq!(r.unwrap().data, 3);
     }
 
@@ -342,7 +362,7 @@ mod tests {
             read_timeout: Some(Duration::from_secs(1)),
             ..plain(Framing::Length(3))
         };
-        let r = forward_body(&mut src, &mut out, how, &mut p, b"").await;
+        let r = run(&mut src, &mut out, how, &mut p, b"").await;
         assert!(r.unwrap_err().is_timeout());
     }
 }

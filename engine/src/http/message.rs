@@ -20,12 +20,11 @@ pub struct Message {
 impl Message {
     /// A request head as HTX holds it.
     pub fn request(head: &Head, buf: &[u8]) -> Message {
-        let version = format!("HTTP/{}.{}", head.version.0, head.version.1);
         Message {
             start: [
                 head.first.of(buf).to_vec(),
                 head.second.of(buf).to_vec(),
-                version.into_bytes(),
+                version(head, buf),
             ],
             headers: lines(head, buf),
         }
@@ -33,10 +32,9 @@ impl Message {
 
     /// A response head as HTX holds it.
     pub fn response(head: &Head, buf: &[u8]) -> Message {
-        let version = format!("HTTP/{}.{}", head.version.0, head.version.1);
         Message {
             start: [
-                version.into_bytes(),
+                version(head, buf),
                 head.second.of(buf).to_vec(),
                 head.first.of(buf).to_vec(),
             ],
@@ -67,31 +65,19 @@ impl Message {
             .push((name.to_ascii_lowercase().into_bytes(), value.into()));
     }
 
-    /// One `content-length` line with the single value, where several
-    /// lines or a list (`2, 2`) said the same (HAProxy keeps one).
-    pub fn normalize_length(&mut self, length: u64) {
-        let lines = self.values("content-length").count();
-        let listed = self.values("content-length").any(|v| v.contains(&b','));
-        if lines < 2 && !listed {
-            return;
-        }
-        let Some(first) = self
-            .headers
-            .iter()
-            .position(|(n, _)| n == b"content-length")
-        else {
+    /// An absolute-form target naming its scheme's default port loses it,
+    /// in the target and in every `Host` (HAProxy's
+    /// http_scheme_based_normalize).
+    pub fn normalize_target(&mut self) {
+        let Some((target, host)) = super::head::without_default_port(&self.start[1]) else {
             return;
         };
-        self.headers[first].1 = length.to_string().into_bytes();
-        let mut seen = false;
-        self.headers.retain(|(n, _)| {
-            if n != b"content-length" {
-                return true;
+        self.start[1] = target;
+        for (name, value) in &mut self.headers {
+            if name == b"host" {
+                value.clone_from(&host);
             }
-            let keep = !seen;
-            seen = true;
-            keep
-        });
+        }
     }
 
     /// The head's size in HAProxy's internal representation, which its
@@ -131,6 +117,16 @@ impl Message {
     }
 }
 
+/// HAProxy writes `HTTP/1.1` for any version from 1.1 on (`HTTP/1.2`
+/// leaves as `HTTP/1.1`), and an older one as it came.
+fn version(head: &Head, buf: &[u8]) -> Vec<u8> {
+    if head.version >= (1, 1) {
+        b"HTTP/1.1".to_vec()
+    } else {
+        head.version_text.of(buf).to_vec()
+    }
+}
+
 fn lines(head: &Head, buf: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     head.headers
         .iter()
@@ -138,14 +134,11 @@ fn lines(head: &Head, buf: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
-/// An obs-folded value's line breaks become spaces, as HAProxy joins them.
+/// An obs-folded value's CR and LF each become a space, as HAProxy's
+/// parser rewrites them in place; the continuation's own blanks stay.
 fn unfold(v: &[u8]) -> Vec<u8> {
-    if !v.contains(&b'\n') {
-        return v.to_vec();
-    }
     v.iter()
-        .filter(|&&c| c != b'\r')
-        .map(|&c| if c == b'\n' { b' ' } else { c })
+        .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
         .collect()
 }
 
@@ -175,5 +168,18 @@ mod tests {
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
         let head = super::super::head::parse_response(raw).unwrap().unwrap();
         assert_eq!(Message::response(&head, raw).htx_size() + 2, 51);
+    }
+
+    /// haproxy 2.6.12 forwarded `HTTP/1.2` as `HTTP/1.1` and `HTTP/1.0`
+    /// as it came; a fold's CR and LF became two spaces.
+    #[test]
+    fn versions_and_folds_leave_as_haproxy_writes_them() {
+        let raw = b"GET / HTTP/1.2\r\nA: x\r\n\ty\r\n\r\n";
+        let head = parse_request(raw).unwrap().unwrap();
+        let m = Message::request(&head, raw);
+        assert_eq!(m.to_bytes(), b"GET / HTTP/1.1\r\na: x  \ty\r\n\r\n");
+        let raw = b"GET / HTTP/1.0\r\n\r\n";
+        let head = parse_request(raw).unwrap().unwrap();
+        assert_eq!(Message::request(&head, raw).start[2], b"HTTP/1.0");
     }
 }

@@ -306,52 +306,40 @@ impl Conn<'_> {
             }
             Arrival::Idle | Arrival::Timeout => {
                 txn.end(Cause::ClientTimeout, Phase::Request);
-                self.mux_error(txn, 408, true).await;
+                self.mux_error(txn, 408).await;
                 return Next::Close;
             }
             Arrival::Aborted => {
                 txn.end(Cause::ClientAbort, Phase::Request);
-                self.mux_error(txn, 400, true).await;
+                self.mux_error(txn, 400).await;
                 return Next::Close;
             }
             Arrival::Bad => {
                 txn.end(Cause::Proxy, Phase::Request);
-                self.mux_error(txn, 400, true).await;
+                self.mux_error(txn, 400).await;
                 return Next::Close;
             }
         };
         let rest = self.inbuf.split_off(head.len);
         let raw = std::mem::replace(&mut self.inbuf, rest);
-        txn.request_line = Some(raw[..line_end(&raw)].to_vec());
+        txn.request_line = Some(head.request_line(&raw));
         txn.version = head.version;
-        let framing = match body::request(&head, &raw) {
-            Ok(d) => d,
-            Err(e) => {
+        let mut msg = Message::request(&head, &raw);
+        // Refused by the HTTP/1 layer once the head is read: the body's
+        // framing is in doubt, so the connection closes after the answer.
+        let framing = body::request(&head, &raw).map_err(|e| e.request_status());
+        let framing = match framing.and_then(|f| refused(&msg).map_or(Ok(f), Err)) {
+            Ok(f) => f,
+            Err(status) => {
                 txn.request_line = None;
                 txn.head_done = None;
                 txn.end(Cause::Proxy, Phase::Request);
-                let status = e.request_status();
-                // The 422 for an unsupported coding keeps the connection.
-                let close = status != 422;
-                self.mux_error(txn, status, close).await;
-                return if close { Next::Close } else { Next::KeepAlive };
+                self.mux_error(txn, status).await;
+                return Next::Close;
             }
         };
-        let mut msg = Message::request(&head, &raw);
-        if let Some(status) = refused(&head, &msg) {
-            txn.request_line = None;
-            txn.head_done = None;
-            txn.end(Cause::Proxy, Phase::Request);
-            self.mux_error(txn, status, status == 400).await;
-            return Next::Close;
-        }
         self.frontend.traffic.request();
-        if framing.drop_content_length {
-            msg.remove("content-length");
-        }
-        if let Framing::Length(n) = framing.framing {
-            msg.normalize_length(n);
-        }
+        msg.normalize_target();
         let tokens = connection::take_tokens(&mut msg);
         // HAProxy counts the request as its HTTP/1 parser left it: lengths
         // normalised, the Connection header turned into flags.
@@ -578,12 +566,29 @@ impl Conn<'_> {
             write_timeout: timeouts.server,
         };
         let mut inbuf = std::mem::take(&mut self.inbuf);
+        let mut sent = Moved::default();
         let (up, down) = if has_body {
             let (mut crd, mut cwr) = tokio::io::split(&mut self.client);
             let (mut srd, mut swr) = tokio::io::split(&mut server);
-            let up = forward_body(&mut crd, &mut swr, upload, &mut inbuf, &head_bytes);
+            let up = forward_body(
+                &mut crd,
+                &mut swr,
+                upload,
+                &mut inbuf,
+                &head_bytes,
+                &mut sent,
+            );
             let down = read_response(&mut srd, &mut cwr, timeouts.server, &mut txn.bytes_out);
-            tokio::join!(up, down)
+            match upload_while_waiting(up, down).await {
+                (up, Some(down)) => (up, down),
+                (up, None) => {
+                    // The client failed its body: the stream ends now and
+                    // the server connection with it.
+                    self.inbuf = inbuf;
+                    txn.release(slot);
+                    return self.client_body_failed(txn, backend, up).await;
+                }
+            }
         } else {
             if timed(timeouts.server, server.write_all(&head_bytes))
                 .await
@@ -600,11 +605,11 @@ impl Conn<'_> {
                 &mut txn.bytes_out,
             )
             .await;
-            (Ok(Moved::default()), down)
+            (Ok(()), down)
         };
         self.inbuf = inbuf;
-        if let Ok(moved) = &up {
-            txn.bytes_in += moved.htx(framing);
+        if up.is_ok() {
+            txn.bytes_in += sent.htx(framing);
         }
         if let Err(e) = &up {
             if down.is_err() {
@@ -670,7 +675,7 @@ impl Conn<'_> {
         } else {
             Event::HttpSts
         });
-        let decision = match body::response(&head, &buf, &method) {
+        let decision = match body::response(&head, &method) {
             Ok(d) => d,
             Err(_) => {
                 srv.observe(Event::HttpHdrRsp);
@@ -680,14 +685,9 @@ impl Conn<'_> {
             }
         };
         let mut out = Message::response(&head, &buf);
-        if decision.drop_content_length {
-            out.remove("content-length");
-        }
-        if let Framing::Length(n) = decision.framing {
-            out.normalize_length(n);
-        }
         let tokens = connection::take_tokens(&mut out);
-        let tunnel = status == 101;
+        // A 101, or a CONNECT's 2xx: the connections carry opaque bytes.
+        let tunnel = status == 101 || (method == b"CONNECT" && (200..300).contains(&status));
         if tunnel && websocket && !out.has("sec-websocket-accept") {
             // HAProxy checks the server's half of the WebSocket handshake.
             txn.end(Cause::Proxy, Phase::Headers);
@@ -695,6 +695,7 @@ impl Conn<'_> {
             return self.reply(txn, Some(backend), 502, false).await;
         }
         // HAProxy counts the response as it came in, before its edits.
+        let counted_before = txn.bytes_out;
         txn.bytes_out += out.htx_size();
         // `http-response` rules: the backend's, then the frontend's.
         let denied = rules::respond(
@@ -793,15 +794,29 @@ impl Conn<'_> {
             write_timeout: timeouts.client,
         };
         let mut rest = rest;
-        let sent = forward_body(
+        let mut got = Moved::default();
+        let forwarded = forward_body(
             &mut server,
             &mut self.client,
             download,
             &mut rest,
             &head_bytes,
+            &mut got,
         );
-        match sent.await {
-            Ok(moved) => txn.bytes_out += moved.htx(decision.framing),
+        match forwarded.await {
+            Ok(()) => txn.bytes_out += got.htx(decision.framing),
+            Err(ForwardError::Chunk(_)) if got.wire == 0 => {
+                // A bad chunk in what came with the head: nothing reached
+                // the client yet, which gets HAProxy's 502 instead.
+                srv.observe(Event::HttpHdrRsp);
+                Traffic::add(&srv.traffic.response_errors, 1);
+                Traffic::add(&backend.traffic.response_errors, 1);
+                txn.bytes_out = counted_before;
+                txn.response_at = None;
+                txn.end(Cause::Proxy, Phase::Headers);
+                txn.release(slot);
+                return self.reply(txn, Some(backend), 502, false).await;
+            }
             Err(e) => {
                 let cause = match &e {
                     ForwardError::Write(_) if e.is_timeout() => Cause::ClientTimeout,
@@ -824,6 +839,37 @@ impl Conn<'_> {
             Next::Close
         } else {
             Next::KeepAlive
+        }
+    }
+
+    /// The end of a stream whose client failed its request body while it
+    /// went up: a bad chunk gets the proxy's 400 (logged `PH`, as
+    /// HAProxy's http_request_forward_body answers a parsing error); an
+    /// abort or a silence past `timeout client` ends it without an answer
+    /// (`CD`, `cD`, status -1).
+    async fn client_body_failed(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        failed: Result<(), ForwardError>,
+    ) -> Next {
+        match failed {
+            Err(ForwardError::Chunk(_)) => {
+                txn.end(Cause::Proxy, Phase::Headers);
+                Traffic::add(&self.frontend.traffic.bad_requests, 1);
+                Traffic::add(&self.session.socket.traffic.bad_requests, 1);
+                self.reply(txn, Some(backend), 400, true).await
+            }
+            Err(e) if e.is_timeout() => {
+                txn.end(Cause::ClientTimeout, Phase::Data);
+                Next::Close
+            }
+            _ => {
+                txn.end(Cause::ClientAbort, Phase::Data);
+                Traffic::add(&self.frontend.traffic.client_aborts, 1);
+                Traffic::add(&backend.traffic.client_aborts, 1);
+                Next::Close
+            }
         }
     }
 
@@ -1007,9 +1053,9 @@ impl Conn<'_> {
     }
 
     /// Answers with one of the HTTP/1 layer's own errors (400, 408, 413,
-    /// 422): mixed-case names, `Connection: close` when `close`; HAProxy
-    /// logs no size for them.
-    async fn mux_error(&mut self, txn: &mut Txn, status: u16, close: bool) {
+    /// 422), after which the connection closes; HAProxy logs no size for
+    /// them.
+    async fn mux_error(&mut self, txn: &mut Txn, status: u16) {
         txn.status = i32::from(status);
         self.frontend.traffic.request();
         Traffic::add(&self.frontend.traffic.bad_requests, 1);
@@ -1019,7 +1065,7 @@ impl Conn<'_> {
         if matches!(self.http.policy.errors.get(&status), Some(None)) {
             return;
         }
-        let bytes = builtin(status).expect("built in").mux_h1_bytes_with(close);
+        let bytes = builtin(status).expect("built in").mux_h1_bytes();
         let _ = timed(self.timeouts().client, self.client.write_all(&bytes)).await;
     }
 
@@ -1384,57 +1430,64 @@ impl Conn<'_> {
     }
 }
 
-/// Requests HAProxy's HTTP/1 layer refuses after parsing their head: an
-/// HTTP/1.0 request expecting `100-continue` (413), a WebSocket upgrade
-/// without its key (400), an absolute URI naming another host than the
-/// Host header (400).
-fn refused(head: &Head, msg: &Message) -> Option<u16> {
+/// What HAProxy's HTTP/1 layer refuses once the head has parsed (the
+/// parser itself refused the rest): a WebSocket upgrade without its key.
+fn refused(msg: &Message) -> Option<u16> {
     let has_token = |name: &str, token: &[u8]| {
         msg.values(name)
             .flat_map(|v| v.split(|&c| c == b','))
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
     };
-    if head.version < (1, 1) && has_token("expect", b"100-continue") {
-        return Some(413);
-    }
     if has_token("connection", b"upgrade")
         && has_token("upgrade", b"websocket")
         && !msg.has("sec-websocket-key")
     {
         return Some(400);
     }
-    // An absolute URI whose authority is not the Host header's value.
-    let uri = &msg.start[1];
-    if let Some(i) = uri.windows(3).position(|w| w == b"://") {
-        let rest = &uri[i + 3..];
-        let authority = &rest[..rest
-            .iter()
-            .position(|&c| c == b'/' || c == b'?')
-            .unwrap_or(rest.len())];
-        if msg
-            .values("host")
-            .any(|h| !h.eq_ignore_ascii_case(authority))
-        {
-            return Some(400);
+    None
+}
+
+/// Sends a request body up while the response is awaited (a server may
+/// answer `100 Continue` first, or answer before the body's end). A
+/// client that fails its body (a bad chunk, an abort, a timeout) ends both
+/// at once, without a response (None): HAProxy aborts the stream rather
+/// than wait for a server that got half a request. A body that fails on
+/// the server's side still leaves the server its chance to answer.
+async fn upload_while_waiting<U, D>(up: U, down: D) -> (Result<(), ForwardError>, Option<D::Output>)
+where
+    U: std::future::Future<Output = Result<(), ForwardError>>,
+    D: std::future::Future,
+{
+    tokio::pin!(up, down);
+    let mut uploaded = None;
+    loop {
+        tokio::select! {
+            biased;
+            r = &mut up, if uploaded.is_none() => {
+                let client_failed = matches!(
+                    r,
+                    Err(ForwardError::Chunk(_) | ForwardError::Read(_) | ForwardError::Truncated)
+                );
+                if client_failed {
+                    return (r, None);
+                }
+                uploaded = Some(r);
+            }
+            response = &mut down => {
+                let up = match uploaded {
+                    Some(u) => u,
+                    None => up.await,
+                };
+                return (up, Some(response));
+            }
         }
     }
-    None
 }
 
 /// Seconds since the epoch, as the cookie dates count them.
 fn unix_secs(t: SystemTime) -> u32 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as u32)
-}
-
-/// The end of the start line (without its CR LF).
-fn line_end(raw: &[u8]) -> usize {
-    let nl = raw.iter().position(|&c| c == b'\n').unwrap_or(raw.len());
-    if nl > 0 && raw[nl - 1] == b'\r' {
-        nl - 1
-    } else {
-        nl
-    }
 }
 
 /// Reads the server's response head, passing interim (1xx) responses on
