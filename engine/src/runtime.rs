@@ -184,10 +184,7 @@ impl Engine {
             if !proxy.kind.is_frontend() || proxy.disabled {
                 continue;
             }
-            let maxconn = proxy
-                .maxconn
-                .or(config.global.maxconn)
-                .map_or(DEFAULT_MAXCONN, |m| m as usize);
+            let maxconn = frontend_maxconn(config, proxy);
             let frontend = Arc::new(Frontend {
                 name: proxy.name.clone(),
                 iid: ids[i],
@@ -212,7 +209,9 @@ impl Engine {
                 socket_stats: proxy.options.socket_stats,
             });
             frontends.push(frontend.clone());
-            let sockets = listen_addrs(proxy, maxconn).into_iter().zip(&frontend.sockets);
+            let sockets = listen_addrs(proxy, maxconn)
+                .into_iter()
+                .zip(&frontend.sockets);
             for ((at, addr, backlog), socket) in sockets {
                 match net.listen(&addr, backlog).await {
                     Ok(listener) => {
@@ -698,6 +697,15 @@ fn sockets(proxy: &Proxy) -> Vec<Arc<proxy::Socket>> {
     out
 }
 
+/// A frontend's connection limit: its `maxconn`, else the global one,
+/// else the engine's default.
+fn frontend_maxconn(config: &Config, proxy: &Proxy) -> usize {
+    proxy
+        .maxconn
+        .or(config.global.maxconn)
+        .map_or(DEFAULT_MAXCONN, |m| m as usize)
+}
+
 /// Every address a frontend listens on, port ranges expanded, with its
 /// `bind` line and its listen backlog; `maxconn` is the frontend's,
 /// resolved.
@@ -905,5 +913,77 @@ mod tests {
         };
         let keywords: Vec<&str> = list.iter().map(|u| u.keyword.as_str()).collect();
         assert_eq!(keywords, ["log /dev/log"]);
+    }
+
+    /// The backlog of each listening address of each frontend of `cfg`
+    /// (after a `defaults` section that sets nothing), in order.
+    fn backlogs(cfg: &str) -> Vec<(String, u32)> {
+        let text = format!("defaults\n    mode tcp\n{cfg}");
+        let config = crate::config::load_str("test.cfg", &text)
+            .expect("loads")
+            .config;
+        config
+            .proxies
+            .iter()
+            .filter(|p| p.kind.is_frontend())
+            .flat_map(|p| listen_addrs(p, frontend_maxconn(&config, p)))
+            .map(|(_, addr, backlog)| (addr.to_string(), backlog))
+            .collect()
+    }
+
+    fn one(addr: &str, backlog: u32) -> (String, u32) {
+        (addr.to_string(), backlog)
+    }
+
+    #[test]
+    fn the_listen_backlog_is_chosen_as_haproxy_listener_backlog_does() {
+        // The bind's own, else the proxy's (inherited from defaults too).
+        assert_eq!(
+            backlogs(
+                "    backlog 9\n\
+                 frontend a\n    bind 127.0.0.1:81 backlog 4\n    bind 127.0.0.1:82\n    maxconn 33\n\
+                 frontend b\n    backlog 7\n    bind 127.0.0.1:83\n"
+            ),
+            [
+                one("127.0.0.1:81", 4),
+                one("127.0.0.1:82", 9),
+                one("127.0.0.1:83", 7)
+            ]
+        );
+        // Else the frontend's maxconn, its own or the global one.
+        assert_eq!(
+            backlogs("frontend a\n    maxconn 33\n    bind 127.0.0.1:81-82\n"),
+            [one("127.0.0.1:81", 33), one("127.0.0.1:82", 33)]
+        );
+        assert_eq!(
+            backlogs("frontend a\n    bind 127.0.0.1:81\n")[0].1,
+            DEFAULT_MAXCONN as u32
+        );
+        let global = crate::config::load_str(
+            "test.cfg",
+            "global\n    maxconn 50\ndefaults\n    mode tcp\nfrontend a\n    bind 127.0.0.1:81\n",
+        )
+        .expect("loads")
+        .config;
+        assert_eq!(
+            listen_addrs(
+                &global.proxies[0],
+                frontend_maxconn(&global, &global.proxies[0])
+            )[0]
+            .2,
+            50
+        );
+        // 0 is "unset" at both levels; the proxy's -1 is kept in an
+        // unsigned int (the kernel caps it at somaxconn).
+        assert_eq!(
+            backlogs(
+                "frontend a\n    backlog 0\n    maxconn 33\n    bind 127.0.0.1:81 backlog 0\n"
+            ),
+            [one("127.0.0.1:81", 33)]
+        );
+        assert_eq!(
+            backlogs("frontend a\n    backlog -1\n    bind 127.0.0.1:81\n"),
+            [one("127.0.0.1:81", u32::MAX)]
+        );
     }
 }

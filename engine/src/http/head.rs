@@ -556,10 +556,12 @@ fn parse_transfer_encoding(
     body.transfer_encoding = true;
     let mut i = 0;
     while i < v.len() {
-        if is_lws(v[i]) || v[i] == b',' {
+        if is_lws(v[i]) {
             i += 1;
             continue;
         }
+        // An empty element (`,chunked`) is a coding too, not `chunked`:
+        // haproxy 2.6.12 answered 422.
         let end = list_item_end(v, i);
         let mut word = &v[i..end];
         while word.last().is_some_and(|&c| is_lws(c)) {
@@ -578,7 +580,7 @@ fn parse_transfer_encoding(
             }
             body.other_coding = true;
         }
-        i = end;
+        i = end + 1;
     }
     Ok(())
 }

@@ -76,6 +76,46 @@ const CASES: &[(&str, &[u8], u16)] = &[
         400,
     ),
     ("space_in_name", b"GET / HTTP/1.1\r\nA B: c\r\n\r\n", 400),
+    // Observed 2026-12-07 the same way (haproxy 2.6.12-1+deb12u3).
+    ("empty_lines_before", b"\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 200),
+    ("spaces_and_tabs", b"GET \t /x  HTTP/1.1\r\nHost: a\r\n\r\n", 200),
+    ("fragment", b"GET /a#f HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("http09", b"GET /\r\n", 400),
+    ("http12", b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 200),
+    ("http20", b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 200),
+    ("lower_version", b"GET / http/1.1\r\nHost: a\r\n\r\n", 400),
+    ("version_space", b"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400),
+    ("oauth_next", b"GET /login?next=https://app.example/cb HTTP/1.1\r\nHost: a\r\n\r\n", 200),
+    ("abs_default_port", b"GET http://a:80/abs HTTP/1.1\r\nHost: a\r\n\r\n", 200),
+    ("abs_other_host", b"GET http://b/abs HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("abs_other_port", b"GET http://a:8080/abs HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("host_differ", b"GET / HTTP/1.1\r\nHost: other\r\nHost: a\r\n\r\n", 400),
+    ("host_same", b"GET / HTTP/1.1\r\nHost: a\r\nHost: A\r\n\r\n", 200),
+    ("cl_empty", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", 400),
+    ("cl_comma", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ,\r\n\r\n", 400),
+    ("cl_trailing_comma", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5,\r\n\r\nhello", 400),
+    ("cl_leading_comma", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ,5\r\n\r\nhello", 400),
+    ("cl_form_feed", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \x0c5\r\n\r\nhello", 400),
+    ("te_form_feed", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \x0cchunked\r\n\r\n0\r\n\r\n", 400),
+    ("te_leading_comma", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,chunked\r\n\r\n0\r\n\r\n", 422),
+    ("te_twice", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    ("te_identity_chunked", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n", 422),
+    ("expect_10", b"POST / HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nab", 200),
+    ("get10_body", b"GET / HTTP/1.0\r\nContent-Length: 2\r\n\r\nab", 413),
+    ("chunk_negative", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", 400),
+    ("chunk_0x", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", 400),
+    ("chunk_2e52", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000\r\n", 400),
+    ("chunk_leading_zeros", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000000005\r\nhello\r\n0\r\n\r\n", 200),
+    ("chunk_cr_in_ext", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\n", 400),
+    ("trailer_no_colon", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nabc\r\n\r\n", 400),
+    ("trailer_bare_cr", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nx-t: a\rSet-Cookie: evil=1\r\n\r\n", 400),
+    ("trailer_te", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
+    ("trailer_cl", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 5\r\n\r\n", 200),
+    ("connect_no_port", b"CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("nul_in_target", b"GET /\x00 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("del_in_target", b"GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("space_first", b" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("bare_cr_after_line", b"GET / HTTP/1.1\rHost: a\r\n\r\n", 400),
 ];
 
 fn verdict(raw: &[u8]) -> u16 {
@@ -101,6 +141,17 @@ fn every_case_gets_haproxys_verdict() {
     for (name, raw, want) in CASES {
         assert_eq!(verdict(raw), *want, "{name}");
     }
+}
+
+/// haproxy 2.6.12 answered 200 to 100 header lines and 400 to 101.
+#[test]
+fn a_hundred_header_lines_at_most() {
+    let head = |n: usize| {
+        let lines: String = (0..n).map(|i| format!("X-{i}: a\r\n")).collect();
+        format!("GET / HTTP/1.1\r\n{lines}\r\n").into_bytes()
+    };
+    assert_eq!(verdict(&head(100)), 200);
+    assert_eq!(verdict(&head(101)), 400);
 }
 
 /// Bisected on the binary: a one-header request of 15277 bytes was
