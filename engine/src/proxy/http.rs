@@ -328,7 +328,10 @@ impl Conn<'_> {
         // Refused by the HTTP/1 layer once the head is read: the body's
         // framing is in doubt, so the connection closes after the answer.
         let framing = body::request(&head, &raw).map_err(|e| e.request_status());
-        let framing = match framing.and_then(|f| refused(&msg).map_or(Ok(f), Err)) {
+        let framing = framing
+            .and_then(|f| refused(&msg).map_or(Ok(f), Err))
+            .and_then(|f| self.body_so_far_parses(f));
+        let framing = match framing {
             Ok(f) => f,
             Err(status) => {
                 txn.request_line = None;
@@ -840,6 +843,20 @@ impl Conn<'_> {
         } else {
             Next::KeepAlive
         }
+    }
+
+    /// HAProxy's HTTP/1 layer parses the body bytes that came with the
+    /// head before the request goes anywhere: a bad chunk among them is
+    /// its 400 (`<BADREQ>`, `PR`), not the stream's.
+    fn body_so_far_parses(&self, framing: body::Decision) -> Result<body::Decision, u16> {
+        if framing.framing == Framing::Chunked {
+            let mut decoder = ChunkedDecoder::default();
+            let window = &self.inbuf[..self.inbuf.len().min(TUNE_BUFSIZE)];
+            if decoder.feed(window, None).is_err() {
+                return Err(400);
+            }
+        }
+        Ok(framing)
     }
 
     /// The end of a stream whose client failed its request body while it
