@@ -187,6 +187,28 @@ fn http_timeouts_inherited_by_tcp_proxies_are_harmless() {
 }
 
 #[test]
+fn backlog_is_kept_per_bind_and_per_proxy_and_runs() {
+    let l = load_text(
+        "backlog",
+        &format!(
+            "{TIMEOUTS} backlog 9\n\
+             listen a\n bind :80 backlog 4\n bind :81 backlog 0\n server s 1.1.1.1:80\n\
+             listen b\n backlog 0\n bind :82\n server s 1.1.1.1:80\n"
+        ),
+    );
+    let (a, b) = (&l.config.proxies[0], &l.config.proxies[1]);
+    assert_eq!(a.backlog, Some(9), "inherited from defaults");
+    let binds: Vec<Option<u32>> = a.binds.iter().map(|b| b.backlog).collect();
+    assert_eq!(binds, [Some(4), None], "0 leaves the choice to the proxy");
+    assert_eq!(b.backlog, None);
+    assert!(
+        l.config.unimplemented.is_empty(),
+        "{:?}",
+        l.config.unimplemented
+    );
+}
+
+#[test]
 fn errors_name_file_line_and_keyword() {
     let dir = scratch("err", &[("e.cfg", "listen a\n bind :80\n balance foo\n")]);
     let e = config::load(&[dir.join("e.cfg")]).unwrap_err();

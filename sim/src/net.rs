@@ -138,7 +138,14 @@ fn host_bindable(addr: SocketAddr) -> SocketAddr {
 }
 
 impl Net for SimNet {
-    fn listen(&self, addr: &ListenAddr) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+    /// `backlog` has no counterpart here: turmoil queues the connections
+    /// that wait for `accept` up to the world's `TCP_CAPACITY`, and a full
+    /// queue stops the simulation rather than dropping a SYN.
+    fn listen(
+        &self,
+        addr: &ListenAddr,
+        _backlog: u32,
+    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
         let addr = addr.clone();
         Box::pin(async move {
             match addr {

@@ -7,6 +7,8 @@
 pub mod conversation;
 pub mod csv;
 pub mod http;
+pub mod recorder;
+pub mod smuggle;
 pub mod syslog;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -591,4 +593,91 @@ pub fn mask_sessions_active(line: String) -> String {
         }
         None => line,
     }
+}
+
+/// Starts a TCP connection to 127.0.0.1:`port` without waiting for the
+/// handshake: a listener whose backlog is full drops the SYN, and a
+/// blocking connect would wait out the retries. The stream is
+/// nonblocking; `peer_addr` answers once the handshake completed.
+pub fn connect_in_background(port: u16) -> std::io::Result<TcpStream> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: socket(2) with constant arguments.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_INET,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor that nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: addr is a valid sockaddr_in and its size is passed.
+    let rc = unsafe {
+        libc::connect(
+            fd,
+            (&addr as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(e);
+        }
+    }
+    Ok(TcpStream::from(owned))
+}
+
+/// A listening socket as `ss -l` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenQueue {
+    /// `127.0.0.1:80`, or a unix socket's path.
+    pub local: String,
+    /// Connections completed and waiting for accept (Recv-Q).
+    pub queued: u32,
+    /// The backlog the socket listens with, as the kernel capped it
+    /// (Send-Q).
+    pub backlog: u32,
+}
+
+/// `ss` (iproute2), when installed: the only view of a listening socket's
+/// backlog (/proc/net/tcp does not show it).
+pub fn ss_bin() -> Option<PathBuf> {
+    installed(
+        "ss",
+        &["/usr/bin/ss", "/bin/ss", "/usr/sbin/ss", "/sbin/ss"],
+        "the listen-queue checks",
+    )
+}
+
+/// Every listening TCP and unix stream socket of the machine (`ss -ltxnH`).
+pub fn listen_queues(ss: &Path) -> Vec<ListenQueue> {
+    let out = Command::new(ss)
+        .args(["-l", "-t", "-x", "-n", "-H"])
+        .output()
+        .expect("run ss");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            // [Netid] State Recv-Q Send-Q Local ...
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let at = words.iter().position(|w| *w == "LISTEN")?;
+            Some(ListenQueue {
+                queued: words.get(at + 1)?.parse().ok()?,
+                backlog: words.get(at + 2)?.parse().ok()?,
+                local: words.get(at + 3)?.to_string(),
+            })
+        })
+        .collect()
 }
