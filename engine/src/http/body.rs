@@ -103,9 +103,12 @@ pub fn response(head: &Head, method: &[u8]) -> Result<Decision, FramingError> {
     } else {
         b.content_length.map_or(Framing::Close, Framing::Length)
     };
+    // An HTTP/1.0 response with `Transfer-Encoding` ends the client's
+    // connection too; with `Content-Length` beside it, only the server's
+    // (haproxy 2.6.12 kept the client's open).
     Ok(Decision {
         framing,
-        force_close: b.close || framing == Framing::Close,
+        force_close: framing == Framing::Close || (b.transfer_encoding && head.version < (1, 1)),
     })
 }
 

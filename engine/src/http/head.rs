@@ -621,6 +621,13 @@ fn parse_content_length(v: &[u8], earlier: Option<u64>) -> Scan<(u64, Span)> {
         if i < v.len() && v[i] != b',' {
             return Err(bad());
         }
+        // HAProxy holds the length in a signed 64-bit integer and refuses
+        // one that reads negative, but for -1 (2^64 - 1), its "unknown
+        // length": haproxy 2.6.12 answered 2^63 with a 400, 2^63 - 1 and
+        // 2^64 - 1 with a 200.
+        if n > i64::MAX as u64 && n != u64::MAX {
+            return Err(bad());
+        }
         if earlier.or(found).is_some_and(|e| e != n) {
             return Err(bad());
         }

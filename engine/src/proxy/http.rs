@@ -328,9 +328,11 @@ impl Conn<'_> {
         // Refused by the HTTP/1 layer once the head is read: the body's
         // framing is in doubt, so the connection closes after the answer.
         let framing = body::request(&head, &raw).map_err(|e| e.request_status());
-        let framing = framing
-            .and_then(|f| refused(&msg).map_or(Ok(f), Err))
-            .and_then(|f| self.body_so_far_parses(f));
+        let framing = framing.and_then(|f| refused(&msg).map_or(Ok(f), Err));
+        let framing = match framing {
+            Ok(f) => self.body_so_far_parses(f).await,
+            refused => refused,
+        };
         let framing = match framing {
             Ok(f) => f,
             Err(status) => {
@@ -559,6 +561,7 @@ impl Conn<'_> {
         let has_body = framing != Framing::None;
         let method = msg.start[0].clone();
         let websocket = msg.has("sec-websocket-key");
+        let upgrade_asked = has_token(&msg, "connection", b"upgrade");
 
         // A body goes up while the response is awaited: a server may
         // answer `100 Continue` first, or answer before the body's end.
@@ -615,16 +618,16 @@ impl Conn<'_> {
             txn.bytes_in += sent.htx(framing);
         }
         if let Err(e) = &up {
-            if down.is_err() {
+            // Only the server's side failing, or a client gone silent,
+            // gets here (upload_while_waiting): a silent client leaves the
+            // response's outcome to the server.
+            let client_silent = matches!(e, ForwardError::Read(_));
+            if down.is_err() && !client_silent {
                 // Neither the request went up whole nor a response came.
-                let (cause, status) = match e {
-                    ForwardError::Chunk(_) => (Cause::ClientAbort, 400),
-                    ForwardError::Read(_) | ForwardError::Truncated if e.is_timeout() => {
-                        (Cause::ClientTimeout, 408)
-                    }
-                    ForwardError::Read(_) | ForwardError::Truncated => (Cause::ClientAbort, 400),
-                    ForwardError::Write(_) if e.is_timeout() => (Cause::ServerTimeout, 504),
-                    ForwardError::Write(_) => (Cause::ServerAbort, 502),
+                let (cause, status) = if e.is_timeout() {
+                    (Cause::ServerTimeout, 504)
+                } else {
+                    (Cause::ServerAbort, 502)
                 };
                 txn.end(cause, Phase::Data);
                 txn.release(slot);
@@ -691,7 +694,11 @@ impl Conn<'_> {
         let tokens = connection::take_tokens(&mut out);
         // A 101, or a CONNECT's 2xx: the connections carry opaque bytes.
         let tunnel = status == 101 || (method == b"CONNECT" && (200..300).contains(&status));
-        if tunnel && websocket && !out.has("sec-websocket-accept") {
+        // A 101 switches only what both sides asked to switch: one the
+        // request did not ask for is a bad response (its bytes after are
+        // never the client's).
+        let unasked = status == 101 && !(upgrade_asked && tokens.upgrade);
+        if unasked || (tunnel && websocket && !out.has("sec-websocket-accept")) {
             // HAProxy checks the server's half of the WebSocket handshake.
             txn.end(Cause::Proxy, Phase::Headers);
             txn.release(slot);
@@ -760,11 +767,18 @@ impl Conn<'_> {
         }
         txn.status = i32::from(status);
         let has_length = decision.framing != Framing::Close;
-        if !tunnel && (!has_length || decision.force_close) {
+        // A status below 100 is no HTTP status: haproxy 2.6.12 passed
+        // `HTTP/1.1 20` on and closed the connection after it.
+        if !tunnel && (!has_length || decision.force_close || status < 100) {
             txn.close = true;
         }
-        let server_close =
-            server_close || tunnel || connection::server_closes(head.version, tokens, has_length);
+        // `Transfer-Encoding` with `Content-Length` (or in HTTP/1.0)
+        // closes the server connection only: the client's stays.
+        let server_close = server_close
+            || tunnel
+            || head.body.close
+            || status < 100
+            || connection::server_closes(head.version, tokens, has_length);
         if let Some(v) = (!tunnel)
             .then(|| {
                 connection::response_value(txn.close, head.version, request.version, tokens.upgrade)
@@ -845,18 +859,35 @@ impl Conn<'_> {
         }
     }
 
-    /// HAProxy's HTTP/1 layer parses the body bytes that came with the
-    /// head before the request goes anywhere: a bad chunk among them is
-    /// its 400 (`<BADREQ>`, `PR`), not the stream's.
-    fn body_so_far_parses(&self, framing: body::Decision) -> Result<body::Decision, u16> {
-        if framing.framing == Framing::Chunked {
-            let mut decoder = ChunkedDecoder::default();
-            let window = &self.inbuf[..self.inbuf.len().min(TUNE_BUFSIZE)];
-            if decoder.feed(window, None).is_err() {
-                return Err(400);
-            }
+    /// HAProxy's HTTP/1 layer parses the body bytes at hand with the head
+    /// before the request goes anywhere: a bad chunk among them (or a
+    /// trailer flood past a buffer) is its 400 (`<BADREQ>`, `PR`), and no
+    /// server sees the request. What the client has already sent is read
+    /// first, without waiting, up to two buffers.
+    async fn body_so_far_parses(&mut self, framing: body::Decision) -> Result<body::Decision, u16> {
+        if framing.framing != Framing::Chunked {
+            return Ok(framing);
         }
-        Ok(framing)
+        let limit = 2 * TUNE_BUFSIZE;
+        while self.inbuf.len() < limit && self.read_at_hand().await {}
+        let mut decoder = ChunkedDecoder::default();
+        match decoder.feed(&self.inbuf, None) {
+            Ok(_) => Ok(framing),
+            Err(_) => Err(400),
+        }
+    }
+
+    /// Reads what the client sent already, without waiting; whether
+    /// anything came.
+    async fn read_at_hand(&mut self) -> bool {
+        use std::future::Future;
+        use std::task::Poll;
+        self.inbuf.reserve(READ_BYTES);
+        let mut read = std::pin::pin!(self.client.read_buf(&mut self.inbuf));
+        std::future::poll_fn(|cx| {
+            Poll::Ready(matches!(read.as_mut().poll(cx), Poll::Ready(Ok(n)) if n > 0))
+        })
+        .await
     }
 
     /// The end of a stream whose client failed its request body while it
@@ -1450,13 +1481,8 @@ impl Conn<'_> {
 /// What HAProxy's HTTP/1 layer refuses once the head has parsed (the
 /// parser itself refused the rest): a WebSocket upgrade without its key.
 fn refused(msg: &Message) -> Option<u16> {
-    let has_token = |name: &str, token: &[u8]| {
-        msg.values(name)
-            .flat_map(|v| v.split(|&c| c == b','))
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
-    };
-    if has_token("connection", b"upgrade")
-        && has_token("upgrade", b"websocket")
+    if has_token(msg, "connection", b"upgrade")
+        && has_token(msg, "upgrade", b"websocket")
         && !msg.has("sec-websocket-key")
     {
         return Some(400);
@@ -1464,12 +1490,21 @@ fn refused(msg: &Message) -> Option<u16> {
     None
 }
 
+/// Whether a `name` header of `msg` lists `token`.
+fn has_token(msg: &Message, name: &str, token: &[u8]) -> bool {
+    msg.values(name)
+        .flat_map(|v| v.split(|&c| c == b','))
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
 /// Sends a request body up while the response is awaited (a server may
 /// answer `100 Continue` first, or answer before the body's end). A
-/// client that fails its body (a bad chunk, an abort, a timeout) ends both
-/// at once, without a response (None): HAProxy aborts the stream rather
-/// than wait for a server that got half a request. A body that fails on
-/// the server's side still leaves the server its chance to answer.
+/// client that fails its body (a bad chunk, an abort) ends both at once,
+/// without a response (None): HAProxy aborts the stream rather than wait
+/// for a server that got half a request. A client gone silent, or a body
+/// that fails on the server's side, still leaves the server its chance to
+/// answer within `timeout server` (haproxy 2.6.12 answered a body cut
+/// short 504, not 408).
 async fn upload_while_waiting<U, D>(up: U, down: D) -> (Result<(), ForwardError>, Option<D::Output>)
 where
     U: std::future::Future<Output = Result<(), ForwardError>>,
@@ -1481,10 +1516,11 @@ where
         tokio::select! {
             biased;
             r = &mut up, if uploaded.is_none() => {
-                let client_failed = matches!(
-                    r,
-                    Err(ForwardError::Chunk(_) | ForwardError::Read(_) | ForwardError::Truncated)
-                );
+                let client_failed = match &r {
+                    Err(ForwardError::Chunk(_) | ForwardError::Truncated) => true,
+                    Err(e @ ForwardError::Read(_)) => !e.is_timeout(),
+                    _ => false,
+                };
                 if client_failed {
                     return (r, None);
                 }
@@ -1520,6 +1556,11 @@ where
     W: AsyncWrite + Unpin + ?Sized,
 {
     let mut buf = Vec::with_capacity(READ_BYTES);
+    // Interim responses parsed and not yet passed on. HAProxy's HTTP/1
+    // layer parses everything a read brought before the stream sees any
+    // of it: a `100` followed by bytes that are not a response is a 502,
+    // and the `100` never reaches the client.
+    let mut interims: Vec<u8> = Vec::new();
     loop {
         match head::parse_response(&buf) {
             Ok(Some(head)) => {
@@ -1530,19 +1571,28 @@ where
                     *bytes_out += interim.htx_size();
                     interim.remove("content-length");
                     interim.remove("transfer-encoding");
-                    let bytes = interim.to_bytes();
-                    client
-                        .write_all(&bytes)
-                        .await
-                        .map_err(|_| ResponseError::Client)?;
-                    let _ = client.flush().await;
+                    interims.extend_from_slice(&interim.to_bytes());
                     buf.drain(..head.len);
                     continue;
+                }
+                if !interims.is_empty() {
+                    client
+                        .write_all(&interims)
+                        .await
+                        .map_err(|_| ResponseError::Client)?;
                 }
                 return Ok(Response { head, buf });
             }
             Ok(None) => {}
             Err(_) => return Err(ResponseError::Bad),
+        }
+        if !interims.is_empty() {
+            client
+                .write_all(&interims)
+                .await
+                .map_err(|_| ResponseError::Client)?;
+            let _ = client.flush().await;
+            interims.clear();
         }
         buf.reserve(READ_BYTES);
         let nothing = buf.is_empty();
