@@ -370,6 +370,21 @@ pub fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) 
     }
 }
 
+/// The messages of a `-c` run, comparable across binaries: without the
+/// `[NOTICE]` banner, pids masked.
+pub fn check_messages(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter(|l| !l.starts_with("[NOTICE]"))
+        .map(|l| match (l.find('('), l.find(") : ")) {
+            (Some(a), Some(b)) if a < b && l.starts_with('[') => {
+                format!("{}(PID){}", &l[..a], &l[b + 1..])
+            }
+            _ => l.to_string(),
+        })
+        .collect()
+}
+
 /// Waits until something listens on `port`. The probe connection is
 /// closed at once, so a proxy sees one short connection.
 pub fn wait_listening(port: u16, within: Duration) {

@@ -17,7 +17,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The answer to a request when the script has nothing special to say.
 pub const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -104,6 +104,12 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Waits, at most `within`, while `busy` holds of the state.
+    fn wait_while(&self, within: Duration, mut busy: impl FnMut(&mut State) -> bool) {
+        let st = self.lock();
+        let _ = self.changed.wait_timeout_while(st, within, |s| busy(s));
+    }
 }
 
 /// A recording server on a loopback port of its own.
@@ -160,25 +166,11 @@ impl Recorder {
     /// Waits, at most `within`, until the proxy has closed every
     /// connection the recorder misbehaved on during the current case.
     pub fn settle(&self, within: Duration) {
-        let deadline = Instant::now() + within;
-        let mut st = self.shared.lock();
-        loop {
-            let label = st.label.clone();
-            let pending = st
-                .conns
+        self.shared.wait_while(within, |st| {
+            st.conns
                 .iter()
-                .any(|c| c.marked.as_deref() == Some(&label) && !c.proxy_closed);
-            let now = Instant::now();
-            if !pending || now >= deadline {
-                return;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+                .any(|c| c.marked.as_deref() == Some(&st.label) && !c.proxy_closed)
+        });
     }
 
     /// Ends the current case: every connection the recorder misbehaved on
@@ -209,24 +201,11 @@ impl Recorder {
     }
 
     fn settle_all(&self, within: Duration) {
-        let deadline = Instant::now() + within;
-        let mut st = self.shared.lock();
-        while st
-            .conns
-            .iter()
-            .any(|c| c.marked.is_some() && !c.proxy_closed)
-        {
-            let now = Instant::now();
-            if now >= deadline {
-                return;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        self.shared.wait_while(within, |st| {
+            st.conns
+                .iter()
+                .any(|c| c.marked.is_some() && !c.proxy_closed)
+        });
     }
 }
 
@@ -450,20 +429,8 @@ impl Wire<'_> {
 
     /// Blocks until a `signal` after `seen` (bounded).
     fn wait_signal(&self, seen: u64) {
-        let deadline = Instant::now() + SIGNAL_BOUND;
-        let mut st = self.shared.lock();
-        while st.signals == seen {
-            let now = Instant::now();
-            if now >= deadline {
-                return;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        self.shared
+            .wait_while(SIGNAL_BOUND, |st| st.signals == seen);
     }
 
     /// The next head (CRLF CRLF, or a bare LF LF, whichever ends first),

@@ -217,23 +217,9 @@ fn bad_backlogs_are_refused_with_haproxys_words() {
         let theirs = xtests::run_in(&haproxy, dir, &args);
         let ours = xtests::run_in(&engine, dir, &args);
         assert_eq!(
-            (ours.0, messages(&ours.1)),
-            (theirs.0, messages(&theirs.1)),
+            (ours.0, xtests::check_messages(&ours.1)),
+            (theirs.0, xtests::check_messages(&theirs.1)),
             "{case}"
         );
     }
-}
-
-/// A `-c` run's messages without the banner and the pids.
-fn messages(output: &str) -> Vec<String> {
-    output
-        .lines()
-        .filter(|l| !l.starts_with("[NOTICE]"))
-        .map(|l| match (l.find('('), l.find(") : ")) {
-            (Some(a), Some(b)) if a < b && l.starts_with('[') => {
-                format!("{}(PID){}", &l[..a], &l[b + 1..])
-            }
-            _ => l.to_string(),
-        })
-        .collect()
 }

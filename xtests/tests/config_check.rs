@@ -23,20 +23,6 @@ fn example_files() -> Vec<PathBuf> {
     files
 }
 
-/// The messages of a `-c` run, comparable across binaries.
-fn messages(output: &str) -> Vec<String> {
-    output
-        .lines()
-        .filter(|l| !l.starts_with("[NOTICE]"))
-        .map(|l| match (l.find('('), l.find(") : ")) {
-            (Some(a), Some(b)) if a < b && l.starts_with('[') => {
-                format!("{}(PID){}", &l[..a], &l[b + 1..])
-            }
-            _ => l.to_string(),
-        })
-        .collect()
-}
-
 #[test]
 fn every_example_checks_as_with_haproxy() {
     let Some(haproxy) = xtests::haproxy_bin() else {
@@ -56,13 +42,15 @@ fn every_example_checks_as_with_haproxy() {
         let args = ["-c", "-f", rel.as_str()];
         let theirs = run_in(&haproxy, &root, &args);
         let ours = run_in(&engine, &root, &args);
-        if (ours.0, messages(&ours.1)) != (theirs.0, messages(&theirs.1)) {
+        if (ours.0, xtests::check_messages(&ours.1))
+            != (theirs.0, xtests::check_messages(&theirs.1))
+        {
             mismatches.push(format!(
                 "{rel}\n  haproxy (exit {}):\n{}\n  engine (exit {}):\n{}",
                 theirs.0,
-                messages(&theirs.1).join("\n"),
+                xtests::check_messages(&theirs.1).join("\n"),
                 ours.0,
-                messages(&ours.1).join("\n")
+                xtests::check_messages(&ours.1).join("\n")
             ));
         }
     }
