@@ -449,11 +449,18 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
     let admin =
         u8::from(s.in_maint()) | (u8::from(c.disabled) << 2) | (u8::from(s.is_draining()) << 3);
     let checks = s.checks.lock().expect("checks lock").clone();
-    let (status, result) = check_codes(checks.status);
-    // CHK_ST_CONFIGURED, CHK_ST_ENABLED (not after `disable health`),
-    // CHK_ST_PAUSED (in maintenance).
+    let (status, mut result) = check_codes(checks.status);
+    if checks.running {
+        result = 0; // CHK_RES_UNKNOWN: HAProxy forgets it when a check starts
+    }
+    // CHK_ST_INPROGRESS (a check under way), CHK_ST_CONFIGURED,
+    // CHK_ST_ENABLED (not after `disable health`), CHK_ST_PAUSED (in
+    // maintenance).
     let check_state = if c.check.enabled && !b.disabled {
-        0x2 | if s.checks_enabled() { 0x4 } else { 0 } | if s.in_maint() { 0x8 } else { 0 }
+        u8::from(checks.running)
+            | 0x2
+            | if s.checks_enabled() { 0x4 } else { 0 }
+            | if s.in_maint() { 0x8 } else { 0 }
     } else {
         0
     };

@@ -318,8 +318,12 @@ impl ServerState {
     }
 
     /// `disable health` / `enable health`: checks stop (the state stays
-    /// as the last one left it) or resume.
+    /// as the last one left it) or resume. Ordered with
+    /// [`Self::start_check`] by the checks lock, as HAProxy's server lock
+    /// orders its CLI and check task: once checks are off, a check is
+    /// either under way already or none starts until they are on again.
     pub fn set_checks_on(&self, on: bool) {
+        let _checks = self.checks.lock().expect("checks lock");
         self.checks_on.store(on, Ordering::Relaxed);
     }
 
@@ -346,11 +350,16 @@ impl ServerState {
         self.checks.lock().expect("checks lock").status
     }
 
-    /// A check starts: its last words are forgotten until it ends.
-    pub fn start_check(&self) {
+    /// A check starts, unless `disable health` stopped them (false:
+    /// none starts): its last words are forgotten until it ends.
+    pub fn start_check(&self) -> bool {
         let mut c = self.checks.lock().expect("checks lock");
+        if !self.checks_enabled() {
+            return false;
+        }
         c.running = true;
         c.info.clear();
+        true
     }
 
     /// A check ends without a result (maintenance came meanwhile).
@@ -515,6 +524,21 @@ mod tests {
         assert_eq!(s.limit(99, 100), Some(9));
         assert_eq!(s.limit(100, 100), Some(10));
         assert_eq!(s.limit(500, 100), Some(10));
+    }
+
+    /// `disable health` and a check's start are ordered: a check under
+    /// way runs on, none starts after, until `enable health`.
+    #[test]
+    fn disable_health_lets_a_check_under_way_end_and_starts_none() {
+        let s = server("server s 10.0.0.1:80 check");
+        assert!(s.start_check());
+        s.set_checks_on(false);
+        assert!(s.checks.lock().unwrap().running, "the check under way");
+        s.abandon_check();
+        assert!(!s.start_check());
+        assert!(!s.checks.lock().unwrap().running);
+        s.set_checks_on(true);
+        assert!(s.start_check());
     }
 
     #[test]

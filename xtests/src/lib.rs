@@ -251,6 +251,28 @@ impl ProxyProcess {
         }
     }
 
+    /// Waits for `Server <backend>/<server> is <state>` (`DOWN` or
+    /// `stopping`) that leaves the backend without a usable server, then
+    /// for the alert that follows it, `backend '<backend>' has no server
+    /// available!` (HAProxy's set_backend_down; a `listen` section says
+    /// `proxy`). HAProxy writes the alert apart from the state change,
+    /// after it, and so does the engine: on a busy machine a reader sees
+    /// the first line well before the second, so stderr read once the
+    /// first is in may still lack the alert.
+    pub fn wait_for_backend_down(
+        &self,
+        backend: &str,
+        server: &str,
+        state: &str,
+        within: Duration,
+    ) {
+        self.wait_for(&format!("Server {backend}/{server} is {state}"), within);
+        self.wait_for(
+            &format!("backend '{backend}' has no server available!"),
+            within,
+        );
+    }
+
     pub fn stderr(&self) -> String {
         render(&self.lines.0.lock().unwrap())
     }
@@ -488,6 +510,57 @@ pub fn api(socket: &Path, line: &str) -> String {
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
+}
+
+/// `disable health <backend>/<server>`, then waits until the check that
+/// may have been under way is over. Until `enable health` no check talks
+/// to the server: it can stop without a check catching it
+/// mid-conversation (which would see the connection closed or reset
+/// rather than refused).
+pub fn pause_checks(socket: &Path, backend: &str, server: &str) {
+    let target = format!("{backend}/{server}");
+    let answer = api(socket, &format!("disable health {target}"));
+    assert_eq!(answer.trim(), "", "disable health {target}");
+    wait_until(
+        Duration::from_secs(5),
+        &format!("the check of {target} under way ends"),
+        || {
+            let state = api(socket, &format!("show servers state {backend}"));
+            !checks_under_way(&state).contains(&target)
+        },
+    );
+}
+
+/// The servers (`backend/server`) of a `show servers state` answer whose
+/// check is under way: HAProxy's CHK_ST_INPROGRESS, bit 0x1 of
+/// srv_check_state (a check that starts also resets srv_check_result to
+/// 0, unknown).
+pub fn checks_under_way(answer: &str) -> Vec<String> {
+    let mut lines = answer.lines().skip_while(|l| !l.starts_with("# "));
+    let Some(header) = lines.next() else {
+        return vec![]; // an error message: no server
+    };
+    let header: Vec<&str> = header.trim_start_matches("# ").split(' ').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (backend, server, state) = (
+        column("be_name"),
+        column("srv_name"),
+        column("srv_check_state"),
+    );
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(' ').collect::<Vec<_>>())
+        .filter(|row| {
+            let state: u8 = row[state].parse().expect("srv_check_state is a number");
+            state & 0x1 != 0
+        })
+        .map(|row| format!("{}/{}", row[backend], row[server]))
+        .collect()
 }
 
 /// `show stat` through a stats socket, as rows of the named columns keyed

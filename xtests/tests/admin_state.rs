@@ -1,17 +1,24 @@
 //! Maintenance and drain through the runtime API, side by side with
 //! HAProxy 2.6: the same messages on stderr, the same `show backend` and
-//! `show servers state` dumps (the age column aside).
+//! `show servers state` dumps (the age column aside), taken between two
+//! checks.
 
 use std::path::Path;
 use std::time::Duration;
 
 use xtests::{free_port, NameServer, ProxyProcess};
 
-/// `show servers state` with the age column (seconds since the last
-/// change, a matter of when the command runs) blanked.
+/// `show servers state`, taken between two checks (one under way shows
+/// in srv_check_state and srv_check_result, as in HAProxy), with the age
+/// column (seconds since the last change, a matter of when the command
+/// runs) blanked.
 fn servers_state(socket: &Path, args: &str) -> String {
-    xtests::api(socket, &format!("show servers state {args}"))
-        .lines()
+    let mut dump = String::new();
+    xtests::wait_until(Duration::from_secs(5), "a dump between two checks", || {
+        dump = xtests::api(socket, &format!("show servers state {args}"));
+        xtests::checks_under_way(&dump).is_empty()
+    });
+    dump.lines()
         .map(|l| {
             let mut words: Vec<&str> = l.split(' ').collect();
             if words.len() > 10 && !l.starts_with('#') {

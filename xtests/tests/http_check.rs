@@ -164,7 +164,7 @@ backend brefused
         .map(|b| b.0)
         .filter(|n| !passing.contains(n));
     for name in failing.chain(["brefused"]) {
-        proxy.wait_for(&format!("Server {name}/s is DOWN"), patience);
+        proxy.wait_for_backend_down(name, "s", "DOWN", patience);
     }
     let ok = || answer("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
     servers[1].1.set(ok());
@@ -178,7 +178,7 @@ backend brefused
     nolb.set(answer(
         "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
     ));
-    proxy.wait_for("Server bnolb/s is stopping", patience);
+    proxy.wait_for_backend_down("bnolb", "s", "stopping", patience);
     let status = |px: &str| {
         let rows = xtests::stat_columns(&socket, &["status"]);
         rows[&(px.to_string(), "s".to_string())][0].clone()

@@ -426,7 +426,7 @@ fn session(binary: &Path) -> Outcome {
     let patience = Duration::from_secs(5);
     for (name, _, _, then) in &backends {
         if !matches!(then, Then::Passes) {
-            proxy.wait_for(&format!("Server {name}/s is DOWN"), patience);
+            proxy.wait_for_backend_down(name, "s", "DOWN", patience);
         }
     }
     for ((name, _, _, then), server) in backends.iter_mut().zip(&servers) {

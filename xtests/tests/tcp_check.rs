@@ -488,7 +488,7 @@ fn session(binary: &Path, fixed: &Fixed) -> Outcome {
             Then::StaysDown | Then::Recovers(_) => "DOWN",
             Then::Stops => "stopping",
         };
-        proxy.wait_for(&format!("Server {name}/s is {state}"), patience);
+        proxy.wait_for_backend_down(name, "s", state, patience);
     }
     for ((name, _, _, then), server) in backends.iter_mut().zip(&servers) {
         if let (Then::Recovers(script), Some(server)) = (then, server) {

@@ -239,17 +239,16 @@ async fn run(
                 continue;
             }
         }
-        // Maintenance pauses checks, as HAProxy's CHK_ST_PAUSED, and
-        // `disable health` stops them.
-        if server.in_maint() || !server.checks_enabled() {
-            next += interval(&server);
-            continue;
-        }
         let Some(target) = server.config.check_target() else {
             return; // the config refuses this; nothing to check
         };
+        // Maintenance pauses checks, as HAProxy's CHK_ST_PAUSED, and
+        // `disable health` stops them.
+        if server.in_maint() || !server.start_check() {
+            next += interval(&server);
+            continue;
+        }
         let connect = connect_timeout(&backend, &server);
-        server.start_check();
         let report = match &backend.probe {
             Probe::Connect => tcp::probe(&*checker.net, target, connect).await,
             Probe::Http(check) => {
