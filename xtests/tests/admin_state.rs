@@ -37,17 +37,7 @@ fn messages(proxy: &ProxyProcess, from: usize) -> Vec<String> {
         .stderr()
         .lines()
         .skip(from)
-        .map(|l| {
-            let l = l.replace(&pid, "(PID)");
-            match l.find("check duration: ") {
-                Some(at) => {
-                    let rest = &l[at..];
-                    let end = rest.find("ms").unwrap_or(rest.len());
-                    format!("{}check duration: Nms{}", &l[..at], &rest[end + 2..])
-                }
-                None => l,
-            }
-        })
+        .map(|l| xtests::mask_check_duration(&l.replace(&pid, "(PID)")))
         .collect()
 }
 

@@ -292,14 +292,7 @@ fn normalize(r: &Record) -> String {
             *counts = format!("N/N/N/N/{retries}");
         }
     }
-    let mut msg = words.join(" ");
-    if let Some(at) = msg.find("check duration: ") {
-        let digits = at + "check duration: ".len();
-        let end = msg[digits..]
-            .find(|c: char| !c.is_ascii_digit())
-            .map_or(msg.len(), |e| digits + e);
-        msg.replace_range(digits..end, "N");
-    }
+    let msg = xtests::mask_check_duration(&words.join(" "));
     format!("{}.{} TAG: {msg}", r.facility, r.severity)
 }
 
