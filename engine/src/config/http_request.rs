@@ -9,7 +9,7 @@
 
 use super::acl::parse_condition;
 use super::listen::ProxyState;
-use super::listen_http::ERROR_CODES;
+use super::listen_http::{read_sized, FileError, BUFSIZE, ERROR_CODES};
 use super::parse::{atol, Ctx};
 use super::{
     Condition, HeaderAction, HttpRequestAction, HttpRequestRule, HttpResponseAction,
@@ -239,10 +239,21 @@ fn parse_return(p: &ProxyState, ctx: &mut Ctx) -> Option<(HttpRequestAction, usi
                 }
                 match w.as_str() {
                     "string" => spec.body = v.into_bytes(),
-                    "file" => match std::fs::read(&v) {
-                        Ok(b) => spec.body = b,
-                        Err(_) => {
+                    "file" => match read_sized(std::path::Path::new(&v)) {
+                        Ok((_, size)) if size > BUFSIZE as u64 => {
+                            fail(
+                                ctx,
+                                format!("file '{v}' exceeds the buffer size ({size} > {BUFSIZE})"),
+                            );
+                            return None;
+                        }
+                        Ok((b, _)) => spec.body = b,
+                        Err(FileError::Open) => {
                             fail(ctx, format!("error opening file '{v}'"));
+                            return None;
+                        }
+                        Err(FileError::Read) => {
+                            fail(ctx, format!("error reading file '{v}'"));
                             return None;
                         }
                     },

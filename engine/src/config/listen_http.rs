@@ -126,16 +126,57 @@ fn status_arg(ctx: &mut Ctx, kw: &str, what: &str) -> Option<u16> {
     Some(code as u16)
 }
 
+/// HAProxy's `tune.bufsize`: the most of a file a reply may hold.
+pub(super) const BUFSIZE: usize = crate::http::head::TUNE_BUFSIZE;
+
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum FileError {
+    Open,
+    Read,
+}
+
+/// The file's bytes, as many as its size says and at most a buffer's
+/// worth, and that size: HAProxy reads `st_size` bytes, so a device that
+/// never ends (`/dev/zero`) is read as empty, never until memory runs out.
+pub(super) fn read_sized(path: &std::path::Path) -> Result<(Vec<u8>, u64), FileError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|_| FileError::Open)?;
+    let size = file.metadata().map_err(|_| FileError::Open)?.len();
+    let want = size.min(BUFSIZE as u64);
+    let mut bytes = Vec::with_capacity(want as usize);
+    file.take(want)
+        .read_to_end(&mut bytes)
+        .map_err(|_| FileError::Read)?;
+    if bytes.len() as u64 != want {
+        return Err(FileError::Read);
+    }
+    Ok((bytes, size))
+}
+
 pub fn errorfile(p: &mut ProxyState, ctx: &mut Ctx) {
     let Some(status) = status_arg(ctx, "errorfile", "file") else {
         return;
     };
     let path = std::path::PathBuf::from(ctx.arg(2));
-    let contents = match std::fs::read(&path) {
-        Ok(c) => c,
-        Err(_) => {
+    // http_load_errorfile: as many bytes as the file says it holds (none
+    // for a device such as /dev/zero), at most a buffer's worth.
+    let contents = match read_sized(&path) {
+        Ok((c, size)) if size > BUFSIZE as u64 => {
+            ctx.warn(format!(
+                "custom error message file '{}' larger than {BUFSIZE} bytes. Truncating.",
+                ctx.arg(2)
+            ));
+            c
+        }
+        Ok((c, _)) => c,
+        Err(e) => {
+            let what = if e == FileError::Open {
+                "opening"
+            } else {
+                "reading"
+            };
             let msg = format!(
-                "{} : errorfile : error opening file '{}'.",
+                "{} : errorfile : error {what} file '{}'.",
                 ctx.here(),
                 ctx.arg(2)
             );
@@ -164,4 +205,26 @@ pub fn errorloc(p: &mut ProxyState, ctx: &mut Ctx) {
         status,
         source: ErrorSource::Location { code, url },
     });
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    /// A device that never ends is read as its size says: empty. A file
+    /// larger than a buffer gives a buffer's worth and its real size.
+    #[test]
+    fn files_are_read_as_their_size_says_and_no_further() {
+        let (bytes, size) = read_sized(std::path::Path::new("/dev/zero")).unwrap();
+        assert_eq!((bytes.len(), size), (0, 0));
+        let path = std::env::temp_dir().join(format!("read-sized-{}", std::process::id()));
+        std::fs::write(&path, vec![b'x'; BUFSIZE + 10]).unwrap();
+        let (bytes, size) = read_sized(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!((bytes.len(), size), (BUFSIZE, BUFSIZE as u64 + 10));
+        assert_eq!(
+            read_sized(std::path::Path::new("/nonexistent/x")),
+            Err(FileError::Open)
+        );
+    }
 }
