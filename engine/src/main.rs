@@ -179,6 +179,13 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
             return ExitCode::from(1);
         }
     };
+    // Caught before anything listens, as HAProxy registers its handlers
+    // before binding: a client served at once may signal at once, and a
+    // signal without its handler would kill the process silently.
+    let Some(signals) = Signals::install() else {
+        eprintln!("cannot install signal handlers");
+        return ExitCode::from(1);
+    };
     let engine = match Engine::start(&config, Arc::new(net), sink.clone(), &log_tag()).await {
         Ok(e) => e,
         Err(e) => {
@@ -212,7 +219,7 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
     // Only once we listen do the old processes let go (`-sf` / `-st`).
     signal_all(&options.finish_pids, libc::SIGUSR1);
     signal_all(&options.terminate_pids, libc::SIGTERM);
-    wait_for_stop(&engine).await
+    signals.wait_for_stop(&engine).await
 }
 
 /// HAProxy's default `log-tag`: the base name of the program as invoked.
@@ -237,30 +244,42 @@ fn signal_all(pids: &[i32], signal: i32) {
     }
 }
 
-/// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting and finishes
-/// the live streams first (HAProxy's soft stop).
-async fn wait_for_stop(engine: &Engine) -> ExitCode {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::user_defined1()),
-    ) else {
-        eprintln!("cannot install signal handlers");
-        return ExitCode::from(1);
-    };
-    tokio::select! {
-        biased;
-        _ = term.recv() => ExitCode::SUCCESS,
-        _ = int.recv() => ExitCode::SUCCESS,
-        _ = usr1.recv() => {
-            tokio::select! {
-                biased;
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-                _ = engine.soft_stop() => {}
+/// The signals that stop the process, caught from `install` on.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    usr1: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Replaces the default actions (which end the process at once) with
+    /// handlers; None when the runtime cannot.
+    fn install() -> Option<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Some(Signals {
+            term: signal(SignalKind::terminate()).ok()?,
+            int: signal(SignalKind::interrupt()).ok()?,
+            usr1: signal(SignalKind::user_defined1()).ok()?,
+        })
+    }
+
+    /// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting and
+    /// finishes the live streams first (HAProxy's soft stop). A signal
+    /// that came before this waits for it.
+    async fn wait_for_stop(mut self, engine: &Engine) -> ExitCode {
+        tokio::select! {
+            biased;
+            _ = self.term.recv() => ExitCode::SUCCESS,
+            _ = self.int.recv() => ExitCode::SUCCESS,
+            _ = self.usr1.recv() => {
+                tokio::select! {
+                    biased;
+                    _ = self.term.recv() => {}
+                    _ = self.int.recv() => {}
+                    _ = engine.soft_stop() => {}
+                }
+                ExitCode::SUCCESS
             }
-            ExitCode::SUCCESS
         }
     }
 }

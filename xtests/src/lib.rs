@@ -482,11 +482,12 @@ pub fn run_in(binary: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
 }
 
 /// A fresh path for a stats socket, in a directory of its own named after
-/// `tag` (a test name and a free port make it unique).
+/// `tag` (a test name and a free port make it unique). For before the
+/// proxy starts: once it may be binding, name the path with `socket_at`,
+/// which removes nothing.
 pub fn socket_path(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xtests-{tag}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("api.sock");
+    let path = socket_at(tag);
+    std::fs::create_dir_all(path.parent().expect("a directory")).unwrap();
     // A socket left by an earlier run on the same port refuses: it goes
     // (one a running proxy of this test answers on stays).
     if std::os::unix::net::UnixStream::connect(&path).is_err() {
@@ -495,17 +496,36 @@ pub fn socket_path(tag: &str) -> PathBuf {
     path
 }
 
+/// The path `socket_path(tag)` gave, as it is. A proxy binds its stats
+/// socket after its listeners, so one seen listening may be binding it
+/// still: the refused probe of `socket_path` would then remove the socket
+/// it has just bound, and nothing would ever answer on the path.
+pub fn socket_at(tag: &str) -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("xtests-{tag}"))
+        .join("api.sock")
+}
+
 /// Sends one runtime API command line to a stats socket and returns the
 /// whole answer (the proxy closes after answering).
 pub fn api(socket: &Path, line: &str) -> String {
     use std::os::unix::net::UnixStream;
     // A proxy just started may not have bound its socket yet.
-    let mut connected = None;
-    wait_until(Duration::from_secs(5), "the stats socket answers", || {
-        connected = UnixStream::connect(socket).ok();
-        connected.is_some()
-    });
-    let mut s = connected.expect("stats socket");
+    let within = Duration::from_secs(5);
+    let deadline = Instant::now() + within;
+    let mut s = loop {
+        match UnixStream::connect(socket) {
+            Ok(s) => break s,
+            // Why it refuses tells a proxy gone (refused) from a socket
+            // file gone (not found).
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "the stats socket {} answers (waited {within:?}): {e}",
+                socket.display()
+            ),
+        }
+        thread::sleep(Duration::from_millis(10)); // the poll interval
+    };
     s.write_all(format!("{line}\n").as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();

@@ -55,7 +55,7 @@ fn with_proxy(
 /// gone from the proxy (its `scur` back to 0) before the next: what
 /// leastconn sees does not depend on how fast a close is noticed.
 fn sequential(fe: u16, n: usize) -> Vec<String> {
-    let socket = xtests::socket_path(&format!("balance-{fe}"));
+    let socket = xtests::socket_at(&format!("balance-{fe}"));
     let key = ("app".to_string(), "BACKEND".to_string());
     (0..n)
         .map(|_| {
@@ -232,7 +232,7 @@ fn choices_across_a_server_leaving_and_returning() {
                 &[("s1", ""), ("s2", "weight 2"), ("s3", "weight 3")],
                 false,
                 |fe| {
-                    let socket = xtests::socket_path(&format!("balance-{fe}"));
+                    let socket = xtests::socket_at(&format!("balance-{fe}"));
                     let mut out = sequential(fe, 12);
                     out.push(xtests::api(&socket, "disable server app/s2"));
                     out.extend(sequential(fe, 12));
@@ -254,7 +254,7 @@ fn counting_algorithms_across_a_server_leaving_and_returning() {
         compare(balance, |bin| {
             let servers = [("s1", opts), ("s2", opts), ("s3", opts)];
             with_proxy(bin, balance, &servers, true, |fe| {
-                let socket = xtests::socket_path(&format!("balance-{fe}"));
+                let socket = xtests::socket_at(&format!("balance-{fe}"));
                 let mut open = vec![];
                 let mut out = vec![];
                 let mut take = |n: usize, out: &mut Vec<String>| {
@@ -318,7 +318,7 @@ fn leastconn_queues_on_the_least_loaded_server() {
             ],
             true,
             |fe| {
-                let socket = xtests::socket_path(&format!("balance-{fe}"));
+                let socket = xtests::socket_at(&format!("balance-{fe}"));
                 let mut open = vec![];
                 let mut out = vec![];
                 for _ in 0..6 {
@@ -390,7 +390,7 @@ fn backups_with_and_without_allbackups() {
     ] {
         compare(balance, |bin| {
             with_proxy(bin, balance, &servers, false, |fe| {
-                let socket = xtests::socket_path(&format!("balance-{fe}"));
+                let socket = xtests::socket_at(&format!("balance-{fe}"));
                 let mut out = sequential(fe, 4);
                 out.push(xtests::api(&socket, "disable server app/a1"));
                 out.push(xtests::api(&socket, "disable server app/a2"));

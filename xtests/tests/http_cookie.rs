@@ -141,6 +141,12 @@ fn a_cookie_naming_a_server_that_refuses() {
 /// `maxqueue`: the request is refused (503), or, with `option redispatch`,
 /// goes elsewhere. Three clients in turn: the first is served slowly, the
 /// second waits in the server's queue, the third finds it full.
+///
+/// One thread: when the first ends, HAProxy hands its slot to the second
+/// (process_srv_queue) and logs the first in the same pass, before the
+/// second's task runs and connects (which is when `cur_sess`, the log's
+/// `%sc`, counts it). With threads, the second's task may connect on
+/// another one before that log line, which then reads 1 instead of 0.
 fn server_queue(binary: &std::path::Path, redispatch: bool) -> Vec<String> {
     use std::time::Duration;
     use xtests::http::{ok_response, Client, ScriptedServer};
@@ -150,7 +156,7 @@ fn server_queue(binary: &std::path::Path, redispatch: bool) -> Vec<String> {
     let fe = xtests::free_port();
     let socket = xtests::socket_path(&format!("queue-{fe}"));
     let config = format!(
-        "global\n    stats socket {sock} level admin\n    log stderr format raw local0 info\n\
+        "global\n    nbthread 1\n    stats socket {sock} level admin\n    log stderr format raw local0 info\n\
          defaults\n    mode http\n    option httplog\n    log global\n{redisp}\
          \x20   timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout queue 5s\n\
          listen L\n    bind 127.0.0.1:{fe}\n    cookie SERVERID insert indirect\n\
