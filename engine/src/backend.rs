@@ -21,6 +21,7 @@ use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo, WEIGHT_SCALE};
 use crate::check::observe::Event;
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
+use crate::http::forward::now_or_never;
 use crate::http::policy::Policy;
 use crate::log::syslog::Target;
 use crate::net::{BoxStream, Net};
@@ -157,12 +158,9 @@ impl Idle {
     /// response: not closed, nothing sent since. Looked at without
     /// waiting: one read is polled once.
     async fn is_quiet(&mut self) -> bool {
-        use std::future::Future;
-        use std::task::Poll;
         use tokio::io::AsyncReadExt;
         let mut byte = [0u8; 1];
-        let mut read = std::pin::pin!(self.stream.read(&mut byte));
-        std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_pending())).await
+        now_or_never(self.stream.read(&mut byte)).await.is_none()
     }
 }
 

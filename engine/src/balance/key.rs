@@ -9,6 +9,7 @@
 use std::net::IpAddr;
 
 use crate::config::{Balance, HashType};
+use crate::http::head::{is_lws, is_token};
 
 /// HAProxy's hash_sdbm.
 pub fn sdbm(bytes: &[u8]) -> u32 {
@@ -332,9 +333,7 @@ fn body_param_value<'a>(body: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
             let value = &params[name.len() + 1..];
             let end = value.iter().position(|&c| c == b'&').unwrap_or(value.len());
             return match value.first() {
-                Some(&c) if end > 0 && !is_token(c) => {
-                    matches!(c, b' ' | b'\t' | b'\r' | b'\n').then_some(&value[..0])
-                }
+                Some(&c) if end > 0 && !is_token(c) => is_lws(c).then_some(&value[..0]),
                 _ => Some(&value[..end]),
             };
         }
@@ -342,11 +341,6 @@ fn body_param_value<'a>(body: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
         params = &params[next + 1..];
     }
     None
-}
-
-/// RFC 7230's tchar, as HAProxy's HTTP_IS_TOKEN.
-fn is_token(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
 }
 
 /// `use_domain_only`: from `www.example.com` only `example` is hashed (the

@@ -19,6 +19,7 @@
 //!   HTTP/1.1 peer; otherwise nothing. A 101 response and a request that
 //!   asks to upgrade are left as they are.
 
+use super::head::is_lws;
 use super::message::Message;
 
 /// `option http-keep-alive` (the default), `http-server-close`, `httpclose`.
@@ -56,10 +57,6 @@ pub fn take_tokens(msg: &mut Message) -> Tokens {
     }
     msg.headers = kept;
     tokens
-}
-
-fn is_lws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// h1_parse_connection_header with H1_MF_CLEAN_CONN_HDR.

@@ -68,6 +68,18 @@ impl Moved {
     }
 }
 
+/// Polls `step` once: its outcome if it is ready now, None if it would
+/// wait. What a socket holds already (or whether it was closed) is seen
+/// this way without waiting for it.
+pub async fn now_or_never<F: std::future::Future>(step: F) -> Option<F::Output> {
+    let mut step = std::pin::pin!(step);
+    std::future::poll_fn(|cx| match step.as_mut().poll(cx) {
+        std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
 /// Runs one I/O step under an optional timeout; a timeout is an
 /// `ErrorKind::TimedOut` error. A step that completes at once (most
 /// writes, reads of bytes already there) arms no timer: the timer wheel
@@ -80,12 +92,7 @@ pub async fn timed<T>(
         return io.await;
     };
     let mut io = std::pin::pin!(io);
-    let ready = std::future::poll_fn(|cx| match io.as_mut().poll(cx) {
-        std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
-        std::task::Poll::Pending => std::task::Poll::Ready(None),
-    })
-    .await;
-    match ready {
+    match now_or_never(io.as_mut()).await {
         Some(r) => r,
         None => tokio::time::timeout(t, io)
             .await

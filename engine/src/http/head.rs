@@ -778,15 +778,6 @@ impl Head {
             .map(move |h| h.value.of(buf))
     }
 
-    /// Comma-separated tokens of every `name` header, trimmed, in order.
-    pub fn tokens<'a>(&'a self, buf: &'a [u8], name: &'a str) -> Vec<&'a [u8]> {
-        self.values(buf, name)
-            .flat_map(|v| v.split(|&c| c == b','))
-            .map(|t| trim_lws(t, Span::new(0, t.len())).of(t))
-            .filter(|t| !t.is_empty())
-            .collect()
-    }
-
     /// The request line as HAProxy logs it (`%r`): method, target and the
     /// version as received, one space apart.
     pub fn request_line(&self, buf: &[u8]) -> Vec<u8> {
@@ -796,18 +787,6 @@ impl Head {
         line.push(b' ');
         line.extend_from_slice(self.version_text.of(buf));
         line
-    }
-
-    /// Keep-alive as HAProxy decides it: HTTP/1.1 unless `Connection: close`,
-    /// HTTP/1.0 only with `Connection: keep-alive`.
-    pub fn keep_alive(&self, buf: &[u8]) -> bool {
-        let toks = self.tokens(buf, "connection");
-        let has = |w: &str| toks.iter().any(|t| t.eq_ignore_ascii_case(w.as_bytes()));
-        if self.version >= (1, 1) {
-            !has("close")
-        } else {
-            has("keep-alive") && !has("close")
-        }
     }
 }
 

@@ -62,11 +62,15 @@ fn oversized_head_is_refused() {
     assert_eq!(req(&big[..MAX_HEAD_BYTES]), Ok(None));
 }
 
+/// Keep-alive as the proxy decides it from a parsed request: HTTP/1.1
+/// unless `Connection: close`, HTTP/1.0 only with `keep-alive`.
 #[test]
 fn keep_alive_defaults_by_version() {
+    use super::super::{connection, message::Message};
     let k = |s: &str| {
         let h = req(s).unwrap().unwrap();
-        h.keep_alive(s.as_bytes())
+        let tokens = connection::take_tokens(&mut Message::request(&h, s.as_bytes()));
+        !connection::client_wants_close(h.version, tokens)
     };
     assert!(k("GET / HTTP/1.1\r\n\r\n"));
     assert!(!k("GET / HTTP/1.1\r\nConnection: foo, Close\r\n\r\n"));

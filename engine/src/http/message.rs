@@ -50,6 +50,13 @@ impl Message {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// Whether a `name` header (lowercase) lists `token`, in any case.
+    pub fn lists(&self, name: &str, token: &[u8]) -> bool {
+        self.values(name)
+            .flat_map(|v| v.split(|&c| c == b','))
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.values(name).next().is_some()
     }

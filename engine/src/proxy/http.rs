@@ -28,7 +28,7 @@ use crate::http::chunked::ChunkedDecoder;
 use crate::http::connection;
 use crate::http::cookie::{RequestFlags, ServerCookie, Sticky};
 use crate::http::errors::builtin;
-use crate::http::forward::{forward_body, timed, ForwardError, Moved, Transfer};
+use crate::http::forward::{forward_body, now_or_never, timed, ForwardError, Moved, Transfer};
 use crate::http::head::{self, Head, TUNE_BUFSIZE, TUNE_MAXREWRITE};
 use crate::http::message::Message;
 use crate::http::policy::{self, Policy};
@@ -327,11 +327,10 @@ impl Conn<'_> {
         let mut msg = Message::request(&head, &raw);
         // Refused by the HTTP/1 layer once the head is read: the body's
         // framing is in doubt, so the connection closes after the answer.
-        let framing = body::request(&head, &raw).map_err(|e| e.request_status());
-        let framing = framing.and_then(|f| refused(&msg).map_or(Ok(f), Err));
-        let framing = match framing {
-            Ok(f) => self.body_so_far_parses(f).await,
-            refused => refused,
+        let framing = match (body::request(&head, &raw), refused(&msg)) {
+            (Err(e), _) => Err(e.request_status()),
+            (Ok(_), Some(status)) => Err(status),
+            (Ok(f), None) => self.body_so_far_parses(f).await,
         };
         let framing = match framing {
             Ok(f) => f,
@@ -561,7 +560,7 @@ impl Conn<'_> {
         let has_body = framing != Framing::None;
         let method = msg.start[0].clone();
         let websocket = msg.has("sec-websocket-key");
-        let upgrade_asked = has_token(&msg, "connection", b"upgrade");
+        let upgrade_asked = msg.lists("connection", b"upgrade");
 
         // A body goes up while the response is awaited: a server may
         // answer `100 Continue` first, or answer before the body's end.
@@ -880,14 +879,9 @@ impl Conn<'_> {
     /// Reads what the client sent already, without waiting; whether
     /// anything came.
     async fn read_at_hand(&mut self) -> bool {
-        use std::future::Future;
-        use std::task::Poll;
         self.inbuf.reserve(READ_BYTES);
-        let mut read = std::pin::pin!(self.client.read_buf(&mut self.inbuf));
-        std::future::poll_fn(|cx| {
-            Poll::Ready(matches!(read.as_mut().poll(cx), Poll::Ready(Ok(n)) if n > 0))
-        })
-        .await
+        let read = now_or_never(self.client.read_buf(&mut self.inbuf)).await;
+        matches!(read, Some(Ok(n)) if n > 0)
     }
 
     /// The end of a stream whose client failed its request body while it
@@ -1481,20 +1475,13 @@ impl Conn<'_> {
 /// What HAProxy's HTTP/1 layer refuses once the head has parsed (the
 /// parser itself refused the rest): a WebSocket upgrade without its key.
 fn refused(msg: &Message) -> Option<u16> {
-    if has_token(msg, "connection", b"upgrade")
-        && has_token(msg, "upgrade", b"websocket")
+    if msg.lists("connection", b"upgrade")
+        && msg.lists("upgrade", b"websocket")
         && !msg.has("sec-websocket-key")
     {
         return Some(400);
     }
     None
-}
-
-/// Whether a `name` header of `msg` lists `token`.
-fn has_token(msg: &Message, name: &str, token: &[u8]) -> bool {
-    msg.values(name)
-        .flat_map(|v| v.split(|&c| c == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 /// Sends a request body up while the response is awaited (a server may
@@ -1575,25 +1562,13 @@ where
                     buf.drain(..head.len);
                     continue;
                 }
-                if !interims.is_empty() {
-                    client
-                        .write_all(&interims)
-                        .await
-                        .map_err(|_| ResponseError::Client)?;
-                }
+                pass_on(client, &mut interims).await?;
                 return Ok(Response { head, buf });
             }
             Ok(None) => {}
             Err(_) => return Err(ResponseError::Bad),
         }
-        if !interims.is_empty() {
-            client
-                .write_all(&interims)
-                .await
-                .map_err(|_| ResponseError::Client)?;
-            let _ = client.flush().await;
-            interims.clear();
-        }
+        pass_on(client, &mut interims).await?;
         buf.reserve(READ_BYTES);
         let nothing = buf.is_empty();
         let n = timed(timeout, srd.read_buf(&mut buf)).await.map_err(|e| {
@@ -1607,4 +1582,21 @@ where
             return Err(ResponseError::Aborted { nothing });
         }
     }
+}
+
+/// Passes the interim responses held so far on to the client.
+async fn pass_on<W>(client: &mut W, interims: &mut Vec<u8>) -> Result<(), ResponseError>
+where
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    if interims.is_empty() {
+        return Ok(());
+    }
+    client
+        .write_all(interims)
+        .await
+        .map_err(|_| ResponseError::Client)?;
+    let _ = client.flush().await;
+    interims.clear();
+    Ok(())
 }
