@@ -140,6 +140,14 @@ pub struct Attempt {
     pub server_addr: Option<SocketAddr>,
 }
 
+/// Whether a retry waits first (HAProxy's turn-around state, SC_ST_TAR).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    No,
+    /// min(`timeout connect`, 1s), unless the retry goes to another server.
+    SameServer,
+}
+
 /// A server connection kept open between two requests of one client.
 pub struct Idle {
     pub server: Arc<ServerState>,
@@ -665,14 +673,8 @@ impl Backend {
         key: Option<u32>,
     ) -> Result<(BoxStream, Slot), ConnectError> {
         let mut direct = direct;
-        let key = key.map(|k| {
-            if self.avalanche {
-                balance::full_hash(k)
-            } else {
-                k
-            }
-        });
-        let mut slot = match self.assign(None, key, attempt, direct).await {
+        let key = self.mixed(key);
+        let slot = match self.assign(None, key, attempt, direct).await {
             // The cookie's server has no room left in its queue: with
             // `option redispatch`, persistence gives way (HAProxy's
             // srv_redispatch_connect).
@@ -698,6 +700,56 @@ impl Backend {
             attempt.server_addr = Some(target(&slot.server().config, client_port));
             return Ok((kept.stream, slot));
         }
+        self.connect_assigned(net, client_port, attempt, slot, direct, key)
+            .await
+    }
+
+    /// Connects again after the kept connection `connect_or_reuse` gave
+    /// failed before taking any byte: HAProxy's retry of a reused
+    /// connection (back_handle_st_cer with SF_SRV_REUSED), a retry like
+    /// any other but without the pause before it.
+    pub async fn reconnect(
+        &self,
+        net: &dyn Net,
+        client_port: u16,
+        attempt: &mut Attempt,
+        slot: Slot,
+        error: io::Error,
+        key: Option<u32>,
+    ) -> Result<(BoxStream, Slot), ConnectError> {
+        attempt.reused = false;
+        let key = self.mixed(key);
+        let server = slot.server().clone();
+        let mut direct = None;
+        let slot = self
+            .retry(slot, &server, error, Pause::No, attempt, &mut direct, key)
+            .await?;
+        self.connect_assigned(net, client_port, attempt, slot, direct, key)
+            .await
+    }
+
+    /// A hash key as the balancer takes it (`hash-type ... avalanche`).
+    fn mixed(&self, key: Option<u32>) -> Option<u32> {
+        key.map(|k| {
+            if self.avalanche {
+                balance::full_hash(k)
+            } else {
+                k
+            }
+        })
+    }
+
+    /// Connects to the server of `slot`, retrying and redispatching as
+    /// the backend's `retries` and `option redispatch` say.
+    async fn connect_assigned(
+        &self,
+        net: &dyn Net,
+        client_port: u16,
+        attempt: &mut Attempt,
+        mut slot: Slot,
+        mut direct: Option<usize>,
+        key: Option<u32>,
+    ) -> Result<(BoxStream, Slot), ConnectError> {
         loop {
             let server = slot.server().clone();
             let addr = target(&server.config, client_port);
@@ -713,51 +765,76 @@ impl Backend {
             server.observe(Event::L4Err);
             Traffic::add(&server.traffic.connect_errors, 1);
             Traffic::add(&self.traffic.connect_errors, 1);
-            if attempt.retries >= self.retries {
-                return Err(ConnectError::Failed {
-                    server: server.name().to_string(),
-                    source: error,
-                });
-            }
-            attempt.retries += 1;
-            // HAProxy 2.6 (back_handle_st_cer, stream_choose_redispatch):
-            // with `option redispatch`, a retry goes back to the balancer
-            // when the server is down, when the interval says so, or at
-            // once with a round-robin algorithm and other servers up;
-            // otherwise it waits min(timeout connect, 1s) and tries the
-            // same server again. A connect timeout has waited already.
-            let others = self.count_up().0 > 1 && self.round_robin_kind;
-            let redispatch = self.redispatch.is_some_and(|after| {
-                !server.is_usable()
-                    || self.interval_hit(after, attempt.retries)
-                    || (others && direct.is_none())
-            });
-            let timed_out = error.kind() == io::ErrorKind::TimedOut;
-            if !timed_out && (!redispatch || !others) {
-                let pause = self
-                    .timeouts
-                    .connect
-                    .map_or(MAX_RETRY_PAUSE, |c| c.min(MAX_RETRY_PAUSE));
-                tokio::time::sleep(pause).await;
-            }
-            if redispatch {
-                // Persistence is broken: the balancer chooses.
-                direct = None;
-                // The balancer is told which server failed, to pass it by
-                // when it can (HAProxy's prev_srv).
-                let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, &server));
-                drop(slot);
-                slot = self.assign(failed, key, attempt, None).await?;
-                if !Arc::ptr_eq(slot.server(), &server) {
-                    attempt.redispatched = true;
-                    Traffic::add(&server.traffic.redispatches, 1);
-                    Traffic::add(&self.traffic.redispatches, 1);
-                    continue;
-                }
-            }
-            Traffic::add(&server.traffic.retries, 1);
-            Traffic::add(&self.traffic.retries, 1);
+            // A connect timeout has waited already.
+            let pause = if error.kind() == io::ErrorKind::TimedOut {
+                Pause::No
+            } else {
+                Pause::SameServer
+            };
+            slot = self
+                .retry(slot, &server, error, pause, attempt, &mut direct, key)
+                .await?;
         }
+    }
+
+    /// After a failed connection to `server` (the server of `slot`): the
+    /// slot to try next, or the error once `retries` are spent.
+    #[allow(clippy::too_many_arguments)]
+    async fn retry(
+        &self,
+        slot: Slot,
+        server: &Arc<ServerState>,
+        error: io::Error,
+        pause: Pause,
+        attempt: &mut Attempt,
+        direct: &mut Option<usize>,
+        key: Option<u32>,
+    ) -> Result<Slot, ConnectError> {
+        if attempt.retries >= self.retries {
+            return Err(ConnectError::Failed {
+                server: server.name().to_string(),
+                source: error,
+            });
+        }
+        attempt.retries += 1;
+        // HAProxy 2.6 (back_handle_st_cer, stream_choose_redispatch):
+        // with `option redispatch`, a retry goes back to the balancer
+        // when the server is down, when the interval says so, or at
+        // once with a round-robin algorithm and other servers up;
+        // otherwise it waits min(timeout connect, 1s) and tries the
+        // same server again.
+        let others = self.count_up().0 > 1 && self.round_robin_kind;
+        let redispatch = self.redispatch.is_some_and(|after| {
+            !server.is_usable()
+                || self.interval_hit(after, attempt.retries)
+                || (others && direct.is_none())
+        });
+        if pause == Pause::SameServer && (!redispatch || !others) {
+            let pause = self
+                .timeouts
+                .connect
+                .map_or(MAX_RETRY_PAUSE, |c| c.min(MAX_RETRY_PAUSE));
+            tokio::time::sleep(pause).await;
+        }
+        let mut slot = slot;
+        if redispatch {
+            // Persistence is broken: the balancer chooses.
+            *direct = None;
+            // The balancer is told which server failed, to pass it by
+            // when it can (HAProxy's prev_srv).
+            let failed = self.servers.iter().position(|s| Arc::ptr_eq(s, server));
+            drop(slot);
+            slot = self.assign(failed, key, attempt, None).await?;
+            if !Arc::ptr_eq(slot.server(), server) {
+                attempt.redispatched = true;
+                Traffic::add(&server.traffic.redispatches, 1);
+                Traffic::add(&self.traffic.redispatches, 1);
+                return Ok(slot);
+            }
+        }
+        Traffic::add(&server.traffic.retries, 1);
+        Traffic::add(&self.traffic.retries, 1);
+        Ok(slot)
     }
 
     /// Server `i`'s connection limit at this moment (dynamic with

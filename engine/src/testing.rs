@@ -5,13 +5,17 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
+use tokio::sync::mpsc;
 
 use crate::config;
-use crate::net::{BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
+use crate::net::{Accepted, BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
 
 /// Bytes an in-memory pipe buffers in each direction.
 const PIPE_BYTES: usize = 64 * 1024;
@@ -29,6 +33,11 @@ pub enum Behaviour {
     Greet(&'static [u8], &'static [u8]),
     /// Like `Answer`, after working this long on the request.
     Slow(std::time::Duration, &'static [u8]),
+    /// Accept, answer the first request and keep the connection, which
+    /// then breaks as a kept connection does when its server resets it
+    /// between two requests: the next write fails at once, while reads
+    /// see nothing yet (the reset races the proxy's look before reuse).
+    Brittle(&'static [u8]),
 }
 
 #[derive(Default)]
@@ -39,6 +48,9 @@ pub struct FakeNet {
     requests: Arc<Mutex<Vec<Vec<u8>>>>,
     /// The server ends of accepted connections, kept open for the test.
     accepted: Mutex<Vec<(SocketAddr, DuplexStream)>>,
+    /// The engine's listening addresses, each with the queue `dial`
+    /// puts client connections in.
+    listeners: Mutex<BTreeMap<SocketAddr, mpsc::UnboundedSender<Accepted>>>,
 }
 
 impl FakeNet {
@@ -100,6 +112,52 @@ impl FakeNet {
         Ok(Box::new(ours) as BoxStream)
     }
 
+    /// A server end that answers the first request with `answer`, then
+    /// breaks (see [`Behaviour::Brittle`]).
+    fn brittle(&self, answer: &'static [u8]) -> io::Result<BoxStream> {
+        let (ours, mut theirs) = tokio::io::duplex(PIPE_BYTES);
+        let broken = Arc::new(AtomicBool::new(false));
+        let requests = self.requests.clone();
+        let index = {
+            let mut all = requests.lock().unwrap();
+            all.push(vec![]);
+            all.len() - 1
+        };
+        let breaks = broken.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; PIPE_BYTES];
+            let n = theirs.read(&mut buf).await.unwrap_or(0);
+            requests.lock().unwrap()[index].extend_from_slice(&buf[..n]);
+            let _ = theirs.write_all(answer).await;
+            breaks.store(true, Ordering::Release);
+            // Held open: the proxy reads nothing more, not even a close.
+            std::future::pending::<()>().await;
+        });
+        Ok(Box::new(Brittle {
+            inner: ours,
+            broken,
+        }) as BoxStream)
+    }
+
+    /// Connects a client to the engine's listener on `addr`; the test
+    /// holds the client's end.
+    pub fn dial(&self, addr: &str, peer: &str) -> DuplexStream {
+        let addr: SocketAddr = addr.parse().unwrap();
+        let (client, ours) = tokio::io::duplex(PIPE_BYTES);
+        let listeners = self.listeners.lock().unwrap();
+        let queue = listeners
+            .get(&addr)
+            .unwrap_or_else(|| panic!("nothing listens on {addr}"));
+        queue
+            .send(Accepted {
+                stream: Box::new(ours),
+                peer: Some(peer.parse().unwrap()),
+                local: Some(addr),
+            })
+            .expect("the listener is open");
+        client
+    }
+
     /// What the `Answer` and `Greet` servers read, one entry a connection.
     pub fn requests(&self) -> Vec<Vec<u8>> {
         self.requests.lock().unwrap().clone()
@@ -109,10 +167,19 @@ impl FakeNet {
 impl Net for FakeNet {
     fn listen(
         &self,
-        _addr: &ListenAddr,
+        addr: &ListenAddr,
         _backlog: u32,
     ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
-        Box::pin(async { Err(io::Error::from(io::ErrorKind::Unsupported)) })
+        let ListenAddr::Inet(addr) = addr.clone() else {
+            return Box::pin(async { Err(io::Error::from(io::ErrorKind::Unsupported)) });
+        };
+        let (queue, accepted) = mpsc::unbounded_channel();
+        self.listeners.lock().unwrap().insert(addr, queue);
+        Box::pin(async move {
+            Ok(Box::new(FakeListener {
+                accepted: tokio::sync::Mutex::new(accepted),
+            }) as Box<dyn Listener>)
+        })
     }
 
     fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>> {
@@ -136,6 +203,7 @@ impl Net for FakeNet {
                 Behaviour::Answer(bytes) => self.converse(b"", bytes, Duration::ZERO),
                 Behaviour::Greet(greeting, bytes) => self.converse(greeting, bytes, Duration::ZERO),
                 Behaviour::Slow(work, bytes) => self.converse(b"", bytes, work),
+                Behaviour::Brittle(bytes) => self.brittle(bytes),
             }
         })
     }
@@ -158,6 +226,59 @@ impl Net for FakeNet {
 
     fn host_name(&self) -> String {
         "fake-host".into()
+    }
+}
+
+/// A listening address of the fake network: what `dial` connects.
+struct FakeListener {
+    accepted: tokio::sync::Mutex<mpsc::UnboundedReceiver<Accepted>>,
+}
+
+impl Listener for FakeListener {
+    fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
+        Box::pin(async move {
+            match self.accepted.lock().await.recv().await {
+                Some(a) => Ok(a),
+                None => std::future::pending().await,
+            }
+        })
+    }
+}
+
+/// The proxy's end of a `Brittle` server connection.
+struct Brittle {
+    inner: DuplexStream,
+    broken: Arc<AtomicBool>,
+}
+
+impl AsyncRead for Brittle {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Brittle {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.broken.load(Ordering::Acquire) {
+            return Poll::Ready(Err(io::Error::from(io::ErrorKind::BrokenPipe)));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

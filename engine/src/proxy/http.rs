@@ -90,6 +90,15 @@ enum Next {
     Silent,
 }
 
+/// The termination state of a stream whose server could not be reached.
+fn connect_failure(e: &ConnectError) -> (Cause, Phase) {
+    match e {
+        ConnectError::QueueTimeout => (Cause::ServerTimeout, Phase::Queue),
+        ConnectError::QueueFull => (Cause::ServerAbort, Phase::Queue),
+        _ => (Cause::ServerAbort, Phase::Connect),
+    }
+}
+
 /// One request's life, as its log line reports it.
 struct Txn {
     start: Instant,
@@ -119,6 +128,8 @@ struct Txn {
     cookie: [char; 2],
     /// The server used, by its place in the backend.
     server_index: Option<usize>,
+    /// The balancing hash key of the request (a retry balances again).
+    key: Option<u32>,
     /// The server's connections when this request gave its slot back.
     srv_conn: Option<usize>,
     /// The server and its cut count when connected: a server abort after
@@ -196,6 +207,7 @@ impl Txn {
             sticky: None,
             cookie: ['-', '-'],
             server_index: None,
+            key: None,
             srv_conn: None,
             cut_mark: None,
             applet: None,
@@ -479,6 +491,7 @@ impl Conn<'_> {
                 };
                 backend.hash.sample_key(&view)
             });
+        txn.key = key;
         let connected = backend
             .connect_or_reuse(
                 &*self.process.net,
@@ -492,11 +505,7 @@ impl Conn<'_> {
         let (server, slot) = match connected {
             Ok(c) => c,
             Err(e) => {
-                let (cause, phase) = match e {
-                    ConnectError::QueueTimeout => (Cause::ServerTimeout, Phase::Queue),
-                    ConnectError::QueueFull => (Cause::ServerAbort, Phase::Queue),
-                    _ => (Cause::ServerAbort, Phase::Connect),
-                };
+                let (cause, phase) = connect_failure(&e);
                 txn.end(cause, phase);
                 return self.reply(txn, Some(&backend), 503, has_body).await;
             }
@@ -545,7 +554,7 @@ impl Conn<'_> {
         msg: Message,
         framing: Framing,
         server: BoxStream,
-        slot: Slot,
+        mut slot: Slot,
         server_close: bool,
         request: &Head,
     ) -> Next {
@@ -553,10 +562,47 @@ impl Conn<'_> {
             client: self.timeouts().client,
             ..backend.timeouts
         };
-        let srv = slot.server().clone();
         let mut server = backend.traffic.h1.meter(server, !txn.attempt.reused);
-        let _under_way = backend.traffic.h1.stream();
         let head_bytes = msg.to_bytes();
+        // A kept connection can die after the look before its reuse: one
+        // that refuses the request's first byte is replaced at once, a
+        // retry as HAProxy makes when its mux knew the connection dead
+        // before taking the request (back_handle_st_cer, SF_SRV_REUSED).
+        let mut written = 0;
+        if txn.attempt.reused {
+            match now_or_never(server.write(&head_bytes)).await {
+                Some(Ok(n)) if n > 0 => written = n,
+                Some(outcome) => {
+                    let error = outcome
+                        .err()
+                        .unwrap_or_else(|| std::io::ErrorKind::WriteZero.into());
+                    drop(server);
+                    let port = self.local.map_or(0, |a| a.port());
+                    let net = &*self.process.net;
+                    match backend
+                        .reconnect(net, port, &mut txn.attempt, slot, error, txn.key)
+                        .await
+                    {
+                        Ok((fresh, s)) => {
+                            slot = s;
+                            server = backend.traffic.h1.meter(fresh, true);
+                        }
+                        Err(e) => {
+                            // HAProxy closes without an answer here: the
+                            // client's request went to a reused connection
+                            // (http_server_error without a message).
+                            let (cause, phase) = connect_failure(&e);
+                            txn.end(cause, phase);
+                            txn.status = 503;
+                            return Next::Close;
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        let srv = slot.server().clone();
+        let _under_way = backend.traffic.h1.stream();
         let has_body = framing != Framing::None;
         let method = msg.start[0].clone();
         let websocket = msg.has("sec-websocket-key");
@@ -575,12 +621,13 @@ impl Conn<'_> {
         let (up, down) = if has_body {
             let (mut crd, mut cwr) = tokio::io::split(&mut self.client);
             let (mut srd, mut swr) = tokio::io::split(&mut server);
+            sent.wire += written as u64;
             let up = forward_body(
                 &mut crd,
                 &mut swr,
                 upload,
                 &mut inbuf,
-                &head_bytes,
+                &head_bytes[written..],
                 &mut sent,
             );
             let down = read_response(&mut srd, &mut cwr, timeouts.server, &mut txn.bytes_out);
@@ -595,7 +642,7 @@ impl Conn<'_> {
                 }
             }
         } else {
-            if timed(timeouts.server, server.write_all(&head_bytes))
+            if timed(timeouts.server, server.write_all(&head_bytes[written..]))
                 .await
                 .is_err()
             {
@@ -1599,4 +1646,104 @@ where
     let _ = client.flush().await;
     interims.clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    use crate::log::Memory;
+    use crate::runtime::Engine;
+    use crate::testing::{Behaviour, FakeNet};
+
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+    const ONE_SERVER: &str = "
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen app
+    bind 10.0.0.9:80
+    server s1 10.0.0.1:80
+";
+
+    /// Sends `request` and reads until a response ending in `ok`, or
+    /// until the engine closes: what arrived.
+    async fn ask(client: &mut DuplexStream, request: &[u8]) -> String {
+        client.write_all(request).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.ends_with(b"ok") {
+            let n = client.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    /// The `wretr` column of `name`'s line in `show stat`.
+    fn retries(engine: &Engine, name: &str) -> String {
+        let csv = engine.show_stat();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let column = header.iter().position(|h| *h == "wretr").unwrap();
+        let line = csv
+            .lines()
+            .find(|l| l.split(',').nth(1) == Some(name))
+            .unwrap();
+        line.split(',').nth(column).unwrap().to_string()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kept_connection_that_refuses_the_next_request_is_replaced_at_once() {
+        let config = crate::config::load_str("test.cfg", ONE_SERVER)
+            .expect("loads")
+            .config;
+        let net = FakeNet::new();
+        net.set("10.0.0.1:80", Behaviour::Brittle(OK));
+        let engine = Engine::start(&config, net.clone(), Arc::new(Memory::default()), "e")
+            .await
+            .expect("starts");
+        let mut client = net.dial("10.0.0.9:80", "10.0.0.200:40000");
+        let request = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+        let start = tokio::time::Instant::now();
+        for _ in 0..2 {
+            let response = ask(&mut client, request).await;
+            assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        }
+        // No pause before the retry (HAProxy's turn-around is for
+        // connections that failed to open).
+        assert_eq!(start.elapsed(), std::time::Duration::ZERO);
+        assert_eq!(net.attempts(), ["10.0.0.1:80", "10.0.0.1:80"]);
+        let requests = net.requests();
+        assert_eq!(requests.len(), 2);
+        for r in &requests {
+            assert!(r.starts_with(b"GET /a HTTP/1.1\r\n"), "{r:?}");
+        }
+        assert_eq!(retries(&engine, "s1"), "1");
+        assert_eq!(retries(&engine, "BACKEND"), "1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_retries_left_the_client_connection_closes_without_an_answer() {
+        let text = ONE_SERVER.replace("mode http\n", "mode http\n    retries 0\n");
+        let config = crate::config::load_str("test.cfg", &text)
+            .expect("loads")
+            .config;
+        let net = FakeNet::new();
+        net.set("10.0.0.1:80", Behaviour::Brittle(OK));
+        let _engine = Engine::start(&config, net.clone(), Arc::new(Memory::default()), "e")
+            .await
+            .expect("starts");
+        let mut client = net.dial("10.0.0.9:80", "10.0.0.200:40000");
+        let request = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+        assert!(ask(&mut client, request).await.ends_with("ok"));
+        assert_eq!(ask(&mut client, request).await, "");
+        assert_eq!(net.attempts(), ["10.0.0.1:80"]);
+    }
 }
