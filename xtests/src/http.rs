@@ -323,6 +323,11 @@ impl Client {
         }
     }
 
+    /// The connection itself, to end it as a test likes.
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
     pub fn send(&mut self, bytes: &[u8]) -> &mut Self {
         self.stream.write_all(bytes).expect("send to the proxy");
         self
@@ -498,7 +503,7 @@ fn without_counts(line: &str) -> String {
 
 /// The httplog lines on the proxy's stderr, normalised; waits (bounded)
 /// for `n` of them: a missing one shows in the comparison that follows.
-fn wait_logs(proxy: &crate::ProxyProcess, n: usize) -> Vec<String> {
+pub fn wait_logs(proxy: &crate::ProxyProcess, n: usize) -> Vec<String> {
     let lines = || -> Vec<String> {
         proxy
             .stderr()
@@ -516,7 +521,7 @@ fn wait_logs(proxy: &crate::ProxyProcess, n: usize) -> Vec<String> {
 
 /// `127.0.0.1:PORT [DATE] L L/s1 TR/Tw/Tc/Tr/Ta ...`: the port and date
 /// go; each timer keeps -1 or its value to the nearest 500 ms.
-fn normalize(line: &str) -> String {
+pub fn normalize(line: &str) -> String {
     let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
     words[0] = "CLIENT".into();
     words[1] = "[DATE]".into();

@@ -537,3 +537,28 @@ fn http_request_return() {
         logs: 3,
     });
 }
+
+/// HAProxy's 400 and 408 messages say `Connection: close` themselves: a
+/// deny with either closes the connection, and the logged size counts the
+/// header; a 403 keeps the connection.
+#[test]
+fn deny_statuses_that_close() {
+    check(&Case {
+        name: "deny-closing",
+        proxy: "    http-request deny deny_status 400 if { path /400 }\n\
+                 \x20   http-request deny deny_status 408 if { path /408 }\n\
+                 \x20   http-request deny if { path /403 }\n\
+                 \x20   server s1 {S1}",
+        server: ok,
+        client: &[
+            Send("GET /403 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Response,
+            Send("GET /400 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            UntilClose,
+            Reconnect,
+            Send("GET /408 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            UntilClose,
+        ],
+        logs: 3,
+    });
+}

@@ -129,6 +129,12 @@ impl BuiltinError {
         )
     }
 
+    /// Whether HAProxy's message says `Connection: close` (the 400 and
+    /// the 408 only).
+    pub fn closes(&self) -> bool {
+        matches!(self.status, 400 | 408)
+    }
+
     /// The bytes the HTTP/1 mux writes for its own errors (400, 408, 413,
     /// 422, 500, 501): HAProxy's raw messages (src/http.c http_err_msgs),
     /// mixed-case names; only the 400's and the 408's say `Connection:
@@ -136,7 +142,7 @@ impl BuiltinError {
     /// them all the same).
     pub fn mux_h1_bytes(&self) -> Vec<u8> {
         let body = self.body();
-        let conn = if matches!(self.status, 400 | 408) {
+        let conn = if self.closes() {
             "Connection: close\r\n"
         } else {
             ""

@@ -25,6 +25,20 @@ impl Reply {
             .or_else(|| builtin(500))
             .expect("500 is in the table");
         let body = e.body().into_bytes();
+        let mut headers = vec![
+            (
+                b"content-length".to_vec(),
+                body.len().to_string().into_bytes(),
+            ),
+            (b"cache-control".to_vec(), b"no-cache".to_vec()),
+        ];
+        // HAProxy's 400 and 408 messages say `Connection: close`
+        // themselves: the connection ends after them, and the log's size
+        // counts the header although the output writes its own.
+        if e.closes() {
+            headers.push((b"connection".to_vec(), b"close".to_vec()));
+        }
+        headers.push((b"content-type".to_vec(), b"text/html".to_vec()));
         Reply {
             head: Message {
                 start: [
@@ -32,14 +46,7 @@ impl Reply {
                     e.status.to_string().into_bytes(),
                     e.reason.as_bytes().to_vec(),
                 ],
-                headers: vec![
-                    (
-                        b"content-length".to_vec(),
-                        body.len().to_string().into_bytes(),
-                    ),
-                    (b"cache-control".to_vec(), b"no-cache".to_vec()),
-                    (b"content-type".to_vec(), b"text/html".to_vec()),
-                ],
+                headers,
             },
             body,
         }
@@ -191,7 +198,7 @@ mod tests {
 
     #[test]
     fn builtin_pages_are_the_htx_rendering() {
-        for status in [403, 502, 503, 504] {
+        for status in [400, 403, 408, 502, 503, 504] {
             let e = builtin(status).unwrap();
             assert_eq!(Reply::builtin(status).to_bytes(None), e.htx_bytes(false));
             assert_eq!(

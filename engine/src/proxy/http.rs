@@ -1126,13 +1126,10 @@ impl Conn<'_> {
                 None => {
                     txn.end(Cause::ClientTimeout, Phase::Request);
                     let page = policy::error_page(&self.http.policy, Some(&backend.http), 408);
-                    let Some(mut page) = page else {
+                    let Some(page) = page else {
                         txn.status = 408;
                         return Err(Next::Close);
                     };
-                    // On this path HAProxy 2.6's reply holds `connection:
-                    // close` in its HTX, which the logged size counts.
-                    page.head.add("connection", "close");
                     let next = self.send_reply(txn, &page, true).await;
                     txn.status = 408;
                     return Err(next);
