@@ -5,6 +5,8 @@
 //! - [`config`]: haproxy.cfg → the validated, inert model;
 //! - [`runtime`]: the model → running listeners, backends and checks;
 //! - [`proxy`]: accept under `maxconn`, then the stream's life;
+//! - [`stream`]: one stream's record (timers, attempt, bytes, termination),
+//!   kept alike by the TCP and HTTP paths;
 //! - [`backend`]: assign a server (actives, backups, queue), connect, retry;
 //! - [`balance`]: the algorithm choosing among eligible servers;
 //! - [`server`]: a server's runtime state and connection slots;
@@ -38,6 +40,7 @@ pub mod server;
 pub mod shutdown;
 pub mod slowstart;
 pub mod stats;
+pub mod stream;
 
 #[cfg(test)]
 mod testing;

@@ -16,11 +16,11 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+use super::pump::{self, sleep_until, Early, End, Side};
 use super::sessions::Entry;
-use super::tcp::{self, sleep_until, Early, End, Side};
 use super::{Frontend, Process};
 use crate::acl::Acls;
-use crate::backend::{Attempt, Backend, ConnectError, Idle};
+use crate::backend::{Backend, Idle};
 use crate::check::observe::Event;
 use crate::config::{self, Timeouts};
 use crate::http::body::{self, Framing};
@@ -34,14 +34,14 @@ use crate::http::message::Message;
 use crate::http::policy::{self, Policy};
 use crate::http::reply::Reply;
 use crate::log::httplog;
-use crate::log::render::{Fields, NO_SERVER};
+use crate::log::render::Fields;
 use crate::log::syslog::Level;
 use crate::log::tcplog::{connect_line, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
 use crate::rules::{self, Verdict};
 use crate::server::{ServerState, Slot};
-use crate::shutdown::Why;
 use crate::stats::counters::{Sample, Traffic};
+use crate::stream::{Counts, Record, Termination};
 
 /// Room made for each read of a request head.
 const READ_BYTES: usize = 8192;
@@ -90,32 +90,14 @@ enum Next {
     Silent,
 }
 
-/// The termination state of a stream whose server could not be reached.
-fn connect_failure(e: &ConnectError) -> (Cause, Phase) {
-    match e {
-        ConnectError::QueueTimeout => (Cause::ServerTimeout, Phase::Queue),
-        ConnectError::QueueFull => (Cause::ServerAbort, Phase::Queue),
-        _ => (Cause::ServerAbort, Phase::Connect),
-    }
-}
-
-/// One request's life, as its log line reports it.
+/// One request's life, as its log line reports it: the stream's record,
+/// and what only HTTP knows.
 struct Txn {
-    start: Instant,
-    start_wall: SystemTime,
+    rec: Record,
     first_byte: Option<Instant>,
     head_done: Option<Instant>,
-    connected: Option<Instant>,
     response_at: Option<Instant>,
-    attempt: Attempt,
-    backend: Option<Arc<Backend>>,
     status: i32,
-    /// The request's size as HAProxy counts it (`bin`): its head as
-    /// received, in HTX, and its body.
-    bytes_in: u64,
-    bytes_out: u64,
-    cause: Cause,
-    phase: Phase,
     request_line: Option<Vec<u8>>,
     /// The request's HTTP version.
     version: (u8, u8),
@@ -130,13 +112,29 @@ struct Txn {
     server_index: Option<usize>,
     /// The balancing hash key of the request (a retry balances again).
     key: Option<u32>,
-    /// The server's connections when this request gave its slot back.
-    srv_conn: Option<usize>,
-    /// The server and its cut count when connected: a server abort after
-    /// a cut is the cut (`DH`, `UD`...).
-    cut_mark: Option<(Arc<ServerState>, u64)>,
     /// The applet that answered, as the log names it (`<STATS>`).
     applet: Option<&'static str>,
+}
+
+impl Txn {
+    fn new(rec: Record) -> Txn {
+        Txn {
+            rec,
+            first_byte: None,
+            head_done: None,
+            response_at: None,
+            status: -1,
+            request_line: None,
+            version: (1, 1),
+            close: false,
+            first: true,
+            sticky: None,
+            cookie: ['-', '-'],
+            server_index: None,
+            key: None,
+            applet: None,
+        }
+    }
 }
 
 pub async fn serve(
@@ -167,7 +165,7 @@ pub async fn serve(
     let mut start = (Instant::now(), process.net.wall_clock());
     let mut first = true;
     loop {
-        let mut txn = Txn::new(start);
+        let mut txn = Txn::new(Record::new(start.0, start.1, conn.peer, conn.local));
         txn.first = first;
         let next = conn.exchange(&mut txn, first).await;
         if next == Next::Silent {
@@ -182,76 +180,6 @@ pub async fn serve(
         first = false;
     }
     let _ = conn.client.shutdown().await;
-}
-
-impl Txn {
-    fn new((start, start_wall): (Instant, SystemTime)) -> Txn {
-        Txn {
-            start,
-            start_wall,
-            first_byte: None,
-            head_done: None,
-            connected: None,
-            response_at: None,
-            attempt: Attempt::default(),
-            backend: None,
-            status: -1,
-            bytes_in: 0,
-            bytes_out: 0,
-            cause: Cause::None,
-            phase: Phase::None,
-            request_line: None,
-            version: (1, 1),
-            close: false,
-            first: true,
-            sticky: None,
-            cookie: ['-', '-'],
-            server_index: None,
-            key: None,
-            srv_conn: None,
-            cut_mark: None,
-            applet: None,
-        }
-    }
-
-    /// Gives the server slot back, noting the server's connections at
-    /// that moment for the log (HAProxy logs before the slot's next
-    /// taker, queued or not, runs).
-    fn release(&mut self, slot: Slot) {
-        // Counted before the slot goes: a stream waiting for it takes it
-        // at once, perhaps on another thread.
-        let others = slot.server().current_conns().saturating_sub(1);
-        drop(slot);
-        self.srv_conn = Some(others as usize);
-    }
-
-    /// The server last tried, even if it failed: HAProxy's target, which
-    /// the stats charge and the log's `srv_conn` counts.
-    fn target(&self) -> Option<&Arc<ServerState>> {
-        let name = self.attempt.server.as_deref()?;
-        self.backend
-            .as_ref()?
-            .servers
-            .iter()
-            .find(|s| s.name() == name)
-    }
-
-    fn end(&mut self, cause: Cause, phase: Phase) {
-        if self.cause != Cause::None {
-            return;
-        }
-        let cut = self
-            .cut_mark
-            .as_ref()
-            .and_then(|(s, then)| s.cuts.since(*then));
-        (self.cause, self.phase) = match (cause, cut) {
-            // The phase stays: a request waiting for its answer is `DH`.
-            (Cause::ServerAbort, Some(Why::Down)) => (Cause::ServerDown, phase),
-            (Cause::ServerAbort, Some(Why::Up)) => (Cause::ServerUp, phase),
-            (Cause::ServerAbort, Some(Why::Killed)) => (Cause::Killed, phase),
-            _ => (cause, phase),
-        };
-    }
 }
 
 /// What the wait for a request head gave.
@@ -312,22 +240,22 @@ impl Conn<'_> {
         let head = match arrival {
             Arrival::Head(h) => h,
             Arrival::Closed => {
-                txn.end(Cause::ClientAbort, Phase::Request);
+                txn.rec.end(Cause::ClientAbort, Phase::Request);
                 txn.status = 400;
                 return Next::Close;
             }
             Arrival::Idle | Arrival::Timeout => {
-                txn.end(Cause::ClientTimeout, Phase::Request);
+                txn.rec.end(Cause::ClientTimeout, Phase::Request);
                 self.mux_error(txn, 408).await;
                 return Next::Close;
             }
             Arrival::Aborted => {
-                txn.end(Cause::ClientAbort, Phase::Request);
+                txn.rec.end(Cause::ClientAbort, Phase::Request);
                 self.mux_error(txn, 400).await;
                 return Next::Close;
             }
             Arrival::Bad => {
-                txn.end(Cause::Proxy, Phase::Request);
+                txn.rec.end(Cause::Proxy, Phase::Request);
                 self.mux_error(txn, 400).await;
                 return Next::Close;
             }
@@ -349,7 +277,7 @@ impl Conn<'_> {
             Err(status) => {
                 txn.request_line = None;
                 txn.head_done = None;
-                txn.end(Cause::Proxy, Phase::Request);
+                txn.rec.end(Cause::Proxy, Phase::Request);
                 self.mux_error(txn, status).await;
                 return Next::Close;
             }
@@ -359,7 +287,7 @@ impl Conn<'_> {
         let tokens = connection::take_tokens(&mut msg);
         // HAProxy counts the request as its HTTP/1 parser left it: lengths
         // normalised, the Connection header turned into flags.
-        txn.bytes_in = msg.htx_size();
+        txn.rec.bytes_in = msg.htx_size();
         txn.close = framing.force_close || connection::client_wants_close(head.version, tokens);
         if self.http.policy.mode == connection::Mode::Close {
             txn.close = true;
@@ -375,17 +303,17 @@ impl Conn<'_> {
         );
         let backend = match verdict {
             Verdict::Deny(status) => {
-                txn.end(Cause::Proxy, Phase::Request);
+                txn.rec.end(Cause::Proxy, Phase::Request);
                 Traffic::add(&self.frontend.traffic.denied_requests, 1);
                 Traffic::add(&self.session.socket.traffic.denied_requests, 1);
                 return self.reply(txn, None, status, has_body).await;
             }
             Verdict::Return(reply) => {
-                txn.end(Cause::Local, Phase::Request);
+                txn.rec.end(Cause::Local, Phase::Request);
                 return self.send_reply(txn, &reply, has_body).await;
             }
             Verdict::Redirect(r) => {
-                txn.end(Cause::Local, Phase::Request);
+                txn.rec.end(Cause::Local, Phase::Request);
                 Traffic::add(&self.frontend.traffic.intercepted, 1);
                 let reply = r.reply();
                 return self.send_reply(txn, &reply, has_body).await;
@@ -412,14 +340,14 @@ impl Conn<'_> {
             },
         };
         let Some(backend) = backend.filter(|b| !b.disabled) else {
-            txn.end(Cause::ServerAbort, Phase::Connect);
+            txn.rec.end(Cause::ServerAbort, Phase::Connect);
             return self.reply(txn, None, 503, has_body).await;
         };
         // A backend's own statistics page, once it is chosen.
         if backend.name != self.frontend.name
             && crate::stats::page::wants(&backend.stats, &msg.start[0], &msg.start[1])
         {
-            txn.backend = Some(backend.clone());
+            txn.rec.backend = Some(backend.clone());
             return self
                 .serve_stats(
                     txn,
@@ -431,7 +359,7 @@ impl Conn<'_> {
                 )
                 .await;
         }
-        txn.backend = Some(backend.clone());
+        txn.rec.backend = Some(backend.clone());
         let _in_backend = backend.enter();
         policy::forward_for(
             &self.http.policy,
@@ -496,7 +424,7 @@ impl Conn<'_> {
             .connect_or_reuse(
                 &*self.process.net,
                 port,
-                &mut txn.attempt,
+                &mut txn.rec.attempt,
                 &mut self.idle,
                 direct,
                 key,
@@ -505,15 +433,14 @@ impl Conn<'_> {
         let (server, slot) = match connected {
             Ok(c) => c,
             Err(e) => {
-                let (cause, phase) = connect_failure(&e);
-                txn.end(cause, phase);
+                let (cause, phase) = e.termination();
+                txn.rec.end(cause, phase);
                 return self.reply(txn, Some(&backend), 503, has_body).await;
             }
         };
-        txn.connected = Some(Instant::now());
+        txn.rec.connected(&slot);
         self.session
-            .set_target(&backend.name, txn.attempt.server.as_deref());
-        txn.cut_mark = Some((slot.server().clone(), slot.server().cuts.count()));
+            .set_target(&backend.name, txn.rec.attempt.server.as_deref());
         txn.server_index = backend
             .servers
             .iter()
@@ -562,14 +489,14 @@ impl Conn<'_> {
             client: self.timeouts().client,
             ..backend.timeouts
         };
-        let mut server = backend.traffic.h1.meter(server, !txn.attempt.reused);
+        let mut server = backend.traffic.h1.meter(server, !txn.rec.attempt.reused);
         let head_bytes = msg.to_bytes();
         // A kept connection can die after the look before its reuse: one
         // that refuses the request's first byte is replaced at once, a
         // retry as HAProxy makes when its mux knew the connection dead
         // before taking the request (back_handle_st_cer, SF_SRV_REUSED).
         let mut written = 0;
-        if txn.attempt.reused {
+        if txn.rec.attempt.reused {
             match now_or_never(server.write(&head_bytes)).await {
                 Some(Ok(n)) if n > 0 => written = n,
                 Some(outcome) => {
@@ -580,19 +507,20 @@ impl Conn<'_> {
                     let port = self.local.map_or(0, |a| a.port());
                     let net = &*self.process.net;
                     match backend
-                        .reconnect(net, port, &mut txn.attempt, slot, error, txn.key)
+                        .reconnect(net, port, &mut txn.rec.attempt, slot, error, txn.key)
                         .await
                     {
                         Ok((fresh, s)) => {
                             slot = s;
+                            txn.rec.connected(&slot);
                             server = backend.traffic.h1.meter(fresh, true);
                         }
                         Err(e) => {
                             // HAProxy closes without an answer here: the
                             // client's request went to a reused connection
                             // (http_server_error without a message).
-                            let (cause, phase) = connect_failure(&e);
-                            txn.end(cause, phase);
+                            let (cause, phase) = e.termination();
+                            txn.rec.end(cause, phase);
                             txn.status = 503;
                             return Next::Close;
                         }
@@ -630,14 +558,14 @@ impl Conn<'_> {
                 &head_bytes[written..],
                 &mut sent,
             );
-            let down = read_response(&mut srd, &mut cwr, timeouts.server, &mut txn.bytes_out);
+            let down = read_response(&mut srd, &mut cwr, timeouts.server, &mut txn.rec.bytes_out);
             match upload_while_waiting(up, down).await {
                 (up, Some(down)) => (up, down),
                 (up, None) => {
                     // The client failed its body: the stream ends now and
                     // the server connection with it.
                     self.inbuf = inbuf;
-                    txn.release(slot);
+                    txn.rec.release(slot);
                     return self.client_body_failed(txn, backend, up).await;
                 }
             }
@@ -647,21 +575,21 @@ impl Conn<'_> {
                 .is_err()
             {
                 self.inbuf = inbuf;
-                txn.end(Cause::ServerAbort, Phase::Headers);
+                txn.rec.end(Cause::ServerAbort, Phase::Headers);
                 return self.reply(txn, Some(backend), 502, false).await;
             }
             let down = read_response(
                 &mut server,
                 &mut self.client,
                 timeouts.server,
-                &mut txn.bytes_out,
+                &mut txn.rec.bytes_out,
             )
             .await;
             (Ok(()), down)
         };
         self.inbuf = inbuf;
         if up.is_ok() {
-            txn.bytes_in += sent.htx(framing);
+            txn.rec.bytes_in += sent.htx(framing);
         }
         if let Err(e) = &up {
             // Only the server's side failing, or a client gone silent,
@@ -675,8 +603,8 @@ impl Conn<'_> {
                 } else {
                     (Cause::ServerAbort, 502)
                 };
-                txn.end(cause, Phase::Data);
-                txn.release(slot);
+                txn.rec.end(cause, Phase::Data);
+                txn.rec.release(slot);
                 return self.reply(txn, Some(backend), status, true).await;
             }
             txn.close = true;
@@ -684,7 +612,7 @@ impl Conn<'_> {
         let response = match down {
             Ok(r) => r,
             Err(e) => {
-                txn.release(slot);
+                txn.rec.release(slot);
                 let observed = match e {
                     ResponseError::Timeout => Some(Event::ReadTimeout),
                     ResponseError::Bad => Some(Event::HttpHdrRsp),
@@ -706,11 +634,11 @@ impl Conn<'_> {
                     ResponseError::Aborted { .. } => (Cause::ServerAbort, 502),
                     ResponseError::Bad => (Cause::Proxy, 502),
                     ResponseError::Client => {
-                        txn.end(Cause::ClientAbort, Phase::Headers);
+                        txn.rec.end(Cause::ClientAbort, Phase::Headers);
                         return Next::Close;
                     }
                 };
-                txn.end(cause, Phase::Headers);
+                txn.rec.end(cause, Phase::Headers);
                 Traffic::add(&srv.traffic.response_errors, 1);
                 Traffic::add(&backend.traffic.response_errors, 1);
                 return self.reply(txn, Some(backend), status, up.is_err()).await;
@@ -731,8 +659,8 @@ impl Conn<'_> {
             Ok(d) => d,
             Err(_) => {
                 srv.observe(Event::HttpHdrRsp);
-                txn.end(Cause::Proxy, Phase::Headers);
-                txn.release(slot);
+                txn.rec.end(Cause::Proxy, Phase::Headers);
+                txn.rec.release(slot);
                 return self.reply(txn, Some(backend), 502, false).await;
             }
         };
@@ -746,13 +674,13 @@ impl Conn<'_> {
         let unasked = status == 101 && !(upgrade_asked && tokens.upgrade);
         if unasked || (tunnel && websocket && !out.has("sec-websocket-accept")) {
             // HAProxy checks the server's half of the WebSocket handshake.
-            txn.end(Cause::Proxy, Phase::Headers);
-            txn.release(slot);
+            txn.rec.end(Cause::Proxy, Phase::Headers);
+            txn.rec.release(slot);
             return self.reply(txn, Some(backend), 502, false).await;
         }
         // HAProxy counts the response as it came in, before its edits.
-        let counted_before = txn.bytes_out;
-        txn.bytes_out += out.htx_size();
+        let counted_before = txn.rec.bytes_out;
+        txn.rec.bytes_out += out.htx_size();
         // `http-response` rules: the backend's, then the frontend's.
         let denied = rules::respond(
             &backend.http_response,
@@ -780,13 +708,13 @@ impl Conn<'_> {
         if let Some(status) = denied {
             // The response is replaced, its size still counted; the server
             // connection stays when the whole response is at hand.
-            txn.end(Cause::Proxy, Phase::Headers);
+            txn.rec.end(Cause::Proxy, Phase::Headers);
             txn.response_at = None;
             Traffic::add(&backend.traffic.denied_responses, 1);
-            txn.release(slot);
+            txn.rec.release(slot);
             let body = buf.len() - head.len;
             // What of the body had arrived counts too.
-            txn.bytes_out += body as u64;
+            txn.rec.bytes_out += body as u64;
             let whole = match decision.framing {
                 Framing::None => body == 0,
                 Framing::Length(n) => body as u64 == n,
@@ -841,12 +769,12 @@ impl Conn<'_> {
         let rest = buf.split_off(head.len);
         let head_bytes = out.to_bytes();
         if tunnel {
-            txn.release(slot);
+            txn.rec.release(slot);
             if timed(timeouts.client, self.client.write_all(&head_bytes))
                 .await
                 .is_err()
             {
-                txn.end(Cause::ClientAbort, Phase::Data);
+                txn.rec.end(Cause::ClientAbort, Phase::Data);
                 return Next::Close;
             }
             return self.tunnel(txn, Box::new(server), rest, &timeouts).await;
@@ -867,17 +795,17 @@ impl Conn<'_> {
             &mut got,
         );
         match forwarded.await {
-            Ok(()) => txn.bytes_out += got.htx(decision.framing),
+            Ok(()) => txn.rec.bytes_out += got.htx(decision.framing),
             Err(ForwardError::Chunk(_)) if got.wire == 0 => {
                 // A bad chunk in what came with the head: nothing reached
                 // the client yet, which gets HAProxy's 502 instead.
                 srv.observe(Event::HttpHdrRsp);
                 Traffic::add(&srv.traffic.response_errors, 1);
                 Traffic::add(&backend.traffic.response_errors, 1);
-                txn.bytes_out = counted_before;
+                txn.rec.bytes_out = counted_before;
                 txn.response_at = None;
-                txn.end(Cause::Proxy, Phase::Headers);
-                txn.release(slot);
+                txn.rec.end(Cause::Proxy, Phase::Headers);
+                txn.rec.release(slot);
                 return self.reply(txn, Some(backend), 502, false).await;
             }
             Err(e) => {
@@ -890,11 +818,11 @@ impl Conn<'_> {
                         Cause::ServerAbort
                     }
                 };
-                txn.end(cause, Phase::Data);
+                txn.rec.end(cause, Phase::Data);
                 return Next::Close;
             }
         }
-        txn.release(slot);
+        txn.rec.release(slot);
         if !server_close && rest.is_empty() && up.is_ok() {
             self.keep_idle(srv, server.into_inner());
         }
@@ -944,17 +872,17 @@ impl Conn<'_> {
     ) -> Next {
         match failed {
             Err(ForwardError::Chunk(_)) => {
-                txn.end(Cause::Proxy, Phase::Headers);
+                txn.rec.end(Cause::Proxy, Phase::Headers);
                 Traffic::add(&self.frontend.traffic.bad_requests, 1);
                 Traffic::add(&self.session.socket.traffic.bad_requests, 1);
                 self.reply(txn, Some(backend), 400, true).await
             }
             Err(e) if e.is_timeout() => {
-                txn.end(Cause::ClientTimeout, Phase::Data);
+                txn.rec.end(Cause::ClientTimeout, Phase::Data);
                 Next::Close
             }
             _ => {
-                txn.end(Cause::ClientAbort, Phase::Data);
+                txn.rec.end(Cause::ClientAbort, Phase::Data);
                 Traffic::add(&self.frontend.traffic.client_aborts, 1);
                 Traffic::add(&backend.traffic.client_aborts, 1);
                 Next::Close
@@ -985,10 +913,10 @@ impl Conn<'_> {
     ) -> Next {
         if !from_server.is_empty() {
             if self.client.write_all(&from_server).await.is_err() {
-                txn.end(Cause::ClientAbort, Phase::Data);
+                txn.rec.end(Cause::ClientAbort, Phase::Data);
                 return Next::Close;
             }
-            txn.bytes_out += from_server.len() as u64;
+            txn.rec.bytes_out += from_server.len() as u64;
         }
         // The connection ends with the tunnel.
         let client = std::mem::replace(&mut self.client, Box::new(tokio::io::empty()));
@@ -1001,14 +929,14 @@ impl Conn<'_> {
             bytes: std::mem::take(&mut self.inbuf),
             eof: false,
         };
-        let (end, volume) = tcp::tunnel(client, server, &tunnel_timeouts, early).await;
-        txn.bytes_out += volume.to_client;
+        let (end, volume) = pump::tunnel(client, server, &tunnel_timeouts, early).await;
+        txn.rec.bytes_out += volume.to_client;
         match end {
             End::Closed => {}
-            End::Timeout(Side::Client) => txn.end(Cause::ClientTimeout, Phase::Data),
-            End::Timeout(Side::Server) => txn.end(Cause::ServerTimeout, Phase::Data),
-            End::Abort(Side::Client) => txn.end(Cause::ClientAbort, Phase::Data),
-            End::Abort(Side::Server) => txn.end(Cause::ServerAbort, Phase::Data),
+            End::Timeout(Side::Client) => txn.rec.end(Cause::ClientTimeout, Phase::Data),
+            End::Timeout(Side::Server) => txn.rec.end(Cause::ServerTimeout, Phase::Data),
+            End::Abort(Side::Client) => txn.rec.end(Cause::ClientAbort, Phase::Data),
+            End::Abort(Side::Server) => txn.rec.end(Cause::ServerAbort, Phase::Data),
         }
         Next::Close
     }
@@ -1021,8 +949,8 @@ impl Conn<'_> {
         request_timeout: Option<Duration>,
     ) -> Arrival {
         let idle_deadline = match idle_timeout {
-            Some(t) => Some(txn.start + t),
-            None => request_timeout.map(|t| txn.start + t),
+            Some(t) => Some(txn.rec.start + t),
+            None => request_timeout.map(|t| txn.rec.start + t),
         };
         loop {
             if !self.inbuf.is_empty() {
@@ -1087,7 +1015,7 @@ impl Conn<'_> {
             let bytes = interim.to_bytes();
             let written = timed(self.timeouts().client, self.client.write_all(&bytes));
             if written.await.is_ok() {
-                txn.bytes_out += interim.htx_size();
+                txn.rec.bytes_out += interim.htx_size();
             }
             msg.remove("expect");
         }
@@ -1124,7 +1052,7 @@ impl Conn<'_> {
                 Some(Ok(0) | Err(_)) => return Ok(data),
                 Some(Ok(_)) => {}
                 None => {
-                    txn.end(Cause::ClientTimeout, Phase::Request);
+                    txn.rec.end(Cause::ClientTimeout, Phase::Request);
                     let page = policy::error_page(&self.http.policy, Some(&backend.http), 408);
                     let Some(page) = page else {
                         txn.status = 408;
@@ -1191,7 +1119,7 @@ impl Conn<'_> {
             .await
             .is_ok()
         {
-            txn.bytes_out += reply.head.htx_size() + reply.body.len() as u64;
+            txn.rec.bytes_out += reply.head.htx_size() + reply.body.len() as u64;
         }
         if txn.close {
             Next::Close
@@ -1214,11 +1142,11 @@ impl Conn<'_> {
     ) -> Next {
         use crate::stats::page::{self, Ask};
         txn.applet = Some("<STATS>");
-        txn.end(Cause::Local, Phase::Request);
+        txn.rec.end(Cause::Local, Phase::Request);
         let has_body = framing != Framing::None;
         let authorization = msg.values("authorization").next().map(<[u8]>::to_vec);
         if !page::authorized(settings, authorization.as_deref()) {
-            txn.cause = Cause::Proxy;
+            txn.rec.cause = Cause::Proxy;
             return self
                 .send_reply(txn, &page::unauthorized(settings), has_body)
                 .await;
@@ -1243,7 +1171,7 @@ impl Conn<'_> {
             } else {
                 match self.read_body(framing).await {
                     Some(body) => {
-                        txn.bytes_in += body.len() as u64;
+                        txn.rec.bytes_in += body.len() as u64;
                         let mut notices = vec![];
                         let code = page::post(&body, &registry, &mut notices);
                         for n in &notices {
@@ -1282,7 +1210,7 @@ impl Conn<'_> {
     async fn serve_metrics(&mut self, txn: &mut Txn, msg: &Message, has_body: bool) -> Next {
         use crate::stats::prometheus::{self, Query};
         txn.applet = Some("<PROMEX>");
-        txn.end(Cause::Local, Phase::Request);
+        txn.rec.end(Cause::Local, Phase::Request);
         Traffic::add(&self.frontend.traffic.intercepted, 1);
         let Some(registry) = self.process.registry() else {
             return self.reply(txn, None, 503, has_body).await;
@@ -1347,7 +1275,7 @@ impl Conn<'_> {
             .is_ok()
         {
             let data = if head_only { 0 } else { body.len() as u64 };
-            txn.bytes_out += head.htx_size() + data;
+            txn.rec.bytes_out += head.htx_size() + data;
         } else {
             txn.close = true;
         }
@@ -1402,21 +1330,16 @@ impl Conn<'_> {
     /// Counts a finished request in its frontend, backend and server, as
     /// HAProxy does when a stream ends.
     fn account(&self, txn: &Txn) {
-        let backend = txn.backend.as_deref();
-        let server = txn.target();
+        let backend = txn.rec.backend.as_deref();
+        let server = txn.rec.target();
         let fe = &self.frontend.traffic;
-        for t in [
+        let charged = [
             Some(fe),
             Some(&self.session.socket.traffic),
             backend.map(|b| &b.traffic),
             server.map(|s| &s.traffic),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            Traffic::add(&t.bytes_in, txn.bytes_in);
-            Traffic::add(&t.bytes_out, txn.bytes_out);
-        }
+        ];
+        txn.rec.charge_bytes(charged.into_iter().flatten());
         let Ok(status) = u16::try_from(txn.status) else {
             return;
         };
@@ -1430,8 +1353,8 @@ impl Conn<'_> {
         // in the time averages.
         let (Some(head_done), Some(assigned), Some(connected), Some(response)) = (
             txn.head_done,
-            txn.attempt.assigned_at,
-            txn.connected,
+            txn.rec.attempt.assigned_at,
+            txn.rec.connected,
             txn.response_at,
         ) else {
             return;
@@ -1441,7 +1364,7 @@ impl Conn<'_> {
             queue: ms(head_done, assigned),
             connect: ms(assigned, connected),
             response: ms(connected, response),
-            total: ms(txn.start, Instant::now()),
+            total: ms(txn.rec.start, Instant::now()),
         };
         if let Some(s) = server {
             s.traffic
@@ -1464,55 +1387,36 @@ impl Conn<'_> {
 
     /// What the log line of `txn` says.
     fn log_fields(&self, txn: &Txn) -> Fields {
-        let backend = txn.backend.as_ref();
-        let srv_conn = txn
-            .srv_conn
-            .unwrap_or_else(|| txn.target().map_or(0, |s| s.current_conns() as usize));
         let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
             (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
             _ => -1,
         };
-        let first = txn.first_byte.unwrap_or(txn.start);
+        let rec = &txn.rec;
+        let first = txn.first_byte.unwrap_or(rec.start);
         let now = Instant::now();
-        Fields {
-            client: self.peer,
-            frontend_addr: self.local,
-            server_addr: txn.attempt.server.as_ref().and(txn.attempt.server_addr),
-            accept_date: txn.start_wall,
-            request_date: txn.start_wall + first.duration_since(txn.start),
-            frontend: self.frontend.name.clone(),
-            backend: backend.map_or_else(|| self.frontend.name.clone(), |b| b.name.clone()),
-            server: match (&txn.attempt.server, txn.applet) {
-                (Some(s), _) => s.clone(),
-                (None, Some(applet)) => applet.to_string(),
-                (None, None) => NO_SERVER.to_string(),
-            },
-            timers: httplog::timers(
-                ms(Some(first), txn.head_done),
-                ms(txn.head_done, txn.attempt.assigned_at),
-                ms(txn.attempt.assigned_at, txn.connected),
-                ms(txn.connected, txn.response_at),
-                ms(Some(first), Some(now)),
-                ms(Some(txn.start), Some(first)),
-                ms(txn.response_at, Some(now)),
-            ),
-            status: txn.status,
-            bytes_out: txn.bytes_out,
-            bytes_in: txn.bytes_in,
-            cause: txn.cause,
-            phase: txn.phase,
-            cookie: txn.cookie,
+        let timers = httplog::timers(
+            ms(Some(first), txn.head_done),
+            ms(txn.head_done, rec.attempt.assigned_at),
+            ms(rec.attempt.assigned_at, rec.connected),
+            ms(rec.connected, txn.response_at),
+            ms(Some(first), Some(now)),
+            ms(Some(rec.start), Some(first)),
+            ms(txn.response_at, Some(now)),
+        );
+        let counts = Counts {
             actconn: self.process.global.in_use(),
             feconn: self.frontend.limit.in_use(),
-            beconn: backend.map_or(0, |b| b.current_streams()),
-            srv_conn,
-            retries: txn.attempt.retries,
-            redispatched: txn.attempt.redispatched,
-            srv_queue: txn.attempt.srv_queue,
-            backend_queue: txn.attempt.backend_queue,
-            request_line: txn.request_line.clone(),
             pid: self.process.net.pid(),
+        };
+        let mut fields = rec.fields(&self.frontend.name, timers, counts);
+        fields.request_date = rec.start_wall + first.duration_since(rec.start);
+        if let (None, Some(applet)) = (&rec.attempt.server, txn.applet) {
+            fields.server = applet.to_string();
         }
+        fields.status = txn.status;
+        fields.cookie = txn.cookie;
+        fields.request_line = txn.request_line.clone();
+        fields
     }
 }
 

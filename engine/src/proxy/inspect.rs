@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use super::tcp::{sleep_until, Early};
+use super::pump::{sleep_until, Early};
 use crate::acl::{Acls, Stream};
 use crate::config;
 use crate::net::BoxStream;

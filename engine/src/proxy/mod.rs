@@ -1,12 +1,13 @@
 //! Frontends: listeners and the accept loop with its `maxconn` limits.
-//! [`stream`] is the life of a stream from accept to close; [`tcp`] the
-//! forwarding of its bytes.
+//! [`tcp`] is the life of a `mode tcp` stream from accept to close,
+//! [`http`] that of an HTTP connection's requests; [`pump`] forwards bytes
+//! both ways (a TCP stream's, an HTTP tunnel's).
 
 pub mod http;
 pub mod inspect;
+pub mod pump;
 pub mod sessions;
-mod stream;
-pub mod tcp;
+mod tcp;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -270,7 +271,7 @@ pub async fn accept_loop(
                     // `actconn` and `feconn` count it, as in HAProxy.
                     match &frontend.http {
                         Some(h) => http::serve(client, &frontend, h, &process, session).await,
-                        None => stream::serve(client, &frontend, &process, session).await,
+                        None => tcp::serve(client, &frontend, &process, session).await,
                     }
                     drop(registered);
                     socket.current.fetch_sub(1, Ordering::AcqRel);
