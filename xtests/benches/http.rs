@@ -14,7 +14,8 @@
 //! Everything runs on loopback and shares the machine's CPUs with wrk:
 //! the numbers compare targets within one run, not runs or machines.
 //! Needs `wrk` (`apt-get install wrk`); skips with a note without it. Run
-//! with `cargo bench -p xtests --bench http`.
+//! with `cargo bench -p xtests --bench http`; with BENCH_BASELINE_ENGINE
+//! naming another engine binary, that build is measured too (`baseline`).
 
 use std::path::Path;
 use std::process::Command;
@@ -241,6 +242,12 @@ fn main() {
     let mut targets: Vec<(&str, Option<ProxyProcess>, u16)> = vec![("direct", None, origin_port)];
     let (engine, engine_port) = proxy(&xtests::engine_bin!(), origin_port);
     targets.push(("engine", Some(engine), engine_port));
+    // Another engine build to compare with in the same run (a change's
+    // "before"): BENCH_BASELINE_ENGINE=/path/to/engine.
+    if let Some(baseline) = std::env::var_os("BENCH_BASELINE_ENGINE") {
+        let (b, port) = proxy(Path::new(&baseline), origin_port);
+        targets.push(("baseline", Some(b), port));
+    }
     if let Some(haproxy) = xtests::haproxy_bin() {
         let (h, port) = proxy(&haproxy, origin_port);
         targets.push(("haproxy 2.6", Some(h), port));
@@ -284,5 +291,8 @@ fn main() {
             print_ratio("engine/haproxy", &engine, &haproxy);
         }
         print_ratio("engine/direct", &engine, &find("direct").expect("direct"));
+        if let Some(baseline) = find("baseline") {
+            print_ratio("engine/baseline", &engine, &baseline);
+        }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Two workloads, each bounded in count: connection rate (connect, read a
 //! short answer, close) and bulk throughput (one stream of BULK_BYTES).
-//! Run with `cargo bench -p xtests`.
+//! Run with `cargo bench -p xtests`; with BENCH_BASELINE_ENGINE naming
+//! another engine binary, that build is measured too (`baseline`).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -97,6 +98,12 @@ fn main() {
     let mut targets: Vec<(&str, Option<ProxyProcess>, u16)> = vec![("direct", None, server_port)];
     let (engine, engine_port) = proxy(&xtests::engine_bin!(), server_port);
     targets.push(("engine", Some(engine), engine_port));
+    // Another engine build to compare with in the same run (a change's
+    // "before"): BENCH_BASELINE_ENGINE=/path/to/engine.
+    if let Some(baseline) = std::env::var_os("BENCH_BASELINE_ENGINE") {
+        let (b, port) = proxy(Path::new(&baseline), server_port);
+        targets.push(("baseline", Some(b), port));
+    }
     if let Some(haproxy) = xtests::haproxy_bin() {
         let (h, port) = proxy(&haproxy, server_port);
         targets.push(("haproxy 2.6", Some(h), port));
