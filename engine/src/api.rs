@@ -174,7 +174,7 @@ pub async fn serve(
             let sessions = registry.info.as_ref().map(|i| i.process.clone());
             let listed = sessions.as_ref().map(|p| {
                 p.sessions
-                    .register(accepted.peer, "GLOBAL", Default::default())
+                    .register(accepted.family, accepted.peer, "GLOBAL", Default::default())
             });
             session(accepted.stream, &registry, &logger, level, idle).await;
             drop(listed);

@@ -24,7 +24,7 @@ use crate::http::cookie::{Candidate, Persistence};
 use crate::http::forward::now_or_never;
 use crate::http::policy::Policy;
 use crate::log::syslog::Target;
-use crate::net::{BoxStream, Net};
+use crate::net::{BoxStream, ConnectSpec, Net};
 use crate::server::{ServerState, Shared, Slot};
 use crate::stats::counters::{Availability, Traffic};
 
@@ -758,7 +758,7 @@ impl Backend {
                 Ok(stream) => {
                     Traffic::add(&server.traffic.connects, 1);
                     server.observe(Event::L4Ok);
-                    return Ok((server.cuts.wrap(stream), slot));
+                    return Ok((crate::layers::server(stream, &server), slot));
                 }
                 Err(e) => e,
             };
@@ -941,10 +941,10 @@ async fn connect_once(
     timeout: Option<Duration>,
 ) -> io::Result<BoxStream> {
     match timeout {
-        Some(t) => tokio::time::timeout(t, net.connect(addr))
+        Some(t) => tokio::time::timeout(t, net.connect(&ConnectSpec::to(addr)))
             .await
             .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "connect timeout"))),
-        None => net.connect(addr).await,
+        None => net.connect(&ConnectSpec::to(addr)).await,
     }
 }
 

@@ -18,7 +18,9 @@
 //!   HAProxy's error responses) — ready for the HTTP path;
 //! - [`admin`]: maintenance and drain, with HAProxy's messages;
 //! - [`log`]: stderr messages, syslog targets, the TCP log line;
-//! - [`net`]: the seam to the outside world (real or simulated).
+//! - [`net`]: the seam to the outside world (real or simulated);
+//! - [`pool`]: the event loops that run streams (`nbthread`);
+//! - [`layers`]: what wraps a client or server connection, in order.
 
 pub mod acl;
 pub mod admin;
@@ -30,8 +32,10 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod identity;
+pub mod layers;
 pub mod log;
 pub mod net;
+pub mod pool;
 pub mod proxy;
 pub mod rdp;
 pub mod rules;

@@ -8,6 +8,7 @@ use engine::config::{self, Config};
 use engine::identity;
 use engine::log::{self, LogSink, Severity};
 use engine::net::TokioNet;
+use engine::pool::Threads;
 use engine::runtime::{Engine, StartError};
 
 fn main() -> ExitCode {
@@ -172,8 +173,8 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
     let threads = config.global.nbthread.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    let net = match TokioNet::new().with_threads(threads) {
-        Ok(net) => net,
+    let pool = match Threads::start(threads) {
+        Ok(pool) => pool,
         Err(e) => {
             eprintln!("cannot start the event loops: {e}");
             return ExitCode::from(1);
@@ -186,7 +187,15 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
         eprintln!("cannot install signal handlers");
         return ExitCode::from(1);
     };
-    let engine = match Engine::start(&config, Arc::new(net), sink.clone(), &log_tag()).await {
+    let engine = match Engine::start(
+        &config,
+        Arc::new(TokioNet::new()),
+        Arc::new(pool),
+        sink.clone(),
+        &log_tag(),
+    )
+    .await
+    {
         Ok(e) => e,
         Err(e) => {
             // Alerts show even with -q, as HAProxy's do.

@@ -13,10 +13,9 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -35,7 +34,9 @@ pub type BoxStream = Box<dyn Stream>;
 pub enum ListenAddr {
     Inet(SocketAddr),
     Unix(PathBuf),
-    /// An inherited file descriptor that is already a listening socket.
+    /// An inherited file descriptor that is already a listening socket
+    /// (`fd@<n>`; also how a new generation adopts a listener handed
+    /// over by [`Listener::handover`]).
     Fd(i32),
 }
 
@@ -49,13 +50,149 @@ impl std::fmt::Display for ListenAddr {
     }
 }
 
-/// An accepted connection.
+/// What to listen on and how: HAProxy's `bind` line as the seam takes it.
+///
+/// Defaults (as [`ListenSpec::new`] sets them): `reuseport` on (a new
+/// process binds beside the old one during a reload, as HAProxy does
+/// unless `noreuseport`), the system's `v6only`, no `interface`, neither
+/// `freebind` nor `transparent`. The configuration fills `addr` and
+/// `backlog`; the parser refuses the `bind` options behind the other
+/// fields (`v6only`, `interface`, `transparent`) and the global
+/// `noreuseport` as not implemented, so none is set from a file yet.
+/// The socket options apply to `Inet` addresses only: a spec that sets
+/// one for a unix socket or an inherited one is refused (InvalidInput).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenSpec {
+    pub addr: ListenAddr,
+    /// The length of the queue of connections the kernel completes
+    /// before the engine accepts them (listen(2)'s; the kernel caps it at
+    /// `net.core.somaxconn`). An inherited socket (`fd@`) keeps the
+    /// backlog it was given, as in HAProxy.
+    pub backlog: u32,
+    /// SO_REUSEPORT.
+    pub reuseport: bool,
+    /// IPV6_V6ONLY for an IPv6 address (`v6only`, `v4v6`); None: the
+    /// system's default (`net.ipv6.bindv6only`).
+    pub v6only: Option<bool>,
+    /// SO_BINDTODEVICE (`interface <name>`).
+    pub interface: Option<String>,
+    /// IP_FREEBIND: bind an address the host does not have (yet), as a
+    /// standby does with a VIP.
+    pub freebind: bool,
+    /// IP_TRANSPARENT (`transparent`): accept connections to any address
+    /// routed to the host.
+    pub transparent: bool,
+}
+
+impl ListenSpec {
+    /// `addr` with `backlog` and every other field at its default.
+    pub fn new(addr: ListenAddr, backlog: u32) -> Self {
+        ListenSpec {
+            addr,
+            backlog,
+            reuseport: true,
+            v6only: None,
+            interface: None,
+            freebind: false,
+            transparent: false,
+        }
+    }
+
+    /// Whether the socket options stay at their defaults (all a unix
+    /// socket or an inherited one can take).
+    pub fn has_default_options(&self) -> bool {
+        self.reuseport
+            && self.v6only.is_none()
+            && self.interface.is_none()
+            && !self.freebind
+            && !self.transparent
+    }
+}
+
+/// What to connect to and how: the connect side's mirror of [`ListenSpec`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectSpec {
+    /// The destination.
+    pub to: SocketAddr,
+    /// The source address to bind before connecting (HAProxy's `source`);
+    /// None: the kernel chooses. The production seam binds it; seams that
+    /// cannot choose a source (the simulator's, the test fake) refuse a
+    /// spec that sets it (Unsupported).
+    pub from: Option<SocketAddr>,
+    /// TLS to the server (`ssl`, `sni`, `alpn` on a `server` line): a place
+    /// kept for the transport to come. Not used yet: no configuration sets
+    /// it, and every seam refuses a spec that does (Unsupported) rather
+    /// than connect in clear.
+    pub tls: Option<TlsSpec>,
+}
+
+/// TLS parameters of a connection (see [`ConnectSpec::tls`]; not used yet).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsSpec {
+    /// The server name sent in SNI and checked in the certificate.
+    pub server_name: Option<String>,
+    /// ALPN protocols offered, in order of preference (`h2`, `http/1.1`).
+    pub alpn: Vec<String>,
+}
+
+impl ConnectSpec {
+    /// A plain TCP connection to `to`, from wherever the kernel chooses.
+    pub fn to(to: SocketAddr) -> Self {
+        ConnectSpec {
+            to,
+            from: None,
+            tls: None,
+        }
+    }
+
+    /// The destination of a spec a seam without source binding or TLS
+    /// can honour; Unsupported for any other.
+    pub fn plain(&self) -> io::Result<SocketAddr> {
+        if self.from.is_some() || self.tls.is_some() {
+            return Err(io::Error::from(io::ErrorKind::Unsupported));
+        }
+        Ok(self.to)
+    }
+}
+
+/// A socket's address family, as `show sess` names its protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Inet4,
+    Inet6,
+    Unix,
+}
+
+impl Family {
+    /// The family of a socket at `addr` (None: a unix socket).
+    pub fn of(addr: Option<SocketAddr>) -> Self {
+        match addr {
+            Some(SocketAddr::V4(_)) => Family::Inet4,
+            Some(SocketAddr::V6(_)) => Family::Inet6,
+            None => Family::Unix,
+        }
+    }
+
+    /// HAProxy's name of a stream socket of this family (`proto=` in
+    /// `show sess`).
+    pub fn proto(self) -> &'static str {
+        match self {
+            Family::Inet4 => "tcpv4",
+            Family::Inet6 => "tcpv6",
+            Family::Unix => "unix_stream",
+        }
+    }
+}
+
+/// An accepted connection and what the transport knows of it.
 pub struct Accepted {
     pub stream: BoxStream,
     /// The client's address; None for unix sockets.
     pub peer: Option<SocketAddr>,
     /// The address the client connected to; None for unix sockets.
     pub local: Option<SocketAddr>,
+    /// The listening socket's family.
+    pub family: Family,
 }
 
 /// A listening socket.
@@ -64,6 +201,14 @@ pub trait Listener: Send + Sync {
     /// Another handle on the same listening socket, for an accept loop on
     /// another event loop; None when the kind cannot be shared.
     fn try_clone(&self) -> Option<io::Result<Box<dyn Listener>>> {
+        None
+    }
+    /// A duplicate of the listening socket's descriptor, for the next
+    /// generation of the engine to adopt (`fd@<n>`, [`ListenAddr::Fd`])
+    /// while this one drains: a seamless reload. None where the socket
+    /// cannot be passed (a simulated one, a unix socket: adopting takes
+    /// TCP listeners only).
+    fn handover(&self) -> Option<io::Result<OwnedFd>> {
         None
     }
 }
@@ -75,19 +220,14 @@ pub trait Datagram: Send + Sync {
         -> BoxFuture<'a, io::Result<(usize, SocketAddr)>>;
 }
 
-/// The world as the engine sees it.
+/// The world as the engine sees it: sockets, the wall clock, the seed of
+/// its random choices, its identity. (The event loops that run streams
+/// are the runtime's: [`crate::pool::Pool`].)
 pub trait Net: Send + Sync + 'static {
-    /// Listens on `addr`. `backlog` is the length of the queue of
-    /// connections the kernel completes before the engine accepts them
-    /// (listen(2)'s; the kernel caps it at `net.core.somaxconn`). An
-    /// inherited socket (`fd@`) keeps the backlog it was given, as in
-    /// HAProxy.
-    fn listen(
-        &self,
-        addr: &ListenAddr,
-        backlog: u32,
-    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
-    fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>>;
+    /// Listens as `spec` says (see [`ListenSpec`]).
+    fn listen(&self, spec: &ListenSpec) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
+    /// Connects as `spec` says (see [`ConnectSpec`]).
+    fn connect(&self, spec: &ConnectSpec) -> BoxFuture<'_, io::Result<BoxStream>>;
     fn bind_udp(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>>;
     /// Whether the seam reaches unix sockets (`log /dev/log`); the
     /// simulator's does not, and start-up refuses such targets there.
@@ -112,32 +252,12 @@ pub trait Net: Send + Sync + 'static {
     fn pid(&self) -> u32;
     /// The host's name (`node` in `show info`, `log-send-hostname`).
     fn host_name(&self) -> String;
-    /// Runs a stream's task (a client connection's life). The production
-    /// seam spreads them over its threads' event loops, as HAProxy spreads
-    /// connections over its threads; by default, the current runtime.
-    fn spawn_stream(&self, task: BoxFuture<'static, ()>) {
-        tokio::spawn(task);
-    }
-    /// How many event loops the seam runs for streams (0: the caller's).
-    fn event_loops(&self) -> usize {
-        0
-    }
-    /// Runs a task (an accept loop) on event loop `n`.
-    fn spawn_on(&self, n: usize, task: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
-        let _ = n;
-        tokio::spawn(task)
-    }
 }
 
 /// The production seam: real sockets through tokio.
 #[derive(Debug, Clone)]
 pub struct TokioNet {
     seed: u64,
-    /// The event loops that run client connections (`nbthread` of them),
-    /// each a single-threaded runtime on its own thread; none: the caller's
-    /// runtime runs them.
-    workers: Arc<Vec<tokio::runtime::Handle>>,
-    next: Arc<AtomicUsize>,
 }
 
 impl TokioNet {
@@ -153,32 +273,7 @@ impl TokioNet {
     }
 
     pub fn with_seed(seed: u64) -> Self {
-        TokioNet {
-            seed,
-            workers: Arc::default(),
-            next: Arc::default(),
-        }
-    }
-
-    /// Starts `threads` event loops for client connections. Each accepted
-    /// connection joins one of them, in turn, and stays there with its
-    /// server connections and timers: no work moves between threads
-    /// mid-request, as in HAProxy's thread model.
-    pub fn with_threads(mut self, threads: usize) -> io::Result<Self> {
-        let mut workers = Vec::with_capacity(threads);
-        for n in 0..threads {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            workers.push(runtime.handle().clone());
-            // The event loops live as long as the process.
-            #[allow(clippy::disallowed_methods)] // the production seam owns the threads
-            std::thread::Builder::new()
-                .name(format!("engine-{n}"))
-                .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
-        }
-        self.workers = Arc::new(workers);
-        Ok(self)
+        TokioNet { seed }
     }
 }
 
@@ -227,20 +322,27 @@ impl TcpListener {
 struct UnixListener(tokio::net::UnixListener);
 struct Udp(tokio::net::UdpSocket);
 
+impl TcpListener {
+    /// A duplicate of the socket's descriptor, wherever it is now.
+    fn dup(&self) -> Option<io::Result<OwnedFd>> {
+        use std::os::fd::AsFd;
+        match (self.io.get(), self.waiting.lock()) {
+            (Some(l), _) => Some(l.as_fd().try_clone_to_owned()),
+            (None, Ok(w)) => w.as_ref().map(|l| l.as_fd().try_clone_to_owned()),
+            (None, Err(_)) => None,
+        }
+    }
+}
+
 impl Listener for TcpListener {
     fn try_clone(&self) -> Option<io::Result<Box<dyn Listener>>> {
-        use std::os::fd::AsFd;
-        let cloned = match (self.io.get(), self.waiting.lock()) {
-            (Some(l), _) => l.as_fd().try_clone_to_owned(),
-            (None, Ok(w)) => match w.as_ref() {
-                Some(l) => l.as_fd().try_clone_to_owned(),
-                None => return None,
-            },
-            (None, Err(_)) => return None,
-        };
-        Some(cloned.map(|fd| {
+        Some(self.dup()?.map(|fd| {
             Box::new(TcpListener::waiting(std::net::TcpListener::from(fd))) as Box<dyn Listener>
         }))
+    }
+
+    fn handover(&self) -> Option<io::Result<OwnedFd>> {
+        self.dup()
     }
 
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
@@ -254,6 +356,7 @@ impl Listener for TcpListener {
                 stream: Box::new(stream),
                 peer: Some(peer),
                 local,
+                family: Family::of(local.or(Some(peer))),
             })
         })
     }
@@ -268,6 +371,7 @@ impl Listener for UnixListener {
                 stream: Box::new(stream),
                 peer: None,
                 local: None,
+                family: Family::Unix,
             })
         })
     }
@@ -285,18 +389,98 @@ impl Datagram for Udp {
     }
 }
 
-fn listen_inet(addr: SocketAddr, backlog: u32) -> io::Result<tokio::net::TcpListener> {
+fn listen_inet(addr: SocketAddr, spec: &ListenSpec) -> io::Result<tokio::net::TcpListener> {
     let socket = match addr {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
     };
     socket.set_reuseaddr(true)?;
-    // SO_REUSEPORT lets a new process bind beside the old one during a
-    // reload (`-sf`), as HAProxy does.
     #[cfg(unix)]
-    socket.set_reuseport(true)?;
+    socket.set_reuseport(spec.reuseport)?;
+    set_socket_options(&socket, addr, spec)?;
     socket.bind(addr)?;
-    socket.listen(backlog)
+    socket.listen(spec.backlog)
+}
+
+/// The options of `spec` beyond SO_REUSEPORT, on a socket not yet bound.
+#[cfg(target_os = "linux")]
+fn set_socket_options(
+    socket: &tokio::net::TcpSocket,
+    addr: SocketAddr,
+    spec: &ListenSpec,
+) -> io::Result<()> {
+    let v6 = addr.is_ipv6();
+    if let Some(only) = spec.v6only {
+        if !v6 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "v6only on an IPv4 address",
+            ));
+        }
+        setsockopt_int(socket, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, only)?;
+    }
+    if let Some(name) = &spec.interface {
+        socket.bind_device(Some(name.as_bytes()))?;
+    }
+    if spec.freebind {
+        let (level, name) = match v6 {
+            false => (libc::IPPROTO_IP, libc::IP_FREEBIND),
+            true => (libc::IPPROTO_IPV6, libc::IPV6_FREEBIND),
+        };
+        setsockopt_int(socket, level, name, true)?;
+    }
+    if spec.transparent {
+        let (level, name) = match v6 {
+            false => (libc::IPPROTO_IP, libc::IP_TRANSPARENT),
+            true => (libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT),
+        };
+        setsockopt_int(socket, level, name, true)?;
+    }
+    Ok(())
+}
+
+/// Elsewhere the options past SO_REUSEPORT are not implemented: a spec
+/// that sets one is refused.
+#[cfg(not(target_os = "linux"))]
+fn set_socket_options(
+    _socket: &tokio::net::TcpSocket,
+    _addr: SocketAddr,
+    spec: &ListenSpec,
+) -> io::Result<()> {
+    let defaults = ListenSpec {
+        reuseport: spec.reuseport,
+        ..ListenSpec::new(spec.addr.clone(), spec.backlog)
+    };
+    match *spec == defaults {
+        true => Ok(()),
+        false => Err(io::Error::from(io::ErrorKind::Unsupported)),
+    }
+}
+
+/// setsockopt(2) of a boolean option.
+#[cfg(target_os = "linux")]
+fn setsockopt_int(
+    socket: &impl std::os::fd::AsRawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    on: bool,
+) -> io::Result<()> {
+    let value = libc::c_int::from(on);
+    // SAFETY: setsockopt(2) on a descriptor the caller's socket owns,
+    // with a pointer to an int and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            std::ptr::from_ref(&value).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -343,19 +527,21 @@ fn relisten(socket: &impl std::os::fd::AsRawFd, backlog: u32) -> io::Result<()> 
 }
 
 impl Net for TokioNet {
-    fn listen(
-        &self,
-        addr: &ListenAddr,
-        backlog: u32,
-    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
-        let addr = addr.clone();
+    fn listen(&self, spec: &ListenSpec) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+        let spec = spec.clone();
         Box::pin(async move {
-            let listener: Box<dyn Listener> = match addr {
-                ListenAddr::Inet(a) => Box::new(TcpListener::new(listen_inet(a, backlog)?)?),
+            if !matches!(spec.addr, ListenAddr::Inet(_)) && !spec.has_default_options() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "socket options on a unix or inherited socket",
+                ));
+            }
+            let listener: Box<dyn Listener> = match &spec.addr {
+                ListenAddr::Inet(a) => Box::new(TcpListener::new(listen_inet(*a, &spec)?)?),
                 #[cfg(unix)]
-                ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(&p, backlog)?)),
+                ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(p, spec.backlog)?)),
                 #[cfg(unix)]
-                ListenAddr::Fd(n) => Box::new(TcpListener::new(listen_fd(n)?)?),
+                ListenAddr::Fd(n) => Box::new(TcpListener::new(listen_fd(*n)?)?),
                 #[cfg(not(unix))]
                 _ => return Err(io::Error::from(io::ErrorKind::Unsupported)),
             };
@@ -363,9 +549,24 @@ impl Net for TokioNet {
         })
     }
 
-    fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>> {
+    /// Binds `from` first when the spec sets it; TLS is refused (not yet).
+    fn connect(&self, spec: &ConnectSpec) -> BoxFuture<'_, io::Result<BoxStream>> {
+        let spec = spec.clone();
         Box::pin(async move {
-            let stream = tokio::net::TcpStream::connect(addr).await?;
+            if spec.tls.is_some() {
+                return Err(io::Error::from(io::ErrorKind::Unsupported));
+            }
+            let stream = match spec.from {
+                None => tokio::net::TcpStream::connect(spec.to).await?,
+                Some(from) => {
+                    let socket = match spec.to {
+                        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+                        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+                    };
+                    socket.bind(from)?;
+                    socket.connect(spec.to).await?
+                }
+            };
             let _ = stream.set_nodelay(true);
             Ok(Box::new(stream) as BoxStream)
         })
@@ -421,26 +622,6 @@ impl Net for TokioNet {
             .to_string_lossy()
             .into_owned()
     }
-
-    fn spawn_stream(&self, task: BoxFuture<'static, ()>) {
-        if self.workers.is_empty() {
-            tokio::spawn(task);
-            return;
-        }
-        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
-        self.workers[n].spawn(task);
-    }
-
-    fn event_loops(&self) -> usize {
-        self.workers.len()
-    }
-
-    fn spawn_on(&self, n: usize, task: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
-        match self.workers.get(n) {
-            Some(w) => w.spawn(task),
-            None => tokio::spawn(task),
-        }
-    }
 }
 
 /// An I/O error in strerror(3)'s words, as HAProxy prints them: std's text
@@ -465,5 +646,105 @@ pub fn strerror(e: &io::Error) -> String {
     match text.find(" (os error") {
         Some(i) => text[..i].to_string(),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::IntoRawFd;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn loopback() -> ListenSpec {
+        ListenSpec::new(ListenAddr::Inet("127.0.0.1:0".parse().unwrap()), 16)
+    }
+
+    /// A listener handed over (a duplicated descriptor) is adopted with
+    /// `fd@` by the next generation and accepts there, while the old one
+    /// still holds the same socket.
+    #[tokio::test]
+    async fn a_handed_over_listener_is_adopted_with_fd() {
+        let net = TokioNet::with_seed(1);
+        let old = net.listen(&loopback()).await.expect("listens");
+        let fd = old
+            .handover()
+            .expect("a TCP listener hands over")
+            .expect("dup");
+        let addr = std::net::TcpListener::from(fd.try_clone().unwrap())
+            .local_addr()
+            .unwrap();
+        let adopted = ListenAddr::Fd(fd.into_raw_fd());
+        let new = net
+            .listen(&ListenSpec::new(adopted, 0))
+            .await
+            .expect("adopts");
+        let mut client = net.connect(&ConnectSpec::to(addr)).await.expect("connects");
+        client.write_all(b"hi").await.unwrap();
+        let mut accepted = new.accept().await.expect("the new generation accepts");
+        assert_eq!(accepted.family, Family::Inet4);
+        assert_eq!(accepted.local, Some(addr));
+        let mut two = [0u8; 2];
+        accepted.stream.read_exact(&mut two).await.unwrap();
+        assert_eq!(&two, b"hi");
+        drop(old);
+    }
+
+    #[tokio::test]
+    async fn unix_and_tls_are_not_handed_over_nor_silently_taken() {
+        let net = TokioNet::with_seed(1);
+        let dir = std::env::temp_dir().join(format!("engine-net-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = ListenAddr::Unix(dir.join("s.sock"));
+        let unix = net.listen(&ListenSpec::new(path.clone(), 4)).await.unwrap();
+        assert!(unix.handover().is_none());
+        // Inet options on a unix socket are refused, not ignored.
+        let spec = ListenSpec {
+            freebind: true,
+            ..ListenSpec::new(path, 4)
+        };
+        let refused = net.listen(&spec).await.err().expect("refused");
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+        let _ = std::fs::remove_dir_all(&dir);
+        // TLS is a place for later: asking for it fails.
+        let spec = ConnectSpec {
+            tls: Some(TlsSpec::default()),
+            ..ConnectSpec::to("127.0.0.1:9".parse().unwrap())
+        };
+        let refused = net.connect(&spec).await.err().expect("refused");
+        assert_eq!(refused.kind(), io::ErrorKind::Unsupported);
+    }
+
+    #[tokio::test]
+    async fn connect_binds_the_source_it_is_given() {
+        let net = TokioNet::with_seed(1);
+        let listener = net.listen(&loopback()).await.unwrap();
+        let fd = listener.handover().unwrap().unwrap();
+        let addr = std::net::TcpListener::from(fd).local_addr().unwrap();
+        let from: SocketAddr = "127.0.0.2:0".parse().unwrap();
+        let spec = ConnectSpec {
+            from: Some(from),
+            ..ConnectSpec::to(addr)
+        };
+        let _client = net.connect(&spec).await.expect("connects");
+        let accepted = listener.accept().await.unwrap();
+        assert_eq!(accepted.peer.map(|p| p.ip()), Some(from.ip()));
+    }
+
+    #[test]
+    fn specs_default_as_documented() {
+        let spec = loopback();
+        assert!(spec.reuseport && spec.has_default_options());
+        let to: SocketAddr = "10.0.0.1:80".parse().unwrap();
+        assert_eq!(ConnectSpec::to(to).plain().unwrap(), to);
+        let sourced = ConnectSpec {
+            from: Some("10.0.0.2:0".parse().unwrap()),
+            ..ConnectSpec::to(to)
+        };
+        assert_eq!(
+            sourced.plain().unwrap_err().kind(),
+            io::ErrorKind::Unsupported
+        );
+        assert_eq!(Family::of(Some(to)).proto(), "tcpv4");
+        assert_eq!(Family::of(None).proto(), "unix_stream");
     }
 }

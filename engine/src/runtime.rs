@@ -25,7 +25,8 @@ use crate::http::policy::Policy;
 use crate::log::format::{self, LogFormat};
 use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
-use crate::net::{strerror, ListenAddr, Listener, Net};
+use crate::net::{strerror, ListenAddr, ListenSpec, Listener, Net};
+use crate::pool::Pool;
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::inspect::ContentRules;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
@@ -106,12 +107,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts everything `config` describes. `log_tag` is the program name
+    /// Starts everything `config` describes, in the world `net` reaches,
+    /// its streams on `pool`'s event loops. `log_tag` is the program name
     /// in syslog headers when the configuration sets no `log-tag` (HAProxy:
     /// the name it was invoked as).
     pub async fn start(
         config: &Config,
         net: Arc<dyn Net>,
+        pool: Arc<dyn Pool>,
         sink: Arc<dyn LogSink>,
         log_tag: &str,
     ) -> Result<Engine, StartError> {
@@ -164,6 +167,7 @@ impl Engine {
         let logger = Arc::new(Logger::new(net.clone(), sink, tag).with_host(host));
         let process = Arc::new(Process {
             net: net.clone(),
+            pool: pool.clone(),
             logger: logger.clone(),
             global: Limit::new(
                 config
@@ -212,10 +216,10 @@ impl Engine {
             let sockets = listen_addrs(proxy, maxconn)
                 .into_iter()
                 .zip(&frontend.sockets);
-            for ((at, addr, backlog), socket) in sockets {
-                match net.listen(&addr, backlog).await {
+            for ((at, spec), socket) in sockets {
+                match net.listen(&spec).await {
                     Ok(listener) => {
-                        listeners.push((addr, listener, frontend.clone(), socket.clone()))
+                        listeners.push((spec.addr, listener, frontend.clone(), socket.clone()))
                     }
                     Err(e) => failures.push(BindFailure {
                         at,
@@ -225,7 +229,7 @@ impl Engine {
                             "frontend"
                         },
                         proxy: proxy.name.clone(),
-                        addr,
+                        addr: spec.addr,
                         reason: strerror(&e),
                     }),
                 }
@@ -239,7 +243,10 @@ impl Engine {
             .unwrap_or(api::DEFAULT_STATS_MAXCONN);
         for (socket, level) in stats_sockets {
             let addr = bind_addr(&socket.address);
-            match net.listen(&addr, api_backlog).await {
+            match net
+                .listen(&ListenSpec::new(addr.clone(), api_backlog))
+                .await
+            {
                 Ok(listener) => {
                     set_mode(&addr, &socket.params);
                     api_listeners.push((listener, level));
@@ -265,11 +272,11 @@ impl Engine {
             bound.push(addr);
             // One accept loop per event loop when the socket can be shared,
             // as each HAProxy thread accepts; else one here that spreads.
-            let clones: Option<Vec<Box<dyn Listener>>> = (1..net.event_loops())
+            let clones: Option<Vec<Box<dyn Listener>>> = (1..pool.event_loops())
                 .map(|_| listener.try_clone().and_then(Result::ok))
                 .collect();
             match clones {
-                Some(clones) if net.event_loops() > 0 => {
+                Some(clones) if pool.event_loops() > 0 => {
                     let all = std::iter::once(listener).chain(clones);
                     for (n, l) in all.enumerate() {
                         let task = proxy::accept_loop(
@@ -281,7 +288,7 @@ impl Engine {
                             stop_rx.clone(),
                             false,
                         );
-                        tasks.push(net.spawn_on(n, Box::pin(task)));
+                        tasks.push(pool.spawn_on(n, Box::pin(task)));
                     }
                 }
                 _ => tasks.push(tokio::spawn(proxy::accept_loop(
@@ -336,7 +343,7 @@ impl Engine {
             api_conns: Default::default(),
             info: Some(Info {
                 pid: net.pid(),
-                nbthread: net.event_loops(),
+                nbthread: pool.event_loops(),
                 maxconn: config
                     .global
                     .maxconn
@@ -706,10 +713,13 @@ fn frontend_maxconn(config: &Config, proxy: &Proxy) -> usize {
         .map_or(DEFAULT_MAXCONN, |m| m as usize)
 }
 
-/// Every address a frontend listens on, port ranges expanded, with its
-/// `bind` line and its listen backlog; `maxconn` is the frontend's,
-/// resolved.
-fn listen_addrs(proxy: &Proxy, maxconn: usize) -> Vec<(Location, ListenAddr, u32)> {
+/// Every socket a frontend listens on, port ranges expanded, with its
+/// `bind` line; `maxconn` is the frontend's, resolved. A spec takes the
+/// address and the listen backlog from the configuration; its socket
+/// options stay at their defaults, since the parser refuses the `bind`
+/// options that would set them (`v6only`, `interface`, `transparent`)
+/// and the global `noreuseport`.
+fn listen_addrs(proxy: &Proxy, maxconn: usize) -> Vec<(Location, ListenSpec)> {
     proxy
         .binds
         .iter()
@@ -717,7 +727,7 @@ fn listen_addrs(proxy: &Proxy, maxconn: usize) -> Vec<(Location, ListenAddr, u32
             let backlog = listener_backlog(b, proxy, maxconn);
             bind_addrs(b)
                 .into_iter()
-                .map(move |a| (b.at.clone(), a, backlog))
+                .map(move |a| (b.at.clone(), ListenSpec::new(a, backlog)))
         })
         .collect()
 }
@@ -906,8 +916,9 @@ mod tests {
         let config = crate::config::load_str("test.cfg", cfg)
             .expect("loads")
             .config;
+        let net = FakeNet::new();
         let started =
-            Engine::start(&config, FakeNet::new(), Arc::new(Memory::default()), "e").await;
+            Engine::start(&config, net.clone(), net, Arc::new(Memory::default()), "e").await;
         let Err(StartError::NotImplemented(list)) = started else {
             panic!("a unix log target must be refused where the seam has none");
         };
@@ -927,7 +938,7 @@ mod tests {
             .iter()
             .filter(|p| p.kind.is_frontend())
             .flat_map(|p| listen_addrs(p, frontend_maxconn(&config, p)))
-            .map(|(_, addr, backlog)| (addr.to_string(), backlog))
+            .map(|(_, spec)| (spec.addr.to_string(), spec.backlog))
             .collect()
     }
 
@@ -970,7 +981,8 @@ mod tests {
                 &global.proxies[0],
                 frontend_maxconn(&global, &global.proxies[0])
             )[0]
-            .2,
+            .1
+            .backlog,
             50
         );
         // 0 is "unset" at both levels; the proxy's -1 is kept in an

@@ -1,6 +1,7 @@
 //! A scripted network for unit tests: each server address is told to
 //! accept, refuse, hang or answer, and every connection attempt is recorded.
 //! Accepted connections are in-memory pipes whose far ends the test keeps.
+//! The fake is its own [`Pool`] too: every task on the test's runtime.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -15,7 +16,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream
 use tokio::sync::mpsc;
 
 use crate::config;
-use crate::net::{Accepted, BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
+use crate::net::{
+    Accepted, BoxFuture, BoxStream, ConnectSpec, Datagram, Family, ListenAddr, ListenSpec,
+    Listener, Net,
+};
+use crate::pool::Pool;
 
 /// Bytes an in-memory pipe buffers in each direction.
 const PIPE_BYTES: usize = 64 * 1024;
@@ -143,6 +148,7 @@ impl FakeNet {
     /// holds the client's end.
     pub fn dial(&self, addr: &str, peer: &str) -> DuplexStream {
         let addr: SocketAddr = addr.parse().unwrap();
+        let peer: SocketAddr = peer.parse().unwrap();
         let (client, ours) = tokio::io::duplex(PIPE_BYTES);
         let listeners = self.listeners.lock().unwrap();
         let queue = listeners
@@ -151,8 +157,9 @@ impl FakeNet {
         queue
             .send(Accepted {
                 stream: Box::new(ours),
-                peer: Some(peer.parse().unwrap()),
+                peer: Some(peer),
                 local: Some(addr),
+                family: Family::of(Some(addr)),
             })
             .expect("the listener is open");
         client
@@ -165,12 +172,11 @@ impl FakeNet {
 }
 
 impl Net for FakeNet {
-    fn listen(
-        &self,
-        addr: &ListenAddr,
-        _backlog: u32,
-    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
-        let ListenAddr::Inet(addr) = addr.clone() else {
+    /// Only `Inet` addresses, with the socket options at their defaults
+    /// (the fake has no sockets to set them on); the backlog has no
+    /// counterpart.
+    fn listen(&self, spec: &ListenSpec) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+        let (ListenAddr::Inet(addr), true) = (spec.addr.clone(), spec.has_default_options()) else {
             return Box::pin(async { Err(io::Error::from(io::ErrorKind::Unsupported)) });
         };
         let (queue, accepted) = mpsc::unbounded_channel();
@@ -182,8 +188,11 @@ impl Net for FakeNet {
         })
     }
 
-    fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>> {
+    /// Plain connections only (see [`ConnectSpec::plain`]).
+    fn connect(&self, spec: &ConnectSpec) -> BoxFuture<'_, io::Result<BoxStream>> {
+        let spec = spec.clone();
         Box::pin(async move {
+            let addr = spec.plain()?;
             self.attempts.lock().unwrap().push(addr);
             let b = self
                 .behaviour
@@ -228,6 +237,8 @@ impl Net for FakeNet {
         "fake-host".into()
     }
 }
+
+impl Pool for FakeNet {}
 
 /// A listening address of the fake network: what `dial` connects.
 struct FakeListener {

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution as _, Exp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::loss::{Dialer, Links};
+use crate::loss::Dialer;
 use crate::report::{Outcome, Report};
 use crate::scenario::{Arrival, ClientSpec, Load};
 use crate::transcript::Transcript;
@@ -32,18 +32,14 @@ pub async fn run_client(
     transcript: &Transcript,
     report: &Report,
     mut rate: tokio::sync::watch::Receiver<Option<Duration>>,
-    links: Links,
+    dialer: Dialer,
 ) {
     let start = tokio::time::Instant::now();
     let client = Arc::new(Client {
         spec: spec.clone(),
         transcript: transcript.clone(),
         report: report.clone(),
-        dialer: Dialer::new(
-            links,
-            spec.address,
-            seed ^ name_hash(&spec.name).rotate_left(17),
-        ),
+        dialer,
     });
     // Which request of the mix the next connection sends.
     let turn = Arc::new(AtomicUsize::new(0));

@@ -5,13 +5,15 @@
 //! - [`world`]: the scenario as a turmoil world, run step by step with its
 //!   timeline and expectations; its [`server`]s and [`client`]s;
 //! - [`net`]: the engine's network seam implemented over turmoil, with
-//!   [`loss`] making lossy links cost what TCP retransmissions cost;
+//!   [`loss`] making lossy links cost what TCP retransmissions cost and
+//!   [`addresses`] saying which host owns which address;
 //! - [`http`]: the HTTP servers and clients of the world (hyper);
 //! - [`transcript`] and [`report`]: what a run prints.
 //!
 //! Time is virtual and every random choice is seeded: the same scenario
 //! gives the same bytes.
 
+pub mod addresses;
 pub(crate) mod client;
 pub mod http;
 pub mod loss;

@@ -26,6 +26,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::addresses::Addresses;
+
 /// The first SYN retransmission timeout (Linux's `TCP_TIMEOUT_INIT`).
 const SYN_RTO: Duration = Duration::from_secs(1);
 /// SYNs sent before a connect fails (`tcp_syn_retries`).
@@ -102,20 +104,23 @@ pub async fn handshake(dice: &mut Dice) -> io::Result<()> {
     }
 }
 
-/// A client's way out: its connects pay the handshake's losses on the link
-/// to their target (the engine that accepts lives the data's).
+/// A client's way out: its connects go to the host that owns their
+/// target's address now, and pay the handshake's losses on the link to it
+/// (the engine that accepts lives the data's).
 #[derive(Debug, Clone)]
 pub struct Dialer {
     links: Links,
+    addresses: Addresses,
     me: IpAddr,
     seed: u64,
     dialled: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Dialer {
-    pub fn new(links: Links, me: IpAddr, seed: u64) -> Self {
+    pub fn new(links: Links, addresses: Addresses, me: IpAddr, seed: u64) -> Self {
         Dialer {
             links,
+            addresses,
             me,
             seed,
             dialled: Arc::default(),
@@ -123,6 +128,7 @@ impl Dialer {
     }
 
     pub async fn connect(&self, to: std::net::SocketAddr) -> io::Result<turmoil::net::TcpStream> {
+        let to = self.addresses.route(to);
         let share = self.links.loss(self.me, to.ip());
         if share > 0.0 {
             let n = self

@@ -2,7 +2,8 @@
 //!
 //! A turmoil host has one address and may bind only the wildcard or
 //! loopback, so `bind 10.96.20.8:80` listens on the host's wildcard at port
-//! 80: in the simulation, the host *is* its addresses. Unix sockets and
+//! 80, and the world's address table ([`crate::addresses`]) decides which
+//! host a connection to an address reaches. Unix sockets and
 //! inherited descriptors bind, but nothing in the simulated world can
 //! reach them (a stats socket's commands are the scenario's `api`
 //! events instead). Wall-clock time
@@ -10,13 +11,17 @@
 //! from run to run.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use engine::net::{Accepted, BoxFuture, BoxStream, Datagram, ListenAddr, Listener, Net};
+use engine::net::{
+    Accepted, BoxFuture, BoxStream, ConnectSpec, Datagram, Family, ListenAddr, ListenSpec,
+    Listener, Net,
+};
 
+use crate::addresses::Addresses;
 use crate::loss::{Dice, Links, Lossy};
 
 /// The seam handed to an engine running inside a turmoil host.
@@ -30,6 +35,8 @@ pub struct SimNet {
     /// connections over them live the loss (see [`crate::loss`]).
     me: IpAddr,
     links: Links,
+    /// Which host owns which address: where connects go.
+    addresses: Addresses,
     /// Connections so far, each with its own dice.
     opened: Arc<AtomicU64>,
 }
@@ -37,14 +44,22 @@ pub struct SimNet {
 impl SimNet {
     /// `seed` drives the engine's random choices; `pid` is what its log
     /// lines show as the process id; `name` and `me` are the host's name
-    /// and address.
-    pub fn new(seed: u64, pid: u32, name: &str, me: IpAddr, links: Links) -> Self {
+    /// and address; `links` and `addresses` are the world's.
+    pub fn new(
+        seed: u64,
+        pid: u32,
+        name: &str,
+        me: IpAddr,
+        links: Links,
+        addresses: Addresses,
+    ) -> Self {
         SimNet {
             seed,
             pid,
             name: name.to_string(),
             me,
             links,
+            addresses,
             opened: Arc::default(),
         }
     }
@@ -94,14 +109,11 @@ impl Listener for SimListener {
         Box::pin(async move {
             let (stream, peer) = self.listener.accept().await?;
             let local = stream.local_addr().ok();
-            let stream: BoxStream = match self.net.accepted_dice(peer.ip()) {
-                Some(dice) => Box::new(Lossy::new(stream, dice)),
-                None => Box::new(stream),
-            };
             Ok(Accepted {
-                stream,
+                stream: transport(stream, self.net.accepted_dice(peer.ip())),
                 peer: Some(peer),
                 local,
+                family: Family::of(local.or(Some(peer))),
             })
         })
     }
@@ -110,6 +122,7 @@ impl Listener for SimListener {
 impl Datagram for SimUdp {
     fn send_to<'a>(&'a self, buf: &'a [u8], to: SocketAddr) -> BoxFuture<'a, io::Result<usize>> {
         Box::pin(async move {
+            let to = self.net.addresses.route(to);
             // A lost datagram is sent, as far as the sender knows.
             if self.net.dice(to.ip()).is_some_and(|mut d| d.lost()) {
                 return Ok(buf.len());
@@ -125,32 +138,33 @@ impl Datagram for SimUdp {
     }
 }
 
-/// The address a simulated host can actually bind for `addr`.
-fn host_bindable(addr: SocketAddr) -> SocketAddr {
-    if addr.ip().is_loopback() || addr.ip().is_unspecified() {
-        return addr;
+/// The seam's transport of a connection, accepted or made: the stream
+/// itself, living the loss of its link when it has dice (the first layer
+/// of [`engine::layers`]; the handshake's losses are paid before).
+fn transport(stream: turmoil::net::TcpStream, dice: Option<Dice>) -> BoxStream {
+    match dice {
+        Some(dice) => Box::new(Lossy::new(stream, dice)),
+        None => Box::new(stream),
     }
-    let wildcard = match addr.ip() {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    };
-    SocketAddr::new(wildcard, addr.port())
 }
 
 impl Net for SimNet {
     /// `backlog` has no counterpart here: turmoil queues the connections
     /// that wait for `accept` up to the world's `TCP_CAPACITY`, and a full
-    /// queue stops the simulation rather than dropping a SYN.
-    fn listen(
-        &self,
-        addr: &ListenAddr,
-        _backlog: u32,
-    ) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
-        let addr = addr.clone();
+    /// queue stops the simulation rather than dropping a SYN. A simulated
+    /// host binds any address ([`Addresses::bindable`]): `freebind` and
+    /// `transparent` change nothing, `reuseport` and `v6only` have no
+    /// counterpart; `interface` is refused (a host has one).
+    fn listen(&self, spec: &ListenSpec) -> BoxFuture<'_, io::Result<Box<dyn Listener>>> {
+        let spec = spec.clone();
         Box::pin(async move {
-            match addr {
+            if spec.interface.is_some() {
+                return Err(io::Error::from(io::ErrorKind::Unsupported));
+            }
+            match spec.addr {
                 ListenAddr::Inet(a) => {
-                    let listener = turmoil::net::TcpListener::bind(host_bindable(a)).await?;
+                    let at = self.addresses.bindable(a);
+                    let listener = turmoil::net::TcpListener::bind(at).await?;
                     let net = self.clone();
                     Ok(Box::new(SimListener { listener, net }) as Box<dyn Listener>)
                 }
@@ -161,22 +175,25 @@ impl Net for SimNet {
         })
     }
 
-    fn connect(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<BoxStream>> {
+    /// To the host that owns the address now ([`Addresses::route`]);
+    /// plain connections only ([`ConnectSpec::plain`]).
+    fn connect(&self, spec: &ConnectSpec) -> BoxFuture<'_, io::Result<BoxStream>> {
+        let spec = spec.clone();
         Box::pin(async move {
-            let Some(mut dice) = self.dice(addr.ip()) else {
-                let s = turmoil::net::TcpStream::connect(addr).await?;
-                return Ok(Box::new(s) as BoxStream);
-            };
-            // Lost SYNs (or SYN-ACKs) cost retransmission timeouts first.
-            crate::loss::handshake(&mut dice).await?;
-            let s = turmoil::net::TcpStream::connect(addr).await?;
-            Ok(Box::new(Lossy::new(s, dice)) as BoxStream)
+            let to = self.addresses.route(spec.plain()?);
+            let mut dice = self.dice(to.ip());
+            if let Some(dice) = &mut dice {
+                // Lost SYNs (or SYN-ACKs) cost retransmission timeouts first.
+                crate::loss::handshake(dice).await?;
+            }
+            let stream = turmoil::net::TcpStream::connect(to).await?;
+            Ok(transport(stream, dice))
         })
     }
 
     fn bind_udp(&self, addr: SocketAddr) -> BoxFuture<'_, io::Result<Box<dyn Datagram>>> {
         Box::pin(async move {
-            let socket = turmoil::net::UdpSocket::bind(host_bindable(addr)).await?;
+            let socket = turmoil::net::UdpSocket::bind(self.addresses.bindable(addr)).await?;
             let net = self.clone();
             Ok(Box::new(SimUdp { socket, net }) as Box<dyn Datagram>)
         })

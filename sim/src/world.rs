@@ -12,9 +12,11 @@ use std::time::Duration;
 
 use engine::config;
 use engine::log::{LogSink, Severity};
+use engine::pool;
 use engine::runtime::Engine;
 
-use crate::loss::Links;
+use crate::addresses::Addresses;
+use crate::loss::{Dialer, Links};
 use crate::net::SimNet;
 use crate::report::{Report, StreamSummary, Streams};
 use crate::scenario::{Action, Check, Failure, FailureMode, Scenario};
@@ -216,6 +218,13 @@ pub fn run_with_progress(
     for proxy in &scenario.proxies {
         links.add_engine(proxy.address);
     }
+    let addresses = Addresses::default();
+    let hosts = scenario.proxies.iter().map(|p| p.address);
+    let hosts = hosts.chain(scenario.servers.iter().map(|s| s.address));
+    let hosts = hosts.chain(scenario.clients.iter().map(|c| c.address));
+    for host in hosts.chain(scenario.syslog) {
+        addresses.add_host(host);
+    }
 
     let mut sim = turmoil::Builder::new()
         .epoch(scenario.epoch())
@@ -244,18 +253,24 @@ pub fn run_with_progress(
         let config = Arc::new(loaded.config);
         let slot: EngineSlot = Arc::default();
         engines.push((proxy.name.clone(), slot.clone()));
-        let (transcript, streams, links, address, seed, pid, name) = (
+        let (transcript, streams, links, addresses, address, seed, pid, name) = (
             transcript.clone(),
             streams.clone(),
             links.clone(),
+            addresses.clone(),
             proxy.address,
             scenario.seed,
             FIRST_PID + i as u32,
             proxy.name.clone(),
         );
         sim.host(proxy.address, move || {
-            let (config, slot, links, name) =
-                (config.clone(), slot.clone(), links.clone(), name.clone());
+            let (config, slot, links, addresses, name) = (
+                config.clone(),
+                slot.clone(),
+                links.clone(),
+                addresses.clone(),
+                name.clone(),
+            );
             let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid, streams.clone()));
             async move {
                 let skipped = process_settings(&config.global);
@@ -266,9 +281,11 @@ pub fn run_with_progress(
                     );
                     sink.emit(Severity::Notice, &message);
                 }
+                let net = SimNet::new(seed, pid, &name, address, links, addresses);
                 let engine = Engine::start(
                     &config,
-                    Arc::new(SimNet::new(seed, pid, &name, address, links)),
+                    Arc::new(net),
+                    Arc::new(pool::Current),
                     sink,
                     "engine",
                 )
@@ -319,9 +336,14 @@ pub fn run_with_progress(
         );
         let (rate, watched) = tokio::sync::watch::channel(None);
         rates.push((client.name.clone(), rate));
-        let links = links.clone();
+        let dialer = Dialer::new(
+            links.clone(),
+            addresses.clone(),
+            client.address,
+            seed ^ name_hash(&client.name).rotate_left(17),
+        );
         sim.client(client.address, async move {
-            crate::client::run_client(&spec, duration, seed, &transcript, &report, watched, links)
+            crate::client::run_client(&spec, duration, seed, &transcript, &report, watched, dialer)
                 .await;
             Ok(())
         });

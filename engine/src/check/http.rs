@@ -21,7 +21,7 @@ use crate::config::{HeaderMatch, HealthCheck, HttpExpectKind, MatchMethod, Proxy
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::head;
-use crate::net::Net;
+use crate::net::{ConnectSpec, Net};
 
 /// A backend's HTTP check, ready to run.
 #[derive(Debug)]
@@ -213,7 +213,8 @@ impl HttpCheck {
             duration: started.elapsed(),
             counts_twice: false,
         };
-        let mut stream = match tokio::time::timeout(connect_timeout, net.connect(target)).await {
+        let spec = ConnectSpec::to(target);
+        let mut stream = match tokio::time::timeout(connect_timeout, net.connect(&spec)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 let info = crate::net::strerror(&e);

@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::{Report, Status};
-use crate::net::Net;
+use crate::net::{ConnectSpec, Net};
 
 pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Report {
     let started = tokio::time::Instant::now();
-    let result = tokio::time::timeout(timeout, net.connect(target)).await;
+    let result = tokio::time::timeout(timeout, net.connect(&ConnectSpec::to(target))).await;
     let duration = started.elapsed();
     match result {
         // Dropping the stream closes it at once, as HAProxy's L4 check does.

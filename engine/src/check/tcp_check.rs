@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::{ReplyTimeout, Report, Status, CHECK_BUFFER_BYTES};
 use crate::config::{TcpCheckAction, TcpCheckRule, TcpPattern};
-use crate::net::{BoxStream, Net};
+use crate::net::{BoxStream, ConnectSpec, Net};
 
 /// A ready-to-run sequence of rules.
 #[derive(Debug)]
@@ -320,7 +320,7 @@ impl TcpCheck {
                             deadline.saturating_duration_since(Instant::now())
                         }
                     };
-                    match tokio::time::timeout(limit, net.connect(addr)).await {
+                    match tokio::time::timeout(limit, net.connect(&ConnectSpec::to(addr))).await {
                         Ok(Ok(s)) => stream = Some(s),
                         Ok(Err(e)) => {
                             let info = format!("{}{}", crate::net::strerror(&e), self.context(i));

@@ -33,6 +33,7 @@ use crate::http::head::{self, Head, TUNE_BUFSIZE, TUNE_MAXREWRITE};
 use crate::http::message::Message;
 use crate::http::policy::{self, Policy};
 use crate::http::reply::Reply;
+use crate::layers;
 use crate::log::httplog;
 use crate::log::render::Fields;
 use crate::log::syslog::Level;
@@ -158,7 +159,7 @@ pub async fn serve(
         session,
         peer: client.peer,
         local: client.local,
-        client: Box::new(frontend.traffic.h1.meter(client.stream, true)),
+        client: Box::new(layers::client(client.stream, &frontend.traffic.h1)),
         inbuf: Vec::new(),
         idle: Vec::new(),
     };
@@ -489,7 +490,7 @@ impl Conn<'_> {
             client: self.timeouts().client,
             ..backend.timeouts
         };
-        let mut server = backend.traffic.h1.meter(server, !txn.rec.attempt.reused);
+        let mut server = layers::server_use(server, &backend.traffic.h1, !txn.rec.attempt.reused);
         let head_bytes = msg.to_bytes();
         // A kept connection can die after the look before its reuse: one
         // that refuses the request's first byte is replaced at once, a
@@ -513,7 +514,7 @@ impl Conn<'_> {
                         Ok((fresh, s)) => {
                             slot = s;
                             txn.rec.connected(&slot);
-                            server = backend.traffic.h1.meter(fresh, true);
+                            server = layers::server_use(fresh, &backend.traffic.h1, true);
                         }
                         Err(e) => {
                             // HAProxy closes without an answer here: the
@@ -1607,9 +1608,15 @@ listen app
             .config;
         let net = FakeNet::new();
         net.set("10.0.0.1:80", Behaviour::Brittle(OK));
-        let engine = Engine::start(&config, net.clone(), Arc::new(Memory::default()), "e")
-            .await
-            .expect("starts");
+        let engine = Engine::start(
+            &config,
+            net.clone(),
+            net.clone(),
+            Arc::new(Memory::default()),
+            "e",
+        )
+        .await
+        .expect("starts");
         let mut client = net.dial("10.0.0.9:80", "10.0.0.200:40000");
         let request = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
         let start = tokio::time::Instant::now();
@@ -1638,9 +1645,15 @@ listen app
             .config;
         let net = FakeNet::new();
         net.set("10.0.0.1:80", Behaviour::Brittle(OK));
-        let _engine = Engine::start(&config, net.clone(), Arc::new(Memory::default()), "e")
-            .await
-            .expect("starts");
+        let _engine = Engine::start(
+            &config,
+            net.clone(),
+            net.clone(),
+            Arc::new(Memory::default()),
+            "e",
+        )
+        .await
+        .expect("starts");
         let mut client = net.dial("10.0.0.9:80", "10.0.0.200:40000");
         let request = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
         assert!(ask(&mut client, request).await.ends_with("ok"));

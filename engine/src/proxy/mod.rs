@@ -23,6 +23,7 @@ use crate::log::syslog::Level;
 use crate::log::syslog::Target;
 use crate::log::Logger;
 use crate::net::{Listener, Net};
+use crate::pool::Pool;
 use crate::stats::counters::Traffic;
 
 /// Pause after an accept error (e.g. out of file descriptors) before trying
@@ -85,6 +86,8 @@ impl Limit {
 /// What every stream of the process shares.
 pub struct Process {
     pub net: Arc<dyn Net>,
+    /// The event loops streams run on.
+    pub pool: Arc<dyn Pool>,
     pub logger: Arc<Logger>,
     /// The global `maxconn`.
     pub global: Limit,
@@ -229,7 +232,7 @@ impl Drop for StreamGuard {
 /// Accepts on one listener until `stop` turns true. A connection is only
 /// accepted when both the global and the frontend `maxconn` have room, as
 /// HAProxy stops polling a listener that is full.
-/// `spread`: its streams go to the seam's event loops (an accept loop of
+/// `spread`: its streams go to the pool's event loops (an accept loop of
 /// the process's own thread); otherwise they stay on this loop.
 pub async fn accept_loop(
     listener: Box<dyn Listener>,
@@ -258,14 +261,16 @@ pub async fn accept_loop(
                 let frontend = frontend.clone();
                 let socket = socket.clone();
                 let process = process.clone();
-                let net = process.net.clone();
+                let pool = process.pool.clone();
                 let task = Box::pin(async move {
                     let on_socket = socket.current.fetch_add(1, Ordering::AcqRel) + 1;
                     socket.traffic.session(on_socket);
-                    let registered =
-                        process
-                            .sessions
-                            .register(client.peer, &frontend.name, socket.clone());
+                    let registered = process.sessions.register(
+                        client.family,
+                        client.peer,
+                        &frontend.name,
+                        socket.clone(),
+                    );
                     let session = &registered.entry;
                     // The stream logs while it still holds its slots, so
                     // `actconn` and `feconn` count it, as in HAProxy.
@@ -279,7 +284,7 @@ pub async fn accept_loop(
                     drop(guard);
                 });
                 if spread {
-                    net.spawn_stream(task);
+                    pool.spawn_stream(task);
                 } else {
                     tokio::spawn(task);
                 }

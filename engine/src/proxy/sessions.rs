@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::time::Instant;
 
+use crate::net::Family;
+
 /// Every live stream, by id (HAProxy prints its stream's address).
 #[derive(Default)]
 pub struct Table {
@@ -26,6 +28,7 @@ pub struct Entry {
     id: u64,
     /// The listening socket it came through, whose counters it feeds.
     pub socket: Arc<super::Socket>,
+    family: Family,
     src: Option<SocketAddr>,
     frontend: String,
     started: Instant,
@@ -61,6 +64,7 @@ impl Drop for Registered<'_> {
 impl Table {
     pub fn register(
         &self,
+        family: Family,
         src: Option<SocketAddr>,
         frontend: &str,
         socket: Arc<super::Socket>,
@@ -69,6 +73,7 @@ impl Table {
         let entry = Arc::new(Entry {
             id,
             socket,
+            family,
             src,
             frontend: frontend.to_string(),
             started: Instant::now(),
@@ -97,11 +102,10 @@ impl Table {
             .collect();
         let mut out = String::new();
         for e in live {
-            let (proto, src) = match e.src {
-                Some(SocketAddr::V4(a)) => ("tcpv4", a.to_string()),
-                Some(SocketAddr::V6(a)) => ("tcpv6", a.to_string()),
-                None => ("unix_stream", "unix:1".to_string()),
-            };
+            let proto = e.family.proto();
+            let src = e
+                .src
+                .map_or_else(|| "unix:1".to_string(), |a| a.to_string());
             let (be, srv) = e.target.lock().expect("session target lock").clone();
             let age = e.started.elapsed().as_secs() as i64;
             out.push_str(&format!(
@@ -132,6 +136,7 @@ mod tests {
     async fn live_streams_are_listed_until_they_end() {
         let table = Table::default();
         let a = table.register(
+            Family::Inet4,
             Some("127.0.0.1:40000".parse().unwrap()),
             "web",
             Default::default(),
@@ -139,6 +144,7 @@ mod tests {
         a.entry.set_target("app", Some("s1"));
         tokio::time::sleep(std::time::Duration::from_secs(65)).await;
         let b = table.register(
+            Family::Inet6,
             Some("[::1]:40001".parse().unwrap()),
             "web",
             Default::default(),
@@ -149,7 +155,7 @@ mod tests {
              0x2: proto=tcpv6 src=[::1]:40001 fe=web be=<NONE> srv=<none> ts=00 epoch=0 age=0s\n\n"
         );
         // Born after a dump: the next epoch.
-        let c = table.register(None, "GLOBAL", Default::default());
+        let c = table.register(Family::Unix, None, "GLOBAL", Default::default());
         let shown = table.show();
         assert!(shown.contains("0x3: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0x1 age=0s"), "{shown}");
         drop(c);
