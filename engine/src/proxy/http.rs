@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
-use super::pump::{self, sleep_until, Early, End, Side};
+use super::pump::{self, Early, End, Side};
 use super::sessions::Entry;
 use super::{Frontend, Process};
 use crate::acl::Acls;
@@ -25,14 +25,16 @@ use crate::check::observe::Event;
 use crate::config::{self, Timeouts};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
+use crate::http::client_side::{Arrival, ClientSide};
 use crate::http::connection;
 use crate::http::cookie::{RequestFlags, ServerCookie, Sticky};
 use crate::http::errors::builtin;
 use crate::http::forward::{forward_body, now_or_never, timed, ForwardError, Moved, Transfer};
-use crate::http::head::{self, Head, TUNE_BUFSIZE, TUNE_MAXREWRITE};
+use crate::http::head::{Head, TUNE_BUFSIZE, TUNE_MAXREWRITE};
 use crate::http::message::Message;
 use crate::http::policy::{self, Policy};
 use crate::http::reply::Reply;
+use crate::http::server_side::{read_response, Response, ResponseError};
 use crate::layers;
 use crate::log::httplog;
 use crate::log::render::Fields;
@@ -43,9 +45,6 @@ use crate::rules::{self, Verdict};
 use crate::server::{ServerState, Slot};
 use crate::stats::counters::{Sample, Traffic};
 use crate::stream::{Counts, Record, Termination};
-
-/// Room made for each read of a request head.
-const READ_BYTES: usize = 8192;
 
 /// Idle server connections a client connection keeps for its next
 /// requests (HAProxy keeps a session's few in its own list).
@@ -74,9 +73,7 @@ struct Conn<'a> {
     session: &'a Entry,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
-    client: BoxStream,
-    /// Bytes read from the client and not consumed yet (pipelining).
-    inbuf: Vec<u8>,
+    client: ClientSide,
     /// Server connections kept from earlier requests, oldest first.
     idle: Vec<Idle>,
 }
@@ -159,8 +156,10 @@ pub async fn serve(
         session,
         peer: client.peer,
         local: client.local,
-        client: Box::new(layers::client(client.stream, &frontend.traffic.h1)),
-        inbuf: Vec::new(),
+        client: ClientSide::new(Box::new(layers::client(
+            client.stream,
+            &frontend.traffic.h1,
+        ))),
         idle: Vec::new(),
     };
     let mut start = (Instant::now(), process.net.wall_clock());
@@ -180,39 +179,7 @@ pub async fn serve(
         start = (Instant::now(), process.net.wall_clock());
         first = false;
     }
-    let _ = conn.client.shutdown().await;
-}
-
-/// What the wait for a request head gave.
-enum Arrival {
-    Head(Head),
-    /// Nothing arrived and the client closed.
-    Closed,
-    /// Nothing arrived within the timeout.
-    Idle,
-    /// Part of a head arrived, then the timeout struck (408).
-    Timeout,
-    /// The client closed or failed in the middle of a head.
-    Aborted,
-    Bad,
-}
-
-/// What the server said, once its final head arrived.
-struct Response {
-    head: Head,
-    buf: Vec<u8>,
-}
-
-/// Why no response head came from the server.
-enum ResponseError {
-    Timeout,
-    /// Closed or failed before a complete head; `nothing`: before any byte.
-    Aborted {
-        nothing: bool,
-    },
-    Bad,
-    /// Writing a 1xx to the client failed.
-    Client,
+    let _ = conn.client.stream.shutdown().await;
 }
 
 impl Conn<'_> {
@@ -232,7 +199,18 @@ impl Conn<'_> {
             t.http_keep_alive.or(request_timeout)
         };
         // HAProxy's own errors from its HTTP/1 layer carry no logged size.
-        let arrival = self.read_head(txn, idle_timeout, request_timeout).await;
+        let arrival = self
+            .client
+            .read_head(
+                txn.rec.start,
+                &mut txn.first_byte,
+                idle_timeout,
+                request_timeout,
+            )
+            .await;
+        if matches!(arrival, Arrival::Head(_)) {
+            txn.head_done = Some(Instant::now());
+        }
         if matches!(arrival, Arrival::Closed | Arrival::Idle) && !first {
             // An idle keep-alive connection ends without a word.
             return Next::Silent;
@@ -261,8 +239,8 @@ impl Conn<'_> {
                 return Next::Close;
             }
         };
-        let rest = self.inbuf.split_off(head.len);
-        let raw = std::mem::replace(&mut self.inbuf, rest);
+        let rest = self.client.inbuf.split_off(head.len);
+        let raw = std::mem::replace(&mut self.client.inbuf, rest);
         txn.request_line = Some(head.request_line(&raw));
         txn.version = head.version;
         let mut msg = Message::request(&head, &raw);
@@ -271,7 +249,7 @@ impl Conn<'_> {
         let framing = match (body::request(&head, &raw), refused(&msg)) {
             (Err(e), _) => Err(e.request_status()),
             (Ok(_), Some(status)) => Err(status),
-            (Ok(f), None) => self.body_so_far_parses(f).await,
+            (Ok(f), None) => self.client.body_so_far_parses(f).await,
         };
         let framing = match framing {
             Ok(f) => f,
@@ -545,10 +523,10 @@ impl Conn<'_> {
             read_timeout: timeouts.client,
             write_timeout: timeouts.server,
         };
-        let mut inbuf = std::mem::take(&mut self.inbuf);
+        let mut inbuf = std::mem::take(&mut self.client.inbuf);
         let mut sent = Moved::default();
         let (up, down) = if has_body {
-            let (mut crd, mut cwr) = tokio::io::split(&mut self.client);
+            let (mut crd, mut cwr) = tokio::io::split(&mut self.client.stream);
             let (mut srd, mut swr) = tokio::io::split(&mut server);
             sent.wire += written as u64;
             let up = forward_body(
@@ -565,7 +543,7 @@ impl Conn<'_> {
                 (up, None) => {
                     // The client failed its body: the stream ends now and
                     // the server connection with it.
-                    self.inbuf = inbuf;
+                    self.client.inbuf = inbuf;
                     txn.rec.release(slot);
                     return self.client_body_failed(txn, backend, up).await;
                 }
@@ -575,20 +553,20 @@ impl Conn<'_> {
                 .await
                 .is_err()
             {
-                self.inbuf = inbuf;
+                self.client.inbuf = inbuf;
                 txn.rec.end(Cause::ServerAbort, Phase::Headers);
                 return self.reply(txn, Some(backend), 502, false).await;
             }
             let down = read_response(
                 &mut server,
-                &mut self.client,
+                &mut self.client.stream,
                 timeouts.server,
                 &mut txn.rec.bytes_out,
             )
             .await;
             (Ok(()), down)
         };
-        self.inbuf = inbuf;
+        self.client.inbuf = inbuf;
         if up.is_ok() {
             txn.rec.bytes_in += sent.htx(framing);
         }
@@ -771,7 +749,7 @@ impl Conn<'_> {
         let head_bytes = out.to_bytes();
         if tunnel {
             txn.rec.release(slot);
-            if timed(timeouts.client, self.client.write_all(&head_bytes))
+            if timed(timeouts.client, self.client.stream.write_all(&head_bytes))
                 .await
                 .is_err()
             {
@@ -789,7 +767,7 @@ impl Conn<'_> {
         let mut got = Moved::default();
         let forwarded = forward_body(
             &mut server,
-            &mut self.client,
+            &mut self.client.stream,
             download,
             &mut rest,
             &head_bytes,
@@ -832,32 +810,6 @@ impl Conn<'_> {
         } else {
             Next::KeepAlive
         }
-    }
-
-    /// HAProxy's HTTP/1 layer parses the body bytes at hand with the head
-    /// before the request goes anywhere: a bad chunk among them (or a
-    /// trailer flood past a buffer) is its 400 (`<BADREQ>`, `PR`), and no
-    /// server sees the request. What the client has already sent is read
-    /// first, without waiting, up to two buffers.
-    async fn body_so_far_parses(&mut self, framing: body::Decision) -> Result<body::Decision, u16> {
-        if framing.framing != Framing::Chunked {
-            return Ok(framing);
-        }
-        let limit = 2 * TUNE_BUFSIZE;
-        while self.inbuf.len() < limit && self.read_at_hand().await {}
-        let mut decoder = ChunkedDecoder::default();
-        match decoder.feed(&self.inbuf, None) {
-            Ok(_) => Ok(framing),
-            Err(_) => Err(400),
-        }
-    }
-
-    /// Reads what the client sent already, without waiting; whether
-    /// anything came.
-    async fn read_at_hand(&mut self) -> bool {
-        self.inbuf.reserve(READ_BYTES);
-        let read = now_or_never(self.client.read_buf(&mut self.inbuf)).await;
-        matches!(read, Some(Ok(n)) if n > 0)
     }
 
     /// The end of a stream whose client failed its request body while it
@@ -913,21 +865,21 @@ impl Conn<'_> {
         timeouts: &Timeouts,
     ) -> Next {
         if !from_server.is_empty() {
-            if self.client.write_all(&from_server).await.is_err() {
+            if self.client.stream.write_all(&from_server).await.is_err() {
                 txn.rec.end(Cause::ClientAbort, Phase::Data);
                 return Next::Close;
             }
             txn.rec.bytes_out += from_server.len() as u64;
         }
         // The connection ends with the tunnel.
-        let client = std::mem::replace(&mut self.client, Box::new(tokio::io::empty()));
+        let client = std::mem::replace(&mut self.client.stream, Box::new(tokio::io::empty()));
         let tunnel_timeouts = Timeouts {
             client: timeouts.tunnel.or(timeouts.client),
             server: timeouts.tunnel.or(timeouts.server),
             ..*timeouts
         };
         let early = Early {
-            bytes: std::mem::take(&mut self.inbuf),
+            bytes: std::mem::take(&mut self.client.inbuf),
             eof: false,
         };
         let (end, volume) = pump::tunnel(client, server, &tunnel_timeouts, early).await;
@@ -940,54 +892,6 @@ impl Conn<'_> {
             End::Abort(Side::Server) => txn.rec.end(Cause::ServerAbort, Phase::Data),
         }
         Next::Close
-    }
-
-    /// Waits for a request head.
-    async fn read_head(
-        &mut self,
-        txn: &mut Txn,
-        idle_timeout: Option<Duration>,
-        request_timeout: Option<Duration>,
-    ) -> Arrival {
-        let idle_deadline = match idle_timeout {
-            Some(t) => Some(txn.rec.start + t),
-            None => request_timeout.map(|t| txn.rec.start + t),
-        };
-        loop {
-            if !self.inbuf.is_empty() {
-                txn.first_byte.get_or_insert_with(Instant::now);
-                match head::parse_request(&self.inbuf) {
-                    Ok(Some(h)) => {
-                        txn.head_done = Some(Instant::now());
-                        return Arrival::Head(h);
-                    }
-                    Ok(None) => {}
-                    Err(_) => return Arrival::Bad,
-                }
-            }
-            let deadline = match txn.first_byte {
-                Some(at) if idle_timeout.is_some() => request_timeout.map(|t| at + t),
-                _ => idle_deadline,
-            };
-            match self.read_more(deadline).await {
-                Some(Ok(0) | Err(_)) if self.inbuf.is_empty() => return Arrival::Closed,
-                Some(Ok(0) | Err(_)) => return Arrival::Aborted,
-                Some(Ok(_)) => {}
-                None if self.inbuf.is_empty() => return Arrival::Idle,
-                None => return Arrival::Timeout,
-            }
-        }
-    }
-
-    /// Reads what the client sent next straight into the buffer's spare
-    /// room; None once `deadline` has passed.
-    async fn read_more(&mut self, deadline: Option<Instant>) -> Option<std::io::Result<usize>> {
-        self.inbuf.reserve(READ_BYTES);
-        tokio::select! {
-            biased;
-            n = self.client.read_buf(&mut self.inbuf) => Some(n),
-            _ = sleep_until(deadline) => None,
-        }
     }
 
     /// Holds a request until its body is in, fills the buffer, or the
@@ -1014,7 +918,7 @@ impl Conn<'_> {
                 headers: vec![],
             };
             let bytes = interim.to_bytes();
-            let written = timed(self.timeouts().client, self.client.write_all(&bytes));
+            let written = timed(self.timeouts().client, self.client.stream.write_all(&bytes));
             if written.await.is_ok() {
                 txn.rec.bytes_out += interim.htx_size();
             }
@@ -1032,16 +936,17 @@ impl Conn<'_> {
             let (data, complete) = match framing {
                 Framing::Length(n) => {
                     let have = self
+                        .client
                         .inbuf
                         .len()
                         .min(usize::try_from(n).unwrap_or(usize::MAX));
-                    (self.inbuf[..have].to_vec(), have as u64 == n)
+                    (self.client.inbuf[..have].to_vec(), have as u64 == n)
                 }
                 Framing::Chunked => {
                     let mut decoder = ChunkedDecoder::default();
                     let mut data = Vec::new();
                     // A malformed body is the forwarding's to refuse.
-                    let bad = decoder.feed(&self.inbuf, Some(&mut data)).is_err();
+                    let bad = decoder.feed(&self.client.inbuf, Some(&mut data)).is_err();
                     (data, bad || decoder.is_done())
                 }
                 Framing::None | Framing::Close => (Vec::new(), true),
@@ -1049,7 +954,7 @@ impl Conn<'_> {
             if complete || data.len() >= room {
                 return Ok(data);
             }
-            match self.read_more(deadline).await {
+            match self.client.read_more(deadline).await {
                 Some(Ok(0) | Err(_)) => return Ok(data),
                 Some(Ok(_)) => {}
                 None => {
@@ -1081,7 +986,7 @@ impl Conn<'_> {
             return;
         }
         let bytes = builtin(status).expect("built in").mux_h1_bytes();
-        let _ = timed(self.timeouts().client, self.client.write_all(&bytes)).await;
+        let _ = timed(self.timeouts().client, self.client.stream.write_all(&bytes)).await;
     }
 
     /// Answers `status` with the page the proxies configure for it.
@@ -1116,7 +1021,7 @@ impl Conn<'_> {
         let value = connection::response_value(txn.close, reply.version(), txn.version, false);
         let bytes = reply.to_bytes(value);
         txn.status = i32::from(reply.status());
-        if timed(self.timeouts().client, self.client.write_all(&bytes))
+        if timed(self.timeouts().client, self.client.stream.write_all(&bytes))
             .await
             .is_ok()
         {
@@ -1170,7 +1075,7 @@ impl Conn<'_> {
             let code = if !admin {
                 "DENY"
             } else {
-                match self.read_body(framing).await {
+                match self.client.read_body(framing, self.timeouts().client).await {
                     Some(body) => {
                         txn.rec.bytes_in += body.len() as u64;
                         let mut notices = vec![];
@@ -1271,7 +1176,7 @@ impl Conn<'_> {
                 bytes.extend_from_slice(body.as_bytes());
             }
         }
-        if timed(self.timeouts().client, self.client.write_all(&bytes))
+        if timed(self.timeouts().client, self.client.stream.write_all(&bytes))
             .await
             .is_ok()
         {
@@ -1284,47 +1189,6 @@ impl Conn<'_> {
             Next::Close
         } else {
             Next::KeepAlive
-        }
-    }
-
-    /// A request's whole body (the admin form's), within `timeout
-    /// client`; None when it does not come whole or is too big for a
-    /// buffer (HAProxy's STAT_STATUS_EXCD).
-    async fn read_body(&mut self, framing: Framing) -> Option<Vec<u8>> {
-        let deadline = self.timeouts().client.map(|t| Instant::now() + t);
-        loop {
-            let (data, used) = match framing {
-                Framing::Length(n) => {
-                    let n = usize::try_from(n).ok()?;
-                    (self.inbuf.len() >= n)
-                        .then(|| (self.inbuf[..n].to_vec(), n))?
-                        .into()
-                }
-                Framing::Chunked => {
-                    let mut decoder = ChunkedDecoder::default();
-                    let mut data = Vec::new();
-                    let used = decoder.feed(&self.inbuf, Some(&mut data)).ok()?;
-                    if decoder.is_done() {
-                        Some((data, used))
-                    } else {
-                        None
-                    }
-                }
-                Framing::None => Some((Vec::new(), 0)),
-                Framing::Close => None,
-            }
-            .map_or((None, 0), |(d, u)| (Some(d), u));
-            if let Some(data) = data {
-                self.inbuf.drain(..used);
-                return Some(data);
-            }
-            if self.inbuf.len() > TUNE_BUFSIZE - TUNE_MAXREWRITE {
-                return None;
-            }
-            match self.read_more(deadline).await {
-                Some(Ok(n)) if n > 0 => {}
-                _ => return None,
-            }
         }
     }
 
@@ -1477,77 +1341,6 @@ where
 fn unix_secs(t: SystemTime) -> u32 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as u32)
-}
-
-/// Reads the server's response head, passing interim (1xx) responses on
-/// to the client as they come. `timeout server` bounds each wait.
-async fn read_response<R, W>(
-    srd: &mut R,
-    client: &mut W,
-    timeout: Option<Duration>,
-    bytes_out: &mut u64,
-) -> Result<Response, ResponseError>
-where
-    R: AsyncRead + Unpin + ?Sized,
-    W: AsyncWrite + Unpin + ?Sized,
-{
-    let mut buf = Vec::with_capacity(READ_BYTES);
-    // Interim responses parsed and not yet passed on. HAProxy's HTTP/1
-    // layer parses everything a read brought before the stream sees any
-    // of it: a `100` followed by bytes that are not a response is a 502,
-    // and the `100` never reaches the client.
-    let mut interims: Vec<u8> = Vec::new();
-    loop {
-        match head::parse_response(&buf) {
-            Ok(Some(head)) => {
-                let status = head.status.unwrap_or(0);
-                if (100..200).contains(&status) && status != 101 {
-                    let mut interim = Message::response(&head, &buf);
-                    connection::take_tokens(&mut interim);
-                    *bytes_out += interim.htx_size();
-                    interim.remove("content-length");
-                    interim.remove("transfer-encoding");
-                    interims.extend_from_slice(&interim.to_bytes());
-                    buf.drain(..head.len);
-                    continue;
-                }
-                pass_on(client, &mut interims).await?;
-                return Ok(Response { head, buf });
-            }
-            Ok(None) => {}
-            Err(_) => return Err(ResponseError::Bad),
-        }
-        pass_on(client, &mut interims).await?;
-        buf.reserve(READ_BYTES);
-        let nothing = buf.is_empty();
-        let n = timed(timeout, srd.read_buf(&mut buf)).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::TimedOut {
-                ResponseError::Timeout
-            } else {
-                ResponseError::Aborted { nothing }
-            }
-        })?;
-        if n == 0 {
-            return Err(ResponseError::Aborted { nothing });
-        }
-    }
-}
-
-/// Passes the interim responses held so far on to the client.
-async fn pass_on<W>(client: &mut W, interims: &mut Vec<u8>) -> Result<(), ResponseError>
-where
-    W: AsyncWrite + Unpin + ?Sized,
-{
-    if interims.is_empty() {
-        return Ok(());
-    }
-    client
-        .write_all(interims)
-        .await
-        .map_err(|_| ResponseError::Client)?;
-    let _ = client.flush().await;
-    interims.clear();
-    Ok(())
 }
 
 #[cfg(test)]
