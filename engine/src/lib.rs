@@ -7,19 +7,21 @@
 //! - [`proxy`]: accept under `maxconn`, then the stream's life;
 //! - [`backend`]: assign a server (actives, backups, queue), connect, retry;
 //! - [`balance`]: the algorithm choosing among eligible servers;
-//! - [`server`]: a server's runtime state and connection slots;
-//! - [`check`]: health checks and the rise/fall counter;
+//! - [`server`]: a server's runtime state and connection slots, the
+//!   rise/fall counter and the check status table;
+//! - [`check`]: health checks: they probe and report;
+//! - [`status`]: every server state change (UP, DOWN, NOLB, maintenance,
+//!   drain, weight, warm-up), with HAProxy's messages;
+//! - [`slowstart`]: the warm-up arithmetic;
 //! - [`shutdown`]: cutting a server's connections when it goes DOWN;
 //! - [`acl`] and [`rules`]: ACLs, and what a frontend decides for an HTTP
 //!   request (deny, redirect, which backend) — ready for the HTTP path;
 //! - [`http`]: the HTTP/1 wire layer (heads, framing, chunked bodies,
 //!   HAProxy's error responses) — ready for the HTTP path;
-//! - [`admin`]: maintenance and drain, with HAProxy's messages;
 //! - [`log`]: stderr messages, syslog targets, the TCP log line;
 //! - [`net`]: the seam to the outside world (real or simulated).
 
 pub mod acl;
-pub mod admin;
 pub mod api;
 pub mod backend;
 pub mod balance;
@@ -38,6 +40,7 @@ pub mod server;
 pub mod shutdown;
 pub mod slowstart;
 pub mod stats;
+pub mod status;
 
 #[cfg(test)]
 mod testing;
