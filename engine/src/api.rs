@@ -14,7 +14,7 @@
 //!   (level admin): a new weight, absolute or relative to the initial one;
 //!   static algorithms only take 0% and 100%;
 //! - `set server <b>/<s> state ready|drain|maint` (level admin), with
-//!   HAProxy's messages (see [`crate::admin`]);
+//!   HAProxy's messages (see [`crate::status`]);
 //! - `clear counters` (level operator): the peaks (`smax`, `rate_max`,
 //!   `conn_rate_max`) start over; `clear counters all` (level admin): every
 //!   counter;
@@ -34,15 +34,14 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::admin::{self, Notice, Request};
 use crate::backend::Backend;
-use crate::check::{self, Forced};
 use crate::config;
 use crate::config::parse::atol;
 use crate::log::Logger;
 use crate::net::{BoxStream, Listener};
-use crate::server::ServerState;
+use crate::server::{CheckStatus, ServerState};
 use crate::stats::{typed, Registry};
+use crate::status::{self, Admin, Forced, Notice};
 
 /// The longest command line read, as HAProxy's buffer.
 const MAX_LINE_BYTES: u64 = 16 * 1024;
@@ -314,31 +313,31 @@ pub fn execute(
         }
         ["disable", "server", target, ..] => admin(level, || {
             with_server(registry, target, |b, s| {
-                notices.extend(admin::apply(b, s, Request::Maint));
+                notices.extend(status::set_admin(b, s, Admin::Maint));
                 "\n".to_string()
             })
         }),
         ["enable", "server", target, ..] => admin(level, || {
             with_server(registry, target, |b, s| {
-                notices.extend(admin::apply(b, s, Request::Ready));
+                notices.extend(status::set_admin(b, s, Admin::Ready));
                 "\n".to_string()
             })
         }),
         ["disable", "health", target, ..] => admin(level, || {
             with_server(registry, target, |_, s| {
-                s.set_checks_on(false);
+                status::set_checks(s, false);
                 "\n".to_string()
             })
         }),
         ["enable", "health", target, ..] => admin(level, || {
             with_server(registry, target, |_, s| {
-                s.set_checks_on(true);
+                status::set_checks(s, true);
                 "\n".to_string()
             })
         }),
         ["shutdown", "sessions", "server", target, ..] => admin(level, || {
             with_server(registry, target, |_, s| {
-                s.cuts.cut(crate::shutdown::Why::Killed);
+                status::kill_sessions(s);
                 "\n".to_string()
             })
         }),
@@ -361,15 +360,15 @@ pub fn execute(
         ["set", "server", target, "state", rest @ ..] => admin(level, || {
             with_server(registry, target, |b, s| {
                 let request = match rest.first().copied() {
-                    Some("ready") => Request::Ready,
-                    Some("drain") => Request::Drain,
-                    Some("maint") => Request::Maint,
+                    Some("ready") => Admin::Ready,
+                    Some("drain") => Admin::Drain,
+                    Some("maint") => Admin::Maint,
                     _ => {
                         return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n"
                             .into()
                     }
                 };
-                notices.extend(admin::apply(b, s, request));
+                notices.extend(status::set_admin(b, s, request));
                 "\n".into()
             })
         }),
@@ -384,7 +383,7 @@ pub fn execute(
                             .into()
                     }
                 };
-                notices.extend(check::force(b, s, to, "changed from CLI"));
+                notices.extend(status::force(b, s, to, "changed from CLI"));
                 "\n".into()
             })
         }),
@@ -488,32 +487,11 @@ fn server_state_line(b: &Backend, s: &ServerState) -> String {
     )
 }
 
-/// A check status name (as in the CSV) as HAProxy's healthcheck_status
-/// number, with the check result it implies (0 unknown, 2 failed,
-/// 3 passed, 4 conditionally passed). No check yet: `INI`.
-fn check_codes(status: Option<&str>) -> (u8, u8) {
-    match status {
-        None => (1, 0),
-        Some(name) => match name {
-            "HANA" => (4, 2),
-            "SOCKERR" => (5, 2),
-            "L4OK" => (6, 3),
-            "L4TOUT" => (7, 2),
-            "L4CON" => (8, 2),
-            "L6OK" => (9, 3),
-            "L6TOUT" => (10, 2),
-            "L6RSP" => (11, 2),
-            "L7TOUT" => (12, 2),
-            "L7RSP" => (13, 2),
-            "L7OK" => (15, 3),
-            "L7OKC" => (16, 4),
-            "L7STS" => (17, 2),
-            "PROCERR" => (18, 2),
-            "PROCTOUT" => (19, 2),
-            "PROCOK" => (20, 3),
-            _ => (0, 0),
-        },
-    }
+/// The last check's status as HAProxy's healthcheck_status number, with
+/// the check result it implies (CHK_RES_*). No check yet: `INI`.
+fn check_codes(status: Option<CheckStatus>) -> (u8, u8) {
+    let status = status.unwrap_or(CheckStatus::Ini);
+    (status.value(), status.result() as u8)
 }
 
 /// `<w>` (0..=256) or `<w>%` of the initial weight, as HAProxy takes it.
@@ -539,7 +517,7 @@ fn set_weight(b: &Backend, s: &ServerState, arg: Option<&str>) -> String {
     if b.has_static_weights() && weight != 0 && weight != initial {
         return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n".into();
     }
-    b.set_server_weight(s, weight);
+    status::set_weight(b, s, weight);
     "\n".into()
 }
 

@@ -7,6 +7,12 @@
 //! backend queue up to `timeout queue`. A failed connection is retried
 //! `retries` times on the same server after a pause, and with `option
 //! redispatch` the last retry goes to another server.
+//!
+//! When a server's state changes (the status module decides that), the
+//! backend keeps its side in step: the algorithm's view and weights
+//! ([`Backend::update_server`], [`Backend::update_weight`],
+//! [`Backend::warm_up`]) and the queued streams a change moves
+//! ([`Backend::requeue_on_down`], [`Backend::requeue_on_up`]).
 
 use std::io;
 use std::net::SocketAddr;
@@ -18,13 +24,13 @@ use tokio::sync::Notify;
 
 use crate::acl::{Acls, Stream};
 use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo, WEIGHT_SCALE};
-use crate::check::observe::Event;
 use crate::config;
 use crate::http::cookie::{Candidate, Persistence};
 use crate::http::forward::now_or_never;
 use crate::http::policy::Policy;
 use crate::log::syslog::Target;
 use crate::net::{BoxStream, ConnectSpec, Net};
+use crate::server::observe::Event;
 use crate::server::{ServerState, Shared, Slot};
 use crate::stats::counters::{Availability, Traffic};
 
@@ -75,8 +81,12 @@ pub struct Backend {
     /// Its `http-response` rules and the ACLs they use.
     pub http_response: Vec<config::HttpResponseRule>,
     pub acls: Acls,
-    /// How health checks probe its servers.
-    pub probe: crate::check::Probe,
+    /// How health checks probe its servers (`option httpchk`...,
+    /// `http-check` and `tcp-check` lines), for the checks to build
+    /// their probe from.
+    pub health_check: config::HealthCheck,
+    pub http_check: config::HttpCheckRules,
+    pub tcp_check: Vec<config::TcpCheckRule>,
     /// `option log-health-checks`.
     pub log_health_checks: bool,
     pub traffic: Traffic,
@@ -339,7 +349,9 @@ impl Backend {
                 let words: Vec<&str> = words.iter().map(String::as_str).collect();
                 Persistence::parse(&words).ok()
             }),
-            probe: crate::check::Probe::from_proxy(proxy),
+            health_check: proxy.health_check.clone(),
+            http_check: proxy.http_check.clone(),
+            tcp_check: proxy.tcp_check.clone(),
             log_health_checks: proxy.options.log_health_checks,
             traffic: Traffic::default(),
             availability: Mutex::new((Availability::new(true), 0)),
@@ -406,34 +418,16 @@ impl Backend {
         }
     }
 
-    /// Moves a server in or out of rotation (health checks call this).
-    pub fn set_server_up(&self, server: &ServerState, up: bool) {
-        self.update_server(server, |s| s.set_up(up));
-    }
-
-    /// Puts a server in or out of maintenance (the runtime API).
-    pub fn set_server_maint(&self, server: &ServerState, maint: bool) {
-        self.update_server(server, |s| s.set_maint(maint));
-    }
-
-    /// Into or out of NOLB (`http-check disable-on-404`).
-    pub fn set_server_stopping(&self, server: &ServerState, stopping: bool) {
-        self.update_server(server, |s| s.set_stopping(stopping));
-    }
-
-    /// `set server ... state drain|ready`.
-    pub fn set_server_drain(&self, server: &ServerState, drain: bool) {
-        self.update_server(server, |s| s.set_drain(drain));
-    }
-
     /// Whether the algorithm only takes weights of 0 or 100% of the
     /// initial one (HAProxy's static algorithms).
     pub fn has_static_weights(&self) -> bool {
         self.algorithm.lock().expect("balance lock").is_static()
     }
 
-    /// Changes a server's weight (the runtime API).
-    pub fn set_server_weight(&self, server: &ServerState, weight: u32) {
+    /// Changes a server's user weight and gives the algorithm its new
+    /// effective weight (HAProxy's update_server_eweight). Only the
+    /// status module calls this.
+    pub fn update_weight(&self, server: &ServerState, weight: u32) {
         let Some(index) = self.servers.iter().position(|s| std::ptr::eq(&**s, server)) else {
             return;
         };
@@ -483,9 +477,11 @@ impl Backend {
         }
     }
 
-    /// Applies a change to a server, then brings the algorithm's view, the
-    /// backend's availability and the queue up to date.
-    fn update_server(&self, server: &ServerState, change: impl FnOnce(&ServerState)) {
+    /// Applies a change to a server's flags, then brings the algorithm's
+    /// view, the backend's availability and the queue up to date (HAProxy's
+    /// srv_lb_commit_status). Only the status module calls this: it
+    /// decides what a change is, this keeps the balancer in step.
+    pub fn update_server(&self, server: &ServerState, change: impl FnOnce(&ServerState)) {
         let Some(index) = self.servers.iter().position(|s| std::ptr::eq(&**s, server)) else {
             return;
         };
@@ -1115,14 +1111,14 @@ listen app
         let net = FakeNet::new();
         accept_all(&net);
         let be = backend(BACKUPS);
-        be.set_server_up(&be.servers[0], false);
+        be.update_server(&be.servers[0], |s| s.set_up(false));
         for _ in 0..3 {
             be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await
                 .unwrap();
         }
         assert_eq!(net.attempts(), ["10.0.1.1:80"; 3]);
-        be.set_server_up(&be.servers[1], false);
+        be.update_server(&be.servers[1], |s| s.set_up(false));
         be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
             .await
             .unwrap();
@@ -1134,7 +1130,7 @@ listen app
         let net = FakeNet::new();
         accept_all(&net);
         let be = backend(&BACKUPS.replace("mode tcp", "mode tcp\n    option allbackups"));
-        be.set_server_up(&be.servers[0], false);
+        be.update_server(&be.servers[0], |s| s.set_up(false));
         for _ in 0..4 {
             be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await
@@ -1150,8 +1146,8 @@ listen app
     async fn no_usable_server_fails_at_once() {
         let net = FakeNet::new();
         let be = backend(TWO);
-        be.set_server_up(&be.servers[0], false);
-        be.set_server_up(&be.servers[1], false);
+        be.update_server(&be.servers[0], |s| s.set_up(false));
+        be.update_server(&be.servers[1], |s| s.set_up(false));
         assert!(matches!(
             be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
                 .await,

@@ -9,21 +9,23 @@
 //!   kept alike by the TCP and HTTP paths;
 //! - [`backend`]: assign a server (actives, backups, queue), connect, retry;
 //! - [`balance`]: the algorithm choosing among eligible servers;
-//! - [`server`]: a server's runtime state and connection slots;
-//! - [`check`]: health checks and the rise/fall counter;
+//! - [`server`]: a server's runtime state and connection slots, the
+//!   rise/fall counter and the check status table;
+//! - [`check`]: health checks: they probe and report;
+//! - [`status`]: every server state change (UP, DOWN, NOLB, maintenance,
+//!   drain, weight, warm-up), with HAProxy's messages;
+//! - [`slowstart`]: the warm-up arithmetic;
 //! - [`shutdown`]: cutting a server's connections when it goes DOWN;
 //! - [`acl`] and [`rules`]: ACLs, and what a frontend decides for an HTTP
-//!   request (deny, redirect, which backend) — ready for the HTTP path;
-//! - [`http`]: the HTTP/1 wire layer (heads, framing, chunked bodies,
-//!   HAProxy's error responses) — ready for the HTTP path;
-//! - [`admin`]: maintenance and drain, with HAProxy's messages;
+//!   request (deny, redirect, which backend);
+//! - [`http`]: the HTTP/1 wire layer (heads, framing, chunked bodies, the
+//!   client and server sides of a connection, HAProxy's error responses);
 //! - [`log`]: stderr messages, syslog targets, the TCP log line;
 //! - [`net`]: the seam to the outside world (real or simulated);
 //! - [`pool`]: the event loops that run streams (`nbthread`);
 //! - [`layers`]: what wraps a client or server connection, in order.
 
 pub mod acl;
-pub mod admin;
 pub mod api;
 pub mod backend;
 pub mod balance;
@@ -44,6 +46,7 @@ pub mod server;
 pub mod shutdown;
 pub mod slowstart;
 pub mod stats;
+pub mod status;
 pub mod stream;
 
 #[cfg(test)]

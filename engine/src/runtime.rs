@@ -30,10 +30,10 @@ use crate::pool::Pool;
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::inspect::ContentRules;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
-use crate::slowstart;
 use crate::stats::counters::Traffic;
 use crate::stats::info::Info;
 use crate::stats::{Entry, Registry};
+use crate::status;
 
 /// Connection limit when neither the global section nor the frontend sets
 /// `maxconn` (HAProxy derives it from the file-descriptor limit).
@@ -305,6 +305,7 @@ impl Engine {
         let checker = Arc::new(Checker {
             net: net.clone(),
             logger: logger.clone(),
+            apply: status::checked,
             spread_pct: config.global.spread_checks_pct,
             max_spread: config.global.max_spread_checks,
         });
@@ -317,7 +318,7 @@ impl Engine {
             .collect();
         let started: Vec<Arc<Backend>> = all.iter().filter(|b| !b.disabled).cloned().collect();
         tasks.extend(check::spawn_all(checker, &started));
-        tasks.extend(slowstart::spawn_all(&started));
+        tasks.extend(status::spawn_warm_ups(&started));
         let registry = Arc::new(Registry {
             proxies: config
                 .proxies

@@ -1,8 +1,19 @@
 //! Runtime state of one server: operational state, connection count, health.
 //!
 //! The configuration of a server (`config::Server`) is inert; this is what
-//! changes while the engine runs. Health checks flip `up`; streams take and
-//! release connection slots, which is how `maxconn` is honoured.
+//! changes while the engine runs. Its flags (`up`, maintenance, drain,
+//! stopping, weights) are set by the status module alone, which keeps the
+//! balancer in step; streams take and release connection slots, which is
+//! how `maxconn` is honoured.
+//!
+//! Inside, what a server keeps of its checks:
+//! - [`health`]: the rise/fall counter;
+//! - [`check_status`]: HAProxy's check statuses, one table;
+//! - [`observe`]: the errors its traffic showed (passive checks).
+
+pub mod check_status;
+pub mod health;
+pub mod observe;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,10 +22,12 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::balance::WEIGHT_SCALE;
-use crate::check::health::Health;
 use crate::config;
 use crate::slowstart;
 use crate::stats::counters::{Availability, CheckStats, Traffic};
+pub use check_status::CheckStatus;
+use health::Health;
+use observe::{Analysis, Event};
 
 pub struct ServerState {
     pub config: config::Server,
@@ -35,7 +48,7 @@ pub struct ServerState {
     /// Health checks not stopped by `disable health` on the runtime API.
     checks_on: AtomicBool,
     /// Errors seen in its traffic (`observe`).
-    pub analysis: crate::check::observe::Analysis,
+    pub analysis: Analysis,
     /// The current user weight (the runtime API may change it).
     weight: AtomicU32,
     /// The effective weight the algorithm holds: the user weight times
@@ -283,10 +296,9 @@ impl ServerState {
             .then(|| (100 * self.eweight() + WEIGHT_SCALE - 1) / (WEIGHT_SCALE * weight))
     }
 
-    /// Enters or leaves maintenance (see [`crate::admin`]). Entering takes
-    /// the server DOWN with health 0; leaving sets the health to `rise`
-    /// (checked servers) and brings it UP: HAProxy's "start OK but check
-    /// immediately".
+    /// Enters or leaves maintenance. Entering takes the server DOWN with
+    /// health 0; leaving sets the health to `rise` (checked servers) and
+    /// brings it UP: HAProxy's "start OK but check immediately".
     pub fn set_maint(&self, maint: bool) {
         if self.maint.swap(maint, Ordering::Relaxed) == maint {
             return;
@@ -338,15 +350,15 @@ impl ServerState {
     }
 
     /// What its traffic showed (`observe layer4|layer7`).
-    pub fn observe(&self, event: crate::check::observe::Event) {
+    pub fn observe(&self, event: Event) {
         let c = &self.config.check;
         if c.enabled {
             self.analysis.record(c.observe, c.error_limit, event);
         }
     }
 
-    /// The status of its last check (`L4OK`...), None before any.
-    pub fn last_check_status(&self) -> Option<&'static str> {
+    /// The status of its last check, None before any.
+    pub fn last_check_status(&self) -> Option<CheckStatus> {
         self.checks.lock().expect("checks lock").status
     }
 
@@ -365,25 +377,6 @@ impl ServerState {
     /// A check ends without a result (maintenance came meanwhile).
     pub fn abandon_check(&self) {
         self.checks.lock().expect("checks lock").running = false;
-    }
-
-    /// Records a check's result for the stats.
-    pub fn record_check(&self, report: &crate::check::Report) {
-        // HAProxy counts a failure only while the health counter has
-        // somewhere to fall: a server fully DOWN fails uncounted.
-        let can_fall = self.health.lock().expect("health lock").value() > 0;
-        let mut c = self.checks.lock().expect("checks lock");
-        c.running = false;
-        c.status = Some(report.status.code());
-        c.code = report.code;
-        c.desc = report.status.reason().to_string();
-        c.info = report.info.clone().unwrap_or_default();
-        // A passive check has no duration.
-        c.duration_ms = (report.status != crate::check::Status::Hana)
-            .then_some(report.duration.as_millis() as u64);
-        if report.outcome() == crate::check::health::Outcome::Failed && can_fall {
-            c.failed += 1;
-        }
     }
 
     /// The status column of the stats: `UP`, `UP 1/3`, `DOWN`, `DOWN 1/2`,

@@ -10,11 +10,12 @@
 //! `max(1, maxconn × ⌊100 × elapsed / slowstart⌋ / 100)`, for every
 //! algorithm. Once the delay has elapsed, the next tick restores the full
 //! weight and the warm-up ends.
+//!
+//! This is the arithmetic; the server starts its warm-up when it comes
+//! back UP, and the task that ticks is the status module's.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::Backend;
 use crate::balance::WEIGHT_SCALE;
 
 /// The weight factor, in 16ths, `elapsed` whole seconds into a warm-up of
@@ -37,34 +38,8 @@ pub fn throttle(max: u32, elapsed: u64, slowstart: u32) -> u32 {
 /// How often the warm-up task runs: HAProxy writes `MAX(1000,
 /// slowstart / 20)` milliseconds with `slowstart` held in seconds, so a
 /// second unless the delay exceeds 20000 seconds.
-fn tick(slowstart: u32) -> Duration {
+pub fn tick(slowstart: u32) -> Duration {
     Duration::from_millis(u64::from(slowstart / 20).max(1000))
-}
-
-/// Starts a warm-up task for every server with `slowstart`.
-pub fn spawn_all(backends: &[Arc<Backend>]) -> Vec<tokio::task::JoinHandle<()>> {
-    backends
-        .iter()
-        .flat_map(|b| (0..b.servers.len()).map(move |i| (b.clone(), i)))
-        .filter(|(b, i)| b.servers[*i].config.slowstart > 0)
-        .map(|(backend, index)| tokio::spawn(run(backend, index)))
-        .collect()
-}
-
-/// Waits for the server to come back UP, then raises its weight every
-/// tick until the warm-up is over.
-async fn run(backend: Arc<Backend>, index: usize) {
-    let server = backend.servers[index].clone();
-    let every = tick(server.config.slowstart);
-    loop {
-        server.warming.notified().await;
-        loop {
-            tokio::time::sleep(every).await;
-            if !backend.warm_up(index) {
-                break;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

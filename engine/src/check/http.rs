@@ -16,12 +16,13 @@ use regex::bytes::Regex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::{ReplyTimeout, Report, Status, CHECK_BUFFER_BYTES};
-use crate::config::{HeaderMatch, HealthCheck, HttpExpectKind, MatchMethod, Proxy};
+use super::{ReplyTimeout, Report, CHECK_BUFFER_BYTES};
+use crate::config::{HeaderMatch, HealthCheck, HttpCheckRules, HttpExpectKind, MatchMethod};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::head;
 use crate::net::{ConnectSpec, Net};
+use crate::server::CheckStatus;
 
 /// A backend's HTTP check, ready to run.
 #[derive(Debug)]
@@ -126,17 +127,18 @@ impl Kind {
 }
 
 impl HttpCheck {
-    /// The check of a proxy with `option httpchk`; None otherwise.
-    pub fn from_proxy(proxy: &Proxy) -> Option<HttpCheck> {
+    /// The check of a proxy with `option httpchk` (`health_check`) and its
+    /// `http-check` lines; None without it.
+    pub fn from_config(health_check: &HealthCheck, rules: &HttpCheckRules) -> Option<HttpCheck> {
         let HealthCheck::Http {
             method,
             uri,
             version,
-        } = &proxy.health_check
+        } = health_check
         else {
             return None;
         };
-        let send = proxy.http_check.send.clone().unwrap_or_default();
+        let send = rules.send.clone().unwrap_or_default();
         // Headers and a body may hide after the version (deprecated).
         let (version, hidden) = version.split_once("\r\n").unwrap_or((version, ""));
         let (hidden_headers, hidden_body) = hidden.split_once("\r\n\r\n").unwrap_or((hidden, ""));
@@ -162,8 +164,7 @@ impl HttpCheck {
         }
         request.push_str("\r\n");
         request.push_str(body);
-        let expects = proxy
-            .http_check
+        let expects = rules
             .expects
             .iter()
             .filter_map(|e| {
@@ -190,7 +191,7 @@ impl HttpCheck {
         Some(HttpCheck {
             request: request.into_bytes(),
             expects,
-            disable_on_404: proxy.http_check.disable_on_404,
+            disable_on_404: rules.disable_on_404,
         })
     }
 
@@ -218,9 +219,9 @@ impl HttpCheck {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 let info = crate::net::strerror(&e);
-                return report(Verdict::new(Status::L4Con).info(&info));
+                return report(Verdict::new(CheckStatus::L4Con).info(&info));
             }
-            Err(_) => return report(Verdict::new(Status::L4Tout)),
+            Err(_) => return report(Verdict::new(CheckStatus::L4Tout)),
         };
         let deadline = match reply {
             ReplyTimeout::FromConnect(t) => Instant::now() + t,
@@ -244,7 +245,7 @@ impl HttpCheck {
         };
         match tokio::time::timeout_at(deadline, exchange).await {
             Ok(verdict) => report(verdict),
-            Err(_) => report(Verdict::new(Status::L7Tout)),
+            Err(_) => report(Verdict::new(CheckStatus::L7Tout)),
         }
     }
 
@@ -255,17 +256,17 @@ impl HttpCheck {
         let head = match head::parse_response(buf) {
             Ok(Some(h)) => h,
             Ok(None) if !full => return None,
-            Ok(None) | Err(_) => return Some(Verdict::new(Status::L7Rsp)),
+            Ok(None) | Err(_) => return Some(Verdict::new(CheckStatus::L7Rsp)),
         };
         let code = head.status.unwrap_or(0);
         if self.disable_on_404 && up && code == 404 {
-            return Some(Verdict::new(Status::L7OkCond).code(code));
+            return Some(Verdict::new(CheckStatus::L7OkCond).code(code));
         }
-        let passed = Verdict::new(Status::L7Ok).code(code);
+        let passed = Verdict::new(CheckStatus::L7Ok).code(code);
         // A wrong status is told with the server's reason phrase.
         let wrong_status = || {
             let phrase = String::from_utf8_lossy(head.first.of(buf));
-            Verdict::new(Status::L7Sts).code(code).info(&phrase)
+            Verdict::new(CheckStatus::L7Sts).code(code).info(&phrase)
         };
         if self.expects.is_empty() {
             return Some(if (200..400).contains(&code) {
@@ -287,7 +288,7 @@ impl HttpCheck {
                             return None;
                         }
                         return Some(
-                            Verdict::new(Status::L7Rsp)
+                            Verdict::new(CheckStatus::L7Rsp)
                                 .info("HTTP content check could not find a response body"),
                         );
                     }
@@ -307,10 +308,10 @@ impl HttpCheck {
                 return Some(match (rule.kind.reads_body(), rule.negate) {
                     (false, _) => wrong_status(),
                     (true, true) => {
-                        Verdict::new(Status::L7Rsp).info("HTTP check matched unwanted content")
+                        Verdict::new(CheckStatus::L7Rsp).info("HTTP check matched unwanted content")
                     }
                     (true, false) => {
-                        Verdict::new(Status::L7Rsp).info("HTTP content check did not match")
+                        Verdict::new(CheckStatus::L7Rsp).info("HTTP content check did not match")
                     }
                 });
             }
@@ -322,13 +323,13 @@ impl HttpCheck {
 /// A judgement of a response, before its duration is known.
 #[derive(Debug, PartialEq, Eq)]
 struct Verdict {
-    status: Status,
+    status: CheckStatus,
     code: Option<u16>,
     info: Option<String>,
 }
 
 impl Verdict {
-    fn new(status: Status) -> Verdict {
+    fn new(status: CheckStatus) -> Verdict {
         Verdict {
             status,
             code: None,
@@ -377,7 +378,8 @@ mod tests {
 
     fn check(lines: &str) -> HttpCheck {
         let cfg = format!("backend b\n    mode http\n{lines}\n    server s 10.0.0.1:80 check\n");
-        HttpCheck::from_proxy(&proxy(&cfg)).expect("option httpchk")
+        let p = proxy(&cfg);
+        HttpCheck::from_config(&p.health_check, &p.http_check).expect("option httpchk")
     }
 
     fn request(lines: &str) -> String {
@@ -420,29 +422,35 @@ mod tests {
     fn without_rules_2xx_and_3xx_pass_and_others_tell_their_reason() {
         let c = "    option httpchk";
         let v = verdict(c, b"HTTP/1.1 302 Found\r\ncontent-length: 0\r\n\r\n");
-        assert_eq!(v, Verdict::new(Status::L7Ok).code(302));
+        assert_eq!(v, Verdict::new(CheckStatus::L7Ok).code(302));
         let v = verdict(c, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
-        assert_eq!(v, Verdict::new(Status::L7Sts).code(404).info("Not Found"));
-        assert_eq!(verdict(c, b"garbage\r\n\r\n"), Verdict::new(Status::L7Rsp));
-        assert_eq!(verdict(c, b""), Verdict::new(Status::L7Rsp));
+        assert_eq!(
+            v,
+            Verdict::new(CheckStatus::L7Sts).code(404).info("Not Found")
+        );
+        assert_eq!(
+            verdict(c, b"garbage\r\n\r\n"),
+            Verdict::new(CheckStatus::L7Rsp)
+        );
+        assert_eq!(verdict(c, b""), Verdict::new(CheckStatus::L7Rsp));
     }
 
     #[test]
     fn expect_rules_judge_status_and_body() {
         let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nall is well";
         let v = verdict("    option httpchk\n    http-check expect status 204", ok);
-        assert_eq!(v, Verdict::new(Status::L7Sts).code(200).info("OK"));
+        assert_eq!(v, Verdict::new(CheckStatus::L7Sts).code(200).info("OK"));
         let v = verdict("    option httpchk\n    http-check expect rstatus ^2", ok);
-        assert_eq!(v.status, Status::L7Ok);
+        assert_eq!(v.status, CheckStatus::L7Ok);
         let v = verdict("    option httpchk\n    http-check expect string well", ok);
-        assert_eq!(v.status, Status::L7Ok);
+        assert_eq!(v.status, CheckStatus::L7Ok);
         let v = verdict(
             "    option httpchk\n    http-check expect ! string well",
             ok,
         );
         assert_eq!(
             v,
-            Verdict::new(Status::L7Rsp).info("HTTP check matched unwanted content")
+            Verdict::new(CheckStatus::L7Rsp).info("HTTP check matched unwanted content")
         );
         let v = verdict(
             "    option httpchk\n    http-check expect rstring ^sick",
@@ -450,7 +458,7 @@ mod tests {
         );
         assert_eq!(
             v,
-            Verdict::new(Status::L7Rsp).info("HTTP content check did not match")
+            Verdict::new(CheckStatus::L7Rsp).info("HTTP content check did not match")
         );
     }
 
@@ -459,11 +467,11 @@ mod tests {
         let c = check("    option httpchk\n    http-check disable-on-404");
         let not_found = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n";
         let up = c.judge(not_found, true, true).unwrap();
-        assert_eq!(up, Verdict::new(Status::L7OkCond).code(404));
+        assert_eq!(up, Verdict::new(CheckStatus::L7OkCond).code(404));
         let down = c.judge(not_found, true, false).unwrap();
         assert_eq!(
             down,
-            Verdict::new(Status::L7Sts).code(404).info("Not Found")
+            Verdict::new(CheckStatus::L7Sts).code(404).info("Not Found")
         );
     }
 
@@ -476,7 +484,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\nwell\r\n0\r\n\r\n";
         assert_eq!(
             c.judge(chunked, false, true).map(|v| v.status),
-            Some(Status::L7Ok)
+            Some(CheckStatus::L7Ok)
         );
     }
 
@@ -492,7 +500,7 @@ mod tests {
             .await;
         assert_eq!(
             (r.status, r.duration),
-            (Status::L7Tout, Duration::from_millis(1500))
+            (CheckStatus::L7Tout, Duration::from_millis(1500))
         );
     }
 
@@ -502,7 +510,10 @@ mod tests {
         let target = "10.0.0.1:80".parse().unwrap();
         let reply = ReplyTimeout::FromConnect(Duration::from_millis(500));
         let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
-        for (work, status, took) in [(400, Status::L7Ok, 400), (600, Status::L7Tout, 500)] {
+        for (work, status, took) in [
+            (400, CheckStatus::L7Ok, 400),
+            (600, CheckStatus::L7Tout, 500),
+        ] {
             let net = FakeNet::new();
             net.set(
                 "10.0.0.1:80",
@@ -535,7 +546,7 @@ mod tests {
             net.requests(),
             [b"HEAD /check.html HTTP/1.0\r\n\r\n".to_vec()]
         );
-        assert_eq!((r.status, r.code), (Status::L7Sts, Some(503)));
+        assert_eq!((r.status, r.code), (CheckStatus::L7Sts, Some(503)));
         assert_eq!(r.info.as_deref(), Some("Service Unavailable"));
     }
 }

@@ -6,8 +6,8 @@
 use regex::bytes::Regex;
 
 use super::tcp_check::{Action, Custom, Expect, Pattern, Step, TcpCheck, Text};
-use super::Status;
 use crate::config::HealthCheck;
+use crate::server::CheckStatus;
 
 /// The built-in sequence of a protocol check; None for the others.
 pub fn sequence(check: &HealthCheck) -> Option<TcpCheck> {
@@ -58,7 +58,7 @@ fn payload(offset: usize, ltrim_spaces: bool) -> Text {
 fn smtp(command: &str) -> Vec<Action> {
     let reply = |re: &str| Expect {
         min_recv: Some(4),
-        error_status: Some(Status::L7Sts),
+        error_status: Some(CheckStatus::L7Sts),
         on_error: Some(payload(4, true)),
         status_code: Some(Text::Slice { offset: 0, len: 3 }),
         ..Expect::new(Pattern::Regex(regex(re)))
@@ -67,7 +67,7 @@ fn smtp(command: &str) -> Vec<Action> {
         connect(),
         Action::Expect(Expect {
             min_recv: Some(4),
-            error_status: Some(Status::L7Rsp),
+            error_status: Some(CheckStatus::L7Rsp),
             on_error: Some(payload(0, false)),
             ..Expect::new(Pattern::Regex(regex("^[0-9]{3}[ \r]")))
         }),
@@ -90,7 +90,7 @@ fn redis() -> Vec<Action> {
     vec![
         Action::Send(b"*1\r\n$4\r\nPING\r\n".to_vec()),
         Action::Expect(Expect {
-            error_status: Some(Status::L7Sts),
+            error_status: Some(CheckStatus::L7Sts),
             on_error: Some(payload(0, false)),
             on_success: Some(Text::Literal("Redis server is ok".into())),
             ..Expect::new(Pattern::String(b"+PONG\r\n".to_vec()))
@@ -111,7 +111,7 @@ fn pgsql(user: &str) -> Vec<Action> {
         Action::Expect(Expect {
             negate: true,
             min_recv: Some(5),
-            error_status: Some(Status::L7Rsp),
+            error_status: Some(CheckStatus::L7Rsp),
             on_error: Some(Text::Payload {
                 offset: 6,
                 ltrim_spaces: false,
@@ -121,7 +121,7 @@ fn pgsql(user: &str) -> Vec<Action> {
         }),
         Action::Expect(Expect {
             min_recv: Some(9),
-            error_status: Some(Status::L7Sts),
+            error_status: Some(CheckStatus::L7Sts),
             on_success: Some(Text::Literal("PostgreSQL server is ok".into())),
             on_error: Some(Text::Literal("PostgreSQL unknown error".into())),
             ..Expect::new(Pattern::BinaryRegex(regex(
@@ -184,13 +184,13 @@ pub enum Judged {
     Wait,
     Pass,
     Fail {
-        status: Status,
+        status: CheckStatus,
         code: u16,
         info: String,
     },
 }
 
-fn fail(status: Status, code: u16, info: &str) -> Judged {
+fn fail(status: CheckStatus, code: u16, info: &str) -> Judged {
     Judged::Fail {
         status,
         code,
@@ -203,7 +203,7 @@ fn fail(status: Status, code: u16, info: &str) -> Judged {
 pub fn mysql_packet(buf: &[u8], offset: usize, last_read: bool) -> Judged {
     let short = || {
         if last_read {
-            fail(Status::L7Rsp, 0, "")
+            fail(CheckStatus::L7Rsp, 0, "")
         } else {
             Judged::Wait
         }
@@ -227,7 +227,7 @@ pub fn mysql_packet(buf: &[u8], offset: usize, last_read: bool) -> Judged {
             .unwrap_or(message.len());
         let info = String::from_utf8_lossy(&message[..end]).into_owned();
         return Judged::Fail {
-            status: Status::L7Sts,
+            status: CheckStatus::L7Sts,
             code,
             info,
         };
@@ -240,7 +240,7 @@ pub fn ldap_bind(buf: &[u8], last_read: bool) -> Judged {
     const NOT_LDAP: &str = "Not LDAPv3 protocol";
     let short = || {
         if last_read {
-            fail(Status::L7Rsp, 0, "")
+            fail(CheckStatus::L7Rsp, 0, "")
         } else {
             Judged::Wait
         }
@@ -257,7 +257,7 @@ pub fn ldap_bind(buf: &[u8], last_read: bool) -> Judged {
             (4, Some(b)) => (n, u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize),
             (2, Some(b)) => (n, usize::from(u16::from_be_bytes([b[0], b[1]]))),
             (4 | 2, None) => return short(),
-            _ => return fail(Status::L7Rsp, 0, NOT_LDAP),
+            _ => return fail(CheckStatus::L7Rsp, 0, NOT_LDAP),
         }
     } else {
         (0, usize::from(size))
@@ -268,7 +268,7 @@ pub fn ldap_bind(buf: &[u8], last_read: bool) -> Judged {
     let mut p = 2 + nbytes;
     // messageID 1, then a bindResponse.
     if buf.get(p..p + 4) != Some(&[0x02, 0x01, 0x01, 0x61][..]) {
-        return fail(Status::L7Rsp, 0, NOT_LDAP);
+        return fail(CheckStatus::L7Rsp, 0, NOT_LDAP);
     }
     p += 4;
     let skip = at(p).map_or(0, |b| {
@@ -280,12 +280,12 @@ pub fn ldap_bind(buf: &[u8], last_read: bool) -> Judged {
     });
     p += 1 + skip;
     if buf.get(p..p + 2) != Some(&[0x0a, 0x01][..]) {
-        return fail(Status::L7Rsp, 0, NOT_LDAP);
+        return fail(CheckStatus::L7Rsp, 0, NOT_LDAP);
     }
     match at(p + 2) {
         Some(0) => Judged::Pass,
         Some(code) => fail(
-            Status::L7Sts,
+            CheckStatus::L7Sts,
             u16::from(code),
             "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9",
         ),
@@ -308,18 +308,18 @@ mod tests {
         assert_eq!(
             ldap_bind(&refused, true),
             fail(
-                Status::L7Sts,
+                CheckStatus::L7Sts,
                 49,
                 "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"
             )
         );
         assert_eq!(ldap_bind(&ok[..8], false), Judged::Wait);
-        assert_eq!(ldap_bind(&ok[..8], true), fail(Status::L7Rsp, 0, ""));
+        assert_eq!(ldap_bind(&ok[..8], true), fail(CheckStatus::L7Rsp, 0, ""));
         let mut other = ok;
         other[5] = 0x65;
         assert_eq!(
             ldap_bind(&other, true),
-            fail(Status::L7Rsp, 0, "Not LDAPv3 protocol")
+            fail(CheckStatus::L7Rsp, 0, "Not LDAPv3 protocol")
         );
     }
 
@@ -331,7 +331,7 @@ mod tests {
         let error = b"\x0b\x00\x00\x00\xff\x15\x04Denied!\x00";
         assert_eq!(
             mysql_packet(error, 0, true),
-            fail(Status::L7Sts, 1045, "Denied!")
+            fail(CheckStatus::L7Sts, 1045, "Denied!")
         );
     }
 }

@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::{Report, Status};
+use super::Report;
 use crate::net::{ConnectSpec, Net};
+use crate::server::CheckStatus;
 
 pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Report {
     let started = tokio::time::Instant::now();
@@ -13,21 +14,21 @@ pub async fn probe(net: &dyn Net, target: SocketAddr, timeout: Duration) -> Repo
     match result {
         // Dropping the stream closes it at once, as HAProxy's L4 check does.
         Ok(Ok(_stream)) => Report {
-            status: Status::L4Ok,
+            status: CheckStatus::L4Ok,
             code: None,
             info: None,
             duration,
             counts_twice: false,
         },
         Ok(Err(e)) => Report {
-            status: Status::L4Con,
+            status: CheckStatus::L4Con,
             code: None,
             info: Some(crate::net::strerror(&e)),
             duration,
             counts_twice: false,
         },
         Err(_) => Report {
-            status: Status::L4Tout,
+            status: CheckStatus::L4Tout,
             code: None,
             info: None,
             duration,

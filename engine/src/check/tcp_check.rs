@@ -17,9 +17,10 @@ use regex::bytes::Regex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::{ReplyTimeout, Report, Status, CHECK_BUFFER_BYTES};
+use super::{ReplyTimeout, Report, CHECK_BUFFER_BYTES};
 use crate::config::{TcpCheckAction, TcpCheckRule, TcpPattern};
 use crate::net::{BoxStream, ConnectSpec, Net};
+use crate::server::CheckStatus;
 
 /// A ready-to-run sequence of rules.
 #[derive(Debug)]
@@ -58,9 +59,9 @@ pub struct Expect {
     /// `min-recv`: bytes to wait for before judging; None is HAProxy's -1
     /// (wait for more on a mismatch until the server stops).
     pub min_recv: Option<usize>,
-    pub ok_status: Option<Status>,
-    pub error_status: Option<Status>,
-    pub tout_status: Option<Status>,
+    pub ok_status: Option<CheckStatus>,
+    pub error_status: Option<CheckStatus>,
+    pub tout_status: Option<CheckStatus>,
     pub on_success: Option<Text>,
     pub on_error: Option<Text>,
     /// `status-code`: where the check code comes from.
@@ -160,13 +161,13 @@ enum Eval {
 /// A status with its code and info, before the duration is known.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Verdict {
-    pub status: Status,
+    pub status: CheckStatus,
     pub code: u16,
     pub info: String,
 }
 
 impl Verdict {
-    pub fn new(status: Status, code: u16, info: impl Into<String>) -> Verdict {
+    pub fn new(status: CheckStatus, code: u16, info: impl Into<String>) -> Verdict {
         Verdict {
             status,
             code,
@@ -180,7 +181,7 @@ impl TcpCheck {
     /// comment` names the rule after it, and the following rules of the
     /// same kind (a connect takes it alone), as HAProxy's post-parsing.
     pub fn from_rules(rules: &[TcpCheckRule]) -> TcpCheck {
-        let status = |s: &Option<String>| s.as_deref().and_then(Status::from_code);
+        let status = |s: &Option<String>| s.as_deref().and_then(CheckStatus::from_name);
         let mut steps = Vec::new();
         let mut comment: Option<&String> = None;
         let mut previous = std::mem::discriminant(&TcpCheckAction::Comment);
@@ -281,7 +282,7 @@ impl TcpCheck {
             info: (!info.is_empty()).then(|| info.to_string()),
             status: verdict.status,
             duration: started.elapsed(),
-            counts_twice: verdict.status == Status::L7Ok && self.ends_with_custom(),
+            counts_twice: verdict.status == CheckStatus::L7Ok && self.ends_with_custom(),
         }
     }
 
@@ -324,9 +325,9 @@ impl TcpCheck {
                         Ok(Ok(s)) => stream = Some(s),
                         Ok(Err(e)) => {
                             let info = format!("{}{}", crate::net::strerror(&e), self.context(i));
-                            return Verdict::new(Status::L4Con, 0, info);
+                            return Verdict::new(CheckStatus::L4Con, 0, info);
                         }
-                        Err(_) => return Verdict::new(Status::L4Tout, 0, self.context(i)),
+                        Err(_) => return Verdict::new(CheckStatus::L4Tout, 0, self.context(i)),
                     }
                     if let ReplyTimeout::FromConnect(t) = reply {
                         deadline = Instant::now() + t;
@@ -349,7 +350,7 @@ impl TcpCheck {
                             return self.timed_out(i);
                         }
                         if buf.is_empty() && closed {
-                            let status = expect.error_status.unwrap_or(Status::L7Rsp);
+                            let status = expect.error_status.unwrap_or(CheckStatus::L7Rsp);
                             let mut info =
                                 format!("TCPCHK got an empty response at step {}", self.step_id(i));
                             if let Some(c) = &step.comment {
@@ -397,7 +398,7 @@ impl TcpCheck {
         let generic = if self.protocol { "" } else { "(tcp-check)" };
         match &last.action {
             Action::Expect(e) => {
-                let status = e.ok_status.unwrap_or(Status::L7Ok);
+                let status = e.ok_status.unwrap_or(CheckStatus::L7Ok);
                 let info = match &e.on_success {
                     Some(t) => t.render(buf),
                     None => generic.to_string(),
@@ -408,10 +409,12 @@ impl TcpCheck {
                     .map_or(0, |t| code_of(&t.render(buf)));
                 Verdict::new(status, code, info)
             }
-            Action::Connect { implicit, .. } => {
-                Verdict::new(Status::L4Ok, 0, if *implicit { "" } else { "(tcp-check)" })
-            }
-            Action::Send(_) => Verdict::new(Status::L7Ok, 0, "(tcp-check)"),
+            Action::Connect { implicit, .. } => Verdict::new(
+                CheckStatus::L4Ok,
+                0,
+                if *implicit { "" } else { "(tcp-check)" },
+            ),
+            Action::Send(_) => Verdict::new(CheckStatus::L7Ok, 0, "(tcp-check)"),
         }
     }
 
@@ -441,7 +444,7 @@ impl TcpCheck {
         if matched != e.negate {
             return Eval::Continue;
         }
-        let status = e.error_status.unwrap_or(Status::L7Rsp);
+        let status = e.error_status.unwrap_or(CheckStatus::L7Rsp);
         Eval::Stop(self.failed(i, e, status, matched, "", buf))
     }
 
@@ -451,7 +454,7 @@ impl TcpCheck {
         &self,
         i: usize,
         e: &Expect,
-        status: Status,
+        status: CheckStatus,
         matched: bool,
         given: &str,
         buf: &[u8],
@@ -512,8 +515,8 @@ impl TcpCheck {
     /// The verdict when the check's time ran out on step `i`.
     fn timed_out(&self, i: usize) -> Verdict {
         let status = match &self.steps[i].action {
-            Action::Expect(e) => e.tout_status.unwrap_or(Status::L7Tout),
-            _ => Status::L7Tout,
+            Action::Expect(e) => e.tout_status.unwrap_or(CheckStatus::L7Tout),
+            _ => CheckStatus::L7Tout,
         };
         Verdict::new(status, 0, self.context(i))
     }
@@ -625,11 +628,11 @@ mod tests {
         let server = Behaviour::Greet(b"220 mx ESMTP ready\r\n", b"250 mx.example.com\r\n");
         let (r, requests) = probe("option smtpchk", server).await;
         assert_eq!(requests, [b"HELO localhost\r\nQUIT\r\n".to_vec()]);
-        assert_eq!((r.status, r.code), (Status::L7Ok, Some(250)));
+        assert_eq!((r.status, r.code), (CheckStatus::L7Ok, Some(250)));
         assert_eq!(r.info.as_deref(), Some("mx.example.com"));
         let server = Behaviour::Greet(b"554 go away\r\n", b"");
         let (r, _) = probe("option smtpchk EHLO me.example", server).await;
-        assert_eq!((r.status, r.code), (Status::L7Sts, Some(554)));
+        assert_eq!((r.status, r.code), (CheckStatus::L7Sts, Some(554)));
         assert_eq!(r.info.as_deref(), Some("go away"));
     }
 
@@ -637,20 +640,20 @@ mod tests {
     async fn redis_wants_pong() {
         let (r, requests) = probe("option redis-check", Behaviour::Answer(b"+PONG\r\n")).await;
         assert_eq!(requests, [b"*1\r\n$4\r\nPING\r\n".to_vec()]);
-        assert_eq!(r.status, Status::L7Ok);
+        assert_eq!(r.status, CheckStatus::L7Ok);
         assert_eq!(r.info.as_deref(), Some("Redis server is ok"));
         let (r, _) = probe("option redis-check", Behaviour::Answer(b"-ERR busy\r\n")).await;
-        assert_eq!((r.status, r.code), (Status::L7Sts, Some(0)));
+        assert_eq!((r.status, r.code), (CheckStatus::L7Sts, Some(0)));
         assert_eq!(r.info.as_deref(), Some("-ERR busy"));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_silent_server_and_an_empty_answer() {
         let (r, _) = probe("option redis-check", Behaviour::Accept).await;
-        assert_eq!((r.status, r.info), (Status::L7Tout, None));
+        assert_eq!((r.status, r.info), (CheckStatus::L7Tout, None));
         // The rule's error status words an empty answer too.
         let (r, _) = probe("option redis-check", Behaviour::Answer(b"")).await;
-        assert_eq!(r.status, Status::L7Sts);
+        assert_eq!(r.status, CheckStatus::L7Sts);
         assert_eq!(
             r.info.as_deref(),
             Some("TCPCHK got an empty response at step 2")
@@ -676,7 +679,7 @@ mod tests {
             requests,
             [b"\x0a\x00\x00\x01\x00\x80\x00\x00\x01hap\x00\x00\x01\x00\x00\x00\x01".to_vec()]
         );
-        assert_eq!((r.status, r.info), (Status::L7Ok, None));
+        assert_eq!((r.status, r.info), (CheckStatus::L7Ok, None));
         // HAProxy counts this success twice (see Report::counts_twice).
         assert!(r.counts_twice);
         let (r, _) = probe("option redis-check", Behaviour::Answer(b"+PONG\r\n")).await;
@@ -702,22 +705,22 @@ mod tests {
         let r = run_rules(rules, Behaviour::Answer(b"+PONG\r\n")).await;
         assert_eq!(
             (r.status, r.info.as_deref()),
-            (Status::L7Ok, Some("(tcp-check)"))
+            (CheckStatus::L7Ok, Some("(tcp-check)"))
         );
         let r = run_rules(rules, Behaviour::Answer(b"-ERR\r\n")).await;
-        assert_eq!(r.status, Status::L7Rsp);
+        assert_eq!(r.status, CheckStatus::L7Rsp);
         assert_eq!(
             r.info.as_deref(),
             Some("TCPCHK did not match content '+PONG' at step 3")
         );
         let r = run_rules(rules, Behaviour::Accept).await;
-        assert_eq!(r.status, Status::L7Tout);
+        assert_eq!(r.status, CheckStatus::L7Tout);
         assert_eq!(
             r.info.as_deref(),
             Some(" at step 3 of tcp-check (expect string '+PONG')")
         );
         let r = run_rules(rules, Behaviour::Refuse).await;
-        assert_eq!(r.status, Status::L4Con);
+        assert_eq!(r.status, CheckStatus::L4Con);
         assert_eq!(
             r.info.as_deref(),
             Some("Connection refused at initial connection step of tcp-check")
@@ -728,8 +731,14 @@ mod tests {
     async fn statuses_and_messages_of_the_rule_win() {
         let rules = "    tcp-check send-binary 0102\n    tcp-check expect binary ff error-status L7STS on-error down ok-status L6OK on-success up";
         let r = run_rules(rules, Behaviour::Answer(b"\x00\xff")).await;
-        assert_eq!((r.status, r.info.as_deref()), (Status::L6Ok, Some("up")));
+        assert_eq!(
+            (r.status, r.info.as_deref()),
+            (CheckStatus::L6Ok, Some("up"))
+        );
         let r = run_rules(rules, Behaviour::Answer(b"\x00\x01")).await;
-        assert_eq!((r.status, r.info.as_deref()), (Status::L7Sts, Some("down")));
+        assert_eq!(
+            (r.status, r.info.as_deref()),
+            (CheckStatus::L7Sts, Some("down"))
+        );
     }
 }

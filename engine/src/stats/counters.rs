@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
+use crate::server::CheckStatus;
+
 /// Events per second, as HAProxy's freq_ctr: the count of the current
 /// second plus the share of the previous second not yet elapsed. Kept in
 /// two atomics, without a lock: the current second's number and count
@@ -296,12 +298,11 @@ impl Times {
 /// The health-check side of a server's stats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckStats {
-    /// `L4OK`, `L4CON`, `L4TOUT`, ... of the last check; None before any.
-    pub status: Option<&'static str>,
+    /// The last check's status (`check_status`, and its `check_desc`);
+    /// None before any.
+    pub status: Option<CheckStatus>,
     pub code: Option<u16>,
     pub duration_ms: Option<u64>,
-    /// `check_desc`: `Layer4 check passed`...
-    pub desc: String,
     /// `last_chk`: the error text of the last check (`Connection refused`).
     pub info: String,
     /// Failed checks (`chkfail`) and UP→DOWN transitions (`chkdown`).

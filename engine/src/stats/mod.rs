@@ -481,11 +481,11 @@ pub fn server_line(b: &Backend, s: &ServerState, mode: &str) -> Line {
             .set("check_rise", c.check.rise)
             .set("check_fall", c.check.fall)
             .set("check_health", health)
-            .set("check_desc", &checks.desc)
+            .set("check_desc", checks.status.map_or("", |s| s.desc()))
             .set("last_chk", &checks.info);
         if let Some(status) = checks.status {
             let running = if checks.running { "* " } else { "" };
-            l.set("check_status", format!("{running}{status}"));
+            l.set("check_status", format!("{running}{}", status.name()));
         }
         if let Some(code) = checks.code {
             l.set("check_code", code);

@@ -6,10 +6,10 @@
 //! The rendering is [`super::html`] and [`super::csv`]; the numbers come
 //! from one [`Registry::snapshot`], as the CSV's do.
 
-use crate::admin::{self, Flag, Notice, Request};
 use crate::api::{Filter, Format};
 use crate::config::StatsSettings;
 use crate::http::reply::Reply;
+use crate::status::{self, Admin, Flag, Forced, Notice};
 
 use super::{html, typed, Registry};
 
@@ -288,10 +288,10 @@ pub fn post(body: &[u8], registry: &Registry, notices: &mut Vec<Notice>) -> &'st
         };
         let changed = match action {
             Action::Set(request) => {
-                notices.extend(admin::apply(backend, server, request));
+                notices.extend(status::set_admin(backend, server, request));
                 true
             }
-            Action::Legacy(flag, on) => match admin::set_flag(backend, server, flag, on) {
+            Action::Legacy(flag, on) => match status::set_flag(backend, server, flag, on) {
                 Some(said) => {
                     notices.extend(said);
                     true
@@ -301,12 +301,12 @@ pub fn post(body: &[u8], registry: &Registry, notices: &mut Vec<Notice>) -> &'st
             Action::Checks(on) => {
                 let configured = server.config.check.enabled;
                 if configured {
-                    server.set_checks_on(on);
+                    status::set_checks(server, on);
                 }
                 configured
             }
             Action::Health(to) => {
-                notices.extend(crate::check::force(
+                notices.extend(status::force(
                     backend,
                     server,
                     to,
@@ -317,7 +317,7 @@ pub fn post(body: &[u8], registry: &Registry, notices: &mut Vec<Notice>) -> &'st
             // No agent checks exist: nothing is configured to change.
             Action::Agent => false,
             Action::Shutdown => {
-                server.cuts.cut(crate::shutdown::Why::Killed);
+                status::kill_sessions(server);
                 true
             }
         };
@@ -338,13 +338,13 @@ pub fn post(body: &[u8], registry: &Registry, notices: &mut Vec<Notice>) -> &'st
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
     /// ready, drain, maint.
-    Set(Request),
+    Set(Admin),
     /// disable, enable, stop, start: one flag set or cleared alone.
     Legacy(Flag, bool),
     /// dhlth, ehlth.
     Checks(bool),
     /// hrunn, hnolb, hdown: the health state forced.
-    Health(crate::check::Forced),
+    Health(Forced),
     /// dagent, eagent, arunn, adown.
     Agent,
     /// shutdown: the server's sessions are killed.
@@ -354,18 +354,18 @@ enum Action {
 impl Action {
     fn from_name(name: &str) -> Option<Action> {
         Some(match name {
-            "ready" => Action::Set(Request::Ready),
-            "drain" => Action::Set(Request::Drain),
-            "maint" => Action::Set(Request::Maint),
+            "ready" => Action::Set(Admin::Ready),
+            "drain" => Action::Set(Admin::Drain),
+            "maint" => Action::Set(Admin::Maint),
             "disable" => Action::Legacy(Flag::Maint, true),
             "enable" => Action::Legacy(Flag::Maint, false),
             "stop" => Action::Legacy(Flag::Drain, true),
             "start" => Action::Legacy(Flag::Drain, false),
             "dhlth" => Action::Checks(false),
             "ehlth" => Action::Checks(true),
-            "hrunn" => Action::Health(crate::check::Forced::Up),
-            "hnolb" => Action::Health(crate::check::Forced::Stopping),
-            "hdown" => Action::Health(crate::check::Forced::Down),
+            "hrunn" => Action::Health(Forced::Up),
+            "hnolb" => Action::Health(Forced::Stopping),
+            "hdown" => Action::Health(Forced::Down),
             "dagent" | "eagent" | "arunn" | "adown" => Action::Agent,
             "shutdown" => Action::Shutdown,
             _ => return None,

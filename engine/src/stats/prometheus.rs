@@ -31,6 +31,7 @@ use std::fmt::Write;
 
 use super::csv::Line;
 use super::ProxyLines;
+use crate::server::check_status::{CheckResult, CheckStatus};
 
 /// The content type of the page: Prometheus' text format 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
@@ -427,10 +428,12 @@ const SERVER_STATES: [&str; 5] = ["DOWN", "UP", "MAINT", "DRAIN", "NOLB"];
 
 /// The statuses of a finished check HAProxy labels (those whose result is
 /// a failure or a success), in its order.
-const CHECK_STATES: [&str; 16] = [
-    "HANA", "SOCKERR", "L4OK", "L4TOUT", "L4CON", "L6OK", "L6TOUT", "L6RSP", "L7TOUT", "L7RSP",
-    "L7OK", "L7OKC", "L7STS", "PROCERR", "PROCTOUT", "PROCOK",
-];
+fn check_states() -> Vec<&'static str> {
+    CheckStatus::all()
+        .filter(|s| s.result() >= CheckResult::Failed)
+        .map(CheckStatus::name)
+        .collect()
+}
 
 /// The page being written, and the metric whose header is out.
 #[derive(Default)]
@@ -580,7 +583,7 @@ fn samples<'a>(m: &mut Metric<'a>, object: u8, p: &'a ProxyLines, line: &'a Line
         }
         CheckStatus => {
             if let Some(current) = check_status(line) {
-                m.per_state(&CHECK_STATES, |s| u8::from(s == current).to_string());
+                m.per_state(&check_states(), |s| u8::from(s == current).to_string());
             }
         }
         CheckCode if check_status(line).is_some() => {
@@ -595,7 +598,7 @@ fn samples<'a>(m: &mut Metric<'a>, object: u8, p: &'a ProxyLines, line: &'a Line
         }
         AggCheck if !p.servers.is_empty() => {
             let checks: Vec<&str> = p.servers.iter().filter_map(check_status).collect();
-            m.per_state(&CHECK_STATES, |s| {
+            m.per_state(&check_states(), |s| {
                 checks.iter().filter(|x| **x == s).count().to_string()
             });
         }
@@ -631,6 +634,17 @@ mod tests {
     use crate::stats::typed::proxies_from_csv;
 
     const CSV: &str = include_str!("testdata/haproxy-2.6-stat.csv");
+
+    #[test]
+    fn the_check_states_labelled_are_haproxys() {
+        assert_eq!(
+            check_states(),
+            [
+                "HANA", "SOCKERR", "L4OK", "L4TOUT", "L4CON", "L6OK", "L6TOUT", "L6RSP", "L7TOUT",
+                "L7RSP", "L7OK", "L7OKC", "L7STS", "PROCERR", "PROCTOUT", "PROCOK",
+            ]
+        );
+    }
     const INFO: &str = include_str!("testdata/haproxy-2.6-info.txt");
 
     fn info() -> Vec<(&'static str, String)> {

@@ -1,4 +1,5 @@
 //! The health counter of one server, exactly as HAProxy's check.c keeps it.
+//! Checks report results; the status module moves the counter.
 //!
 //! `health` runs over `0 ..= rise + fall - 1`:
 //! - `0 .. rise-1`: the server is DOWN (counting successes toward UP);

@@ -1,6 +1,6 @@
 //! A server's administrative state: forced maintenance and forced drain,
-//! set from the runtime API, with the messages HAProxy 2.6 prints for
-//! each transition.
+//! set from the runtime API and the stats page, with the messages HAProxy
+//! 2.6 prints for each transition (srv_adm_set_maint, _drain, _ready).
 //!
 //! HAProxy applies `set server <b>/<s> state maint|drain|ready` (and the
 //! older `disable`/`enable server`) as two flag changes in a fixed order,
@@ -17,72 +17,32 @@
 //! again and the next check decides. Drain keeps the server UP but out of
 //! rotation. Changes under maintenance (drain set or cleared) are silent.
 
+use super::notice::{label, tail, Notice};
 use crate::backend::Backend;
-use crate::log::syslog::{Level, Target};
-use crate::log::{Logger, Severity};
+use crate::log::syslog::Level;
 use crate::server::ServerState;
 
-/// What an operator asks of a server.
+/// What an operator asks of a server (`set server ... state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Request {
+pub enum Admin {
     Maint,
     Drain,
     Ready,
 }
 
-/// One message to print on stderr and send to the backend's log targets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub severity: Severity,
-    pub stderr: String,
-    pub level: Level,
-    pub log: String,
-    /// The backend's log targets.
-    pub targets: Vec<Target>,
-}
-
-impl Notice {
-    pub fn new(backend: &Backend, level: Level, message: String) -> Self {
-        Notice {
-            severity: Severity::Warning,
-            stderr: message.clone(),
-            level,
-            log: message,
-            targets: backend.log_targets.clone(),
-        }
-    }
-
-    /// `backend 'b' has no server available!`, logged at emergency.
-    pub fn no_server(backend: &Backend) -> Self {
-        let (kind, name) = (backend.kind_word, &backend.name);
-        Notice {
-            severity: Severity::Alert,
-            stderr: format!("{kind} '{name}' has no server available!"),
-            level: Level::Emerg,
-            log: format!("{kind} {name} has no server available!"),
-            targets: backend.log_targets.clone(),
-        }
-    }
-
-    pub async fn publish(&self, logger: &Logger) {
-        logger.sink().emit(self.severity, &self.stderr);
-        logger.send(&self.targets, self.level, &self.log).await;
-    }
-}
-
 /// Applies `request` to `server`, returning what HAProxy would print.
-pub fn apply(backend: &Backend, server: &ServerState, request: Request) -> Vec<Notice> {
+pub fn set_admin(backend: &Backend, server: &ServerState, request: Admin) -> Vec<Notice> {
     let mut notices = Vec::new();
     match request {
-        Request::Maint => {
+        Admin::Maint => {
             enter_maint(backend, server, &mut notices);
             leave_drain(backend, server, &mut notices);
         }
-        Request::Drain => {
+        Admin::Drain => {
             enter_drain(backend, server, &mut notices);
             leave_maint(backend, server, &mut notices);
         }
-        Request::Ready => {
+        Admin::Ready => {
             leave_drain(backend, server, &mut notices);
             leave_maint(backend, server, &mut notices);
         }
@@ -122,47 +82,6 @@ pub fn set_flag(
     Some(notices)
 }
 
-/// `Server be/s1` or `Backup Server be/s1`, as HAProxy's messages start.
-pub fn label(backend: &Backend, server: &ServerState) -> String {
-    let kind = if server.is_backup() {
-        "Backup Server"
-    } else {
-        "Server"
-    };
-    format!("{kind} {}/{}", backend.name, server.name())
-}
-
-/// HAProxy's srv_append_status tail, for an administrative change: the
-/// servers left (or online); no stream is moved.
-pub fn tail(backend: &Backend, server: &ServerState) -> String {
-    tail_moving(backend, server, 0, 0)
-}
-
-/// HAProxy's srv_append_status tail: the servers left (or online), the
-/// streams sent back to the balancer (`requeued`) and those still queued
-/// on the server.
-pub fn tail_moving(
-    backend: &Backend,
-    server: &ServerState,
-    requeued: usize,
-    in_queue: usize,
-) -> String {
-    let (active, backup) = backend.count_up();
-    let on_backup = if active == 0 && backup > 0 {
-        " Running on backup."
-    } else {
-        ""
-    };
-    if server.is_up() {
-        format!(". {active} active and {backup} backup servers online.{on_backup} {requeued} sessions requeued, {in_queue} total in queue")
-    } else {
-        format!(
-            ". {active} active and {backup} backup servers left.{on_backup} {} sessions active, {requeued} requeued, {in_queue} remaining in queue",
-            server.current_conns()
-        )
-    }
-}
-
 fn usable(backend: &Backend) -> usize {
     let (active, backup) = backend.count_up();
     active + backup
@@ -174,7 +93,7 @@ fn enter_maint(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice
     }
     let before = usable(backend);
     let (was_up, was_draining) = (server.is_up(), server.is_draining());
-    backend.set_server_maint(server, true);
+    backend.update_server(server, |s| s.set_maint(true));
     let who = label(backend, server);
     if !was_up {
         notices.push(Notice::new(
@@ -207,7 +126,7 @@ fn leave_maint(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice
     if !server.in_maint() {
         return;
     }
-    backend.set_server_maint(server, false);
+    backend.update_server(server, |s| s.set_maint(false));
     let who = label(backend, server);
     let state = if server.is_up() { "UP" } else { "DOWN" };
     let admin = if server.is_draining() {
@@ -234,7 +153,7 @@ fn enter_drain(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice
         return;
     }
     let before = usable(backend);
-    backend.set_server_drain(server, true);
+    backend.update_server(server, |s| s.set_drain(true));
     if server.in_maint() {
         return;
     }
@@ -256,7 +175,7 @@ fn leave_drain(backend: &Backend, server: &ServerState, notices: &mut Vec<Notice
     if !server.is_draining() {
         return;
     }
-    backend.set_server_drain(server, false);
+    backend.update_server(server, |s| s.set_drain(false));
     if server.in_maint() {
         return;
     }
@@ -298,7 +217,7 @@ listen app
         let web2 = &b.servers[1];
         assert!(web2.in_maint() && !web2.is_up());
         assert_eq!(web2.health.lock().unwrap().value(), 0);
-        let notices = apply(&b, web2, Request::Ready);
+        let notices = set_admin(&b, web2, Admin::Ready);
         assert_eq!(
             notices[0].stderr,
             "Server app/web2 is UP/READY (leaving forced maintenance)."
@@ -312,15 +231,18 @@ listen app
     fn going_down_for_maintenance_alerts_unless_draining() {
         let b = backend();
         let web1 = &b.servers[0];
-        let down = apply(&b, web1, Request::Maint);
+        let down = set_admin(&b, web1, Admin::Maint);
         assert_eq!(levels(&down), [Level::Alert, Level::Emerg]);
         assert_eq!(down[1].log, "proxy app has no server available!");
-        assert_eq!(levels(&apply(&b, web1, Request::Maint)), []);
-        assert_eq!(levels(&apply(&b, web1, Request::Drain)), [Level::Notice; 2]);
+        assert_eq!(levels(&set_admin(&b, web1, Admin::Maint)), []);
+        assert_eq!(
+            levels(&set_admin(&b, web1, Admin::Drain)),
+            [Level::Notice; 2]
+        );
         assert!(web1.is_draining() && !web1.in_maint());
         // From drain, maintenance is no surprise: notice, and no server
         // was usable before, so no second alert.
-        assert_eq!(levels(&apply(&b, web1, Request::Maint)), [Level::Notice]);
+        assert_eq!(levels(&set_admin(&b, web1, Admin::Maint)), [Level::Notice]);
         assert!(!web1.is_draining());
     }
 }

@@ -1,7 +1,11 @@
 //! Passive health checks (`observe layer4|layer7`, `error-limit`,
 //! `on-error`), as HAProxy 2.6's health_adjust: the traffic itself reports
-//! successes and errors; `error-limit` errors in a row trigger `on-error`,
-//! which the server's check task carries out (it owns the health counter).
+//! successes and errors; `error-limit` errors in a row trigger `on-error`:
+//! the server's check task reports them as a failed passive check (HANA),
+//! which the status module applies.
+//!
+//! Kept with the server, below the balancer and the checks: streams
+//! record [`Event`]s on the data path.
 
 use std::sync::Mutex;
 
