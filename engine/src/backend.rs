@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 use crate::acl::{Acls, Stream};
 use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo, WEIGHT_SCALE};
 use crate::config;
+use crate::counters::{Availability, Traffic};
 use crate::http::cookie::{Candidate, Persistence};
 use crate::http::forward::now_or_never;
 use crate::http::policy::Policy;
@@ -32,7 +33,6 @@ use crate::log::syslog::Target;
 use crate::net::{BoxStream, ConnectSpec, Net};
 use crate::server::observe::Event;
 use crate::server::{ServerState, Shared, Slot};
-use crate::stats::counters::{Availability, Traffic};
 
 /// The longest pause before retrying the same server (HAProxy: 1s, or
 /// `timeout connect` when shorter).

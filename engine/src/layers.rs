@@ -23,9 +23,9 @@
 
 use std::sync::Arc;
 
+use crate::counters::meter::{Metered, H1};
 use crate::net::BoxStream;
 use crate::server::ServerState;
-use crate::stats::meter::{Metered, H1};
 
 /// A client connection as a stream of the HTTP frontend whose meter is
 /// `h1` reads and writes it.

@@ -32,6 +32,7 @@ pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod counters;
 pub mod http;
 pub mod identity;
 pub mod layers;

@@ -21,6 +21,7 @@ use crate::check::{self, Checker};
 use crate::config::{
     BindAddr, Config, Location, LogTarget, Mode, Proxy, StatsSocket, Unimplemented,
 };
+use crate::counters::Traffic;
 use crate::http::policy::Policy;
 use crate::log::format::{self, LogFormat};
 use crate::log::syslog::{self, Dest, Level, Target};
@@ -30,7 +31,6 @@ use crate::pool::Pool;
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::inspect::ContentRules;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
-use crate::stats::counters::Traffic;
 use crate::stats::info::Info;
 use crate::stats::{Entry, Registry};
 use crate::status;

@@ -23,8 +23,9 @@ use tokio::time::Instant;
 
 use crate::balance::WEIGHT_SCALE;
 use crate::config;
+use crate::counters::{Availability, Traffic};
 use crate::slowstart;
-use crate::stats::counters::{Availability, CheckStats, Traffic};
+pub use check_status::CheckStats;
 pub use check_status::CheckStatus;
 use health::Health;
 use observe::{Analysis, Event};

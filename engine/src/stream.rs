@@ -14,11 +14,11 @@ use std::time::SystemTime;
 use tokio::time::Instant;
 
 use crate::backend::{Attempt, Backend, ConnectError};
+use crate::counters::Traffic;
 use crate::log::render::{Fields, Timers, NO_SERVER};
 use crate::log::tcplog::{Cause, Phase};
 use crate::server::{ServerState, Slot};
 use crate::shutdown::Why;
-use crate::stats::counters::Traffic;
 
 /// What one stream did.
 pub struct Record {

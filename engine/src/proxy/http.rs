@@ -22,6 +22,7 @@ use super::{Frontend, Process};
 use crate::acl::Acls;
 use crate::backend::{Backend, Idle};
 use crate::config::{self, Timeouts};
+use crate::counters::{Sample, Traffic};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::client_side::{Arrival, ClientSide};
@@ -43,7 +44,6 @@ use crate::net::{Accepted, BoxStream};
 use crate::rules::{self, Verdict};
 use crate::server::observe::Event;
 use crate::server::{ServerState, Slot};
-use crate::stats::counters::{Sample, Traffic};
 use crate::stream::{Counts, Record, Termination};
 
 /// Idle server connections a client connection keeps for its next

@@ -17,6 +17,7 @@ use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::backend::Backend;
 use crate::config::Timeouts;
+use crate::counters::Traffic;
 use crate::log::format::LogFormat;
 use crate::log::render::Fields;
 use crate::log::syslog::Level;
@@ -24,7 +25,6 @@ use crate::log::syslog::Target;
 use crate::log::Logger;
 use crate::net::{Listener, Net};
 use crate::pool::Pool;
-use crate::stats::counters::Traffic;
 
 /// Pause after an accept error (e.g. out of file descriptors) before trying
 /// again, so a persistent error does not spin.

@@ -15,12 +15,12 @@ use super::{Frontend, Process};
 use crate::acl::Stream;
 use crate::backend::ConnectError;
 use crate::config::Timeouts;
+use crate::counters::{Sample, Traffic};
 use crate::log::syslog::Level;
 use crate::log::tcplog::{self, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
 use crate::server::Slot;
 use crate::shutdown::Why;
-use crate::stats::counters::{Sample, Traffic};
 use crate::stream::{Counts, Record, Termination};
 
 pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, session: &Entry) {

@@ -170,3 +170,21 @@ mod tests {
         );
     }
 }
+
+/// The health-check side of a server's stats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckStats {
+    /// The last check's status (`check_status`, and its `check_desc`);
+    /// None before any.
+    pub status: Option<CheckStatus>,
+    pub code: Option<u16>,
+    pub duration_ms: Option<u64>,
+    /// `last_chk`: the error text of the last check (`Connection refused`).
+    pub info: String,
+    /// Failed checks (`chkfail`) and UP→DOWN transitions (`chkdown`).
+    pub failed: u64,
+    pub downs: u64,
+    /// A check is under way (HAProxy's CHK_ST_INPROGRESS: `* ` before the
+    /// status, `last_chk` cleared).
+    pub running: bool,
+}

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::counters::Traffic;
 use super::Registry;
+use crate::counters::Traffic;
 use crate::proxy::Process;
 
 /// What `show info` needs beyond the proxies.

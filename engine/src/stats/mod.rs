@@ -4,11 +4,9 @@
 //! ([`html`]), the Prometheus exporter ([`prometheus`]), `show info`
 //! ([`info`]).
 
-pub mod counters;
 pub mod csv;
 pub mod html;
 pub mod info;
-pub mod meter;
 pub mod page;
 pub mod prometheus;
 pub mod typed;
@@ -20,9 +18,9 @@ use crate::api::{Filter, Format};
 use crate::backend::Backend;
 use crate::balance::WEIGHT_SCALE;
 use crate::config::parse::atol;
+use crate::counters::Traffic;
 use crate::proxy::{Frontend, Socket};
 use crate::server::ServerState;
-use counters::Traffic;
 use csv::Line;
 
 /// One proxy's runtime parts, for the stats and the runtime API.

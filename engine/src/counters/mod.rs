@@ -1,12 +1,12 @@
 //! The counters behind the stats: kept with atomics on the data path, one
 //! set per frontend, backend and server, as HAProxy's `fe_counters` and
-//! `be_counters`.
+//! `be_counters`. The data path writes them; `stats` reads them.
+
+pub mod meter;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use tokio::time::Instant;
-
-use crate::server::CheckStatus;
 
 /// Events per second, as HAProxy's freq_ctr: the count of the current
 /// second plus the share of the previous second not yet elapsed. Kept in
@@ -129,7 +129,7 @@ pub struct Traffic {
     pub times: Times,
     /// The HTTP/1 layer's connections and wire bytes, on the client side
     /// of a frontend or the server side of a backend (`h1_*`).
-    pub h1: std::sync::Arc<super::meter::H1>,
+    pub h1: std::sync::Arc<meter::H1>,
     /// Sessions per second (`rate`, `rate_max`).
     pub rate: Rate,
     /// When the last session started (`lastsess`), in milliseconds since
@@ -293,24 +293,6 @@ impl Times {
             s.store(0, Ordering::Relaxed);
         }
     }
-}
-
-/// The health-check side of a server's stats.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CheckStats {
-    /// The last check's status (`check_status`, and its `check_desc`);
-    /// None before any.
-    pub status: Option<CheckStatus>,
-    pub code: Option<u16>,
-    pub duration_ms: Option<u64>,
-    /// `last_chk`: the error text of the last check (`Connection refused`).
-    pub info: String,
-    /// Failed checks (`chkfail`) and UP→DOWN transitions (`chkdown`).
-    pub failed: u64,
-    pub downs: u64,
-    /// A check is under way (HAProxy's CHK_ST_INPROGRESS: `* ` before the
-    /// status, `last_chk` cleared).
-    pub running: bool,
 }
 
 /// When a server or backend last changed state, and its time DOWN so far.
