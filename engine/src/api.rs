@@ -39,8 +39,10 @@ use crate::config;
 use crate::config::parse::atol;
 use crate::log::Logger;
 use crate::net::{BoxStream, Listener};
+use crate::proxy::sessions;
 use crate::server::{CheckStatus, ServerState};
-use crate::stats::{typed, Registry};
+use crate::stats::html::human_secs;
+use crate::stats::{typed, Filter, Format, Registry};
 use crate::status::{self, Admin, Forced, Notice};
 
 /// The longest command line read, as HAProxy's buffer.
@@ -288,7 +290,7 @@ pub fn execute(
         },
         ["show", "backend", ..] => show_backend(registry),
         ["show", "sess", ..] => match &registry.info {
-            Some(info) => info.process.sessions.show(),
+            Some(info) => show_sess(&info.process.sessions),
             None => "\n".into(),
         },
         ["show", "info", args @ ..] => match &registry.info {
@@ -552,32 +554,34 @@ fn with_server(
     }
 }
 
-/// `show stat` filters: which proxy (name or id), which line types, which
-/// server id, and the `up`/`no-maint` options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub proxy: Option<String>,
-    /// Bits: 1 frontends, 2 backends, 4 servers. None: all.
-    pub types: Option<i64>,
-    pub sid: Option<u32>,
-    /// `no-maint`: no line for servers in maintenance.
-    pub hide_maint: bool,
-    /// `up`: no line for servers in maintenance or fully DOWN.
-    pub hide_down: bool,
-    /// No addresses, cookies nor algorithms: a `level user` socket, a
-    /// stats page without `stats show-legends` (HAProxy's STAT_SHLGNDS
-    /// unset).
-    pub hide_legends: bool,
-    pub format: Format,
-}
-
-/// How `show stat` and `show info` print.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Format {
-    #[default]
-    Plain,
-    Typed,
-    Json,
+/// `show sess`: a line per live stream, oldest first, with HAProxy's
+/// first fields (`0x1: proto=tcpv4 src=127.0.0.1:40000 fe=web be=app
+/// srv=s1 ts=00 age=3s`); the scheduler's internals HAProxy adds after
+/// them (flags, buffers, file descriptors) have no counterpart.
+fn show_sess(table: &sessions::Table) -> String {
+    let mut out = String::new();
+    for s in table.dump() {
+        let src = s
+            .src
+            .map_or_else(|| "unix:1".to_string(), |a| a.to_string());
+        out.push_str(&format!(
+            "0x{:x}: proto={} src={src} fe={} be={} srv={} ts=00 epoch={} age={}\n",
+            s.id,
+            s.proto,
+            s.frontend,
+            s.backend.as_deref().unwrap_or("<NONE>"),
+            s.server.as_deref().unwrap_or("<none>"),
+            // C's %#x: 0, then 0x1...
+            if s.epoch == 0 {
+                "0".to_string()
+            } else {
+                format!("{:#x}", s.epoch)
+            },
+            human_secs(s.age_secs),
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// HAProxy's parse: three words first are `<proxy> <type> <sid>` (atoi'd),
@@ -609,6 +613,38 @@ fn parse_filter(args: &[&str]) -> Result<Filter, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn live_streams_are_listed_until_they_end() {
+        let table = sessions::Table::default();
+        let a = table.register(
+            crate::net::Family::Inet4,
+            Some("127.0.0.1:40000".parse().unwrap()),
+            "web",
+            Default::default(),
+        );
+        a.entry.set_target("app", Some("s1"));
+        tokio::time::sleep(std::time::Duration::from_secs(65)).await;
+        let b = table.register(
+            crate::net::Family::Inet6,
+            Some("[::1]:40001".parse().unwrap()),
+            "web",
+            Default::default(),
+        );
+        assert_eq!(
+            show_sess(&table),
+            "0x1: proto=tcpv4 src=127.0.0.1:40000 fe=web be=app srv=s1 ts=00 epoch=0 age=1m5s\n\
+             0x2: proto=tcpv6 src=[::1]:40001 fe=web be=<NONE> srv=<none> ts=00 epoch=0 age=0s\n\n"
+        );
+        // Born after a dump: the next epoch.
+        let c = table.register(crate::net::Family::Unix, None, "GLOBAL", Default::default());
+        let shown = show_sess(&table);
+        assert!(shown.contains("0x3: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0x1 age=0s"), "{shown}");
+        drop(c);
+        drop(a);
+        drop(b);
+        assert_eq!(show_sess(&table), "\n");
+    }
 
     #[test]
     fn filters_are_read_as_haproxy_takes_them() {

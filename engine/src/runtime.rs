@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::{self, Filter};
+use crate::api;
 use crate::backend::Backend;
 use crate::check::{self, Checker};
 use crate::config::{
@@ -28,10 +28,12 @@ use crate::log::syslog::{self, Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, ListenSpec, Listener, Net};
 use crate::pool::Pool;
+use crate::proxy::applet::Applets;
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::inspect::ContentRules;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::stats::info::Info;
+use crate::stats::{applet, Filter};
 use crate::stats::{Entry, Registry};
 use crate::status;
 
@@ -165,6 +167,8 @@ impl Engine {
             }
         });
         let logger = Arc::new(Logger::new(net.clone(), sink, tag).with_host(host));
+        // The services see the registry once it is built over the proxies.
+        let stats_handle = applet::Handle::default();
         let process = Arc::new(Process {
             net: net.clone(),
             pool: pool.clone(),
@@ -175,7 +179,10 @@ impl Engine {
                     .maxconn
                     .map_or(DEFAULT_MAXCONN, |m| m as usize),
             ),
-            registry: Default::default(),
+            applets: Applets {
+                stats: Box::new(applet::Page(stats_handle.clone())),
+                metrics: Box::new(applet::Metrics(stats_handle.clone())),
+            },
             sessions: Default::default(),
         });
 
@@ -359,7 +366,7 @@ impl Engine {
                 process: process.clone(),
             }),
         });
-        let _ = process.registry.set(Arc::downgrade(&registry));
+        stats_handle.set(&registry);
         let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);
         for (listener, level) in api_listeners {
             tasks.push(tokio::spawn(api::serve(

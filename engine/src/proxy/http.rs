@@ -16,6 +16,7 @@ use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
+use super::applet::{Answer, Form};
 use super::pump::{self, Early, End, Side};
 use super::sessions::Entry;
 use super::{Frontend, Process};
@@ -324,7 +325,7 @@ impl Conn<'_> {
         };
         // A backend's own statistics page, once it is chosen.
         if backend.name != self.frontend.name
-            && crate::stats::page::wants(&backend.stats, &msg.start[0], &msg.start[1])
+            && rules::stats_uri::wants(&backend.stats, &msg.start[0], &msg.start[1])
         {
             txn.rec.backend = Some(backend.clone());
             return self
@@ -1046,102 +1047,84 @@ impl Conn<'_> {
         framing: Framing,
         intercepted: bool,
     ) -> Next {
-        use crate::stats::page::{self, Ask};
+        let page = &*self.process.applets.stats;
         txn.applet = Some("<STATS>");
         txn.rec.end(Cause::Local, Phase::Request);
         let has_body = framing != Framing::None;
-        let authorization = msg.values("authorization").next().map(<[u8]>::to_vec);
-        if !page::authorized(settings, authorization.as_deref()) {
+        let authorization = msg.values("authorization").next();
+        if let Some(refusal) = page.refuse(settings, authorization) {
             txn.rec.cause = Cause::Proxy;
-            return self
-                .send_reply(txn, &page::unauthorized(settings), has_body)
-                .await;
+            return self.send_reply(txn, &refusal, has_body).await;
         }
         if intercepted {
             Traffic::add(&self.frontend.traffic.intercepted, 1);
         }
-        let Some(registry) = self.process.registry() else {
-            // Only while the engine starts or stops.
+        if !page.available() {
             return self.reply(txn, None, 503, has_body).await;
-        };
-        let ask = Ask::parse(settings, &msg.start[1]);
+        }
         let view = rules::View {
             request: msg,
             src: self.peer,
             dst: self.local,
         };
         let admin = settings.admin.iter().any(|c| acls.eval(c, &view));
-        if msg.start[0] == b"POST" {
-            let code = if !admin {
-                "DENY"
+        let answer = if msg.start[0] == b"POST" {
+            let form = if !admin {
+                Form::Denied
             } else {
                 match self.client.read_body(framing, self.timeouts().client).await {
                     Some(body) => {
                         txn.rec.bytes_in += body.len() as u64;
-                        let mut notices = vec![];
-                        let code = page::post(&body, &registry, &mut notices);
-                        for n in &notices {
-                            n.publish(&self.process.logger).await;
-                        }
-                        code
+                        Form::Body(body)
                     }
-                    None => "EXCD",
+                    None => Form::TooBig,
                 }
             };
-            return self
-                .send_reply(txn, &page::redirect(settings, &ask, code), false)
-                .await;
-        }
-        let node = registry
-            .info
-            .as_ref()
-            .map(|i| i.node.clone())
-            .unwrap_or_default();
-        let (content_type, body) = page::render(settings, &ask, &registry, admin, &node);
-        let mut head = Message {
-            start: [b"HTTP/1.1".to_vec(), b"200".to_vec(), b"OK".to_vec()],
-            headers: vec![],
+            let (answer, notices) = page.post(settings, &msg.start[1], form);
+            for n in &notices {
+                n.publish(&self.process.logger).await;
+            }
+            answer
+        } else {
+            page.get(settings, &msg.start[1], admin)
         };
-        head.add("cache-control", "no-cache");
-        head.add("content-type", content_type);
-        if let (Some(r), false) = (settings.refresh, ask.norefresh) {
-            head.add("refresh", r.as_secs().to_string());
-        }
-        self.send_applet_page(txn, msg, head, &body, has_body).await
+        self.send_answer(txn, msg, answer, has_body).await
     }
 
     /// The Prometheus exporter (`http-request use-service
     /// prometheus-exporter`): the metrics of every proxy, as HAProxy's
     /// promex serves them, `scope=` and `no-maint` read from the query.
     async fn serve_metrics(&mut self, txn: &mut Txn, msg: &Message, has_body: bool) -> Next {
-        use crate::stats::prometheus::{self, Query};
         txn.applet = Some("<PROMEX>");
         txn.rec.end(Cause::Local, Phase::Request);
         Traffic::add(&self.frontend.traffic.intercepted, 1);
-        let Some(registry) = self.process.registry() else {
-            return self.reply(txn, None, 503, has_body).await;
-        };
-        let target = String::from_utf8_lossy(&msg.start[1]).into_owned();
-        let query = target.split_once('?').map_or("", |(_, q)| q);
-        let Ok(query) = Query::parse(query) else {
-            return self.reply(txn, None, 400, has_body).await;
-        };
-        let info = registry
-            .info
-            .as_ref()
-            .map(|i| i.fields(&registry))
-            .unwrap_or_default();
-        // Unfiltered: a backend's aggregated states count every server.
-        let proxies = registry.snapshot(&crate::api::Filter::default());
-        let body = prometheus::render(&info, &proxies, query);
-        let mut head = Message {
-            start: [b"HTTP/1.1".to_vec(), b"200".to_vec(), b"OK".to_vec()],
-            headers: vec![],
-        };
-        for (name, value) in prometheus::HEADERS {
-            head.add(name, value);
+        let answer = self.process.applets.metrics.get(&msg.start[1]);
+        self.send_answer(txn, msg, answer, has_body).await
+    }
+
+    /// Writes what a service answered.
+    async fn send_answer(
+        &mut self,
+        txn: &mut Txn,
+        msg: &Message,
+        answer: Answer,
+        has_body: bool,
+    ) -> Next {
+        match answer {
+            Answer::Page { headers, body } => {
+                let mut head = Message {
+                    start: [b"HTTP/1.1".to_vec(), b"200".to_vec(), b"OK".to_vec()],
+                    headers: vec![],
+                };
+                for (name, value) in headers {
+                    head.add(name, value);
+                }
+                self.send_applet_page(txn, msg, head, &body, has_body).await
+            }
+            // The 303 after the admin form: its body was read.
+            Answer::Reply(reply) => self.send_reply(txn, &reply, false).await,
+            Answer::Error(status) => self.reply(txn, None, status, has_body).await,
         }
-        self.send_applet_page(txn, msg, head, &body, has_body).await
     }
 
     /// Writes an applet's 200 and its body, chunked to an HTTP/1.1 client,

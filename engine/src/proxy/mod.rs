@@ -3,6 +3,7 @@
 //! [`http`] that of an HTTP connection's requests; [`pump`] forwards bytes
 //! both ways (a TCP stream's, an HTTP tunnel's).
 
+pub mod applet;
 pub mod http;
 pub mod inspect;
 pub mod pump;
@@ -93,15 +94,9 @@ pub struct Process {
     pub global: Limit,
     /// The streams alive now (`show sess`).
     pub sessions: sessions::Table,
-    /// Every proxy's stats, for the statistics page (set once they exist).
-    pub registry: std::sync::OnceLock<std::sync::Weak<crate::stats::Registry>>,
-}
-
-impl Process {
-    /// Every proxy's stats; None only while the engine starts or stops.
-    pub fn registry(&self) -> Option<std::sync::Arc<crate::stats::Registry>> {
-        self.registry.get().and_then(std::sync::Weak::upgrade)
-    }
+    /// The services requests can be handed to (the stats page, the
+    /// Prometheus exporter).
+    pub applets: applet::Applets,
 }
 
 /// How a frontend logs its streams.

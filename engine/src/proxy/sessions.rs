@@ -87,11 +87,9 @@ impl Table {
         Registered { table: self, entry }
     }
 
-    /// `show sess`: a line per live stream, oldest first, with HAProxy's
-    /// first fields (`0x1: proto=tcpv4 src=127.0.0.1:40000 fe=web be=app
-    /// srv=s1 ts=00 age=3s`); the scheduler's internals HAProxy adds
-    /// after them (flags, buffers, file descriptors) have no counterpart.
-    pub fn show(&self) -> String {
+    /// The live streams, oldest first, for `show sess`; turns the epoch,
+    /// so that a later dump tells the streams born since.
+    pub fn dump(&self) -> Vec<Shown> {
         self.epoch.fetch_add(1, Ordering::Relaxed);
         let live: Vec<Arc<Entry>> = self
             .live
@@ -100,67 +98,36 @@ impl Table {
             .values()
             .cloned()
             .collect();
-        let mut out = String::new();
-        for e in live {
-            let proto = e.family.proto();
-            let src = e
-                .src
-                .map_or_else(|| "unix:1".to_string(), |a| a.to_string());
-            let (be, srv) = e.target.lock().expect("session target lock").clone();
-            let age = e.started.elapsed().as_secs() as i64;
-            out.push_str(&format!(
-                "0x{:x}: proto={proto} src={src} fe={} be={} srv={} ts=00 epoch={} age={}\n",
-                e.id,
-                e.frontend,
-                be.as_deref().unwrap_or("<NONE>"),
-                srv.as_deref().unwrap_or("<none>"),
-                // C's %#x: 0, then 0x1...
-                if e.epoch == 0 {
-                    "0".to_string()
-                } else {
-                    format!("{:#x}", e.epoch)
-                },
-                crate::stats::html::human_secs(age),
-            ));
-        }
-        out.push('\n');
-        out
+        live.iter()
+            .map(|e| {
+                let (backend, server) = e.target.lock().expect("session target lock").clone();
+                Shown {
+                    id: e.id,
+                    proto: e.family.proto(),
+                    src: e.src,
+                    frontend: e.frontend.clone(),
+                    backend,
+                    server,
+                    epoch: e.epoch,
+                    age_secs: e.started.elapsed().as_secs() as i64,
+                }
+            })
+            .collect()
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn live_streams_are_listed_until_they_end() {
-        let table = Table::default();
-        let a = table.register(
-            Family::Inet4,
-            Some("127.0.0.1:40000".parse().unwrap()),
-            "web",
-            Default::default(),
-        );
-        a.entry.set_target("app", Some("s1"));
-        tokio::time::sleep(std::time::Duration::from_secs(65)).await;
-        let b = table.register(
-            Family::Inet6,
-            Some("[::1]:40001".parse().unwrap()),
-            "web",
-            Default::default(),
-        );
-        assert_eq!(
-            table.show(),
-            "0x1: proto=tcpv4 src=127.0.0.1:40000 fe=web be=app srv=s1 ts=00 epoch=0 age=1m5s\n\
-             0x2: proto=tcpv6 src=[::1]:40001 fe=web be=<NONE> srv=<none> ts=00 epoch=0 age=0s\n\n"
-        );
-        // Born after a dump: the next epoch.
-        let c = table.register(Family::Unix, None, "GLOBAL", Default::default());
-        let shown = table.show();
-        assert!(shown.contains("0x3: proto=unix_stream src=unix:1 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0x1 age=0s"), "{shown}");
-        drop(c);
-        drop(a);
-        drop(b);
-        assert_eq!(table.show(), "\n");
-    }
+/// One live stream, as `show sess` describes it.
+pub struct Shown {
+    pub id: u64,
+    /// `tcpv4`, `tcpv6`, `unix_stream`.
+    pub proto: &'static str,
+    /// The client; None for a unix socket.
+    pub src: Option<SocketAddr>,
+    pub frontend: String,
+    /// The backend and server it went to last.
+    pub backend: Option<String>,
+    pub server: Option<String>,
+    /// The `show sess` dumps before it was born.
+    pub epoch: u64,
+    pub age_secs: i64,
 }

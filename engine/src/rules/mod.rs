@@ -8,6 +8,7 @@
 
 pub mod edit;
 pub mod redirect;
+pub mod stats_uri;
 
 use std::net::SocketAddr;
 
@@ -107,7 +108,7 @@ pub fn decide(
     }
     // After the `http-request` rules, before the redirects: HAProxy's
     // http_process_req_common.
-    if crate::stats::page::wants(&proxy.stats, &msg.start[0], &msg.start[1]) {
+    if stats_uri::wants(&proxy.stats, &msg.start[0], &msg.start[1]) {
         return Verdict::Stats;
     }
     let view = View {

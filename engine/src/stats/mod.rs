@@ -4,7 +4,9 @@
 //! ([`html`]), the Prometheus exporter ([`prometheus`]), `show info`
 //! ([`info`]).
 
+pub mod applet;
 pub mod csv;
+pub mod filter;
 pub mod html;
 pub mod info;
 pub mod page;
@@ -14,7 +16,6 @@ pub mod typed;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::api::{Filter, Format};
 use crate::backend::Backend;
 use crate::balance::WEIGHT_SCALE;
 use crate::config::parse::atol;
@@ -22,6 +23,7 @@ use crate::counters::Traffic;
 use crate::proxy::{Frontend, Socket};
 use crate::server::ServerState;
 use csv::Line;
+pub use filter::{Filter, Format};
 
 /// One proxy's runtime parts, for the stats and the runtime API.
 pub struct Entry {

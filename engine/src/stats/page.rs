@@ -6,50 +6,16 @@
 //! The rendering is [`super::html`] and [`super::csv`]; the numbers come
 //! from one [`Registry::snapshot`], as the CSV's do.
 
-use crate::api::{Filter, Format};
 use crate::config::StatsSettings;
 use crate::http::reply::Reply;
+use crate::rules::stats_uri::uri;
+use crate::stats::{Filter, Format};
 use crate::status::{self, Admin, Flag, Forced, Notice};
 
 use super::{html, typed, Registry};
 
-/// HAProxy's default `stats uri` and `stats realm`.
-pub const DEFAULT_URI: &str = "/haproxy?stats";
+/// HAProxy's default `stats realm`.
 pub const DEFAULT_REALM: &str = "HAProxy Statistics";
-
-/// The prefix the page answers under.
-pub fn uri(settings: &StatsSettings) -> &str {
-    settings.uri.as_deref().unwrap_or(DEFAULT_URI)
-}
-
-/// Whether the page takes this request: GET, HEAD or POST on a URI that
-/// starts with the prefix (the path and query when the prefix is a path,
-/// the whole URI otherwise), as HAProxy's http_stats_check_uri.
-pub fn wants(settings: &StatsSettings, method: &[u8], target: &[u8]) -> bool {
-    if !settings.enabled || !matches!(method, b"GET" | b"HEAD" | b"POST") {
-        return false;
-    }
-    let prefix = uri(settings).as_bytes();
-    let path = if prefix.starts_with(b"/") {
-        path_of(target)
-    } else {
-        target
-    };
-    path.starts_with(prefix)
-}
-
-/// An absolute URI's path and query (`http://h/p?q` → `/p?q`).
-fn path_of(target: &[u8]) -> &[u8] {
-    match target.windows(3).position(|w| w == b"://") {
-        Some(i) => {
-            let rest = &target[i + 3..];
-            rest.iter()
-                .position(|&c| c == b'/')
-                .map_or(&[], |j| &rest[j..])
-        }
-        None => target,
-    }
-}
 
 /// What the words after the prefix ask for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -440,21 +406,6 @@ mod tests {
             auth: vec![("admin".into(), "admin".into())],
             ..StatsSettings::default()
         }
-    }
-
-    #[test]
-    fn the_prefix_matches_the_path_and_query() {
-        let s = settings("/admin?stats");
-        assert!(wants(&s, b"GET", b"/admin?stats"));
-        assert!(wants(&s, b"POST", b"/admin?stats;up"));
-        assert!(wants(&s, b"GET", b"http://host/admin?stats;csv"));
-        assert!(!wants(&s, b"GET", b"/admin"));
-        assert!(!wants(&s, b"PUT", b"/admin?stats"));
-        let default = StatsSettings {
-            enabled: true,
-            ..StatsSettings::default()
-        };
-        assert!(wants(&default, b"GET", b"/haproxy?stats"));
     }
 
     #[test]
