@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use super::inspect::Verdict;
+use super::inspect;
 use super::pump::{self, sleep_until, Early, End, Side};
 use super::sessions::Entry;
 use super::{Frontend, Process};
@@ -19,6 +19,7 @@ use crate::counters::{Sample, Traffic};
 use crate::log::syslog::Level;
 use crate::log::tcplog::{self, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
+use crate::rules::tcp::Verdict;
 use crate::server::Slot;
 use crate::shutdown::Why;
 use crate::stream::{Counts, Record, Termination};
@@ -57,15 +58,15 @@ pub async fn serve(client: Accepted, frontend: &Frontend, process: &Process, ses
     let mut early = Early::default();
     let verdict = match &frontend.content {
         Some(rules) => {
-            rules
-                .inspect(
-                    &mut client_stream,
-                    &mut early,
-                    rec.peer,
-                    rec.local,
-                    rec.start,
-                )
-                .await
+            inspect::inspect(
+                rules,
+                &mut client_stream,
+                &mut early,
+                rec.peer,
+                rec.local,
+                rec.start,
+            )
+            .await
         }
         None => Verdict::Accept,
     };

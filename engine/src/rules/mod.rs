@@ -9,6 +9,7 @@
 pub mod edit;
 pub mod redirect;
 pub mod stats_uri;
+pub mod tcp;
 
 use std::net::SocketAddr;
 
