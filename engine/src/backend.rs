@@ -625,11 +625,7 @@ impl Backend {
         attempt: &mut Attempt,
         stream: &Stream<'_>,
     ) -> Result<(BoxStream, Slot), ConnectError> {
-        let key = self
-            .hash
-            .key(stream.src.map(|a| a.ip()), None, &|_| None)
-            .or_else(|| self.hash.payload_key(stream.payload))
-            .or_else(|| self.hash.sample_key(stream));
+        let key = self.hash.key_of(stream, None);
         let direct = self.rdp_persistence(stream.payload);
         self.connect_or_reuse(net, client_port, attempt, &mut Vec::new(), direct, key)
             .await

@@ -118,9 +118,32 @@ impl Hashing {
         }
     }
 
+    /// The key of a stream for the backend's algorithm, whatever it reads:
+    /// the client's address, an HTTP request's URI (as sent), a header, a
+    /// POST `body` (`url_param`), the bytes a TCP client sent first
+    /// (`rdp-cookie`), or a sample expression. The TCP and HTTP paths both
+    /// ask here.
+    pub fn key_of(&self, req: &dyn crate::acl::Request, body: Option<&[u8]>) -> Option<u32> {
+        // A TCP stream has no request line: no URI to hash.
+        let uri = (!req.method().is_empty()).then(|| req.uri());
+        let headers = req.headers();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .filter(|(n, _)| *n == name.as_bytes())
+                .flat_map(|(_, v)| v.split(|&c| c == b','))
+                .map(|v| v.trim_ascii().to_vec())
+                .next()
+        };
+        self.key(req.src().map(|a| a.ip()), uri, &header)
+            .or_else(|| self.payload_key(req.payload().unwrap_or_default()))
+            .or_else(|| self.body_key(body?))
+            .or_else(|| self.sample_key(req))
+    }
+
     /// The key for a request: its URI (as sent) and headers, or the
     /// client's address.
-    pub fn key(
+    fn key(
         &self,
         client: Option<IpAddr>,
         uri: Option<&[u8]>,
@@ -131,7 +154,7 @@ impl Hashing {
 
     /// The key in the bytes a TCP client sent first (`rdp-cookie`): only
     /// a whole, non-empty cookie counts (get_server_rch).
-    pub fn payload_key(&self, payload: &[u8]) -> Option<u32> {
+    fn payload_key(&self, payload: &[u8]) -> Option<u32> {
         match &self.input {
             HashInput::RdpCookie(name) => match crate::rdp::cookie(payload, name) {
                 crate::rdp::Cookie::Found(v) if !v.is_empty() => Some(self.function.hash(v)),
@@ -142,7 +165,7 @@ impl Hashing {
     }
 
     /// The key of `balance hash <expr>`: the sample's bytes, hashed.
-    pub fn sample_key(&self, req: &dyn crate::acl::Request) -> Option<u32> {
+    fn sample_key(&self, req: &dyn crate::acl::Request) -> Option<u32> {
         match &self.input {
             HashInput::Sample(Some(sample)) => sample.bytes(req).map(|b| self.function.hash(&b)),
             _ => None,
@@ -156,7 +179,7 @@ impl Hashing {
 
     /// The key in a POST's body, for `url_param` when the query string
     /// has none.
-    pub fn body_key(&self, body: &[u8]) -> Option<u32> {
+    fn body_key(&self, body: &[u8]) -> Option<u32> {
         match &self.input {
             HashInput::Param(name) => {
                 body_param_value(body, name.as_bytes()).map(|v| self.function.hash(v))

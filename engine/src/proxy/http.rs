@@ -382,23 +382,12 @@ impl Conn<'_> {
         // The server side: reuse or connect.
         let port = self.local.map_or(0, |a| a.port());
         // A hash-based algorithm's key, from the request as it goes out.
-        let key = backend
-            .hash
-            .key(self.peer.map(|p| p.ip()), Some(&msg.start[1]), &|name| {
-                msg.values(name)
-                    .flat_map(|v| v.split(|&c| c == b','))
-                    .map(|v| v.trim_ascii().to_vec())
-                    .next()
-            })
-            .or_else(|| backend.hash.body_key(posted.as_deref()?))
-            .or_else(|| {
-                let view = rules::View {
-                    request: &msg,
-                    src: self.peer,
-                    dst: self.local,
-                };
-                backend.hash.sample_key(&view)
-            });
+        let view = rules::View {
+            request: &msg,
+            src: self.peer,
+            dst: self.local,
+        };
+        let key = backend.hash.key_of(&view, posted.as_deref());
         txn.key = key;
         let connected = backend
             .connect_or_reuse(
