@@ -79,6 +79,18 @@ struct Conn<'a> {
     idle: Vec<Idle>,
 }
 
+/// A request whose head the HTTP/1 layer accepted.
+struct Request {
+    head: Head,
+    /// The head as it will leave, edited on the way.
+    msg: Message,
+    framing: Framing,
+    /// The `Connection` header's tokens, taken out of `msg`.
+    tokens: connection::Tokens,
+    /// The request counts as under way (`h1_open_streams`) until it ends.
+    under_way: crate::counters::meter::Under,
+}
+
 /// How a request ended, for the connection.
 #[derive(PartialEq, Eq)]
 enum Next {
@@ -188,18 +200,65 @@ impl Conn<'_> {
         &self.frontend.timeouts
     }
 
-    /// One request and its response.
+    /// One request and its response, in HAProxy's phases: wait for the
+    /// request, the frontend's rules, the backend's, connect, then the
+    /// request and response cross ([`Conn::relay`]).
     async fn exchange(&mut self, txn: &mut Txn, first: bool) -> Next {
+        let mut req = match self.wait_for_request(txn, first).await {
+            Ok(r) => r,
+            Err(next) => return next,
+        };
+        let backend = match self.frontend_rules(txn, &mut req).await {
+            Ok(b) => b,
+            Err(next) => return next,
+        };
+        txn.rec.backend = Some(backend.clone());
+        let _in_backend = backend.enter();
+        let (direct, posted) = match self.backend_rules(txn, &backend, &mut req).await {
+            Ok(d) => d,
+            Err(next) => return next,
+        };
+        let (server, slot) = match self.connect(txn, &backend, &req, direct, posted).await {
+            Ok(c) => c,
+            Err(next) => return next,
+        };
+        let server_close =
+            connection::server_close_for_request(self.http.policy.mode, backend.http.mode);
+        let Request {
+            head,
+            mut msg,
+            framing,
+            tokens,
+            under_way: _under_way,
+        } = req;
+        if let Some(v) = connection::request_value(server_close, head.version, tokens.upgrade) {
+            msg.add("connection", v);
+        }
+        self.relay(
+            txn,
+            &backend,
+            msg,
+            framing,
+            server,
+            slot,
+            server_close,
+            &head,
+        )
+        .await
+    }
+
+    /// Waits for a request head and checks it as HAProxy's HTTP/1 layer
+    /// does; its own refusals (400, 408, 413, 422...) end the request
+    /// here. The first request's clock starts at accept; a later one's at
+    /// its first byte, after an idle wait bounded by `http-keep-alive`.
+    async fn wait_for_request(&mut self, txn: &mut Txn, first: bool) -> Result<Request, Next> {
         let t = *self.timeouts();
         let request_timeout = t.http_request.or(t.client);
-        // The first request's clock starts at accept; a later one's at its
-        // first byte, after an idle wait bounded by `http-keep-alive`.
         let idle_timeout = if first {
             None
         } else {
             t.http_keep_alive.or(request_timeout)
         };
-        // HAProxy's own errors from its HTTP/1 layer carry no logged size.
         let arrival = self
             .client
             .read_head(
@@ -214,30 +273,31 @@ impl Conn<'_> {
         }
         if matches!(arrival, Arrival::Closed | Arrival::Idle) && !first {
             // An idle keep-alive connection ends without a word.
-            return Next::Silent;
+            return Err(Next::Silent);
         }
-        let _under_way = self.frontend.traffic.h1.stream();
+        let under_way = self.frontend.traffic.h1.stream();
+        // HAProxy's own errors from its HTTP/1 layer carry no logged size.
         let head = match arrival {
             Arrival::Head(h) => h,
             Arrival::Closed => {
                 txn.rec.end(Cause::ClientAbort, Phase::Request);
                 txn.status = 400;
-                return Next::Close;
+                return Err(Next::Close);
             }
             Arrival::Idle | Arrival::Timeout => {
                 txn.rec.end(Cause::ClientTimeout, Phase::Request);
                 self.mux_error(txn, 408).await;
-                return Next::Close;
+                return Err(Next::Close);
             }
             Arrival::Aborted => {
                 txn.rec.end(Cause::ClientAbort, Phase::Request);
                 self.mux_error(txn, 400).await;
-                return Next::Close;
+                return Err(Next::Close);
             }
             Arrival::Bad => {
                 txn.rec.end(Cause::Proxy, Phase::Request);
                 self.mux_error(txn, 400).await;
-                return Next::Close;
+                return Err(Next::Close);
             }
         };
         let rest = self.client.inbuf.split_off(head.len);
@@ -259,7 +319,7 @@ impl Conn<'_> {
                 txn.head_done = None;
                 txn.rec.end(Cause::Proxy, Phase::Request);
                 self.mux_error(txn, status).await;
-                return Next::Close;
+                return Err(Next::Close);
             }
         };
         self.frontend.traffic.request();
@@ -272,12 +332,27 @@ impl Conn<'_> {
         if self.http.policy.mode == connection::Mode::Close {
             txn.close = true;
         }
-        let has_body = framing.framing != Framing::None;
+        Ok(Request {
+            head,
+            msg,
+            framing: framing.framing,
+            tokens,
+            under_way,
+        })
+    }
 
+    /// The frontend's rules decide: an answer of the proxy's own (deny,
+    /// return, redirect, a service), or the backend.
+    async fn frontend_rules(
+        &mut self,
+        txn: &mut Txn,
+        req: &mut Request,
+    ) -> Result<Arc<Backend>, Next> {
+        let has_body = req.framing != Framing::None;
         let verdict = rules::decide(
             &self.http.rules,
             &self.http.acls,
-            &mut msg,
+            &mut req.msg,
             self.peer,
             self.local,
         );
@@ -286,33 +361,33 @@ impl Conn<'_> {
                 txn.rec.end(Cause::Proxy, Phase::Request);
                 Traffic::add(&self.frontend.traffic.denied_requests, 1);
                 Traffic::add(&self.session.socket.traffic.denied_requests, 1);
-                return self.reply(txn, None, status, has_body).await;
+                return Err(self.reply(txn, None, status, has_body).await);
             }
             Verdict::Return(reply) => {
                 txn.rec.end(Cause::Local, Phase::Request);
-                return self.send_reply(txn, &reply, has_body).await;
+                return Err(self.send_reply(txn, &reply, has_body).await);
             }
             Verdict::Redirect(r) => {
                 txn.rec.end(Cause::Local, Phase::Request);
                 Traffic::add(&self.frontend.traffic.intercepted, 1);
                 let reply = r.reply();
-                return self.send_reply(txn, &reply, has_body).await;
+                return Err(self.send_reply(txn, &reply, has_body).await);
             }
             Verdict::Service(crate::config::Service::PrometheusExporter) => {
-                return self.serve_metrics(txn, &msg, has_body).await;
+                return Err(self.serve_metrics(txn, &req.msg, has_body).await);
             }
             Verdict::Stats => {
                 let http = self.http;
-                return self
+                return Err(self
                     .serve_stats(
                         txn,
                         &http.rules.stats,
                         &http.acls,
-                        &msg,
-                        framing.framing,
+                        &req.msg,
+                        req.framing,
                         true,
                     )
-                    .await;
+                    .await);
             }
             Verdict::Backend(name) => match name {
                 Some(n) => self.http.backends.get(&n).cloned(),
@@ -321,69 +396,70 @@ impl Conn<'_> {
         };
         let Some(backend) = backend.filter(|b| !b.disabled) else {
             txn.rec.end(Cause::ServerAbort, Phase::Connect);
-            return self.reply(txn, None, 503, has_body).await;
+            return Err(self.reply(txn, None, 503, has_body).await);
         };
         // A backend's own statistics page, once it is chosen.
+        let msg = &req.msg;
         if backend.name != self.frontend.name
             && rules::stats_uri::wants(&backend.stats, &msg.start[0], &msg.start[1])
         {
             txn.rec.backend = Some(backend.clone());
-            return self
-                .serve_stats(
-                    txn,
-                    &backend.stats,
-                    &backend.acls,
-                    &msg,
-                    framing.framing,
-                    false,
-                )
-                .await;
+            return Err(self
+                .serve_stats(txn, &backend.stats, &backend.acls, msg, req.framing, false)
+                .await);
         }
-        txn.rec.backend = Some(backend.clone());
-        let _in_backend = backend.enter();
+        Ok(backend)
+    }
+
+    /// The backend's part before a server is chosen: `option forwardfor`,
+    /// the persistence cookie (the server it names, if any), and for
+    /// `balance url_param` a POST's body, where the parameter may be.
+    async fn backend_rules(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        req: &mut Request,
+    ) -> Result<(Option<usize>, Option<Vec<u8>>), Next> {
+        let msg = &mut req.msg;
         policy::forward_for(
             &self.http.policy,
             &backend.http,
             self.peer.map(|p| p.ip()),
-            &mut msg,
+            msg,
         );
-
-        // Persistence: a cookie may name the server.
         if let Some(p) = &backend.persistence {
             let now = unix_secs(self.process.net.wall_clock());
-            let sticky = p.on_request(
-                &mut msg,
-                &backend.candidates(),
-                RequestFlags::default(),
-                now,
-            );
+            let sticky = p.on_request(msg, &backend.candidates(), RequestFlags::default(), now);
             if p.logged() {
                 txn.cookie = [sticky.client.letter(), ServerCookie::None.letter()];
             }
             txn.sticky = Some(sticky);
         }
         let direct = txn.sticky.as_ref().and_then(|s| s.server);
-
-        // `balance url_param`: a POST waits for its body, where the
-        // parameter may be (HAProxy's http_wait_for_request_body, with or
-        // without `check_post`).
+        // HAProxy's http_wait_for_request_body, with or without
+        // `check_post`.
         let posted = if direct.is_none() && msg.start[0] == b"POST" && backend.hash.reads_body() {
-            match self
-                .wait_for_body(txn, &backend, &mut msg, framing.framing)
-                .await
-            {
-                Ok(body) => Some(body),
-                Err(next) => return next,
-            }
+            Some(self.wait_for_body(txn, backend, msg, req.framing).await?)
         } else {
             None
         };
+        Ok((direct, posted))
+    }
 
-        // The server side: reuse or connect.
+    /// The server side: a kept connection reused, or a new one (queue,
+    /// retries, redispatch); a failure is the proxy's 503.
+    async fn connect(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        req: &Request,
+        direct: Option<usize>,
+        posted: Option<Vec<u8>>,
+    ) -> Result<(BoxStream, Slot), Next> {
         let port = self.local.map_or(0, |a| a.port());
         // A hash-based algorithm's key, from the request as it goes out.
         let view = rules::View {
-            request: &msg,
+            request: &req.msg,
             src: self.peer,
             dst: self.local,
         };
@@ -404,7 +480,8 @@ impl Conn<'_> {
             Err(e) => {
                 let (cause, phase) = e.termination();
                 txn.rec.end(cause, phase);
-                return self.reply(txn, Some(&backend), 503, has_body).await;
+                let has_body = req.framing != Framing::None;
+                return Err(self.reply(txn, Some(backend), 503, has_body).await);
             }
         };
         txn.rec.connected(&slot);
@@ -423,22 +500,7 @@ impl Conn<'_> {
                 }
             }
         }
-        let server_close =
-            connection::server_close_for_request(self.http.policy.mode, backend.http.mode);
-        if let Some(v) = connection::request_value(server_close, head.version, tokens.upgrade) {
-            msg.add("connection", v);
-        }
-        self.relay(
-            txn,
-            &backend,
-            msg,
-            framing.framing,
-            server,
-            slot,
-            server_close,
-            &head,
-        )
-        .await
+        Ok((server, slot))
     }
 
     /// Sends the request on, then the response back.
