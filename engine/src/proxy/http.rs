@@ -23,6 +23,7 @@ use super::{Frontend, Process};
 use crate::acl::Acls;
 use crate::backend::{Backend, Idle};
 use crate::config::{self, Timeouts};
+use crate::counters::meter::Metered;
 use crate::counters::{Sample, Traffic};
 use crate::http::body::{self, Framing};
 use crate::http::chunked::ChunkedDecoder;
@@ -512,7 +513,7 @@ impl Conn<'_> {
         msg: Message,
         framing: Framing,
         server: BoxStream,
-        mut slot: Slot,
+        slot: Slot,
         server_close: bool,
         request: &Head,
     ) -> Next {
@@ -520,46 +521,15 @@ impl Conn<'_> {
             client: self.timeouts().client,
             ..backend.timeouts
         };
-        let mut server = layers::server_use(server, &backend.traffic.h1, !txn.rec.attempt.reused);
+        let server = layers::server_use(server, &backend.traffic.h1, !txn.rec.attempt.reused);
         let head_bytes = msg.to_bytes();
-        // A kept connection can die after the look before its reuse: one
-        // that refuses the request's first byte is replaced at once, a
-        // retry as HAProxy makes when its mux knew the connection dead
-        // before taking the request (back_handle_st_cer, SF_SRV_REUSED).
-        let mut written = 0;
-        if txn.rec.attempt.reused {
-            match now_or_never(server.write(&head_bytes)).await {
-                Some(Ok(n)) if n > 0 => written = n,
-                Some(outcome) => {
-                    let error = outcome
-                        .err()
-                        .unwrap_or_else(|| std::io::ErrorKind::WriteZero.into());
-                    drop(server);
-                    let port = self.local.map_or(0, |a| a.port());
-                    let net = &*self.process.net;
-                    match backend
-                        .reconnect(net, port, &mut txn.rec.attempt, slot, error, txn.key)
-                        .await
-                    {
-                        Ok((fresh, s)) => {
-                            slot = s;
-                            txn.rec.connected(&slot);
-                            server = layers::server_use(fresh, &backend.traffic.h1, true);
-                        }
-                        Err(e) => {
-                            // HAProxy closes without an answer here: the
-                            // client's request went to a reused connection
-                            // (http_server_error without a message).
-                            let (cause, phase) = e.termination();
-                            txn.rec.end(cause, phase);
-                            txn.status = 503;
-                            return Next::Close;
-                        }
-                    }
-                }
-                None => {}
-            }
-        }
+        let (mut server, slot, written) = match self
+            .first_write(txn, backend, server, slot, &head_bytes)
+            .await
+        {
+            Ok(sent) => sent,
+            Err(next) => return next,
+        };
         let srv = slot.server().clone();
         let _under_way = backend.traffic.h1.stream();
         let has_body = framing != Framing::None;
@@ -644,35 +614,9 @@ impl Conn<'_> {
             Ok(r) => r,
             Err(e) => {
                 txn.rec.release(slot);
-                let observed = match e {
-                    ResponseError::Timeout => Some(Event::ReadTimeout),
-                    ResponseError::Bad => Some(Event::HttpHdrRsp),
-                    ResponseError::Aborted { nothing: true } if !txn.first => None,
-                    ResponseError::Aborted { .. } => Some(Event::BrokenPipe),
-                    ResponseError::Client => None,
-                };
-                if let Some(event) = observed {
-                    srv.observe(event);
-                }
-                let (cause, status) = match e {
-                    ResponseError::Timeout => (Cause::ServerTimeout, 504),
-                    // Not a connection's first request: the client's
-                    // connection ends without an answer and unlogged, as a
-                    // keep-alive connection may end, so the client retries.
-                    ResponseError::Aborted { nothing: true } if !txn.first => {
-                        return Next::Silent;
-                    }
-                    ResponseError::Aborted { .. } => (Cause::ServerAbort, 502),
-                    ResponseError::Bad => (Cause::Proxy, 502),
-                    ResponseError::Client => {
-                        txn.rec.end(Cause::ClientAbort, Phase::Headers);
-                        return Next::Close;
-                    }
-                };
-                txn.rec.end(cause, Phase::Headers);
-                Traffic::add(&srv.traffic.response_errors, 1);
-                Traffic::add(&backend.traffic.response_errors, 1);
-                return self.reply(txn, Some(backend), status, up.is_err()).await;
+                return self
+                    .response_failed(txn, backend, &srv, e, up.is_err())
+                    .await;
             }
         };
         txn.response_at = Some(Instant::now());
@@ -712,30 +656,7 @@ impl Conn<'_> {
         // HAProxy counts the response as it came in, before its edits.
         let counted_before = txn.rec.bytes_out;
         txn.rec.bytes_out += out.htx_size();
-        // `http-response` rules: the backend's, then the frontend's.
-        let denied = rules::respond(
-            &backend.http_response,
-            &backend.acls,
-            &msg,
-            &mut out,
-            self.peer,
-            self.local,
-        )
-        .or_else(|| {
-            // A listen section's rules ran already, as its backend's.
-            (backend.name != self.frontend.name)
-                .then(|| {
-                    rules::respond(
-                        &self.http.rules.http_response,
-                        &self.http.acls,
-                        &msg,
-                        &mut out,
-                        self.peer,
-                        self.local,
-                    )
-                })
-                .flatten()
-        });
+        let denied = self.response_rules(backend, &msg, &mut out);
         if let Some(status) = denied {
             // The response is replaced, its size still counted; the server
             // connection stays when the whole response is at hand.
@@ -862,6 +783,126 @@ impl Conn<'_> {
         } else {
             Next::KeepAlive
         }
+    }
+
+    /// Writes the request's first bytes on a kept connection: one that
+    /// dies after the look before its reuse (it refuses them at once) is
+    /// replaced by a fresh one, a retry as HAProxy makes when its mux knew
+    /// the connection dead before taking the request (back_handle_st_cer
+    /// with SF_SRV_REUSED). The connection, its slot, and the bytes of
+    /// `head` written.
+    async fn first_write(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        mut server: Metered,
+        slot: Slot,
+        head: &[u8],
+    ) -> Result<(Metered, Slot, usize), Next> {
+        if !txn.rec.attempt.reused {
+            return Ok((server, slot, 0));
+        }
+        let error = match now_or_never(server.write(head)).await {
+            Some(Ok(n)) if n > 0 => return Ok((server, slot, n)),
+            None => return Ok((server, slot, 0)),
+            Some(outcome) => outcome
+                .err()
+                .unwrap_or_else(|| std::io::ErrorKind::WriteZero.into()),
+        };
+        drop(server);
+        let port = self.local.map_or(0, |a| a.port());
+        let net = &*self.process.net;
+        match backend
+            .reconnect(net, port, &mut txn.rec.attempt, slot, error, txn.key)
+            .await
+        {
+            Ok((fresh, slot)) => {
+                txn.rec.connected(&slot);
+                Ok((
+                    layers::server_use(fresh, &backend.traffic.h1, true),
+                    slot,
+                    0,
+                ))
+            }
+            Err(e) => {
+                // HAProxy closes without an answer here: the client's
+                // request went to a reused connection (http_server_error
+                // without a message).
+                let (cause, phase) = e.termination();
+                txn.rec.end(cause, phase);
+                txn.status = 503;
+                Err(Next::Close)
+            }
+        }
+    }
+
+    /// No response head came: the server is told (its observed health),
+    /// and the client gets HAProxy's answer for the failure.
+    async fn response_failed(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        srv: &Arc<ServerState>,
+        e: ResponseError,
+        up_failed: bool,
+    ) -> Next {
+        let observed = match e {
+            ResponseError::Timeout => Some(Event::ReadTimeout),
+            ResponseError::Bad => Some(Event::HttpHdrRsp),
+            ResponseError::Aborted { nothing: true } if !txn.first => None,
+            ResponseError::Aborted { .. } => Some(Event::BrokenPipe),
+            ResponseError::Client => None,
+        };
+        if let Some(event) = observed {
+            srv.observe(event);
+        }
+        let (cause, status) = match e {
+            ResponseError::Timeout => (Cause::ServerTimeout, 504),
+            // Not a connection's first request: the client's
+            // connection ends without an answer and unlogged, as a
+            // keep-alive connection may end, so the client retries.
+            ResponseError::Aborted { nothing: true } if !txn.first => {
+                return Next::Silent;
+            }
+            ResponseError::Aborted { .. } => (Cause::ServerAbort, 502),
+            ResponseError::Bad => (Cause::Proxy, 502),
+            ResponseError::Client => {
+                txn.rec.end(Cause::ClientAbort, Phase::Headers);
+                return Next::Close;
+            }
+        };
+        txn.rec.end(cause, Phase::Headers);
+        Traffic::add(&srv.traffic.response_errors, 1);
+        Traffic::add(&backend.traffic.response_errors, 1);
+        self.reply(txn, Some(backend), status, up_failed).await
+    }
+
+    /// `http-response` rules: the backend's, then the frontend's; the
+    /// status of a `deny`, if one applied.
+    fn response_rules(&self, backend: &Backend, msg: &Message, out: &mut Message) -> Option<u16> {
+        rules::respond(
+            &backend.http_response,
+            &backend.acls,
+            msg,
+            out,
+            self.peer,
+            self.local,
+        )
+        .or_else(|| {
+            // A listen section's rules ran already, as its backend's.
+            (backend.name != self.frontend.name)
+                .then(|| {
+                    rules::respond(
+                        &self.http.rules.http_response,
+                        &self.http.acls,
+                        msg,
+                        out,
+                        self.peer,
+                        self.local,
+                    )
+                })
+                .flatten()
+        })
     }
 
     /// The end of a stream whose client failed its request body while it
