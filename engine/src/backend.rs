@@ -3,24 +3,24 @@
 //! Eligibility, in HAProxy's order: active servers that are up take traffic;
 //! when none is, backups do, the first one only unless `option allbackups`.
 //! Among the eligible servers below their `maxconn`, the balance algorithm
-//! chooses. When every eligible server is full the stream waits in the
-//! backend queue up to `timeout queue`. A failed connection is retried
-//! `retries` times on the same server after a pause, and with `option
-//! redispatch` the last retry goes to another server.
+//! chooses. When every eligible server is full the stream waits in a
+//! queue up to `timeout queue` (`backend/queue.rs`, HAProxy's queue.c). A failed
+//! connection is retried `retries` times on the same server after a
+//! pause, and with `option redispatch` the last retry goes to another
+//! server.
 //!
 //! When a server's state changes (the status module decides that), the
 //! backend keeps its side in step: the algorithm's view and weights
 //! ([`Backend::update_server`], [`Backend::update_weight`],
 //! [`Backend::warm_up`]) and the queued streams a change moves
-//! ([`Backend::requeue_on_down`], [`Backend::requeue_on_up`]).
+//! ([`Backend::requeue_on_down`], [`Backend::requeue_on_up`], in
+//! `backend/queue.rs`).
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 use crate::acl::{Acls, Stream};
 use crate::balance::{self, Algorithm, Hashing, Pick, ServerInfo, WEIGHT_SCALE};
@@ -33,6 +33,10 @@ use crate::log::syslog::Target;
 use crate::net::{BoxStream, ConnectSpec, Net};
 use crate::server::observe::Event;
 use crate::server::{ServerState, Shared, Slot};
+
+mod queue;
+
+use queue::Queue;
 
 /// The longest pause before retrying the same server (HAProxy: 1s, or
 /// `timeout connect` when shorter).
@@ -97,15 +101,11 @@ pub struct Backend {
     /// What a hash-based algorithm hashes, and how.
     pub hash: Hashing,
     avalanche: bool,
-    slot_freed: Arc<Notify>,
-    /// Streams in the backend now, ever, and waiting in its queue.
+    /// Streams waiting for a slot (`backend/queue.rs`).
+    queue: Queue,
+    /// Streams in the backend now, and ever.
     streams: AtomicUsize,
     total_streams: AtomicU64,
-    queued: AtomicUsize,
-    /// The longest the queue has been (`qmax`).
-    queued_max: AtomicUsize,
-    /// Streams that left the queue with a slot (for queue positions).
-    dequeued: AtomicU64,
 }
 
 /// Why no server connection could be made; each maps to what the client sees.
@@ -191,80 +191,6 @@ impl Drop for BackendGuard {
     }
 }
 
-/// A stream waiting in a queue (the backend's, or a server's); dropping
-/// it leaves the queue.
-struct QueueGuard<'a> {
-    length: &'a AtomicUsize,
-    /// The queue's count of streams that left it with a slot, when this
-    /// one joined.
-    dequeued: &'a AtomicU64,
-    start: u64,
-    of_server: bool,
-}
-
-impl<'a> QueueGuard<'a> {
-    fn join(queue: (&'a AtomicUsize, &AtomicUsize, &'a AtomicU64), of_server: bool) -> Self {
-        let (length, longest, dequeued) = queue;
-        let ahead = length.fetch_add(1, Ordering::AcqRel);
-        longest.fetch_max(ahead + 1, Ordering::AcqRel);
-        QueueGuard {
-            length,
-            dequeued,
-            start: dequeued.load(Ordering::Acquire),
-            of_server,
-        }
-    }
-
-    /// Leaves with a slot: the log's queue position, HAProxy's count of
-    /// the streams served from this queue meanwhile, this one included.
-    fn served(self) -> usize {
-        (self.dequeued.fetch_add(1, Ordering::AcqRel) + 1 - self.start) as usize
-    }
-
-    /// Leaves without one (`timeout queue`): the same count, this one not
-    /// served (HAProxy's position of a stream unlinked from its queue).
-    fn gave_up(self) -> usize {
-        (self.dequeued.load(Ordering::Acquire) + 1 - self.start) as usize
-    }
-
-    /// Records where the stream left this queue in its log's `%sq`/`%bq`.
-    fn note(self, attempt: &mut Attempt, served: bool) {
-        let of_server = self.of_server;
-        let position = if served {
-            self.served()
-        } else {
-            self.gave_up()
-        };
-        if of_server {
-            attempt.srv_queue = position;
-        } else {
-            attempt.backend_queue = position;
-        }
-    }
-}
-
-impl Drop for QueueGuard<'_> {
-    fn drop(&mut self) {
-        self.length.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// One more on a counter while it lives.
-struct Counted<'a>(&'a AtomicUsize);
-
-impl<'a> Counted<'a> {
-    fn new(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::AcqRel);
-        Counted(counter)
-    }
-}
-
-impl Drop for Counted<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 /// What `pick` found.
 enum Choice {
     Server(usize),
@@ -333,7 +259,7 @@ impl Backend {
             hash: Hashing::from_config(&proxy.balance, &proxy.hash_type),
             avalanche: proxy.hash_type.avalanche,
             servers,
-            slot_freed: shared.slot_freed,
+            queue: Queue::new(shared.slot_freed),
             log_targets,
             iid,
             forced_id: proxy.id.is_some(),
@@ -357,9 +283,6 @@ impl Backend {
             availability: Mutex::new((Availability::new(true), 0)),
             streams: AtomicUsize::new(0),
             total_streams: AtomicU64::new(0),
-            queued: AtomicUsize::new(0),
-            queued_max: AtomicUsize::new(0),
-            dequeued: AtomicU64::new(0),
         }
     }
 
@@ -385,39 +308,6 @@ impl Backend {
         }
     }
 
-    /// The streams queued on a server that is going DOWN which go back to
-    /// the balancer (with `option redispatch`, all but those a cookie
-    /// binds), and those left in its queue.
-    pub fn requeue_on_down(&self, server: &ServerState) -> (usize, usize) {
-        let queued = server.queued.load(Ordering::Acquire);
-        let forced = server.queued_forced.load(Ordering::Acquire).min(queued);
-        let moved = if self.redispatch.is_some() {
-            queued - forced
-        } else {
-            0
-        };
-        (moved, queued - moved)
-    }
-
-    /// The streams of the backend's queue a server coming UP takes, as
-    /// HAProxy's pendconn_grab_from_px: up to its free slots, none for a
-    /// backup while an active server (or another backup) serves.
-    pub fn requeue_on_up(&self, server: &ServerState) -> usize {
-        let Some(i) = self.servers.iter().position(|s| std::ptr::eq(&**s, server)) else {
-            return 0;
-        };
-        if server.is_backup() && self.count_up().0 > 0 {
-            return 0;
-        }
-        let waiting = self.queued();
-        match self.limit(i) {
-            Some(max) => {
-                waiting.min((max as usize).saturating_sub(server.current_conns() as usize))
-            }
-            None => waiting,
-        }
-    }
-
     /// Whether the algorithm only takes weights of 0 or 100% of the
     /// initial one (HAProxy's static algorithms).
     pub fn has_static_weights(&self) -> bool {
@@ -437,7 +327,7 @@ impl Backend {
         self.recalc_weight(&mut **algorithm, index);
         self.note_availability(was_up);
         drop(algorithm);
-        self.slot_freed.notify_waiters();
+        self.queue.wake();
     }
 
     /// One step of a server's warm-up (see [`crate::slowstart`]): its
@@ -447,7 +337,7 @@ impl Backend {
         let mut algorithm = self.algorithm.lock().expect("balance lock");
         self.recalc_weight(&mut **algorithm, index);
         drop(algorithm);
-        self.slot_freed.notify_waiters();
+        self.queue.wake();
         self.servers[index].warming_for().is_some()
     }
 
@@ -499,118 +389,7 @@ impl Backend {
         }
         drop(algorithm);
         // Streams queued for lack of a server may go now.
-        self.slot_freed.notify_waiters();
-    }
-
-    /// Whether a newcomer must queue behind the streams already waiting in
-    /// the backend's queue: with `first`, `roundrobin` and `static-rr`,
-    /// unless every stream of the backend waits there.
-    fn others_queued(&self) -> bool {
-        let waiting = self.queued();
-        self.queue_first && waiting > 0 && waiting != self.current_streams()
-    }
-
-    /// Waits for a server with a free slot and takes the slot.
-    /// A server that is chosen but full (a hash's server, the only backup)
-    /// is waited for, as HAProxy queues the stream on that server.
-    async fn assign(
-        &self,
-        avoid: Option<usize>,
-        key: Option<u32>,
-        attempt: &mut Attempt,
-        direct: Option<usize>,
-    ) -> Result<Slot, ConnectError> {
-        let queue_timeout = self.timeouts.queue.or(self.timeouts.connect);
-        let deadline = queue_timeout.map(|t| tokio::time::Instant::now() + t);
-        let mut queued: Option<QueueGuard> = None;
-        // The server whose queue it joined: HAProxy's queued streams wait
-        // for their server; when it goes DOWN, `option redispatch` sends
-        // them back to the balancer (pendconn_redistribute), except those
-        // a cookie binds; without it they wait on.
-        let mut bound: Option<usize> = None;
-        let mut _forced: Option<Counted> = None;
-        loop {
-            // Register before looking, so a slot freed in between wakes us.
-            let freed = self.slot_freed.notified();
-            // A persistence cookie names its server: it is waited for.
-            let choice = match (direct, bound) {
-                (Some(i), _) => Choice::Server(i),
-                (None, Some(i)) if self.servers[i].is_usable() || self.redispatch.is_none() => {
-                    Choice::Server(i)
-                }
-                (None, Some(_)) => {
-                    (bound, queued) = (None, None);
-                    self.pick(avoid, key)
-                }
-                (None, None) if queued.is_none() && self.others_queued() => Choice::Full,
-                (None, None) => self.pick(avoid, key),
-            };
-            match choice {
-                Choice::Server(i) => {
-                    let server = &self.servers[i];
-                    // Behind the streams already waiting for it, if any.
-                    let behind = queued.is_none() && server.waiting() > 0;
-                    let slot = if behind {
-                        None
-                    } else {
-                        server.take_slot(self.limit(i))
-                    };
-                    if let Some(slot) = slot {
-                        attempt.server = Some(server.name().to_string());
-                        attempt.assigned_at = Some(tokio::time::Instant::now());
-                        if let Some(guard) = queued.take() {
-                            let of_server = guard.of_server;
-                            guard.note(attempt, true);
-                            if of_server {
-                                // Out of its queue: its load counts one less.
-                                server.refresh_load();
-                            }
-                        }
-                        return Ok(slot);
-                    }
-                    // That very server was chosen (a hash, a cookie): its
-                    // own queue, within its `maxqueue`.
-                    if queued.is_none() {
-                        let length = server.queued.load(Ordering::Acquire);
-                        if server
-                            .config
-                            .maxqueue
-                            .is_some_and(|m| m > 0 && length >= m as usize)
-                        {
-                            attempt.server = Some(server.name().to_string());
-                            return Err(ConnectError::QueueFull);
-                        }
-                        let queue = (&server.queued, &server.queued_max, &server.dequeued);
-                        queued = Some(QueueGuard::join(queue, true));
-                        bound = Some(i);
-                        if direct.is_some() {
-                            _forced = Some(Counted::new(&server.queued_forced));
-                        }
-                    }
-                }
-                Choice::NoServer => return Err(ConnectError::NoServer),
-                Choice::Full if queued.is_none() => {
-                    // Every server that may take it is full: the backend's.
-                    let queue = (&self.queued, &self.queued_max, &self.dequeued);
-                    queued = Some(QueueGuard::join(queue, false));
-                }
-                Choice::Full => {}
-            }
-            match deadline {
-                Some(d) => {
-                    if tokio::time::timeout_at(d, freed).await.is_err() {
-                        // HAProxy notes the time in queue (`%Tw`) and the
-                        // position when `timeout queue` strikes.
-                        attempt.assigned_at = Some(tokio::time::Instant::now());
-                        if let Some(guard) = queued.take() {
-                            guard.note(attempt, false);
-                        }
-                        return Err(ConnectError::QueueTimeout);
-                    }
-                }
-                None => freed.await,
-            }
-        }
+        self.queue.wake();
     }
 
     /// Connects a stream to a server: assign, connect, retry, redispatch.
@@ -858,20 +637,10 @@ impl Backend {
         period > 0 && i64::from(retries) % period == 0
     }
 
-    /// Streams waiting in the backend's queue now (`qcur`).
-    pub fn queued(&self) -> usize {
-        self.queued.load(Ordering::Acquire)
-    }
-
-    /// The longest the queue has been (`qmax`), since `clear counters`.
-    pub fn queued_max(&self) -> usize {
-        self.queued_max.load(Ordering::Acquire)
-    }
-
     /// `clear counters`: the backend's peaks start over.
     pub fn clear_max(&self) {
         self.traffic.clear_max();
-        self.queued_max.store(0, Ordering::Release);
+        self.queue.clear_longest();
     }
 
     /// Whether any server can take traffic (the backend's stats status).
@@ -941,13 +710,13 @@ async fn connect_once(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::testing::{proxy, Behaviour, FakeNet};
     use tokio::time::Instant;
 
     /// A stream with no address and nothing read.
-    const NO_STREAM: Stream = Stream {
+    pub(super) const NO_STREAM: Stream = Stream {
         src: None,
         dst: None,
         payload: &[],
@@ -963,7 +732,7 @@ listen app
     server s2 10.0.0.2:80
 ";
 
-    fn backend(text: &str) -> Backend {
+    pub(super) fn backend(text: &str) -> Backend {
         Backend::new(&proxy(text), 1, vec![], 0)
     }
 
@@ -1150,64 +919,6 @@ listen app
             Err(ConnectError::NoServer)
         ));
         assert!(net.attempts().is_empty());
-    }
-
-    const FULL: &str = "
-defaults
-    mode tcp
-    timeout connect 1s
-    timeout queue 5s
-listen app
-    bind :80
-    server s1 10.0.0.1:80 maxconn 1
-";
-
-    #[tokio::test(start_paused = true)]
-    async fn a_full_server_makes_the_next_connection_queue_until_a_slot_frees() {
-        let net = FakeNet::new();
-        net.set("10.0.0.1:80", Behaviour::Accept);
-        let be = Arc::new(backend(FULL));
-        let (_stream, slot) = be
-            .connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
-            .await
-            .unwrap();
-        let waiter = {
-            let (be, net) = (be.clone(), net.clone());
-            tokio::spawn(async move {
-                be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
-                    .await
-                    .map(|_| Instant::now())
-            })
-        };
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(
-            net.attempts().len(),
-            1,
-            "the second connection waits in the queue"
-        );
-        let freed = Instant::now();
-        drop(slot);
-        let connected = waiter.await.unwrap().unwrap();
-        assert_eq!(connected, freed);
-        assert_eq!(net.attempts().len(), 2);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_queue_gives_up_after_timeout_queue() {
-        let net = FakeNet::new();
-        net.set("10.0.0.1:80", Behaviour::Accept);
-        let be = backend(FULL);
-        let _held = be
-            .connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
-            .await
-            .unwrap();
-        let start = Instant::now();
-        assert!(matches!(
-            be.connect(&*net, 80, &mut Attempt::default(), &NO_STREAM)
-                .await,
-            Err(ConnectError::QueueTimeout)
-        ));
-        assert_eq!(start.elapsed(), Duration::from_secs(5));
     }
 
     #[test]

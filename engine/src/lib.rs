@@ -7,7 +7,8 @@
 //! - [`proxy`]: accept under `maxconn`, then the stream's life;
 //! - [`stream`]: one stream's record (timers, attempt, bytes, termination),
 //!   kept alike by the TCP and HTTP paths;
-//! - [`backend`]: assign a server (actives, backups, queue), connect, retry;
+//! - [`backend`]: assign a server (actives, backups), wait in a queue for
+//!   a slot (`backend/queue.rs`, HAProxy's queue.c), connect, retry;
 //! - [`balance`]: the algorithm choosing among eligible servers;
 //! - [`server`]: a server's runtime state and connection slots, the
 //!   rise/fall counter and the check status table;

@@ -492,6 +492,7 @@ impl Drop for Slot {
     fn drop(&mut self) {
         self.0.cur_conns.fetch_sub(1, Ordering::AcqRel);
         self.0.mark_change();
+        // Wakes every queued stream, not only the head (HAProxy's process_srv_queue: the head).
         self.0.slot_freed.notify_waiters();
     }
 }

@@ -403,18 +403,8 @@ pub struct Scenario<'a> {
 /// HAProxy 2.6 when installed, then the engine); their transcripts must be
 /// equal, and the engine must log as many lines as the scenario says.
 pub fn compare(proxies: &[std::path::PathBuf], scenario: &Scenario) {
-    let runs: Vec<(String, Vec<String>)> = proxies
-        .iter()
-        .map(|bin| (bin.display().to_string(), transcript(bin, scenario)))
-        .collect();
-    let (engine_name, engine) = runs.last().expect("the engine runs");
-    if let [(haproxy_name, haproxy), _] = runs.as_slice() {
-        assert_eq!(
-            engine, haproxy,
-            "case {}: {engine_name} (left) and {haproxy_name} (right) differ",
-            scenario.name
-        );
-    }
+    let what = format!("case {}", scenario.name);
+    let engine = crate::side_by_side(proxies, &what, |bin| transcript(bin, scenario));
     let logged = engine.iter().filter(|l| l.starts_with("log ")).count();
     assert_eq!(logged, scenario.logs, "case {}: {engine:#?}", scenario.name);
 }

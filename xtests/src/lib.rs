@@ -69,6 +69,30 @@ macro_rules! proxies {
     };
 }
 
+/// The same session on each of `proxies` (`proxies!()`: HAProxy 2.6 when
+/// installed, then the engine), one after the other: asserts that the
+/// engine's result equals HAProxy's and returns the engine's, for the
+/// test's own checks. `what` names the comparison when they differ.
+pub fn side_by_side<T: PartialEq + std::fmt::Debug>(
+    proxies: &[PathBuf],
+    what: &str,
+    mut run: impl FnMut(&Path) -> T,
+) -> T {
+    let (engine_bin, reference) = proxies.split_last().expect("the engine runs");
+    let theirs = reference.first().map(|bin| (bin, run(bin)));
+    let ours = run(engine_bin);
+    if let Some((bin, theirs)) = theirs {
+        assert_eq!(
+            ours,
+            theirs,
+            "{what}: {} (left) and {} (right) differ",
+            engine_bin.display(),
+            bin.display()
+        );
+    }
+    ours
+}
+
 /// Writes a configuration file in a directory of its own under the temp
 /// directory (`tag` and the test process id keep concurrent tests apart).
 pub fn config_file(tag: &str, text: &str) -> PathBuf {

@@ -108,11 +108,7 @@ fn from_sources(fe: u16, sources: &[&str]) -> Vec<String> {
 }
 
 fn compare(label: &str, run: impl Fn(&Path) -> Vec<String>) {
-    let ours = run(&xtests::engine_bin!());
-    if let Some(haproxy) = xtests::haproxy_bin() {
-        let theirs = run(&haproxy);
-        assert_eq!(ours, theirs, "{label}: engine vs HAProxy 2.6");
-    }
+    let ours = xtests::side_by_side(&xtests::proxies!(), label, run);
     assert!(ours.iter().all(|a| !a.is_empty()), "{label}: {ours:?}");
 }
 

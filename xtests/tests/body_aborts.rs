@@ -16,7 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 use xtests::http::{wait_logs, Client};
-use xtests::{config_file, free_port, proxies, wait_until, ProxyProcess};
+use xtests::{config_file, free_port, proxies, side_by_side, wait_until, ProxyProcess};
 
 /// A server that reads and records every connection's bytes and never
 /// answers.
@@ -160,23 +160,13 @@ fn transcript(bin: &Path, case: &Case) -> Vec<String> {
 }
 
 fn check(case: Case) {
-    let runs: Vec<(String, Vec<String>)> = proxies!()
-        .iter()
-        .map(|bin| (bin.display().to_string(), transcript(bin, &case)))
-        .collect();
-    let (engine_name, engine) = runs.last().unwrap();
+    let what = format!("case {}", case.name);
+    let engine = side_by_side(&proxies!(), &what, |bin| transcript(bin, &case));
     assert_eq!(
         engine.iter().filter(|l| l.starts_with("log ")).count(),
         1,
         "{engine:#?}"
     );
-    if let [(haproxy_name, haproxy), _] = runs.as_slice() {
-        assert_eq!(
-            engine, haproxy,
-            "case {}: {engine_name} (left) and {haproxy_name} (right) differ",
-            case.name
-        );
-    }
 }
 
 #[test]

@@ -101,7 +101,7 @@ fn a_missing_chroot_stops_the_start_with_haproxys_alert() {
         eprintln!("skipped: chroot needs root");
         return;
     }
-    let ours = missing_chroot(&xtests::engine_bin!());
+    let ours = xtests::side_by_side(&xtests::proxies!(), "a missing chroot", missing_chroot);
     assert_eq!(
         ours,
         (
@@ -109,7 +109,4 @@ fn a_missing_chroot_stops_the_start_with_haproxys_alert() {
             vec!["[PROG.main()] Cannot chroot(/nonexistent-PORT).".to_string()]
         )
     );
-    if let Some(haproxy) = xtests::haproxy_bin() {
-        assert_eq!(ours, missing_chroot(&haproxy));
-    }
 }

@@ -108,26 +108,20 @@ listen b
 
 #[test]
 fn syslog_framings_match_haproxy() {
-    let ours = session(&xtests::engine_bin!(), "");
+    let ours = xtests::side_by_side(&xtests::proxies!(), "syslog framings", |bin| {
+        session(bin, "")
+    });
     assert_eq!(ours.len(), 14, "{ours:#?}");
-    let Some(haproxy) = xtests::haproxy_bin() else {
-        return;
-    };
-    assert_eq!(ours, session(&haproxy, ""));
 }
 
 #[test]
 fn log_send_hostname_names_the_host_as_haproxy() {
     let extra = "    log-send-hostname myhost";
-    let ours = session(&xtests::engine_bin!(), extra);
+    let ours = xtests::side_by_side(&xtests::proxies!(), extra, |bin| session(bin, extra));
     assert!(
         ours.iter().any(|l| l.contains("DATE myhost haproxy[PID]")),
         "{ours:#?}"
     );
-    let Some(haproxy) = xtests::haproxy_bin() else {
-        return;
-    };
-    assert_eq!(ours, session(&haproxy, extra));
 }
 
 /// The same framings to a unix datagram socket (`log /dev/log` style).
@@ -192,10 +186,6 @@ listen b
 
 #[test]
 fn unix_socket_targets_match_haproxy() {
-    let ours = unix_session(&xtests::engine_bin!());
+    let ours = xtests::side_by_side(&xtests::proxies!(), "unix socket targets", unix_session);
     assert_eq!(ours.len(), 6, "{ours:#?}");
-    let Some(haproxy) = xtests::haproxy_bin() else {
-        return;
-    };
-    assert_eq!(ours, unix_session(&haproxy));
 }

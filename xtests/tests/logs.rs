@@ -124,7 +124,7 @@ listen app2
 
 #[test]
 fn syslog_lines_match_haproxy() {
-    let ours = run(&xtests::engine_bin!());
+    let ours = xtests::side_by_side(&xtests::proxies!(), "syslog lines", run);
     assert_eq!(
         ours,
         [
@@ -136,9 +136,6 @@ fn syslog_lines_match_haproxy() {
             "<132>DATE TAG: Proxy app2 stopped (cumulated conns: FE: 1, BE: 1).",
         ]
     );
-    if let Some(haproxy) = xtests::haproxy_bin() {
-        assert_eq!(ours, run(&haproxy));
-    }
 }
 
 /// A stream that waits in the backend's queue until `timeout queue`:
@@ -220,10 +217,7 @@ listen app
 #[test]
 fn queue_timeouts_log_their_wait_and_position_as_haproxy() {
     for mode in ["tcp", "http"] {
-        let ours = queue_timeout(&xtests::engine_bin!(), mode);
+        let ours = xtests::side_by_side(&xtests::proxies!(), mode, |bin| queue_timeout(bin, mode));
         assert!(ours.contains(" sQ"), "{ours}");
-        if let Some(haproxy) = xtests::haproxy_bin() {
-            assert_eq!(ours, queue_timeout(&haproxy, mode), "{mode}");
-        }
     }
 }

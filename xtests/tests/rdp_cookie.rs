@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use xtests::{free_port, NameServer, ProxyProcess};
 
+/// What a failed comparison says.
+const HAPROXY: &str = "the engine vs HAProxy 2.6";
+
 /// An RDP connection request: the 11-byte TPKT and X.224 header, then
 /// the cookie line.
 fn rdp(user: &str) -> Vec<u8> {
@@ -124,8 +127,7 @@ listen rdp
 
 #[test]
 fn rdp_users_keep_their_server_as_with_haproxy() {
-    let runs: Vec<Vec<String>> = xtests::proxies!().iter().map(|b| session(b)).collect();
-    let engine = runs.last().unwrap();
+    let engine = &xtests::side_by_side(&xtests::proxies!(), HAPROXY, session);
     let server_of = |user: &str| {
         engine
             .iter()
@@ -136,9 +138,6 @@ fn rdp_users_keep_their_server_as_with_haproxy() {
     let alice = server_of("alice");
     assert!(alice.iter().all(|s| s == &alice[0]), "{engine:#?}");
     assert!(engine.iter().any(|l| l == "blocked: closed"), "{engine:#?}");
-    if let [haproxy, engine] = &runs[..] {
-        assert_eq!(engine, haproxy, "the engine (left) vs HAProxy 2.6 (right)");
-    }
 }
 
 /// The load-balancing cookie a connection broker hands out:
@@ -203,18 +202,11 @@ listen rdp
 
 #[test]
 fn the_msts_cookie_sends_a_client_back_to_its_server_as_with_haproxy() {
-    let runs: Vec<Vec<String>> = xtests::proxies!()
-        .iter()
-        .map(|b| persist_session(b))
-        .collect();
-    let engine = runs.last().unwrap();
+    let engine = &xtests::side_by_side(&xtests::proxies!(), HAPROXY, persist_session);
     assert_eq!(
         &engine[..4],
         ["to s2: s2", "to s2: s2", "to s2: s2", "to s3: s3"],
         "{engine:#?}"
     );
     assert!(engine.iter().any(|l| l == "to s2 back: s2"), "{engine:#?}");
-    if let [haproxy, engine] = &runs[..] {
-        assert_eq!(engine, haproxy, "the engine (left) vs HAProxy 2.6 (right)");
-    }
 }

@@ -120,11 +120,7 @@ listen q
 #[test]
 fn queued_streams_of_a_dead_server_match_haproxy() {
     for redispatch in [true, false] {
-        let ours = session(&xtests::engine_bin!(), redispatch);
-        let Some(haproxy) = xtests::haproxy_bin() else {
-            return;
-        };
-        let theirs = session(&haproxy, redispatch);
-        assert_eq!(ours, theirs, "option redispatch: {redispatch}");
+        let what = format!("option redispatch: {redispatch}");
+        xtests::side_by_side(&xtests::proxies!(), &what, |bin| session(bin, redispatch));
     }
 }

@@ -31,6 +31,7 @@ fn closed_by_proxy(mut c: TcpStream) -> bool {
     c.read_to_end(&mut rest).is_ok()
 }
 
+#[derive(Debug, PartialEq)]
 struct Outcome {
     /// Server, then whether the proxy cut it, for each held client.
     clients: Vec<(String, bool)>,
@@ -114,18 +115,12 @@ listen app
 
 #[test]
 fn cut_sessions_match_haproxy_side_by_side() {
-    let ours = session(&xtests::engine_bin!());
+    let what = "who answered, who was cut, termination states, state changes";
+    let ours = xtests::side_by_side(&xtests::proxies!(), what, session);
     assert_eq!(
         ours.clients,
         [("s1".to_string(), true), ("s2".to_string(), true)]
     );
-    let Some(haproxy) = xtests::haproxy_bin() else {
-        return;
-    };
-    let theirs = session(&haproxy);
-    assert_eq!(ours.clients, theirs.clients, "who answered, who was cut");
-    assert_eq!(ours.logged, theirs.logged, "termination states");
-    assert_eq!(ours.messages, theirs.messages, "state changes");
 }
 
 /// In HTTP mode: a request waiting for its response when the server goes
@@ -198,14 +193,10 @@ listen web
 
 #[test]
 fn a_cut_http_request_matches_haproxy() {
-    let ours = http_session(&xtests::engine_bin!());
-    let Some(haproxy) = xtests::haproxy_bin() else {
-        return;
-    };
-    let theirs = http_session(&haproxy);
-    assert_eq!(
-        ours, theirs,
-        "the client's status line, the log's status and termination"
+    xtests::side_by_side(
+        &xtests::proxies!(),
+        "the client's status line, the log's status and termination",
+        http_session,
     );
 }
 
@@ -268,11 +259,10 @@ listen app
 
 #[test]
 fn shutdown_sessions_on_the_runtime_api_matches_haproxy() {
-    let ours = api_session(&xtests::engine_bin!());
+    let ours = xtests::side_by_side(
+        &xtests::proxies!(),
+        "cut, API answers, termination state",
+        api_session,
+    );
     assert!(ours.0, "the held client is cut");
-    let Some(haproxy) = xtests::haproxy_bin() else {
-        return;
-    };
-    let theirs = api_session(&haproxy);
-    assert_eq!(ours, theirs, "cut, API answers, termination state");
 }

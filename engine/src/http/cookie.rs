@@ -318,29 +318,19 @@ impl Persistence {
         let mut prev = 0;
         let mut first = true;
         while prev < v.len() {
-            let end = v.len();
-            let mut att_beg = prev + usize::from(!first);
+            let mut attr = Attr::after(v, prev, first, true);
             first = false;
-            while att_beg < end && sp(v[att_beg]) {
-                att_beg += 1;
-            }
-            let Attr {
-                mut equal,
-                att_end,
-                mut val_beg,
-                mut val_end,
-                mut next,
-            } = scan_attr(v, att_beg, true);
             // `$Version`, `$Path`...: RFC 2109 attributes of the previous
             // cookie; they go away only with the cookie before them.
-            if v.get(att_beg) == Some(&b'$') {
-                prev = next;
+            if v.get(attr.att_beg) == Some(&b'$') {
+                prev = attr.next;
                 continue;
             }
-            if equal == next {
+            if attr.equal == attr.next {
                 // No `=`: not ours, so the header must stay, but a pending
                 // deletion of our cookie before it can be done now.
                 preserve = true;
+                let mut next = attr.next;
                 if let Some(mut d) = del_from.take() {
                     let delta = del_hdr_value(v, &mut d, prev);
                     next = shift(next, delta);
@@ -348,18 +338,15 @@ impl Persistence {
                 prev = next;
                 continue;
             }
-            // Spaces around `=` are removed for good.
-            if att_end != equal || val_beg > equal + 1 {
-                let before = equal - att_end;
-                v.drain(att_end..equal);
-                equal = att_end;
-                val_beg -= before;
-                let after = val_beg - (equal + 1);
-                v.drain(equal + 1..val_beg);
-                val_beg = equal + 1;
-                val_end -= before + after;
-                next -= before + after;
-            }
+            attr.tighten(v);
+            let Attr {
+                att_beg,
+                att_end,
+                val_beg,
+                val_end,
+                mut next,
+                ..
+            } = attr;
             if &v[att_beg..att_end] == self.name.as_bytes() {
                 let mut delim = val_end;
                 if self.mode == Mode::Prefix {
@@ -577,42 +564,30 @@ impl Persistence {
         let mut first = true;
         while prev < v.len() {
             let end = v.len();
-            let mut att_beg = prev + usize::from(!first);
+            let mut attr = Attr::after(v, prev, first, cookie2);
             first = false;
-            while att_beg < end && sp(v[att_beg]) {
-                att_beg += 1;
-            }
-            let Attr {
-                mut equal,
-                att_end,
-                mut val_beg,
-                mut val_end,
-                mut next,
-            } = scan_attr(v, att_beg, cookie2);
             // Set-Cookie: only the first NAME=VALUE counts (Expires dates
             // hold commas); Set-Cookie2: go on after the next comma.
-            if next < end {
-                next = if cookie2 {
-                    cookie_value_end(v, next, end, false)
+            if attr.next < end {
+                attr.next = if cookie2 {
+                    cookie_value_end(v, attr.next, end, false)
                 } else {
                     end
                 };
             }
-            if equal == val_end {
-                prev = next;
+            if attr.equal == attr.val_end {
+                prev = attr.next;
                 continue;
             }
-            if att_end != equal || val_beg > equal + 1 {
-                let before = equal - att_end;
-                v.drain(att_end..equal);
-                equal = att_end;
-                val_beg -= before;
-                let after = val_beg - (equal + 1);
-                v.drain(equal + 1..val_beg);
-                val_beg = equal + 1;
-                val_end -= before + after;
-                next -= before + after;
-            }
+            attr.tighten(v);
+            let Attr {
+                att_beg,
+                att_end,
+                val_beg,
+                val_end,
+                mut next,
+                ..
+            } = attr;
             if !sticky.ignore && &v[att_beg..att_end] == self.name.as_bytes() {
                 *state = ServerCookie::Found;
                 let srv_cookie = server.and_then(|s| s.cookie);
@@ -736,8 +711,20 @@ fn shift(pos: usize, delta: isize) -> usize {
     pos.wrapping_add_signed(delta)
 }
 
-/// One `name[=value]` of a cookie header, as positions in it.
+/// One `name[=value]` of a `Cookie` or `Set-Cookie` header, as positions
+/// in it: the one cookie scanner, which both sides of persistence use.
+///
+/// HAProxy 2.6's rules (http_extract_cookie_value, and the loops of
+/// http_manage_client_side_cookies and http_manage_server_side_cookies):
+/// blanks before the name are skipped; the name runs to `=`, `;` or, in a
+/// list (`Cookie`, `Set-Cookie2`), `,`, its trailing blanks excluded; the
+/// value starts after the blanks that follow `=` and runs to the first `;`
+/// or `,` outside double quotes (a backslash escapes inside them), its
+/// trailing blanks excluded. Without `=`, the value is empty and the next
+/// delimiter is where the name stopped.
 struct Attr {
+    /// Where the name starts, blanks skipped.
+    att_beg: usize,
     /// Just past the name (blanks before `=` not included).
     att_end: usize,
     /// The `=`, or where the name stopped.
@@ -748,47 +735,73 @@ struct Attr {
     next: usize,
 }
 
-/// HAProxy's scan of one attribute from `att_beg` (blanks skipped): the
-/// name runs to `=`, `;` or, when `comma_ends` (Cookie, Set-Cookie2), `,`;
-/// the value's outer blanks are trimmed.
-fn scan_attr(v: &[u8], att_beg: usize, comma_ends: bool) -> Attr {
-    let end = v.len();
-    let (mut equal, mut att_end) = (att_beg, att_beg);
-    while equal < end {
-        let c = v[equal];
-        if c == b'=' || c == b';' || (comma_ends && c == b',') {
-            break;
+impl Attr {
+    /// The attribute after the delimiter at `prev`; the line's `first` has
+    /// none before it and starts at `prev` itself. `list`: a comma ends a
+    /// name too.
+    fn after(v: &[u8], prev: usize, first: bool, list: bool) -> Attr {
+        let end = v.len();
+        let mut att_beg = prev + usize::from(!first);
+        while att_beg < end && sp(v[att_beg]) {
+            att_beg += 1;
         }
-        equal += 1;
-        if !sp(c) {
-            att_end = equal;
+        let (mut equal, mut att_end) = (att_beg, att_beg);
+        while equal < end {
+            let c = v[equal];
+            if c == b'=' || c == b';' || (list && c == b',') {
+                break;
+            }
+            equal += 1;
+            if !sp(c) {
+                att_end = equal;
+            }
+        }
+        if equal < end && v[equal] == b'=' {
+            let mut val_beg = equal + 1;
+            while val_beg < end && sp(v[val_beg]) {
+                val_beg += 1;
+            }
+            let next = cookie_value_end(v, val_beg, end, true);
+            let mut val_end = next;
+            while val_end > val_beg && sp(v[val_end - 1]) {
+                val_end -= 1;
+            }
+            Attr {
+                att_beg,
+                att_end,
+                equal,
+                val_beg,
+                val_end,
+                next,
+            }
+        } else {
+            Attr {
+                att_beg,
+                att_end,
+                equal,
+                val_beg: equal,
+                val_end: equal,
+                next: equal,
+            }
         }
     }
-    if equal < end && v[equal] == b'=' {
-        let mut val_beg = equal + 1;
-        while val_beg < end && sp(v[val_beg]) {
-            val_beg += 1;
+
+    /// Removes the blanks around its `=` from `v`, for good, and moves
+    /// the positions after them back (both sides do so before looking at
+    /// the name, as HAProxy does).
+    fn tighten(&mut self, v: &mut Vec<u8>) {
+        if self.att_end == self.equal && self.val_beg == self.equal + 1 {
+            return;
         }
-        let next = cookie_value_end(v, val_beg, end, true);
-        let mut val_end = next;
-        while val_end > val_beg && sp(v[val_end - 1]) {
-            val_end -= 1;
-        }
-        Attr {
-            att_end,
-            equal,
-            val_beg,
-            val_end,
-            next,
-        }
-    } else {
-        Attr {
-            att_end,
-            equal,
-            val_beg: equal,
-            val_end: equal,
-            next: equal,
-        }
+        let before = self.equal - self.att_end;
+        v.drain(self.att_end..self.equal);
+        self.equal = self.att_end;
+        self.val_beg -= before;
+        let after = self.val_beg - (self.equal + 1);
+        v.drain(self.equal + 1..self.val_beg);
+        self.val_beg = self.equal + 1;
+        self.val_end -= before + after;
+        self.next -= before + after;
     }
 }
 
