@@ -1,9 +1,12 @@
 //! The simulator: the engine's own code over a simulated network (turmoil).
 //!
 //! The pipeline reads top to bottom:
-//! - [`scenario`]: the YAML schema, loaded with errors naming the field;
-//! - [`world`]: the scenario as a turmoil world, run step by step with its
-//!   timeline and expectations; its [`server`]s and [`client`]s;
+//! - [`scenario`]: the YAML schema (`scenario/schema.rs`) and its
+//!   validation (`scenario/validate.rs`), loaded with errors naming the
+//!   file, line and field;
+//! - [`world`]: the scenario as a turmoil world, whose driver
+//!   (`world/driver.rs`) runs it step by step with its timeline and
+//!   expectations; its [`server`]s and [`client`]s;
 //! - [`net`]: the engine's network seam implemented over turmoil, with
 //!   [`loss`] making lossy links cost what TCP retransmissions cost and
 //!   [`addresses`] saying which host owns which address;

@@ -5,8 +5,12 @@
 //! Every host registers under its scenario address, so the engine's
 //! configuration uses the same addresses as in production. Time is
 //! virtual: a thirty-second scenario runs in well under a second.
+//!
+//! This file builds the world (its hosts and links) and renders what a
+//! run found; the driver (`world/driver.rs`) runs it, step by step.
 
-use std::collections::BTreeMap;
+mod driver;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,8 +23,9 @@ use crate::addresses::Addresses;
 use crate::loss::{Dialer, Links};
 use crate::net::SimNet;
 use crate::report::{Report, StreamSummary, Streams};
-use crate::scenario::{Action, Check, Failure, FailureMode, Scenario};
+use crate::scenario::{Failure, FailureMode, Scenario};
 use crate::transcript::Transcript;
+use driver::{Driven, Driver, Handles};
 
 /// The pid the first simulated engine reports; the next ones count up.
 const FIRST_PID: u32 = 1000;
@@ -136,24 +141,6 @@ pub struct HealthChange {
     /// `backend/server`.
     pub server: String,
     pub state: String,
-}
-
-/// Every server's state word (`UP`, `DOWN`, `MAINT`, `DRAIN`, `NOLB`) in
-/// every running engine, by (proxy, `backend/server`).
-fn all_states(engines: &[(String, EngineSlot)]) -> BTreeMap<(String, String), String> {
-    let mut out = BTreeMap::new();
-    for (name, slot) in engines {
-        let Some(running) = slot.lock().expect("slot").clone() else {
-            continue;
-        };
-        for b in running.engine.backends() {
-            for s in &b.servers {
-                let word = state_word(&s.status());
-                out.insert((name.clone(), format!("{}/{}", b.name, s.name())), word);
-            }
-        }
-    }
-    out
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -360,22 +347,17 @@ pub fn run_with_progress(
             links.set_loss(address(a), address(b), loss.0);
         }
     }
+    let handles = Handles {
+        engines: &engines,
+        failures: &failures,
+        rates: &rates,
+        links: &links,
+    };
     let Driven {
         mut failed,
         health,
         servers,
-    } = drive(
-        &mut sim,
-        scenario,
-        Handles {
-            engines: &engines,
-            failures: &failures,
-            rates: &rates,
-            links: &links,
-        },
-        &transcript,
-        progress,
-    )?;
+    } = Driver::new(sim, scenario, handles, &transcript).run(progress)?;
     for o in &scenario.outcome {
         let lost = report.failed(&o.client);
         if let Some(max) = o.max_failed {
@@ -453,393 +435,6 @@ fn max_patience(scenario: &Scenario) -> Duration {
         .map(|c| c.patience.0)
         .max()
         .unwrap_or_default()
-}
-
-/// What driving the world found.
-struct Driven {
-    failed: Vec<String>,
-    health: Vec<HealthChange>,
-    servers: Vec<ServerShare>,
-}
-
-/// What the driver acts on besides turmoil: each proxy's engine, each
-/// server's failure mode, each open-loop client's rate, the links' loss.
-struct Handles<'a> {
-    engines: &'a [(String, EngineSlot)],
-    failures: &'a [(String, tokio::sync::watch::Sender<Failure>)],
-    rates: &'a [(String, tokio::sync::watch::Sender<Option<Duration>>)],
-    links: &'a Links,
-}
-
-/// Steps the world, applying timeline events and checking expectations
-/// when their time comes.
-fn drive(
-    sim: &mut turmoil::Sim<'_>,
-    scenario: &Scenario,
-    handles: Handles<'_>,
-    transcript: &Transcript,
-    progress: &mut dyn FnMut(Duration, Duration),
-) -> Result<Driven, RunError> {
-    let Handles {
-        engines,
-        failures,
-        rates,
-        links,
-    } = handles;
-    // Every engine's `show stat` when the clients stop: each server's
-    // share of the load and its peaks.
-    let mut final_ask: Vec<Pending> = vec![];
-    let mut asked_final = false;
-    let mut final_stats: Vec<String> = vec![];
-    let total = sim_duration(scenario);
-    let mut told = Duration::ZERO;
-    let mut states = BTreeMap::new();
-    let mut health = vec![];
-    // A state changes with a message (the engine's, or the timeline's):
-    // the states are read again only when the transcript grew.
-    let mut seen = usize::MAX;
-    let mut events: Vec<_> = scenario.timeline.iter().collect();
-    events.sort_by_key(|e| e.at.0);
-    let mut events = events.into_iter().peekable();
-    let mut checks: Vec<_> = scenario.expect.iter().collect();
-    checks.sort_by_key(|c| c.at.0);
-    let mut checks = checks.into_iter().peekable();
-    let mut stats: Vec<_> = scenario.stats.iter().collect();
-    stats.sort_by_key(|t| t.0);
-    let mut stats = stats.into_iter().peekable();
-    let mut pending: Vec<Pending> = vec![];
-    // Stats cells asked for by expectations, read where the engine runs
-    // (its rates read virtual time).
-    let mut cells: Vec<CellCheck> = vec![];
-    let mut failed = vec![];
-    let address = |name: &str| scenario.address_of(name).expect("checked at load");
-    loop {
-        let now = sim.elapsed();
-        let lines = transcript.len();
-        let fresh = if lines != seen || states.is_empty() {
-            seen = lines;
-            all_states(engines)
-        } else {
-            BTreeMap::new()
-        };
-        for (key, state) in fresh {
-            // An engine's first states are where it starts, not changes.
-            if let Some(before) = states.insert(key.clone(), state.clone()) {
-                if before != state {
-                    health.push(HealthChange {
-                        at_ms: now.as_millis() as u64,
-                        proxy: key.0,
-                        server: key.1,
-                        state,
-                    });
-                }
-            }
-        }
-        if now >= told + Duration::from_secs(1) {
-            told = now;
-            progress(now, total);
-        }
-        while let Some(e) = events.next_if(|e| e.at.0 <= now) {
-            transcript.note_at(now, "timeline", &describe(&e.action));
-            match &e.action {
-                Action::Crash(h) => sim.crash(address(h)),
-                Action::Restore(h) => sim.bounce(address(h)),
-                Action::Partition([a, b]) => sim.partition(address(a), address(b)),
-                Action::Heal([a, b]) => sim.repair(address(a), address(b)),
-                Action::Latency {
-                    between: [a, b],
-                    value,
-                } => {
-                    sim.set_link_latency(address(a), address(b), value.0);
-                    sim.set_link_max_message_latency(address(a), address(b), value.0);
-                }
-                Action::Loss {
-                    between: [a, b],
-                    value,
-                } => links.set_loss(address(a), address(b), value.0),
-                Action::Fail(f) => {
-                    if let Some((_, mode)) = failures.iter().find(|(n, _)| *n == f.server) {
-                        mode.send_replace(f.clone());
-                    }
-                }
-                Action::Load(l) => {
-                    if let Some((_, rate)) = rates.iter().find(|(n, _)| *n == l.client) {
-                        rate.send_replace(Some(l.rate.interval));
-                    }
-                }
-                Action::Api { proxy, command } => {
-                    if let Some((name, slot)) = engines.iter().find(|(n, _)| n == proxy) {
-                        ask_engine(slot, Some(command.clone()), now, name, "api", &mut pending);
-                    }
-                }
-            }
-        }
-        while let Some(at) = stats.next_if(|t| t.0 <= now) {
-            for (name, slot) in engines {
-                ask_engine(slot, None, at.0, name, "stats", &mut pending);
-            }
-        }
-        // Answers arrive once the proxies' hosts have run a step.
-        pending.retain_mut(|(at, name, who, answer)| match answer.try_recv() {
-            Ok(text) => {
-                for line in text.lines().filter(|l| !l.is_empty()) {
-                    transcript.note_at(*at, who, &format!("{name}: {line}"));
-                }
-                false
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => true,
-            Err(_) => false,
-        });
-        while let Some(c) = checks.next_if(|c| c.at.0 <= now) {
-            let check = c.check().expect("checked at load");
-            // The proxy it names, or every one (the first that knows).
-            let engines: Vec<(String, EngineSlot)> = engines
-                .iter()
-                .filter(|(n, _)| c.proxy.as_ref().is_none_or(|p| p == n))
-                .cloned()
-                .collect();
-            let engines = engines.as_slice();
-            let (what, want, actual) = match &check {
-                Check::Server(s, state) => (
-                    s.clone(),
-                    state.as_str().to_string(),
-                    server_state(engines, s),
-                ),
-                Check::Backend(b, state) => (
-                    b.clone(),
-                    state.as_str().to_string(),
-                    backend_state(engines, b),
-                ),
-                Check::Stat {
-                    line,
-                    column,
-                    value,
-                } => {
-                    let mut answers = vec![];
-                    for (name, slot) in engines {
-                        ask_engine(slot, None, c.at.0, name, "expect", &mut answers);
-                    }
-                    cells.push(CellCheck {
-                        at: c.at.0,
-                        line: line.clone(),
-                        column: column.clone(),
-                        want: value.clone(),
-                        answers: answers.into_iter().map(|p| p.3).collect(),
-                        csv: vec![],
-                    });
-                    continue;
-                }
-            };
-            if actual.as_deref() != Some(want.as_str()) {
-                failed.push(format!(
-                    "at {:?}: expected {what} {want}, found {}",
-                    c.at.0,
-                    actual
-                        .as_deref()
-                        .unwrap_or("nothing (no such server, backend or column)")
-                ));
-            }
-        }
-        if !asked_final && now >= scenario.duration.0 {
-            asked_final = true;
-            for (name, slot) in engines {
-                ask_engine(slot, None, now, name, "final", &mut final_ask);
-            }
-        }
-        final_ask.retain_mut(|p| match p.3.try_recv() {
-            Ok(csv) => {
-                final_stats.push(csv);
-                false
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => true,
-            Err(_) => false,
-        });
-        cells.retain_mut(|c| {
-            let Some(result) = c.settle() else {
-                return true;
-            };
-            if let Err(found) = result {
-                failed.push(format!(
-                    "at {:?}: expected {} {} {}, found {found}",
-                    c.at, c.line, c.column, c.want
-                ));
-            }
-            false
-        });
-        if sim.step().map_err(|e| RunError::Sim(e.to_string()))? {
-            break;
-        }
-    }
-    for c in cells {
-        failed.push(format!(
-            "at {:?}: {} {}: the engine did not answer",
-            c.at, c.line, c.column
-        ));
-    }
-    // Expectations past the end are checked against the final state.
-    for c in checks {
-        failed.push(format!(
-            "at {:?}: after the end of the run ({:?})",
-            c.at.0,
-            c.check().expect("checked at load")
-        ));
-    }
-    Ok(Driven {
-        failed,
-        health,
-        servers: server_shares(&final_stats),
-    })
-}
-
-/// An answer on its way from a proxy's host: (time, proxy, transcript
-/// label, answer).
-type Pending = (
-    Duration,
-    String,
-    &'static str,
-    tokio::sync::oneshot::Receiver<String>,
-);
-
-/// Asks a running engine for its stats (no command) or to run a command.
-fn ask_engine(
-    slot: &EngineSlot,
-    command: Option<String>,
-    at: Duration,
-    name: &str,
-    label: &'static str,
-    pending: &mut Vec<Pending>,
-) {
-    if let Some(running) = slot.lock().expect("slot").clone() {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        if running.asks.send(Ask { command, reply }).is_ok() {
-            pending.push((at, name.to_string(), label, answer));
-        }
-    }
-}
-
-/// The state word of `backend/server` in the first engine that has it.
-fn server_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String> {
-    let (backend, server) = which.split_once('/')?;
-    engines.iter().find_map(|(_, slot)| {
-        let running = slot.lock().expect("slot").clone()?;
-        let b = running
-            .engine
-            .backends()
-            .iter()
-            .find(|b| b.name == backend)?;
-        let s = b.servers.iter().find(|s| s.name() == server)?;
-        Some(state_word(&s.status()))
-    })
-}
-
-/// A server's state word from the stats' status: `UP 1/3` is `UP`, and
-/// `no check` is `UP` too.
-fn state_word(status: &str) -> String {
-    match status.split(' ').next().unwrap_or_default() {
-        "no" => "UP".to_string(),
-        word => word.to_string(),
-    }
-}
-
-/// A backend's state as the stats show it: `UP` or `DOWN`.
-fn backend_state(engines: &[(String, EngineSlot)], which: &str) -> Option<String> {
-    engines.iter().find_map(|(_, slot)| {
-        let running = slot.lock().expect("slot").clone()?;
-        let b = running.engine.backends().iter().find(|b| b.name == which)?;
-        Some(
-            if b.is_up() || b.servers.is_empty() {
-                "UP"
-            } else {
-                "DOWN"
-            }
-            .to_string(),
-        )
-    })
-}
-
-/// A stats cell an expectation waits for, from every engine's `show stat`.
-struct CellCheck {
-    at: Duration,
-    /// `proxy/svname`.
-    line: String,
-    column: String,
-    want: String,
-    answers: Vec<tokio::sync::oneshot::Receiver<String>>,
-    csv: Vec<String>,
-}
-
-impl CellCheck {
-    /// None while answers are missing; then whether the cell holds the
-    /// value, or what it holds.
-    fn settle(&mut self) -> Option<Result<(), String>> {
-        let mut waiting = vec![];
-        for mut a in std::mem::take(&mut self.answers) {
-            match a.try_recv() {
-                Ok(csv) => self.csv.push(csv),
-                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => waiting.push(a),
-                Err(_) => {}
-            }
-        }
-        self.answers = waiting;
-        if !self.answers.is_empty() {
-            return None;
-        }
-        let found = self
-            .csv
-            .iter()
-            .find_map(|csv| stat_cell(csv, &self.line, &self.column));
-        Some(match found {
-            Some(v) if v == self.want => Ok(()),
-            Some(v) => Err(v),
-            None => Err("no such line or column".into()),
-        })
-    }
-}
-
-/// A `show stat` cell: `line` is `proxy/svname`.
-fn stat_cell(csv: &str, line: &str, column: &str) -> Option<String> {
-    let (px, sv) = line.split_once('/')?;
-    let stat = StatCsv::parse(csv);
-    let row = stat
-        .rows
-        .iter()
-        .find(|cells| cells.first() == Some(&px) && cells.get(1) == Some(&sv))?;
-    stat.cell(row, column).map(str::to_string)
-}
-
-fn describe(action: &Action) -> String {
-    match action {
-        Action::Crash(h) => format!("{h} crashes"),
-        Action::Restore(h) => format!("{h} restarts"),
-        Action::Partition([a, b]) => format!("{a} and {b} are partitioned"),
-        Action::Heal([a, b]) => format!("{a} and {b} are reconnected"),
-        Action::Api { proxy, command } => format!("{proxy} runs '{command}'"),
-        Action::Latency {
-            between: [a, b],
-            value,
-        } => format!("{a} <-> {b} latency {:?}", value.0),
-        Action::Loss {
-            between: [a, b],
-            value,
-        } => {
-            // 0.07 * 100 is 7.000000000000001: three decimals at most.
-            let percent = (value.0 * 100_000.0).round() / 1000.0;
-            format!("{a} <-> {b} loses {percent}% of packets")
-        }
-        Action::Fail(f) => match (f.mode, f.delay) {
-            (FailureMode::None, _) => format!("{} serves normally", f.server),
-            (FailureMode::Slow, Some(d)) => format!("{} slows down by {:?}", f.server, d.0),
-            (mode, _) => format!(
-                "{} starts to {}",
-                f.server,
-                format!("{mode:?}").to_lowercase()
-            ),
-        },
-        Action::Load(l) => {
-            let per_second = 1.0 / l.rate.interval.as_secs_f64().max(1e-9);
-            format!("{} now connects {per_second:.0} times a second", l.client)
-        }
-    }
 }
 
 /// A stable per-host seed component (FNV-1a of the name).

@@ -1,10 +1,47 @@
-//! Every scenario in scenarios/ runs in the simulator: its expectations
-//! hold, the same seed gives the same bytes, and its transcript and client
-//! report match the snapshot in snapshots/<name>.snap.
+//! Every scenario in scenarios/ runs in the simulator, each file its own
+//! test (one failing hides no other): its expectations hold, the same seed
+//! gives the same bytes, and its transcript and client report match the
+//! snapshot in snapshots/<name>.snap.
 
 use std::path::{Path, PathBuf};
 
 use sim::scenario::Scenario;
+
+/// One test per scenario file, named after it (`replays::fall_rise`).
+/// A new file needs its line here: `every_scenario_file_has_a_test`
+/// fails until it has one.
+macro_rules! scenario_tests {
+    ($($test:ident => $file:literal,)*) => {
+        /// The files the tests replay.
+        const LISTED: &[&str] = &[$($file),*];
+
+        mod replays {
+            $(
+                #[test]
+                fn $test() {
+                    super::replay($file);
+                }
+            )*
+        }
+    };
+}
+
+scenario_tests! {
+    allbackups => "allbackups.yaml",
+    application => "application.yaml",
+    capacity => "capacity.yaml",
+    failover => "failover.yaml",
+    fall_rise => "fall-rise.yaml",
+    flapping => "flapping.yaml",
+    http_check => "http-check.yaml",
+    http_routing => "http-routing.yaml",
+    maxconn => "maxconn.yaml",
+    misbehaving => "misbehaving.yaml",
+    partition => "partition.yaml",
+    runtime_api => "runtime-api.yaml",
+    seed => "seed.yaml",
+    slowstart => "slowstart.yaml",
+}
 
 fn scenario_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
@@ -18,60 +55,78 @@ fn scenario_files() -> Vec<PathBuf> {
     files
 }
 
+/// No scenario file is left out of the tests, and no test names a file
+/// that is gone.
+#[test]
+fn every_scenario_file_has_a_test() {
+    let files: Vec<String> = scenario_files()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let mut listed: Vec<String> = LISTED.iter().map(|f| f.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        files, listed,
+        "each file of scenarios/ needs its line in scenario_tests! (sim/tests/scenarios.rs)"
+    );
+}
+
 fn run(path: &Path) -> (Scenario, sim::world::Outcome) {
     let s = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
     let outcome = sim::world::run(&s).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (s, outcome)
 }
 
-#[test]
-fn every_scenario_meets_its_expectations_the_same_way_twice() {
+/// Replays scenarios/`file` twice: its expectations hold, both runs give
+/// the same bytes, and they match its snapshot.
+fn replay(file: &str) {
     // `sim` runs from the repository root, where the seed's errorfiles
-    // are found (every other path here is absolute).
-    std::env::set_current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).unwrap();
-    for path in scenario_files() {
-        let (s, first) = run(&path);
-        assert!(
-            first.failed.is_empty(),
-            "{} (seed {}):\n{}\n{}",
+    // are found (every other path here is absolute). Every test sets the
+    // same directory.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::env::set_current_dir(&root).unwrap();
+    let path = root.join("scenarios").join(file);
+    let (s, first) = run(&path);
+    assert!(
+        first.failed.is_empty(),
+        "{} (seed {}):\n{}\n{}",
+        path.display(),
+        s.seed,
+        first.failed.join("\n"),
+        first.transcript
+    );
+    let (_, second) = run(&path);
+    let output = format!("{}\n{}", first.transcript, first.report);
+    if let Some(diff) = first_difference(
+        &output,
+        &format!("{}\n{}", second.transcript, second.report),
+    ) {
+        panic!(
+            "{} (seed {}): same seed, different bytes: {diff}",
             path.display(),
-            s.seed,
-            first.failed.join("\n"),
-            first.transcript
+            s.seed
         );
-        let (_, second) = run(&path);
-        let output = format!("{}\n{}", first.transcript, first.report);
-        if let Some(diff) = first_difference(
-            &output,
-            &format!("{}\n{}", second.transcript, second.report),
-        ) {
-            panic!(
-                "{} (seed {}): same seed, different bytes: {diff}",
-                path.display(),
-                s.seed
-            );
-        }
-        let stored = snapshot_of(&s.name);
-        if let Some(diff) = stored
-            .as_deref()
-            .and_then(|stored| first_difference(stored, &output))
-        {
-            // insta's diff follows; this names the run and the first line.
-            eprintln!(
-                "{} (seed {}) differs from its snapshot: {diff}",
-                path.display(),
-                s.seed
-            );
-        }
-        insta::with_settings!({
-            snapshot_path => "../../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-            description => format!("scenarios/{} (seed {})", path.file_name().unwrap().to_string_lossy(), s.seed),
-        }, {
-            insta::assert_snapshot!(s.name.clone(), output);
-        });
     }
+    let stored = snapshot_of(&s.name);
+    if let Some(diff) = stored
+        .as_deref()
+        .and_then(|stored| first_difference(stored, &output))
+    {
+        // insta's diff follows; this names the run and the first line.
+        eprintln!(
+            "{} (seed {}) differs from its snapshot: {diff}",
+            path.display(),
+            s.seed
+        );
+    }
+    insta::with_settings!({
+        snapshot_path => "../../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => format!("scenarios/{} (seed {})", path.file_name().unwrap().to_string_lossy(), s.seed),
+    }, {
+        insta::assert_snapshot!(s.name.clone(), output);
+    });
 }
 
 /// A stored snapshot's contents, without insta's header.
