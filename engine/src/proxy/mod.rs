@@ -93,14 +93,16 @@ pub struct Process {
     pub global: Limit,
     /// The streams alive now (`show sess`).
     pub sessions: sessions::Table,
-    /// Every proxy's stats, for the statistics page (set once they exist).
-    pub registry: std::sync::OnceLock<std::sync::Weak<crate::stats::Registry>>,
+    /// Every proxy's stats, for the statistics page: built with the
+    /// process, before anything accepts (weak: the registry's `show info`
+    /// holds the process).
+    pub registry: std::sync::Weak<crate::stats::Registry>,
 }
 
 impl Process {
-    /// Every proxy's stats; None only while the engine starts or stops.
+    /// Every proxy's stats; None only once the engine is dropped.
     pub fn registry(&self) -> Option<std::sync::Arc<crate::stats::Registry>> {
-        self.registry.get().and_then(std::sync::Weak::upgrade)
+        self.registry.upgrade()
     }
 }
 
