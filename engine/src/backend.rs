@@ -271,10 +271,7 @@ impl Backend {
             http_response: proxy.http_response.clone(),
             // The runtime refuses to start on an ACL it cannot run.
             acls: crate::acl::compile(&proxy.acls).unwrap_or_default(),
-            persistence: proxy.cookie.as_ref().and_then(|words| {
-                let words: Vec<&str> = words.iter().map(String::as_str).collect();
-                Persistence::parse(&words).ok()
-            }),
+            persistence: proxy.cookie.clone(),
             health_check: proxy.health_check.clone(),
             http_check: proxy.http_check.clone(),
             tcp_check: proxy.tcp_check.clone(),

@@ -1,10 +1,14 @@
 //! From a validated [`Config`] to a running engine, and back down.
 //!
-//! `Engine::start` builds the runtime state (backends, frontends), binds
-//! every listener (all or nothing, as HAProxy refuses to start when one bind
-//! fails), then starts the accept loops and the health checks. `soft_stop`
-//! stops accepting and waits for live streams; dropping the engine aborts
-//! everything.
+//! Three steps, which a reload takes apart: the configuration's typed
+//! values become the runtime state (backends, frontends: `Plan`, no I/O,
+//! refusing what the engine cannot run); [`bind`] binds every listener
+//! (all or nothing, as HAProxy refuses to start when one bind fails);
+//! [`Engine::start_with`] builds the process and the stats registry, then
+//! starts the accept loops over listeners it may not have bound, the
+//! health checks and the runtime API. [`Engine::start`] does all three.
+//! `soft_stop` stops accepting and waits for live streams; dropping the
+//! engine aborts everything.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -18,13 +22,11 @@ use tokio::task::JoinHandle;
 use crate::api;
 use crate::backend::Backend;
 use crate::check::{self, Checker};
-use crate::config::{
-    BindAddr, Config, Location, LogTarget, Mode, Proxy, StatsSocket, Unimplemented,
-};
+use crate::config::{BindAddr, CliLevel, Config, Location, LogTarget, Mode, Proxy, Unimplemented};
 use crate::counters::Traffic;
 use crate::http::policy::Policy;
 use crate::log::format::{self, LogFormat};
-use crate::log::syslog::{self, Dest, Level, Target};
+use crate::log::syslog::{Dest, Level, Target};
 use crate::log::{LogSink, Logger, Severity};
 use crate::net::{strerror, ListenAddr, ListenSpec, Listener, Net};
 use crate::pool::Pool;
@@ -32,8 +34,9 @@ use crate::proxy::applet::Applets;
 use crate::proxy::http::HttpFrontend;
 use crate::proxy::{self, Frontend, FrontendLog, Limit, Process, Streams};
 use crate::rules::tcp::ContentRules;
+use crate::stats::applet;
 use crate::stats::info::Info;
-use crate::stats::{applet, Filter};
+use crate::stats::Filter;
 use crate::stats::{Entry, Registry};
 use crate::status;
 
@@ -108,11 +111,96 @@ pub struct Engine {
     pub bound: Vec<ListenAddr>,
 }
 
+/// The listening sockets of one generation, bound from a configuration by
+/// [`bind`]. A reload hands them to the next generation's
+/// [`Engine::start_with`], which did not bind them.
+pub struct Listeners {
+    /// Each enabled frontend's sockets, in configuration order.
+    pub frontends: Vec<FrontendListeners>,
+    /// One per `stats socket` line, in order.
+    pub stats: Vec<Box<dyn Listener>>,
+}
+
+/// The sockets of one frontend (or listen section), in the order its
+/// `bind` lines list their addresses (port ranges expanded).
+pub struct FrontendListeners {
+    pub proxy: String,
+    pub sockets: Vec<(ListenAddr, Box<dyn Listener>)>,
+}
+
+/// Binds every listener `config` asks for, in the world `net` reaches:
+/// each enabled frontend's addresses, then the stats sockets (a unix
+/// socket's file gets its `mode`). All or nothing, as HAProxy refuses to
+/// start when one bind fails: every address is tried and every failure
+/// reported, with HAProxy's message.
+pub async fn bind(config: &Config, net: &dyn Net) -> Result<Listeners, StartError> {
+    let mut failures = vec![];
+    let mut frontends = vec![];
+    for proxy in config
+        .proxies
+        .iter()
+        .filter(|p| p.kind.is_frontend() && !p.disabled)
+    {
+        let mut sockets = vec![];
+        for (at, spec) in listen_addrs(proxy, frontend_maxconn(config, proxy)) {
+            match net.listen(&spec).await {
+                Ok(listener) => sockets.push((spec.addr, listener)),
+                Err(e) => failures.push(BindFailure {
+                    at,
+                    kind: if proxy.kind.is_backend() {
+                        "proxy"
+                    } else {
+                        "frontend"
+                    },
+                    proxy: proxy.name.clone(),
+                    addr: spec.addr,
+                    reason: strerror(&e),
+                }),
+            }
+        }
+        frontends.push(FrontendListeners {
+            proxy: proxy.name.clone(),
+            sockets,
+        });
+    }
+    let mut stats = vec![];
+    // HAProxy's CLI frontend listens with its maxconn as backlog.
+    let api_backlog = config
+        .global
+        .stats_maxconn
+        .unwrap_or(api::DEFAULT_STATS_MAXCONN);
+    for socket in &config.global.stats_sockets {
+        let addr = bind_addr(&socket.address);
+        match net
+            .listen(&ListenSpec::new(addr.clone(), api_backlog))
+            .await
+        {
+            Ok(listener) => {
+                set_mode(&addr, socket.mode);
+                stats.push(listener);
+            }
+            Err(e) => failures.push(BindFailure {
+                at: socket.at.clone(),
+                kind: "frontend",
+                proxy: "GLOBAL".into(),
+                addr,
+                reason: strerror(&e),
+            }),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(StartError::Bind(failures));
+    }
+    Ok(Listeners { frontends, stats })
+}
+
 impl Engine {
     /// Starts everything `config` describes, in the world `net` reaches,
-    /// its streams on `pool`'s event loops. `log_tag` is the program name
-    /// in syslog headers when the configuration sets no `log-tag` (HAProxy:
-    /// the name it was invoked as).
+    /// its streams on `pool`'s event loops: [`bind`], then
+    /// [`Engine::start_with`]. What the engine cannot run is refused
+    /// before anything is bound. `log_tag` is the program name in syslog
+    /// headers when the configuration sets no `log-tag` (HAProxy: the
+    /// name it was invoked as).
     pub async fn start(
         config: &Config,
         net: Arc<dyn Net>,
@@ -120,281 +208,26 @@ impl Engine {
         sink: Arc<dyn LogSink>,
         log_tag: &str,
     ) -> Result<Engine, StartError> {
-        let mut unimplemented = config.unimplemented.clone();
-        // Global targets are checked even when no proxy uses them: a
-        // target the engine cannot send to is never silently dropped.
-        let unix = net.has_unix_sockets();
-        for t in &config.global.log {
-            if log_target(t, unix).is_none() {
-                unimplemented.push(unsupported_log(t, "global"));
-            }
-        }
-        let targets: Vec<Vec<Target>> = config
-            .proxies
-            .iter()
-            .map(|p| proxy_log_targets(config, p, unix, &mut unimplemented))
-            .collect();
-        let stats_sockets: Vec<(&StatsSocket, api::Level)> = config
-            .global
-            .stats_sockets
-            .iter()
-            .filter_map(|s| match socket_level(s) {
-                Some(level) => Some((s, level)),
-                None => {
-                    unimplemented.push(Unimplemented {
-                        at: s.at.clone(),
-                        keyword: format!("stats socket {}", s.params.join(" "))
-                            .trim_end()
-                            .to_string(),
-                        section: "global".into(),
-                    });
-                    None
-                }
-            })
-            .collect();
-        if !unimplemented.is_empty() {
-            return Err(StartError::NotImplemented(unimplemented));
-        }
-        let ids = proxy_ids(config);
-        let backends = build_backends(config, &ids, &targets, net.seed())?;
-        let tag = config.global.log_tag.as_deref().unwrap_or(log_tag);
-        // `log-send-hostname` alone names this host.
-        let host = config.global.log_send_hostname.as_ref().map(|h| {
-            if h.is_empty() {
-                net.host_name()
-            } else {
-                h.clone()
-            }
-        });
-        let logger = Arc::new(Logger::new(net.clone(), sink, tag).with_host(host));
-        // The services see the registry once it is built over the proxies.
-        let stats_handle = applet::Handle::default();
-        let process = Arc::new(Process {
-            net: net.clone(),
-            pool: pool.clone(),
-            logger: logger.clone(),
-            global: Limit::new(
-                config
-                    .global
-                    .maxconn
-                    .map_or(DEFAULT_MAXCONN, |m| m as usize),
-            ),
-            applets: Applets {
-                stats: Box::new(applet::Page(stats_handle.clone())),
-                metrics: Box::new(applet::Metrics(stats_handle.clone())),
-            },
-            sessions: Default::default(),
-        });
+        let plan = Plan::new(config, &*net)?;
+        let listeners = bind(config, &*net).await?;
+        Ok(plan.run(config, listeners, net, pool, sink, log_tag))
+    }
 
-        // Bind everything first: a failed bind must not leave half an
-        // engine. Like HAProxy, try every address and report all failures.
-        let mut listeners = vec![];
-        let mut failures = vec![];
-        let mut frontends = vec![];
-        for (i, (proxy, targets)) in config.proxies.iter().zip(&targets).enumerate() {
-            if !proxy.kind.is_frontend() || proxy.disabled {
-                continue;
-            }
-            let maxconn = frontend_maxconn(config, proxy);
-            let frontend = Arc::new(Frontend {
-                name: proxy.name.clone(),
-                iid: ids[i],
-                mode: proxy.mode.as_str(),
-                maxconn,
-                traffic: Traffic::default(),
-                backend: frontend_backend(proxy, &backends),
-                timeouts: proxy.timeouts,
-                limit: Limit::new(maxconn),
-                log: FrontendLog {
-                    targets: targets.clone(),
-                    format: log_format(proxy)?,
-                    dontlognull: proxy.options.dontlognull,
-                },
-                total_conns: AtomicU64::new(0),
-                http: match proxy.mode {
-                    Mode::Http => Some(http_frontend(proxy, &backends)?),
-                    Mode::Tcp => None,
-                },
-                content: content_rules(proxy)?,
-                sockets: sockets(proxy),
-                socket_stats: proxy.options.socket_stats,
-            });
-            frontends.push(frontend.clone());
-            let sockets = listen_addrs(proxy, maxconn)
-                .into_iter()
-                .zip(&frontend.sockets);
-            for ((at, spec), socket) in sockets {
-                match net.listen(&spec).await {
-                    Ok(listener) => {
-                        listeners.push((spec.addr, listener, frontend.clone(), socket.clone()))
-                    }
-                    Err(e) => failures.push(BindFailure {
-                        at,
-                        kind: if proxy.kind.is_backend() {
-                            "proxy"
-                        } else {
-                            "frontend"
-                        },
-                        proxy: proxy.name.clone(),
-                        addr: spec.addr,
-                        reason: strerror(&e),
-                    }),
-                }
-            }
-        }
-        let mut api_listeners = vec![];
-        // HAProxy's CLI frontend listens with its maxconn as backlog.
-        let api_backlog = config
-            .global
-            .stats_maxconn
-            .unwrap_or(api::DEFAULT_STATS_MAXCONN);
-        for (socket, level) in stats_sockets {
-            let addr = bind_addr(&socket.address);
-            match net
-                .listen(&ListenSpec::new(addr.clone(), api_backlog))
-                .await
-            {
-                Ok(listener) => {
-                    set_mode(&addr, &socket.params);
-                    api_listeners.push((listener, level));
-                }
-                Err(e) => failures.push(BindFailure {
-                    at: socket.at.clone(),
-                    kind: "frontend",
-                    proxy: "GLOBAL".into(),
-                    addr,
-                    reason: strerror(&e),
-                }),
-            }
-        }
-        if !failures.is_empty() {
-            return Err(StartError::Bind(failures));
-        }
-
-        let (stop, stop_rx) = watch::channel(false);
-        let streams = Arc::new(Streams::default());
-        let mut tasks = vec![];
-        let mut bound = vec![];
-        for (addr, listener, frontend, socket) in listeners {
-            bound.push(addr);
-            // One accept loop per event loop when the socket can be shared,
-            // as each HAProxy thread accepts; else one here that spreads.
-            let clones: Option<Vec<Box<dyn Listener>>> = (1..pool.event_loops())
-                .map(|_| listener.try_clone().and_then(Result::ok))
-                .collect();
-            match clones {
-                Some(clones) if pool.event_loops() > 0 => {
-                    let all = std::iter::once(listener).chain(clones);
-                    for (n, l) in all.enumerate() {
-                        let task = proxy::accept_loop(
-                            l,
-                            frontend.clone(),
-                            socket.clone(),
-                            process.clone(),
-                            streams.clone(),
-                            stop_rx.clone(),
-                            false,
-                        );
-                        tasks.push(pool.spawn_on(n, Box::pin(task)));
-                    }
-                }
-                _ => tasks.push(tokio::spawn(proxy::accept_loop(
-                    listener,
-                    frontend,
-                    socket,
-                    process.clone(),
-                    streams.clone(),
-                    stop_rx.clone(),
-                    true,
-                ))),
-            }
-        }
-        let checker = Arc::new(Checker {
-            net: net.clone(),
-            logger: logger.clone(),
-            apply: status::checked,
-            spread_pct: config.global.spread_checks_pct,
-            max_spread: config.global.max_spread_checks,
-        });
-        // In declaration order, as HAProxy numbers its checks' start.
-        let all: Vec<Arc<Backend>> = config
-            .proxies
-            .iter()
-            .filter_map(|p| backends.get(&p.name))
-            .cloned()
-            .collect();
-        let started: Vec<Arc<Backend>> = all.iter().filter(|b| !b.disabled).cloned().collect();
-        tasks.extend(check::spawn_all(checker, &started));
-        tasks.extend(status::spawn_warm_ups(&started));
-        let registry = Arc::new(Registry {
-            proxies: config
-                .proxies
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Entry {
-                    name: p.name.clone(),
-                    iid: ids[i],
-                    mode: p.mode.as_str(),
-                    frontend: frontends
-                        .iter()
-                        .find(|f| f.name == p.name && p.kind.is_frontend())
-                        .cloned(),
-                    backend: p
-                        .kind
-                        .is_backend()
-                        .then(|| backends.get(&p.name).cloned())
-                        .flatten(),
-                    disabled: p.disabled,
-                })
-                .collect(),
-            stopping: Default::default(),
-            api_conns: Default::default(),
-            info: Some(Info {
-                pid: net.pid(),
-                nbthread: pool.event_loops(),
-                maxconn: config
-                    .global
-                    .maxconn
-                    .map_or(DEFAULT_MAXCONN, |m| m as usize),
-                listeners: bound.len() + api_listeners.len(),
-                node: net.host_name(),
-                started: tokio::time::Instant::now(),
-                started_wall_secs: net
-                    .wall_clock()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-                process: process.clone(),
-            }),
-        });
-        stats_handle.set(&registry);
-        let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);
-        for (listener, level) in api_listeners {
-            tasks.push(tokio::spawn(api::serve(
-                listener,
-                registry.clone(),
-                logger.clone(),
-                level,
-                limits.clone(),
-            )));
-        }
-        Ok(Engine {
-            stop,
-            streams,
-            tasks,
-            bound,
-            logger,
-            registry,
-            targets,
-            global_targets: config
-                .global
-                .log
-                .iter()
-                .filter_map(|t| log_target(t, unix))
-                .collect(),
-            hard_stop_after: config.global.hard_stop_after,
-            has_stats_socket: !config.global.stats_sockets.is_empty(),
-            backends: all,
-        })
+    /// Starts the engine `config` describes over listeners already bound
+    /// for it (by [`bind`], in this generation or an earlier one): every
+    /// enabled frontend of `config` must find its sockets there, under its
+    /// name, one per address; stats sockets are taken in order. Refuses,
+    /// as [`Engine::start`] does, a configuration the engine cannot run.
+    pub fn start_with(
+        config: &Config,
+        listeners: Listeners,
+        net: Arc<dyn Net>,
+        pool: Arc<dyn Pool>,
+        sink: Arc<dyn LogSink>,
+        log_tag: &str,
+    ) -> Result<Engine, StartError> {
+        let plan = Plan::new(config, &*net)?;
+        Ok(plan.run(config, listeners, net, pool, sink, log_tag))
     }
 
     /// Stops accepting, says so for every proxy as HAProxy does, then
@@ -490,6 +323,336 @@ impl Drop for Engine {
         for task in &self.tasks {
             task.abort();
         }
+    }
+}
+
+/// Everything an engine is made of but its sockets and tasks, built from
+/// the configuration's typed values: nothing here binds or spawns, so a
+/// configuration the engine cannot run is refused before any bind.
+struct Plan {
+    /// Each proxy's log targets, in declaration order.
+    targets: Vec<Vec<Target>>,
+    /// The `global` section's log targets.
+    global_targets: Vec<Target>,
+    /// The command level of each `stats socket`, in order.
+    api_levels: Vec<api::Level>,
+    backends: BTreeMap<String, Arc<Backend>>,
+    /// The proxies' ids, in declaration order.
+    ids: Vec<u32>,
+    /// The enabled frontends, in declaration order, with their index.
+    frontends: Vec<(usize, Arc<Frontend>)>,
+}
+
+impl Plan {
+    fn new(config: &Config, net: &dyn Net) -> Result<Plan, StartError> {
+        let mut unimplemented = config.unimplemented.clone();
+        // Global targets are checked even when no proxy uses them: a
+        // target the engine cannot send to is never silently dropped.
+        let unix = net.has_unix_sockets();
+        let mut global_targets = vec![];
+        for t in &config.global.log {
+            match log_target(t, unix) {
+                Some(target) => global_targets.push(target),
+                None => unimplemented.push(unsupported_log(t, "global")),
+            }
+        }
+        let targets: Vec<Vec<Target>> = config
+            .proxies
+            .iter()
+            .map(|p| proxy_log_targets(config, p, unix, &mut unimplemented))
+            .collect();
+        for s in config.global.stats_sockets.iter().filter(|s| s.unsupported) {
+            unimplemented.push(Unimplemented {
+                at: s.at.clone(),
+                keyword: format!("stats socket {}", s.params.join(" "))
+                    .trim_end()
+                    .to_string(),
+                section: "global".into(),
+            });
+        }
+        if !unimplemented.is_empty() {
+            return Err(StartError::NotImplemented(unimplemented));
+        }
+        let api_levels = config
+            .global
+            .stats_sockets
+            .iter()
+            .map(|s| api_level(s.level))
+            .collect();
+        let ids = proxy_ids(config);
+        let backends = build_backends(config, &ids, &targets, net.seed())?;
+        let mut frontends = vec![];
+        for (i, (proxy, targets)) in config.proxies.iter().zip(&targets).enumerate() {
+            if !proxy.kind.is_frontend() || proxy.disabled {
+                continue;
+            }
+            let maxconn = frontend_maxconn(config, proxy);
+            let frontend = Frontend {
+                name: proxy.name.clone(),
+                iid: ids[i],
+                mode: proxy.mode.as_str(),
+                maxconn,
+                traffic: Traffic::default(),
+                backend: frontend_backend(proxy, &backends),
+                timeouts: proxy.timeouts,
+                limit: Limit::new(maxconn),
+                log: FrontendLog {
+                    targets: targets.clone(),
+                    format: log_format(proxy)?,
+                    dontlognull: proxy.options.dontlognull,
+                },
+                total_conns: AtomicU64::new(0),
+                http: match proxy.mode {
+                    Mode::Http => Some(http_frontend(proxy, &backends)?),
+                    Mode::Tcp => None,
+                },
+                content: content_rules(proxy)?,
+                sockets: sockets(proxy),
+                socket_stats: proxy.options.socket_stats,
+            };
+            frontends.push((i, Arc::new(frontend)));
+        }
+        Ok(Plan {
+            targets,
+            global_targets,
+            api_levels,
+            backends,
+            ids,
+            frontends,
+        })
+    }
+
+    /// Builds the process-wide state and the stats registry, then starts
+    /// the accept loops over `listeners`, the health checks and the
+    /// runtime API.
+    fn run(
+        self,
+        config: &Config,
+        listeners: Listeners,
+        net: Arc<dyn Net>,
+        pool: Arc<dyn Pool>,
+        sink: Arc<dyn LogSink>,
+        log_tag: &str,
+    ) -> Engine {
+        let Plan {
+            targets,
+            global_targets,
+            api_levels,
+            backends,
+            ids,
+            frontends,
+        } = self;
+        let tag = config.global.log_tag.as_deref().unwrap_or(log_tag);
+        // `log-send-hostname` alone names this host.
+        let host = config.global.log_send_hostname.as_ref().map(|h| {
+            if h.is_empty() {
+                net.host_name()
+            } else {
+                h.clone()
+            }
+        });
+        let logger = Arc::new(Logger::new(net.clone(), sink, tag).with_host(host));
+        let Listeners {
+            frontends: mut bound_sockets,
+            stats: api_listeners,
+        } = listeners;
+        assert_eq!(
+            api_listeners.len(),
+            api_levels.len(),
+            "one listener per stats socket"
+        );
+        // Each frontend's sockets, in the plan's order.
+        let sockets: Vec<Vec<(ListenAddr, Box<dyn Listener>)>> = frontends
+            .iter()
+            .map(|(_, f)| {
+                let at = bound_sockets.iter().position(|b| b.proxy == f.name);
+                let at = at.unwrap_or_else(|| panic!("no listeners for frontend {}", f.name));
+                let sockets = bound_sockets.swap_remove(at).sockets;
+                assert_eq!(sockets.len(), f.sockets.len(), "one listener per address");
+                sockets
+            })
+            .collect();
+        let bound: Vec<ListenAddr> = sockets.iter().flatten().map(|(a, _)| a.clone()).collect();
+        // In declaration order, as HAProxy numbers its checks' start.
+        let all: Vec<Arc<Backend>> = config
+            .proxies
+            .iter()
+            .filter_map(|p| backends.get(&p.name))
+            .cloned()
+            .collect();
+        // The registry exists before anything accepts: the process holds
+        // it (weakly: its `show info` holds the process).
+        let maxconn = config
+            .global
+            .maxconn
+            .map_or(DEFAULT_MAXCONN, |m| m as usize);
+        let registry = Arc::new_cyclic(|registry| {
+            let process = Arc::new(Process {
+                net: net.clone(),
+                pool: pool.clone(),
+                logger: logger.clone(),
+                global: Limit::new(maxconn),
+                applets: Applets {
+                    stats: Box::new(applet::Page(applet::Handle::new(registry.clone()))),
+                    metrics: Box::new(applet::Metrics(applet::Handle::new(registry.clone()))),
+                },
+                sessions: Default::default(),
+            });
+            Registry {
+                proxies: registry_entries(config, &ids, &frontends, &backends),
+                stopping: Default::default(),
+                api_conns: Default::default(),
+                info: Some(Info {
+                    pid: net.pid(),
+                    nbthread: pool.event_loops(),
+                    maxconn,
+                    listeners: bound.len() + api_listeners.len(),
+                    node: net.host_name(),
+                    started: tokio::time::Instant::now(),
+                    started_wall_secs: net
+                        .wall_clock()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs()),
+                    process,
+                }),
+            }
+        });
+        let process = registry
+            .info
+            .as_ref()
+            .map(|i| i.process.clone())
+            .expect("built with its info");
+        let (stop, stop_rx) = watch::channel(false);
+        let streams = Arc::new(Streams::default());
+        let mut tasks = vec![];
+        for ((_, frontend), sockets) in frontends.iter().zip(sockets) {
+            for ((_, listener), socket) in sockets.into_iter().zip(&frontend.sockets) {
+                let accept = Accept {
+                    frontend: frontend.clone(),
+                    socket: socket.clone(),
+                    process: process.clone(),
+                    streams: streams.clone(),
+                    stop: stop_rx.clone(),
+                };
+                accept.spawn(listener, &*pool, &mut tasks);
+            }
+        }
+        let checker = Arc::new(Checker {
+            net: net.clone(),
+            logger: logger.clone(),
+            apply: status::checked,
+            spread_pct: config.global.spread_checks_pct,
+            max_spread: config.global.max_spread_checks,
+        });
+        let started: Vec<Arc<Backend>> = all.iter().filter(|b| !b.disabled).cloned().collect();
+        tasks.extend(check::spawn_all(checker, &started));
+        tasks.extend(status::spawn_warm_ups(&started));
+        let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);
+        for (listener, level) in api_listeners.into_iter().zip(api_levels) {
+            tasks.push(tokio::spawn(api::serve(
+                listener,
+                registry.clone(),
+                logger.clone(),
+                level,
+                limits.clone(),
+            )));
+        }
+        Engine {
+            stop,
+            streams,
+            tasks,
+            bound,
+            logger,
+            registry,
+            targets,
+            global_targets,
+            hard_stop_after: config.global.hard_stop_after,
+            has_stats_socket: !config.global.stats_sockets.is_empty(),
+            backends: all,
+        }
+    }
+}
+
+/// What one listener's accept loops share.
+struct Accept {
+    frontend: Arc<Frontend>,
+    socket: Arc<proxy::Socket>,
+    process: Arc<Process>,
+    streams: Arc<Streams>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Accept {
+    /// One accept loop per event loop when the socket can be shared, as
+    /// each HAProxy thread accepts; else one here that spreads.
+    fn spawn(self, listener: Box<dyn Listener>, pool: &dyn Pool, tasks: &mut Vec<JoinHandle<()>>) {
+        let clones: Option<Vec<Box<dyn Listener>>> = (1..pool.event_loops())
+            .map(|_| listener.try_clone().and_then(Result::ok))
+            .collect();
+        match clones {
+            Some(clones) if pool.event_loops() > 0 => {
+                let all = std::iter::once(listener).chain(clones);
+                for (n, l) in all.enumerate() {
+                    let task = proxy::accept_loop(
+                        l,
+                        self.frontend.clone(),
+                        self.socket.clone(),
+                        self.process.clone(),
+                        self.streams.clone(),
+                        self.stop.clone(),
+                        false,
+                    );
+                    tasks.push(pool.spawn_on(n, Box::pin(task)));
+                }
+            }
+            _ => tasks.push(tokio::spawn(proxy::accept_loop(
+                listener,
+                self.frontend,
+                self.socket,
+                self.process,
+                self.streams,
+                self.stop,
+                true,
+            ))),
+        }
+    }
+}
+
+/// The stats registry's proxies, in declaration order.
+fn registry_entries(
+    config: &Config,
+    ids: &[u32],
+    frontends: &[(usize, Arc<Frontend>)],
+    backends: &BTreeMap<String, Arc<Backend>>,
+) -> Vec<Entry> {
+    config
+        .proxies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Entry {
+            name: p.name.clone(),
+            iid: ids[i],
+            mode: p.mode.as_str(),
+            frontend: frontends
+                .iter()
+                .find(|(_, f)| f.name == p.name && p.kind.is_frontend())
+                .map(|(_, f)| f.clone()),
+            backend: p
+                .kind
+                .is_backend()
+                .then(|| backends.get(&p.name).cloned())
+                .flatten(),
+            disabled: p.disabled,
+        })
+        .collect()
+}
+
+/// The runtime API's level for a `stats socket`'s.
+fn api_level(level: CliLevel) -> api::Level {
+    match level {
+        CliLevel::User => api::Level::User,
+        CliLevel::Operator => api::Level::Operator,
+        CliLevel::Admin => api::Level::Admin,
     }
 }
 
@@ -805,97 +968,38 @@ fn proxy_log_targets(
 }
 
 fn unsupported_log(t: &LogTarget, section: &str) -> Unimplemented {
-    let mut keyword = format!("log {}", t.address);
-    for (name, value) in [
-        ("len", &t.len),
-        ("format", &t.format),
-        ("sample", &t.sample),
-    ] {
-        if let Some(v) = value {
-            keyword.push_str(&format!(" {name} {v}"));
-        }
-    }
     Unimplemented {
         at: t.at.clone(),
-        keyword,
+        keyword: t.text.clone(),
         section: section.to_string(),
     }
 }
 
-/// `log <address> [len N] [format F] <facility> [level [minlevel]]` → a
-/// target, for what the engine sends: addresses `[udp@|ipv4@|ipv6@]ip[:port]`
-/// (port 514 by default), unix datagram sockets (`/dev/log`,
-/// `unix@<path>`), `stdout` and `stderr`; formats rfc3164, rfc5424, short
-/// and raw. None for the rest (rings, other formats, sampling), which
-/// start-up reports as not implemented.
-/// `unix`: the seam reaches unix sockets.
+/// A configured `log` target, ready to send, when the engine sends to it:
+/// not a form the configuration marked as not sent (rings, stream
+/// targets, other formats), not sampled, and not a unix socket where the
+/// seam has none (`unix`). None for the rest, which start-up reports as
+/// not implemented.
 fn log_target(t: &LogTarget, unix: bool) -> Option<Target> {
-    let dest = match t.address.as_str() {
-        "stdout" => Dest::Stdout,
-        "stderr" => Dest::Stderr,
-        a if a.starts_with('/') && unix => Dest::Unix(a.into()),
-        a if a.starts_with("unix@") && unix => Dest::Unix(a["unix@".len()..].into()),
-        a => {
-            let a = ["udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"]
-                .iter()
-                .find_map(|p| a.strip_prefix(p))
-                .unwrap_or(a);
-            let addr = a.parse::<SocketAddr>().ok().or_else(|| {
-                a.parse::<std::net::IpAddr>()
-                    .ok()
-                    .map(|ip| SocketAddr::new(ip, 514))
-            })?;
-            Dest::Udp(addr)
-        }
-    };
+    let dest = t
+        .dest
+        .clone()
+        .filter(|d| unix || !matches!(d, Dest::Unix(_)))?;
     if t.sample.is_some() {
         return None;
     }
     Some(Target {
         dest,
-        format: t
-            .format
-            .as_deref()
-            .map_or(Some(syslog::Format::default()), syslog::Format::from_name)?,
-        max_len: t
-            .len
-            .as_deref()
-            .map_or(Some(syslog::DEFAULT_MAX_LEN), |l| l.parse().ok())?,
-        facility: syslog::facility(&t.facility)?,
-        max_level: t
-            .level
-            .as_deref()
-            .map_or(Some(Level::Debug), syslog::level)?,
-        min_level: t
-            .minlevel
-            .as_deref()
-            .map_or(Some(Level::Emerg), syslog::level)?,
+        format: t.format?,
+        max_len: t.max_len,
+        facility: t.facility,
+        max_level: t.max_level,
+        min_level: t.min_level,
     })
 }
 
-/// The `level` of a `stats socket` (default operator), when all its
-/// parameters are ones the engine handles: `level` and `mode`.
-fn socket_level(s: &StatsSocket) -> Option<api::Level> {
-    let mut level = api::Level::Operator;
-    let mut words = s.params.iter();
-    while let Some(w) = words.next() {
-        match w.as_str() {
-            "level" => level = api::Level::from_name(words.next()?)?,
-            "mode" => {
-                u32::from_str_radix(words.next()?, 8).ok()?;
-            }
-            _ => return None,
-        }
-    }
-    Some(level)
-}
-
 /// Applies `mode <octal>` to a unix socket's file.
-fn set_mode(addr: &ListenAddr, params: &[String]) {
-    let mode = params
-        .windows(2)
-        .find(|w| w[0] == "mode")
-        .and_then(|w| u32::from_str_radix(&w[1], 8).ok());
+fn set_mode(addr: &ListenAddr, mode: Option<u32>) {
     if let (ListenAddr::Unix(path), Some(mode)) = (addr, mode) {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));

@@ -94,7 +94,10 @@ fn seed_listen_fills_the_http_model() {
         (g.maxconn, g.daemon, g.spread_checks_pct),
         (Some(204800), true, 3)
     );
-    assert_eq!(g.log[0].facility, "local0");
+    assert_eq!(
+        Some(g.log[0].facility),
+        engine::log::syslog::facility("local0")
+    );
     assert_eq!(g.stats_sockets.len(), 1);
     let t = &l.config.proxies[0];
     assert_eq!(t.mode, Mode::Http);

@@ -12,8 +12,8 @@
 
 use super::parse::{atol, Ctx};
 use super::suggest;
-use super::{Bind, BindAddr};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use super::{Bind, BindAddr, LogDest};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 /// Why an address was refused; the text follows `'bind' : `.
@@ -117,6 +117,110 @@ fn parse_one(full: &str, allow_unix: bool) -> Result<BindAddr, AddrError> {
         port_first,
         port_last,
     })
+}
+
+/// A `log` target's address, as HAProxy's `parse_logsrv` reads it
+/// (`str2sa_range` with an optional port, name resolution, raw file
+/// descriptors, datagram and stream families). Errors carry HAProxy's
+/// text after `log : `, its trailing newline included where it has one.
+/// Ok(None): a form HAProxy accepts that the engine does not send to
+/// (rings, stream targets, `fd@`, abstract and stream unix sockets, host
+/// names, addresses that are not an IP literal with an optional port).
+pub fn parse_log_addr(full: &str) -> Result<Option<LogDest>, String> {
+    match full {
+        "stdout" => return Ok(Some(LogDest::Stdout)),
+        "stderr" => return Ok(Some(LogDest::Stderr)),
+        _ => {}
+    }
+    if full.starts_with("ring@") {
+        return Ok(None);
+    }
+    for forced in ["stream+", "dgram+"] {
+        if let Some(rest) = full.strip_prefix(forced) {
+            return parse_log_addr(rest).map(|_| None);
+        }
+    }
+    if let Some(path) = full.strip_prefix("unix@") {
+        return Ok(Some(LogDest::Unix(PathBuf::from(path))));
+    }
+    if full.starts_with('/') {
+        return Ok(Some(LogDest::Unix(PathBuf::from(full))));
+    }
+    if ["uxdg@", "uxst@", "abns@"]
+        .iter()
+        .any(|f| full.starts_with(f))
+    {
+        return Ok(None);
+    }
+    for fd in ["fd@", "sockpair@"] {
+        if let Some(n) = full.strip_prefix(fd) {
+            let valid = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+            if !valid {
+                return Err(format!(
+                    "file descriptor '{n}' is not a valid integer in '{full}'\n"
+                ));
+            }
+            return Ok(None);
+        }
+    }
+    // The families the engine sends to, then the others it only checks.
+    const SENT: [&str; 5] = ["udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"];
+    const CHECKED: [&str; 6] = ["ip@", "tcp@", "tcp4@", "tcp6@", "quic4@", "quic6@"];
+    let (family, rest) = SENT
+        .iter()
+        .chain(&CHECKED)
+        .find_map(|f| full.strip_prefix(f).map(|r| (*f, r)))
+        .unwrap_or(("", full));
+    check_log_inet(rest, full, family.contains('6'))?;
+    if !family.is_empty() && !SENT.contains(&family) {
+        return Ok(None);
+    }
+    let addr = rest.parse::<SocketAddr>().ok().or_else(|| {
+        rest.parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, SYSLOG_PORT))
+    });
+    Ok(addr.map(LogDest::Udp))
+}
+
+/// syslog's UDP port, for a `log` address that names none.
+pub const SYSLOG_PORT: u16 = 514;
+
+/// str2sa_range's checks of `host[:port]` for a `log` target: the port is
+/// what follows the last colon not inside brackets, optional, single, at
+/// most 65535; the host an IP address or a name that resolves.
+fn check_log_inet(rest: &str, full: &str, v6: bool) -> Result<(), String> {
+    // HAProxy scans from the end for ':' or ']', never looking at the
+    // first character.
+    let cut = rest
+        .char_indices()
+        .skip(1)
+        .filter(|&(_, c)| c == ':' || c == ']')
+        .last();
+    let (host, port) = match cut {
+        Some((i, ':')) => (&rest[..i], &rest[i + 1..]),
+        _ => (rest, ""),
+    };
+    match port.chars().next() {
+        Some(c) if c.is_ascii_digit() => {
+            if port.contains('-') {
+                return Err(format!("port range not permitted here in '{full}'"));
+            }
+            let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
+            if digits.parse::<u32>().map_or(true, |p| p > 65535) {
+                return Err(format!("invalid port '{port}'"));
+            }
+        }
+        Some('-' | '+') => return Err(format!("port offset not permitted here in '{full}'")),
+        Some(c) => {
+            return Err(format!(
+                "invalid character '{c}' in port number '{port}' in '{full}'\n"
+            ))
+        }
+        None => {}
+    }
+    parse_host(host, full, v6).map_err(|e| format!("{e}\n"))?;
+    Ok(())
 }
 
 /// Bind options: name, number of values, and what HAProxy 2.6 says when
@@ -336,6 +440,39 @@ mod tests {
             } => (ip, port_first, port_last),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn log_addresses_are_typed_or_refused_as_haproxy_reads_them() {
+        let udp = |s: &str| Ok(Some(LogDest::Udp(s.parse().unwrap())));
+        assert_eq!(parse_log_addr("127.0.0.1"), udp("127.0.0.1:514"));
+        assert_eq!(parse_log_addr("udp@10.0.0.1:515"), udp("10.0.0.1:515"));
+        assert_eq!(parse_log_addr("[::1]:514"), udp("[::1]:514"));
+        assert_eq!(parse_log_addr("stdout"), Ok(Some(LogDest::Stdout)));
+        let unix = Ok(Some(LogDest::Unix("/dev/log".into())));
+        assert_eq!(parse_log_addr("unix@/dev/log"), unix);
+        // Accepted, not sent to by the engine.
+        for a in [
+            "ring@buf",
+            "fd@3",
+            "tcp@127.0.0.1:514",
+            "127.0.0.1:",
+            "localhost:514",
+        ] {
+            assert_eq!(parse_log_addr(a), Ok(None), "{a}");
+        }
+        // Refused with HAProxy's texts.
+        let e = |s: &str| parse_log_addr(s).unwrap_err();
+        assert_eq!(e("::1"), "invalid address: ':' in '::1'\n");
+        assert_eq!(e("127.0.0.1:99999"), "invalid port '99999'");
+        assert_eq!(
+            e("127.0.0.1:514-516"),
+            "port range not permitted here in '127.0.0.1:514-516'"
+        );
+        assert_eq!(
+            e("fd@x"),
+            "file descriptor 'x' is not a valid integer in 'fd@x'\n"
+        );
     }
 
     #[test]

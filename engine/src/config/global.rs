@@ -4,10 +4,10 @@
 //! the documentation line. An unknown keyword is an error with HAProxy's
 //! "did you mean" suggestion.
 
-use super::bind::parse_addr;
+use super::bind::{parse_addr, parse_log_addr, BIND_OPTIONS};
 use super::parse::{atol, Ctx};
 use super::suggest;
-use super::{Global, LogTarget, StatsSocket};
+use super::{CliLevel, Global, LogTarget, StatsSocket, SyslogFormat, SyslogLevel};
 use crate::identity;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -693,13 +693,9 @@ fn stats(g: &mut Global, ctx: &mut Ctx) {
                     return;
                 }
             };
-            let params = ctx.args[3..].to_vec();
-            // The runtime checks the parameters it handles (level, mode).
-            g.stats_sockets.push(StatsSocket {
-                at: ctx.at.clone(),
-                address: addr,
-                params,
-            });
+            if let Some(socket) = stats_socket(ctx, addr) {
+                g.stats_sockets.push(socket);
+            }
         }
         "timeout" | "maxconn" | "bind-process" if ctx.arg(2).is_empty() => {
             ctx.alert(format!(
@@ -745,23 +741,96 @@ fn stats(g: &mut Global, ctx: &mut Ctx) {
     }
 }
 
+/// The parameters of `stats socket <address> [params]`: bind keywords,
+/// as HAProxy's `stats_parse_global` reads them. `level` and `mode` are
+/// built; the other bind keywords are checked for their value's presence
+/// and kept as unsupported; any other word is an error.
+fn stats_socket(ctx: &mut Ctx, address: super::BindAddr) -> Option<StatsSocket> {
+    let here = ctx.here();
+    let mut socket = StatsSocket {
+        at: ctx.at.clone(),
+        address,
+        level: CliLevel::Operator,
+        mode: None,
+        unsupported: false,
+        params: ctx.args[3..].to_vec(),
+    };
+    let mut i = 3;
+    while !ctx.arg(i).is_empty() {
+        let name = ctx.arg(i).to_string();
+        let value = ctx.arg(i + 1).to_string();
+        let Some(&(_, nvals, missing)) = BIND_OPTIONS.iter().find(|(n, _, _)| *n == name) else {
+            let best = suggest::best_match(&name, BIND_OPTIONS.iter().map(|(n, _, _)| *n));
+            let hint = best
+                .map(|b| format!(" Did you mean '{b}' maybe ?"))
+                .unwrap_or_default();
+            ctx.alert(format!(
+                "{here} : 'stats socket' : unknown keyword '{name}'.{hint}"
+            ));
+            return None;
+        };
+        // HAProxy quotes the keyword's own message: `''level' : missing level'`.
+        let refuse = |ctx: &mut Ctx, err: String| {
+            ctx.alert(format!("{here} : 'stats socket' : '{err}'"));
+        };
+        if nvals > 0 && value.is_empty() {
+            // `thread` names itself '' and ends its text with a newline.
+            let err = match name.as_str() {
+                "thread" => format!("'' : {missing}\n"),
+                _ => format!("'{name}' : {missing}"),
+            };
+            refuse(ctx, err);
+            return None;
+        }
+        match name.as_str() {
+            "level" => {
+                match CliLevel::from_name(&value) {
+                    Some(level) => socket.level = level,
+                    None => {
+                        refuse(ctx, format!("'level' only supports 'user', 'operator', and 'admin' (got '{value}')"));
+                        return None;
+                    }
+                }
+            }
+            "mode" => {
+                match strtol_octal(&value) {
+                    Some(mode) => socket.mode = Some(mode),
+                    None => {
+                        refuse(ctx, format!("'mode' : missing or invalid mode '{value}' (octal integer expected)"));
+                        return None;
+                    }
+                }
+            }
+            _ => socket.unsupported = true,
+        }
+        i += 1 + nvals;
+    }
+    Some(socket)
+}
+
+/// strtol(s, &end, 8) with nothing left after the number: an optional
+/// sign, then octal digits.
+fn strtol_octal(s: &str) -> Option<u32> {
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    let n = digits.bytes().fold(0i64, |n, b| {
+        n.saturating_mul(8).saturating_add(i64::from(b - b'0'))
+    });
+    // mode_t keeps the low bits, as the C assignment does.
+    Some((if negative { -n } else { n }) as u32)
+}
+
 fn global_log(g: &mut Global, ctx: &mut Ctx) {
     if let Some(t) = parse_log(ctx, false) {
         g.log.push(t);
     }
 }
-
-/// syslog facilities, in their numeric order.
-pub const FACILITIES: &[&str] = &[
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
-    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
-    "local5", "local6", "local7",
-];
-
-/// syslog levels, most severe first.
-pub const LEVELS: &[&str] = &[
-    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-];
 
 /// `log <address> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]`.
 /// `log global` is handled by the proxy parser; here it is an address.
@@ -777,7 +846,11 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
     }
     let address = ctx.arg(1).to_string();
     let mut i = 2;
-    let (mut len, mut format, mut sample) = (None, None, None);
+    // The raw `len`, `format` and `sample` values, for messages.
+    let mut written: [Option<String>; 3] = Default::default();
+    let mut max_len = crate::log::syslog::DEFAULT_MAX_LEN;
+    let mut format = Some(SyslogFormat::default());
+    let mut sample = None;
     while matches!(ctx.arg(i), "len" | "format" | "sample") {
         if ctx.arg(i + 1).is_empty() {
             ctx.alert(format!("{here} : log : '{}' expects a value.", ctx.arg(i)));
@@ -787,15 +860,18 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
         match ctx.arg(i) {
             "len" => {
                 // atoi, then HAProxy's bounds.
-                if !(80..=65535).contains(&atol(&raw)) {
+                let len = atol(&raw);
+                if !(80..=65535).contains(&len) {
                     ctx.alert(format!(
                         "{here} : log : invalid log length '{raw}', must be between 80 and 65535"
                     ));
                     return None;
                 }
-                len = Some(raw);
+                max_len = len as usize;
             }
             "format" => {
+                // HAProxy's names; the engine frames all but the first,
+                // fourth, sixth and seventh.
                 const FORMATS: [&str; 8] = [
                     "local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw",
                 ];
@@ -803,23 +879,33 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
                     ctx.alert(format!("{here} : log : unknown log format '{raw}'"));
                     return None;
                 }
-                format = Some(raw);
+                format = SyslogFormat::from_name(&raw);
             }
-            _ => sample = Some(raw),
+            _ => sample = Some(raw.clone()),
         }
+        let slot = ["len", "format", "sample"]
+            .iter()
+            .position(|k| *k == ctx.arg(i));
+        written[slot.unwrap_or(2)] = Some(raw);
         i += 2;
     }
-    let facility = ctx.arg(i).to_string();
-    if !FACILITIES.contains(&facility.as_str()) {
+    let Some(facility) = crate::log::syslog::facility(ctx.arg(i)) else {
+        let facility = ctx.arg(i).to_string();
         ctx.alert(format!("{here} : log : unknown log facility '{facility}'"));
         return None;
-    }
-    let level = ctx.arg(i + 1).to_string();
-    let minlevel = ctx.arg(i + 2).to_string();
-    for l in [&level, &minlevel] {
-        if !l.is_empty() && !LEVELS.contains(&l.as_str()) {
-            ctx.alert(format!("{here} : log : unknown optional log level '{l}'"));
-            return None;
+    };
+    let mut levels = [SyslogLevel::Debug, SyslogLevel::Emerg];
+    for (k, level) in levels.iter_mut().enumerate() {
+        let l = ctx.arg(i + 1 + k).to_string();
+        if l.is_empty() {
+            continue;
+        }
+        match crate::log::syslog::level(&l) {
+            Some(found) => *level = found,
+            None => {
+                ctx.alert(format!("{here} : log : unknown optional log level '{l}'"));
+                return None;
+            }
         }
     }
     if !ctx.arg(i + 3).is_empty() {
@@ -829,15 +915,30 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
         ));
         return None;
     }
-    let opt = |s: String| (!s.is_empty()).then_some(s);
+    // HAProxy reads the address last.
+    let dest = match parse_log_addr(&address) {
+        Ok(dest) => dest,
+        Err(e) => {
+            ctx.alert(format!("{here} : log : {e}"));
+            return None;
+        }
+    };
+    let [max_level, min_level] = levels;
+    let mut text = format!("log {address}");
+    for (name, value) in ["len", "format", "sample"].iter().zip(&written) {
+        if let Some(v) = value {
+            text.push_str(&format!(" {name} {v}"));
+        }
+    }
     Some(LogTarget {
         at: ctx.at.clone(),
-        address,
-        len,
+        dest,
         format,
+        max_len,
         sample,
         facility,
-        level: opt(level),
-        minlevel: opt(minlevel),
+        max_level,
+        min_level,
+        text,
     })
 }

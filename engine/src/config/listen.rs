@@ -821,7 +821,7 @@ fn cookie(p: &mut ProxyState, ctx: &mut Ctx) {
     }
     let words: Vec<&str> = (1..i).map(|k| ctx.arg(k)).collect();
     match crate::http::cookie::Persistence::parse(&words) {
-        Ok(_) => p.px.cookie = Some(words.iter().map(|w| w.to_string()).collect()),
+        Ok(persistence) => p.px.cookie = Some(persistence),
         Err(e) => {
             let msg = format!("parsing [{}] : {e}", ctx.at);
             ctx.alert(msg);

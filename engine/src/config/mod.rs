@@ -20,6 +20,12 @@
 //! compare our report with its output, byte for byte.
 //!
 //! # What the runtime gets
+//! Typed values, built once here with their errors reported as `-c`
+//! reports them: `log` targets (address, format, length, facility,
+//! levels), `stats socket` parameters (level, mode) and the backend's
+//! `cookie` ([`Persistence`]). The runtime only instantiates them (and
+//! refuses the forms it does not run, below).
+//!
 //! `Config::unimplemented` lists every parsed directive the engine does not
 //! run (the `support`/`runtime` column of each keyword table). Directives
 //! inherited from a `defaults` section are listed only when a proxy uses

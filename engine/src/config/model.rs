@@ -9,6 +9,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::http::cookie::Persistence;
+pub use crate::log::syslog::{Dest as LogDest, Format as SyslogFormat, Level as SyslogLevel};
+
 /// Where a directive was written: the file and its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
@@ -106,30 +109,76 @@ pub struct Global {
     pub log_tag: Option<String>,
 }
 
-/// One `log` target: `log <address> [len N] [format F] <facility> [level [minlevel]]`.
+/// One `log` target: `log <address> [len N] [format F] [sample R:S]
+/// <facility> [level [minlevel]]`, typed when the configuration is read
+/// (every argument was checked there, with HAProxy's messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogTarget {
     pub at: Location,
-    /// `127.0.0.1:514`, `/dev/log`, `stdout`, `stderr`, ... as written.
-    pub address: String,
-    /// `len <n>`: the longest line sent. None: 1024.
-    pub len: Option<String>,
-    /// `format <name>`. None: rfc3164.
-    pub format: Option<String>,
-    /// `sample <ranges>:<size>`.
+    /// Where the lines go: a UDP address (port 514 when none is written),
+    /// a unix datagram socket (`/dev/log`, `unix@<path>`), `stdout` or
+    /// `stderr`. None for the forms HAProxy accepts and the engine does
+    /// not send to (rings, stream targets, `fd@`, abstract sockets, host
+    /// names, wildcards): starting with one is refused as not implemented.
+    pub dest: Option<LogDest>,
+    /// `format <name>`: how lines are framed. Default: HAProxy's RFC 3164
+    /// without a host name ([`SyslogFormat::Legacy`]). None for the
+    /// formats the engine does not frame (`local`, `priority`, `timed`,
+    /// `iso`).
+    pub format: Option<SyslogFormat>,
+    /// `len <n>` (80..=65535): the longest line sent. Default 1024.
+    pub max_len: usize,
+    /// `sample <ranges>:<size>`, as written (not run).
     pub sample: Option<String>,
-    pub facility: String,
-    pub level: Option<String>,
-    pub minlevel: Option<String>,
+    /// The facility's code (`local0` is 16).
+    pub facility: u8,
+    /// Lines less important than this are not sent. Default `debug` (all).
+    pub max_level: SyslogLevel,
+    /// Lines more important than this are sent at this level. Default
+    /// `emerg` (none changed).
+    pub min_level: SyslogLevel,
+    /// `log <address> [len N] [format F] [sample S]` as written: how
+    /// messages name the target.
+    pub text: String,
 }
 
-/// `stats socket <address> [params]`.
+/// `stats socket <address> [params]`: the runtime API's listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatsSocket {
     pub at: Location,
     pub address: BindAddr,
-    /// The remaining words (`level admin`, `mode 600`, ...), as written.
+    /// `level user|operator|admin`: what its commands may do. Default
+    /// operator.
+    pub level: CliLevel,
+    /// `mode <octal>`: the permissions of a unix socket's file. None:
+    /// left as created.
+    pub mode: Option<u32>,
+    /// Bind keywords HAProxy accepts here that the engine does not run
+    /// (`expose-fd`, `user`, `accept-proxy`...): starting with one is
+    /// refused as not implemented.
+    pub unsupported: bool,
+    /// The words after the address, as written (messages quote them).
     pub params: Vec<String>,
+}
+
+/// `level` of a `stats socket`: HAProxy's ACCESS_LVL_*.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CliLevel {
+    User,
+    #[default]
+    Operator,
+    Admin,
+}
+
+impl CliLevel {
+    pub fn from_name(name: &str) -> Option<CliLevel> {
+        Some(match name {
+            "user" => CliLevel::User,
+            "operator" => CliLevel::Operator,
+            "admin" => CliLevel::Admin,
+            _ => return None,
+        })
+    }
 }
 
 /// `mode tcp|http`. HAProxy's default is tcp.
@@ -258,8 +307,8 @@ pub struct Proxy {
     pub errors: Vec<ErrorMessage>,
     /// `disabled`: the proxy is parsed and checked but does not start.
     pub disabled: bool,
-    /// The persistence cookie: the words after `cookie`, validated.
-    pub cookie: Option<Vec<String>>,
+    /// `cookie <name> [options]`: the persistence cookie (backends).
+    pub cookie: Option<Persistence>,
     /// `fullconn`: the backend load at which servers reach their maxconn.
     pub fullconn: Option<u32>,
     /// `log-format`: the frontend's own log line. It and the `option

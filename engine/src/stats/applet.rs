@@ -2,7 +2,7 @@
 //! services ([`crate::proxy::applet`]): what each answers, from one
 //! snapshot of the registry.
 
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 
 use crate::config::StatsSettings;
 use crate::http::reply::Reply;
@@ -13,19 +13,19 @@ use super::page::{self, Ask};
 use super::prometheus::{self, Query};
 use super::{Filter, Registry};
 
-/// Where the services find the registry, once it exists: the proxies are
-/// built first and the registry over them, so it is set after.
-#[derive(Default, Clone)]
-pub struct Handle(Arc<OnceLock<Weak<Registry>>>);
+/// Where the services find the registry: built with the process, which
+/// the registry's `show info` holds, so held weakly.
+#[derive(Clone)]
+pub struct Handle(Weak<Registry>);
 
 impl Handle {
-    pub fn set(&self, registry: &Arc<Registry>) {
-        let _ = self.0.set(Arc::downgrade(registry));
+    pub fn new(registry: Weak<Registry>) -> Handle {
+        Handle(registry)
     }
 
-    /// None only while the engine starts or stops.
+    /// None only once the engine is dropped.
     fn get(&self) -> Option<Arc<Registry>> {
-        self.0.get().and_then(Weak::upgrade)
+        self.0.upgrade()
     }
 }
 
