@@ -820,7 +820,7 @@ fn cookie(p: &mut ProxyState, ctx: &mut Ctx) {
         i += if valued { 2 } else { 1 };
     }
     let words: Vec<&str> = (1..i).map(|k| ctx.arg(k)).collect();
-    match crate::http::cookie::Persistence::parse(&words) {
+    match super::cookie::Persistence::parse(&words) {
         Ok(persistence) => p.px.cookie = Some(persistence),
         Err(e) => {
             let msg = format!("parsing [{}] : {e}", ctx.at);

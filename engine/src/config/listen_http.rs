@@ -127,7 +127,7 @@ fn status_arg(ctx: &mut Ctx, kw: &str, what: &str) -> Option<u16> {
 }
 
 /// HAProxy's `tune.bufsize`: the most of a file a reply may hold.
-pub(super) const BUFSIZE: usize = crate::http::head::TUNE_BUFSIZE;
+pub(super) const BUFSIZE: usize = super::model::TUNE_BUFSIZE;
 
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum FileError {

@@ -63,6 +63,7 @@ pub mod bind;
 mod check;
 pub mod cond;
 mod converters;
+pub mod cookie;
 pub mod fetches;
 pub mod global;
 pub mod http_check;

@@ -9,8 +9,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use crate::http::cookie::Persistence;
+pub use super::cookie::Persistence;
 pub use crate::log::syslog::{Dest as LogDest, Format as SyslogFormat, Level as SyslogLevel};
+
+/// HAProxy's default `tune.bufsize`: a buffer, what one message head and
+/// what one read of a body may hold.
+pub const TUNE_BUFSIZE: usize = 16384;
+/// HAProxy's default `tune.maxrewrite`: room kept free for rewriting.
+pub const TUNE_MAXREWRITE: usize = 1024;
 
 /// Where a directive was written: the file and its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -27,10 +27,7 @@
 
 use super::errors::BuiltinError;
 
-/// HAProxy's default `tune.bufsize`.
-pub const TUNE_BUFSIZE: usize = 16384;
-/// HAProxy's default `tune.maxrewrite`: room kept free for rewriting.
-pub const TUNE_MAXREWRITE: usize = 1024;
+pub use crate::config::{TUNE_BUFSIZE, TUNE_MAXREWRITE};
 /// What one HAProxy buffer holds of a message besides the rewrite reserve:
 /// the bound on a chunk-size line and on a trailer section too.
 pub const BUFFER_ROOM: usize = TUNE_BUFSIZE - TUNE_MAXREWRITE;
