@@ -84,7 +84,7 @@ pub struct Backend {
     pub persistence: Option<Persistence>,
     /// Its `http-response` rules and the ACLs they use.
     pub http_response: Vec<config::HttpResponseRule>,
-    pub acls: Acls,
+    pub acls: Arc<Acls>,
     /// How health checks probe its servers (`option httpchk`...,
     /// `http-check` and `tcp-check` lines), for the checks to build
     /// their probe from.
@@ -270,7 +270,8 @@ impl Backend {
             fullconn: proxy.fullconn.unwrap_or(1),
             http_response: proxy.http_response.clone(),
             // The runtime refuses to start on an ACL it cannot run.
-            acls: crate::acl::compile(&proxy.acls).unwrap_or_default(),
+            // Compiled by the runtime, once for every user of them.
+            acls: Arc::default(),
             persistence: proxy.cookie.clone(),
             health_check: proxy.health_check.clone(),
             http_check: proxy.http_check.clone(),

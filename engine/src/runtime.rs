@@ -19,6 +19,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::acl::Acls;
 use crate::api;
 use crate::backend::Backend;
 use crate::check::{self, Checker};
@@ -380,7 +381,8 @@ impl Plan {
             .map(|s| api_level(s.level))
             .collect();
         let ids = proxy_ids(config);
-        let backends = build_backends(config, &ids, &targets, net.seed())?;
+        let mut acls = CompiledAcls::default();
+        let backends = build_backends(config, &ids, &targets, net.seed(), &mut acls)?;
         let mut frontends = vec![];
         for (i, (proxy, targets)) in config.proxies.iter().zip(&targets).enumerate() {
             if !proxy.kind.is_frontend() || proxy.disabled {
@@ -403,10 +405,10 @@ impl Plan {
                 },
                 total_conns: AtomicU64::new(0),
                 http: match proxy.mode {
-                    Mode::Http => Some(http_frontend(proxy, &backends)?),
+                    Mode::Http => Some(http_frontend(proxy, &backends, &mut acls)?),
                     Mode::Tcp => None,
                 },
-                content: content_rules(proxy)?,
+                content: content_rules(proxy, &mut acls)?,
                 sockets: sockets(proxy),
                 socket_stats: proxy.options.socket_stats,
             };
@@ -663,15 +665,21 @@ fn build_backends(
     ids: &[u32],
     targets: &[Vec<Target>],
     seed: u64,
+    compiled: &mut CompiledAcls,
 ) -> Result<BTreeMap<String, Arc<Backend>>, StartError> {
     let mut backends = BTreeMap::new();
     for (i, (proxy, targets)) in config.proxies.iter().zip(targets).enumerate() {
         if !proxy.kind.is_backend() {
             continue;
         }
-        if proxy.mode == Mode::Http {
-            crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
-        }
+        // Rules evaluate a backend's ACLs in `mode http` only: there, one
+        // the engine cannot evaluate is refused; a TCP backend has none to
+        // evaluate.
+        let acls = match compiled.of(proxy) {
+            Ok(acls) => acls,
+            Err(u) if proxy.mode == Mode::Http => return Err(unsupported_acl(proxy, u)),
+            Err(_) => Arc::default(),
+        };
         if let crate::config::Balance::Hash(expr) = &proxy.balance {
             if crate::acl::Sample::compile(expr).is_none() {
                 return Err(StartError::NotImplemented(vec![Unimplemented {
@@ -689,6 +697,7 @@ fn build_backends(
             }]));
         }
         let mut backend = Backend::new(proxy, ids[i], targets.clone(), seed ^ i as u64);
+        backend.acls = acls;
         if proxy.fullconn.is_none() {
             backend.fullconn = default_fullconn(config, &proxy.name);
         }
@@ -739,6 +748,23 @@ fn proxy_ids(config: &Config) -> Vec<u32> {
 }
 
 /// An ACL whose fetch the runtime lacks stops the start, naming its line.
+/// Each proxy's ACLs, compiled once for all that evaluate them (its
+/// backend's rules, its frontend's, its content rules); a proxy whose ACLs
+/// do not compile is left out, for each user to refuse or not.
+#[derive(Default)]
+struct CompiledAcls(BTreeMap<String, Arc<Acls>>);
+
+impl CompiledAcls {
+    fn of(&mut self, proxy: &Proxy) -> Result<Arc<Acls>, crate::acl::Unsupported> {
+        if let Some(acls) = self.0.get(&proxy.name) {
+            return Ok(acls.clone());
+        }
+        let acls = Arc::new(crate::acl::compile(&proxy.acls)?);
+        self.0.insert(proxy.name.clone(), acls.clone());
+        Ok(acls)
+    }
+}
+
 fn unsupported_acl(proxy: &Proxy, u: crate::acl::Unsupported) -> StartError {
     StartError::NotImplemented(vec![Unimplemented {
         at: u.at,
@@ -749,7 +775,10 @@ fn unsupported_acl(proxy: &Proxy, u: crate::acl::Unsupported) -> StartError {
 
 /// A TCP frontend's `tcp-request content` rules. Not built yet: those of
 /// HTTP frontends and of backends, and conditions reading HTTP.
-fn content_rules(proxy: &Proxy) -> Result<Option<ContentRules>, StartError> {
+fn content_rules(
+    proxy: &Proxy,
+    compiled: &mut CompiledAcls,
+) -> Result<Option<ContentRules>, StartError> {
     let Some(first) = proxy.tcp_content.first() else {
         return Ok(None);
     };
@@ -763,7 +792,7 @@ fn content_rules(proxy: &Proxy) -> Result<Option<ContentRules>, StartError> {
     if proxy.mode == Mode::Http {
         return Err(refuse(&first.at, "tcp-request content (mode http)".into()));
     }
-    let acls = crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
+    let acls = compiled.of(proxy).map_err(|u| unsupported_acl(proxy, u))?;
     for rule in &proxy.tcp_content {
         if let Some(name) = rule.cond.as_ref().and_then(|c| acls.http_acl(c)) {
             let keyword = format!("tcp-request content with HTTP ACL '{name}'");
@@ -808,8 +837,9 @@ fn log_format(proxy: &Proxy) -> Result<Option<Arc<LogFormat>>, StartError> {
 fn http_frontend(
     proxy: &Proxy,
     backends: &BTreeMap<String, Arc<Backend>>,
+    compiled: &mut CompiledAcls,
 ) -> Result<HttpFrontend, StartError> {
-    let acls = crate::acl::compile(&proxy.acls).map_err(|u| unsupported_acl(proxy, u))?;
+    let acls = compiled.of(proxy).map_err(|u| unsupported_acl(proxy, u))?;
     // A `default_backend` wins over a listen section's own servers.
     let default = proxy
         .default_backend

@@ -57,7 +57,7 @@ pub struct HttpFrontend {
     /// The frontend's configuration: its rules (`http-request`,
     /// `redirect`, `use_backend`, `default_backend`).
     pub rules: config::Proxy,
-    pub acls: Acls,
+    pub acls: Arc<Acls>,
     /// Every backend a rule may name.
     pub backends: BTreeMap<String, Arc<Backend>>,
     /// Where requests go when no rule chose: the `default_backend`, or a

@@ -16,7 +16,7 @@ use crate::config;
 pub struct ContentRules {
     delay: Option<Duration>,
     rules: Vec<config::TcpContentRule>,
-    acls: Acls,
+    acls: std::sync::Arc<Acls>,
 }
 
 /// What the rules decided.
@@ -29,7 +29,7 @@ pub enum Verdict {
 impl ContentRules {
     /// The rules of a proxy with `tcp-request content` lines; `acls` are
     /// its compiled ACLs. The caller has made sure no condition reads HTTP.
-    pub fn new(proxy: &config::Proxy, acls: Acls) -> Option<Self> {
+    pub fn new(proxy: &config::Proxy, acls: std::sync::Arc<Acls>) -> Option<Self> {
         (!proxy.tcp_content.is_empty()).then(|| ContentRules {
             delay: proxy.inspect_delay,
             rules: proxy.tcp_content.clone(),
