@@ -89,7 +89,19 @@ struct Request {
     /// The `Connection` header's tokens, taken out of `msg`.
     tokens: connection::Tokens,
     /// The request counts as under way (`h1_open_streams`) until it ends.
-    under_way: crate::counters::meter::Under,
+    _under_way: crate::counters::meter::Under,
+}
+
+/// A request sent and its response head come.
+struct Answered {
+    server: Metered,
+    slot: Slot,
+    /// Whether the request went up whole; an error is the server side
+    /// failing, or the client gone silent: its connection closes after.
+    up: Result<(), ForwardError>,
+    response: Response,
+    /// The request counts as under way on the server side too.
+    _under_way: crate::counters::meter::Under,
 }
 
 /// How a request ended, for the connection.
@@ -225,27 +237,13 @@ impl Conn<'_> {
         };
         let server_close =
             connection::server_close_for_request(self.http.policy.mode, backend.http.mode);
-        let Request {
-            head,
-            mut msg,
-            framing,
-            tokens,
-            under_way: _under_way,
-        } = req;
-        if let Some(v) = connection::request_value(server_close, head.version, tokens.upgrade) {
-            msg.add("connection", v);
+        if let Some(v) =
+            connection::request_value(server_close, req.head.version, req.tokens.upgrade)
+        {
+            req.msg.add("connection", v);
         }
-        self.relay(
-            txn,
-            &backend,
-            msg,
-            framing,
-            server,
-            slot,
-            server_close,
-            &head,
-        )
-        .await
+        self.relay(txn, &backend, req, server, slot, server_close)
+            .await
     }
 
     /// Waits for a request head and checks it as HAProxy's HTTP/1 layer
@@ -338,7 +336,7 @@ impl Conn<'_> {
             msg,
             framing: framing.framing,
             tokens,
-            under_way,
+            _under_way: under_way,
         })
     }
 
@@ -505,37 +503,57 @@ impl Conn<'_> {
     }
 
     /// Sends the request on, then the response back.
-    #[allow(clippy::too_many_arguments)]
     async fn relay(
         &mut self,
         txn: &mut Txn,
         backend: &Arc<Backend>,
-        msg: Message,
-        framing: Framing,
+        req: Request,
         server: BoxStream,
         slot: Slot,
         server_close: bool,
-        request: &Head,
     ) -> Next {
         let timeouts = Timeouts {
             client: self.timeouts().client,
             ..backend.timeouts
         };
+        let answered = match self
+            .wait_for_response(txn, backend, &req, server, slot, &timeouts)
+            .await
+        {
+            Ok(a) => a,
+            Err(next) => return next,
+        };
+        self.forward_response(txn, backend, &req, answered, server_close, &timeouts)
+            .await
+    }
+
+    /// Sends the request on and waits for the response head. A body goes
+    /// up while the response is awaited: a server may answer `100
+    /// Continue` first, or answer before the body's end. Without one, the
+    /// head goes and the response is read in turn. A failure on either
+    /// side ends the request here with HAProxy's answer.
+    async fn wait_for_response(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        req: &Request,
+        server: BoxStream,
+        slot: Slot,
+        timeouts: &Timeouts,
+    ) -> Result<Answered, Next> {
         let server = layers::server_use(server, &backend.traffic.h1, !txn.rec.attempt.reused);
-        let head_bytes = msg.to_bytes();
+        let head_bytes = req.msg.to_bytes();
         let (mut server, slot, written) = match self
             .first_write(txn, backend, server, slot, &head_bytes)
             .await
         {
             Ok(sent) => sent,
-            Err(next) => return next,
+            Err(next) => return Err(next),
         };
         let srv = slot.server().clone();
-        let _under_way = backend.traffic.h1.stream();
+        let under_way = backend.traffic.h1.stream();
+        let framing = req.framing;
         let has_body = framing != Framing::None;
-        let method = msg.start[0].clone();
-        let websocket = msg.has("sec-websocket-key");
-        let upgrade_asked = msg.lists("connection", b"upgrade");
 
         // A body goes up while the response is awaited: a server may
         // answer `100 Continue` first, or answer before the body's end.
@@ -567,7 +585,7 @@ impl Conn<'_> {
                     // the server connection with it.
                     self.client.inbuf = inbuf;
                     txn.rec.release(slot);
-                    return self.client_body_failed(txn, backend, up).await;
+                    return Err(self.client_body_failed(txn, backend, up).await);
                 }
             }
         } else {
@@ -577,7 +595,7 @@ impl Conn<'_> {
             {
                 self.client.inbuf = inbuf;
                 txn.rec.end(Cause::ServerAbort, Phase::Headers);
-                return self.reply(txn, Some(backend), 502, false).await;
+                return Err(self.reply(txn, Some(backend), 502, false).await);
             }
             let down = read_response(
                 &mut server,
@@ -606,7 +624,7 @@ impl Conn<'_> {
                 };
                 txn.rec.end(cause, Phase::Data);
                 txn.rec.release(slot);
-                return self.reply(txn, Some(backend), status, true).await;
+                return Err(self.reply(txn, Some(backend), status, true).await);
             }
             txn.close = true;
         }
@@ -614,13 +632,45 @@ impl Conn<'_> {
             Ok(r) => r,
             Err(e) => {
                 txn.rec.release(slot);
-                return self
+                return Err(self
                     .response_failed(txn, backend, &srv, e, up.is_err())
-                    .await;
+                    .await);
             }
         };
         txn.response_at = Some(Instant::now());
-        let Response { head, mut buf } = response;
+        Ok(Answered {
+            server,
+            slot,
+            up,
+            response,
+            _under_way: under_way,
+        })
+    }
+
+    /// The response, from its head on: checks, `http-response` rules,
+    /// persistence, the connection's fate, then its body (or a tunnel).
+    async fn forward_response(
+        &mut self,
+        txn: &mut Txn,
+        backend: &Arc<Backend>,
+        req: &Request,
+        answered: Answered,
+        server_close: bool,
+        timeouts: &Timeouts,
+    ) -> Next {
+        let Answered {
+            mut server,
+            slot,
+            up,
+            response: Response { head, mut buf },
+            _under_way,
+        } = answered;
+        let srv = slot.server().clone();
+        let msg = &req.msg;
+        let request = &req.head;
+        let method = msg.start[0].clone();
+        let websocket = msg.has("sec-websocket-key");
+        let upgrade_asked = msg.lists("connection", b"upgrade");
         let status = head.status.unwrap_or(0);
         Traffic::add(&srv.traffic.requests, 1);
         srv.traffic.response(status);
@@ -656,7 +706,7 @@ impl Conn<'_> {
         // HAProxy counts the response as it came in, before its edits.
         let counted_before = txn.rec.bytes_out;
         txn.rec.bytes_out += out.htx_size();
-        let denied = self.response_rules(backend, &msg, &mut out);
+        let denied = self.response_rules(backend, msg, &mut out);
         if let Some(status) = denied {
             // The response is replaced, its size still counted; the server
             // connection stays when the whole response is at hand.
@@ -729,7 +779,7 @@ impl Conn<'_> {
                 txn.rec.end(Cause::ClientAbort, Phase::Data);
                 return Next::Close;
             }
-            return self.tunnel(txn, Box::new(server), rest, &timeouts).await;
+            return self.tunnel(txn, Box::new(server), rest, timeouts).await;
         }
         let download = Transfer {
             framing: decision.framing,
