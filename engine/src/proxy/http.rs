@@ -1519,9 +1519,10 @@ listen app
         line.split(',').nth(column).unwrap().to_string()
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_kept_connection_that_refuses_the_next_request_is_replaced_at_once() {
-        let config = crate::config::load_str("test.cfg", ONE_SERVER)
+    /// An engine over a fake network with `text` as its configuration and
+    /// a `Brittle` server behind it, and a client connected to it.
+    async fn brittle(text: &str) -> (Engine, Arc<FakeNet>, DuplexStream) {
+        let config = crate::config::load_str("test.cfg", text)
             .expect("loads")
             .config;
         let net = FakeNet::new();
@@ -1535,7 +1536,13 @@ listen app
         )
         .await
         .expect("starts");
-        let mut client = net.dial("10.0.0.9:80", "10.0.0.200:40000");
+        let client = net.dial("10.0.0.9:80", "10.0.0.200:40000");
+        (engine, net, client)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kept_connection_that_refuses_the_next_request_is_replaced_at_once() {
+        let (engine, net, mut client) = brittle(ONE_SERVER).await;
         let request = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
         let start = tokio::time::Instant::now();
         for _ in 0..2 {
@@ -1558,21 +1565,7 @@ listen app
     #[tokio::test(start_paused = true)]
     async fn without_retries_left_the_client_connection_closes_without_an_answer() {
         let text = ONE_SERVER.replace("mode http\n", "mode http\n    retries 0\n");
-        let config = crate::config::load_str("test.cfg", &text)
-            .expect("loads")
-            .config;
-        let net = FakeNet::new();
-        net.set("10.0.0.1:80", Behaviour::Brittle(OK));
-        let _engine = Engine::start(
-            &config,
-            net.clone(),
-            net.clone(),
-            Arc::new(Memory::default()),
-            "e",
-        )
-        .await
-        .expect("starts");
-        let mut client = net.dial("10.0.0.9:80", "10.0.0.200:40000");
+        let (_engine, net, mut client) = brittle(&text).await;
         let request = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
         assert!(ask(&mut client, request).await.ends_with("ok"));
         assert_eq!(ask(&mut client, request).await, "");
