@@ -38,6 +38,9 @@ pub struct Options {
     pub finish_pids: Vec<i32>,
     /// `-st <pid>...`: terminate these processes (SIGTERM) once we listen.
     pub terminate_pids: Vec<i32>,
+    /// `-L <name>`: the local peer name (`HAPROXY_LOCALPEER`), the host's
+    /// name without it.
+    pub local_peer: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -114,7 +117,8 @@ where
                     o.terminate_pids.extend(pids);
                 }
             }
-            "-W" | "-Ws" | "-S" | "-x" | "-L" | "-C" | "-m" => {
+            "-L" => o.local_peer = Some(value()?),
+            "-W" | "-Ws" | "-S" | "-x" | "-C" | "-m" => {
                 return Err(UsageError::NotImplemented(flag.to_string()))
             }
             _ => return Err(UsageError::Unknown(flag.to_string())),

@@ -7,9 +7,10 @@ use engine::cli::{self, Options};
 use engine::config::{self, Config};
 use engine::identity;
 use engine::log::{self, LogSink, Severity};
-use engine::net::TokioNet;
+use engine::net::{Net, TokioNet};
 use engine::pool::Threads;
 use engine::runtime::{Engine, StartError};
+use tokio::signal::unix::Signal;
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {
@@ -38,6 +39,14 @@ fn main() -> ExitCode {
         };
     }
     let pid = std::process::id();
+    // HAProxy's local peer name, which a configuration reads as
+    // "${HAPROXY_LOCALPEER}": `-L`, else the host's name. Set while the
+    // process has one thread.
+    let local_peer = options
+        .local_peer
+        .clone()
+        .unwrap_or_else(|| TokioNet::new().host_name());
+    std::env::set_var("HAPROXY_LOCALPEER", local_peer);
     let result = config::load(&options.files);
     if options.check_only || result.is_err() {
         return report(&result, pid, options.quiet && result.is_ok());
@@ -72,35 +81,28 @@ fn report(result: &Result<config::Loaded, config::LoadError>, pid: u32, quiet: b
     let report = config::check_report(result, pid);
     if !quiet {
         if !report.stderr.is_empty() {
-            let exe = std::env::current_exe()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            let version = format!(
-                "{} (HAProxy {} compatible)",
-                env!("CARGO_PKG_VERSION"),
-                cli::COMPAT_VERSION
-            );
-            eprintln!(
-                "{}",
-                log::stderr_line(
-                    Severity::Notice,
-                    pid,
-                    &format!("engine version is {version}")
-                )
-            );
-            eprintln!(
-                "{}",
-                log::stderr_line(
-                    Severity::Notice,
-                    pid,
-                    &format!("path to executable is {exe}")
-                )
-            );
+            startup_notices(pid);
             eprint!("{}", report.stderr);
         }
         print!("{}", report.stdout);
     }
     ExitCode::from(report.exit_code as u8)
+}
+
+/// The two `[NOTICE]` lines HAProxy writes before the first message of a
+/// start that fails (or of `-c`): its version and executable.
+fn startup_notices(pid: u32) {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let version = format!(
+        "{} (HAProxy {} compatible)",
+        env!("CARGO_PKG_VERSION"),
+        cli::COMPAT_VERSION
+    );
+    let notice = |line: &str| eprintln!("{}", log::stderr_line(Severity::Notice, pid, line));
+    notice(&format!("engine version is {version}"));
+    notice(&format!("path to executable is {exe}"));
 }
 
 /// `-n`, `-N`, `-p` and `-D` win over the configuration.
@@ -121,36 +123,25 @@ fn apply_overrides(config: &mut Config, options: &Options) {
 }
 
 fn run(config: Config, options: &Options) -> ExitCode {
-    if config.global.daemon {
-        if let Err(e) = daemonize(!options.verbose) {
-            eprintln!(
-                "{}",
-                log::stderr_line(
-                    Severity::Alert,
-                    std::process::id(),
-                    &format!("[{}.main()] Cannot fork: {e}.", progname())
-                )
-            );
-            return ExitCode::from(1);
-        }
-    }
-    let pid = std::process::id();
-    if let Some(path) = &config.global.pidfile {
-        if let Err(e) = std::fs::write(path, format!("{pid}\n")) {
-            eprintln!(
-                "{}",
-                log::stderr_line(
-                    Severity::Alert,
-                    pid,
-                    &format!(
-                        "[engine.main()] Cannot create pidfile {} ({e})",
-                        path.display()
+    let daemon = if config.global.daemon {
+        match Daemon::fork() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!(
+                    "{}",
+                    log::stderr_line(
+                        Severity::Alert,
+                        std::process::id(),
+                        &format!("[{}.main()] Cannot fork: {e}.", progname())
                     )
-                )
-            );
-            return ExitCode::from(1);
+                );
+                return ExitCode::from(1);
+            }
         }
-    }
+    } else {
+        None
+    };
+    let pid = std::process::id();
     // The process's own work (accepting, checks, the runtime API, signals)
     // runs on this thread; client connections run on the seam's `nbthread`
     // event loops (one per CPU without it, as HAProxy).
@@ -165,10 +156,30 @@ fn run(config: Config, options: &Options) -> ExitCode {
         }
     };
     let quiet = options.quiet || (config.global.daemon && !options.verbose);
-    runtime.block_on(serve(config, options, pid, quiet))
+    runtime.block_on(serve(config, options, pid, quiet, daemon))
 }
 
-async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> ExitCode {
+/// The pidfile, as HAProxy writes it: by a daemon only (`-D`), with its
+/// pid; in the foreground (`-db`, or no `-D`) there is none.
+fn write_pidfile(path: &std::path::Path, pid: u32) -> Result<(), ExitCode> {
+    std::fs::write(path, format!("{pid}\n")).map_err(|e| {
+        let line = format!(
+            "[{}.main()] Cannot create pidfile {} ({e})",
+            progname(),
+            path.display()
+        );
+        eprintln!("{}", log::stderr_line(Severity::Alert, pid, &line));
+        ExitCode::from(1)
+    })
+}
+
+async fn serve(
+    config: Config,
+    options: &Options,
+    pid: u32,
+    quiet: bool,
+    mut daemon: Option<Daemon>,
+) -> ExitCode {
     let sink: Arc<dyn LogSink> = Arc::new(log::Stderr { pid, quiet });
     let threads = config.global.nbthread.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -198,6 +209,9 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
     {
         Ok(e) => e,
         Err(e) => {
+            if !options.quiet {
+                startup_notices(pid);
+            }
             // Alerts show even with -q, as HAProxy's do.
             let alert = |line: &str| eprintln!("{}", log::stderr_line(Severity::Alert, pid, line));
             e.to_string().lines().for_each(alert);
@@ -220,15 +234,26 @@ async fn serve(config: Config, options: &Options, pid: u32, quiet: bool) -> Exit
             }
         }
         Err(e) => {
+            if !options.quiet {
+                startup_notices(pid);
+            }
             let line = format!("[{}.main()] {e}", progname());
             eprintln!("{}", log::stderr_line(Severity::Alert, pid, &line));
             return ExitCode::from(1);
         }
     }
+    if let Some(d) = daemon.as_mut() {
+        if let Some(path) = &config.global.pidfile {
+            if let Err(code) = write_pidfile(path, pid) {
+                return code;
+            }
+        }
+        d.serving(!options.verbose);
+    }
     // Only once we listen do the old processes let go (`-sf` / `-st`).
     signal_all(&options.finish_pids, libc::SIGUSR1);
     signal_all(&options.terminate_pids, libc::SIGTERM);
-    signals.wait_for_stop(&engine).await
+    signals.serve(&engine).await
 }
 
 /// HAProxy's default `log-tag`: the base name of the program as invoked.
@@ -237,7 +262,8 @@ fn log_tag() -> String {
     prog.rsplit('/').next().unwrap_or("engine").to_string()
 }
 
-/// The program's name as it was invoked, which HAProxy puts in some messages.
+/// The program's name as it was invoked, which HAProxy puts in some
+/// messages (`[/usr/sbin/haproxy.main()]`: argv[0] as it is).
 fn progname() -> String {
     std::env::args()
         .next()
@@ -253,11 +279,13 @@ fn signal_all(pids: &[i32], signal: i32) {
     }
 }
 
-/// The signals that stop the process, caught from `install` on.
+/// The signals HAProxy answers, caught from `install` on.
 struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    usr1: tokio::signal::unix::Signal,
+    term: Signal,
+    int: Signal,
+    usr1: Signal,
+    usr2: Signal,
+    hup: Signal,
 }
 
 impl Signals {
@@ -269,56 +297,120 @@ impl Signals {
             term: signal(SignalKind::terminate()).ok()?,
             int: signal(SignalKind::interrupt()).ok()?,
             usr1: signal(SignalKind::user_defined1()).ok()?,
+            usr2: signal(SignalKind::user_defined2()).ok()?,
+            hup: signal(SignalKind::hangup()).ok()?,
         })
     }
 
-    /// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting and
-    /// finishes the live streams first (HAProxy's soft stop). A signal
-    /// that came before this waits for it.
-    async fn wait_for_stop(mut self, engine: &Engine) -> ExitCode {
-        tokio::select! {
-            biased;
-            _ = self.term.recv() => ExitCode::SUCCESS,
-            _ = self.int.recv() => ExitCode::SUCCESS,
-            _ = self.usr1.recv() => {
-                tokio::select! {
-                    biased;
-                    _ = self.term.recv() => {}
-                    _ = self.int.recv() => {}
-                    _ = engine.soft_stop() => {}
-                }
-                ExitCode::SUCCESS
+    /// Serves until a signal stops the process: SIGTERM and SIGINT at
+    /// once; SIGUSR1 after a soft stop (no more accepting, the live streams
+    /// finish). On the way, SIGHUP dumps the servers' states; SIGUSR2
+    /// means something to a master process only (not built), so it changes
+    /// nothing. A signal that came before this waits for it.
+    async fn serve(mut self, engine: &Engine) -> ExitCode {
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.term.recv() => return ExitCode::SUCCESS,
+                _ = self.int.recv() => return ExitCode::SUCCESS,
+                _ = self.usr1.recv() => break,
+                _ = self.hup.recv() => engine.dump_servers_state().await,
+                _ = self.usr2.recv() => {}
+            }
+        }
+        let stopping = engine.soft_stop();
+        tokio::pin!(stopping);
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.term.recv() => return ExitCode::SUCCESS,
+                _ = self.int.recv() => return ExitCode::SUCCESS,
+                _ = &mut stopping => return ExitCode::SUCCESS,
+                _ = self.hup.recv() => engine.dump_servers_state().await,
+                _ = self.usr1.recv() => {}
+                _ = self.usr2.recv() => {}
             }
         }
     }
 }
 
-/// Forks into the background: the parent exits, the child leaves the
-/// terminal's session and, unless `-V`, lets go of the standard streams so
-/// that whoever started it (a shell, a pipe) is not held open. Must run
-/// before any thread exists.
-fn daemonize(detach_stdio: bool) -> std::io::Result<()> {
-    // SAFETY: called from main before the tokio runtime starts, so the
-    // process has a single thread and fork is sound.
-    match unsafe { libc::fork() } {
-        -1 => Err(std::io::Error::last_os_error()),
-        0 => {
-            // SAFETY: setsid has no memory effects.
-            unsafe { libc::setsid() };
-            if detach_stdio {
-                let null = std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .open("/dev/null")?;
+/// The child's side of `-D`: HAProxy binds every listener before it
+/// detaches, so whoever started it learns whether it started. The child
+/// binds; the parent waits for its word on a pipe and exits with it (0
+/// once the child serves, 1 when it could not start: its alerts are on
+/// the caller's stderr, which the child keeps until then).
+struct Daemon {
+    /// The pipe's writing end; None once the word is sent.
+    word: Option<std::fs::File>,
+}
+
+impl Daemon {
+    /// Forks; returns in the child only. Must run before any thread exists.
+    fn fork() -> std::io::Result<Daemon> {
+        use std::io::Read;
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) fills the two descriptors on success.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: the descriptors were just created and are owned here.
+        let (mut read, write) = unsafe {
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        };
+        // SAFETY: called from main before the tokio runtime starts, so the
+        // process has a single thread and fork is sound.
+        match unsafe { libc::fork() } {
+            -1 => Err(std::io::Error::last_os_error()),
+            0 => {
+                drop(read);
+                // SAFETY: setsid has no memory effects.
+                unsafe { libc::setsid() };
+                Ok(Daemon { word: Some(write) })
+            }
+            _ => {
+                drop(write);
+                let mut word = [0u8; 1];
+                let started = matches!(read.read(&mut word), Ok(1) if word[0] == b'0');
+                std::process::exit(if started { 0 } else { 1 });
+            }
+        }
+    }
+
+    /// The child serves: unless `-V`, it lets go of the standard streams
+    /// so that whoever started it (a shell, a pipe) is not held open, then
+    /// tells the parent.
+    fn serving(&mut self, detach_stdio: bool) {
+        use std::io::Write;
+        if detach_stdio {
+            if let Ok(null) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+            {
                 use std::os::fd::AsRawFd;
                 for fd in 0..=2 {
                     // SAFETY: dup2 onto the standard descriptors, which we own.
                     unsafe { libc::dup2(null.as_raw_fd(), fd) };
                 }
             }
-            Ok(())
         }
-        _ => std::process::exit(0),
+        if let Some(mut w) = self.word.take() {
+            let _ = w.write_all(b"0");
+        }
+    }
+}
+
+impl Drop for Daemon {
+    /// A child that ends before serving makes the parent exit 1.
+    fn drop(&mut self) {
+        use std::io::Write;
+        if let Some(mut w) = self.word.take() {
+            let _ = w.write_all(b"1");
+        }
     }
 }
 

@@ -272,6 +272,69 @@ impl Engine {
         }
     }
 
+    /// SIGHUP: every server's state and every proxy's, as HAProxy's
+    /// sig_dump_state words them, on stderr and to each proxy's logs.
+    pub async fn dump_servers_state(&self) {
+        self.logger.sink().emit(
+            Severity::Warning,
+            "SIGHUP received, dumping servers states.",
+        );
+        for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
+            let heading = format!(
+                "SIGHUP received, dumping servers states for proxy {}.",
+                p.name
+            );
+            self.logger.send(targets, Level::Notice, &heading).await;
+            let mut lines = vec![];
+            let servers = p.backend.iter().flat_map(|b| b.servers.iter());
+            for s in servers {
+                let up = s.is_up() && !s.in_maint();
+                lines.push(format!(
+                    "SIGHUP: Server {}/{} is {}. Conn: {} act, {} pend, {} tot.",
+                    p.name,
+                    s.name(),
+                    if up { "UP" } else { "DOWN" },
+                    s.current_conns(),
+                    s.waiting(),
+                    crate::counters::Traffic::get(&s.traffic.sessions),
+                ));
+            }
+            let fe = p.frontend.as_ref();
+            let be = p.backend.as_ref();
+            let unassigned = be.map_or(0, |b| b.queued());
+            let pending =
+                unassigned + be.map_or(0, |b| b.servers.iter().map(|s| s.waiting()).sum::<usize>());
+            let conns = format!(
+                "Conn: act(FE+BE): {}+{}, {pending} pend ({unassigned} unass), tot(FE+BE): {}+{}.",
+                fe.map_or(0, |f| f.limit.in_use()),
+                be.map_or(0, |b| b.current_streams()),
+                fe.map_or(0, |f| f.total_conns.load(Ordering::Relaxed)),
+                be.map_or(0, |b| b.total_streams()),
+            );
+            let (active, backup) = be.map_or((0, 0), |b| b.count_up());
+            lines.push(match be.filter(|b| !b.servers.is_empty()) {
+                None => format!("SIGHUP: Proxy {} has no servers. {conns}", p.name),
+                Some(_) if active == 0 => format!(
+                    "SIGHUP: Proxy {} {} ! {conns}",
+                    p.name,
+                    if backup > 0 {
+                        "is running on backup servers"
+                    } else {
+                        "has no server available"
+                    }
+                ),
+                Some(_) => format!(
+                    "SIGHUP: Proxy {} has {active} active servers and {backup} backup servers available. {conns}",
+                    p.name
+                ),
+            });
+            for line in lines {
+                self.logger.sink().emit(Severity::Warning, &line);
+                self.logger.send(targets, Level::Notice, &line).await;
+            }
+        }
+    }
+
     /// `hard-stop-after` expired: says which frontends still hold
     /// connections; they close as the engine returns.
     async fn hard_stop(&self) {

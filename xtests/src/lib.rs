@@ -230,10 +230,16 @@ pub struct ProxyProcess {
 impl ProxyProcess {
     /// Starts `binary -f config -db` in the foreground.
     pub fn start(binary: &Path, config: &Path) -> ProxyProcess {
+        Self::start_with(binary, config, &[])
+    }
+
+    /// Starts `binary -f config -db <extra>` in the foreground.
+    pub fn start_with(binary: &Path, config: &Path, extra: &[&str]) -> ProxyProcess {
         let mut child = Command::new(binary)
             .arg("-f")
             .arg(config)
             .arg("-db")
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -383,3 +383,118 @@ fn nbthread_sets_the_worker_threads() {
     // The main thread is there either way; each worker adds one.
     assert_eq!(threads_with(3) - threads_with(1), 2);
 }
+
+/// The signals HAProxy answers without stopping, side by side: SIGHUP
+/// dumps every server's state and every proxy's on stderr (and to the
+/// logs), SIGUSR2 changes nothing outside master-worker mode; then
+/// SIGUSR1 stops as usual.
+#[test]
+fn sighup_dumps_server_states_and_sigusr2_changes_nothing() {
+    let session = |bin: &std::path::Path| {
+        let up = NameServer::start("s2", 0);
+        let down = free_port();
+        let fe = free_port();
+        let cfg = config_file(
+            "sighup",
+            &format!(
+                "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+                 frontend fe\n    bind 127.0.0.1:{fe}\n    default_backend be\n\
+                 backend be\n    server s1 127.0.0.1:{down} disabled\n    server s2 127.0.0.1:{} backup\n",
+                up.port
+            ),
+        );
+        let mut proxy = ProxyProcess::start(bin, &cfg);
+        // The probe of wait_listening is the first connection, this the
+        // second: both to the backup, s1 being in maintenance.
+        proxy.wait_listening(fe, Duration::from_secs(5));
+        assert_eq!(ask(fe), "s2");
+        let pid = proxy.pid() as i32;
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(pid, libc::SIGHUP) };
+        proxy.wait_for("SIGHUP: Proxy be ", Duration::from_secs(5));
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGUSR2) };
+        // Still serving after SIGUSR2: a connection is answered.
+        assert_eq!(ask(fe), "s2");
+        let dump: Vec<String> = xtests::check_messages(&proxy.stderr())
+            .into_iter()
+            .filter(|l| l.contains("SIGHUP") && !l.contains("<HTTPCLIENT>"))
+            .collect();
+        (dump, proxy.signal_and_wait(libc::SIGUSR1))
+    };
+    let (dump, code) = xtests::side_by_side(&xtests::proxies!(), "SIGHUP dump", session);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        dump,
+        [
+            "[WARNING]  (PID) : SIGHUP received, dumping servers states.",
+            "[WARNING]  (PID) : SIGHUP: Proxy fe has no servers. Conn: act(FE+BE): 0+0, 0 pend (0 unass), tot(FE+BE): 2+0.",
+            "[WARNING]  (PID) : SIGHUP: Server be/s1 is DOWN. Conn: 0 act, 0 pend, 0 tot.",
+            "[WARNING]  (PID) : SIGHUP: Server be/s2 is UP. Conn: 0 act, 0 pend, 2 tot.",
+            "[WARNING]  (PID) : SIGHUP: Proxy be is running on backup servers ! Conn: act(FE+BE): 0+0, 0 pend (0 unass), tot(FE+BE): 0+2.",
+        ]
+    );
+}
+
+/// `-D` binds every listener before it detaches, as HAProxy: a port in use
+/// is exit 1 with HAProxy's alerts and no pidfile; in the foreground
+/// (`-db`) no pidfile is written; `-L` is accepted.
+#[test]
+fn daemon_start_fails_visibly_and_pidfiles_are_the_daemons() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let server = NameServer::start("s1", 0);
+    let busy = config_file(
+        "daemon-busy",
+        &tcp_config(&format!("    bind 127.0.0.1:{port}"), server.port),
+    );
+    let fe = free_port();
+    let free = config_file(
+        "daemon-fg",
+        &tcp_config(&format!("    bind 127.0.0.1:{fe}"), server.port),
+    );
+    let session = |bin: &std::path::Path| {
+        let pidfile = busy.with_file_name(format!("busy-{}.pid", fe));
+        let _ = std::fs::remove_file(&pidfile);
+        let (code, out) = run(
+            bin,
+            &[
+                "-D",
+                "-p",
+                pidfile.to_str().unwrap(),
+                "-f",
+                busy.to_str().unwrap(),
+            ],
+        );
+        let alerts: Vec<String> = xtests::check_messages(&out)
+            .into_iter()
+            .filter(|l| l.starts_with("[ALERT]") && !l.contains(".main()]"))
+            .collect();
+        let busy_pidfile = pidfile.exists();
+        // The foreground: serving, no pidfile.
+        let fg_pidfile = free.with_file_name(format!("fg-{}.pid", fe));
+        let _ = std::fs::remove_file(&fg_pidfile);
+        let mut proxy = ProxyProcess::start_with(
+            bin,
+            &free,
+            &["-p", fg_pidfile.to_str().unwrap(), "-L", "peer1"],
+        );
+        proxy.wait_listening(fe, Duration::from_secs(5));
+        let answered = ask(fe);
+        let fg = fg_pidfile.exists();
+        let stopped = proxy.signal_and_wait(libc::SIGUSR1);
+        (code, alerts, busy_pidfile, answered, fg, stopped)
+    };
+    let (code, alerts, busy_pidfile, answered, fg_pidfile, stopped) =
+        xtests::side_by_side(&xtests::proxies!(), "-D and pidfiles", session);
+    assert_eq!(code, 1);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("cannot bind socket (Address already in use)"));
+    assert!(
+        !busy_pidfile,
+        "no pidfile naming a process that did not start"
+    );
+    assert_eq!(answered, "s1");
+    assert!(!fg_pidfile, "a foreground process writes no pidfile");
+    assert_eq!(stopped, Some(0));
+}
