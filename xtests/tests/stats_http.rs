@@ -124,8 +124,10 @@ backend app
             "hrsp_5xx",
             "hrsp_other",
         ];
+        // And every client connection seen closed (`scur`).
         sum(("web", "FRONTEND"), &classes) == answered
             && sum(("app", "BACKEND"), &["req_tot"]) == answered - 3
+            && sum(("web", "FRONTEND"), &["scur"]) == 0
     });
     xtests::api(&socket, "show stat")
 }
