@@ -41,22 +41,37 @@ backend app
     );
     let proxy = ProxyProcess::start(binary, &cfg);
     proxy.wait_for("Server app/s2 is DOWN", Duration::from_secs(5));
-    let page = Client::connect(fe)
-        .send(b"GET /metrics?scope=backend&scope=server HTTP/1.1\r\nHost: a\r\n\r\n")
-        .response()
-        .unwrap_or_default();
-    let head = page
-        .split("\r\n\r\n")
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let samples = page
-        .lines()
-        .filter(|l| l.starts_with("haproxy_"))
-        .filter_map(|l| l.rsplit_once(' '))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    (head, samples)
+    let scrape = || {
+        let page = Client::connect(fe)
+            .send(b"GET /metrics?scope=backend&scope=server HTTP/1.1\r\nHost: a\r\n\r\n")
+            .response()
+            .unwrap_or_default();
+        let head = page
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let samples: BTreeMap<String, String> = page
+            .lines()
+            .filter(|l| l.starts_with("haproxy_"))
+            .filter_map(|l| l.rsplit_once(' '))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (head, samples)
+    };
+    // The DOWN message may come out a moment before the transition is
+    // counted (HAProxy's applet runs on another thread): scraped again
+    // until the transition shows.
+    let mut page = scrape();
+    xtests::wait_until(Duration::from_secs(5), "s2's UP to DOWN counted", || {
+        let key = "haproxy_server_check_up_down_total{proxy=\"app\",server=\"s2\"}";
+        if page.1.get(key).map(String::as_str) == Some("1") {
+            return true;
+        }
+        page = scrape();
+        false
+    });
+    page
 }
 
 /// Metrics that measure time or the machine: compared for presence only.
