@@ -293,6 +293,22 @@ impl AsyncWrite for Brittle {
     }
 }
 
+/// Three checked servers (one with its own check address and port, one
+/// backup), for the tests of checks and of what their reports change.
+pub const CHECKED: &str = "
+defaults
+    mode tcp
+    timeout connect 1s
+listen app
+    bind :80
+    server web1 10.0.0.1:80 check port 8080 addr 10.0.9.1 inter 1000 rise 2 fall 3
+    server web2 10.0.0.2:80 check inter 1000
+    server web7 10.0.0.7:80 check inter 1000 backup
+";
+
+/// Where the checks of [`CHECKED`] connect, in its servers' order.
+pub const CHECK_TARGETS: [&str; 3] = ["10.0.9.1:8080", "10.0.0.2:80", "10.0.0.7:80"];
+
 /// The single backend-capable proxy of a config text (for tests).
 pub fn proxy(text: &str) -> config::Proxy {
     let loaded = config::load_str("test.cfg", text)

@@ -126,10 +126,11 @@ impl Hashing {
     pub fn key_of(&self, req: &dyn crate::acl::Request, body: Option<&[u8]>) -> Option<u32> {
         // A TCP stream has no request line: no URI to hash.
         let uri = (!req.method().is_empty()).then(|| req.uri());
-        let headers = req.headers();
+        // Headers are listed only for an algorithm that reads one: every
+        // request asks here, whatever the balance.
         let header = |name: &str| {
-            headers
-                .iter()
+            req.headers()
+                .into_iter()
                 .filter(|(n, _)| *n == name.as_bytes())
                 .flat_map(|(_, v)| v.split(|&c| c == b','))
                 .map(|v| v.trim_ascii().to_vec())

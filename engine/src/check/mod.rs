@@ -294,16 +294,7 @@ mod tests {
     use crate::log::Memory;
     use crate::testing::{proxy, Behaviour, FakeNet};
 
-    const CFG: &str = "
-defaults
-    mode tcp
-    timeout connect 1s
-listen app
-    bind :80
-    server web1 10.0.0.1:80 check port 8080 addr 10.0.9.1 inter 1000 rise 2 fall 3
-    server web2 10.0.0.2:80 check inter 1000
-    server web7 10.0.0.7:80 check inter 1000 backup
-";
+    use crate::testing::CHECKED as CFG;
 
     /// Reports go nowhere: these tests watch the probes only (what
     /// reports do is tested with the status module).
@@ -319,7 +310,7 @@ listen app
     #[tokio::test(start_paused = true)]
     async fn checks_go_to_addr_and_port_and_start_spread_over_the_interval() {
         let net = FakeNet::new();
-        for a in ["10.0.9.1:8080", "10.0.0.2:80", "10.0.0.7:80"] {
+        for a in crate::testing::CHECK_TARGETS {
             net.set(a, Behaviour::Accept);
         }
         let backend = Arc::new(Backend::new(&proxy(CFG), 1, vec![], 0));

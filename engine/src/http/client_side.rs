@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::body::{self, Framing};
 use super::chunked::ChunkedDecoder;
-use super::forward::now_or_never;
+use super::forward::{now_or_never, sleep_until};
 use super::head::{self, Head, TUNE_BUFSIZE, TUNE_MAXREWRITE};
 use crate::net::BoxStream;
 
@@ -89,16 +89,10 @@ impl ClientSide {
     /// room; None once `deadline` has passed.
     pub async fn read_more(&mut self, deadline: Option<Instant>) -> Option<std::io::Result<usize>> {
         self.inbuf.reserve(READ_BYTES);
-        let wait = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             biased;
             n = self.stream.read_buf(&mut self.inbuf) => Some(n),
-            _ = wait => None,
+            _ = sleep_until(deadline) => None,
         }
     }
 

@@ -80,6 +80,15 @@ pub async fn now_or_never<F: std::future::Future>(step: F) -> Option<F::Output> 
     .await
 }
 
+/// Waits until `deadline`; forever without one (a `select!` arm for an
+/// optional timeout).
+pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Runs one I/O step under an optional timeout; a timeout is an
 /// `ErrorKind::TimedOut` error. A step that completes at once (most
 /// writes, reads of bytes already there) arms no timer: the timer wheel

@@ -14,8 +14,9 @@ use std::net::SocketAddr;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use super::pump::{sleep_until, Early};
+use super::pump::Early;
 use crate::acl::Stream;
+use crate::http::forward::sleep_until;
 use crate::net::BoxStream;
 use crate::rules::tcp::{ContentRules, Verdict};
 

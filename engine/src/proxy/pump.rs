@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::config::Timeouts;
+use crate::http::forward::sleep_until;
 use crate::net::BoxStream;
 
 /// Size of each direction's forwarding buffer (HAProxy's tune.bufsize default).
@@ -276,14 +277,6 @@ async fn read<R: AsyncRead + Unpin>(
             _ = sleep_until(deadline) => return Ok(None),
             _ = changed => continue,
         }
-    }
-}
-
-/// Sleeps until `deadline`, or forever without one.
-pub(super) async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -9,13 +9,14 @@ use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
 use super::inspect;
-use super::pump::{self, sleep_until, Early, End, Side};
+use super::pump::{self, Early, End, Side};
 use super::sessions::Entry;
 use super::{Frontend, Process};
 use crate::acl::Stream;
 use crate::backend::ConnectError;
 use crate::config::Timeouts;
 use crate::counters::{Sample, Traffic};
+use crate::http::forward::sleep_until;
 use crate::log::syslog::Level;
 use crate::log::tcplog::{self, Cause, Phase};
 use crate::net::{Accepted, BoxStream};
