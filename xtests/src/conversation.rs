@@ -41,6 +41,8 @@ pub struct CheckServer {
     pub port: u16,
     script: Arc<Mutex<Vec<Step>>>,
     received: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Connections whose script has ended (or whose peer went away).
+    ended: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl CheckServer {
@@ -50,8 +52,9 @@ impl CheckServer {
         let port = listener.local_addr().expect("a bound address").port();
         let script = Arc::new(Mutex::new(script));
         let received: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let ended: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
         {
-            let (script, received) = (script.clone(), received.clone());
+            let (script, received, ended) = (script.clone(), received.clone(), ended.clone());
             thread::spawn(move || {
                 for conn in listener.incoming() {
                     let Ok(conn) = conn else { break };
@@ -61,8 +64,11 @@ impl CheckServer {
                         all.push(vec![]);
                         all.len() - 1
                     };
-                    let received = received.clone();
-                    thread::spawn(move || converse(conn, steps, &received, index));
+                    let (received, ended) = (received.clone(), ended.clone());
+                    thread::spawn(move || {
+                        converse(conn, steps, &received, index);
+                        ended.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    });
                 }
             });
         }
@@ -70,6 +76,7 @@ impl CheckServer {
             port,
             script,
             received,
+            ended,
         }
     }
 
@@ -81,6 +88,17 @@ impl CheckServer {
     /// How many connections came so far.
     pub fn connections(&self) -> usize {
         self.received.lock().unwrap().len()
+    }
+
+    /// The bytes each connection received, in accept order.
+    pub fn received(&self) -> Vec<Vec<u8>> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Whether every connection so far has ended its script (with
+    /// `Step::Silent`: the peer closed it).
+    pub fn all_ended(&self) -> bool {
+        self.ended.load(std::sync::atomic::Ordering::Acquire) == self.connections()
     }
 
     /// The bytes the first connection received, escaped.

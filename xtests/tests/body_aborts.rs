@@ -8,82 +8,14 @@
 //! The server never answers: it records what arrives and holds the
 //! connection, so the request's fate is the client's doing.
 
-use std::io::Read;
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
+
+use xtests::conversation::{CheckServer, Step};
 
 use xtests::http::{wait_logs, Client};
 use xtests::{config_file, free_port, proxies, side_by_side, wait_until, ProxyProcess};
-
-/// A server that reads and records every connection's bytes and never
-/// answers.
-struct Holding {
-    port: u16,
-    received: Arc<Mutex<Vec<Conn>>>,
-}
-
-/// One connection's bytes, and whether the proxy closed it.
-type Conn = (Vec<u8>, bool);
-
-impl Holding {
-    fn start() -> Holding {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind");
-        let port = listener.local_addr().unwrap().port();
-        let received: Arc<Mutex<Vec<Conn>>> = Arc::default();
-        let all = received.clone();
-        thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { break };
-                let index = {
-                    let mut all = all.lock().unwrap();
-                    all.push((vec![], false));
-                    all.len() - 1
-                };
-                let all = all.clone();
-                thread::spawn(move || {
-                    conn.set_read_timeout(Some(Duration::from_secs(10)))
-                        .unwrap();
-                    let mut buf = [0u8; 4096];
-                    while let Ok(n) = conn.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        all.lock().unwrap()[index].0.extend_from_slice(&buf[..n]);
-                    }
-                    all.lock().unwrap()[index].1 = true;
-                    let _ = conn.shutdown(Shutdown::Both);
-                });
-            }
-        });
-        Holding { port, received }
-    }
-
-    /// Every connection's bytes, those without any left out.
-    fn received(&self) -> Vec<Vec<u8>> {
-        let all = self.received.lock().unwrap().clone();
-        all.into_iter()
-            .map(|(bytes, _)| bytes)
-            .filter(|c| !c.is_empty())
-            .collect()
-    }
-
-    fn total(&self) -> usize {
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|c| c.0.len())
-            .sum()
-    }
-
-    /// Whether the proxy has closed every connection it opened.
-    fn all_closed(&self) -> bool {
-        self.received.lock().unwrap().iter().all(|c| c.1)
-    }
-}
 
 /// What the client does after its first bytes reached the server.
 enum Then {
@@ -106,7 +38,8 @@ const CHUNKED_HEAD: &[u8] =
     b"POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
 
 fn transcript(bin: &Path, case: &Case) -> Vec<String> {
-    let server = Holding::start();
+    // Reads and records, never answers, until the proxy closes.
+    let server = CheckServer::start(vec![Step::Silent]);
     let port = free_port();
     let config = format!(
         "global\n    log stderr format raw local0 info\n\
@@ -127,7 +60,7 @@ fn transcript(bin: &Path, case: &Case) -> Vec<String> {
             // The head went up: the server was contacted before the body
             // failed.
             wait_until(Duration::from_secs(5), "the server got the head", || {
-                server.total() > 0
+                server.received().iter().any(|c| !c.is_empty())
             });
         }
         Then::Read => {}
@@ -150,10 +83,11 @@ fn transcript(bin: &Path, case: &Case) -> Vec<String> {
     out.extend(wait_logs(&proxy, 1));
     // The server's side has ended with the stream: what it got is final.
     wait_until(Duration::from_secs(5), "the proxy left the server", || {
-        server.all_closed()
+        server.all_ended()
     });
-    for (i, bytes) in server.received().iter().enumerate() {
-        out.push(format!("server#{i}< {:?}", String::from_utf8_lossy(bytes)));
+    let received = server.received().into_iter().filter(|c| !c.is_empty());
+    for (i, bytes) in received.enumerate() {
+        out.push(format!("server#{i}< {:?}", String::from_utf8_lossy(&bytes)));
     }
     drop(proxy);
     out
