@@ -211,7 +211,7 @@ impl Engine {
     ) -> Result<Engine, StartError> {
         let plan = Plan::new(config, &*net)?;
         let listeners = bind(config, &*net).await?;
-        Ok(plan.run(config, listeners, net, pool, sink, log_tag))
+        Ok(plan.run(config, listeners, None, net, pool, sink, log_tag))
     }
 
     /// Starts the engine `config` describes over listeners already bound
@@ -219,16 +219,20 @@ impl Engine {
     /// enabled frontend of `config` must find its sockets there, under its
     /// name, one per address; stats sockets are taken in order. Refuses,
     /// as [`Engine::start`] does, a configuration the engine cannot run.
+    /// `carried`: the servers' states of the generation this one
+    /// replaces, applied in place of the state files (see
+    /// [`status::restore`]).
     pub fn start_with(
         config: &Config,
         listeners: Listeners,
+        carried: Option<&status::restore::Saved>,
         net: Arc<dyn Net>,
         pool: Arc<dyn Pool>,
         sink: Arc<dyn LogSink>,
         log_tag: &str,
     ) -> Result<Engine, StartError> {
         let plan = Plan::new(config, &*net)?;
-        Ok(plan.run(config, listeners, net, pool, sink, log_tag))
+        Ok(plan.run(config, listeners, carried, net, pool, sink, log_tag))
     }
 
     /// Stops accepting, says so for every proxy as HAProxy does, then
@@ -490,10 +494,12 @@ impl Plan {
     /// Builds the process-wide state and the stats registry, then starts
     /// the accept loops over `listeners`, the health checks and the
     /// runtime API.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         self,
         config: &Config,
         listeners: Listeners,
+        carried: Option<&status::restore::Saved>,
         net: Arc<dyn Net>,
         pool: Arc<dyn Pool>,
         sink: Arc<dyn LogSink>,
@@ -610,6 +616,16 @@ impl Plan {
             max_spread: config.global.max_spread_checks,
         });
         let started: Vec<Arc<Backend>> = all.iter().filter(|b| !b.disabled).cloned().collect();
+        // The states from before a reload, before any check may change them.
+        let restored = status::restore::apply(config, &started, carried);
+        if !restored.is_empty() {
+            let logger = logger.clone();
+            tasks.push(tokio::spawn(async move {
+                for notice in restored {
+                    notice.publish(&logger).await;
+                }
+            }));
+        }
         tasks.extend(check::spawn_all(checker, &started));
         tasks.extend(status::spawn_warm_ups(&started));
         let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);

@@ -73,8 +73,8 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("presetenv", no_env, Runtime::No, "presetenv <name> <value>: refused, see setenv."),
     kw("quiet", quiet, Runtime::No, "quiet: no messages at startup."),
     kw("resetenv", no_env, Runtime::No, "resetenv [<name>...]: refused, see setenv."),
-    kw("server-state-base", server_state_base, Runtime::No, "server-state-base <dir>."),
-    kw("server-state-file", ignore_one, Runtime::No, "server-state-file <file>."),
+    kw("server-state-base", server_state_base, Runtime::Yes, "server-state-base <dir>."),
+    kw("server-state-file", server_state_file, Runtime::Yes, "server-state-file <file>."),
     kw("set-dumpable", flag, Runtime::No, "set-dumpable: allow core dumps after setuid."),
     kw("setenv", no_env, Runtime::No, "setenv <name> <value>: refused (the engine does not change its environment)."),
     kw("spread-checks", spread_checks, Runtime::Yes, "spread-checks <0..50>: percent of jitter on check intervals."),
@@ -369,6 +369,17 @@ fn server_state_base(g: &mut Global, ctx: &mut Ctx) {
     }
     if !missing_arg(ctx) {
         g.server_state_base = Some(PathBuf::from(ctx.arg(1)));
+    }
+}
+
+/// `server-state-file <file>`: HAProxy checks neither extra arguments
+/// nor the file (a missing one is a warning at start).
+fn server_state_file(g: &mut Global, ctx: &mut Ctx) {
+    if already_set(ctx, g.server_state_file.is_some()) {
+        return;
+    }
+    if !missing_arg(ctx) {
+        g.server_state_file = Some(ctx.arg(1).to_string());
     }
 }
 

@@ -17,7 +17,7 @@ use super::timeout::timeout;
 use super::units::{parse_time_ms, TimeError};
 use super::{acl, http_request, shape};
 use super::{options, suggest};
-use super::{Balance, Location, Mode, Proxy, ProxyKind, Timeouts, Unimplemented};
+use super::{Balance, LoadServerState, Location, Mode, Proxy, ProxyKind, Timeouts, Unimplemented};
 
 /// What the engine runtime does with a directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,7 +240,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("http-send-name-header", Cap::Be, false, No, shape::check, "http-send-name-header [<name>]."),
     kw("id", Cap::Any, true, Yes, proxy_id, "id <n>: numeric proxy identifier."),
     kw("ignore-persist", Cap::Be, false, No, shape::check, "ignore-persist if|unless <cond>."),
-    kw("load-server-state-from-file", Cap::Be, true, No, shape::check, "load-server-state-from-file global|local|none."),
+    kw("load-server-state-from-file", Cap::Be, true, Yes, load_server_state, "load-server-state-from-file global|local|none."),
     kw("log", Cap::Any, true, Parser, log, "log global | log <addr> <facility> [level]."),
     kw("log-format", Cap::Any, true, Yes, log_format, "log-format <format>: the frontend's own log line."),
     kw("log-tag", Cap::Any, true, No, shape::check, "log-tag <tag>."),
@@ -256,6 +256,7 @@ pub const PROXY_KEYWORDS: &[ProxyKeyword] = &[
     kw("retries", Cap::Be, true, Yes, retries, "retries <n>: connection retries (default 3)."),
     kw("retry-on", Cap::Be, true, No, shape::check, "retry-on <events>."),
     kw("server", Cap::Be, false, Parser, server, "server <name> <addr>[:port] [settings]."),
+    kw("server-state-file-name", Cap::Be, true, Yes, server_state_file_name, "server-state-file-name [<file>|use-backend-name]: the local state file."),
     kw("server-template", Cap::Be, false, No, server_template, "server-template <prefix> <num> <fqdn>[:port] [settings]."),
     kw("source", Cap::Be, true, No, shape::check, "source <addr>[:port] [usesrc ...]."),
     kw("srvtimeout", Cap::Any, true, Yes, removed, "removed in 2.1: timeout server."),
@@ -422,6 +423,38 @@ fn retries(p: &mut ProxyState, ctx: &mut Ctx) {
     if !ctx.too_many_args(1, 0) && !missing_integer(ctx, " (dispatch counts for one)") {
         p.px.retries = atol(ctx.arg(1)).clamp(0, i64::from(u32::MAX)) as u32;
     }
+}
+
+/// `load-server-state-from-file global|local|none` (HAProxy checks no
+/// extra argument).
+fn load_server_state(p: &mut ProxyState, ctx: &mut Ctx) {
+    p.px.load_server_state = Some(match ctx.arg(1) {
+        "global" => LoadServerState::Global,
+        "local" => LoadServerState::Local,
+        "none" => LoadServerState::None,
+        other => {
+            let msg = format!(
+                "{} : '{}' expects 'global', 'local' or 'none'. Got '{other}'",
+                ctx.here(),
+                ctx.arg(0)
+            );
+            ctx.alert(msg);
+            return;
+        }
+    });
+}
+
+/// `server-state-file-name [<file>|use-backend-name]`: without a name,
+/// the section's own (as HAProxy copies it at this line).
+fn server_state_file_name(p: &mut ProxyState, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    let name = match ctx.arg(1) {
+        "" | "use-backend-name" => p.px.name.clone(),
+        file => file.to_string(),
+    };
+    p.px.server_state_file_name = Some(name);
 }
 
 fn bind(p: &mut ProxyState, ctx: &mut Ctx) {

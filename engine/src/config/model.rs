@@ -77,6 +77,9 @@ pub struct Global {
     pub ca_base: Option<PathBuf>,
     pub crt_base: Option<PathBuf>,
     pub server_state_base: Option<PathBuf>,
+    /// `server-state-file <file>`: the servers' states saved before a
+    /// reload (`show servers state`), for backends that load it.
+    pub server_state_file: Option<String>,
     /// `log-send-hostname [<name>]` ("" for the host's own name).
     pub log_send_hostname: Option<String>,
     /// Integer settings parsed and validated but not run yet (rate
@@ -320,6 +323,24 @@ pub struct Proxy {
     /// `log-format`: the frontend's own log line. It and the `option
     /// httplog`/`tcplog` switches replace each other, the last one wins.
     pub log_format: Option<CustomLogFormat>,
+    /// `load-server-state-from-file`: where a backend's servers find the
+    /// state they had before a reload. None: not said (no file is read;
+    /// a state carried by the master still applies).
+    pub load_server_state: Option<LoadServerState>,
+    /// `server-state-file-name`: the local state file (`local`), under
+    /// `server-state-base`; None: the backend's name.
+    pub server_state_file_name: Option<String>,
+}
+
+/// `load-server-state-from-file global|local|none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadServerState {
+    /// The `global` section's `server-state-file`.
+    Global,
+    /// The backend's own file (`server-state-file-name`).
+    Local,
+    /// Nothing: the servers start as the configuration says.
+    None,
 }
 
 /// A `log-format` string as written, and where (its errors cite the line).

@@ -52,6 +52,8 @@ pub fn fresh(name: &str, kind: ProxyKind, at: &Location) -> ProxyState {
             http_response: vec![],
             fullconn: None,
             log_format: None,
+            load_server_state: None,
+            server_state_file_name: None,
             disabled: false,
             id: None,
         },

@@ -109,7 +109,6 @@ pub const SHAPES: &[Shape] = &[
     shape("http-send-name-header", 1, None, &[], " : 'http-send-name-header' requires a header string.", ""),
     shape("id", 1, Some(1), &[], ": 'id' expects an integer argument.", ""),
     shape("ignore-persist", 1, None, &["if", "unless"], " : 'ignore-persist' requires either 'if' or 'unless' followed by a condition.", " : 'ignore-persist' requires either 'if' or 'unless' followed by a condition."),
-    shape("load-server-state-from-file", 1, Some(1), &["global", "local", "none"], " : 'load-server-state-from-file' expects 'global', 'local' or 'none'. Got ''", " : 'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '{got}'"),
     shape("log-format", 1, Some(1), &[], " : log-format expects an argument.", ""),
     shape("log-tag", 1, None, &[], " : 'log-tag' expects a tag for use in syslog.", ""),
     shape("max-keep-alive-queue", 1, None, &[], " : 'max-keep-alive-queue' expects expects an integer value (or -1 to disable)", ""),

@@ -5,6 +5,7 @@
 pub mod meter;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -326,6 +327,13 @@ impl Availability {
             (false, None) => self.down_since = Some(now),
             _ => {}
         }
+    }
+
+    /// The last change as a saved state tells it (a reload): `ago`
+    /// before now, or now where the clock cannot go back that far.
+    pub fn set_last_change_ago(&mut self, ago: Duration) {
+        let now = Instant::now();
+        self.last_change = now.checked_sub(ago).unwrap_or(now);
     }
 
     /// `lastchg`: seconds since the last change.

@@ -116,6 +116,12 @@ impl CheckStatus {
         self.entry().value
     }
 
+    /// The status of HAProxy's number; None for the numbers no check
+    /// ends with (UNKNOWN, START, CHECKED, L57DATA) and past the table.
+    pub fn from_value(value: u8) -> Option<CheckStatus> {
+        TABLE.iter().find(|e| e.value == value).map(|e| e.status)
+    }
+
     /// `L4OK`, `L4CON`, ... as the stats show it.
     pub fn name(self) -> &'static str {
         self.entry().name

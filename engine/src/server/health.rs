@@ -79,6 +79,20 @@ impl Health {
         self.health = if up { self.top() } else { 0 };
     }
 
+    /// A counter saved before a reload (the server-state file), kept
+    /// within its range.
+    pub fn restore(&mut self, value: u32) {
+        self.health = value.min(self.top());
+    }
+
+    pub fn rise(&self) -> u32 {
+        self.rise
+    }
+
+    pub fn fall(&self) -> u32 {
+        self.fall
+    }
+
     /// Applies one check result.
     pub fn record(&mut self, outcome: Outcome) -> Transition {
         let was_up = self.is_up();

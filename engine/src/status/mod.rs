@@ -24,6 +24,7 @@
 mod admin;
 mod checked;
 mod notice;
+pub mod restore;
 mod warmup;
 
 pub use admin::{set_admin, set_flag, Admin, Flag};
