@@ -41,6 +41,11 @@ pub struct Options {
     /// `-L <name>`: the local peer name (`HAPROXY_LOCALPEER`), the host's
     /// name without it.
     pub local_peer: Option<String>,
+    /// `-W`: master-worker mode; `-Ws` also tells systemd.
+    pub master_worker: bool,
+    pub systemd: bool,
+    /// `-S <addr>[,<options>]`: the master CLI's listeners.
+    pub master_cli: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -61,6 +66,7 @@ pub enum UsageError {
 pub const USAGE: &str = "\
 Usage : engine [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
         [ -p <pidfile> ] [ -c ] [ -cc <condition> ] [ -sf|-st <pid>* ]
+        [ -W | -Ws ] [ -S <master-socket>[,<bind options>...] ] [ -L <name> ]
         -v displays version ; -vv shows known build options.
         -d enters debug mode ; -db only disables background mode.
         -V enters verbose mode (disables quiet mode)
@@ -71,6 +77,9 @@ Usage : engine [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn>
         -n sets the maximum total # of connections
         -N sets the default, per-proxy maximum # of connections
         -sf/-st [pid ]* finishes/terminates old pids.
+        -W master-worker mode ; -Ws also notifies systemd.
+        -S binds the master CLI socket.
+        -L sets the local peer name.
 ";
 
 /// Parses the arguments after the program name.
@@ -118,9 +127,13 @@ where
                 }
             }
             "-L" => o.local_peer = Some(value()?),
-            "-W" | "-Ws" | "-S" | "-x" | "-C" | "-m" => {
-                return Err(UsageError::NotImplemented(flag.to_string()))
+            "-W" => o.master_worker = true,
+            "-Ws" => {
+                o.master_worker = true;
+                o.systemd = true;
             }
+            "-S" => o.master_cli.push(value()?),
+            "-x" | "-C" | "-m" => return Err(UsageError::NotImplemented(flag.to_string())),
             _ => return Err(UsageError::Unknown(flag.to_string())),
         }
         i += 1;

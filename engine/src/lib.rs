@@ -24,7 +24,8 @@
 //! - [`log`]: stderr messages, syslog targets, the TCP log line;
 //! - [`net`]: the seam to the outside world (real or simulated);
 //! - [`pool`]: the event loops that run streams (`nbthread`);
-//! - [`layers`]: what wraps a client or server connection, in order.
+//! - [`layers`]: what wraps a client or server connection, in order;
+//! - [`master`]: the master-worker process model (`-W`, `-Ws`, `-S`).
 
 pub mod acl;
 pub mod api;
@@ -38,6 +39,7 @@ pub mod http;
 pub mod identity;
 pub mod layers;
 pub mod log;
+pub mod master;
 pub mod net;
 pub mod pool;
 pub mod proxy;

@@ -48,6 +48,30 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| TokioNet::new().host_name());
     std::env::set_var("HAPROXY_LOCALPEER", local_peer);
     let result = config::load(&options.files);
+    // A master that executed itself to reload keeps its workers when the
+    // new configuration does not load: it says why and carries on.
+    if engine::master::is_reexecuted() && !options.check_only {
+        let config = match &result {
+            Ok(loaded) if loaded.config.unimplemented.is_empty() => {
+                let mut config = loaded.config.clone();
+                apply_overrides(&mut config, &options);
+                Some(config)
+            }
+            Ok(loaded) => {
+                let e = StartError::NotImplemented(loaded.config.unimplemented.clone());
+                for line in e.to_string().lines() {
+                    let line = format!("config : {line}");
+                    eprintln!("{}", log::stderr_line(Severity::Alert, pid, &line));
+                }
+                None
+            }
+            Err(_) => {
+                let _ = report(&result, pid, false);
+                None
+            }
+        };
+        return run_master(config, &options, None);
+    }
     if options.check_only || result.is_err() {
         return report(&result, pid, options.quiet && result.is_ok());
     }
@@ -70,7 +94,66 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(1);
     }
+    let worker = engine::master::worker::Inherited::present();
+    if !worker && (options.master_worker || loaded.config.global.master_worker) {
+        return start_master(loaded.config, &options);
+    }
     run(loaded.config, &options)
+}
+
+/// A master's first start: `-D` detaches it (its parent exits once the
+/// first worker serves), and it writes its own pid to the pidfile, as
+/// HAProxy's master does with or without `-D`.
+fn start_master(config: Config, options: &Options) -> ExitCode {
+    let daemon = if config.global.daemon {
+        match Daemon::fork() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let line = format!("[{}.main()] Cannot fork: {e}.", progname());
+                eprintln!(
+                    "{}",
+                    log::stderr_line(Severity::Alert, std::process::id(), &line)
+                );
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(path) = &config.global.pidfile {
+        if let Err(code) = write_pidfile(path, std::process::id()) {
+            return code;
+        }
+    }
+    run_master(Some(config), options, daemon)
+}
+
+fn run_master(config: Option<Config>, options: &Options, daemon: Option<Daemon>) -> ExitCode {
+    let pid = std::process::id();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let quiet = options.quiet && !options.verbose;
+    let sink: Arc<dyn LogSink> = Arc::new(log::Stderr { pid, quiet });
+    let detach = !options.verbose;
+    let serving: Option<Box<dyn FnOnce() + Send>> =
+        daemon.map(|mut d| Box::new(move || d.serving(detach)) as Box<dyn FnOnce() + Send>);
+    let setup = engine::master::Setup {
+        argv: std::env::args().collect(),
+        systemd: options.systemd,
+        master_cli: options.master_cli.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        serving,
+    };
+    let code = runtime.block_on(engine::master::run(config, setup, sink));
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// Prints what `haproxy -c` prints for this result (also used when the
@@ -198,15 +281,36 @@ async fn serve(
         eprintln!("cannot install signal handlers");
         return ExitCode::from(1);
     };
-    let engine = match Engine::start(
-        &config,
-        Arc::new(TokioNet::new()),
-        Arc::new(pool),
-        sink.clone(),
-        &log_tag(),
-    )
-    .await
-    {
+    let net: Arc<dyn Net> = Arc::new(TokioNet::new());
+    let mut inherited = engine::master::worker::Inherited::take();
+    let mut master_gone = None;
+    let started = match inherited.as_mut() {
+        None => Engine::start(&config, net, Arc::new(pool), sink.clone(), &log_tag()).await,
+        Some(from) => {
+            // A worker: the master bound the sockets and carries the
+            // states of the worker this one replaces.
+            match worker_listeners(&config, &*net, from).await {
+                Ok((listeners, gone)) => {
+                    master_gone = Some(gone);
+                    let carried = from
+                        .carried
+                        .as_deref()
+                        .and_then(|t| engine::status::restore::Saved::parse(t).ok());
+                    Engine::start_with(
+                        &config,
+                        listeners,
+                        carried.as_ref(),
+                        net,
+                        Arc::new(pool),
+                        sink.clone(),
+                        &log_tag(),
+                    )
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let engine = match started {
         Ok(e) => e,
         Err(e) => {
             if !options.quiet {
@@ -253,7 +357,58 @@ async fn serve(
     // Only once we listen do the old processes let go (`-sf` / `-st`).
     signal_all(&options.finish_pids, libc::SIGUSR1);
     signal_all(&options.terminate_pids, libc::SIGTERM);
-    signals.serve(&engine).await
+    match (master_gone, inherited) {
+        (Some((channel, gone)), Some(_)) => {
+            // Tell the master this worker serves; it then lets the old
+            // ones go.
+            let _ = channel.say_ready();
+            signals.serve_worker(&engine, gone).await
+        }
+        _ => signals.serve(&engine).await,
+    }
+}
+
+/// A worker's listeners: the master's sockets, in the order the
+/// configuration binds them, and its channel to the master.
+async fn worker_listeners(
+    config: &Config,
+    net: &dyn Net,
+    from: &mut engine::master::worker::Inherited,
+) -> Result<
+    (
+        engine::runtime::Listeners,
+        (
+            Arc<engine::net::fdpass::Channel>,
+            tokio::sync::watch::Receiver<bool>,
+        ),
+    ),
+    StartError,
+> {
+    let mut listeners =
+        engine::runtime::bind_reusing(config, net, &mut |w| from.socket(w.proxy)).await?;
+    // The channel registers with this runtime; a worker without one was
+    // not started by a master (take() refuses that), so it is there.
+    let fd = from.channel.take().expect("a worker's channel");
+    let (channel, gone) = match engine::net::fdpass::Channel::new(fd) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cannot use the master's channel: {e}");
+            std::process::exit(1);
+        }
+    };
+    let channel = Arc::new(channel);
+    listeners.master = Some(Box::new(SharedChannel(channel.clone())));
+    Ok((listeners, (channel, gone)))
+}
+
+/// The worker's channel, shared by its accept loop and the word it sends
+/// the master.
+struct SharedChannel(Arc<engine::net::fdpass::Channel>);
+
+impl engine::net::Listener for SharedChannel {
+    fn accept(&self) -> engine::net::BoxFuture<'_, std::io::Result<engine::net::Accepted>> {
+        self.0.accept()
+    }
 }
 
 /// HAProxy's default `log-tag`: the base name of the program as invoked.
@@ -307,6 +462,32 @@ impl Signals {
     /// finish). On the way, SIGHUP dumps the servers' states; SIGUSR2
     /// means something to a master process only (not built), so it changes
     /// nothing. A signal that came before this waits for it.
+    /// A worker serves as [`Signals::serve`], but leaves when its master
+    /// is gone (exit 1, as HAProxy's worker), and a SIGTERM or SIGINT
+    /// ends it with the status a killed process has (143, 130), which its
+    /// master reports.
+    async fn serve_worker(
+        mut self,
+        engine: &Engine,
+        mut gone: tokio::sync::watch::Receiver<bool>,
+    ) -> ExitCode {
+        let mut stopping = false;
+        let soft_stop = engine.soft_stop();
+        tokio::pin!(soft_stop);
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.term.recv() => return ExitCode::from(143),
+                _ = self.int.recv() => return ExitCode::from(130),
+                _ = gone.changed() => return ExitCode::from(1),
+                _ = self.usr1.recv() => stopping = true,
+                _ = &mut soft_stop, if stopping => return ExitCode::SUCCESS,
+                _ = self.hup.recv() => engine.dump_servers_state().await,
+                _ = self.usr2.recv() => {}
+            }
+        }
+    }
+
     async fn serve(mut self, engine: &Engine) -> ExitCode {
         loop {
             tokio::select! {

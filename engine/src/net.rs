@@ -20,6 +20,9 @@ use std::time::SystemTime;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+#[cfg(unix)]
+pub mod fdpass;
+
 /// A boxed future, as trait methods return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -206,8 +209,8 @@ pub trait Listener: Send + Sync {
     /// A duplicate of the listening socket's descriptor, for the next
     /// generation of the engine to adopt (`fd@<n>`, [`ListenAddr::Fd`])
     /// while this one drains: a seamless reload. None where the socket
-    /// cannot be passed (a simulated one, a unix socket: adopting takes
-    /// TCP listeners only).
+    /// cannot be passed (a simulated one). TCP and unix sockets both pass
+    /// (a master hands its workers the stats sockets too).
     fn handover(&self) -> Option<io::Result<OwnedFd>> {
         None
     }
@@ -364,6 +367,11 @@ impl Listener for TcpListener {
 
 #[cfg(unix)]
 impl Listener for UnixListener {
+    fn handover(&self) -> Option<io::Result<OwnedFd>> {
+        use std::os::fd::AsFd;
+        Some(self.0.as_fd().try_clone_to_owned())
+    }
+
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
         Box::pin(async move {
             let (stream, _) = self.0.accept().await?;
@@ -496,6 +504,34 @@ fn listen_fd(fd: i32) -> io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::from_std(std_listener)
 }
 
+/// Whether descriptor `fd` is a unix socket (a master hands its workers
+/// the stats sockets too).
+#[cfg(unix)]
+fn is_unix_socket(fd: i32) -> bool {
+    let mut domain: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `domain`.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&mut domain as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    rc == 0 && domain == libc::AF_UNIX
+}
+
+#[cfg(unix)]
+fn adopt_unix(fd: i32) -> io::Result<tokio::net::UnixListener> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: as for `listen_fd`: an open listening socket handed to us.
+    let std_listener = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+    std_listener.set_nonblocking(true)?;
+    tokio::net::UnixListener::from_std(std_listener)
+}
+
 #[cfg(unix)]
 fn listen_unix(path: &std::path::Path, backlog: u32) -> io::Result<tokio::net::UnixListener> {
     use std::os::unix::fs::FileTypeExt;
@@ -540,6 +576,8 @@ impl Net for TokioNet {
                 ListenAddr::Inet(a) => Box::new(TcpListener::new(listen_inet(*a, &spec)?)?),
                 #[cfg(unix)]
                 ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(p, spec.backlog)?)),
+                #[cfg(unix)]
+                ListenAddr::Fd(n) if is_unix_socket(*n) => Box::new(UnixListener(adopt_unix(*n)?)),
                 #[cfg(unix)]
                 ListenAddr::Fd(n) => Box::new(TcpListener::new(listen_fd(*n)?)?),
                 #[cfg(not(unix))]
@@ -690,13 +728,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unix_and_tls_are_not_handed_over_nor_silently_taken() {
+    async fn unix_sockets_are_handed_over_and_tls_is_not_silently_taken() {
+        use std::os::fd::IntoRawFd;
         let net = TokioNet::with_seed(1);
         let dir = std::env::temp_dir().join(format!("engine-net-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = ListenAddr::Unix(dir.join("s.sock"));
         let unix = net.listen(&ListenSpec::new(path.clone(), 4)).await.unwrap();
-        assert!(unix.handover().is_none());
+        // The adopted descriptor is a unix listener again: it accepts.
+        let fd = unix.handover().unwrap().unwrap().into_raw_fd();
+        let adopted = net.listen(&ListenSpec::new(ListenAddr::Fd(fd), 4)).await.unwrap();
+        drop(unix);
+        let _client = tokio::net::UnixStream::connect(dir.join("s.sock")).await.unwrap();
+        assert_eq!(adopted.accept().await.unwrap().family, Family::Unix);
         // Inet options on a unix socket are refused, not ignored.
         let spec = ListenSpec {
             freebind: true,

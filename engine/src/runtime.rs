@@ -120,6 +120,9 @@ pub struct Listeners {
     pub frontends: Vec<FrontendListeners>,
     /// One per `stats socket` line, in order.
     pub stats: Vec<Box<dyn Listener>>,
+    /// A worker's channel to its master: the master's CLI reaches the
+    /// runtime API through it, at level admin.
+    pub master: Option<Box<dyn Listener>>,
 }
 
 /// The sockets of one frontend (or listen section), in the order its
@@ -135,6 +138,33 @@ pub struct FrontendListeners {
 /// start when one bind fails: every address is tried and every failure
 /// reported, with HAProxy's message.
 pub async fn bind(config: &Config, net: &dyn Net) -> Result<Listeners, StartError> {
+    bind_reusing(config, net, &mut |_| None).await
+}
+
+/// A listening socket a configuration asks for, as [`bind_reusing`]
+/// offers it to a process that may already hold it.
+pub struct Wanted<'a> {
+    /// The frontend; None for a `stats socket`.
+    pub proxy: Option<&'a str>,
+    pub addr: &'a ListenAddr,
+}
+
+/// [`bind`], where `reuse` may answer a socket with one already open (a
+/// master's across reloads, a worker's from its master): the listener
+/// then adopts that descriptor (`fd@<n>`) instead of binding anew.
+pub async fn bind_reusing(
+    config: &Config,
+    net: &dyn Net,
+    reuse: &mut dyn FnMut(Wanted<'_>) -> Option<std::os::fd::OwnedFd>,
+) -> Result<Listeners, StartError> {
+    use std::os::fd::IntoRawFd;
+    let mut adopt = |proxy: Option<&str>, spec: &ListenSpec| match reuse(Wanted {
+        proxy,
+        addr: &spec.addr,
+    }) {
+        Some(fd) => ListenSpec::new(ListenAddr::Fd(fd.into_raw_fd()), spec.backlog),
+        None => spec.clone(),
+    };
     let mut failures = vec![];
     let mut frontends = vec![];
     for proxy in config
@@ -144,7 +174,7 @@ pub async fn bind(config: &Config, net: &dyn Net) -> Result<Listeners, StartErro
     {
         let mut sockets = vec![];
         for (at, spec) in listen_addrs(proxy, frontend_maxconn(config, proxy)) {
-            match net.listen(&spec).await {
+            match net.listen(&adopt(Some(&proxy.name), &spec)).await {
                 Ok(listener) => sockets.push((spec.addr, listener)),
                 Err(e) => failures.push(BindFailure {
                     at,
@@ -173,7 +203,7 @@ pub async fn bind(config: &Config, net: &dyn Net) -> Result<Listeners, StartErro
     for socket in &config.global.stats_sockets {
         let addr = bind_addr(&socket.address);
         match net
-            .listen(&ListenSpec::new(addr.clone(), api_backlog))
+            .listen(&adopt(None, &ListenSpec::new(addr.clone(), api_backlog)))
             .await
         {
             Ok(listener) => {
@@ -192,7 +222,11 @@ pub async fn bind(config: &Config, net: &dyn Net) -> Result<Listeners, StartErro
     if !failures.is_empty() {
         return Err(StartError::Bind(failures));
     }
-    Ok(Listeners { frontends, stats })
+    Ok(Listeners {
+        frontends,
+        stats,
+        master: None,
+    })
 }
 
 impl Engine {
@@ -525,8 +559,14 @@ impl Plan {
         let logger = Arc::new(Logger::new(net.clone(), sink, tag).with_host(host));
         let Listeners {
             frontends: mut bound_sockets,
-            stats: api_listeners,
+            stats: mut api_listeners,
+            master,
         } = listeners;
+        let mut api_levels = api_levels;
+        if let Some(channel) = master {
+            api_listeners.push(channel);
+            api_levels.push(api::Level::Admin);
+        }
         assert_eq!(
             api_listeners.len(),
             api_levels.len(),
@@ -1113,6 +1153,11 @@ fn set_mode(addr: &ListenAddr, mode: Option<u32>) {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
     }
+}
+
+/// Where a `stats socket` listens.
+pub fn stats_socket_addr(socket: &crate::config::StatsSocket) -> ListenAddr {
+    bind_addr(&socket.address)
 }
 
 fn bind_addr(addr: &BindAddr) -> ListenAddr {

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["stream", "proxy"],
     &["stats", "api"],
     &["runtime", "cli"],
+    &["master"],
 ];
 
 /// Files that are not modules of the library's layers.

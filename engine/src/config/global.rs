@@ -54,7 +54,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("log-send-hostname", log_send_hostname, Runtime::Yes, "log-send-hostname [<name>]: add a host name to syslog lines."),
     kw("log-tag", log_tag, Runtime::Yes, "log-tag <tag>: syslog tag (default: program name)."),
     kw("lua-load", ignore_one, Runtime::No, "lua-load <file>: load a Lua script."),
-    kw("master-worker", ignore_rest, Runtime::No, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),
+    kw("master-worker", master_worker, Runtime::Yes, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),
     kw("max-spread-checks", max_spread_checks, Runtime::Yes, "max-spread-checks <time>: cap of the startup spread of checks."),
     kw("maxconn", maxconn, Runtime::Yes, "maxconn <n>: process-wide concurrent connections."),
     kw("maxconnrate", once_integer, Runtime::No, "maxconnrate <n>: connections per second."),
@@ -402,6 +402,27 @@ fn one_or_more(_: &mut Global, ctx: &mut Ctx) {
 }
 
 fn ignore_rest(_: &mut Global, _: &mut Ctx) {}
+
+/// `master-worker [no-exit-on-failure]`.
+fn master_worker(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    match ctx.arg(1) {
+        "" => {}
+        "no-exit-on-failure" => g.master_worker_no_exit_on_failure = true,
+        _ => {
+            let msg = format!(
+                "{} : '{}' only supports 'no-exit-on-failure' option.",
+                ctx.here(),
+                ctx.arg(0)
+            );
+            ctx.alert(msg);
+            return;
+        }
+    }
+    g.master_worker = true;
+}
 
 fn global_description(_: &mut Global, ctx: &mut Ctx) {
     if ctx.arg(1).is_empty() {

@@ -88,6 +88,11 @@ pub struct Global {
     /// `hard-stop-after <time>`: how long a soft stop may wait for live
     /// connections before closing them.
     pub hard_stop_after: Option<Duration>,
+    /// `master-worker`: run as a master and its worker (as `-W`).
+    pub master_worker: bool,
+    /// `master-worker no-exit-on-failure`: a worker that fails does not
+    /// take the master and the other workers with it.
+    pub master_worker_no_exit_on_failure: bool,
     /// `uid` / `user <name>` (resolved while parsing). 0: unchanged.
     pub uid: i32,
     /// `gid` / `group <name>`. 0: unchanged.
