@@ -737,9 +737,14 @@ mod tests {
         let unix = net.listen(&ListenSpec::new(path.clone(), 4)).await.unwrap();
         // The adopted descriptor is a unix listener again: it accepts.
         let fd = unix.handover().unwrap().unwrap().into_raw_fd();
-        let adopted = net.listen(&ListenSpec::new(ListenAddr::Fd(fd), 4)).await.unwrap();
+        let adopted = net
+            .listen(&ListenSpec::new(ListenAddr::Fd(fd), 4))
+            .await
+            .unwrap();
         drop(unix);
-        let _client = tokio::net::UnixStream::connect(dir.join("s.sock")).await.unwrap();
+        let _client = tokio::net::UnixStream::connect(dir.join("s.sock"))
+            .await
+            .unwrap();
         assert_eq!(adopted.accept().await.unwrap().family, Family::Unix);
         // Inet options on a unix socket are refused, not ignored.
         let spec = ListenSpec {

@@ -350,6 +350,17 @@ impl ProxyProcess {
         });
     }
 
+    /// Waits for the process to exit (its stderr stays readable); its
+    /// exit code, None when a signal ended it.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let child = self.child.as_mut().expect("child");
+        let code = wait_exit(child, within);
+        // The reader thread may still hold the last lines.
+        let (all, cv) = &*self.lines;
+        let _unused = cv.wait_timeout(all.lock().unwrap(), Duration::from_millis(50));
+        code
+    }
+
     /// Gives up watching: the caller owns the process from now on.
     pub fn into_child(mut self) -> Child {
         self.child.take().expect("child present until dropped")

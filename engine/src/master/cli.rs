@@ -123,7 +123,7 @@ async fn session(
                 match found {
                     None => {
                         out.push_str(&format!(
-                            "Can't find the target PID matching the prefix '{}'\n\n",
+                            "Can't find the target PID matching the prefix '{}'\n",
                             words[0]
                         ));
                         break;
