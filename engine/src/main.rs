@@ -47,6 +47,11 @@ fn main() -> ExitCode {
         .clone()
         .unwrap_or_else(|| TokioNet::new().host_name());
     std::env::set_var("HAPROXY_LOCALPEER", local_peer);
+    // A configuration may read "${HAPROXY_MWORKER}" (HAProxy sets it
+    // before parsing when -W is given; a worker inherits it).
+    if options.master_worker {
+        std::env::set_var("HAPROXY_MWORKER", "1");
+    }
     let result = config::load(&options.files);
     // A master that executed itself to reload keeps its workers when the
     // new configuration does not load: it says why and carries on.

@@ -95,9 +95,15 @@ impl Master {
 
     /// Waits until `needle` has been said `n` times.
     fn wait_for_nth(&self, needle: &str, n: usize) {
-        wait_until(WAIT, &format!("{n} × {needle:?}"), || {
-            self.proc.stderr().matches(needle).count() >= n
-        });
+        let deadline = Instant::now() + WAIT;
+        while self.proc.stderr().matches(needle).count() < n {
+            assert!(
+                Instant::now() < deadline,
+                "{n} × {needle:?} within {WAIT:?}; stderr:\n{}",
+                self.proc.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10)); // the poll interval
+        }
     }
 
     fn worker_pid(&self) -> u32 {
@@ -535,7 +541,14 @@ fn the_distributions_haproxy_service_starts_reloads_and_stops_the_engine() {
 impl Master {
     /// The current worker's pid, from a master CLI socket.
     fn worker_of(socket: &Path) -> u32 {
-        let proc = mcli(socket, "show proc");
+        // HAProxy's master executes itself once more after "Loading
+        // success." (into its wait mode), closing its CLI meanwhile: a
+        // connection at that moment ends unanswered.
+        let mut proc = String::new();
+        wait_until(WAIT, "the master CLI answers show proc", || {
+            proc = mcli(socket, "show proc");
+            !proc.is_empty()
+        });
         let line = proc
             .lines()
             .skip_while(|l| *l != "# workers")
@@ -543,4 +556,80 @@ impl Master {
             .unwrap_or_else(|| panic!("a worker in\n{proc}"));
         line.split_whitespace().next().unwrap().parse().unwrap()
     }
+}
+
+#[derive(Debug, PartialEq)]
+struct Outlived {
+    lines: Vec<String>,
+    prompt_after_failure: String,
+}
+
+/// `mworker-max-reloads 1`: a worker held by a connection through two
+/// reloads is terminated; a failed reload shows in the master's prompt.
+fn outlived(binary: &Path) -> Outlived {
+    // A server that takes connections and never answers: a request in
+    // flight keeps its worker.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let port = free_port();
+    let text = format!(
+        "global
+    mworker-max-reloads 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+
+listen app
+    bind 127.0.0.1:{port}
+    server s1 127.0.0.1:{silent_port}
+"
+    );
+    let cfg = config_file("mw-outlived", &text);
+    let master = Master::start(binary, &cfg, "outlived", &[]);
+    let first = master.worker_pid();
+    let mut held = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    held.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    let (_server_side, _) = silent.accept().unwrap();
+    let said = master.lines().len();
+    master.signal(libc::SIGUSR2);
+    master.wait_for_nth("Loading success.", 2);
+    // HAProxy's master is ready for the next reload once its CLI answers
+    // again (it executes itself into its wait mode after a load).
+    master.worker_pid();
+    master.signal(libc::SIGUSR2);
+    master.wait_for_nth("Loading success.", 3);
+    master.wait_for(&format!("Former worker ({first}) exited"));
+    master.wait_for_nth("Former worker", 2);
+    // The two leave at about the same time, in either order.
+    let mut lines: Vec<String> = master.lines()[said..]
+        .iter()
+        .filter(|l| l.contains("Former worker"))
+        .cloned()
+        .collect();
+    lines.sort();
+    std::fs::write(&cfg, format!("{text}    bogus_keyword\n")).unwrap();
+    master.signal(libc::SIGUSR2);
+    master.wait_for_nth("Loading failure!", 1);
+    let prompt_after_failure = mcli(&master.cli, "prompt");
+    Outlived {
+        lines,
+        prompt_after_failure,
+    }
+}
+
+#[test]
+fn mworker_max_reloads_terminates_old_workers_as_haproxy() {
+    let ours = xtests::side_by_side(&xtests::proxies!(), "mworker-max-reloads", outlived);
+    // The held one is terminated; the one between reloads left by itself.
+    assert_eq!(
+        ours.lines,
+        [
+            "[WARNING]  (PID) : Former worker (PID) exited with code 0 (Exit)",
+            "[WARNING]  (PID) : Former worker (PID) exited with code 143 (Terminated)"
+        ]
+    );
+    assert_eq!(ours.prompt_after_failure, "master[ReloadFailed]> ");
 }

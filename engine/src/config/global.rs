@@ -57,6 +57,7 @@ pub const GLOBAL_KEYWORDS: &[GlobalKeyword] = &[
     kw("master-worker", master_worker, Runtime::Yes, "master-worker [no-exit-on-failure]: master/worker mode (also -W)."),
     kw("max-spread-checks", max_spread_checks, Runtime::Yes, "max-spread-checks <time>: cap of the startup spread of checks."),
     kw("maxconn", maxconn, Runtime::Yes, "maxconn <n>: process-wide concurrent connections."),
+    kw("mworker-max-reloads", mworker_max_reloads, Runtime::Yes, "mworker-max-reloads <n>: reloads an old worker may outlive before SIGTERM."),
     kw("maxconnrate", once_integer, Runtime::No, "maxconnrate <n>: connections per second."),
     kw("maxsessrate", once_integer, Runtime::No, "maxsessrate <n>: sessions per second."),
     kw("maxsslconn", ignore_one, Runtime::No, "maxsslconn <n>: concurrent SSL connections."),
@@ -402,6 +403,34 @@ fn one_or_more(_: &mut Global, ctx: &mut Ctx) {
 }
 
 fn ignore_rest(_: &mut Global, _: &mut Ctx) {}
+
+/// `mworker-max-reloads <n>`. HAProxy 2.6 prints a missing or negative
+/// value as a warning with "(null)" in it and runs anyway; the engine
+/// refuses it (a deploy gate should not pass a setting it cannot read).
+fn mworker_max_reloads(g: &mut Global, ctx: &mut Ctx) {
+    if ctx.too_many_args(1, 0) {
+        return;
+    }
+    match ctx.arg(1).parse::<i64>() {
+        Ok(n) if n >= 0 => g.mworker_max_reloads = Some(n.min(i64::from(u32::MAX)) as u32),
+        Ok(n) => {
+            let msg = format!(
+                "{} : '{}' : invalid value {n}, must be >= 0",
+                ctx.here(),
+                ctx.arg(0)
+            );
+            ctx.alert(msg);
+        }
+        Err(_) => {
+            let msg = format!(
+                "{} : '{}' expects an integer argument.",
+                ctx.here(),
+                ctx.arg(0)
+            );
+            ctx.alert(msg);
+        }
+    }
+}
 
 /// `master-worker [no-exit-on-failure]`.
 fn master_worker(g: &mut Global, ctx: &mut Ctx) {

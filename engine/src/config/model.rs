@@ -93,6 +93,9 @@ pub struct Global {
     /// `master-worker no-exit-on-failure`: a worker that fails does not
     /// take the master and the other workers with it.
     pub master_worker_no_exit_on_failure: bool,
+    /// `mworker-max-reloads <n>`: an old worker still there after more
+    /// reloads than this is terminated.
+    pub mworker_max_reloads: Option<u32>,
     /// `uid` / `user <name>` (resolved while parsing). 0: unchanged.
     pub uid: i32,
     /// `gid` / `group <name>`. 0: unchanged.

@@ -126,6 +126,8 @@ async fn session(
                             "Can't find the target PID matching the prefix '{}'\n",
                             words[0]
                         ));
+                        // HAProxy closes the connection after this.
+                        quit = true;
                         break;
                     }
                     Some(t) if words.len() == 1 => {
@@ -159,7 +161,9 @@ async fn session(
             }
         }
         if prompt && !quit {
+            let failed = state.lock().expect("master state").procs.failed > 0;
             out.push_str(&match default {
+                Target::Master if failed => "master[ReloadFailed]> ".to_string(),
                 Target::Master => "master> ".to_string(),
                 Target::Worker(pid) => format!("{pid}> "),
             });

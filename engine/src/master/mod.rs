@@ -154,6 +154,14 @@ pub async fn run(config: Option<Config>, mut setup: Setup, sink: Arc<dyn LogSink
                     procs = state.lock().expect("master state").procs.clone();
                     for w in procs.workers.iter().filter(|w| w.pid != started) {
                         send_signal(w.pid, libc::SIGUSR1);
+                        // Old workers that outlived too many reloads go.
+                        if config
+                            .global
+                            .mworker_max_reloads
+                            .is_some_and(|max| w.reloads > max)
+                        {
+                            send_signal(w.pid, libc::SIGTERM);
+                        }
                     }
                     let mut s = state.lock().expect("master state");
                     for w in s.procs.workers.iter_mut().filter(|w| w.pid != started) {
@@ -207,6 +215,8 @@ pub async fn run(config: Option<Config>, mut setup: Setup, sink: Arc<dyn LogSink
             _ = signals.usr1.recv() => { stop(&state, libc::SIGUSR1, &setup, &say); false }
             _ = signals.ttou.recv() => { broadcast(&state, libc::SIGTTOU); false }
             _ = signals.ttin.recv() => { broadcast(&state, libc::SIGTTIN); false }
+            // HAProxy's master ignores SIGQUIT (its default would dump core).
+            _ = signals.quit.recv() => false,
             _ = signals.chld.recv() => {
                 if let Some(code) = reap(&state, &mut exit, &say) {
                     return code;
@@ -593,6 +603,7 @@ struct Signals {
     ttou: tokio::signal::unix::Signal,
     ttin: tokio::signal::unix::Signal,
     chld: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -606,6 +617,7 @@ impl Signals {
             ttou: signal(SignalKind::from_raw(libc::SIGTTOU)).ok()?,
             ttin: signal(SignalKind::from_raw(libc::SIGTTIN)).ok()?,
             chld: signal(SignalKind::child()).ok()?,
+            quit: signal(SignalKind::quit()).ok()?,
         })
     }
 }

@@ -73,7 +73,10 @@ impl Procs {
         }
         if self.workers.iter().any(|w| w.leaving) {
             out.push_str("# old workers\n");
-            for w in self.workers.iter().filter(|w| w.leaving) {
+            // Newest first, as HAProxy's list puts each new worker first.
+            let mut old: Vec<&Worker> = self.workers.iter().filter(|w| w.leaving).collect();
+            old.sort_by_key(|w| w.reloads);
+            for w in old {
                 out.push_str(&line(w));
             }
         }
