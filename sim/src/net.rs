@@ -9,11 +9,19 @@
 //! events instead). Wall-clock time
 //! is the simulation's epoch plus virtual elapsed time, so log dates repeat
 //! from run to run.
+//!
+//! A reload binds nothing twice: turmoil binds a port once per host, and
+//! production hands its listening descriptors to the new process. The
+//! host's listeners are [`Listening`], shared by its engine's
+//! generations: while a new generation binds, the listeners the old one
+//! holds are offered to it, and an address it asks for again is the same
+//! listener (its backlog included), handed over.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use engine::net::{
@@ -39,6 +47,9 @@ pub struct SimNet {
     addresses: Addresses,
     /// Connections so far, each with its own dice.
     opened: Arc<AtomicU64>,
+    /// The host's listeners, shared with the other generations of its
+    /// engine.
+    listening: Listening,
 }
 
 impl SimNet {
@@ -61,7 +72,15 @@ impl SimNet {
             links,
             addresses,
             opened: Arc::default(),
+            listening: Listening::default(),
         }
+    }
+
+    /// The same seam, its listeners shared through `listening` with the
+    /// other generations of the host's engine (see [`Listening`]).
+    pub fn with_listening(mut self, listening: Listening) -> Self {
+        self.listening = listening;
+        self
     }
 
     /// The dice of a new connection to or from `peer`, if its link loses
@@ -84,10 +103,119 @@ impl SimNet {
     }
 }
 
-/// A listener; over a lossy link, an accepted connection (its handshake
-/// already paid by the connecting side) lives the loss of its data.
+/// The listening sockets of one simulated host, shared by the
+/// generations of its engine, as production passes its listening
+/// descriptors to the process a reload starts.
+///
+/// Every listener bound through the seam is noted here (weakly: it lives
+/// while a generation holds it). A reload [`Listening::offer`]s them all,
+/// binds the new configuration (an address asked for again adopts the
+/// offered listener, whose pending connections go to whoever accepts
+/// next: the new generation once the old one stops accepting), then
+/// [`Listening::settle`]s: what was not adopted is left to the old
+/// generation, and closes when its accept loops stop (its soft stop).
+/// Outside a reload, an address bound twice is refused as ever.
+#[derive(Clone, Default)]
+pub struct Listening(Arc<Mutex<Sockets>>);
+
+impl std::fmt::Debug for Listening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bound: Vec<SocketAddr> = self.lock().bound.values().map(|(a, _)| *a).collect();
+        f.debug_struct("Listening").field("bound", &bound).finish()
+    }
+}
+
+#[derive(Default)]
+struct Sockets {
+    /// A reload is binding: `offered`, `adopted` and `fresh` are its.
+    reloading: bool,
+    /// Every listener bound, by the address turmoil bound (the host's
+    /// wildcard at the port), with the address the configuration asked.
+    bound: BTreeMap<SocketAddr, (SocketAddr, Weak<turmoil::net::TcpListener>)>,
+    /// During a reload, the listeners the new generation may adopt.
+    offered: BTreeMap<SocketAddr, (SocketAddr, Arc<turmoil::net::TcpListener>)>,
+    /// During a reload, the addresses asked for: adopted or bound anew.
+    adopted: Vec<SocketAddr>,
+    fresh: Vec<SocketAddr>,
+}
+
+/// What a reload did with the host's listeners, by the addresses the
+/// configurations ask for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handover {
+    /// Held by the old generation, adopted by the new one.
+    pub adopted: Vec<SocketAddr>,
+    /// Bound for the new generation.
+    pub bound: Vec<SocketAddr>,
+    /// Held by the old generation only: closed when it stops accepting.
+    pub left: Vec<SocketAddr>,
+}
+
+impl Listening {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sockets> {
+        self.0.lock().expect("listening lock")
+    }
+
+    /// A reload begins: every live listener may be adopted.
+    pub fn offer(&self) {
+        let mut s = self.lock();
+        s.bound.retain(|_, (_, l)| l.strong_count() > 0);
+        let offered = s
+            .bound
+            .iter()
+            .filter_map(|(at, (asked, l))| Some((*at, (*asked, l.upgrade()?))))
+            .collect();
+        s.offered = offered;
+        s.reloading = true;
+        s.adopted.clear();
+        s.fresh.clear();
+    }
+
+    /// The reload's binds are over: the listeners not adopted stay with
+    /// the old generation alone. Says what happened to each address.
+    pub fn settle(&self) -> Handover {
+        let mut s = self.lock();
+        s.reloading = false;
+        let left = std::mem::take(&mut s.offered)
+            .into_values()
+            .map(|(asked, _)| asked)
+            .collect();
+        Handover {
+            adopted: std::mem::take(&mut s.adopted),
+            bound: std::mem::take(&mut s.fresh),
+            left,
+        }
+    }
+
+    /// The listener for `asked` (turmoil binds `at`): the offered one if
+    /// a reload is on and the old generation holds it, else a new one.
+    async fn listen(
+        &self,
+        asked: SocketAddr,
+        at: SocketAddr,
+    ) -> io::Result<Arc<turmoil::net::TcpListener>> {
+        let offered = self.lock().offered.remove(&at);
+        if let Some((_, listener)) = offered {
+            self.lock().adopted.push(asked);
+            return Ok(listener);
+        }
+        let listener = Arc::new(turmoil::net::TcpListener::bind(at).await?);
+        let mut s = self.lock();
+        let key = listener.local_addr()?;
+        s.bound.insert(key, (asked, Arc::downgrade(&listener)));
+        if s.reloading {
+            s.fresh.push(asked);
+        }
+        Ok(listener)
+    }
+}
+
+/// A listener (perhaps one of several handles on a socket another
+/// generation holds too: [`Listening`]); over a lossy link, an accepted
+/// connection (its handshake already paid by the connecting side) lives
+/// the loss of its data.
 struct SimListener {
-    listener: turmoil::net::TcpListener,
+    listener: Arc<turmoil::net::TcpListener>,
     net: SimNet,
 }
 
@@ -164,7 +292,7 @@ impl Net for SimNet {
             match spec.addr {
                 ListenAddr::Inet(a) => {
                     let at = self.addresses.bindable(a);
-                    let listener = turmoil::net::TcpListener::bind(at).await?;
+                    let listener = self.listening.listen(a, at).await?;
                     let net = self.clone();
                     Ok(Box::new(SimListener { listener, net }) as Box<dyn Listener>)
                 }

@@ -7,27 +7,28 @@
 //! virtual: a thirty-second scenario runs in well under a second.
 //!
 //! This file builds the world (its hosts and links) and renders what a
-//! run found; the driver (`world/driver.rs`) runs it, step by step.
+//! run found; the driver (`world/driver.rs`) runs it, step by step; each
+//! proxy host runs its engine generation after generation, as reloads
+//! replace it (`world/generations.rs`).
 
 mod driver;
+mod generations;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::config;
-use engine::log::{LogSink, Severity};
-use engine::pool;
-use engine::runtime::Engine;
 
 use crate::addresses::Addresses;
 use crate::loss::{Dialer, Links};
-use crate::net::SimNet;
 use crate::report::{Report, StreamSummary, Streams};
 use crate::scenario::{Failure, FailureMode, Scenario};
 use crate::transcript::Transcript;
 use driver::{Driven, Driver, Handles};
+use generations::{EngineSlot, ProxyHost};
 
-/// The pid the first simulated engine reports; the next ones count up.
+/// The pid the first simulated engine reports; the next ones count up
+/// (each proxy's first generation, then each reload's new process).
 const FIRST_PID: u32 = 1000;
 /// Virtual time after the clients' last connection for things to settle.
 const SETTLE: Duration = Duration::from_secs(1);
@@ -151,43 +152,6 @@ pub enum RunError {
     Sim(String),
 }
 
-/// Each proxy's running engine (replaced when its host restarts), for
-/// expectations, and a way to ask it for its stats.
-type EngineSlot = Arc<Mutex<Option<Running>>>;
-
-#[derive(Clone)]
-struct Running {
-    engine: Arc<Engine>,
-    /// Stats and API commands run inside the proxy's host, whose clock is
-    /// the simulation's: the driver asks, the host answers.
-    asks: tokio::sync::mpsc::UnboundedSender<Ask>,
-}
-
-/// A question for an engine, and where its answer goes.
-struct Ask {
-    /// None: `show stat`; Some: a runtime API command line.
-    command: Option<String>,
-    reply: tokio::sync::oneshot::Sender<String>,
-}
-
-/// The global settings that act on the operating-system process (its
-/// root, identity, background, pid file, threads): a simulated host has
-/// none (turmoil runs each host on one thread), so
-/// the transcript says they were not applied.
-fn process_settings(g: &config::Global) -> Vec<&'static str> {
-    [
-        (g.chroot.is_some(), "chroot"),
-        (g.uid != 0, "user/uid"),
-        (g.gid != 0, "group/gid"),
-        (g.daemon, "daemon"),
-        (g.pidfile.is_some(), "pidfile"),
-        (g.nbthread.is_some(), "nbthread"),
-    ]
-    .into_iter()
-    .filter_map(|(set, name)| set.then_some(name))
-    .collect()
-}
-
 pub fn run(scenario: &Scenario) -> Result<Outcome, RunError> {
     run_with_progress(scenario, &mut |_, _| {})
 }
@@ -237,62 +201,20 @@ pub fn run_with_progress(
                 .collect::<Vec<_>>()
                 .join("\n"),
         })?;
-        let config = Arc::new(loaded.config);
         let slot: EngineSlot = Arc::default();
         engines.push((proxy.name.clone(), slot.clone()));
-        let (transcript, streams, links, addresses, address, seed, pid, name) = (
-            transcript.clone(),
-            streams.clone(),
-            links.clone(),
-            addresses.clone(),
-            proxy.address,
-            scenario.seed,
-            FIRST_PID + i as u32,
-            proxy.name.clone(),
-        );
-        sim.host(proxy.address, move || {
-            let (config, slot, links, addresses, name) = (
-                config.clone(),
-                slot.clone(),
-                links.clone(),
-                addresses.clone(),
-                name.clone(),
-            );
-            let sink: Arc<dyn LogSink> = Arc::new(transcript.sink(&name, pid, streams.clone()));
-            async move {
-                let skipped = process_settings(&config.global);
-                if !skipped.is_empty() {
-                    let message = format!(
-                        "process settings a simulated host does not take: {}.",
-                        skipped.join(", ")
-                    );
-                    sink.emit(Severity::Notice, &message);
-                }
-                let net = SimNet::new(seed, pid, &name, address, links, addresses);
-                let engine = Engine::start(
-                    &config,
-                    Arc::new(net),
-                    Arc::new(pool::Current),
-                    sink,
-                    "engine",
-                )
-                .await?;
-                let engine = Arc::new(engine);
-                let (asks, mut questions) = tokio::sync::mpsc::unbounded_channel::<Ask>();
-                *slot.lock().expect("slot") = Some(Running {
-                    engine: engine.clone(),
-                    asks,
-                });
-                while let Some(q) = questions.recv().await {
-                    let answer = match &q.command {
-                        None => engine.show_stat(),
-                        Some(c) => engine.execute(c).await,
-                    };
-                    let _ = q.reply.send(answer);
-                }
-                Ok(())
-            }
-        });
+        let host = ProxyHost {
+            name: proxy.name.clone(),
+            address: proxy.address,
+            seed: scenario.seed,
+            transcript: transcript.clone(),
+            streams: streams.clone(),
+            links: links.clone(),
+            addresses: addresses.clone(),
+            slot,
+            current: Arc::new(Mutex::new((Arc::new(loaded.config), FIRST_PID + i as u32))),
+        };
+        sim.host(proxy.address, move || host.clone().run());
     }
     let mut failures = vec![];
     let mut rates = vec![];

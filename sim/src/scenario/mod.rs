@@ -14,7 +14,7 @@ use std::path::Path;
 pub use schema::{
     Action, Arrival, Check, ClientOutcome, ClientSpec, Distribution, Event, Expectation, Failure,
     FailureMode, HttpRequest, LinkSpec, Load, LoadChange, Percent, Protocol, ProxySpec, Rate,
-    Scenario, ServerSpec, ServerState, ServiceTime, Time,
+    Reload, Scenario, ServerSpec, ServerState, ServiceTime, Time,
 };
 
 /// Why a scenario could not be loaded; the message names file, line and

@@ -55,11 +55,14 @@
 //!   - { at: 18s, fail: { server: web2, mode: slow, delay: 2s } }
 //!   - { at: 20s, latency: { between: [proxy-1-1, web1], value: 80ms } }
 //!   - { at: 25s, load: { client: client, rate: 200/s } }  # open loop only
+//!   - { at: 26s, reload: { proxy: proxy-1-1, config_file: v2.cfg } }
+//!     # or config: | (inline); a new generation over the same listeners
 //! expect:
 //!   - { at: 9s, server: test/web1, state: DOWN }
 //!   - { at: 9s, backend: test, state: UP }
 //!   - { at: 9s, stat: test/web1, column: chkdown, value: "1" }
 //!   - { at: 9s, proxy: proxy-1-1, backend: test, state: UP }  # that proxy's
+//!   - { at: 27s, proxy: proxy-1-1, pid: 1001 }   # the generation serving
 //! stats: [9s, 25s]               # show stat, in the transcript
 //! outcome:                       # checked at the end
 //!   - { client: client, max_failed: 0, max_p99: 50ms }
@@ -406,6 +409,35 @@ pub enum Action {
     },
     /// An open-loop client's arrival rate changes.
     Load(LoadChange),
+    /// A proxy's configuration is replaced as production reloads it: a
+    /// new generation of the engine over the same listening sockets,
+    /// with the servers' states carried over, while the old one drains.
+    Reload(Reload),
+}
+
+/// `reload: { proxy: lb, config_file: v2.cfg }`: exactly one of
+/// `config` and `config_file` (read into `config` at load, relative to
+/// the scenario file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reload {
+    pub proxy: String,
+    /// The new configuration, inline...
+    pub config: Option<String>,
+    /// ...or from a file, relative to the scenario file.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Reload {
+    /// The name the new configuration's messages give it: its file as
+    /// the scenario writes it, else the proxy's name (as the first
+    /// configuration's do).
+    pub fn file_name(&self) -> String {
+        match &self.config_file {
+            Some(f) => f.display().to_string(),
+            None => self.proxy.clone(),
+        }
+    }
 }
 
 /// `load: { client: web, rate: 200/s }`.
@@ -468,6 +500,9 @@ pub struct Expectation {
     pub stat: Option<String>,
     pub column: Option<String>,
     pub value: Option<String>,
+    /// With `proxy`: the pid of the generation serving there (the
+    /// first generation's, or a reload's new process once it took over).
+    pub pid: Option<u32>,
 }
 
 /// What an expectation checks, once validated.
@@ -480,11 +515,24 @@ pub enum Check {
         column: String,
         value: String,
     },
+    /// The pid of the proxy's serving generation.
+    Pid(u32),
 }
 
 impl Expectation {
     pub fn check(&self) -> Result<Check, String> {
         let e = self.clone();
+        if let Some(pid) = e.pid {
+            let alone = [e.server, e.backend, e.stat, e.column, e.value]
+                .iter()
+                .all(Option::is_none)
+                && e.state.is_none();
+            return match (e.proxy, alone) {
+                (Some(_), true) => Ok(Check::Pid(pid)),
+                (None, _) => Err("a pid expectation names its 'proxy'".into()),
+                (Some(_), false) => Err("'pid' goes with 'proxy' alone".into()),
+            };
+        }
         match (e.server, e.backend, e.stat, e.state, e.column, e.value) {
             (Some(s), None, None, Some(st), None, None) => Ok(Check::Server(s, st)),
             (None, Some(b), None, Some(st @ (ServerState::Up | ServerState::Down)), None, None) => {
@@ -499,7 +547,7 @@ impl Expectation {
                 value,
             }),
             _ => Err(
-                "expects 'server' and 'state', 'backend' and 'state', or 'stat', 'column' and 'value'"
+                "expects 'server' and 'state', 'backend' and 'state', 'stat', 'column' and 'value', or 'proxy' and 'pid'"
                     .into(),
             ),
         }
@@ -591,6 +639,7 @@ impl Action {
                 between: [a, b], ..
             } => vec![a, b],
             Action::Load(l) => vec![&l.client],
+            Action::Reload(r) => vec![&r.proxy],
         }
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use engine::config;
 
 use super::schema::{
-    Action, Check, ClientOutcome, ClientSpec, Distribution, Expectation, FailureMode, Load,
+    Action, Check, ClientOutcome, ClientSpec, Distribution, Event, Expectation, FailureMode, Load,
     Protocol, ProxySpec, Scenario, ServerSpec, ServiceTime,
 };
 use super::ScenarioError;
@@ -50,6 +50,7 @@ pub(super) fn validate(
         )
     })?;
     read_configs(&source, &mut scenario.proxies, base)?;
+    proxy_events(&source, &scenario.proxies, &mut scenario.timeline, base)?;
     for (i, e) in scenario.expect.iter().enumerate() {
         e.check()
             .map_err(|reason| source.invalid(&format!("expect[{i}]"), reason))?;
@@ -94,27 +95,81 @@ fn read_configs(
     base: &Path,
 ) -> Result<(), ScenarioError> {
     for (i, p) in proxies.iter_mut().enumerate() {
-        match (&p.config, &p.config_file) {
-            (Some(_), None) => {}
-            (None, Some(f)) => {
-                let path = base.join(f);
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    source.invalid(
-                        &format!("proxies[{i}].config_file"),
-                        format!("{}: {e}", path.display()),
-                    )
-                })?;
-                p.config = Some(text);
-            }
-            _ => {
-                return Err(source.invalid(
-                    &format!("proxies[{i}]"),
-                    "exactly one of 'config' and 'config_file' is required",
-                ))
-            }
+        read_config(
+            source,
+            &format!("proxies[{i}]"),
+            &mut p.config,
+            p.config_file.as_deref(),
+            base,
+        )?;
+    }
+    Ok(())
+}
+
+/// The events that act on a proxy's engine (`api`, `reload`) name a
+/// proxy; a `reload` has exactly one of `config` and `config_file`, a
+/// file read into `config`. Whether the new configuration loads is the
+/// run's business: a reload that fails is worth a scenario (the old
+/// generation keeps serving, the errors join the transcript).
+fn proxy_events(
+    source: &Source,
+    proxies: &[ProxySpec],
+    timeline: &mut [Event],
+    base: &Path,
+) -> Result<(), ScenarioError> {
+    let is_proxy = |name: &str| proxies.iter().any(|p| p.name == name);
+    for (i, e) in timeline.iter_mut().enumerate() {
+        let (field, proxy) = match &e.action {
+            Action::Api { proxy, .. } => (format!("timeline[{i}].api"), proxy),
+            Action::Reload(r) => (format!("timeline[{i}].reload"), &r.proxy),
+            _ => continue,
+        };
+        if !is_proxy(proxy) {
+            return Err(source.invalid(
+                &format!("{field}.proxy"),
+                format!("no proxy named '{proxy}'"),
+            ));
+        }
+        if let Action::Reload(r) = &mut e.action {
+            read_config(
+                source,
+                &field,
+                &mut r.config,
+                r.config_file.as_deref(),
+                base,
+            )?;
         }
     }
     Ok(())
+}
+
+/// Exactly one of `<field>.config` and `<field>.config_file`; the file,
+/// relative to `base`, is read into `config`.
+fn read_config(
+    source: &Source,
+    field: &str,
+    config: &mut Option<String>,
+    file: Option<&Path>,
+    base: &Path,
+) -> Result<(), ScenarioError> {
+    match (&config, file) {
+        (Some(_), None) => Ok(()),
+        (None, Some(f)) => {
+            let path = base.join(f);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                source.invalid(
+                    &format!("{field}.config_file"),
+                    format!("{}: {e}", path.display()),
+                )
+            })?;
+            *config = Some(text);
+            Ok(())
+        }
+        _ => Err(source.invalid(
+            field,
+            "exactly one of 'config' and 'config_file' is required",
+        )),
+    }
 }
 
 /// `servers[i]`: its settings do not contradict each other.
@@ -285,14 +340,15 @@ fn actions(source: &Source, scenario: &Scenario) -> Result<(), ScenarioError> {
 }
 
 /// Each proxy's configuration loads, and every backend, server and
-/// stats line an expectation names is defined by one of them: the
-/// error is (field, reason).
+/// stats line an expectation names is defined by one of them (or by a
+/// configuration a `reload` gives that proxy, when it loads): the error
+/// is (field, reason).
 fn config_names(scenario: &Scenario) -> Result<(), (String, String)> {
-    let mut configs = vec![];
+    let mut configs: Vec<(&str, config::Config)> = vec![];
     for (i, p) in scenario.proxies.iter().enumerate() {
         let text = p.config.as_deref().unwrap_or_default();
         match engine::config::load_str(&p.name, text) {
-            Ok(loaded) => configs.push(loaded.config),
+            Ok(loaded) => configs.push((&p.name, loaded.config)),
             Err(e) => {
                 let messages: Vec<_> = e.diagnostics.iter().map(|d| d.message.clone()).collect();
                 let field = match p.config_file {
@@ -303,29 +359,37 @@ fn config_names(scenario: &Scenario) -> Result<(), (String, String)> {
             }
         }
     }
+    for e in &scenario.timeline {
+        if let Action::Reload(r) = &e.action {
+            let text = r.config.as_deref().unwrap_or_default();
+            if let Ok(loaded) = engine::config::load_str(&r.file_name(), text) {
+                configs.push((&r.proxy, loaded.config));
+            }
+        }
+    }
     for (i, e) in scenario.expect.iter().enumerate() {
-        expectation_names(&format!("expect[{i}]"), e, &scenario.proxies, &configs)?;
+        expectation_names(&format!("expect[{i}]"), e, &configs)?;
     }
     Ok(())
 }
 
-/// An expectation's server, backend or stats line is defined by the
-/// configuration of the proxy it names, or of one of them.
+/// An expectation's server, backend or stats line is defined by a
+/// configuration of the proxy it names, or of any: `configs` are every
+/// proxy's, by proxy name.
 fn expectation_names(
     field: &str,
     e: &Expectation,
-    hosts: &[ProxySpec],
-    configs: &[config::Config],
+    configs: &[(&str, config::Config)],
 ) -> Result<(), (String, String)> {
     // The configurations the expectation may look in.
-    let mut hosts = hosts.iter().zip(configs);
-    let in_scope: Vec<&config::Config> = match &e.proxy {
-        Some(name) => match hosts.find(|(p, _)| &p.name == name) {
-            Some((_, c)) => vec![c],
-            None => return Err((format!("{field}.proxy"), format!("no proxy named '{name}'"))),
-        },
-        None => configs.iter().collect(),
-    };
+    let in_scope: Vec<&config::Config> = configs
+        .iter()
+        .filter(|(p, _)| e.proxy.as_deref().is_none_or(|name| name == *p))
+        .map(|(_, c)| c)
+        .collect();
+    if let (Some(name), true) = (&e.proxy, in_scope.is_empty()) {
+        return Err((format!("{field}.proxy"), format!("no proxy named '{name}'")));
+    }
     let proxies = || in_scope.iter().flat_map(|c| &c.proxies);
     let backends = || proxies().filter(|p| !matches!(p.kind, config::ProxyKind::Frontend));
     let has_server =
@@ -370,7 +434,7 @@ fn expectation_names(
                 ));
             }
         }
-        Err(_) => {}
+        Ok(Check::Pid(_)) | Err(_) => {}
     }
     Ok(())
 }
@@ -489,7 +553,7 @@ mod tests {
         let half = format!("{MINIMAL}expect:\n  - {{ at: 1s, server: app/web1 }}\n");
         let e = parse(&half).unwrap_err().to_string();
         assert!(
-            e.contains("expect[0]: expects 'server' and 'state', 'backend' and 'state', or 'stat', 'column' and 'value'"),
+            e.contains("expect[0]: expects 'server' and 'state', 'backend' and 'state', 'stat', 'column' and 'value', or 'proxy' and 'pid'"),
             "{e}"
         );
         let maint = format!("{MINIMAL}expect:\n  - {{ at: 1s, backend: app, state: MAINT }}\n");
@@ -641,5 +705,137 @@ timeline:
             e.contains("proxies[0]: exactly one of 'config' and 'config_file'"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod reload_tests {
+    use super::*;
+    use crate::scenario::fixture::{parse, MINIMAL};
+    use crate::scenario::Reload;
+
+    /// MINIMAL with a server `s` and `events` as its timeline.
+    fn with_timeline(events: &str) -> String {
+        format!("{MINIMAL}servers:\n  - {{ name: s, address: 10.0.0.2 }}\ntimeline:\n{events}")
+    }
+
+    #[test]
+    fn a_reload_names_a_proxy() {
+        let ghost = with_timeline("  - { at: 1s, reload: { proxy: q, config: \"x\" } }\n");
+        let e = parse(&ghost).unwrap_err().to_string();
+        assert_eq!(e, "t.yaml:13: timeline[0].reload.proxy: no proxy named 'q'");
+        // A host, but not a proxy.
+        let server = ghost.replace("proxy: q", "proxy: s");
+        let e = parse(&server).unwrap_err().to_string();
+        assert_eq!(e, "t.yaml:13: timeline[0].reload.proxy: no proxy named 's'");
+        // The runtime API's commands too.
+        let api = with_timeline("  - { at: 1s, api: { proxy: s, command: \"show info\" } }\n");
+        let e = parse(&api).unwrap_err().to_string();
+        assert_eq!(e, "t.yaml:13: timeline[0].api.proxy: no proxy named 's'");
+    }
+
+    #[test]
+    fn a_reload_has_exactly_one_configuration() {
+        let none = with_timeline("  - at: 1s\n    reload:\n      proxy: p\n");
+        let e = parse(&none).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "t.yaml:14: timeline[0].reload: exactly one of 'config' and 'config_file' is required"
+        );
+        let both = with_timeline(
+            "  - at: 1s\n    reload:\n      proxy: p\n      config_file: x.cfg\n      config: |\n        listen x\n          bind :80\n",
+        );
+        let e = parse(&both).unwrap_err().to_string();
+        assert!(
+            e.contains("timeline[0].reload: exactly one of 'config' and 'config_file'"),
+            "{e}"
+        );
+        let missing = with_timeline(
+            "  - { at: 1s, crash: s }\n  - { at: 2s, reload: { proxy: p, config_file: nowhere/v2.cfg } }\n",
+        );
+        let e = parse(&missing).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.yaml:14: timeline[1].reload.config_file: ./nowhere/v2.cfg: "),
+            "{e}"
+        );
+        let unnamed = with_timeline("  - { at: 1s, reload: { config: \"x\" } }\n");
+        let e = parse(&unnamed).unwrap_err().to_string();
+        assert!(
+            e.contains("timeline[0]") && e.contains("missing field `proxy`"),
+            "{e}"
+        );
+        let typo = with_timeline("  - { at: 1s, reload: { proxy: p, confg: \"x\" } }\n");
+        let e = parse(&typo).unwrap_err().to_string();
+        assert!(e.contains("unknown field `confg`"), "{e}");
+    }
+
+    #[test]
+    fn a_reload_file_is_read_relative_to_the_scenario() {
+        let dir = std::env::temp_dir().join(format!("sim-reload-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("conf")).unwrap();
+        std::fs::write(dir.join("conf/v2.cfg"), "listen x\n  bind :80\n").unwrap();
+        let text =
+            with_timeline("  - { at: 1s, reload: { proxy: p, config_file: conf/v2.cfg } }\n");
+        let s = Scenario::parse("t.yaml", &text, &dir).unwrap();
+        let Action::Reload(r) = &s.timeline[0].action else {
+            panic!("a reload");
+        };
+        assert_eq!(r.config.as_deref(), Some("listen x\n  bind :80\n"));
+        assert_eq!(r.file_name(), "conf/v2.cfg");
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Inline, the messages name the proxy, as its first configuration's.
+        let inline = Reload {
+            proxy: "p".into(),
+            config: Some(String::new()),
+            config_file: None,
+        };
+        assert_eq!(inline.file_name(), "p");
+    }
+
+    #[test]
+    fn a_configuration_that_does_not_load_is_the_runs_business() {
+        // A reload that fails is a scenario of its own: accepted at load.
+        let bad = with_timeline(
+            "  - at: 1s\n    reload:\n      proxy: p\n      config: |\n        listen x\n          bind :80\n          sever web3 10.0.0.3:80\n",
+        );
+        parse(&bad).unwrap();
+    }
+
+    #[test]
+    fn expectations_may_name_what_a_reload_defines() {
+        let reload = "  - at: 1s\n    reload:\n      proxy: p\n      config: |\n        listen x\n          bind :80\n          server web3 10.0.0.3:80\n";
+        let expect = "expect:\n  - { at: 2s, proxy: p, server: x/web3, state: UP }\n";
+        parse(&format!("{}{expect}", with_timeline(reload))).unwrap();
+        // Not when the configuration that would define it does not load.
+        let broken = reload.replace("bind :80", "bind :80\n          bogus");
+        let e = parse(&format!("{}{expect}", with_timeline(&broken)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("expect[0].server: no configuration defines server 'x/web3'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_pid_expectation_names_its_proxy_alone() {
+        let ok = format!("{MINIMAL}expect:\n  - {{ at: 1s, proxy: p, pid: 1000 }}\n");
+        let s = parse(&ok).unwrap();
+        assert_eq!(s.expect[0].check(), Ok(Check::Pid(1000)));
+        let e = parse(&ok.replace("proxy: p, ", ""))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.yaml:11: expect[0]: a pid expectation names its 'proxy'"
+        );
+        let e = parse(&ok.replace("pid: 1000", "pid: 1000, state: UP"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "t.yaml:11: expect[0]: 'pid' goes with 'proxy' alone");
+        let e = parse(&ok.replace("proxy: p", "proxy: q"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "t.yaml:11: expect[0].proxy: no proxy named 'q'");
     }
 }

@@ -16,9 +16,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot::error::TryRecvError;
 
-use super::{
-    server_shares, sim_duration, Ask, EngineSlot, HealthChange, RunError, ServerShare, StatCsv,
-};
+use super::generations::{Ask, Control, EngineSlot, ReloadOrder};
+use super::{server_shares, sim_duration, HealthChange, RunError, ServerShare, StatCsv, FIRST_PID};
 use crate::loss::Links;
 use crate::scenario::{Action, Check, Event, Expectation, Failure, FailureMode, Scenario, Time};
 use crate::transcript::Transcript;
@@ -71,6 +70,8 @@ pub(super) struct Driver<'a> {
     seen: usize,
     health: Vec<HealthChange>,
     failed: Vec<String>,
+    /// The pid the next reload's process gets.
+    next_pid: u32,
 }
 
 impl<'a> Driver<'a> {
@@ -106,6 +107,7 @@ impl<'a> Driver<'a> {
             seen: usize::MAX,
             health: vec![],
             failed: vec![],
+            next_pid: FIRST_PID + scenario.proxies.len() as u32,
         }
     }
 
@@ -208,6 +210,25 @@ impl<'a> Driver<'a> {
                     rate.send_replace(Some(l.rate.interval));
                 }
             }
+            Action::Reload(r) => {
+                // A new process, whether it starts or not.
+                let pid = self.next_pid;
+                self.next_pid += 1;
+                let order = ReloadOrder {
+                    text: r.config.clone().expect("config_file is read at load"),
+                    file: r.file_name(),
+                    pid,
+                };
+                let running = engines
+                    .iter()
+                    .find(|(n, _)| *n == r.proxy)
+                    .and_then(|(_, slot)| slot.lock().expect("slot").clone());
+                let sent = running.is_some_and(|r| r.control.send(Control::Reload(order)).is_ok());
+                if !sent {
+                    let line = format!("{}: not running, nothing to reload", r.proxy);
+                    self.transcript.note_at(now, "reload", &line);
+                }
+            }
             Action::Api { proxy, command } => {
                 if let Some((name, slot)) = engines.iter().find(|(n, _)| n == proxy) {
                     ask_engine(
@@ -279,6 +300,14 @@ impl<'a> Driver<'a> {
                 b.clone(),
                 state.as_str().to_string(),
                 backend_state(engines, b),
+            ),
+            Check::Pid(pid) => (
+                format!("{} pid", c.proxy.as_deref().unwrap_or_default()),
+                pid.to_string(),
+                engines.iter().find_map(|(_, slot)| {
+                    let running = slot.lock().expect("slot").clone()?;
+                    Some(running.pid.to_string())
+                }),
             ),
             Check::Stat {
                 line,
@@ -417,7 +446,11 @@ fn ask_engine(
 ) {
     if let Some(running) = slot.lock().expect("slot").clone() {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        if running.asks.send(Ask { command, reply }).is_ok() {
+        if running
+            .control
+            .send(Control::Ask(Ask { command, reply }))
+            .is_ok()
+        {
             pending.push((at, name.to_string(), label, answer));
         }
     }
@@ -540,6 +573,10 @@ fn describe(action: &Action) -> String {
                 f.server,
                 format!("{mode:?}").to_lowercase()
             ),
+        },
+        Action::Reload(r) => match &r.config_file {
+            Some(f) => format!("{} reloads with {}", r.proxy, f.display()),
+            None => format!("{} reloads with a new configuration", r.proxy),
         },
         Action::Load(l) => {
             let per_second = 1.0 / l.rate.interval.as_secs_f64().max(1e-9);
