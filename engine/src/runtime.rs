@@ -597,6 +597,7 @@ impl Plan {
             .global
             .maxconn
             .map_or(DEFAULT_MAXCONN, |m| m as usize);
+        let (stop, stop_rx) = watch::channel(false);
         let registry = Arc::new_cyclic(|registry| {
             let process = Arc::new(Process {
                 net: net.clone(),
@@ -608,6 +609,7 @@ impl Plan {
                     metrics: Box::new(applet::Metrics(applet::Handle::new(registry.clone()))),
                 },
                 sessions: Default::default(),
+                stopping: stop_rx.clone(),
             });
             Registry {
                 proxies: registry_entries(config, &ids, &frontends, &backends),
@@ -633,7 +635,6 @@ impl Plan {
             .as_ref()
             .map(|i| i.process.clone())
             .expect("built with its info");
-        let (stop, stop_rx) = watch::channel(false);
         let streams = Arc::new(Streams::default());
         let mut tasks = vec![];
         for ((_, frontend), sockets) in frontends.iter().zip(sockets) {

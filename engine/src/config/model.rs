@@ -370,6 +370,9 @@ pub struct ProxyOptions {
     pub dontlognull: bool,
     /// `option socket-stats`: a stats line per listener.
     pub socket_stats: bool,
+    /// `option idle-close-on-response`: at a soft stop, an idle HTTP
+    /// connection is not closed at once but at its next response.
+    pub idle_close_on_response: bool,
     pub http_server_close: bool,
     pub httpclose: bool,
     pub http_keep_alive: bool,

@@ -81,7 +81,7 @@ pub const OPTIONS: &[OptionKeyword] = &[
     opt("httpclose", Cap::Any, true, Yes, conn_mode, "close both sides after each response."),
     opt("httplog", Cap::Fe, true, Yes, httplog, "HTTP log format [clf]."),
     opt("httpslog", Cap::Fe, true, No, httpslog, "option httpslog: recognised, not run by the engine."),
-    opt("idle-close-on-response", Cap::Fe, true, No, switch_only, "option idle-close-on-response: recognised, not run by the engine."),
+    opt("idle-close-on-response", Cap::Fe, true, Yes, flag!(idle_close_on_response), "at a soft stop, close idle connections at their next response."),
     opt("independent-streams", Cap::Any, true, No, switch_only, "option independent-streams: recognised, not run by the engine."),
     opt("ldap-check", Cap::Be, false, Yes, |p, c, _| { if !c.too_many_args(0, 1) { p.px.health_check = HealthCheck::Ldap } }, "LDAPv3 bind health check."),
     opt("log-health-checks", Cap::Be, true, Yes, flag!(log_health_checks), "log every check state change."),

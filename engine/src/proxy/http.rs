@@ -78,6 +78,8 @@ struct Conn<'a> {
     client: ClientSide,
     /// Server connections kept from earlier requests, oldest first.
     idle: Vec<Idle>,
+    /// The process's soft stop (see [`Conn::wait_for_request`]).
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// A request whose head the HTTP/1 layer accepted.
@@ -187,6 +189,7 @@ pub async fn serve(
             &frontend.traffic.h1,
         ))),
         idle: Vec::new(),
+        stopping: process.stopping.clone(),
     };
     let mut start = (Instant::now(), process.net.wall_clock());
     let mut first = true;
@@ -258,15 +261,29 @@ impl Conn<'_> {
         } else {
             t.http_keep_alive.or(request_timeout)
         };
-        let arrival = self
-            .client
-            .read_head(
+        // At a soft stop, a connection waiting for its next request closes
+        // (HAProxy's mux releases idle front connections); one whose next
+        // request has begun to arrive is served, and closed after.
+        let idle_closes = !first && !self.http.rules.options.idle_close_on_response;
+        let arrival = loop {
+            if idle_closes && *self.stopping.borrow() && self.client.inbuf.is_empty() {
+                return Err(Next::Silent);
+            }
+            let read = self.client.read_head(
                 txn.rec.start,
                 &mut txn.first_byte,
                 idle_timeout,
                 request_timeout,
-            )
-            .await;
+            );
+            if !idle_closes || *self.stopping.borrow() {
+                break read.await;
+            }
+            tokio::select! {
+                arrival = read => break arrival,
+                // Read again with what came (reads only append).
+                Ok(()) = self.stopping.changed() => continue,
+            }
+        };
         if matches!(arrival, Arrival::Head(_)) {
             txn.head_done = Some(Instant::now());
         }
@@ -327,7 +344,9 @@ impl Conn<'_> {
         // HAProxy counts the request as its HTTP/1 parser left it: lengths
         // normalised, the Connection header turned into flags.
         txn.rec.bytes_in = msg.htx_size();
-        txn.close = framing.force_close || connection::client_wants_close(head.version, tokens);
+        txn.close = framing.force_close
+            || connection::client_wants_close(head.version, tokens)
+            || *self.stopping.borrow();
         if self.http.policy.mode == connection::Mode::Close {
             txn.close = true;
         }
@@ -745,7 +764,10 @@ impl Conn<'_> {
         let has_length = decision.framing != Framing::Close;
         // A status below 100 is no HTTP status: haproxy 2.6.12 passed
         // `HTTP/1.1 20` on and closed the connection after it.
-        if !tunnel && (!has_length || decision.force_close || status < 100) {
+        // A soft stop since the request came closes after this response.
+        if !tunnel
+            && (!has_length || decision.force_close || status < 100 || *self.stopping.borrow())
+        {
             txn.close = true;
         }
         // `Transfer-Encoding` with `Content-Length` (or in HTTP/1.0)

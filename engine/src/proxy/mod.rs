@@ -37,6 +37,9 @@ pub struct Process {
     /// The services requests can be handed to (the stats page, the
     /// Prometheus exporter).
     pub applets: applet::Applets,
+    /// Turns true at a soft stop: idle HTTP connections close, busy ones
+    /// close after their response.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Counts live streams, so a soft stop can wait for the last one.
