@@ -149,19 +149,41 @@ impl Limits {
 }
 
 /// Serves one socket until the listener fails; beyond `stats maxconn`
-/// connections wait to be accepted.
+/// connections wait to be accepted. A `pausable` socket stops accepting
+/// while the listeners are paused (SIGTTOU), as HAProxy's GLOBAL frontend.
 pub async fn serve(
     listener: Box<dyn Listener>,
     registry: Arc<Registry>,
     logger: Arc<Logger>,
     level: Level,
     limits: Limits,
+    pausable: bool,
 ) {
+    let process = registry
+        .info
+        .as_ref()
+        .filter(|_| pausable)
+        .map(|i| i.process.clone());
     loop {
+        // The stats sockets pause with the listeners (HAProxy's GLOBAL
+        // frontend).
+        if let Some(p) = &process {
+            p.unpaused().await;
+        }
         let Ok(slot) = limits.slots.clone().acquire_owned().await else {
             return;
         };
-        let Ok(accepted) = listener.accept().await else {
+        let accepted = tokio::select! {
+            biased;
+            _ = async {
+                match &process {
+                    Some(p) => p.pausing().await,
+                    None => std::future::pending().await,
+                }
+            } => continue,
+            a = listener.accept() => a,
+        };
+        let Ok(accepted) = accepted else {
             continue;
         };
         registry

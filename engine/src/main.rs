@@ -446,6 +446,8 @@ struct Signals {
     usr1: Signal,
     usr2: Signal,
     hup: Signal,
+    ttou: Signal,
+    ttin: Signal,
 }
 
 impl Signals {
@@ -459,14 +461,11 @@ impl Signals {
             usr1: signal(SignalKind::user_defined1()).ok()?,
             usr2: signal(SignalKind::user_defined2()).ok()?,
             hup: signal(SignalKind::hangup()).ok()?,
+            ttou: signal(SignalKind::from_raw(libc::SIGTTOU)).ok()?,
+            ttin: signal(SignalKind::from_raw(libc::SIGTTIN)).ok()?,
         })
     }
 
-    /// Serves until a signal stops the process: SIGTERM and SIGINT at
-    /// once; SIGUSR1 after a soft stop (no more accepting, the live streams
-    /// finish). On the way, SIGHUP dumps the servers' states; SIGUSR2
-    /// means something to a master process only (not built), so it changes
-    /// nothing. A signal that came before this waits for it.
     /// A worker serves as [`Signals::serve`], but leaves when its master
     /// is gone (exit 1, as HAProxy's worker), and a SIGTERM or SIGINT
     /// ends it with the status a killed process has (143, 130), which its
@@ -488,11 +487,19 @@ impl Signals {
                 _ = self.usr1.recv() => stopping = true,
                 _ = &mut soft_stop, if stopping => return ExitCode::SUCCESS,
                 _ = self.hup.recv() => engine.dump_servers_state().await,
+                _ = self.ttou.recv() => engine.pause(true).await,
+                _ = self.ttin.recv() => engine.pause(false).await,
                 _ = self.usr2.recv() => {}
             }
         }
     }
 
+    /// Serves until a signal stops the process: SIGTERM and SIGINT at
+    /// once; SIGUSR1 after a soft stop (no more accepting, the live streams
+    /// finish). On the way, SIGHUP dumps the servers' states, SIGTTOU and
+    /// SIGTTIN pause and resume the listeners; SIGUSR2 means something to
+    /// a master process only, so it changes nothing. A signal that came
+    /// before this waits for it.
     async fn serve(mut self, engine: &Engine) -> ExitCode {
         loop {
             tokio::select! {
@@ -501,6 +508,8 @@ impl Signals {
                 _ = self.int.recv() => return ExitCode::SUCCESS,
                 _ = self.usr1.recv() => break,
                 _ = self.hup.recv() => engine.dump_servers_state().await,
+                _ = self.ttou.recv() => engine.pause(true).await,
+                _ = self.ttin.recv() => engine.pause(false).await,
                 _ = self.usr2.recv() => {}
             }
         }
@@ -513,6 +522,8 @@ impl Signals {
                 _ = self.int.recv() => return ExitCode::SUCCESS,
                 _ = &mut stopping => return ExitCode::SUCCESS,
                 _ = self.hup.recv() => engine.dump_servers_state().await,
+                _ = self.ttou.recv() => engine.pause(true).await,
+                _ = self.ttin.recv() => engine.pause(false).await,
                 _ = self.usr1.recv() => {}
                 _ = self.usr2.recv() => {}
             }

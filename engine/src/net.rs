@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -214,6 +215,16 @@ pub trait Listener: Send + Sync {
     fn handover(&self) -> Option<io::Result<OwnedFd>> {
         None
     }
+    /// SIGTTOU: stop taking connections. Where the kind cannot refuse
+    /// them (a unix socket, a simulated one), the accept loop just stops
+    /// accepting and they wait in the backlog.
+    fn pause(&self) -> io::Result<()> {
+        Ok(())
+    }
+    /// SIGTTIN: take connections again.
+    fn resume(&self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A bound UDP socket.
@@ -288,60 +299,125 @@ impl Default for TokioNet {
 
 /// A TCP listener, registered with the event loop that first accepts on it.
 struct TcpListener {
+    /// Not registered yet (or again, after a pause).
     waiting: std::sync::Mutex<Option<std::net::TcpListener>>,
-    io: std::sync::OnceLock<tokio::net::TcpListener>,
+    io: std::sync::Mutex<Option<Arc<tokio::net::TcpListener>>>,
+    /// Its listen(2) queue, set again when it resumes.
+    backlog: u32,
 }
 
 impl TcpListener {
-    fn new(listener: tokio::net::TcpListener) -> io::Result<Self> {
-        Ok(Self::waiting(listener.into_std()?))
+    fn new(listener: tokio::net::TcpListener, backlog: u32) -> io::Result<Self> {
+        Ok(Self::waiting(listener.into_std()?, backlog))
     }
 
-    fn waiting(listener: std::net::TcpListener) -> Self {
+    fn waiting(listener: std::net::TcpListener, backlog: u32) -> Self {
         TcpListener {
             waiting: std::sync::Mutex::new(Some(listener)),
-            io: std::sync::OnceLock::new(),
+            io: std::sync::Mutex::new(None),
+            backlog,
         }
     }
 
-    fn io(&self) -> io::Result<&tokio::net::TcpListener> {
-        if let Some(l) = self.io.get() {
-            return Ok(l);
+    /// The registered socket, registering it with the current event loop
+    /// on first use.
+    fn io(&self) -> io::Result<Arc<tokio::net::TcpListener>> {
+        let mut io = self
+            .io
+            .lock()
+            .map_err(|_| io::Error::other("listener lock"))?;
+        if let Some(l) = io.as_ref() {
+            return Ok(l.clone());
         }
         let std = self
             .waiting
             .lock()
             .map_err(|_| io::Error::other("listener lock"))?
-            .take();
-        if let Some(std) = std {
-            let _ = self.io.set(tokio::net::TcpListener::from_std(std)?);
+            .take()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
+        let l = Arc::new(tokio::net::TcpListener::from_std(std)?);
+        *io = Some(l.clone());
+        Ok(l)
+    }
+
+    /// A duplicate of the socket's descriptor, wherever it is now.
+    fn dup(&self) -> Option<io::Result<OwnedFd>> {
+        use std::os::fd::AsFd;
+        if let Some(l) = self.io.lock().ok()?.as_ref() {
+            return Some(l.as_fd().try_clone_to_owned());
         }
-        self.io
-            .get()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+        match self.waiting.lock() {
+            Ok(w) => w.as_ref().map(|l| l.as_fd().try_clone_to_owned()),
+            Err(_) => None,
+        }
     }
 }
+
 #[cfg(unix)]
 struct UnixListener(tokio::net::UnixListener);
 struct Udp(tokio::net::UdpSocket);
 
-impl TcpListener {
-    /// A duplicate of the socket's descriptor, wherever it is now.
-    fn dup(&self) -> Option<io::Result<OwnedFd>> {
-        use std::os::fd::AsFd;
-        match (self.io.get(), self.waiting.lock()) {
-            (Some(l), _) => Some(l.as_fd().try_clone_to_owned()),
-            (None, Ok(w)) => w.as_ref().map(|l| l.as_fd().try_clone_to_owned()),
-            (None, Err(_)) => None,
-        }
-    }
-}
-
 impl Listener for TcpListener {
     fn try_clone(&self) -> Option<io::Result<Box<dyn Listener>>> {
+        let backlog = self.backlog;
         Some(self.dup()?.map(|fd| {
-            Box::new(TcpListener::waiting(std::net::TcpListener::from(fd))) as Box<dyn Listener>
+            Box::new(TcpListener::waiting(
+                std::net::TcpListener::from(fd),
+                backlog,
+            )) as Box<dyn Listener>
         }))
+    }
+
+    /// As HAProxy's tcp_suspend_receiver: the socket is disconnected
+    /// (connect to AF_UNSPEC), so the kernel refuses new connections and
+    /// drops those not accepted yet, and another process may take the
+    /// port.
+    fn pause(&self) -> io::Result<()> {
+        let Some(fd) = self.dup() else {
+            return Ok(());
+        };
+        let fd = fd?;
+        // SAFETY: sockaddr with family AF_UNSPEC, its size given.
+        let rc = unsafe {
+            let mut sa: libc::sockaddr = std::mem::zeroed();
+            sa.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+            libc::connect(
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                &sa,
+                std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Listens again, and registers anew with the event loop that accepts
+    /// next: the old registration saw the socket end.
+    fn resume(&self) -> io::Result<()> {
+        let registered = self
+            .io
+            .lock()
+            .map_err(|_| io::Error::other("listener lock"))?
+            .take();
+        if let Some(l) = registered {
+            use std::os::fd::AsFd;
+            let std = std::net::TcpListener::from(l.as_fd().try_clone_to_owned()?);
+            std.set_nonblocking(true)?;
+            *self
+                .waiting
+                .lock()
+                .map_err(|_| io::Error::other("listener lock"))? = Some(std);
+        }
+        let waiting = self
+            .waiting
+            .lock()
+            .map_err(|_| io::Error::other("listener lock"))?;
+        match waiting.as_ref() {
+            Some(std) => relisten(std, self.backlog),
+            None => Ok(()),
+        }
     }
 
     fn handover(&self) -> Option<io::Result<OwnedFd>> {
@@ -350,7 +426,8 @@ impl Listener for TcpListener {
 
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
         Box::pin(async move {
-            let (stream, peer) = self.io()?.accept().await?;
+            let listener = self.io()?;
+            let (stream, peer) = listener.accept().await?;
             let local = stream.local_addr().ok();
             // Proxied traffic is mostly small writes; Nagle would add latency.
             let _ = stream.set_nodelay(true);
@@ -573,13 +650,15 @@ impl Net for TokioNet {
                 ));
             }
             let listener: Box<dyn Listener> = match &spec.addr {
-                ListenAddr::Inet(a) => Box::new(TcpListener::new(listen_inet(*a, &spec)?)?),
+                ListenAddr::Inet(a) => {
+                    Box::new(TcpListener::new(listen_inet(*a, &spec)?, spec.backlog)?)
+                }
                 #[cfg(unix)]
                 ListenAddr::Unix(p) => Box::new(UnixListener(listen_unix(p, spec.backlog)?)),
                 #[cfg(unix)]
                 ListenAddr::Fd(n) if is_unix_socket(*n) => Box::new(UnixListener(adopt_unix(*n)?)),
                 #[cfg(unix)]
-                ListenAddr::Fd(n) => Box::new(TcpListener::new(listen_fd(*n)?)?),
+                ListenAddr::Fd(n) => Box::new(TcpListener::new(listen_fd(*n)?, spec.backlog)?),
                 #[cfg(not(unix))]
                 _ => return Err(io::Error::from(io::ErrorKind::Unsupported)),
             };

@@ -105,6 +105,13 @@ pub struct Engine {
     hard_stop_after: Option<Duration>,
     has_stats_socket: bool,
     stop: watch::Sender<bool>,
+    /// SIGTTOU / SIGTTIN: the accept loops pause and resume.
+    paused: watch::Sender<bool>,
+    /// A handle on each listening socket that can refuse connections
+    /// while paused (see [`Listener::pause`]).
+    /// Gone at a soft stop, so that the sockets close with the accept
+    /// loops.
+    pausers: std::sync::Mutex<Vec<Box<dyn Listener>>>,
     streams: Arc<Streams>,
     tasks: Vec<JoinHandle<()>>,
     /// The addresses actually bound, in configuration order (useful when a
@@ -269,9 +276,47 @@ impl Engine {
         Ok(plan.run(config, listeners, carried, net, pool, sink, log_tag))
     }
 
+    /// SIGTTOU (`true`) and SIGTTIN: every listener stops accepting, or
+    /// accepts again, and each proxy says so (`Paused frontend fe.`), as
+    /// HAProxy's pause_listener and resume_listener. Nothing is said when
+    /// nothing changes. A paused TCP socket refuses connections (HAProxy
+    /// disconnects it) before anything is said; the stats sockets (unix)
+    /// keep theirs waiting in the backlog, as HAProxy's do.
+    pub async fn pause(&self, on: bool) {
+        if *self.paused.borrow() == on {
+            return;
+        }
+        for p in self.pausers.lock().expect("pausers lock").iter() {
+            let _ = if on { p.pause() } else { p.resume() };
+        }
+        let _ = self.paused.send(on);
+        let word = if on { "Paused" } else { "Resumed" };
+        for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
+            if p.disabled || p.frontend.is_none() {
+                continue;
+            }
+            let kind = if p.backend.is_some() {
+                "proxy"
+            } else {
+                "frontend"
+            };
+            let message = format!("{word} {kind} {}.", p.name);
+            self.logger.sink().emit(Severity::Warning, &message);
+            self.logger.send(targets, Level::Warning, &message).await;
+        }
+        if self.has_stats_socket {
+            let message = format!("{word} frontend GLOBAL.");
+            self.logger.sink().emit(Severity::Warning, &message);
+            self.logger
+                .send(&self.global_targets, Level::Warning, &message)
+                .await;
+        }
+    }
+
     /// Stops accepting, says so for every proxy as HAProxy does, then
     /// waits for every live stream to end (HAProxy's soft stop, SIGUSR1).
     pub async fn soft_stop(&self) {
+        self.pausers.lock().expect("pausers lock").clear();
         let _ = self.stop.send(true);
         self.registry.stopping.store(true, Ordering::Relaxed);
         for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
@@ -563,6 +608,9 @@ impl Plan {
             master,
         } = listeners;
         let mut api_levels = api_levels;
+        // The master's channel comes last; it is not paused (SIGTTOU):
+        // the master CLI reaches a paused worker.
+        let pausable = api_listeners.len();
         if let Some(channel) = master {
             api_listeners.push(channel);
             api_levels.push(api::Level::Admin);
@@ -598,6 +646,7 @@ impl Plan {
             .maxconn
             .map_or(DEFAULT_MAXCONN, |m| m as usize);
         let (stop, stop_rx) = watch::channel(false);
+        let (paused, paused_rx) = watch::channel(false);
         let registry = Arc::new_cyclic(|registry| {
             let process = Arc::new(Process {
                 net: net.clone(),
@@ -610,6 +659,7 @@ impl Plan {
                 },
                 sessions: Default::default(),
                 stopping: stop_rx.clone(),
+                paused: paused_rx,
             });
             Registry {
                 proxies: registry_entries(config, &ids, &frontends, &backends),
@@ -637,8 +687,13 @@ impl Plan {
             .expect("built with its info");
         let streams = Arc::new(Streams::default());
         let mut tasks = vec![];
+        // A handle on each socket that can refuse connections, for SIGTTOU.
+        let mut pausers = vec![];
         for ((_, frontend), sockets) in frontends.iter().zip(sockets) {
             for ((_, listener), socket) in sockets.into_iter().zip(&frontend.sockets) {
+                if let Some(Ok(handle)) = listener.try_clone() {
+                    pausers.push(handle);
+                }
                 let accept = Accept {
                     frontend: frontend.clone(),
                     socket: socket.clone(),
@@ -670,13 +725,14 @@ impl Plan {
         tasks.extend(check::spawn_all(checker, &started));
         tasks.extend(status::spawn_warm_ups(&started));
         let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);
-        for (listener, level) in api_listeners.into_iter().zip(api_levels) {
+        for (n, (listener, level)) in api_listeners.into_iter().zip(api_levels).enumerate() {
             tasks.push(tokio::spawn(api::serve(
                 listener,
                 registry.clone(),
                 logger.clone(),
                 level,
                 limits.clone(),
+                n < pausable,
             )));
         }
         Engine {
@@ -690,6 +746,8 @@ impl Plan {
             global_targets,
             hard_stop_after: config.global.hard_stop_after,
             has_stats_socket: !config.global.stats_sockets.is_empty(),
+            paused,
+            pausers: std::sync::Mutex::new(pausers),
             backends: all,
         }
     }

@@ -633,3 +633,64 @@ fn mworker_max_reloads_terminates_old_workers_as_haproxy() {
     );
     assert_eq!(ours.prompt_after_failure, "master[ReloadFailed]> ");
 }
+
+#[derive(Debug, PartialEq)]
+struct Paused {
+    lines: Vec<String>,
+    refused_while_paused: bool,
+    answered_after: String,
+}
+
+/// SIGTTOU and SIGTTIN to the master reach the worker, whose listeners
+/// pause (new connections are refused, as HAProxy disconnects the
+/// socket) and resume.
+fn paused(binary: &Path) -> Paused {
+    let server = NameServer::start("s1", 0);
+    let port = free_port();
+    let sock = config_file("mw-paused-api", "").with_file_name("api.sock");
+    let _ = std::fs::remove_file(&sock);
+    let text = tcp_config(
+        port,
+        server.port,
+        &format!("    stats socket {} level admin\n", sock.display()),
+    );
+    let cfg = config_file("mw-paused", &text);
+    let master = Master::start(binary, &cfg, "paused", &[]);
+    assert_eq!(wait_answering(port, WAIT), "s1");
+    let worker = format!("({})", master.worker_pid());
+    master.signal(libc::SIGTTOU);
+    master.wait_for("Paused frontend GLOBAL.");
+    let refused_while_paused = std::net::TcpStream::connect(("127.0.0.1", port))
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
+    master.signal(libc::SIGTTIN);
+    master.wait_for("Resumed frontend GLOBAL.");
+    let answered_after = wait_answering(port, WAIT);
+    let lines = master
+        .proc
+        .stderr()
+        .lines()
+        .filter(|l| l.contains(&worker) && (l.contains("Paused") || l.contains("Resumed")))
+        .map(mask_pids)
+        .collect();
+    Paused {
+        lines,
+        refused_while_paused,
+        answered_after,
+    }
+}
+
+#[test]
+fn sigttou_and_sigttin_pause_and_resume_the_workers_listeners_as_haproxy() {
+    let ours = xtests::side_by_side(&xtests::proxies!(), "pause and resume", paused);
+    assert_eq!(
+        ours.lines,
+        [
+            "[WARNING]  (PID) : Paused proxy app.",
+            "[WARNING]  (PID) : Paused frontend GLOBAL.",
+            "[WARNING]  (PID) : Resumed proxy app.",
+            "[WARNING]  (PID) : Resumed frontend GLOBAL."
+        ]
+    );
+    assert!(ours.refused_while_paused);
+    assert_eq!(ours.answered_after, "s1");
+}

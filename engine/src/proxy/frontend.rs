@@ -175,6 +175,16 @@ pub async fn accept_loop(
     spread: bool,
 ) {
     loop {
+        if *process.paused.borrow() {
+            // SIGTTOU (the engine refuses connections on the socket)
+            // until SIGTTIN; then this handle registers anew.
+            tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => return,
+                _ = process.unpaused() => {}
+            }
+            let _ = listener.resume();
+        }
         let (global, local) = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
@@ -183,6 +193,8 @@ pub async fn accept_loop(
         let accepted = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
+            // Paused: back to waiting, the slots given back.
+            _ = process.pausing() => continue,
             a = listener.accept() => a,
         };
         match accepted {

@@ -40,6 +40,25 @@ pub struct Process {
     /// Turns true at a soft stop: idle HTTP connections close, busy ones
     /// close after their response.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// True while the listeners are paused (SIGTTOU).
+    pub paused: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Process {
+    /// Returns once the listeners are not paused.
+    pub async fn unpaused(&self) {
+        let mut paused = self.paused.clone();
+        let _ = paused.wait_for(|p| !*p).await;
+    }
+
+    /// Returns once the listeners are paused (never, if the engine is
+    /// gone).
+    pub async fn pausing(&self) {
+        let mut paused = self.paused.clone();
+        if paused.wait_for(|p| *p).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Counts live streams, so a soft stop can wait for the last one.
