@@ -11,12 +11,19 @@
 //! `disable health`, the last check's status and the time of the last
 //! change. What the configuration says of maintenance wins when it
 //! changed. Addresses and ports in the file are not applied: the engine
-//! has no `set server addr`, so they are the configuration's anyway.
+//! has no `set server addr`, so they are the configuration's anyway
+//! (HAProxy 2.6 does take srv_port: a line's port, `-` read as 0, is the
+//! server's from then on).
+//!
+//! What it says is what HAProxy says while it starts: each line after
+//! `config : `, the messages of entering maintenance or drain left out,
+//! and a server left in drain said to remain so.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::notice::label;
 use super::{force, set_checks, set_flag, set_weight, Admin, Flag, Forced, Notice};
 use crate::backend::Backend;
 use crate::config::{Config, LoadServerState};
@@ -43,6 +50,8 @@ const FDRAIN: u32 = 0x08;
 const IDRAIN: u32 = 0x10;
 const RMAINT: u32 = 0x20;
 const HMAINT: u32 = 0x40;
+/// The proxy option bit HAProxy reads bk_f_forced_id against.
+const PR_O_FORCED_ID: i64 = 0x80;
 /// CHK_ST_*: the check state bits a line may carry.
 const CHK_CONFIGURED: u32 = 0x02;
 const CHK_ENABLED: u32 = 0x04;
@@ -68,8 +77,12 @@ pub enum Unreadable {
 impl Saved {
     /// Reads a whole state text, every line kept whatever its backend.
     pub fn parse(text: &str) -> Result<Saved, Unreadable> {
+        let (all, corrupt) = lines(text)?;
+        if let Some(n) = corrupt {
+            return Err(Unreadable::Corrupt(n));
+        }
         let mut saved = Saved::default();
-        for fields in lines(text)? {
+        for fields in all {
             saved.insert(fields[1].clone(), fields);
         }
         Ok(saved)
@@ -86,9 +99,15 @@ impl Saved {
     }
 }
 
+/// The fields of each line read, and the number of the corrupt line
+/// that ended the reading, if one did.
+type Lines = (Vec<Vec<String>>, Option<usize>);
+
 /// The version line, then each line's fields; blank and `#` lines are
-/// skipped.
-fn lines(text: &str) -> Result<Vec<Vec<String>>, Unreadable> {
+/// skipped. A corrupt line ends the reading: the lines before it are
+/// returned with its number (HAProxy has looked at them by then: a
+/// backend's own file warns of their mismatches first).
+fn lines(text: &str) -> Result<Lines, Unreadable> {
     let mut rest = text.split_inclusive('\n');
     let version = rest.next().ok_or(Unreadable::Version)?;
     // strtol up to the newline, which must come right after the number.
@@ -100,7 +119,7 @@ fn lines(text: &str) -> Result<Vec<Vec<String>>, Unreadable> {
     for (n, line) in rest.enumerate() {
         let number = n + 1;
         if line.len() >= LINE_MAXLEN || !line.ends_with('\n') {
-            return Err(Unreadable::Corrupt(number));
+            return Ok((out, Some(number)));
         }
         let content = line[..line.len() - 1].trim_start_matches([' ', '\t']);
         if content.is_empty() || content.starts_with('#') {
@@ -113,11 +132,11 @@ fn lines(text: &str) -> Result<Vec<Vec<String>>, Unreadable> {
             .map(str::to_string)
             .collect();
         if fields.len() < MIN_FIELDS {
-            return Err(Unreadable::Corrupt(number));
+            return Ok((out, Some(number)));
         }
         out.push(fields);
     }
-    Ok(out)
+    Ok((out, None))
 }
 
 /// Applies saved states to `backends` before anything checks them and
@@ -171,7 +190,24 @@ pub fn apply(
             _ => {}
         }
     }
+    // HAProxy applies the states while it reads its configuration: what
+    // it says then comes with the configuration's prefix.
+    for notice in &mut said {
+        notice.stderr = format!("config : {}", notice.stderr);
+    }
     said
+}
+
+/// What a change of administrative state says while HAProxy starts:
+/// entering maintenance or drain is kept quiet then (srv_update_status
+/// tests MODE_STARTING), the rest is said (leaving maintenance, a
+/// backend left without a server).
+fn while_starting(notices: Vec<Notice>) -> impl Iterator<Item = Notice> {
+    notices.into_iter().filter(|n| {
+        !(n.stderr.contains(" is going DOWN for maintenance")
+            || n.stderr.ends_with(" was DOWN and now enters maintenance.")
+            || n.stderr.contains(" enters drain state"))
+    })
 }
 
 /// `server-state-base` before a relative name.
@@ -250,20 +286,11 @@ fn apply_local(b: &Backend, file: &Path, said: &mut Vec<Notice>) {
             return;
         }
     };
-    let all = match lines(&text) {
-        Ok(all) => all,
-        Err(Unreadable::Version) => {
-            said.push(warning(format!(
-                "Proxy '{px}': Can't get version of the server state file '{f}'."
-            )));
-            return;
-        }
-        Err(Unreadable::Corrupt(n)) => {
-            said.push(warning(format!(
-                "Proxy '{px}': corrupted server state file '{f}' at line {n}."
-            )));
-            return;
-        }
+    let Ok((all, corrupt)) = lines(&text) else {
+        said.push(warning(format!(
+            "Proxy '{px}': Can't get version of the server state file '{f}'."
+        )));
+        return;
     };
     let mut saved = Saved::default();
     for fields in all {
@@ -284,11 +311,22 @@ fn apply_local(b: &Backend, file: &Path, said: &mut Vec<Notice>) {
                 fields[1]
             );
             said.push(logged_warning(b, format!("Proxy '{px}': {what}"), what));
-            if atoi(&fields[15]) & 1 == 0 {
+            // HAProxy tests the dump's 0 or 1 against PR_O_FORCED_ID
+            // (0x80): a line written by `show servers state` never
+            // passes, whatever its bk_f_forced_id.
+            if atoi(&fields[15]) & PR_O_FORCED_ID == 0 {
                 continue;
             }
         }
         saved.insert(px.clone(), fields);
+    }
+    // A corrupt file applies nothing, and its lines are not said to
+    // name missing servers.
+    if let Some(n) = corrupt {
+        said.push(warning(format!(
+            "Proxy '{px}': corrupted server state file '{f}' at line {n}."
+        )));
+        return;
     }
     apply_backend(b, &mut saved, said);
     for ((_, server), _) in saved.lines {
@@ -348,16 +386,26 @@ fn apply_server(b: &Backend, s: &ServerState, p: &[String], said: &mut Vec<Notic
         [0, FMAINT, CMAINT, CMAINT | FMAINT, CMAINT | FDRAIN, FDRAIN].contains(&a)
     }) as u32
         & !(IDRAIN | IMAINT | HMAINT | RMAINT);
-    let uweight = num(3, "srv_uweight", &|v| (0..=256).contains(&v)) as u32;
-    let iweight = num(4, "srv_iweight", &|v| (0..=256).contains(&v)) as u32;
+    // Unsigned in HAProxy: a negative weight is a huge one.
+    let uweight = num(3, "srv_uweight", &|v| v as u32 <= 256) as u32;
+    let iweight = num(4, "srv_iweight", &|v| v as u32 <= 256) as u32;
     let since = num(5, "srv_last_time_change", &|_| true);
-    let check_status = num(6, "srv_check_status", &|v| v < 21);
+    // A short in HAProxy, compared with HCHK_STATUS_SIZE.
+    let check_status = num(6, "srv_check_status", &|v| (v as i16) < 21);
     num(7, "srv_check_result", &|v| (0..=4).contains(&v));
     let health = num(8, "srv_check_health", &|_| true);
     let check_state = num(9, "srv_check_state", &|v| (v as u32) & !CHK_ANY == 0) as u32;
     num(10, "srv_agent_state", &|v| (v as u32) & !CHK_ANY == 0);
     num(11, "bk_f_forced_id", &|v| v == 0 || v == 1);
     num(12, "srv_f_forced_id", &|v| v == 0 || v == 1);
+    // A name from a resolver, `-` for none: a domain name at most.
+    let fqdn = &p[13];
+    if !fqdn.starts_with('-') && (fqdn.len() > DNS_MAX_NAME_SIZE || !is_domain_name(fqdn)) {
+        bad.push_str(&format!(", invalid srv_fqdn value '{fqdn}'"));
+    }
+    if strl2uic(&p[14]) > u32::from(u16::MAX) {
+        bad.push_str(&format!(", invalid srv_port value '{}'", p[14]));
+    }
     if !bad.is_empty() {
         said.push(warning(format!(
             "server-state application failed for server '{}/{}'{bad}",
@@ -372,6 +420,10 @@ fn apply_server(b: &Backend, s: &ServerState, p: &[String], said: &mut Vec<Notic
     };
     let set_health = |v: u32| s.health.lock().expect("health lock").restore(v);
     let health = u32::try_from(health).unwrap_or(0);
+    // In maintenance (`disabled` in the configuration) the operational
+    // state is not changed, only the health counter (srv_set_running and
+    // srv_set_stopping return early).
+    let maint = s.in_maint();
     match op_state {
         0 => said.extend(stopped(b, s)),
         // Warming up (slowstart): UP, its counter kept where it was.
@@ -380,14 +432,17 @@ fn apply_server(b: &Backend, s: &ServerState, p: &[String], said: &mut Vec<Notic
         1 => set_health(health.max(rise)),
         3 if fall == 1 => said.extend(stopped(b, s)),
         3 => {
-            said.extend(force(b, s, Forced::Stopping, REASON));
             let top_stopping = rise + fall - 2;
+            if !maint {
+                said.extend(force(b, s, Forced::Stopping, REASON));
+            }
             set_health(if health < rise || health > top_stopping {
                 rise
             } else {
                 health
             });
         }
+        _ if maint => set_health(rise + fall - 1),
         _ => said.extend(force(b, s, Forced::Up, "")),
     }
     // Maintenance: a change in the configuration wins over what an
@@ -399,16 +454,18 @@ fn apply_server(b: &Backend, s: &ServerState, p: &[String], said: &mut Vec<Notic
         } else {
             Admin::Ready
         };
-        said.extend(super::set_admin(b, s, to));
+        said.extend(while_starting(super::set_admin(b, s, to)));
     } else if admin & FMAINT != 0 && !config_maint {
-        said.extend(super::set_admin(b, s, Admin::Maint));
+        said.extend(while_starting(super::set_admin(b, s, Admin::Maint)));
     } else if admin & FMAINT == 0 && config_maint {
-        said.extend(super::set_admin(b, s, Admin::Ready));
+        said.extend(while_starting(super::set_admin(b, s, Admin::Ready)));
     }
     // Drain set from a weight of 0 in the old configuration goes once
     // the new one gives a weight; drain an operator set stays.
     if !s.in_maint() && admin & FDRAIN != 0 && (iweight > 0 || s.config.weight == 0) {
-        said.extend(set_flag(b, s, Flag::Drain, true).unwrap_or_default());
+        said.extend(while_starting(
+            set_flag(b, s, Flag::Drain, true).unwrap_or_default(),
+        ));
     }
     if let Ok(secs) = u64::try_from(since) {
         s.availability
@@ -431,6 +488,33 @@ fn apply_server(b: &Backend, s: &ServerState, p: &[String], said: &mut Vec<Notic
     if iweight == s.config.weight {
         set_weight(b, s, uweight);
     }
+    // HAProxy then recomputes the weight with a status update, which
+    // says of a server in drain (not in maintenance) that it stays so.
+    if s.is_draining() && !s.in_maint() {
+        said.push(Notice::new(
+            b,
+            Level::Notice,
+            format!("{} remains in forced drain mode.", label(b, s)),
+        ));
+    }
+}
+
+/// The longest domain name (DNS_MAX_NAME_SIZE).
+const DNS_MAX_NAME_SIZE: usize = 255;
+
+/// HAProxy's invalid_domainchar finds nothing: letters, digits, `.`, `_`
+/// and `-` only.
+fn is_domain_name(name: &str) -> bool {
+    name.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
+/// HAProxy's strl2uic: the digits up to the first other byte, in an
+/// unsigned int that wraps.
+fn strl2uic(s: &str) -> u32 {
+    s.bytes().take_while(u8::is_ascii_digit).fold(0u32, |n, d| {
+        n.wrapping_mul(10).wrapping_add(u32::from(d - b'0'))
+    })
 }
 
 /// DOWN with health 0, as srv_set_stopped (nothing changes in
@@ -481,6 +565,24 @@ mod tests {
         let saved = Saved::parse(&text).unwrap();
         assert_eq!(saved.lines.len(), 1);
         assert_eq!(saved.lines.values().next().unwrap()[5], "0");
+    }
+
+    #[test]
+    fn a_corrupt_line_keeps_the_lines_before_it() {
+        let ok = format!("{HEADER}3 www 1 s1 - 0 0 1 1 0 1 0 0 0 0 0 0 - 80 -\n");
+        let (all, corrupt) = lines(&format!("{ok}3 www 2 s2\n")).unwrap();
+        assert_eq!((all.len(), corrupt), (1, Some(3)));
+        assert_eq!(lines(&ok).unwrap().1, None);
+    }
+
+    #[test]
+    fn ports_and_names_checked_as_haproxy_does() {
+        assert_eq!(strl2uic("8080"), 8080);
+        assert_eq!(strl2uic("70000"), 70000);
+        assert_eq!(strl2uic("-"), 0);
+        assert_eq!(strl2uic("12x4"), 12);
+        assert!(is_domain_name("www.example-1.com") && is_domain_name("_srv._tcp"));
+        assert!(!is_domain_name("bad!name") && !is_domain_name("caf\u{e9}"));
     }
 
     #[test]
