@@ -148,6 +148,36 @@ impl Limits {
     }
 }
 
+/// The listening sockets a stats socket with `expose-fd listeners` hands
+/// to a process that asks (`_getsocks`, for `-x`): a copy of each, let go
+/// at a soft stop so that the sockets close with their accept loops.
+#[derive(Default)]
+pub struct Exported(std::sync::Mutex<Vec<std::os::fd::OwnedFd>>);
+
+impl Exported {
+    pub fn new(fds: Vec<std::os::fd::OwnedFd>) -> Self {
+        Exported(std::sync::Mutex::new(fds))
+    }
+
+    pub fn clear(&self) {
+        self.0.lock().expect("exported lock").clear();
+    }
+
+    fn raw(&self) -> Vec<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        let fds = self.0.lock().expect("exported lock");
+        fds.iter().map(|f| f.as_raw_fd()).collect()
+    }
+}
+
+/// What a stats socket allows.
+#[derive(Clone)]
+pub struct Access {
+    pub level: Level,
+    /// `expose-fd listeners`: the sockets `_getsocks` hands over.
+    pub sockets: Option<Arc<Exported>>,
+}
+
 /// Serves one socket until the listener fails; beyond `stats maxconn`
 /// connections wait to be accepted. A `pausable` socket stops accepting
 /// while the listeners are paused (SIGTTOU), as HAProxy's GLOBAL frontend.
@@ -155,7 +185,7 @@ pub async fn serve(
     listener: Box<dyn Listener>,
     registry: Arc<Registry>,
     logger: Arc<Logger>,
-    level: Level,
+    access: Access,
     limits: Limits,
     pausable: bool,
 ) {
@@ -189,7 +219,7 @@ pub async fn serve(
         registry
             .api_conns
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (registry, logger) = (registry.clone(), logger.clone());
+        let (registry, logger, access) = (registry.clone(), logger.clone(), access.clone());
         let idle = limits.idle;
         tokio::spawn(async move {
             // HAProxy lists the API's own streams too, in its `GLOBAL`
@@ -199,10 +229,42 @@ pub async fn serve(
                 p.sessions
                     .register(accepted.family, accepted.peer, "GLOBAL", Default::default())
             });
-            session(accepted.stream, &registry, &logger, level, idle).await;
+            let conn = Conn {
+                registry: &registry,
+                logger: &logger,
+                access: &access,
+                fd: accepted.fd,
+            };
+            conn.session(accepted.stream, idle).await;
             drop(listed);
             drop(slot);
         });
+    }
+}
+
+/// One connection to a stats socket.
+struct Conn<'a> {
+    registry: &'a Registry,
+    logger: &'a Logger,
+    access: &'a Access,
+    /// Its descriptor, for `_getsocks`.
+    fd: Option<std::os::fd::RawFd>,
+}
+
+impl Conn<'_> {
+    /// `_getsocks` (HAProxy's hidden command for `-x`): the listening
+    /// sockets go over the connection, which then ends; without `expose-fd
+    /// listeners` it ends at once, and the asking process learns nothing.
+    fn getsocks(&self) {
+        #[cfg(unix)]
+        if let (Some(exported), Some(fd)) = (&self.access.sockets, self.fd) {
+            let _ = crate::net::fdpass::send_sockets(fd, &exported.raw());
+        }
+    }
+
+    async fn session(&self, stream: BoxStream, idle: std::time::Duration) {
+        let (registry, logger, level) = (self.registry, self.logger, self.access.level);
+        session(stream, registry, logger, level, idle, || self.getsocks()).await
     }
 }
 
@@ -212,6 +274,7 @@ async fn session(
     logger: &Logger,
     level: Level,
     idle: std::time::Duration,
+    getsocks: impl Fn(),
 ) {
     let (rd, mut wr) = tokio::io::split(stream);
     let mut reader = BufReader::new(rd);
@@ -244,6 +307,10 @@ async fn session(
                 "Unknown command. Please enter one of the following commands only:\n{}> ",
                 help()
             ));
+        }
+        if line == "_getsocks" {
+            getsocks();
+            break;
         }
         for command in line.split(';').map(str::trim) {
             match command {

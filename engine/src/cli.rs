@@ -46,6 +46,9 @@ pub struct Options {
     pub systemd: bool,
     /// `-S <addr>[,<options>]`: the master CLI's listeners.
     pub master_cli: Vec<String>,
+    /// `-x <socket>`: take the listening sockets of the process serving
+    /// that stats socket (`expose-fd listeners`).
+    pub takeover: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -67,6 +70,7 @@ pub const USAGE: &str = "\
 Usage : engine [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
         [ -p <pidfile> ] [ -c ] [ -cc <condition> ] [ -sf|-st <pid>* ]
         [ -W | -Ws ] [ -S <master-socket>[,<bind options>...] ] [ -L <name> ]
+        [ -x <unix_socket> ]
         -v displays version ; -vv shows known build options.
         -d enters debug mode ; -db only disables background mode.
         -V enters verbose mode (disables quiet mode)
@@ -80,6 +84,7 @@ Usage : engine [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn>
         -W master-worker mode ; -Ws also notifies systemd.
         -S binds the master CLI socket.
         -L sets the local peer name.
+        -x get listening sockets from a unix socket
 ";
 
 /// Parses the arguments after the program name.
@@ -133,7 +138,8 @@ where
                 o.systemd = true;
             }
             "-S" => o.master_cli.push(value()?),
-            "-x" | "-C" | "-m" => return Err(UsageError::NotImplemented(flag.to_string())),
+            "-x" => o.takeover = Some(PathBuf::from(value()?)),
+            "-C" | "-m" => return Err(UsageError::NotImplemented(flag.to_string())),
             _ => return Err(UsageError::Unknown(flag.to_string())),
         }
         i += 1;

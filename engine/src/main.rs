@@ -150,7 +150,17 @@ fn run_master(config: Option<Config>, options: &Options, daemon: Option<Daemon>)
     let detach = !options.verbose;
     let serving: Option<Box<dyn FnOnce() + Send>> =
         daemon.map(|mut d| Box::new(move || d.serving(detach)) as Box<dyn FnOnce() + Send>);
+    // `-x` on a first start: the sockets of the process being replaced.
+    let taken = if engine::master::is_reexecuted() {
+        vec![]
+    } else {
+        match take_sockets(options.takeover.as_deref(), pid, options.quiet) {
+            Ok(t) => t,
+            Err(code) => return code,
+        }
+    };
     let setup = engine::master::Setup {
+        taken,
         argv: std::env::args().collect(),
         systemd: options.systemd,
         master_cli: options.master_cli.clone(),
@@ -290,6 +300,24 @@ async fn serve(
     let mut inherited = engine::master::worker::Inherited::take();
     let mut master_gone = None;
     let started = match inherited.as_mut() {
+        None if options.takeover.is_some() => {
+            let taken = match take_sockets(options.takeover.as_deref(), pid, options.quiet) {
+                Ok(t) => t,
+                Err(code) => return code,
+            };
+            match bind_taking(&config, &*net, taken).await {
+                Ok(listeners) => Engine::start_with(
+                    &config,
+                    listeners,
+                    None,
+                    net,
+                    Arc::new(pool),
+                    sink.clone(),
+                    &log_tag(),
+                ),
+                Err(e) => Err(e),
+            }
+        }
         None => Engine::start(&config, net, Arc::new(pool), sink.clone(), &log_tag()).await,
         Some(from) => {
             // A worker: the master bound the sockets and carries the
@@ -371,6 +399,47 @@ async fn serve(
         }
         _ => signals.serve(&engine).await,
     }
+}
+
+/// `-x <socket>`: the listening sockets of the process serving it, with
+/// HAProxy's messages when they cannot be had (the start fails).
+fn take_sockets(
+    path: Option<&std::path::Path>,
+    pid: u32,
+    quiet: bool,
+) -> Result<Vec<(engine::net::ListenAddr, std::os::fd::OwnedFd)>, ExitCode> {
+    let Some(path) = path else {
+        return Ok(vec![]);
+    };
+    match engine::net::fdpass::take_sockets(path) {
+        Ok(fds) => Ok(fds
+            .into_iter()
+            .filter_map(|fd| engine::net::fdpass::local_name(&fd).map(|name| (name, fd)))
+            .collect()),
+        Err(e) => {
+            if !quiet {
+                startup_notices(pid);
+            }
+            eprintln!("{}", log::stderr_line(Severity::Warning, pid, &e.0));
+            let alert = "Failed to get the sockets from the old process!";
+            eprintln!("{}", log::stderr_line(Severity::Alert, pid, alert));
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// Binds what `config` asks, taking a socket from `taken` where one
+/// listens on the same address (the rest are closed).
+async fn bind_taking(
+    config: &Config,
+    net: &dyn Net,
+    mut taken: Vec<(engine::net::ListenAddr, std::os::fd::OwnedFd)>,
+) -> Result<engine::runtime::Listeners, StartError> {
+    engine::runtime::bind_reusing(config, net, &mut |w| {
+        let at = taken.iter().position(|(name, _)| name == w.addr)?;
+        Some(taken.swap_remove(at).1)
+    })
+    .await
 }
 
 /// A worker's listeners: the master's sockets, in the order the

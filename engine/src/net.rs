@@ -197,6 +197,9 @@ pub struct Accepted {
     pub local: Option<SocketAddr>,
     /// The listening socket's family.
     pub family: Family,
+    /// The connection's descriptor, for a unix connection in production
+    /// (a stats socket passes listening sockets over it, `_getsocks`).
+    pub fd: Option<std::os::fd::RawFd>,
 }
 
 /// A listening socket.
@@ -437,6 +440,7 @@ impl Listener for TcpListener {
                 peer: Some(peer),
                 local,
                 family: Family::of(local.or(Some(peer))),
+                fd: None,
             })
         })
     }
@@ -452,11 +456,13 @@ impl Listener for UnixListener {
     fn accept(&self) -> BoxFuture<'_, io::Result<Accepted>> {
         Box::pin(async move {
             let (stream, _) = self.0.accept().await?;
+            let fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
             Ok(Accepted {
                 stream: Box::new(stream),
                 peer: None,
                 local: None,
                 family: Family::Unix,
+                fd,
             })
         })
     }

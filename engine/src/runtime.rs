@@ -112,6 +112,8 @@ pub struct Engine {
     /// Gone at a soft stop, so that the sockets close with the accept
     /// loops.
     pausers: std::sync::Mutex<Vec<Box<dyn Listener>>>,
+    /// What `_getsocks` hands over; let go at a soft stop too.
+    exported: Arc<api::Exported>,
     streams: Arc<Streams>,
     tasks: Vec<JoinHandle<()>>,
     /// The addresses actually bound, in configuration order (useful when a
@@ -317,6 +319,7 @@ impl Engine {
     /// waits for every live stream to end (HAProxy's soft stop, SIGUSR1).
     pub async fn soft_stop(&self) {
         self.pausers.lock().expect("pausers lock").clear();
+        self.exported.clear();
         let _ = self.stop.send(true);
         self.registry.stopping.store(true, Ordering::Relaxed);
         for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
@@ -687,8 +690,21 @@ impl Plan {
             .expect("built with its info");
         let streams = Arc::new(Streams::default());
         let mut tasks = vec![];
-        // A handle on each socket that can refuse connections, for SIGTTOU.
+        // A handle on each socket that can refuse connections, for SIGTTOU,
+        // and a copy of each for `_getsocks` (`expose-fd listeners`).
         let mut pausers = vec![];
+        let mut exported = vec![];
+        for l in sockets
+            .iter()
+            .flatten()
+            .map(|(_, l)| l)
+            .chain(api_listeners.iter())
+        {
+            if let Some(Ok(fd)) = l.handover() {
+                exported.push(fd);
+            }
+        }
+        let exported = Arc::new(api::Exported::new(exported));
         for ((_, frontend), sockets) in frontends.iter().zip(sockets) {
             for ((_, listener), socket) in sockets.into_iter().zip(&frontend.sockets) {
                 if let Some(Ok(handle)) = listener.try_clone() {
@@ -726,11 +742,21 @@ impl Plan {
         tasks.extend(status::spawn_warm_ups(&started));
         let limits = api::Limits::new(config.global.stats_maxconn, config.global.stats_timeout);
         for (n, (listener, level)) in api_listeners.into_iter().zip(api_levels).enumerate() {
+            // HAProxy's worker end of the master's channel always may.
+            let expose = config
+                .global
+                .stats_sockets
+                .get(n)
+                .is_none_or(|s| s.expose_fd);
+            let access = api::Access {
+                level,
+                sockets: expose.then(|| exported.clone()),
+            };
             tasks.push(tokio::spawn(api::serve(
                 listener,
                 registry.clone(),
                 logger.clone(),
-                level,
+                access,
                 limits.clone(),
                 n < pausable,
             )));
@@ -748,6 +774,7 @@ impl Plan {
             has_stats_socket: !config.global.stats_sockets.is_empty(),
             paused,
             pausers: std::sync::Mutex::new(pausers),
+            exported,
             backends: all,
         }
     }

@@ -160,6 +160,7 @@ impl FakeNet {
                 peer: Some(peer),
                 local: Some(addr),
                 family: Family::of(Some(addr)),
+                fd: None,
             })
             .expect("the listener is open");
         client

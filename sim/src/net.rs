@@ -242,6 +242,7 @@ impl Listener for SimListener {
                 peer: Some(peer),
                 local,
                 family: Family::of(local.or(Some(peer))),
+                fd: None,
             })
         })
     }

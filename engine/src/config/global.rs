@@ -813,6 +813,7 @@ fn stats_socket(ctx: &mut Ctx, address: super::BindAddr) -> Option<StatsSocket> 
         address,
         level: CliLevel::Operator,
         mode: None,
+        expose_fd: false,
         unsupported: false,
         params: ctx.args[3..].to_vec(),
     };
@@ -861,6 +862,16 @@ fn stats_socket(ctx: &mut Ctx, address: super::BindAddr) -> Option<StatsSocket> 
                         return None;
                     }
                 }
+            }
+            "expose-fd" => {
+                if value != "listeners" {
+                    refuse(
+                        ctx,
+                        format!("'expose-fd' only supports 'listeners' (got '{value}')"),
+                    );
+                    return None;
+                }
+                socket.expose_fd = true;
             }
             _ => socket.unsupported = true,
         }

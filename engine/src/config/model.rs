@@ -170,6 +170,9 @@ pub struct StatsSocket {
     /// `mode <octal>`: the permissions of a unix socket's file. None:
     /// left as created.
     pub mode: Option<u32>,
+    /// `expose-fd listeners`: `_getsocks` hands the listening sockets to
+    /// a process started with `-x`.
+    pub expose_fd: bool,
     /// Bind keywords HAProxy accepts here that the engine does not run
     /// (`expose-fd`, `user`, `accept-proxy`...): starting with one is
     /// refused as not implemented.

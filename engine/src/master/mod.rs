@@ -57,6 +57,9 @@ pub struct Setup {
     pub version: String,
     /// Called once the first worker serves (a `-D` parent then exits 0).
     pub serving: Option<Box<dyn FnOnce() + Send>>,
+    /// `-x`: sockets taken from the process this master replaces, by
+    /// where they listen.
+    pub taken: Vec<(ListenAddr, OwnedFd)>,
 }
 
 /// A listening socket the master holds, under the address it was asked
@@ -108,6 +111,10 @@ pub async fn run(config: Option<Config>, mut setup: Setup, sink: Arc<dyn LogSink
             ..Procs::default()
         });
     let mut held = take_held();
+    held.extend(setup.taken.drain(..).map(|(addr, fd)| Held {
+        addr: addr.to_string(),
+        fd,
+    }));
     // The channels to the workers a previous master started.
     let mut channels = BTreeMap::new();
     for w in &procs.workers {

@@ -250,12 +250,14 @@ impl Listener for Channel {
                     .try_io(Interest::READABLE, || recv(self.fd.as_raw_fd()))
                 {
                     Ok(Received::Fd(fd)) => {
+                        let raw = fd.as_raw_fd();
                         return Ok(Accepted {
                             stream: into_stream(fd)?,
                             peer: None,
                             local: None,
                             family: Family::Unix,
-                        })
+                            fd: Some(raw),
+                        });
                     }
                     Ok(Received::Byte) => continue,
                     Ok(Received::End) => {
