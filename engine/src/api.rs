@@ -30,6 +30,7 @@
 //! `Permission denied`; any other command gets HAProxy's "Unknown command"
 //! answer with this list: no command goes without a word.
 
+pub mod usage;
 use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

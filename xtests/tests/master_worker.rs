@@ -154,6 +154,7 @@ struct Life {
     proc_started: Vec<Vec<String>>,
     unknown_target: String,
     unknown_pid: String,
+    unknown: Vec<String>,
     state_head: Vec<String>,
     reload: Vec<String>,
     proc_reloaded: Vec<Vec<String>>,
@@ -176,6 +177,18 @@ fn life(binary: &Path) -> Life {
     let proc_started = proc_shape(&mcli(&master.cli, "show proc"));
     let unknown_target = mcli(&master.cli, "@5 show info");
     let unknown_pid = mcli(&master.cli, "@!1 show info");
+    let unknown = ["foobar", "show info", "", "help show", "show proc\nfoo"]
+        .iter()
+        .map(|line| mcli(&master.cli, line))
+        .map(|answer| {
+            // Only the list: show proc's lines carry pids and uptimes.
+            answer
+                .lines()
+                .filter(|l| !l.starts_with(|c: char| c.is_ascii_digit()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
     let state_head: Vec<String> = mcli(&master.cli, "@1 show servers state")
         .lines()
         .take(2)
@@ -209,6 +222,7 @@ fn life(binary: &Path) -> Life {
         proc_started,
         unknown_target,
         unknown_pid,
+        unknown,
         state_head,
         reload,
         proc_reloaded,

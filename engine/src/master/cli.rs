@@ -9,39 +9,31 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 use super::{ask, Request, State};
+use crate::api::usage::{self, Keyword};
 use crate::net::Listener;
 
-/// The master's commands, in HAProxy's help order.
-const COMMANDS: &[(&str, &str)] = &[
-    ("@!<pid>", "send a command to the <pid> process"),
-    (
-        "@<relative pid>",
-        "send a command to the <relative pid> process",
-    ),
-    ("@master", "send a command to the master process"),
-    (
-        "operator",
-        "lower the level of the current CLI session to operator",
-    ),
-    ("reload", "reload haproxy"),
-    (
-        "show cli level",
-        "display the level of the current CLI session",
-    ),
-    ("show cli sockets", "dump list of cli sockets"),
-    ("show proc", "show processes status"),
-    ("show version", "show version of the current process"),
-    ("user", "lower the level of the current CLI session to user"),
-    ("help [<command>]", "list matching or all commands"),
-    ("prompt", "toggle interactive mode with prompt"),
-    ("quit", "disconnect"),
+/// The master's commands, as HAProxy 2.6 registers them (the order
+/// breaks ties between equally close candidates).
+const COMMANDS: &[Keyword] = &[
+    kw(&["@<relative pid>"], "@<relative pid>                         : send a command to the <relative pid> process"),
+    kw(&["@!<pid>"], "@!<pid>                                 : send a command to the <pid> process"),
+    kw(&["@master"], "@master                                 : send a command to the master process"),
+    kw(&["show", "proc"], "show proc                               : show processes status"),
+    kw(&["reload"], "reload                                  : reload haproxy"),
+    kw(&["show", "cli", "sockets"], "show cli sockets                        : dump list of cli sockets"),
+    kw(&["show", "cli", "level"], "show cli level                          : display the level of the current CLI session"),
+    kw(&["operator"], "operator                                : lower the level of the current CLI session to operator"),
+    kw(&["user"], "user                                    : lower the level of the current CLI session to user"),
+    kw(&["show", "version"], "show version                            : show version of the current process"),
 ];
 
-fn list() -> String {
-    let mut out = String::new();
-    for (cmd, what) in COMMANDS {
-        out.push_str(&format!("  {cmd:<39} : {what}\n"));
-    }
+const fn kw(words: &'static [&'static str], usage: &'static str) -> Keyword {
+    Keyword { words, usage }
+}
+
+/// HAProxy's answer to `help [<words>]` or to a command it does not know.
+fn usage(words: &[&str]) -> String {
+    let mut out = usage::message(COMMANDS, words);
     out.push('\n');
     out
 }
@@ -112,8 +104,7 @@ async fn session(
         let mut quit = false;
         let line = line.trim_end_matches(['\r', '\n']);
         if line.trim().is_empty() {
-            out.push_str("Unknown command. Please enter one of the following commands only:\n");
-            out.push_str(&list());
+            out.push_str(&usage(&[]));
         }
         for command in line.split(';').map(str::trim).filter(|c| !c.is_empty()) {
             let mut words: Vec<&str> = command.split_whitespace().collect();
@@ -181,10 +172,7 @@ fn master_command(
     requests: &mpsc::UnboundedSender<Request>,
 ) -> String {
     match words {
-        ["help", ..] => format!(
-            "The following commands are valid at this level:\n{}",
-            list()
-        ),
+        ["help", ..] => usage(words),
         ["show", "proc", ..] => {
             let s = state.lock().expect("master state");
             s.procs
@@ -202,10 +190,7 @@ fn master_command(
         ["operator", ..] | ["user", ..] | ["show", "cli", "sockets", ..] => {
             format!("'{}' is not implemented yet.\n\n", words.join(" "))
         }
-        _ => format!(
-            "Unknown command. Please enter one of the following commands only:\n{}",
-            list()
-        ),
+        _ => usage(words),
     }
 }
 
@@ -257,9 +242,9 @@ mod tests {
 
     #[test]
     fn help_is_laid_out_as_haproxy() {
-        let help = list();
+        let help = usage(&["help"]);
         assert!(help.starts_with(
-            "  @!<pid>                                 : send a command to the <pid> process\n"
+            "The following commands are valid at this level:\n  @!<pid>                                 : send a command to the <pid> process\n"
         ));
         assert!(help.ends_with("  quit                                    : disconnect\n\n"));
     }
