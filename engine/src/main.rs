@@ -52,7 +52,13 @@ fn main() -> ExitCode {
     if options.master_worker {
         std::env::set_var("HAPROXY_MWORKER", "1");
     }
-    let result = config::load(&options.files);
+    // HAProxy reads the server-state files when it checks a configuration
+    // too (`-c` warns of a missing one); a start reads them as it starts.
+    let result = if options.check_only {
+        engine::runtime::load_for_check(&options.files)
+    } else {
+        config::load(&options.files)
+    };
     // A master that executed itself to reload keeps its workers when the
     // new configuration does not load: it says why and carries on.
     if engine::master::is_reexecuted() && !options.check_only {

@@ -197,9 +197,36 @@ pub struct Accepted {
     pub local: Option<SocketAddr>,
     /// The listening socket's family.
     pub family: Family,
-    /// The connection's descriptor, for a unix connection in production
-    /// (a stats socket passes listening sockets over it, `_getsocks`).
+    /// The connection's descriptor, in production: a stats socket passes
+    /// listening sockets over it (`_getsocks`), and a soft stop looks in
+    /// its receive queue before closing it ([`close_if_idle`]).
     pub fd: Option<std::os::fd::RawFd>,
+}
+
+/// Closes an idle connection's sending side at once, unless bytes wait
+/// in its receive queue (its next request has come, even if the event
+/// loop has not told yet): true when it closed. The look and the close
+/// follow each other with nothing in between, so a client that still
+/// sees the connection open has its request read, not raced by the
+/// close.
+#[cfg(unix)]
+pub fn close_if_idle(fd: std::os::fd::RawFd) -> bool {
+    let mut byte = [0u8];
+    // SAFETY: a one-byte peek into a live buffer, without waiting.
+    let n = unsafe {
+        libc::recv(
+            fd,
+            byte.as_mut_ptr().cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    if n > 0 {
+        return false;
+    }
+    // SAFETY: shutdown(2) on the connection's own descriptor.
+    unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+    true
 }
 
 /// A listening socket.
@@ -432,6 +459,7 @@ impl Listener for TcpListener {
             let listener = self.io()?;
             let (stream, peer) = listener.accept().await?;
             let local = stream.local_addr().ok();
+            let fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
             // Proxied traffic is mostly small writes; Nagle would add latency.
             let _ = stream.set_nodelay(true);
             // It stays on the accepting event loop, which serves it.
@@ -440,7 +468,7 @@ impl Listener for TcpListener {
                 peer: Some(peer),
                 local,
                 family: Family::of(local.or(Some(peer))),
-                fd: None,
+                fd,
             })
         })
     }

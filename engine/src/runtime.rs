@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::acl::Acls;
@@ -93,6 +93,27 @@ fn not_implemented_lines(items: &[Unimplemented]) -> String {
         .join("\n")
 }
 
+/// `-c`: the configuration loaded as a start loads it, with what HAProxy's
+/// check says beyond the configuration itself (the server-state files it
+/// reads: a missing or damaged one is a warning).
+pub fn load_for_check(
+    paths: &[std::path::PathBuf],
+) -> Result<crate::config::Loaded, crate::config::LoadError> {
+    let mut result = crate::config::load(paths);
+    if let Ok(loaded) = result.as_mut() {
+        let warnings = status::restore::check(&loaded.config);
+        loaded
+            .diagnostics
+            .extend(warnings.into_iter().map(crate::config::Diagnostic::warning));
+    }
+    result
+}
+
+/// `engine -c`'s report for these files.
+pub fn check_paths(paths: &[std::path::PathBuf], pid: u32) -> crate::config::CheckReport {
+    crate::config::check_report(&load_for_check(paths), pid)
+}
+
 pub struct Engine {
     logger: Arc<Logger>,
     backends: Vec<Arc<Backend>>,
@@ -105,6 +126,11 @@ pub struct Engine {
     hard_stop_after: Option<Duration>,
     has_stats_socket: bool,
     stop: watch::Sender<bool>,
+    /// The streams' side of a soft stop (HTTP keep-alive connections
+    /// close), told once the listening sockets are closed.
+    streams_stop: watch::Sender<bool>,
+    /// Ends (None) once every accept loop has let its listener go.
+    listening: tokio::sync::Mutex<mpsc::Receiver<()>>,
     /// SIGTTOU / SIGTTIN: the accept loops pause and resume.
     paused: watch::Sender<bool>,
     /// A handle on each listening socket that can refuse connections
@@ -321,6 +347,13 @@ impl Engine {
         self.pausers.lock().expect("pausers lock").clear();
         self.exported.clear();
         let _ = self.stop.send(true);
+        // The listening sockets close first: a client whose keep-alive
+        // connection closes next reconnects to the process that serves
+        // now, not into a queue about to be dropped. (Bounded: a loop on a
+        // busy event loop may be slow to see the stop.)
+        let mut listening = self.listening.lock().await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), listening.recv()).await;
+        let _ = self.streams_stop.send(true);
         self.registry.stopping.store(true, Ordering::Relaxed);
         for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
             if p.disabled {
@@ -649,6 +682,8 @@ impl Plan {
             .maxconn
             .map_or(DEFAULT_MAXCONN, |m| m as usize);
         let (stop, stop_rx) = watch::channel(false);
+        let (streams_stop, streams_stop_rx) = watch::channel(false);
+        let (listening_tx, listening) = mpsc::channel(1);
         let (paused, paused_rx) = watch::channel(false);
         let registry = Arc::new_cyclic(|registry| {
             let process = Arc::new(Process {
@@ -661,7 +696,7 @@ impl Plan {
                     metrics: Box::new(applet::Metrics(applet::Handle::new(registry.clone()))),
                 },
                 sessions: Default::default(),
-                stopping: stop_rx.clone(),
+                stopping: streams_stop_rx,
                 paused: paused_rx,
             });
             Registry {
@@ -716,6 +751,7 @@ impl Plan {
                     process: process.clone(),
                     streams: streams.clone(),
                     stop: stop_rx.clone(),
+                    listening: listening_tx.clone(),
                 };
                 accept.spawn(listener, &*pool, &mut tasks);
             }
@@ -763,6 +799,8 @@ impl Plan {
         }
         Engine {
             stop,
+            streams_stop,
+            listening: tokio::sync::Mutex::new(listening),
             streams,
             tasks,
             bound,
@@ -787,6 +825,8 @@ struct Accept {
     process: Arc<Process>,
     streams: Arc<Streams>,
     stop: watch::Receiver<bool>,
+    /// Held until the accept loop has let its listener go.
+    listening: mpsc::Sender<()>,
 }
 
 impl Accept {
@@ -809,18 +849,32 @@ impl Accept {
                         self.stop.clone(),
                         false,
                     );
-                    tasks.push(pool.spawn_on(n, Box::pin(task)));
+                    let listening = self.listening.clone();
+                    tasks.push(pool.spawn_on(
+                        n,
+                        Box::pin(async move {
+                            task.await;
+                            drop(listening);
+                        }),
+                    ));
                 }
             }
-            _ => tasks.push(tokio::spawn(proxy::accept_loop(
-                listener,
-                self.frontend,
-                self.socket,
-                self.process,
-                self.streams,
-                self.stop,
-                true,
-            ))),
+            _ => {
+                let task = proxy::accept_loop(
+                    listener,
+                    self.frontend,
+                    self.socket,
+                    self.process,
+                    self.streams,
+                    self.stop,
+                    true,
+                );
+                let listening = self.listening;
+                tasks.push(tokio::spawn(async move {
+                    task.await;
+                    drop(listening);
+                }));
+            }
         }
     }
 }

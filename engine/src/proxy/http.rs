@@ -80,6 +80,8 @@ struct Conn<'a> {
     idle: Vec<Idle>,
     /// The process's soft stop (see [`Conn::wait_for_request`]).
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// The client connection's descriptor, where there is one.
+    fd: Option<std::os::fd::RawFd>,
 }
 
 /// A request whose head the HTTP/1 layer accepted.
@@ -190,6 +192,7 @@ pub async fn serve(
         ))),
         idle: Vec::new(),
         stopping: process.stopping.clone(),
+        fd: client.fd,
     };
     let mut start = (Instant::now(), process.net.wall_clock());
     let mut first = true;
@@ -263,25 +266,39 @@ impl Conn<'_> {
         };
         // At a soft stop, a connection waiting for its next request closes
         // (HAProxy's mux releases idle front connections); one whose next
-        // request has begun to arrive is served, and closed after.
-        let idle_closes = !first && !self.http.rules.options.idle_close_on_response;
+        // request has begun to arrive is served, and closed after. A
+        // connection that was busy when the stop came, and whose answer
+        // had promised keep-alive by then, is not idle: its client may be
+        // sending the next request this instant, so that one is awaited
+        // and answered with `connection: close` (as `option
+        // idle-close-on-response` does for every connection) rather than
+        // raced by a close.
+        let busy_at_stop = *self.stopping.borrow();
+        let idle_closes =
+            !first && !busy_at_stop && !self.http.rules.options.idle_close_on_response;
         let arrival = loop {
-            if idle_closes && *self.stopping.borrow() && self.client.inbuf.is_empty() {
-                return Err(Next::Silent);
-            }
             let read = self.client.read_head(
                 txn.rec.start,
                 &mut txn.first_byte,
                 idle_timeout,
                 request_timeout,
             );
-            if !idle_closes || *self.stopping.borrow() {
+            if !idle_closes {
                 break read.await;
             }
             tokio::select! {
+                biased;
                 arrival = read => break arrival,
-                // Read again with what came (reads only append).
-                Ok(()) = self.stopping.changed() => continue,
+                Ok(()) = self.stopping.changed() => {
+                    // Read again with what came (reads only append), or
+                    // close if nothing has.
+                    if self.client.inbuf.is_empty()
+                        && self.fd.is_none_or(crate::net::close_if_idle)
+                    {
+                        return Err(Next::Silent);
+                    }
+                    continue;
+                }
             }
         };
         if matches!(arrival, Arrival::Head(_)) {

@@ -198,6 +198,46 @@ pub fn apply(
     said
 }
 
+/// The warnings `-c` prints about the state files, as HAProxy's check
+/// reads them too (a file missing, without a version, damaged); the
+/// warnings that need the running servers (a server not found, a backend
+/// id that changed) come at start only.
+pub fn check(config: &Config) -> Vec<String> {
+    let mut said = vec![];
+    if let Some(file) = &config.global.server_state_file {
+        read_global(&path(config, file), &mut said);
+    }
+    for p in config.proxies.iter().filter(|p| {
+        p.kind.is_backend()
+            && !p.disabled
+            && !p.servers.is_empty()
+            && p.load_server_state == Some(LoadServerState::Local)
+    }) {
+        let name = p.server_state_file_name.as_deref().unwrap_or(&p.name);
+        let file = path(config, name);
+        let f = file.display();
+        match read(&file) {
+            Err(e) => said.push(warning(format!(
+                "Proxy '{}': Can't open server state file '{f}': {}.",
+                p.name,
+                crate::net::strerror(&e)
+            ))),
+            Ok(text) => match lines(&text) {
+                Err(_) => said.push(warning(format!(
+                    "Proxy '{}': Can't get version of the server state file '{f}'.",
+                    p.name
+                ))),
+                Ok((_, Some(n))) => said.push(warning(format!(
+                    "Proxy '{}': corrupted server state file '{f}' at line {n}.",
+                    p.name
+                ))),
+                Ok(_) => {}
+            },
+        }
+    }
+    said.into_iter().map(|n| n.stderr).collect()
+}
+
 /// What a change of administrative state says while HAProxy starts:
 /// entering maintenance or drain is kept quiet then (srv_update_status
 /// tests MODE_STARTING), the rest is said (leaving maintenance, a
