@@ -344,6 +344,8 @@ impl Engine {
     /// Stops accepting, says so for every proxy as HAProxy does, then
     /// waits for every live stream to end (HAProxy's soft stop, SIGUSR1).
     pub async fn soft_stop(&self) {
+        // `hard-stop-after` counts from the signal.
+        let signalled = tokio::time::Instant::now();
         self.pausers.lock().expect("pausers lock").clear();
         self.exported.clear();
         let _ = self.stop.send(true);
@@ -384,7 +386,10 @@ impl Engine {
         match self.hard_stop_after {
             None => drained.await,
             Some(limit) => {
-                if tokio::time::timeout(limit, drained).await.is_err() {
+                if tokio::time::timeout_at(signalled + limit, drained)
+                    .await
+                    .is_err()
+                {
                     self.hard_stop().await;
                 }
             }
