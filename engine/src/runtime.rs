@@ -132,7 +132,7 @@ pub struct Engine {
     /// Ends (None) once every accept loop has let its listener go.
     listening: tokio::sync::Mutex<mpsc::Receiver<()>>,
     /// SIGTTOU / SIGTTIN: the accept loops pause and resume.
-    paused: watch::Sender<bool>,
+    paused: watch::Sender<u64>,
     /// A handle on each listening socket that can refuse connections
     /// while paused (see [`Listener::pause`]).
     /// Gone at a soft stop, so that the sockets close with the accept
@@ -311,13 +311,14 @@ impl Engine {
     /// disconnects it) before anything is said; the stats sockets (unix)
     /// keep theirs waiting in the backlog, as HAProxy's do.
     pub async fn pause(&self, on: bool) {
-        if *self.paused.borrow() == on {
+        let phase = *self.paused.borrow();
+        if (phase % 2 == 1) == on {
             return;
         }
         for p in self.pausers.lock().expect("pausers lock").iter() {
             let _ = if on { p.pause() } else { p.resume() };
         }
-        let _ = self.paused.send(on);
+        let _ = self.paused.send(phase + 1);
         let word = if on { "Paused" } else { "Resumed" };
         for (p, targets) in self.registry.proxies.iter().zip(&self.targets) {
             if p.disabled || p.frontend.is_none() {
@@ -689,7 +690,7 @@ impl Plan {
         let (stop, stop_rx) = watch::channel(false);
         let (streams_stop, streams_stop_rx) = watch::channel(false);
         let (listening_tx, listening) = mpsc::channel(1);
-        let (paused, paused_rx) = watch::channel(false);
+        let (paused, paused_rx) = watch::channel(0u64);
         let registry = Arc::new_cyclic(|registry| {
             let process = Arc::new(Process {
                 net: net.clone(),

@@ -31,8 +31,14 @@ fn mcli(socket: &Path, line: &str) -> String {
         std::thread::sleep(Duration::from_millis(10)); // the poll interval
     };
     s.set_read_timeout(Some(WAIT)).unwrap();
-    s.write_all(format!("{line}\n").as_bytes()).unwrap();
-    s.shutdown(std::net::Shutdown::Write).unwrap();
+    // HAProxy's master may be executing itself (into its wait mode) just
+    // as the connection came: it ends unanswered, and callers that need
+    // an answer ask again.
+    if s.write_all(format!("{line}\n").as_bytes()).is_err()
+        || s.shutdown(std::net::Shutdown::Write).is_err()
+    {
+        return String::new();
+    }
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out

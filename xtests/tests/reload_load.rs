@@ -1239,21 +1239,37 @@ fn print_load(title: &str, outcomes: &[&LoadOutcome]) {
     }
 }
 
+/// One run on the engine, then on HAProxy when installed (one run at a
+/// time across the file); both printed, with HAProxy's problems as notes;
+/// the engine's outcome, for the caller's checks.
+fn engine_then_haproxy<T>(
+    title: &str,
+    run: impl Fn(&std::path::Path, &str) -> T,
+    problems: impl Fn(&T) -> &Vec<String>,
+    print: impl Fn(&str, &[&T]),
+) -> T {
+    let _serial = serial();
+    let engine = run(&xtests::engine_bin!(), "engine");
+    let haproxy = xtests::haproxy_bin().map(|bin| run(&bin, "haproxy 2.6"));
+    let mut shown = vec![&engine];
+    shown.extend(haproxy.as_ref());
+    print(title, &shown);
+    for p in haproxy.iter().flat_map(&problems) {
+        println!("  note: haproxy 2.6: {p}");
+    }
+    engine
+}
+
 /// The engine under load, then HAProxy when installed; both printed; the
 /// engine must have lost nothing and every reload must have moved the
 /// load.
 fn load_test<R: Reloading>(title: &str, tag: &str) {
-    let _serial = serial();
-    let engine = under_load::<R>(&xtests::engine_bin!(), "engine", tag);
-    let haproxy = xtests::haproxy_bin().map(|bin| under_load::<R>(&bin, "haproxy 2.6", tag));
-    let mut shown = vec![&engine];
-    shown.extend(haproxy.as_ref());
-    print_load(title, &shown);
-    if let Some(h) = &haproxy {
-        for p in &h.problems {
-            println!("  note: haproxy 2.6: {p}");
-        }
-    }
+    let engine = engine_then_haproxy(
+        title,
+        |bin, who| under_load::<R>(bin, who, tag),
+        |o| &o.problems,
+        print_load,
+    );
     assert_eq!(
         engine.failures().len(),
         0,
@@ -1640,17 +1656,12 @@ fn print_transfers(title: &str, outcomes: &[&TransferOutcome]) {
 /// across every reload), and the old processes must leave once they
 /// end.
 fn transfer_test<R: Reloading>(title: &str, tag: &str) {
-    let _serial = serial();
-    let engine = transfers::<R>(&xtests::engine_bin!(), "engine", tag);
-    let haproxy = xtests::haproxy_bin().map(|bin| transfers::<R>(&bin, "haproxy 2.6", tag));
-    let mut shown = vec![&engine];
-    shown.extend(haproxy.as_ref());
-    print_transfers(title, &shown);
-    if let Some(h) = &haproxy {
-        for p in &h.problems {
-            println!("  note: haproxy 2.6: {p}");
-        }
-    }
+    let engine = engine_then_haproxy(
+        title,
+        |bin, who| transfers::<R>(bin, who, tag),
+        |o| &o.problems,
+        print_transfers,
+    );
     for (what, t) in [("upload", &engine.upload), ("download", &engine.download)] {
         let t = t
             .as_ref()

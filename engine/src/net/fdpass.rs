@@ -76,35 +76,7 @@ fn registered(fd: OwnedFd) -> io::Result<UnixStream> {
 
 /// Sends `fd` over `channel` with one byte of payload.
 fn send_fd(channel: RawFd, fd: BorrowedFd<'_>) -> io::Result<()> {
-    let mut byte = [b'c'];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: CMSG_SPACE is a pure computation.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    let mut control = vec![0u8; space];
-    // SAFETY: msghdr is plain data; zero is a valid empty value.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: the control buffer has room for one header and one fd, as
-    // CMSG_SPACE computed; CMSG_FIRSTHDR and CMSG_DATA point inside it.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd.as_raw_fd());
-    }
-    // SAFETY: msg points at live buffers for the duration of the call.
-    let n = unsafe { libc::sendmsg(channel, &msg, libc::MSG_NOSIGNAL) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    send_with(channel, b"c", &[fd.as_raw_fd()])
 }
 
 /// What one read of a channel brought.
@@ -119,12 +91,24 @@ enum Received {
 
 fn recv(channel: RawFd) -> io::Result<Received> {
     let mut byte = [0u8];
+    let (n, mut fds) = recv_with(channel, &mut byte, 1)?;
+    Ok(match (n, fds.pop()) {
+        (0, _) => Received::End,
+        (_, Some(fd)) => Received::Fd(fd),
+        (_, None) => Received::Byte,
+    })
+}
+
+/// One recvmsg: the bytes into `data`, and the descriptors that came
+/// with them (at most `max_fds`), close-on-exec.
+fn recv_with(fd: RawFd, data: &mut [u8], max_fds: usize) -> io::Result<(usize, Vec<OwnedFd>)> {
     let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
     };
     // SAFETY: CMSG_SPACE is a pure computation.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let space =
+        unsafe { libc::CMSG_SPACE((max_fds * std::mem::size_of::<RawFd>()) as u32) } as usize;
     let mut control = vec![0u8; space];
     // SAFETY: msghdr is plain data; zero is a valid empty value.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -133,25 +117,27 @@ fn recv(channel: RawFd) -> io::Result<Received> {
     msg.msg_control = control.as_mut_ptr().cast();
     msg.msg_controllen = space as _;
     // SAFETY: msg points at live buffers for the duration of the call.
-    let n = unsafe { libc::recvmsg(channel, &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    if n == 0 {
-        return Ok(Received::End);
-    }
-    // SAFETY: the kernel filled msg_control; the macros walk inside it.
+    let mut fds = vec![];
+    // SAFETY: the kernel filled msg_control; the macros walk inside it,
+    // and each descriptor it names is new and ours.
     unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if !cmsg.is_null()
-            && (*cmsg).cmsg_level == libc::SOL_SOCKET
-            && (*cmsg).cmsg_type == libc::SCM_RIGHTS
-        {
-            let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
-            return Ok(Received::Fd(OwnedFd::from_raw_fd(fd)));
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let bytes = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                let first = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                for i in 0..bytes / std::mem::size_of::<RawFd>() {
+                    fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(first.add(i))));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
         }
     }
-    Ok(Received::Byte)
+    Ok((n as usize, fds))
 }
 
 fn into_stream(fd: OwnedFd) -> io::Result<BoxStream> {
@@ -400,45 +386,15 @@ pub fn take_sockets(path: &std::path::Path) -> Result<Vec<OwnedFd>, TakeoverErro
     let mut got: Vec<OwnedFd> = vec![];
     let mut data = vec![0u8; 64 * 1024];
     while got.len() < expected {
-        let mut iov = libc::iovec {
-            iov_base: data.as_mut_ptr().cast(),
-            iov_len: data.len(),
+        let came = match recv_with(fd, &mut data, MAX_SEND_FD) {
+            Ok((0, _)) | Err(_) => break,
+            Ok((_, fds)) => fds,
         };
-        // SAFETY: CMSG_SPACE is a pure computation.
-        let space = unsafe { libc::CMSG_SPACE((MAX_SEND_FD * std::mem::size_of::<RawFd>()) as u32) }
-            as usize;
-        let mut control = vec![0u8; space];
-        // SAFETY: msghdr is plain data; zero is a valid empty value.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = space as _;
-        // SAFETY: msg points at live buffers for the duration of the call.
-        let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC) };
-        if n <= 0 {
-            break;
-        }
         // The acknowledgement lets the sender go on.
         let ack = (got.len() as i32).to_ne_bytes();
         // SAFETY: a send from a live buffer.
         unsafe { libc::send(fd, ack.as_ptr().cast(), 4, libc::MSG_NOSIGNAL) };
-        // SAFETY: the kernel filled msg_control; the macros walk inside it.
-        unsafe {
-            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-            while !cmsg.is_null() {
-                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-                    let bytes = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
-                    let n = bytes / std::mem::size_of::<RawFd>();
-                    let first = libc::CMSG_DATA(cmsg).cast::<RawFd>();
-                    for i in 0..n {
-                        let fd = std::ptr::read_unaligned(first.add(i));
-                        got.push(OwnedFd::from_raw_fd(fd));
-                    }
-                }
-                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-            }
-        }
+        got.extend(came);
         if got.len() > expected {
             return Err(TakeoverError("Got to many sockets !".into()));
         }

@@ -174,15 +174,23 @@ pub async fn accept_loop(
     mut stop: watch::Receiver<bool>,
     spread: bool,
 ) {
+    let mut phase = process.pause_phase();
     loop {
-        if *process.paused.borrow() {
+        if process.pause_phase() != phase {
             // SIGTTOU (the engine refuses connections on the socket)
-            // until SIGTTIN; then this handle registers anew.
+            // until SIGTTIN; then this handle registers anew, however
+            // quickly the two came: its old registration saw the socket
+            // end.
             tokio::select! {
                 biased;
                 _ = stop.wait_for(|s| *s) => return,
                 _ = process.unpaused() => {}
             }
+            let now = process.pause_phase();
+            if now % 2 == 1 {
+                continue; // paused again meanwhile
+            }
+            phase = now;
             let _ = listener.resume();
         }
         let (global, local) = tokio::select! {

@@ -40,22 +40,28 @@ pub struct Process {
     /// Turns true at a soft stop: idle HTTP connections close, busy ones
     /// close after their response.
     pub stopping: tokio::sync::watch::Receiver<bool>,
-    /// True while the listeners are paused (SIGTTOU).
-    pub paused: tokio::sync::watch::Receiver<bool>,
+    /// SIGTTOU and SIGTTIN so far, each counted: odd while the listeners
+    /// are paused. A listener that went through a pause registers anew.
+    pub paused: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Process {
+    /// The pauses and resumes so far (see [`Process::paused`]).
+    pub fn pause_phase(&self) -> u64 {
+        *self.paused.borrow()
+    }
+
     /// Returns once the listeners are not paused.
     pub async fn unpaused(&self) {
         let mut paused = self.paused.clone();
-        let _ = paused.wait_for(|p| !*p).await;
+        let _ = paused.wait_for(|p| p % 2 == 0).await;
     }
 
     /// Returns once the listeners are paused (never, if the engine is
     /// gone).
     pub async fn pausing(&self) {
         let mut paused = self.paused.clone();
-        if paused.wait_for(|p| *p).await.is_err() {
+        if paused.wait_for(|p| p % 2 == 1).await.is_err() {
             std::future::pending::<()>().await;
         }
     }
