@@ -116,20 +116,9 @@ fn main() -> ExitCode {
 /// first worker serves), and it writes its own pid to the pidfile, as
 /// HAProxy's master does with or without `-D`.
 fn start_master(config: Config, options: &Options) -> ExitCode {
-    let daemon = if config.global.daemon {
-        match Daemon::fork() {
-            Ok(d) => Some(d),
-            Err(e) => {
-                let line = format!("[{}.main()] Cannot fork: {e}.", progname());
-                eprintln!(
-                    "{}",
-                    log::stderr_line(Severity::Alert, std::process::id(), &line)
-                );
-                return ExitCode::from(1);
-            }
-        }
-    } else {
-        None
+    let daemon = match detach(&config) {
+        Ok(d) => d,
+        Err(code) => return code,
     };
     if let Some(path) = &config.global.pidfile {
         if let Err(code) = write_pidfile(path, std::process::id()) {
@@ -141,15 +130,9 @@ fn start_master(config: Config, options: &Options) -> ExitCode {
 
 fn run_master(config: Option<Config>, options: &Options, daemon: Option<Daemon>) -> ExitCode {
     let pid = std::process::id();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match process_runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let quiet = options.quiet && !options.verbose;
     let sink: Arc<dyn LogSink> = Arc::new(log::Stderr { pid, quiet });
@@ -226,38 +209,45 @@ fn apply_overrides(config: &mut Config, options: &Options) {
         (config.global.daemon || options.daemon) && !options.no_background && !options.debug;
 }
 
+/// `daemon` (or `-D`): forks, HAProxy's alert when it cannot.
+fn detach(config: &Config) -> Result<Option<Daemon>, ExitCode> {
+    if !config.global.daemon {
+        return Ok(None);
+    }
+    Daemon::fork().map(Some).map_err(|e| {
+        let line = format!("[{}.main()] Cannot fork: {e}.", progname());
+        eprintln!(
+            "{}",
+            log::stderr_line(Severity::Alert, std::process::id(), &line)
+        );
+        ExitCode::from(1)
+    })
+}
+
+/// The runtime of the process's own work (signals, accepting, checks, the
+/// runtime API, a master's children).
+fn process_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("cannot start the runtime: {e}");
+            ExitCode::from(1)
+        })
+}
+
 fn run(config: Config, options: &Options) -> ExitCode {
-    let daemon = if config.global.daemon {
-        match Daemon::fork() {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!(
-                    "{}",
-                    log::stderr_line(
-                        Severity::Alert,
-                        std::process::id(),
-                        &format!("[{}.main()] Cannot fork: {e}.", progname())
-                    )
-                );
-                return ExitCode::from(1);
-            }
-        }
-    } else {
-        None
+    let daemon = match detach(&config) {
+        Ok(d) => d,
+        Err(code) => return code,
     };
     let pid = std::process::id();
     // The process's own work (accepting, checks, the runtime API, signals)
     // runs on this thread; client connections run on the seam's `nbthread`
     // event loops (one per CPU without it, as HAProxy).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match process_runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let quiet = options.quiet || (config.global.daemon && !options.verbose);
     runtime.block_on(serve(config, options, pid, quiet, daemon))

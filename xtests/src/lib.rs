@@ -550,27 +550,30 @@ pub fn socket_at(tag: &str) -> PathBuf {
 /// Sends one runtime API command line to a stats socket and returns the
 /// whole answer (the proxy closes after answering).
 pub fn api(socket: &Path, line: &str) -> String {
-    use std::os::unix::net::UnixStream;
     // A proxy just started may not have bound its socket yet.
-    let within = Duration::from_secs(5);
-    let deadline = Instant::now() + within;
-    let mut s = loop {
-        match UnixStream::connect(socket) {
-            Ok(s) => break s,
-            // Why it refuses tells a proxy gone (refused) from a socket
-            // file gone (not found).
-            Err(e) => assert!(
-                Instant::now() < deadline,
-                "the stats socket {} answers (waited {within:?}): {e}",
-                socket.display()
-            ),
-        }
-        thread::sleep(Duration::from_millis(10)); // the poll interval
-    };
+    let mut s = connect_unix(socket, Duration::from_secs(5));
     s.write_all(format!("{line}\n").as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
+}
+
+/// Connects to a unix socket a proxy serves (or is about to: it may not
+/// have bound it yet); fails the test when it does not within `within`,
+/// saying why (refused: the proxy is gone; not found: no socket file).
+pub fn connect_unix(socket: &Path, within: Duration) -> std::os::unix::net::UnixStream {
+    let deadline = Instant::now() + within;
+    loop {
+        match std::os::unix::net::UnixStream::connect(socket) {
+            Ok(s) => return s,
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "the socket {} answers (waited {within:?}): {e}",
+                socket.display()
+            ),
+        }
+        thread::sleep(Duration::from_millis(10)); // the poll interval
+    }
 }
 
 /// `disable health <backend>/<server>`, then waits until the check that

@@ -6,7 +6,6 @@
 //! engine, its sd_notify messages read as systemd reads them.
 
 use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,18 +17,7 @@ const WAIT: Duration = Duration::from_secs(10);
 /// One exchange with a master CLI: the line, then end of input; the
 /// whole answer.
 fn mcli(socket: &Path, line: &str) -> String {
-    let deadline = Instant::now() + WAIT;
-    let mut s = loop {
-        match UnixStream::connect(socket) {
-            Ok(s) => break s,
-            Err(e) => assert!(
-                Instant::now() < deadline,
-                "the master CLI {} answers: {e}",
-                socket.display()
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(10)); // the poll interval
-    };
+    let mut s = xtests::connect_unix(socket, WAIT);
     s.set_read_timeout(Some(WAIT)).unwrap();
     // HAProxy's master may be executing itself (into its wait mode) just
     // as the connection came: it ends unanswered, and callers that need

@@ -64,9 +64,7 @@ fn take_over(old: &Path, new: &Path, tag: &str) -> Takeover {
     );
     let mut first = ProxyProcess::start(old, &cfg);
     first.wait_listening(port, WAIT);
-    xtests::wait_until(WAIT, "the stats socket answers", || {
-        std::os::unix::net::UnixStream::connect(&socket).is_ok()
-    });
+    drop(xtests::connect_unix(&socket, WAIT));
     let before = listening_inode(port);
     let pid = first.pid().to_string();
     let second =
@@ -131,9 +129,7 @@ fn refused(binary: &Path) -> (Vec<String>, Option<i32>, String) {
     );
     let mut first = ProxyProcess::start(binary, &cfg);
     first.wait_listening(port, WAIT);
-    xtests::wait_until(WAIT, "the stats socket answers", || {
-        std::os::unix::net::UnixStream::connect(&socket).is_ok()
-    });
+    drop(xtests::connect_unix(&socket, WAIT));
     let (code, out) = xtests::run(
         binary,
         &[
