@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
@@ -50,6 +50,13 @@ use crate::stream::{Counts, Record, Termination};
 
 /// Idle server connections a client connection keeps for its next
 /// requests (HAProxy keeps a session's few in its own list).
+/// At a soft stop, a keep-alive connection that answered less than this
+/// ago is treated as busy, not idle: its next request, which an active
+/// client sends at once, is awaited and answered with `connection: close`
+/// rather than raced by a close (HAProxy closes it; a client that sent in
+/// that instant then sees its request lost).
+const JUST_ANSWERED: Duration = Duration::from_millis(100);
+
 const MAX_IDLE_PER_CLIENT: usize = 5;
 
 /// What an HTTP frontend's streams need beyond a TCP one's.
@@ -274,7 +281,7 @@ impl Conn<'_> {
         // idle-close-on-response` does for every connection) rather than
         // raced by a close.
         let busy_at_stop = *self.stopping.borrow();
-        let idle_closes =
+        let mut idle_closes =
             !first && !busy_at_stop && !self.http.rules.options.idle_close_on_response;
         let arrival = loop {
             let read = self.client.read_head(
@@ -290,6 +297,13 @@ impl Conn<'_> {
                 biased;
                 arrival = read => break arrival,
                 Ok(()) = self.stopping.changed() => {
+                    // Answered a moment ago: as good as busy, its client
+                    // may be sending the next request now (the idle wait
+                    // starts when the answer has gone).
+                    if txn.rec.start.elapsed() < JUST_ANSWERED {
+                        idle_closes = false;
+                        continue;
+                    }
                     // Read again with what came (reads only append), or
                     // close if nothing has.
                     if self.client.inbuf.is_empty()
