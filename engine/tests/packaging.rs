@@ -30,7 +30,11 @@ fn checkable_config() -> PathBuf {
     if identity::user_id("engine").is_ok() && identity::group_id("engine").is_ok() {
         return cfg;
     }
-    let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging-engine.cfg");
+    // One copy per caller: the tests run at once, and one writing the
+    // file while another reads it would hand the reader half a file.
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("packaging-engine-{n}.cfg"));
     let text = text
         .replace("\tuser engine\n", "\tuser root\n")
         .replace("\tgroup engine\n", "\tgroup root\n");
