@@ -265,3 +265,31 @@ fn each_file_starts_outside_any_section_and_reports_its_own_errors() {
     );
     assert_eq!(rep.exit_code, 1);
 }
+
+/// HAProxy copies `load-server-state-from-file` from a defaults section
+/// but not `server-state-file-name`: a backend's own state file is named
+/// after the backend unless it names one itself.
+#[test]
+fn the_state_file_name_is_not_inherited() {
+    let loaded = load_text(
+        "state_file_name",
+        "defaults\n    load-server-state-from-file local\n    server-state-file-name shared\n\
+         backend b1\n    server s 127.0.0.1:1\n\
+         backend b2\n    server-state-file-name mine\n    server s 127.0.0.1:1\n",
+    );
+    let b = |name: &str| {
+        loaded
+            .config
+            .proxies
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        b("b1").load_server_state,
+        Some(config::LoadServerState::Local)
+    );
+    assert_eq!(b("b1").server_state_file_name, None);
+    assert_eq!(b("b2").server_state_file_name.as_deref(), Some("mine"));
+}

@@ -175,6 +175,9 @@ fn inherit(st: &mut ProxyState, b: &ProxyState) {
         at,
         ..b.px.clone()
     };
+    // HAProxy does not copy a defaults section's server-state-file-name
+    // (a backend's own file is then named after the backend).
+    st.px.server_state_file_name = None;
     // Defaults cannot hold these; keep the copy honest anyway.
     st.px.binds.clear();
     st.px.servers.clear();
