@@ -25,7 +25,8 @@
 //! - [`net`]: the seam to the outside world (real or simulated);
 //! - [`pool`]: the event loops that run streams (`nbthread`);
 //! - [`layers`]: what wraps a client or server connection, in order;
-//! - [`master`]: the master-worker process model (`-W`, `-Ws`, `-S`).
+//! - [`master`]: the master-worker process model (`-W`, `-Ws`, `-S`);
+//! - [`vrrp`]: VIP failover's protocol (VRRPv3) and state machine.
 
 pub mod acl;
 pub mod api;
@@ -52,6 +53,7 @@ pub mod slowstart;
 pub mod stats;
 pub mod status;
 pub mod stream;
+pub mod vrrp;
 
 #[cfg(test)]
 mod testing;

@@ -10,7 +10,7 @@ use std::path::Path;
 /// Top to bottom: what each row may build on is above it.
 const LAYERS: &[&[&str]] = &[
     &[
-        "net", "identity", "rdp", "pool", "log", "counters", "shutdown",
+        "net", "identity", "rdp", "pool", "log", "counters", "shutdown", "vrrp",
     ],
     &["config"],
     &["acl", "http", "rules"],
