@@ -85,6 +85,7 @@ pub mod tcp_check;
 mod tcp_request;
 mod timeout;
 pub mod units;
+pub mod vrrp;
 
 pub use model::*;
 pub use report::{check_report, render, CheckReport};
@@ -221,8 +222,7 @@ fn load_with(
             Ok(r) => r,
             Err(e) => return Err(unreadable(std::mem::take(&mut p.diags), e)),
         };
-        let file_failed = feed(p, items);
-        p.finish_section();
+        let file_failed = feed(p, items) | p.finish_section();
         if p.exit_now {
             return Err(LoadError {
                 diagnostics: std::mem::take(&mut p.diags),
@@ -254,7 +254,9 @@ fn load_with(
     let done = std::mem::take(&mut p.done);
     let mut diags = std::mem::take(&mut p.diags);
     let mut config = std::mem::take(&mut p.config);
-    if check::finish(done, &mut config, &mut diags) {
+    let mut failed = check::finish(done, &mut config, &mut diags);
+    failed |= vrrp::check_tracked(&config, &mut diags);
+    if failed {
         return Err(LoadError {
             diagnostics: diags,
             aborted: false,

@@ -38,6 +38,8 @@ pub struct Config {
     /// Frontends, backends and listen sections in declaration order
     /// (defaults sections are folded into them and not kept).
     pub proxies: Vec<Proxy>,
+    /// `vrrp` sections, in declaration order.
+    pub vrrp: Vec<super::vrrp::VrrpInstance>,
     /// Directives that were parsed and validated but whose behaviour the
     /// runtime does not have yet. Starting the engine with any of these is
     /// refused ("not implemented yet", naming file:line); `-c` accepts them.

@@ -140,6 +140,8 @@ enum Current {
     Global,
     /// A proxy or defaults section being filled.
     Proxy(Box<ProxyState>),
+    /// A `vrrp` section being filled (the engine's own).
+    Vrrp(Box<super::vrrp::VrrpInstance>),
     /// A section we refuse; its lines are skipped.
     Skipped,
 }
@@ -178,11 +180,28 @@ impl Parser {
         }
     }
 
-    /// Ends the current section (HAProxy's `post_section_parser`).
-    pub fn finish_section(&mut self) {
-        if let Current::Proxy(p) = std::mem::replace(&mut self.cur, Current::None) {
-            self.done.push(*p);
+    /// Ends the current section (HAProxy's `post_section_parser`); true
+    /// when what it lacks raised an alert.
+    pub fn finish_section(&mut self) -> bool {
+        let mut alerted = false;
+        match std::mem::replace(&mut self.cur, Current::None) {
+            Current::Proxy(p) => self.done.push(*p),
+            Current::Vrrp(v) => {
+                for msg in super::vrrp::missing(&v) {
+                    self.diags.push(Diagnostic::alert(msg));
+                    alerted = true;
+                }
+                // Checked, not run yet: a start is refused, naming it.
+                self.config.unimplemented.push(Unimplemented {
+                    at: v.at.clone(),
+                    keyword: format!("vrrp {}", v.name),
+                    section: "vrrp".into(),
+                });
+                self.config.vrrp.push(*v);
+            }
+            _ => {}
         }
+        alerted
     }
 
     /// Feeds one line. Returns true when it raised an alert.
@@ -214,7 +233,9 @@ impl Parser {
             "insecure-fork-wanted",
             "numa-cpu-mapping",
         ];
-        if kwm != Kwm::Std && !NEGATABLE.contains(&first) {
+        // `no preempt` in a `vrrp` section, the engine's own.
+        let vrrp_negation = matches!(self.cur, Current::Vrrp(_)) && first == "preempt";
+        if kwm != Kwm::Std && !NEGATABLE.contains(&first) && !vrrp_negation {
             self.diags.push(Diagnostic::alert(format!(
                 "parsing [{}]: negation/default currently supported only for options, log, \
                  busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
@@ -226,6 +247,9 @@ impl Parser {
         if ["global", "defaults", "frontend", "backend", "listen"].contains(&first) {
             self.finish_section();
             self.start_section(&line.at, &words);
+        } else if first == "vrrp" {
+            self.finish_section();
+            self.start_vrrp(&line.at, &words);
         } else if OTHER_SECTIONS.contains(&first) {
             self.finish_section();
             self.cur = Current::Skipped;
@@ -241,6 +265,35 @@ impl Parser {
 
     fn alerts(&self) -> usize {
         self.diags.iter().filter(|d| d.fatal).count()
+    }
+
+    /// `vrrp <name>`: a name is needed, and one of its own.
+    fn start_vrrp(&mut self, at: &Location, words: &[String]) {
+        let name = words.get(1).map(String::as_str).unwrap_or("");
+        let refused = if name.is_empty() {
+            Some(format!("parsing [{at}] : 'vrrp' expects a name."))
+        } else if words.len() > 2 {
+            Some(format!(
+                "parsing [{at}] : 'vrrp' cannot handle unexpected argument '{}'.",
+                words[2]
+            ))
+        } else {
+            self.config.vrrp.iter().find(|v| v.name == name).map(|v| {
+                format!(
+                    "parsing [{at}] : vrrp '{name}' has the same name as the one declared at [{}].",
+                    v.at
+                )
+            })
+        };
+        match refused {
+            Some(msg) => {
+                self.diags.push(Diagnostic::alert(msg));
+                self.cur = Current::Skipped;
+            }
+            None => {
+                self.cur = Current::Vrrp(Box::new(super::vrrp::VrrpInstance::new(name, at)));
+            }
+        }
     }
 
     fn start_section(&mut self, at: &Location, words: &[String]) {
@@ -286,6 +339,7 @@ impl Parser {
                 }
             }
             Current::Proxy(p) => listen::parse(p, &mut ctx),
+            Current::Vrrp(v) => super::vrrp::parse(v, &mut ctx),
         }
         self.aborted |= ctx.aborted;
         self.exit_now |= ctx.exit_now;
