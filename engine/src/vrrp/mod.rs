@@ -7,6 +7,8 @@
 
 pub mod machine;
 pub mod packet;
+pub mod router;
 
 pub use machine::{Action, Event, Machine, Settings, State};
 pub use packet::{Advert, Refused};
+pub use router::{Link, Owner, Router};
