@@ -41,6 +41,18 @@ fn check_mode_exit_codes() {
     let (code, out) = run(&engine, &["-c", "-f", no_listener.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
 
+    // A stats socket is a listener: HAProxy's -c calls it valid.
+    let sock = config_file("statsonly", "").with_file_name("api.sock");
+    let stats_only = config_file(
+        "statsonly",
+        &format!("global\n    stats socket {} level admin\n", sock.display()),
+    );
+    let checked = |bin: &std::path::Path| run(bin, &["-c", "-f", stats_only.to_str().unwrap()]);
+    assert_eq!(
+        xtests::side_by_side(&xtests::proxies!(), "stats socket only", checked),
+        (0, "Configuration file is valid\n".into())
+    );
+
     let broken = config_file("broken", "frontend fe\n    bind*:80\n");
     let (code, out) = run(&engine, &["-c", "-f", broken.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");

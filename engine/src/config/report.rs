@@ -52,6 +52,16 @@ pub struct CheckReport {
 }
 
 /// Builds the whole `-c` report for the result of [`super::load`].
+/// Whether a start would listen on anything: a proxy's `bind`, or a
+/// `stats socket` (HAProxy counts its CLI frontend's listeners too).
+fn listens(config: &super::Config) -> bool {
+    !config.global.stats_sockets.is_empty()
+        || config
+            .proxies
+            .iter()
+            .any(|p| !p.disabled && !p.binds.is_empty())
+}
+
 pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport {
     let mut stderr = String::new();
     let diags = match result {
@@ -75,11 +85,7 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
             }
         }
         Ok(loaded) if loaded.config.global.quiet => {
-            let listens = loaded
-                .config
-                .proxies
-                .iter()
-                .any(|p| !p.disabled && !p.binds.is_empty());
+            let listens = listens(&loaded.config);
             let exit_code = if listens { 0 } else { 2 };
             CheckReport {
                 stderr,
@@ -93,11 +99,7 @@ pub fn check_report(result: &Result<Loaded, LoadError>, pid: u32) -> CheckReport
             if diags.iter().any(|d| d.level == Level::Warning) {
                 stdout.push_str("Warnings were found.\n");
             }
-            let listens = loaded
-                .config
-                .proxies
-                .iter()
-                .any(|p| !p.disabled && !p.binds.is_empty());
+            let listens = listens(&loaded.config);
             let exit_code = if listens {
                 stdout.push_str("Configuration file is valid\n");
                 0
