@@ -41,17 +41,29 @@ fn usage(words: &[&str]) -> String {
 /// Longest line a client may send.
 const MAX_LINE: u64 = 16 * 1024;
 
+/// HAProxy's MASTER proxy takes 10 connections at a time; more wait to
+/// be accepted.
+const MAXCONN: usize = 10;
+
 /// Serves the master CLI's connections on `listener`.
 pub(crate) async fn serve(
     listener: Box<dyn Listener>,
     state: Arc<Mutex<State>>,
     requests: mpsc::UnboundedSender<Request>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAXCONN));
     loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let Ok(accepted) = listener.accept().await else {
             continue;
         };
-        tokio::spawn(session(accepted.stream, state.clone(), requests.clone()));
+        let (state, requests) = (state.clone(), requests.clone());
+        tokio::spawn(async move {
+            session(accepted.stream, state, requests).await;
+            drop(slot);
+        });
     }
 }
 
