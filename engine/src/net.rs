@@ -23,6 +23,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 #[cfg(unix)]
 pub mod fdpass;
+#[cfg(unix)]
+pub mod vrrp_link;
 
 /// A boxed future, as trait methods return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

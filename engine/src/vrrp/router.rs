@@ -13,7 +13,9 @@ use tokio::time::Instant;
 
 use super::machine::{Action, Event, Machine, State};
 use super::packet::Advert;
-use crate::net::BoxFuture;
+
+/// A boxed future, as the link's methods return them.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// Where advertisements go and come from.
 pub trait Link: Send + Sync {
