@@ -49,6 +49,21 @@ fn set_int(
     })
 }
 
+/// An IPPROTO_IP option that takes an ip_mreqn (the group joined, the
+/// interface multicast leaves by).
+fn set_mreq(fd: libc::c_int, name: libc::c_int, mreq: &libc::ip_mreqn) -> io::Result<()> {
+    // SAFETY: setsockopt with an ip_mreqn of the size given.
+    check(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_IP,
+            name,
+            (mreq as *const libc::ip_mreqn).cast(),
+            std::mem::size_of::<libc::ip_mreqn>() as libc::socklen_t,
+        )
+    })
+}
+
 /// The first IPv4 address of `interface`.
 pub fn interface_address(interface: &str) -> io::Result<Ipv4Addr> {
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
@@ -128,26 +143,8 @@ impl RawLink {
             },
             imr_ifindex: index as libc::c_int,
         };
-        // SAFETY: setsockopt with an ip_mreqn of the size given.
-        check(unsafe {
-            libc::setsockopt(
-                fd,
-                libc::IPPROTO_IP,
-                libc::IP_ADD_MEMBERSHIP,
-                (&mreq as *const libc::ip_mreqn).cast(),
-                std::mem::size_of::<libc::ip_mreqn>() as libc::socklen_t,
-            )
-        })?;
-        // SAFETY: setsockopt IP_MULTICAST_IF with the same ip_mreqn.
-        check(unsafe {
-            libc::setsockopt(
-                fd,
-                libc::IPPROTO_IP,
-                libc::IP_MULTICAST_IF,
-                (&mreq as *const libc::ip_mreqn).cast(),
-                std::mem::size_of::<libc::ip_mreqn>() as libc::socklen_t,
-            )
-        })?;
+        set_mreq(fd, libc::IP_ADD_MEMBERSHIP, &mreq)?;
+        set_mreq(fd, libc::IP_MULTICAST_IF, &mreq)?;
         let std = std::net::UdpSocket::from(owned);
         std.set_nonblocking(true)?;
         Ok(RawLink {

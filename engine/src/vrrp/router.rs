@@ -226,6 +226,18 @@ mod tests {
         (stop, tokio::spawn(router.run(link, owner, stop_rx)))
     }
 
+    /// How long after `since` node `who` became master.
+    fn mastered(table: &Table, who: &str, since: Duration) -> Duration {
+        table
+            .changes
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(at, w, s)| *w == who && *s == State::Master && *at >= since)
+            .map(|(at, _, _)| *at - since)
+            .expect("it became master")
+    }
+
     fn holder(table: &Table) -> Option<&'static str> {
         *table.holder.lock().unwrap()
     }
@@ -250,14 +262,7 @@ mod tests {
         a.await.unwrap();
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(holder(&table), Some("b"));
-        let took = table
-            .changes
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(at, who, s)| *who == "b" && *s == State::Master && *at >= left)
-            .map(|(at, _, _)| *at - left)
-            .unwrap();
+        let took = mastered(&table, "b", left);
         assert_eq!(took, Duration::from_millis(600));
 
         // a returns: it preempts b at once (b's advertisements are of
@@ -266,14 +271,7 @@ mod tests {
         let (stop_a, a) = start("a", "10.0.0.1", 150, &lan, &table, t0);
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(holder(&table), Some("a"));
-        let retook = table
-            .changes
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(at, who, s)| *who == "a" && *s == State::Master && *at >= back)
-            .map(|(at, _, _)| *at - back)
-            .unwrap();
+        let retook = mastered(&table, "a", back);
         // Master down interval of priority 150: 3 s + 0.41 s of skew.
         assert_eq!(retook, Duration::from_millis(3_410));
 
@@ -284,14 +282,7 @@ mod tests {
         drop(stop_a);
         tokio::time::sleep(Duration::from_secs(6)).await;
         assert_eq!(holder(&table), Some("b"));
-        let took = table
-            .changes
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(at, who, s)| *who == "b" && *s == State::Master && *at >= died)
-            .map(|(at, _, _)| *at - died)
-            .unwrap();
+        let took = mastered(&table, "b", died);
         assert!(
             took <= Duration::from_millis(3_600) && took > Duration::from_millis(2_600),
             "{took:?}"
