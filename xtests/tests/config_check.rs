@@ -86,6 +86,14 @@ fn log_targets_and_stats_sockets_check_as_with_haproxy() {
         "log localhost:514 local0",
         "log [::1]:514 local0",
         "log stdout format raw daemon",
+        // len, format and sample are taken once each, in this order.
+        "log 127.0.0.1 len 1024 format raw local0",
+        "log 127.0.0.1 format raw len 1024 local0",
+        "log 127.0.0.1 sample 1:2 format raw local0",
+        "log 127.0.0.1 len",
+        "log 127.0.0.1 format",
+        "log 127.0.0.1 sample",
+        "log 127.0.0.1 sample 1 local0",
         "stats socket /tmp/typed.sock level foo",
         "stats socket /tmp/typed.sock level",
         "stats socket /tmp/typed.sock mode xyz",
@@ -99,8 +107,6 @@ fn log_targets_and_stats_sockets_check_as_with_haproxy() {
     let mut mismatches = vec![];
     for (n, line) in cases.iter().enumerate() {
         let name = format!("case{n}.cfg");
-        // A frontend: with stats sockets alone, HAProxy counts a listener
-        // where the engine's `-c` verdict does not (a known difference).
         let text = format!(
             "global\n    {line}\nfrontend f\n    bind 127.0.0.1:8080\n    timeout client 1s\n"
         );

@@ -923,42 +923,45 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
     let mut max_len = crate::log::syslog::DEFAULT_MAX_LEN;
     let mut format = Some(SyslogFormat::default());
     let mut sample = None;
-    while matches!(ctx.arg(i), "len" | "format" | "sample") {
-        if ctx.arg(i + 1).is_empty() {
-            ctx.alert(format!("{here} : log : '{}' expects a value.", ctx.arg(i)));
+    // HAProxy's parse_logsrv takes each at most once, in this order: one
+    // out of order is read as the facility (and refused as one).
+    if ctx.arg(i) == "len" {
+        let raw = ctx.arg(i + 1).to_string();
+        // atoi, then HAProxy's bounds.
+        let len = atol(&raw);
+        if !(80..=65535).contains(&len) {
+            ctx.alert(format!(
+                "{here} : log : invalid log length '{raw}', must be between 80 and 65535"
+            ));
             return None;
         }
+        max_len = len as usize;
+        written[0] = Some(raw);
+        i += 2;
+    }
+    if ctx.arg(i) == "format" {
         let raw = ctx.arg(i + 1).to_string();
-        match ctx.arg(i) {
-            "len" => {
-                // atoi, then HAProxy's bounds.
-                let len = atol(&raw);
-                if !(80..=65535).contains(&len) {
-                    ctx.alert(format!(
-                        "{here} : log : invalid log length '{raw}', must be between 80 and 65535"
-                    ));
-                    return None;
-                }
-                max_len = len as usize;
-            }
-            "format" => {
-                // HAProxy's names; the engine frames all but the first,
-                // fourth, sixth and seventh.
-                const FORMATS: [&str; 8] = [
-                    "local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw",
-                ];
-                if !FORMATS.contains(&raw.as_str()) {
-                    ctx.alert(format!("{here} : log : unknown log format '{raw}'"));
-                    return None;
-                }
-                format = SyslogFormat::from_name(&raw);
-            }
-            _ => sample = Some(raw.clone()),
+        // HAProxy's names; the engine frames all but the first, fourth,
+        // sixth and seventh.
+        const FORMATS: [&str; 8] = [
+            "local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw",
+        ];
+        if !FORMATS.contains(&raw.as_str()) {
+            ctx.alert(format!("{here} : log : unknown log format '{raw}'"));
+            return None;
         }
-        let slot = ["len", "format", "sample"]
-            .iter()
-            .position(|k| *k == ctx.arg(i));
-        written[slot.unwrap_or(2)] = Some(raw);
+        format = SyslogFormat::from_name(&raw);
+        written[1] = Some(raw);
+        i += 2;
+    }
+    if ctx.arg(i) == "sample" {
+        let raw = ctx.arg(i + 1).to_string();
+        if !raw.contains(':') {
+            ctx.alert(format!("{here} : log : Missing sample size"));
+            return None;
+        }
+        sample = Some(raw.clone());
+        written[2] = Some(raw);
         i += 2;
     }
     let Some(facility) = crate::log::syslog::facility(ctx.arg(i)) else {
