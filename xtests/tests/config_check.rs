@@ -94,6 +94,8 @@ fn log_targets_and_stats_sockets_check_as_with_haproxy() {
         "log 127.0.0.1 format",
         "log 127.0.0.1 sample",
         "log 127.0.0.1 sample 1 local0",
+        "log 127.0.0.1 local0 foo",
+        "log 127.0.0.1 local0 info foo",
         "stats socket /tmp/typed.sock level foo",
         "stats socket /tmp/typed.sock level",
         "stats socket /tmp/typed.sock mode xyz",

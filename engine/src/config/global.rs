@@ -978,7 +978,11 @@ pub fn parse_log(ctx: &mut Ctx, in_proxy: bool) -> Option<LogTarget> {
         match crate::log::syslog::level(&l) {
             Some(found) => *level = found,
             None => {
-                ctx.alert(format!("{here} : log : unknown optional log level '{l}'"));
+                // The second one is the minimum level, as HAProxy says.
+                let which = if k == 0 { "" } else { "minimum " };
+                ctx.alert(format!(
+                    "{here} : log : unknown optional {which}log level '{l}'"
+                ));
                 return None;
             }
         }
