@@ -386,14 +386,14 @@ async fn serve(
     // Only once we listen do the old processes let go (`-sf` / `-st`).
     signal_all(&options.finish_pids, libc::SIGUSR1);
     signal_all(&options.terminate_pids, libc::SIGTERM);
-    match (master_gone, inherited) {
-        (Some((channel, gone)), Some(_)) => {
+    match master_gone {
+        Some((channel, gone)) => {
             // Tell the master this worker serves; it then lets the old
             // ones go.
             let _ = channel.say_ready();
             signals.serve_worker(&engine, gone).await
         }
-        _ => signals.serve(&engine).await,
+        None => signals.serve(&engine).await,
     }
 }
 

@@ -732,17 +732,22 @@ impl Plan {
         let streams = Arc::new(Streams::default());
         let mut tasks = vec![];
         // A handle on each socket that can refuse connections, for SIGTTOU,
-        // and a copy of each for `_getsocks` (`expose-fd listeners`).
+        // and, where a socket may hand them over (`expose-fd listeners`,
+        // a master's channel), a copy of each for `_getsocks`.
         let mut pausers = vec![];
         let mut exported = vec![];
-        for l in sockets
-            .iter()
-            .flatten()
-            .map(|(_, l)| l)
-            .chain(api_listeners.iter())
-        {
-            if let Some(Ok(fd)) = l.handover() {
-                exported.push(fd);
+        let exposes = api_listeners.len() > pausable
+            || config.global.stats_sockets.iter().any(|s| s.expose_fd);
+        if exposes {
+            for l in sockets
+                .iter()
+                .flatten()
+                .map(|(_, l)| l)
+                .chain(api_listeners.iter())
+            {
+                if let Some(Ok(fd)) = l.handover() {
+                    exported.push(fd);
+                }
             }
         }
         let exported = Arc::new(api::Exported::new(exported));

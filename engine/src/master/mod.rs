@@ -103,7 +103,7 @@ pub async fn run(config: Option<Config>, mut setup: Setup, sink: Arc<dyn LogSink
     };
     let net = TokioNet::new();
     let reexecuted = is_reexecuted();
-    let mut procs = std::env::var(ENV_PROCS)
+    let procs = std::env::var(ENV_PROCS)
         .ok()
         .and_then(|v| Procs::decode(&v))
         .unwrap_or_else(|| Procs {
@@ -126,11 +126,11 @@ pub async fn run(config: Option<Config>, mut setup: Setup, sink: Arc<dyn LogSink
             }
         }
     }
-    for key in ["ENGINE_MASTER_PROCS", ENV_HELD] {
+    for key in [ENV_PROCS, ENV_HELD] {
         std::env::remove_var(key);
     }
     let state = Arc::new(Mutex::new(State {
-        procs: procs.clone(),
+        procs,
         channels,
         version: setup.version.clone(),
     }));
@@ -158,24 +158,7 @@ pub async fn run(config: Option<Config>, mut setup: Setup, sink: Arc<dyn LogSink
             exit_on_failure = !config.global.master_worker_no_exit_on_failure;
             match start_worker(&config, &net, &mut held, &state, &sink).await {
                 Ok(Some(started)) => {
-                    procs = state.lock().expect("master state").procs.clone();
-                    for w in procs.workers.iter().filter(|w| w.pid != started) {
-                        send_signal(w.pid, libc::SIGUSR1);
-                        // Old workers that outlived too many reloads go.
-                        if config
-                            .global
-                            .mworker_max_reloads
-                            .is_some_and(|max| w.reloads > max)
-                        {
-                            send_signal(w.pid, libc::SIGTERM);
-                        }
-                    }
-                    let mut s = state.lock().expect("master state");
-                    for w in s.procs.workers.iter_mut().filter(|w| w.pid != started) {
-                        w.leaving = true;
-                    }
-                    s.procs.failed = 0;
-                    drop(s);
+                    let_go(&state, started, config.global.mworker_max_reloads);
                     say(Severity::Notice, "Loading success.");
                     if let Some(serving) = setup.serving.take() {
                         serving();
@@ -243,6 +226,21 @@ pub async fn run(config: Option<Config>, mut setup: Setup, sink: Arc<dyn LogSink
             );
         }
     }
+}
+
+/// The new worker `started` serves: the others finish (SIGUSR1), those
+/// past `mworker-max-reloads` are terminated, and the failures are
+/// forgotten.
+fn let_go(state: &Mutex<State>, started: u32, max_reloads: Option<u32>) {
+    let mut s = state.lock().expect("master state");
+    for w in s.procs.workers.iter_mut().filter(|w| w.pid != started) {
+        send_signal(w.pid, libc::SIGUSR1);
+        if max_reloads.is_some_and(|max| w.reloads > max) {
+            send_signal(w.pid, libc::SIGTERM);
+        }
+        w.leaving = true;
+    }
+    s.procs.failed = 0;
 }
 
 /// A reload whose configuration did not load: the workers stay.
@@ -465,7 +463,7 @@ fn reexec(setup: &Setup, state: &Mutex<State>, held: &[Held]) -> std::io::Error 
     let mut keep: Vec<RawFd> = held.iter().map(|h| h.fd.as_raw_fd()).collect();
     keep.extend(s.channels.values().map(|c| c.raw()));
     for &fd in &keep {
-        let _ = fdpass::keep_across_exec(fd);
+        let _ = fdpass::close_on_exec(fd, false);
     }
     let list: Vec<String> = held
         .iter()
@@ -485,8 +483,7 @@ fn reexec(setup: &Setup, state: &Mutex<State>, held: &[Held]) -> std::io::Error 
         w.reloads -= 1;
     }
     for &fd in &keep {
-        // SAFETY: fcntl on descriptors this process owns.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        let _ = fdpass::close_on_exec(fd, true);
     }
     e
 }

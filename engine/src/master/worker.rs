@@ -56,13 +56,8 @@ pub fn spawn(
     // only calls fcntl, which is async-signal-safe.
     unsafe {
         command.pre_exec(move || {
-            for &fd in &keep {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
+            keep.iter()
+                .try_for_each(|&fd| fdpass::close_on_exec(fd, false))
         });
     }
     let child = command.spawn()?;

@@ -37,15 +37,22 @@ pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// Lets `fd` survive exec (a child or a re-executed master takes it).
-pub fn keep_across_exec(fd: RawFd) -> io::Result<()> {
+/// Whether `fd` closes on exec: `false` lets it survive (a child or a
+/// re-executed master takes it), `true` keeps it to this process.
+/// Only fcntl(2): fit to call between fork and exec.
+pub fn close_on_exec(fd: RawFd, on: bool) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number; an invalid one yields EBADF.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     if flags < 0 {
         return Err(io::Error::last_os_error());
     }
+    let flags = if on {
+        flags | libc::FD_CLOEXEC
+    } else {
+        flags & !libc::FD_CLOEXEC
+    };
     // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0 {
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
@@ -59,10 +66,7 @@ pub fn keep_across_exec(fd: RawFd) -> io::Result<()> {
 pub unsafe fn inherit(fd: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: the caller vouches for the descriptor.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: fcntl on the descriptor we now own.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    close_on_exec(fd, true)?;
     Ok(owned)
 }
 

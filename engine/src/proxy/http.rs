@@ -299,19 +299,17 @@ impl Conn<'_> {
                 Ok(()) = self.stopping.changed() => {
                     // Answered a moment ago: as good as busy, its client
                     // may be sending the next request now (the idle wait
-                    // starts when the answer has gone).
-                    if txn.rec.start.elapsed() < JUST_ANSWERED {
-                        idle_closes = false;
-                        continue;
-                    }
-                    // Read again with what came (reads only append), or
-                    // close if nothing has.
-                    if self.client.inbuf.is_empty()
+                    // starts when the answer has gone). Otherwise idle:
+                    // closed, unless its next request has begun to come.
+                    let just_answered = txn.rec.start.elapsed() < JUST_ANSWERED;
+                    if !just_answered
+                        && self.client.inbuf.is_empty()
                         && self.fd.is_none_or(crate::net::close_if_idle)
                     {
                         return Err(Next::Silent);
                     }
-                    continue;
+                    // Read on (reads only append); the answer closes.
+                    idle_closes = false;
                 }
             }
         };
